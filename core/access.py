@@ -1,0 +1,61 @@
+"""Who may see and do what: the one place every core query and write asks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select
+
+from core.errors import AccessDenied
+
+PORTFOLIO_ROLES = ("admin", "lead_reviewer", "security_manager", "analyst")
+REVIEW_ROLES = ("admin", "lead_reviewer")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in user (or the system) on whose behalf core acts."""
+
+    user_id: int | None
+    username: str
+    role: str
+    organization_id: int | None = None
+    session_id: str = ""
+
+    @property
+    def is_client(self) -> bool:
+        return self.role == "client"
+
+
+SYSTEM = Actor(user_id=None, username="system", role="admin")
+
+
+def require_role(actor: Actor, *roles: str) -> None:
+    """Refuse unless the actor has one of the roles."""
+    if actor.role not in roles:
+        raise AccessDenied("You do not have permission to do this.")
+
+
+def can_read_org(actor: Actor, organization_id: int) -> bool:
+    """Clients read only their own organisation; every other role reads all."""
+    return not actor.is_client or actor.organization_id == organization_id
+
+
+def require_org_read(actor: Actor, organization_id: int) -> None:
+    """Refuse a read of another organisation's object."""
+    if not can_read_org(actor, organization_id):
+        raise AccessDenied("You do not have access to this organisation's data.")
+
+
+def require_org_write(actor: Actor, organization_id: int) -> None:
+    """Clients write their own organisation's objects; admins any; other roles none."""
+    if actor.role == "admin":
+        return
+    if not (actor.is_client and actor.organization_id == organization_id):
+        raise AccessDenied("You do not have permission to change this organisation's data.")
+
+
+def scope_to_org(statement: Select, actor: Actor, org_column) -> Select:
+    """Restrict a query to what the actor may read."""
+    if actor.is_client:
+        return statement.where(org_column == actor.organization_id)
+    return statement

@@ -1,0 +1,168 @@
+"""The client side of an assessment: start, answer, submit."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.access import Actor, require_org_read, require_org_write, scope_to_org
+from core.banks.schema import Answer, is_visible, validate_answer
+from core.banks.store import load_bank
+from core.errors import NotFound, ValidationError
+from core.models import Assessment, Product, Question, Questionnaire, QuestionnaireResponse, utcnow
+from core.products import get_product
+from core.scoring import answer_score
+from core.snapshots import current_result, load_answers
+from core.workflow import EDITABLE, transition
+
+MAX_JUSTIFICATION = 5000
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    """One answer as a page submits it."""
+
+    value: object = None
+    is_na: bool = False
+    justification: str = ""
+
+
+def get_assessment(session: Session, actor: Actor, assessment_id: int) -> Assessment:
+    """An assessment the actor may read."""
+    assessment = session.get(Assessment, assessment_id)
+    if assessment is None or not assessment.is_active:
+        raise NotFound("That assessment does not exist.")
+    require_org_read(actor, assessment.organization_id)
+    return assessment
+
+
+def start_assessment(session: Session, actor: Actor, *, product_id: int, questionnaire_id: int,
+                     due_date: date | None = None, now: datetime | None = None) -> Assessment:
+    """Start a new cycle of a product against a questionnaire version."""
+    now = now or utcnow()
+    product = get_product(session, actor, product_id)
+    require_org_write(actor, product.organization_id)
+    if session.get(Questionnaire, questionnaire_id) is None:
+        raise NotFound("That questionnaire does not exist.")
+    previous = session.scalar(select(Assessment).where(
+        Assessment.product_id == product_id, Assessment.questionnaire_id == questionnaire_id)
+        .order_by(Assessment.cycle.desc()).limit(1))
+    if previous is not None and previous.status not in ("approved", "rejected"):
+        raise ValidationError("This product already has an open assessment on that questionnaire.")
+    assessment = Assessment(product_id=product_id, questionnaire_id=questionnaire_id,
+                            organization_id=product.organization_id, status="not_started",
+                            cycle=previous.cycle + 1 if previous else 1,
+                            previous_id=previous.id if previous else None,
+                            created_by=actor.user_id, due_date=due_date,
+                            created_at=now, updated_at=now)
+    session.add(assessment)
+    session.flush()
+    audit.record(session, actor, "assessment_started", object_type="assessment",
+                 object_id=assessment.id, detail={"product_id": product_id,
+                                                  "questionnaire_id": questionnaire_id}, now=now)
+    return assessment
+
+
+def save_answers(session: Session, actor: Actor, assessment_id: int,
+                 answers: dict[str, AnswerInput], *, now: datetime | None = None) -> int:
+    """Validate and store answers (by question key) in one go; returns how many changed."""
+    now = now or utcnow()
+    assessment = get_assessment(session, actor, assessment_id)
+    require_org_write(actor, assessment.organization_id)
+    if assessment.status not in EDITABLE:
+        raise ValidationError("This assessment is not open for answers in its current status.")
+    bank = load_bank(session, assessment.questionnaire_id)
+    merged = load_answers(session, assessment.id)
+    cleaned = {}
+    for key, given in answers.items():
+        question = bank.question(key)
+        if len(given.justification or "") > MAX_JUSTIFICATION:
+            raise ValidationError(f"{key}: the justification must be at most {MAX_JUSTIFICATION} characters.")
+        value = validate_answer(question, given.value, given.is_na)
+        cleaned[key] = (value, given)
+        merged[key] = Answer(value=value, is_na=given.is_na)
+    for key in cleaned:
+        if not is_visible(bank.question(key), merged, bank) and not _is_blank(merged[key]):
+            raise ValidationError(f"{key}: this question is hidden by an earlier answer and cannot be answered.")
+    if assessment.status != "in_progress":
+        transition(session, actor, assessment, "in_progress", now=now)
+    changed = _store(session, actor, assessment, bank, cleaned, now)
+    assessment.completion = current_result(session, assessment)[1].completion
+    audit.record(session, actor, "answers_saved", object_type="assessment", object_id=assessment.id,
+                 detail={"questions": sorted(cleaned), "changed": changed}, now=now)
+    return changed
+
+
+def _is_blank(answer: Answer) -> bool:
+    return answer.value is None and not answer.is_na
+
+
+def _store(session, actor, assessment, bank, cleaned, now) -> int:
+    ids = dict(session.execute(select(Question.key, Question.id).where(
+        Question.questionnaire_id == assessment.questionnaire_id,
+        Question.key.in_(list(cleaned)))).all())
+    existing = {r.question_id: r for r in session.scalars(select(QuestionnaireResponse).where(
+        QuestionnaireResponse.assessment_id == assessment.id,
+        QuestionnaireResponse.question_id.in_(list(ids.values()))))}
+    changed = 0
+    for key, (value, given) in cleaned.items():
+        answer = Answer(value=value, is_na=given.is_na)
+        row = existing.get(ids[key])
+        new = (value, given.is_na, (given.justification or "").strip())
+        if row is not None and (row.value, row.is_na, row.justification) == new:
+            continue
+        if row is None:
+            row = QuestionnaireResponse(assessment_id=assessment.id, question_id=ids[key],
+                                        created_at=now)
+            session.add(row)
+        row.value, row.is_na, row.justification = new
+        row.score = answer_score(bank.question(key), answer)
+        row.answered_by, row.updated_at = actor.user_id, now
+        changed += 1
+    session.flush()
+    return changed
+
+
+def missing_items(session: Session, assessment: Assessment) -> list[dict]:
+    """Required visible questions still unanswered, as {section, key, text}."""
+    bank = load_bank(session, assessment.questionnaire_id)
+    answers = load_answers(session, assessment.id)
+    return [{"section": q.section_key, "key": q.key, "text": q.text}
+            for q in bank.questions
+            if q.required and is_visible(q, answers, bank) and _is_blank(answers.get(q.key, Answer()))]
+
+
+def submit(session: Session, actor: Actor, assessment_id: int, *, now: datetime | None = None) -> None:
+    """Submit a complete assessment for review (status, timeline, snapshot, audit in one go)."""
+    assessment = get_assessment(session, actor, assessment_id)
+    require_org_write(actor, assessment.organization_id)
+    missing = missing_items(session, assessment)
+    if missing:
+        raise ValidationError(f"{len(missing)} required answers are missing; "
+                              f"first: {missing[0]['key']} ({missing[0]['section']}).")
+    now = now or utcnow()
+    assessment.submitted_at = now
+    transition(session, actor, assessment, "submitted", now=now)
+
+
+def client_overview(session: Session, actor: Actor) -> list[dict]:
+    """One row per assessment the actor may read: product, questionnaire, status, progress, score."""
+    stmt = (select(Assessment.id, Product.name.label("product"), Questionnaire.title.label("questionnaire"),
+                   Questionnaire.version, Assessment.cycle, Assessment.status, Assessment.completion,
+                   Assessment.latest_score, Assessment.latest_band, Assessment.due_date,
+                   Assessment.updated_at)
+            .join(Product, Product.id == Assessment.product_id)
+            .join(Questionnaire, Questionnaire.id == Assessment.questionnaire_id)
+            .where(Assessment.is_active)
+            .order_by(Product.name, Assessment.cycle.desc()))
+    stmt = scope_to_org(stmt, actor, Assessment.organization_id)
+    return [dict(r._mapping) for r in session.execute(stmt)]
+
+
+def count_by_status(session: Session, actor: Actor) -> dict[str, int]:
+    """Assessments per status within the actor's scope."""
+    stmt = select(Assessment.status, func.count()).where(Assessment.is_active).group_by(Assessment.status)
+    return dict(session.execute(scope_to_org(stmt, actor, Assessment.organization_id)).all())

@@ -1,0 +1,89 @@
+"""Engine and sessions: SQLite in WAL mode with immediate write transactions, or PostgreSQL."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
+
+BUSY_TIMEOUT_MS = 10_000
+_engines: dict[str, Engine] = {}
+_factories: dict[tuple[str, bool], sessionmaker[Session]] = {}
+
+
+def get_engine(url: str) -> Engine:
+    """One engine per database URL per process, configured for our durability rules."""
+    if url not in _engines:
+        _engines[url] = _create(url)
+    return _engines[url]
+
+
+def _create(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, emit BEGIN so we can choose IMMEDIATE.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS:d}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # A deferred transaction that reads and then writes fails with "database is locked"
+    # under concurrent writers; writers take the lock up front instead.
+    mode = "DEFERRED" if conn.get_execution_options().get("read_only") else "IMMEDIATE"
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _factory(url: str, read_only: bool) -> sessionmaker[Session]:
+    key = (url, read_only)
+    if key not in _factories:
+        engine = get_engine(url)
+        bind = engine.execution_options(read_only=True) if read_only else engine
+        _factories[key] = sessionmaker(bind=bind, expire_on_commit=False)
+    return _factories[key]
+
+
+@contextmanager
+def transaction(url: str) -> Iterator[Session]:
+    """One unit of work: commits on success, rolls back whole on any error."""
+    with _factory(url, False).begin() as session:
+        yield session
+
+
+@contextmanager
+def reading(url: str) -> Iterator[Session]:
+    """A read-only unit of work that does not take SQLite's write lock."""
+    with _factory(url, True).begin() as session:
+        yield session
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (tests, restore)."""
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+    _factories.clear()
+
+
+def database_size(session: Session) -> int:
+    """Bytes used by the database (SQLite file pages or PostgreSQL database size)."""
+    if session.get_bind().dialect.name == "sqlite":
+        pages = session.execute(text("PRAGMA page_count")).scalar_one()
+        size = session.execute(text("PRAGMA page_size")).scalar_one()
+        return int(pages) * int(size)
+    return int(session.execute(text("SELECT pg_database_size(current_database())")).scalar_one())

@@ -1,0 +1,294 @@
+"""Every table, as typed SQLAlchemy models; enums are stored as text with CHECK constraints."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index,
+                        Integer, MetaData, String, Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ROLES = ("admin", "lead_reviewer", "security_manager", "analyst", "client")
+STATUSES = ("not_started", "in_progress", "submitted", "under_review", "changes_requested",
+            "approved", "rejected")
+REVIEW_STATES = ("pending", "accepted", "needs_changes")
+VISIBILITIES = ("shared", "internal")
+TIERS = ("tier_1", "tier_2", "tier_3")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores UTC; always returns timezone-aware UTC datetimes, on SQLite too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Organization(Timestamped, Base):
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    industry: Mapped[str] = mapped_column(String(60), default="")
+    tier: Mapped[str] = mapped_column(String(20), default="tier_2")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class User(Timestamped, Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),
+                      CheckConstraint("role <> 'client' OR organization_id IS NOT NULL",
+                                      name="client_has_org"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    organization_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organizations.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(100))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[Optional[datetime]]
+    sessions_valid_after: Mapped[Optional[datetime]]
+    last_login_at: Mapped[Optional[datetime]]
+
+
+class AuthSession(Timestamped, Base):
+    __tablename__ = "auth_sessions"
+    __table_args__ = (Index("ix_auth_sessions_user_active", "user_id", "revoked_at"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[Optional[datetime]]
+    revoked_reason: Mapped[str] = mapped_column(String(40), default="")
+    client_address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Product(Timestamped, Base):
+    __tablename__ = "products"
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    tier: Mapped[str] = mapped_column(String(20), default="tier_2")
+    industry: Mapped[str] = mapped_column(String(60), default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Questionnaire(Timestamped, Base):
+    __tablename__ = "questionnaires"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(200), default="")
+    licence: Mapped[str] = mapped_column(String(200), default="")
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Section(Timestamped, Base):
+    __tablename__ = "sections"
+    __table_args__ = (UniqueConstraint("questionnaire_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Question(Timestamped, Base):
+    __tablename__ = "questions"
+    __table_args__ = (UniqueConstraint("questionnaire_id", "key"),
+                      Index("ix_questions_section_position", "section_id", "position"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"))
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    help: Mapped[str] = mapped_column(Text, default="")
+    type: Mapped[str] = mapped_column(String(20))
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+    critical: Mapped[bool] = mapped_column(Boolean, default=False)
+    evidence_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    allow_na: Mapped[bool] = mapped_column(Boolean, default=False)
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Assessment(Timestamped, Base):
+    __tablename__ = "assessments"
+    __table_args__ = (CheckConstraint(_in("status", STATUSES), name="status"),
+                      UniqueConstraint("product_id", "questionnaire_id", "cycle"),
+                      Index("ix_assessments_status_updated", "status", "updated_at"),
+                      Index("ix_assessments_questionnaire_status", "questionnaire_id", "status"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="not_started")
+    cycle: Mapped[int] = mapped_column(Integer, default=1)
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    previous_id: Mapped[Optional[int]] = mapped_column(ForeignKey("assessments.id"))
+    reviewer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
+    created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    due_date: Mapped[Optional[date]] = mapped_column(Date)
+    submitted_at: Mapped[Optional[datetime]]
+    decided_at: Mapped[Optional[datetime]]
+    latest_score: Mapped[Optional[float]] = mapped_column(Float)
+    latest_band: Mapped[Optional[str]] = mapped_column(String(20))
+    completion: Mapped[float] = mapped_column(Float, default=0.0)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ProductStatus(Timestamped, Base):
+    __tablename__ = "product_statuses"
+    __table_args__ = (Index("ix_product_statuses_assessment_created", "assessment_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    from_status: Mapped[Optional[str]] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class QuestionnaireResponse(Timestamped, Base):
+    __tablename__ = "questionnaire_responses"
+    __table_args__ = (UniqueConstraint("assessment_id", "question_id"),
+                      CheckConstraint(_in("review_state", REVIEW_STATES), name="review_state"),
+                      Index("ix_questionnaire_responses_question_score", "question_id", "score"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    value: Mapped[Optional[Any]] = mapped_column(JSON)
+    is_na: Mapped[bool] = mapped_column(Boolean, default=False)
+    justification: Mapped[str] = mapped_column(Text, default="")
+    score: Mapped[Optional[float]] = mapped_column(Float)
+    review_state: Mapped[str] = mapped_column(String(20), default="pending")
+    answered_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+
+
+class LeadComment(Timestamped, Base):
+    __tablename__ = "lead_comments"
+    __table_args__ = (CheckConstraint(_in("visibility", VISIBILITIES), name="visibility"),
+                      Index("ix_lead_comments_assessment_created", "assessment_id", "created_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    response_id: Mapped[Optional[int]] = mapped_column(ForeignKey("questionnaire_responses.id"))
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("lead_comments.id"))
+    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    visibility: Mapped[str] = mapped_column(String(20), default="shared")
+    is_resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolved_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[Optional[datetime]]
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ScoreHistory(Timestamped, Base):
+    __tablename__ = "score_history"
+    __table_args__ = (Index("ix_score_history_assessment_created", "assessment_id", "created_at"),
+                      Index("ix_score_history_created", "created_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    overall_score: Mapped[Optional[float]] = mapped_column(Float)
+    section_scores: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    band: Mapped[Optional[str]] = mapped_column(String(20))
+    completion: Mapped[float] = mapped_column(Float)
+    answered_count: Mapped[int] = mapped_column(Integer)
+    total_count: Mapped[int] = mapped_column(Integer)
+    trigger: Mapped[str] = mapped_column(String(30))
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    formula_version: Mapped[str] = mapped_column(String(20))
+    settings_used: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class SystemSetting(Timestamped, Base):
+    __tablename__ = "system_settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+
+
+class EvidenceFile(Timestamped, Base):
+    __tablename__ = "evidence_files"
+    __table_args__ = (Index("ix_evidence_files_assessment_question", "assessment_id", "question_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    question_id: Mapped[Optional[int]] = mapped_column(ForeignKey("questions.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    storage_key: Mapped[str] = mapped_column(String(100))
+    uploaded_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    deleted_at: Mapped[Optional[datetime]]
+
+
+class AuditLog(Timestamped, Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_action_created", "action", "created_at"),
+                      Index("ix_audit_log_object", "object_type", "object_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    actor_role: Mapped[str] = mapped_column(String(20), default="")
+    session_id: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40), default="")
+    object_id: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+TABLES = tuple(sorted(Base.metadata.tables))

@@ -1,0 +1,126 @@
+"""The reviewer side: claim, comment, flag answers, and decide."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.access import REVIEW_ROLES, Actor, require_role
+from core.assessments import get_assessment
+from core.errors import NotFound, ValidationError
+from core.models import (VISIBILITIES, Assessment, LeadComment, Question, QuestionnaireResponse,
+                         utcnow)
+from core.workflow import transition
+
+MAX_COMMENT = 5000
+
+
+def claim(session: Session, actor: Actor, assessment_id: int, *, now: datetime | None = None) -> None:
+    """Take a submitted assessment into review as its reviewer."""
+    require_role(actor, *REVIEW_ROLES)
+    assessment = get_assessment(session, actor, assessment_id)
+    assessment.reviewer_id = actor.user_id
+    transition(session, actor, assessment, "under_review", now=now)
+
+
+def _response(session: Session, assessment: Assessment, question_key: str) -> QuestionnaireResponse:
+    response = session.scalar(select(QuestionnaireResponse)
+                              .join(Question, Question.id == QuestionnaireResponse.question_id)
+                              .where(QuestionnaireResponse.assessment_id == assessment.id,
+                                     Question.key == question_key))
+    if response is None:
+        raise NotFound(f"{question_key}: there is no answer to review.")
+    return response
+
+
+def add_comment(session: Session, actor: Actor, assessment_id: int, body: str, *,
+                visibility: str = "shared", question_key: str | None = None,
+                now: datetime | None = None) -> LeadComment:
+    """Comment on an assessment or one answer; clients may only write shared comments."""
+    now = now or utcnow()
+    assessment = get_assessment(session, actor, assessment_id)
+    if actor.role not in (*REVIEW_ROLES, "client"):
+        raise ValidationError("Only reviewers and the client may comment.")
+    body = (body or "").strip()
+    if not 1 <= len(body) <= MAX_COMMENT:
+        raise ValidationError(f"A comment needs 1 to {MAX_COMMENT} characters.")
+    if visibility not in VISIBILITIES or (actor.is_client and visibility != "shared"):
+        raise ValidationError("Comments are either shared or internal (reviewers only).")
+    response = _response(session, assessment, question_key) if question_key else None
+    comment = LeadComment(assessment_id=assessment.id, response_id=response.id if response else None,
+                          author_id=actor.user_id, body=body, visibility=visibility,
+                          created_at=now, updated_at=now)
+    session.add(comment)
+    session.flush()
+    audit.record(session, actor, "comment_added", object_type="comment", object_id=comment.id,
+                 detail={"assessment_id": assessment.id, "visibility": visibility}, now=now)
+    return comment
+
+
+def set_review_state(session: Session, actor: Actor, assessment_id: int, question_key: str,
+                     state: str, *, comment: str = "", now: datetime | None = None) -> None:
+    """Accept an answer, or flag it as needing changes with a shared comment."""
+    require_role(actor, *REVIEW_ROLES)
+    assessment = get_assessment(session, actor, assessment_id)
+    if assessment.status != "under_review":
+        raise ValidationError("Answers can be reviewed only while the assessment is under review.")
+    if state not in ("accepted", "needs_changes"):
+        raise ValidationError("An answer is either accepted or flagged as needing changes.")
+    if state == "needs_changes" and not comment.strip():
+        raise ValidationError("Say what needs to change: a flagged answer needs a shared comment.")
+    response = _response(session, assessment, question_key)
+    response.review_state = state
+    if comment.strip():
+        add_comment(session, actor, assessment_id, comment, question_key=question_key, now=now)
+    audit.record(session, actor, "answer_reviewed", object_type="answer", object_id=response.id,
+                 detail={"question": question_key, "state": state}, now=now)
+
+
+def flagged_keys(session: Session, actor: Actor, assessment_id: int) -> list[str]:
+    """Keys of the answers a reviewer flagged as needing changes."""
+    assessment = get_assessment(session, actor, assessment_id)
+    return list(session.scalars(select(Question.key)
+                                .join(QuestionnaireResponse, QuestionnaireResponse.question_id == Question.id)
+                                .where(QuestionnaireResponse.assessment_id == assessment.id,
+                                       QuestionnaireResponse.review_state == "needs_changes")
+                                .order_by(Question.position)))
+
+
+def request_changes(session: Session, actor: Actor, assessment_id: int, *, note: str = "",
+                    now: datetime | None = None) -> None:
+    """Send the assessment back to the client; needs at least one flagged answer."""
+    assessment = get_assessment(session, actor, assessment_id)
+    flagged = session.scalar(select(func.count()).select_from(QuestionnaireResponse).where(
+        QuestionnaireResponse.assessment_id == assessment.id,
+        QuestionnaireResponse.review_state == "needs_changes"))
+    if not flagged:
+        raise ValidationError("Flag at least one answer with a shared comment before requesting changes.")
+    transition(session, actor, assessment, "changes_requested", note=note, now=now)
+    assessment.round += 1
+
+
+def decide(session: Session, actor: Actor, assessment_id: int, decision: str, *, note: str = "",
+           now: datetime | None = None) -> None:
+    """Approve or reject; a rejection needs a reason."""
+    if decision not in ("approved", "rejected"):
+        raise ValidationError("The decision is either approved or rejected.")
+    if decision == "rejected" and not note.strip():
+        raise ValidationError("Give a reason for the rejection.")
+    assessment = get_assessment(session, actor, assessment_id)
+    now = now or utcnow()
+    assessment.decided_at = now
+    transition(session, actor, assessment, decision, note=note, now=now)
+
+
+def review_queue_counts(session: Session, actor: Actor) -> dict[str, int]:
+    """How many assessments wait for review, are in review, and are mine."""
+    require_role(actor, *REVIEW_ROLES)
+    rows = session.execute(select(Assessment.status, Assessment.reviewer_id, func.count())
+                           .where(Assessment.status.in_(("submitted", "under_review")),
+                                  Assessment.is_active)
+                           .group_by(Assessment.status, Assessment.reviewer_id)).all()
+    return {"waiting": sum(n for s, _, n in rows if s == "submitted"),
+            "in_review": sum(n for s, _, n in rows if s == "under_review"),
+            "mine": sum(n for s, r, n in rows if s == "under_review" and r == actor.user_id)}

@@ -1,0 +1,44 @@
+"""Which pages each role gets: navigation is data, built per run from the actor's role."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.access import Actor
+
+PORTFOLIO = ("admin", "security_manager", "analyst")
+ALL_ROLES = ("admin", "lead_reviewer", "security_manager", "analyst", "client")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str
+    title: str
+    icon: str
+    roles: tuple[str, ...]
+    group: str = "Workspace"
+
+
+PAGES = (
+    PageSpec("pages/client_home.py", "My products", ":material/inventory_2:", ("client",)),
+    PageSpec("pages/review_home.py", "Review desk", ":material/rate_review:", ("lead_reviewer",)),
+    PageSpec("pages/portfolio_home.py", "Portfolio", ":material/dashboard:", PORTFOLIO),
+    PageSpec("pages/profile.py", "My profile", ":material/account_circle:", ALL_ROLES, "Account"),
+)
+HOME_BY_ROLE = {"client": "pages/client_home.py", "lead_reviewer": "pages/review_home.py",
+                **{role: "pages/portfolio_home.py" for role in PORTFOLIO}}
+
+
+def pages_for(actor: Actor, must_change_password: bool) -> dict[str, list]:
+    """st.Page objects grouped for st.navigation; a forced password change shows only the profile."""
+    groups: dict[str, list] = {}
+    for spec in PAGES:
+        if actor.role not in spec.roles:
+            continue
+        if must_change_password and spec.path != "pages/profile.py":
+            continue
+        home = spec.path == HOME_BY_ROLE[actor.role] or (must_change_password and spec.path == "pages/profile.py")
+        groups.setdefault(spec.group, []).append(
+            st.Page(spec.path, title=spec.title, icon=spec.icon, default=home))
+    return groups

@@ -1,0 +1,81 @@
+"""Settings, transactions, the current actor and role guards for pages."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import streamlit as st
+from sqlalchemy.orm import Session
+
+from core import audit, db
+from core.access import Actor
+from core.config import Settings, load_settings
+from core.errors import AccessDenied, SecureSphereError
+
+
+def settings() -> Settings:
+    """Process settings from the environment (raises ConfigError); cheap enough per rerun."""
+    return load_settings()
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    """One write transaction for one user action."""
+    with db.transaction(settings().database_url) as s:
+        yield s
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A read-only transaction."""
+    with db.reading(settings().database_url) as s:
+        yield s
+
+
+def current_actor() -> Actor:
+    """The signed-in actor that app.py checked on this rerun; stops the page otherwise."""
+    actor = st.session_state.get("actor")
+    if not isinstance(actor, Actor):
+        st.warning("Please sign in.")
+        st.stop()
+    return actor
+
+
+def record_denied(actor: Actor, what: str) -> None:
+    """Write a denied access to the audit trail in its own transaction."""
+    with session() as s:
+        audit.record(s, actor, "access_denied", object_type="page", object_id=what[:64])
+
+
+def require_role(*roles: str) -> Actor:
+    """The actor, if their role may open this page; else a plain message, an audit row and a stop."""
+    actor = current_actor()
+    if actor.role not in roles:
+        record_denied(actor, st.session_state.get("_page", "page"))
+        st.error("You do not have access to this page.")
+        st.stop()
+    return actor
+
+
+def run_action(action, success: str | None = None) -> bool:
+    """Run a state-changing core call in one transaction; False with a plain message on failure."""
+    actor = current_actor()
+    try:
+        with session() as s:
+            action(s, actor)
+    except AccessDenied as exc:
+        record_denied(actor, type(exc).__name__)
+        st.error(str(exc))
+        return False
+    except SecureSphereError as exc:
+        st.error(str(exc))
+        return False
+    invalidate()
+    if success:
+        st.toast(success, icon=":material/check_circle:")
+    return True
+
+
+def invalidate() -> None:
+    """Drop cached reads after a write (aggregates are keyed by scope, so clearing is safe)."""
+    st.cache_data.clear()
