@@ -1,0 +1,10 @@
+"""Question banks: the schema, its validation and YAML input/output."""
+from core.banks.schema import (DEFAULT_MATURITY_SCALE, QUESTION_TYPES, SCORED_TYPES,
+                               YES_NO_OPTIONS, YES_NO_PARTIAL_OPTIONS, Answer, Bank, Condition,
+                               Option, Question, Section, is_visible, parse_bank, validate_answer)
+from core.banks.yaml_io import dump_bank, load_bank_file, load_bank_text, shipped_bank_paths
+
+__all__ = ["DEFAULT_MATURITY_SCALE", "QUESTION_TYPES", "SCORED_TYPES", "YES_NO_OPTIONS",
+           "YES_NO_PARTIAL_OPTIONS", "Answer", "Bank", "Condition", "Option", "Question",
+           "Section", "dump_bank", "is_visible", "load_bank_file", "load_bank_text",
+           "parse_bank", "shipped_bank_paths", "validate_answer"]

@@ -1,0 +1,140 @@
+"""Reading and writing question banks as YAML."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from core.banks.schema import (DEFAULT_MATURITY_SCALE, DEFAULT_TEXT_MAX_LENGTH, Bank, Option,
+                               Question, Section, parse_bank)
+from core.errors import ValidationError
+
+MAX_BANK_BYTES = 2 * 1024 * 1024
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+BANKS_DIR = Path(__file__).resolve().parents[2] / "data" / "question_banks"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys instead of silently keeping the last."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        """Build a mapping, failing on a repeated key."""
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            # Merge keys ("<<") may legitimately be overridden, so only plain scalars count.
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+                continue
+            if key_node.value in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key_node.value!r}", key_node.start_mark)
+            seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that double-quotes strings whose line breaks YAML would otherwise rewrite."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # NEL, LS, PS and CR are line breaks to YAML: in plain or block style they load back as "\n".
+    style = '"' if any(c in value for c in "\x85\u2028\u2029\r") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def load_bank_file(path: str | Path) -> Bank:
+    """Load and validate a bank file (at most 2 MB); errors name the file."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_BANK_BYTES:
+            raise ValidationError(f"{path.name}: file is larger than 2 MB")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"{path.name}: cannot read file ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationError(f"{path.name}: file is not UTF-8 text") from None
+    return load_bank_text(text, source_name=path.name)
+
+
+def load_bank_text(text: str, *, source_name: str) -> Bank:
+    """Parse YAML text and validate it as a bank; malformed YAML reports line and column."""
+    if len(text.encode("utf-8")) > MAX_BANK_BYTES:
+        raise ValidationError(f"{source_name}: bank is larger than 2 MB")
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        raise ValidationError(f"{source_name}: {_describe(exc)}") from None
+    except yaml.YAMLError as exc:
+        raise ValidationError(f"{source_name}: invalid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValidationError(f"{source_name}: the top level must be a mapping with key, "
+                              "version, title and sections")
+    return parse_bank(data, source_name=source_name)
+
+
+def _describe(exc: yaml.MarkedYAMLError) -> str:
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    return f"{where}invalid YAML: {problem}"
+
+
+def dump_bank(bank: Bank) -> str:
+    """YAML text for a bank, omitting defaults, that loads back to an equal Bank."""
+    data = _drop_none({"key": bank.key, "version": bank.version, "title": bank.title,
+                       "description": bank.description, "source": bank.source,
+                       "licence": bank.licence,
+                       "sections": [_section_data(s) for s in bank.sections]})
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _section_data(section: Section) -> dict:
+    return _drop_none({"key": section.key, "title": section.title,
+                       "description": section.description,
+                       "weight": _number(section.weight) if section.weight != 1 else None,
+                       "questions": [_question_data(q) for q in section.questions]})
+
+
+def _question_data(q: Question) -> dict:
+    data = {"key": q.key, "text": q.text, "help": q.help, "type": q.type,
+            "weight": _number(q.weight) if q.weight != 1 else None,
+            "required": None if q.required else False, "critical": q.critical or None,
+            "evidence_required": q.evidence_required or None, "allow_na": q.allow_na or None,
+            "options": _options_data(q), "min": q.min, "max": q.max,
+            "max_length": q.max_length if q.max_length != DEFAULT_TEXT_MAX_LENGTH else None}
+    if q.condition:
+        values = list(q.condition.values)
+        data["condition"] = {"question": q.condition.question,
+                             q.condition.op: values[0] if q.condition.op == "equals" else values}
+    return _drop_none(data)
+
+
+def _options_data(q: Question) -> list[dict] | None:
+    # Built-in option sets are implied by the type, so writing them out would be noise.
+    if q.type in ("yes_no", "yes_no_partial", "number", "text", "date"):
+        return None
+    if q.type == "maturity" and q.options == DEFAULT_MATURITY_SCALE:
+        return None
+    return [_option_data(o) for o in q.options]
+
+
+def _option_data(option: Option) -> dict:
+    return _drop_none({"key": option.key, "label": option.label,
+                       "score": None if option.score is None else _number(option.score)})
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
+
+
+def _drop_none(data: dict) -> dict:
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def shipped_bank_paths() -> list[Path]:
+    """The bank files shipped with the app, sorted by name."""
+    return sorted(BANKS_DIR.glob("*.yaml"))

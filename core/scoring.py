@@ -1,0 +1,156 @@
+"""Pure assessment scoring: question, section and overall scores, bands and point breakdowns."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from core.banks.schema import Answer, Bank, Question, SCORED_TYPES, is_visible, validate_answer
+
+__all__ = ["Answer", "BAND_NAMES", "Bands", "DEFAULT_BANDS", "FORMULA_VERSION", "ScoreResult",
+           "answer_score", "band_for", "lost_points", "score_assessment", "score_delta"]
+
+FORMULA_VERSION = "2026.1"
+Bands = tuple[tuple[float, str], ...]  # (lower threshold, name), best band first
+DEFAULT_BANDS: Bands = ((80.0, "Low"), (60.0, "Medium"), (40.0, "High"))
+BAND_NAMES = ("Low", "Medium", "High", "Critical")
+CRITICAL_FAIL_BELOW = 0.5
+# Float sums can give 79.99999999999999 for a score that is 80 on paper; that must not drop a band.
+_BAND_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Scores of one assessment; None means "no score", which is not zero."""
+    overall: float | None
+    sections: dict[str, float | None]
+    question_scores: dict[str, float | None]
+    contributions: dict[str, float]
+    completion: float
+    answered: int
+    total: int
+    band: str | None
+    failed_critical: tuple[str, ...]
+    formula_version: str = FORMULA_VERSION
+
+
+def answer_score(question: Question, answer: Answer | None) -> float | None:
+    """Score in [0, 1] of one answer, or None when N/A, unanswered or the type is unscored."""
+    if answer is None or question.type not in SCORED_TYPES:
+        return None
+    value = validate_answer(question, answer.value, answer.is_na)
+    if value is None:
+        return None
+    chosen = value if question.type == "multi_choice" else [value]
+    scores = [_option_score(question, key) for key in chosen]
+    return min(1.0, sum(scores)) if question.type == "multi_choice" else scores[0]
+
+
+def _option_score(question: Question, key: str) -> float:
+    keys = [o.key for o in question.options]
+    index = keys.index(key)
+    score = question.options[index].score
+    if score is not None:
+        return score
+    # Hand-built maturity scales may omit scores; space the levels evenly.
+    return index / (len(keys) - 1) if len(keys) > 1 else 0.0
+
+
+def band_for(score: float | None, bands: Bands = DEFAULT_BANDS) -> str | None:
+    """Band name for a 0-100 score: the first band whose threshold it reaches, else "Critical"."""
+    if score is None:
+        return None
+    for threshold, name in sorted(bands, key=lambda band: -band[0]):
+        if score + _BAND_TOLERANCE >= threshold:
+            return name
+    return "Critical"
+
+
+def _escalate(band: str | None, bands: Bands) -> str | None:
+    # A failed critical control caps the rating at "High" however good the rest is.
+    order = [name for _, name in sorted(bands, key=lambda b: -b[0])] + ["Critical"]
+    if band is None or "High" not in order:
+        return band
+    return order[max(order.index(band), order.index("High"))]
+
+
+def _is_answered(answer: Answer | None) -> bool:
+    return answer is not None and (answer.is_na or answer.value is not None)
+
+
+def _visible_questions(bank: Bank, answers: Mapping[str, Answer]) -> list[Question]:
+    return [q for q in bank.questions if is_visible(q, answers, bank)]
+
+
+def score_assessment(bank: Bank, answers: Mapping[str, Answer],
+                     bands: Bands = DEFAULT_BANDS) -> ScoreResult:
+    """Score an assessment; hidden questions count nowhere."""
+    visible = _visible_questions(bank, answers)
+    q_scores: dict[str, float | None] = {q.key: None for q in bank.questions}
+    for question in visible:
+        q_scores[question.key] = answer_score(question, answers.get(question.key))
+    sections = {s.key: _section_score(s.questions, q_scores) for s in bank.sections}
+    contributions = _contributions(bank, q_scores)
+    overall = _overall(bank, sections)
+    failed = tuple(q.key for q in visible if q.critical and q.key in contributions
+                   and q_scores[q.key] < CRITICAL_FAIL_BELOW)
+    band = band_for(overall, bands)
+    required = [q for q in visible if q.required]
+    done = sum(_is_answered(answers.get(q.key)) for q in required)
+    return ScoreResult(
+        overall=overall, sections=sections, question_scores=q_scores,
+        contributions=contributions, completion=done / len(required) if required else 1.0,
+        answered=sum(_is_answered(answers.get(q.key)) for q in visible), total=len(visible),
+        band=_escalate(band, bands) if failed else band, failed_critical=failed)
+
+
+def _section_score(questions: tuple[Question, ...],
+                   q_scores: Mapping[str, float | None]) -> float | None:
+    scored = [(q.weight, q_scores[q.key]) for q in questions if q_scores[q.key] is not None]
+    total = sum(w for w, _ in scored)
+    return _clamp(100.0 * sum(w * s for w, s in scored) / total) if scored else None
+
+
+def _clamp(score: float) -> float:
+    # Rounding in weighted sums can overshoot 100 by an ulp; scores are documented as 0-100.
+    return min(100.0, max(0.0, score))
+
+
+def _overall(bank: Bank, sections: Mapping[str, float | None]) -> float | None:
+    scored = [(s.weight, sections[s.key]) for s in bank.sections if sections[s.key] is not None]
+    total = sum(w for w, _ in scored)
+    return _clamp(sum(w * s for w, s in scored) / total) if scored else None
+
+
+def _shares(bank: Bank, q_scores: Mapping[str, float | None]) -> dict[str, float]:
+    """Overall points each scored question would carry at full score."""
+    scored_sections = [s for s in bank.sections
+                       if any(q_scores.get(q.key) is not None for q in s.questions)]
+    section_total = sum(s.weight for s in scored_sections)
+    shares: dict[str, float] = {}
+    for section in scored_sections:
+        scored = [q for q in section.questions if q_scores.get(q.key) is not None]
+        question_total = sum(q.weight for q in scored)
+        for question in scored:
+            shares[question.key] = (100.0 * section.weight / section_total
+                                    * question.weight / question_total)
+    return shares
+
+
+def _contributions(bank: Bank, q_scores: Mapping[str, float | None]) -> dict[str, float]:
+    return {key: share * q_scores[key] for key, share in _shares(bank, q_scores).items()}
+
+
+def lost_points(bank: Bank, result: ScoreResult) -> list[tuple[str, float]]:
+    """Overall points each scored question lost, largest first (questions at full score omitted)."""
+    q_scores = result.question_scores
+    losses = [(key, share * (1.0 - q_scores[key]))
+              for key, share in _shares(bank, q_scores).items()]
+    return sorted((item for item in losses if item[1] > 0), key=lambda item: -item[1])
+
+
+def score_delta(before: ScoreResult, after: ScoreResult) -> dict[str, float]:
+    """Per-question change in overall points; the values sum to the change in overall."""
+    keys = list(before.contributions) + [k for k in after.contributions
+                                         if k not in before.contributions]
+    deltas = {k: after.contributions.get(k, 0.0) - before.contributions.get(k, 0.0) for k in keys}
+    return {k: d for k, d in deltas.items() if d != 0.0}
