@@ -1,0 +1,247 @@
+"""Helpers for end-to-end tests: a real Streamlit server + Debian's Chromium.
+
+Playwright's own browser builds cannot be downloaded here, so tests launch
+the system Chromium::
+
+    from playwright.sync_api import sync_playwright
+    from tests.support import browser as b
+
+    b.require_chromium()                      # skip / fail via skip_layer
+    port = b.free_port()
+    proc = b.start_streamlit({"SECURESPHERE_DB_URL": url}, port)
+    try:
+        with sync_playwright() as pw:
+            br = pw.chromium.launch(executable_path=b.CHROMIUM_PATH, args=b.CHROMIUM_ARGS)
+            ctx = br.new_context()
+            ctx.add_init_script(b.STABLE_INIT_SCRIPT)
+            page = ctx.new_page()
+            page.goto(b.base_url(port))
+            b.wait_stable(page)
+            b.screenshot(page, "login")
+    finally:
+        b.stop_streamlit(proc)
+
+Streamlit marks its root element ``[data-testid="stApp"]`` with
+``data-test-script-state`` (``initial`` before the first run, then
+``running`` / ``notRunning`` / ``rerunRequested`` / ...) and
+``data-test-connection-state`` (``INITIAL`` / ``CONNECTING`` / ``CONNECTED`` /
+``PINGING_SERVER`` / ``DISCONNECTED_FOREVER`` ...); :func:`wait_stable` uses both.
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from .layers import skip_layer
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS_DIR = REPO_ROOT / "tests" / "artifacts"
+
+CHROMIUM_PATH = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CHROMIUM_INSTALL_HINT = "install with: apt-get install -y chromium"
+
+STREAMLIT_START_TIMEOUT = 60.0
+
+# Records the time of the last DOM mutation in window.__lastChange.
+# Idempotent, and safe to run before <html> exists (observes the Document).
+STABLE_INIT_SCRIPT = """
+(() => {
+  if (window.__stableObserverInstalled) return;
+  window.__stableObserverInstalled = true;
+  window.__lastChange = performance.now();
+  const mark = () => { window.__lastChange = performance.now(); };
+  new MutationObserver(mark).observe(document, {
+    childList: true, subtree: true, attributes: true, characterData: true,
+  });
+})();
+"""
+
+_STABLE_PREDICATE = """
+(quietMs) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app) return false;
+  if (app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
+  // Quiet is measured from the later of the last DOM change and the moment
+  // wait_stable() was called (window.__stableSince), so a click whose rerun
+  // has not touched the DOM yet is not mistaken for an idle app.
+  const last = Math.max(window.__lastChange || 0, window.__stableSince || 0);
+  return performance.now() - last >= quietMs;
+}
+"""
+
+
+def chromium_available() -> bool:
+    return os.access(CHROMIUM_PATH, os.X_OK)
+
+
+def require_chromium() -> None:
+    """``skip_layer`` unless Debian's Chromium is installed."""
+    if not chromium_available():
+        skip_layer(f"Chromium not found at {CHROMIUM_PATH}; {CHROMIUM_INSTALL_HINT}")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def base_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}/"
+
+
+# Never send localhost requests through an (environment) HTTP proxy.
+_NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _health(port: int) -> str | None:
+    try:
+        with _NO_PROXY_OPENER.open(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+            return r.read().decode(errors="replace").strip()
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def _log_tail(path: Path, chars: int = 4000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return "(no log)"
+
+
+def start_streamlit(
+    env: dict,
+    port: int,
+    *,
+    app: str = "app.py",
+    log_name: str | None = None,
+    timeout: float = STREAMLIT_START_TIMEOUT,
+) -> subprocess.Popen:
+    """Start ``streamlit run app.py`` on 127.0.0.1:``port`` and wait until healthy.
+
+    ``env`` is laid over ``os.environ`` (a value of ``None`` removes that
+    variable).  Output goes to ``tests/artifacts/<log_name or streamlit-PORT>.log``;
+    the path is available as ``proc.log_path``.  Raises ``RuntimeError`` with
+    the log tail if the server dies or is not healthy within ``timeout`` s.
+    """
+    full_env = dict(os.environ)
+    for key, value in env.items():
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = str(value)
+    full_env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+    full_env.setdefault("PYTHONUNBUFFERED", "1")
+
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", log_name or f"streamlit-{port}")
+    log_path = ARTIFACTS_DIR / f"{safe}.log"
+    log = open(log_path, "wb")
+    argv = [
+        sys.executable, "-m", "streamlit", "run", app,
+        "--server.address", "127.0.0.1",
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]
+    try:
+        proc = subprocess.Popen(
+            argv, cwd=REPO_ROOT, env=full_env, stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    except BaseException:
+        log.close()
+        raise
+    proc.log_path = log_path  # type: ignore[attr-defined]
+    proc._securesphere_log = log  # type: ignore[attr-defined]
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            log.close()
+            raise RuntimeError(
+                f"streamlit exited with code {proc.returncode} before becoming healthy "
+                f"(log {log_path}):\n{_log_tail(log_path)}"
+            )
+        if _health(port) == "ok":
+            return proc
+        if time.monotonic() > deadline:
+            stop_streamlit(proc)
+            raise RuntimeError(
+                f"streamlit not healthy on port {port} after {timeout:.0f}s "
+                f"(log {log_path}):\n{_log_tail(log_path)}"
+            )
+        time.sleep(0.2)
+
+
+def stop_streamlit(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Terminate the server (its whole process group) and close its log. Idempotent."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                proc.kill()
+            proc.wait(timeout=timeout)
+    log = getattr(proc, "_securesphere_log", None)
+    if log is not None and not log.closed:
+        log.close()
+
+
+def wait_stable(page, quiet_ms: int = 400, timeout_ms: int = 20000) -> None:
+    """Wait until the Streamlit app is idle and the DOM has been quiet for ``quiet_ms``.
+
+    Idle means ``[data-testid="stApp"]`` has ``data-test-script-state="notRunning"``
+    and ``data-test-connection-state="CONNECTED"``.  The quiet period counts
+    from the later of the last DOM change and this call, so the call always
+    takes at least ``quiet_ms``: right after a click Streamlit is still
+    ``notRunning`` with an unchanged DOM for a round trip (~100 ms here) before
+    the rerun starts.  Works best with :data:`STABLE_INIT_SCRIPT` added to the
+    context; if it was not, the observer is installed now.
+    """
+    page.evaluate(STABLE_INIT_SCRIPT + "\nwindow.__stableSince = performance.now();")
+    page.wait_for_function(_STABLE_PREDICATE, arg=quiet_ms, timeout=timeout_ms, polling=100)
+
+
+def screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """Save ``tests/artifacts/NAME.png`` and return its path."""
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    if not safe.endswith(".png"):
+        safe += ".png"
+    path = ARTIFACTS_DIR / safe
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def launch_chromium(playwright, **kwargs):
+    """``playwright.chromium.launch`` with Debian's Chromium and :data:`CHROMIUM_ARGS`."""
+    kwargs.setdefault("executable_path", CHROMIUM_PATH)
+    kwargs.setdefault("args", CHROMIUM_ARGS)
+    return playwright.chromium.launch(**kwargs)
