@@ -38,7 +38,7 @@ with st.sidebar:
                 + (f" · {html.escape(me['organization'])}" if me["organization"] else ""))
     if demo:
         st.badge("Demo data", icon=":material/science:", color="orange")
-    if st.button("Sign out", icon=":material/logout:", use_container_width=True):
+    if st.button("Sign out", icon=":material/logout:", width="stretch"):
         login.sign_out()
         st.rerun()
 

@@ -2,10 +2,11 @@
 import streamlit as st
 
 from core.assessments import client_overview, count_by_status
-from ui.state import reading, require_role
+from ui.navigation import guard
+from ui.state import reading
 from ui.widgets import assessments_table
 
-actor = require_role("client", "admin")
+actor = guard(__file__)
 st.title("My products")
 with reading() as s:
     rows = client_overview(s, actor)

@@ -3,9 +3,10 @@ import streamlit as st
 
 from core.analytics import band_frame, portfolio_totals, status_frame
 from core.charts import band_figure, status_figure
-from ui.state import reading, require_role
+from ui.navigation import guard
+from ui.state import reading
 
-actor = require_role("admin", "security_manager", "analyst")
+actor = guard(__file__)
 st.title("Portfolio")
 with reading() as s:
     totals = portfolio_totals(s, actor)
@@ -25,8 +26,8 @@ if not totals["assessments"]:
             icon=":material/dashboard:")
     st.stop()
 left, right = st.columns(2)
-left.plotly_chart(status_figure(statuses), use_container_width=True)
+left.plotly_chart(status_figure(statuses), width="stretch")
 if bands.empty:
     right.info("No scored assessments yet: scores appear once an assessment is submitted.")
 else:
-    right.plotly_chart(band_figure(bands), use_container_width=True)
+    right.plotly_chart(band_figure(bands), width="stretch")

@@ -2,9 +2,10 @@
 import streamlit as st
 
 from core import auth
-from ui.state import reading, require_role, run_action, settings
+from ui.navigation import guard
+from ui.state import reading, run_action, settings
 
-actor = require_role("admin", "lead_reviewer", "security_manager", "analyst", "client")
+actor = guard(__file__)
 st.title("My profile")
 with reading() as s:
     me = auth.user_summary(s, actor)

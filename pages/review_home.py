@@ -3,10 +3,11 @@ import streamlit as st
 
 from core.assessments import client_overview
 from core.review import review_queue_counts
-from ui.state import reading, require_role
+from ui.navigation import guard
+from ui.state import reading
 from ui.widgets import assessments_table
 
-actor = require_role("lead_reviewer", "admin")
+actor = guard(__file__)
 st.title("Review desk")
 with reading() as s:
     counts = review_queue_counts(s, actor)

@@ -90,10 +90,8 @@ def _record_failure(creds: dict) -> None:
 
 
 def _client_address() -> str:
-    try:
-        return st.context.ip_address or ""
-    except Exception:  # not available in every runtime (AppTest)
-        return ""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else ""  # absent behind some proxies and in AppTest
 
 
 def _forget(authenticator: stauth.Authenticate) -> None:

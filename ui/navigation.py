@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pathlib import Path
+
 import streamlit as st
 
 from core.access import Actor
+from ui.state import require_role
 
 PORTFOLIO = ("admin", "security_manager", "analyst")
 ALL_ROLES = ("admin", "lead_reviewer", "security_manager", "analyst", "client")
@@ -22,7 +25,7 @@ class PageSpec:
 
 PAGES = (
     PageSpec("pages/client_home.py", "My products", ":material/inventory_2:", ("client",)),
-    PageSpec("pages/review_home.py", "Review desk", ":material/rate_review:", ("lead_reviewer",)),
+    PageSpec("pages/review_home.py", "Review desk", ":material/rate_review:", ("lead_reviewer", "admin")),
     PageSpec("pages/portfolio_home.py", "Portfolio", ":material/dashboard:", PORTFOLIO),
     PageSpec("pages/profile.py", "My profile", ":material/account_circle:", ALL_ROLES, "Account"),
 )
@@ -42,3 +45,10 @@ def pages_for(actor: Actor, must_change_password: bool) -> dict[str, list]:
         groups.setdefault(spec.group, []).append(
             st.Page(spec.path, title=spec.title, icon=spec.icon, default=home))
     return groups
+
+
+def guard(page_file: str) -> Actor:
+    """The actor, if the registry lets their role open this page file (else a plain refusal)."""
+    name = Path(page_file).name
+    spec = next(p for p in PAGES if Path(p.path).name == name)
+    return require_role(*spec.roles)

@@ -16,7 +16,7 @@ def assessments_table(rows: list[dict]) -> None:
     st.dataframe(
         frame[["product", "questionnaire", "cycle", "status", "completion", "latest_score",
                "latest_band", "due_date"]],
-        hide_index=True, use_container_width=True,
+        hide_index=True, width="stretch",
         column_config={
             "product": "Product", "questionnaire": "Questionnaire", "cycle": "Cycle",
             "status": "Status",

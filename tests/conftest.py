@@ -1,0 +1,95 @@
+"""Shared fixtures: databases built from the real migrations, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import itertools
+import shutil
+
+import pytest
+
+from core import db, schema
+from core.access import SYSTEM
+from core.banks.store import import_bank
+from core.banks.yaml_io import load_bank_file, shipped_bank_paths
+from core.settings import ensure_defaults
+from tests.support.postgres import require_cluster
+
+_counter = itertools.count()
+
+
+def _prepare(url: str) -> None:
+    """Migrate to head, store default settings and the shipped banks: what `init` does."""
+    schema.upgrade(url)
+    with db.transaction(url) as session:
+        ensure_defaults(session)
+        for path in shipped_bank_paths():
+            import_bank(session, SYSTEM, load_bank_file(path))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    url = f"sqlite:///{path}"
+    _prepare(url)
+    db.get_engine(url).dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    cluster = require_cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster):
+    url = pg_cluster.create_database("template_ss")
+    _prepare(url)
+    db.get_engine(url).dispose()
+    db.dispose_all()
+    return "template_ss"
+
+
+def _sqlite_url(tmp_path, template) -> str:
+    path = tmp_path / "securesphere.db"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
+def _pg_url(request) -> str:
+    cluster = request.getfixturevalue("pg_cluster")
+    template = request.getfixturevalue("pg_template")
+    name = f"t{next(_counter)}"
+    with cluster._admin_connect() as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    request.addfinalizer(lambda: cluster.drop_database(name))
+    return cluster.url(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path, sqlite_template):
+    """A migrated database with the shipped banks, on each engine in turn."""
+    url = _sqlite_url(tmp_path, sqlite_template) if request.param == "sqlite" else _pg_url(request)
+    yield url
+    db.dispose_all()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path, sqlite_template):
+    """A migrated SQLite database only (for SQLite-specific behaviour)."""
+    url = _sqlite_url(tmp_path, sqlite_template)
+    yield url
+    db.dispose_all()
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    """Point SECURESPHERE_* at a temporary data dir; returns a setter for the database URL."""
+    monkeypatch.setenv("SECURESPHERE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SECURESPHERE_BCRYPT_ROUNDS", "4")
+    monkeypatch.delenv("SECURESPHERE_COOKIE_KEY", raising=False)
+    monkeypatch.delenv("SECURESPHERE_DEMO_PASSWORD", raising=False)
+
+    def use(url: str) -> None:
+        monkeypatch.setenv("SECURESPHERE_DATABASE_URL", url)
+    return use

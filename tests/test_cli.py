@@ -1,0 +1,93 @@
+"""The command line, called as main([...]) with a real database."""
+import json
+import stat
+
+import pytest
+from sqlalchemy import select
+
+from core import db
+from core.cli import main
+from core.models import TABLES, User
+
+
+@pytest.fixture
+def cli_db(env, tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    env(url)
+    yield url
+    db.dispose_all()
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_init_demo_then_stats_json_lists_every_table_with_demo_rows(cli_db, capsys, monkeypatch):
+    monkeypatch.setenv("SECURESPHERE_DEMO_PASSWORD", "demo password 2026")
+    code, out, err = run(capsys, "init", "--demo")
+    assert code == 0, err
+    code, out, err = run(capsys, "stats", "--json")
+    assert code == 0, err
+    stats = json.loads(out)
+    assert set(stats["tables"]) == set(TABLES)
+    for table in ("organizations", "users", "products", "assessments", "questionnaire_responses",
+                  "score_history", "product_statuses", "lead_comments", "audit_log", "questions"):
+        assert stats["tables"][table] > 0, table
+    assert stats["engine"] == "sqlite" and stats["database_bytes"] > 0
+    assert {"approved", "rejected", "submitted", "in_progress"} <= set(stats["assessments_by_status"])
+
+
+def test_init_twice_changes_nothing(cli_db, capsys):
+    assert run(capsys, "init", "--demo")[0] == 0
+    first = json.loads(run(capsys, "stats", "--json")[1])
+    code, out, _ = run(capsys, "init", "--demo")
+    assert code == 0 and "nothing changed" in out
+    assert json.loads(run(capsys, "stats", "--json")[1]) == first
+
+
+def test_random_demo_passwords_are_printed_and_kept_private(cli_db, capsys, tmp_path):
+    code, out, _ = run(capsys, "init", "--demo")
+    assert code == 0
+    path = tmp_path / "data" / "demo_passwords.txt"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    passwords = dict(line.split(": ") for line in path.read_text().splitlines())
+    assert set(passwords) == {"admin", "lead_reviewer", "security_manager", "analyst",
+                              "demo_client", "enterprise_client"}
+    assert all(f"{user}: {pw}" in out for user, pw in passwords.items())
+    assert len(set(passwords.values())) == 6
+
+
+def test_create_user_prints_a_one_time_password_to_change(cli_db, capsys):
+    assert run(capsys, "init")[0] == 0
+    code, out, err = run(capsys, "create-user", "--username", "root", "--role", "admin")
+    assert code == 0, err
+    assert "one-time password" in out
+    with db.reading(cli_db) as s:
+        user = s.scalar(select(User).where(User.username == "root"))
+    assert user.must_change_password and user.role == "admin"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["create-user", "--username", "x y", "--role", "admin"], "Username must be"),
+    (["create-user", "--username", "c1", "--role", "client"], "must belong to an organisation"),
+    (["create-user", "--username", "c1", "--role", "client", "--organization", "Nope"], "no organisation"),
+])
+def test_bad_cli_input_gives_one_line_and_changes_nothing(cli_db, capsys, argv, message):
+    assert run(capsys, "init")[0] == 0
+    code, _, err = run(capsys, *argv)
+    assert code == 1 and message in err and err.count("\n") == 1
+    with db.reading(cli_db) as s:
+        assert s.scalars(select(User)).all() == []
+
+
+def test_invalid_database_url_fails_with_one_line(env, capsys):
+    env("mysql://nobody@nowhere/db")
+    code, _, err = run(capsys, "init")
+    assert code == 1 and "unsupported driver" in err and err.count("\n") == 1
+
+
+def test_stats_on_an_empty_database_says_to_init(cli_db, capsys):
+    code, _, err = run(capsys, "stats")
+    assert code == 1 and "run: python -m core.cli init" in err

@@ -1,0 +1,144 @@
+"""Every page through AppTest, for every role that may see it, on the demo database."""
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from core import auth, db
+from core.cli import main
+from core.models import AuditLog
+from ui.navigation import HOME_BY_ROLE, PAGES
+
+DEMO_PASSWORD = "demo password 2026"
+USERS = {"admin": "admin", "lead_reviewer": "lead_reviewer", "security_manager": "security_manager",
+         "analyst": "analyst", "client": "demo_client"}
+TITLES = {spec.path: spec.title for spec in PAGES}
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pages")
+    url = f"sqlite:///{tmp / 'demo.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SECURESPHERE_DATABASE_URL", url)
+        mp.setenv("SECURESPHERE_DATA_DIR", str(tmp / "data"))
+        mp.setenv("SECURESPHERE_DEMO_PASSWORD", DEMO_PASSWORD)
+        mp.setenv("SECURESPHERE_BCRYPT_ROUNDS", "4")
+        assert main(["init", "--demo"]) == 0
+        yield url, tmp
+    db.dispose_all()
+
+
+@pytest.fixture
+def app_env(demo_url, monkeypatch):
+    url, tmp = demo_url
+    monkeypatch.setenv("SECURESPHERE_DATABASE_URL", url)
+    monkeypatch.setenv("SECURESPHERE_DATA_DIR", str(tmp / "data"))
+    return url
+
+
+def signed_in(url: str, username: str, page: str = "app.py") -> AppTest:
+    """An AppTest whose session holds a real server-side session, as after sign-in."""
+    with db.transaction(url) as s:
+        actor = auth.open_session(s, username)
+    at = AppTest.from_file(str(ROOT / page), default_timeout=30)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    at.session_state["sid"] = actor.session_id
+    at.session_state["actor"] = actor
+    return at
+
+
+def rerun(at: AppTest) -> AppTest:
+    """Run again on the current page.
+
+    Streamlit 1.67's AppTest silently skips a run that requests the page an st.navigation app
+    finished on (the tree stays stale), so ask for "no page" and let navigation choose.
+    """
+    at._finished_page_script_hash = ""
+    return at.run()
+
+
+def _heading(at: AppTest) -> str:
+    return at.title[0].value if at.title else ""
+
+
+def test_login_form_signs_in_through_streamlit_authenticator(app_env):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    at.text_input[0].input("demo_client")
+    at.text_input[1].input(DEMO_PASSWORD)
+    at.button[0].click().run()
+    at.run()
+    assert not at.exception
+    assert _heading(at) == "My products"
+    assert at.session_state["sid"]
+
+
+@pytest.mark.parametrize("username", ["demo_client", "nobody"])
+def test_wrong_password_and_unknown_user_get_the_same_message(app_env, username):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.text_input[0].input(username)
+    at.text_input[1].input("not the password at all")
+    at.button[0].click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Incorrect username or password."]
+    assert "sid" not in at.session_state
+
+
+ALLOWED = [(role, spec.path) for spec in PAGES for role in spec.roles]
+
+
+@pytest.mark.parametrize("role, path", ALLOWED, ids=[f"{r}-{p.split('/')[-1]}" for r, p in ALLOWED])
+def test_every_page_runs_for_every_role_that_may_see_it(app_env, role, path):
+    at = signed_in(app_env, USERS[role]).run()
+    assert not at.exception
+    assert _heading(at) == TITLES[HOME_BY_ROLE[role]]
+    at.switch_page(path).run()
+    assert not at.exception
+    assert _heading(at) == TITLES[path]
+
+
+DENIED = [(role, spec.path) for spec in PAGES for role in USERS if role not in spec.roles]
+
+
+@pytest.mark.parametrize("role, path", DENIED, ids=[f"{r}-{p.split('/')[-1]}" for r, p in DENIED])
+def test_pages_refuse_roles_they_are_not_for(app_env, role, path):
+    at = signed_in(app_env, USERS[role], page=path).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["You do not have access to this page."]
+    assert not at.metric and not at.dataframe
+    with db.reading(app_env) as s:
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "access_denied")
+                        .order_by(AuditLog.id.desc()).limit(1)).actor_role == role
+
+
+def test_client_home_shows_only_its_organisation(app_env):
+    at = signed_in(app_env, "demo_client").run()
+    products = set(at.dataframe[0].value["product"])
+    assert products == {"Customer Portal", "Mobile App", "Internal HR System"}
+
+
+def test_revoked_session_is_signed_out_at_the_next_action(app_env):
+    at = signed_in(app_env, "analyst").run()
+    assert at.metric
+    with db.transaction(app_env) as s:
+        auth.close_session(s, at.session_state["actor"])
+    rerun(at)
+    assert not at.exception
+    assert "sid" not in at.session_state and not at.metric
+    assert any("session has ended" in i.value for i in at.info)
+
+
+def test_sign_out_button_ends_the_server_session(app_env):
+    at = signed_in(app_env, "lead_reviewer").run()
+    sid = at.session_state["sid"]
+    next(b for b in at.button if b.label == "Sign out").click()
+    rerun(at)
+    assert not at.exception
+    assert any("signed out" in i.value for i in at.info)
+    with db.transaction(app_env) as s:
+        assert auth.check_session(s, sid) is None

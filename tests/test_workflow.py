@@ -1,0 +1,162 @@
+"""The assessment workflow through core, on SQLite and PostgreSQL."""
+import random
+
+import pytest
+from sqlalchemy import func, select
+
+from core import assessments, audit, db, review
+from core.assessments import AnswerInput
+from core.banks.store import load_bank
+from core.demo import demo_answers
+from core.errors import AccessDenied, NotFound, ValidationError
+from core.models import Assessment, AuditLog, ProductStatus, QuestionnaireResponse, ScoreHistory
+from tests.factories import baseline_id, make_actor, make_org, make_product
+
+
+@pytest.fixture
+def world(db_url):
+    org, other_org = make_org(db_url, "Acme Ltd"), make_org(db_url, "Rival plc")
+    client = make_actor(db_url, "client", org)
+    rival = make_actor(db_url, "client", other_org)
+    reviewer = make_actor(db_url, "lead_reviewer")
+    product = make_product(db_url, client)
+    with db.transaction(db_url) as s:
+        a = assessments.start_assessment(s, client, product_id=product,
+                                         questionnaire_id=baseline_id(db_url))
+    return {"url": db_url, "client": client, "rival": rival, "reviewer": reviewer, "id": a.id}
+
+
+def _full_answers(url, quality=0.7):
+    with db.reading(url) as s:
+        bank = load_bank(s, baseline_id(url))
+    return demo_answers(bank, quality, random.Random(1))
+
+
+def _weak_key(url):
+    """A poorly answered yes/no question that no other question depends on."""
+    with db.reading(url) as s:
+        bank = load_bank(s, baseline_id(url))
+    referenced = {q.condition.question for q in bank.questions if q.condition}
+    return next(k for k, v in _full_answers(url).items()
+                if v.value in ("no", "partial") and k not in referenced)
+
+
+def _count(url, model, assessment_id):
+    with db.reading(url) as s:
+        return s.scalar(select(func.count()).select_from(model).where(model.assessment_id == assessment_id))
+
+
+def test_full_review_loop_writes_timeline_snapshots_and_a_valid_audit_chain(world):
+    url, client, reviewer, aid = world["url"], world["client"], world["reviewer"], world["id"]
+    with db.transaction(url) as s:
+        assessments.save_answers(s, client, aid, _full_answers(url))
+    with db.transaction(url) as s:
+        assessments.submit(s, client, aid)
+    with db.transaction(url) as s:
+        review.claim(s, reviewer, aid)
+        key = _weak_key(url)
+        review.set_review_state(s, reviewer, aid, key, "needs_changes", comment="Explain please.")
+        review.request_changes(s, reviewer, aid)
+    with db.transaction(url) as s:
+        assert review.flagged_keys(s, client, aid) == [key]
+        assessments.save_answers(s, client, aid, {key: AnswerInput(value="yes")})
+        assessments.submit(s, client, aid)
+    with db.transaction(url) as s:
+        review.claim(s, reviewer, aid)
+        review.decide(s, reviewer, aid, "approved")
+    with db.reading(url) as s:
+        statuses = s.scalars(select(ProductStatus.to_status).where(ProductStatus.assessment_id == aid)
+                             .order_by(ProductStatus.id)).all()
+        triggers = s.scalars(select(ScoreHistory.trigger).where(ScoreHistory.assessment_id == aid)
+                             .order_by(ScoreHistory.id)).all()
+        a = s.get(Assessment, aid)
+        assert audit.verify_chain(s) is None
+    assert statuses == ["in_progress", "submitted", "under_review", "changes_requested",
+                        "in_progress", "submitted", "under_review", "approved"]
+    assert triggers == ["submit", "changes_requested", "submit", "approve"]
+    assert a.status == "approved" and a.latest_score is not None and a.completion == 1.0
+
+
+def test_one_bad_answer_rolls_back_the_whole_section(world):
+    url, client, aid = world["url"], world["client"], world["id"]
+    answers = dict(list(_full_answers(url).items())[:5])
+    bad_key = next(iter(answers))
+    answers[bad_key] = AnswerInput(value="certainly")
+    with pytest.raises(ValidationError, match="not one of its options"):
+        with db.transaction(url) as s:
+            assessments.save_answers(s, client, aid, answers)
+    assert _count(url, QuestionnaireResponse, aid) == 0
+    with db.reading(url) as s:
+        assert s.get(Assessment, aid).status == "not_started"
+
+
+def test_incomplete_assessment_cannot_be_submitted(world):
+    url, client, aid = world["url"], world["client"], world["id"]
+    partial = dict(list(_full_answers(url).items())[:3])
+    with db.transaction(url) as s:
+        assessments.save_answers(s, client, aid, partial)
+    with pytest.raises(ValidationError, match="required answers are missing"):
+        with db.transaction(url) as s:
+            assessments.submit(s, client, aid)
+    assert _count(url, ScoreHistory, aid) == 0
+
+
+def test_another_organisation_cannot_read_or_answer(world):
+    url, rival, aid = world["url"], world["rival"], world["id"]
+    with db.reading(url) as s, pytest.raises(AccessDenied):
+        assessments.get_assessment(s, rival, aid)
+    with pytest.raises(AccessDenied):
+        with db.transaction(url) as s:
+            assessments.save_answers(s, rival, aid, dict(list(_full_answers(url).items())[:1]))
+    with db.reading(url) as s:
+        assert assessments.client_overview(s, rival) == []
+    assert _count(url, QuestionnaireResponse, aid) == 0
+
+
+def test_clients_cannot_claim_and_reviewers_cannot_answer(world):
+    url, client, reviewer, aid = world["url"], world["client"], world["reviewer"], world["id"]
+    with pytest.raises(AccessDenied):
+        with db.transaction(url) as s:
+            review.claim(s, client, aid)
+    with pytest.raises(AccessDenied):
+        with db.transaction(url) as s:
+            assessments.save_answers(s, reviewer, aid, dict(list(_full_answers(url).items())[:1]))
+
+
+def test_submitted_assessment_is_read_only(world):
+    url, client, aid = world["url"], world["client"], world["id"]
+    answers = _full_answers(url)
+    with db.transaction(url) as s:
+        assessments.save_answers(s, client, aid, answers)
+        assessments.submit(s, client, aid)
+    with pytest.raises(ValidationError, match="not open for answers"):
+        with db.transaction(url) as s:
+            assessments.save_answers(s, client, aid, dict(list(answers.items())[:1]))
+
+
+def test_request_changes_needs_a_flagged_answer(world):
+    url, client, reviewer, aid = world["url"], world["client"], world["reviewer"], world["id"]
+    with db.transaction(url) as s:
+        assessments.save_answers(s, client, aid, _full_answers(url))
+        assessments.submit(s, client, aid)
+        review.claim(s, reviewer, aid)
+    with pytest.raises(ValidationError, match="Flag at least one answer"):
+        with db.transaction(url) as s:
+            review.request_changes(s, reviewer, aid)
+    with pytest.raises(ValidationError, match="reason"):
+        with db.transaction(url) as s:
+            review.decide(s, reviewer, aid, "rejected")
+
+
+def test_unknown_assessment_is_not_found(world):
+    with db.reading(world["url"]) as s, pytest.raises(NotFound):
+        assessments.get_assessment(s, world["client"], 987654)
+
+
+def test_audit_chain_detects_a_changed_row(world):
+    url = world["url"]
+    with db.transaction(url) as s:
+        row = s.scalar(select(AuditLog).order_by(AuditLog.id).limit(1))
+        row.detail = {"tampered": True}
+    with db.reading(url) as s:
+        assert audit.verify_chain(s) == row.id
