@@ -1,5 +1,6 @@
 """SecureSphere entrypoint: page config, sign-in, then the pages the user's role may open."""
 import html
+from pathlib import Path
 
 import streamlit as st
 
@@ -10,6 +11,7 @@ from ui import login
 from ui.navigation import pages_for
 from ui.state import reading, settings
 
+LOGO = Path(__file__).parent / "ui" / "assets" / "logo.svg"
 st.set_page_config(page_title="SecureSphere", page_icon=":material/shield_lock:", layout="wide")
 
 try:
@@ -21,14 +23,29 @@ except ConfigError as exc:
 with reading() as s:
     demo = demo_accounts_exist(s)
 
-actor = login.sign_in()
-if actor is None:
-    if reason := st.session_state.pop("_signed_out_reason", None):
-        st.info(reason)
-    if demo:
-        st.caption(":material/science: Demo data is loaded: sign in with a demo account "
-                   "(see the README for usernames and passwords).")
+
+
+def sign_in_screen() -> None:
+    """The only page before sign-in: no other page is registered, so no URL reaches one."""
+    _, centre, _ = st.columns([1, 1.4, 1])
+    with centre:
+        st.image(str(LOGO), width=260)
+        st.caption("Security assessments: answered, reviewed and scored.")
+        if reason := st.session_state.pop("_signed_out_reason", None):
+            st.info(reason)
+        if login.sign_in() is not None:
+            st.rerun()  # draw the signed-in layout from a clean run
+        if demo:
+            st.caption(":material/science: Demo data is loaded: sign in with a demo account "
+                       "(see the README for usernames and passwords).")
+
+
+st.logo(str(LOGO), size="large")
+if not st.session_state.get("sid"):
+    st.navigation([st.Page(sign_in_screen, title="Sign in", icon=":material/login:")],
+                  position="hidden").run()
     st.stop()
+actor = login.sign_in()
 
 with reading() as s:
     me = auth.user_summary(s, actor)

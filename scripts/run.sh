@@ -7,29 +7,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-PYTHON="${PYTHON:-python3}"
-
-ensure_venv() {
-    if [ -x .venv/bin/python ] && .venv/bin/python -m pip --version >/dev/null 2>&1; then
-        return 0
-    fi
-    if ! command -v "$PYTHON" >/dev/null 2>&1; then
-        echo "error: $PYTHON not found; install Python >= 3.11 (apt-get install python3 python3-venv)" >&2
-        exit 1
-    fi
-    if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
-        echo "error: Python >= 3.11 required, found $("$PYTHON" -V 2>&1) (set PYTHON=/path/to/python3.11)" >&2
-        exit 1
-    fi
-    rm -rf .venv  # a half-created venv (e.g. without pip) is useless
-    if ! "$PYTHON" -m venv .venv >/dev/null 2>.venv-error.log; then
-        cat .venv-error.log >&2
-        rm -rf .venv .venv-error.log
-        echo "hint: python3 -m venv failed; install it with: apt-get install python3-venv" >&2
-        exit 1
-    fi
-    rm -f .venv-error.log
-}
+. scripts/venv.sh
 
 ensure_venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
@@ -38,4 +16,5 @@ ensure_venv
 exec .venv/bin/python -m streamlit run app.py \
     --server.port 8501 \
     --server.address "${SECURESPHERE_ADDRESS:-localhost}" \
-    --server.headless true
+    --server.headless true \
+    --browser.gatherUsageStats false

@@ -1,36 +1,14 @@
 #!/usr/bin/env bash
 # Run the test suite: bash scripts/test.sh [pytest args...]
 #   - creates .venv if missing and installs requirements-dev.txt
-#   - as root (or with passwordless sudo) and with SECURESPHERE_INSTALL_SYSTEM=1 or CI=true,
-#     first installs Debian's chromium and postgresql if they are missing
+#   - as root (or with passwordless sudo) first installs Debian's chromium and postgresql if they
+#     are missing (SECURESPHERE_INSTALL_SYSTEM=0 turns this off); otherwise those layers skip
 #   - runs pytest; "no tests collected" (exit code 5) counts as a failure
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-PYTHON="${PYTHON:-python3}"
-
-ensure_venv() {
-    if [ -x .venv/bin/python ] && .venv/bin/python -m pip --version >/dev/null 2>&1; then
-        return 0
-    fi
-    if ! command -v "$PYTHON" >/dev/null 2>&1; then
-        echo "error: $PYTHON not found; install Python >= 3.11 (apt-get install python3 python3-venv)" >&2
-        exit 1
-    fi
-    if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
-        echo "error: Python >= 3.11 required, found $("$PYTHON" -V 2>&1) (set PYTHON=/path/to/python3.11)" >&2
-        exit 1
-    fi
-    rm -rf .venv  # a half-created venv (e.g. without pip) is useless
-    if ! "$PYTHON" -m venv .venv >/dev/null 2>.venv-error.log; then
-        cat .venv-error.log >&2
-        rm -rf .venv .venv-error.log
-        echo "hint: python3 -m venv failed; install it with: apt-get install python3-venv" >&2
-        exit 1
-    fi
-    rm -f .venv-error.log
-}
+. scripts/venv.sh
 
 have_chromium() { [ -x /usr/bin/chromium ]; }
 have_postgres() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
@@ -57,12 +35,21 @@ install_system_deps() {
         apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 }
 
-if [ "${SECURESPHERE_INSTALL_SYSTEM:-0}" = "1" ] || [ "${CI:-}" = "true" ]; then
+print_versions() {
+    local pg_bin
+    pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    echo "==> $(.venv/bin/python --version 2>&1)"
+    echo "==> $(/usr/bin/chromium --version 2>/dev/null || echo 'chromium: not installed')"
+    echo "==> $("${pg_bin:-/nonexistent}/postgres" --version 2>/dev/null || echo 'postgres: not installed')"
+}
+
+if [ "${SECURESPHERE_INSTALL_SYSTEM:-1}" = "1" ]; then
     install_system_deps
 fi
 
 ensure_venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+print_versions
 
 rc=0
 .venv/bin/python -m pytest "$@" || rc=$?
