@@ -10,45 +10,24 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.access import Actor, require_role
 from core.banks.schema import Bank, Question as BankQuestion, parse_bank
+from core.banks.yaml_io import bank_data, question_data
 from core.errors import NotFound, ValidationError
 from core.models import Question, Questionnaire, Section
 
-FIXED_OPTION_TYPES = ("yes_no", "yes_no_partial")
+COLUMNS = ("key", "text", "help", "type", "weight", "required", "critical", "evidence_required",
+           "allow_na")
 _banks: dict[str, Bank] = {}  # by content fingerprint: a stored version never changes
 
 
 def _spec(q: BankQuestion) -> dict:
-    spec: dict = {}
-    if q.type not in FIXED_OPTION_TYPES and q.options:
-        spec["options"] = [{"key": o.key, "label": o.label, "score": o.score} for o in q.options]
-    for name in ("min", "max", "max_length"):
-        if getattr(q, name) is not None:
-            spec[name] = getattr(q, name)
-    if q.condition:
-        value = q.condition.values[0] if q.condition.op == "equals" else list(q.condition.values)
-        spec["condition"] = {"question": q.condition.question, q.condition.op: value}
-    return spec
+    """What a question needs beyond its columns (options, bounds, condition), in file format."""
+    return {k: v for k, v in question_data(q).items() if k not in COLUMNS}
 
 
 def bank_fingerprint(bank: Bank) -> str:
     """SHA-256 of the bank's content, to tell an identical re-import from an edited one."""
-    payload = json.dumps(_bank_dict(bank), sort_keys=True, default=str)
+    payload = json.dumps(bank_data(bank), sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def _question_dict(q: BankQuestion) -> dict:
-    return {"key": q.key, "text": q.text, "help": q.help or "", "type": q.type, "weight": q.weight,
-            "required": q.required, "critical": q.critical,
-            "evidence_required": q.evidence_required, "allow_na": q.allow_na, **_spec(q)}
-
-
-def _bank_dict(bank: Bank) -> dict:
-    return {"key": bank.key, "version": bank.version, "title": bank.title,
-            "description": bank.description or "", "source": bank.source or "",
-            "licence": bank.licence or "",
-            "sections": [{"key": s.key, "title": s.title, "description": s.description or "",
-                          "weight": s.weight, "questions": [_question_dict(q) for q in s.questions]}
-                         for s in bank.sections]}
 
 
 def import_bank(session: Session, actor: Actor, bank: Bank) -> tuple[Questionnaire, bool]:
@@ -108,10 +87,8 @@ def _stored_dict(session: Session, questionnaire_id: int) -> dict:
                                 .order_by(Question.section_id, Question.position)).all()
     by_section: dict[int, list] = {}
     for q in questions:
-        by_section.setdefault(q.section_id, []).append(_no_blanks(
-            {"key": q.key, "text": q.text, "help": q.help, "type": q.type, "weight": q.weight,
-             "required": q.required, "critical": q.critical, "evidence_required": q.evidence_required,
-             "allow_na": q.allow_na, **q.spec}))
+        columns = {name: getattr(q, name) for name in COLUMNS}
+        by_section.setdefault(q.section_id, []).append(_no_blanks({**columns, **q.spec}))
     return _no_blanks({"key": qn.key, "version": qn.version, "title": qn.title,
                        "description": qn.description, "source": qn.source, "licence": qn.licence,
                        "sections": [_no_blanks({"key": s.key, "title": s.title,

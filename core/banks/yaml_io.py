@@ -83,13 +83,22 @@ def _describe(exc: yaml.MarkedYAMLError) -> str:
     return f"{where}invalid YAML: {problem}"
 
 
-def dump_bank(bank: Bank) -> str:
-    """YAML text for a bank, omitting defaults, that loads back to an equal Bank."""
-    data = _drop_none({"key": bank.key, "version": bank.version, "title": bank.title,
+def bank_data(bank: Bank) -> dict:
+    """The bank as plain data in the file format, omitting defaults (parse_bank reads it back)."""
+    return _drop_none({"key": bank.key, "version": bank.version, "title": bank.title,
                        "description": bank.description, "source": bank.source,
                        "licence": bank.licence,
                        "sections": [_section_data(s) for s in bank.sections]})
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def question_data(q: Question) -> dict:
+    """One question as plain data in the file format, omitting defaults."""
+    return _question_data(q)
+
+
+def dump_bank(bank: Bank) -> str:
+    """YAML text for a bank, omitting defaults, that loads back to an equal Bank."""
+    return yaml.dump(bank_data(bank), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def _section_data(section: Section) -> dict:
