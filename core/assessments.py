@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.access import Actor, require_org_read, require_org_write, scope_to_org
-from core.banks.schema import Answer, is_visible, validate_answer
+from core.banks.answers import is_visible, validate_answer
+from core.banks.model import Answer
 from core.banks.store import load_bank
 from core.errors import NotFound, ValidationError
 from core.models import Assessment, Product, Question, Questionnaire, QuestionnaireResponse, utcnow

@@ -13,9 +13,10 @@ from core import assessments, review
 from core.access import SYSTEM, Actor
 from core.assessments import AnswerInput
 from core.auth import generate_password
-from core.banks.schema import Answer, Bank, Question, is_visible
+from core.banks.answers import is_visible
+from core.banks.model import Answer, Bank, Question
 from core.banks.store import load_bank
-from core.models import Questionnaire, User, utcnow
+from core.models import Questionnaire, utcnow
 from core.products import create_product
 from core.users import create_organization, create_user, organization_by_name
 

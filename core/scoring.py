@@ -4,7 +4,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from core.banks.schema import Answer, Bank, Question, SCORED_TYPES, is_visible, validate_answer
+from core.banks.answers import is_visible, validate_answer
+from core.banks.model import SCORED_TYPES, Answer, Bank, Question
 
 __all__ = ["Answer", "BAND_NAMES", "Bands", "DEFAULT_BANDS", "FORMULA_VERSION", "ScoreResult",
            "answer_score", "band_for", "lost_points", "score_assessment", "score_delta"]

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.access import Actor
-from core.banks.schema import Answer, Bank
+from core.banks.model import Answer, Bank
 from core.banks.store import load_bank
 from core.models import Assessment, Question, QuestionnaireResponse, ScoreHistory, utcnow
 from core.scoring import FORMULA_VERSION, ScoreResult, score_assessment

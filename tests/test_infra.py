@@ -4,7 +4,6 @@ from __future__ import annotations
 import http.server
 import threading
 import time
-from functools import partial
 
 import pytest
 

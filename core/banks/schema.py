@@ -1,127 +1,14 @@
-"""Question bank model: frozen dataclasses, strict parsing of bank dicts, answer validation."""
+"""Strict parsing of bank dicts (from YAML or the database) into the frozen model."""
 from __future__ import annotations
 
-import datetime as _dt
-import math
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from functools import cached_property
 
-from core.errors import NotFound, ValidationError
-
-QUESTION_TYPES = ("yes_no", "yes_no_partial", "maturity", "single_choice",
-                  "multi_choice", "number", "text", "date")
-SCORED_TYPES = frozenset({"yes_no", "yes_no_partial", "maturity", "single_choice", "multi_choice"})
-CHOICE_TYPES = frozenset({"single_choice", "multi_choice"})
-DEFAULT_TEXT_MAX_LENGTH = 5000
-MAX_QUESTION_TEXT = 2000
-MAX_TITLE = 200
-MAX_LONG_TEXT = 10000
-KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}\Z")
-# Option keys may be one character so that maturity levels can be "0".."5".
-OPTION_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}\Z")
-KEY_RULE = "2-64 characters a-z, 0-9, '.', '_' or '-', starting with a letter or digit"
-_DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-
-
-@dataclass(frozen=True)
-class Option:
-    """One selectable answer; score in [0, 1] or None when unscored."""
-    key: str
-    label: str
-    score: float | None
-
-
-@dataclass(frozen=True)
-class Condition:
-    """Show a question only when an earlier question's answer matches."""
-    question: str
-    op: str  # "equals" | "in" | "any_of"
-    values: tuple
-
-
-@dataclass(frozen=True)
-class Question:
-    """One question with its effective options and constraints."""
-    key: str
-    section_key: str
-    text: str
-    help: str | None
-    type: str
-    weight: float
-    required: bool
-    critical: bool
-    evidence_required: bool
-    allow_na: bool
-    options: tuple[Option, ...]
-    min: float | None
-    max: float | None
-    max_length: int | None
-    condition: Condition | None
-    position: int  # 0-based, within its section
-
-
-@dataclass(frozen=True)
-class Section:
-    """A weighted group of questions."""
-    key: str
-    title: str
-    description: str | None
-    weight: float
-    position: int
-    questions: tuple[Question, ...]
-
-
-@dataclass(frozen=True)
-class Bank:
-    """A versioned question bank."""
-    key: str
-    version: int
-    title: str
-    description: str | None
-    source: str | None
-    licence: str | None
-    sections: tuple[Section, ...]
-
-    @cached_property
-    def questions(self) -> tuple[Question, ...]:
-        """All questions, in bank order."""
-        return tuple(q for s in self.sections for q in s.questions)
-
-    @cached_property
-    def _index(self) -> dict[str, Question]:
-        return {q.key: q for q in self.questions}
-
-    def question(self, key: str) -> Question:
-        """The question with this key; NotFound if absent."""
-        try:
-            return self._index[key]
-        except KeyError:
-            raise NotFound(f"Question '{key}' is not in bank '{self.key}'.") from None
-
-    def section(self, key: str) -> Section:
-        """The section with this key; NotFound if absent."""
-        for section in self.sections:
-            if section.key == key:
-                return section
-        raise NotFound(f"Section '{key}' is not in bank '{self.key}'.")
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A stored answer: value None means unanswered; is_na marks "not applicable"."""
-    value: object = None
-    is_na: bool = False
-
-
-YES_NO_OPTIONS = (Option("yes", "Yes", 1.0), Option("no", "No", 0.0))
-YES_NO_PARTIAL_OPTIONS = (Option("yes", "Yes", 1.0), Option("partial", "Partially", 0.5),
-                          Option("no", "No", 0.0))
-DEFAULT_MATURITY_SCALE = tuple(Option(str(i), label, i / 5) for i, label in enumerate(
-    ("0 - Not performed", "1 - Initial", "2 - Managed", "3 - Defined", "4 - Measured",
-     "5 - Optimising")))
-_FIXED_OPTIONS = {"yes_no": YES_NO_OPTIONS, "yes_no_partial": YES_NO_PARTIAL_OPTIONS}
+from core.banks.answers import is_number, validate_answer
+from core.banks.model import (CHOICE_TYPES, DEFAULT_MATURITY_SCALE, DEFAULT_TEXT_MAX_LENGTH,
+                              KEY_PATTERN, KEY_RULE, MAX_LONG_TEXT, MAX_QUESTION_TEXT, MAX_TITLE,
+                              OPTION_KEY_PATTERN, QUESTION_TYPES, SCORED_TYPES, _FIXED_OPTIONS,
+                              Bank, Condition, Option, Question, Section)
+from core.errors import ValidationError
 
 _BANK_FIELDS = {"key", "version", "title", "description", "source", "licence", "sections"}
 _SECTION_FIELDS = {"key", "title", "description", "weight", "questions"}
@@ -219,7 +106,7 @@ def _option(item: object, where: str, qtype: str) -> Option:
         raise _Problem(f"{where}: option key {key!r} must be text of 1-64 characters a-z, 0-9, "
                        "'.', '_' or '-' (quote numbers and yes/no in YAML)")
     score = item.get("score")
-    if score is not None and (not _is_number(score) or not 0 <= score <= 1):
+    if score is not None and (not is_number(score) or not 0 <= score <= 1):
         raise _Problem(f"{where}: option score must be a number between 0 and 1, got {score!r}")
     return Option(key, _text(item, "label", where, MAX_TITLE),
                   None if score is None else float(score))
@@ -242,7 +129,7 @@ def _bounds(raw: dict, where: str, qtype: str) -> tuple[float | None, float | No
         value = raw.get(name)
         if value is not None and qtype != "number":
             raise _Problem(f"{where}: '{name}' is only allowed on number questions")
-        if value is not None and not _is_number(value):
+        if value is not None and not is_number(value):
             raise _Problem(f"{where}: '{name}' must be a number, got {value!r}")
         values.append(value)
     low, high = values
@@ -311,95 +198,6 @@ def _valid_answer(question: Question, value: object) -> object:
         return None
 
 
-def validate_answer(question: Question, value: object, is_na: bool) -> object:
-    """Check one answer against its question and return it normalised (None = unanswered)."""
-    if is_na:
-        if not question.allow_na:
-            raise ValidationError(f"Question '{question.key}' cannot be answered N/A.")
-        if value is not None:
-            raise ValidationError(f"Question '{question.key}': an N/A answer cannot have a value.")
-        return None
-    if value is None:
-        return None
-    if question.options:
-        return _check_options(question, value)
-    return _CHECKERS[question.type](question, value)
-
-
-def _check_options(question: Question, value: object) -> object:
-    keys = [o.key for o in question.options]
-    chosen = value if question.type == "multi_choice" else [value]
-    if question.type == "multi_choice" and (not isinstance(value, (list, tuple)) or not value):
-        raise ValidationError(f"Question '{question.key}' needs a non-empty list of options.")
-    if len(set(map(repr, chosen))) != len(chosen):
-        raise ValidationError(f"Question '{question.key}': an option was chosen twice.")
-    for item in chosen:
-        if not isinstance(item, str) or item not in keys:
-            raise ValidationError(f"Question '{question.key}': {item!r} is not one of its "
-                                  f"options ({', '.join(keys)}).")
-    if question.type == "multi_choice":
-        return [k for k in keys if k in chosen]  # option order, so equal choices compare equal
-    return value
-
-
-def _check_number(question: Question, value: object) -> object:
-    if not _is_number(value):
-        raise ValidationError(f"Question '{question.key}' needs a number, got {value!r}.")
-    if question.min is not None and value < question.min:
-        raise ValidationError(f"Question '{question.key}': {value} is below the minimum "
-                              f"{question.min}.")
-    if question.max is not None and value > question.max:
-        raise ValidationError(f"Question '{question.key}': {value} is above the maximum "
-                              f"{question.max}.")
-    return value
-
-
-def _check_text(question: Question, value: object) -> object:
-    if not isinstance(value, str):
-        raise ValidationError(f"Question '{question.key}' needs text, got {type(value).__name__}.")
-    limit = question.max_length or DEFAULT_TEXT_MAX_LENGTH
-    if len(value) > limit:
-        raise ValidationError(f"Question '{question.key}': the answer is longer than "
-                              f"{limit} characters.")
-    return value if value.strip() else None  # blank text is no answer
-
-
-def _check_date(question: Question, value: object) -> object:
-    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
-        return value.isoformat()
-    try:
-        if isinstance(value, str) and _DATE_PATTERN.match(value):
-            return _dt.date.fromisoformat(value).isoformat()
-    except ValueError:
-        pass
-    raise ValidationError(f"Question '{question.key}' needs a date as YYYY-MM-DD, got {value!r}.")
-
-
-_CHECKERS = {"number": _check_number, "text": _check_text, "date": _check_date}
-
-
-def is_visible(question: Question, answers: Mapping[str, Answer], bank: Bank) -> bool:
-    """True when the question's condition chain is met by the answers given."""
-    current = question
-    while current.condition is not None:
-        cond = current.condition
-        answer = answers.get(cond.question)
-        if answer is None or answer.is_na or answer.value is None:
-            return False
-        value = answer.value
-        if cond.op == "any_of":
-            if not isinstance(value, (list, tuple)) or not any(v in cond.values for v in value):
-                return False
-        elif isinstance(value, (list, dict)) or value not in cond.values:
-            return False
-        current = bank.question(cond.question)
-    return True
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _where(loc: str, raw: object) -> str:
     key = raw.get("key") if isinstance(raw, dict) else None
     return f"{loc} (key {key!r})" if isinstance(key, str) else loc
@@ -439,7 +237,7 @@ def _opt_text(raw: dict, name: str, where: str, limit: int = MAX_LONG_TEXT) -> s
 
 def _weight(raw: dict, where: str) -> float:
     value = raw.get("weight", 1)
-    if not _is_number(value) or value <= 0:
+    if not is_number(value) or value <= 0:
         raise _Problem(f"{where}: 'weight' must be a number > 0, got {value!r}")
     return float(value)
 

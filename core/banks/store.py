@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.access import Actor, require_role
-from core.banks.schema import Bank, Question as BankQuestion, parse_bank
+from core.banks.model import Bank, Question as BankQuestion
+from core.banks.schema import parse_bank
 from core.banks.yaml_io import bank_data, question_data
 from core.errors import NotFound, ValidationError
 from core.models import Question, Questionnaire, Section

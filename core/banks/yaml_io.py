@@ -5,8 +5,9 @@ from pathlib import Path
 
 import yaml
 
-from core.banks.schema import (DEFAULT_MATURITY_SCALE, DEFAULT_TEXT_MAX_LENGTH, Bank, Option,
-                               Question, Section, parse_bank)
+from core.banks.model import (DEFAULT_MATURITY_SCALE, DEFAULT_TEXT_MAX_LENGTH, Bank, Option,
+                              Question, Section)
+from core.banks.schema import parse_bank
 from core.errors import ValidationError
 
 MAX_BANK_BYTES = 2 * 1024 * 1024
