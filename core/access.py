@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select
+from sqlalchemy import Select, or_
 
 from core.errors import AccessDenied
 
@@ -52,6 +52,25 @@ def require_org_write(actor: Actor, organization_id: int) -> None:
         return
     if not (actor.is_client and actor.organization_id == organization_id):
         raise AccessDenied("You do not have permission to change this organisation's data.")
+
+
+def can_read_assessment(actor: Actor, assessment, reviewer_visibility: str) -> bool:
+    """Clients: their organisation's. Reviewers: all, or (setting "assigned") theirs and unclaimed
+    submissions. Admins, managers, analysts: all."""
+    if actor.is_client:
+        return actor.organization_id == assessment.organization_id
+    if actor.role == "lead_reviewer" and reviewer_visibility == "assigned":
+        return assessment.reviewer_id == actor.user_id or (
+            assessment.status == "submitted" and assessment.reviewer_id is None)
+    return True
+
+
+def scope_assessments(statement: Select, actor: Actor, reviewer_visibility: str, assessment) -> Select:
+    """Restrict an assessment query (on the Assessment entity given) to what the actor may read."""
+    if actor.role == "lead_reviewer" and reviewer_visibility == "assigned":
+        return statement.where(or_(assessment.reviewer_id == actor.user_id,
+                                   (assessment.status == "submitted") & assessment.reviewer_id.is_(None)))
+    return scope_to_org(statement, actor, assessment.organization_id)
 
 
 def scope_to_org(statement: Select, actor: Actor, org_column) -> Select:

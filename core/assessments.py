@@ -8,13 +8,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.access import Actor, require_org_read, require_org_write, scope_to_org
+from core.access import (Actor, can_read_assessment, require_org_write, scope_assessments,
+                         scope_to_org)
 from core.banks.answers import is_visible, validate_answer
 from core.banks.model import Answer
 from core.banks.store import load_bank
-from core.errors import NotFound, ValidationError
-from core.models import Assessment, Product, Question, Questionnaire, QuestionnaireResponse, utcnow
+from core.errors import AccessDenied, NotFound, ValidationError
+from core.models import (Assessment, Product, Question, Questionnaire, QuestionnaireResponse,
+                         ScoreHistory, Section, utcnow)
 from core.products import get_product
+from core.settings import get_settings
 from core.scoring import answer_score
 from core.snapshots import current_result, load_answers
 from core.workflow import EDITABLE, transition
@@ -36,7 +39,8 @@ def get_assessment(session: Session, actor: Actor, assessment_id: int) -> Assess
     assessment = session.get(Assessment, assessment_id)
     if assessment is None or not assessment.is_active:
         raise NotFound("That assessment does not exist.")
-    require_org_read(actor, assessment.organization_id)
+    if not can_read_assessment(actor, assessment, get_settings(session)["reviewer_visibility"]):
+        raise AccessDenied("You do not have access to this assessment.")
     return assessment
 
 
@@ -159,7 +163,7 @@ def client_overview(session: Session, actor: Actor) -> list[dict]:
             .join(Questionnaire, Questionnaire.id == Assessment.questionnaire_id)
             .where(Assessment.is_active)
             .order_by(Product.name, Assessment.cycle.desc()))
-    stmt = scope_to_org(stmt, actor, Assessment.organization_id)
+    stmt = scope_assessments(stmt, actor, get_settings(session)["reviewer_visibility"], Assessment)
     return [dict(r._mapping) for r in session.execute(stmt)]
 
 
@@ -167,3 +171,29 @@ def count_by_status(session: Session, actor: Actor) -> dict[str, int]:
     """Assessments per status within the actor's scope."""
     stmt = select(Assessment.status, func.count()).where(Assessment.is_active).group_by(Assessment.status)
     return dict(session.execute(scope_to_org(stmt, actor, Assessment.organization_id)).all())
+
+
+def score_history(session: Session, actor: Actor, assessment_id: int) -> list[dict]:
+    """Every snapshot of an assessment the actor may read, oldest first."""
+    get_assessment(session, actor, assessment_id)
+    rows = session.scalars(select(ScoreHistory).where(ScoreHistory.assessment_id == assessment_id)
+                           .order_by(ScoreHistory.created_at, ScoreHistory.id)).all()
+    return [{"time": r.created_at, "overall": r.overall_score, "band": r.band,
+             "completion": r.completion, "trigger": r.trigger, "sections": r.section_scores,
+             "formula_version": r.formula_version} for r in rows]
+
+
+def answer_rows(session: Session, actor: Actor, assessment_id: int) -> list[dict]:
+    """The stored answers of an assessment the actor may read, in bank order."""
+    assessment = get_assessment(session, actor, assessment_id)
+    rows = session.execute(
+        select(Question.key, Question.text, Section.title, QuestionnaireResponse.value,
+               QuestionnaireResponse.is_na, QuestionnaireResponse.justification,
+               QuestionnaireResponse.score, QuestionnaireResponse.review_state)
+        .join(Question, Question.id == QuestionnaireResponse.question_id)
+        .join(Section, Section.id == Question.section_id)
+        .where(QuestionnaireResponse.assessment_id == assessment.id)
+        .order_by(Section.position, Question.position)).all()
+    return [{"question": r.key, "text": r.text, "section": r.title, "value": r.value,
+             "is_na": r.is_na, "justification": r.justification, "score": r.score,
+             "review_state": r.review_state} for r in rows]

@@ -3,28 +3,41 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
 
 import bcrypt
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core import audit
-from core.access import Actor
+from core import audit, throttle
+from core.access import Actor, require_role
 from core.errors import ValidationError
-from core.models import AuthSession, Organization, User, utcnow
+from core.models import AuthSession, Organization, SignInAttempt, User, utcnow
 from core.settings import get_settings
 
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores or refuses anything longer
+FAILED_SIGN_IN = "Incorrect username or password."
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common_passwords.txt"
 
 
-def check_password_policy(password: str) -> None:
-    """Refuse passwords that are too short or too long for bcrypt; no composition rules."""
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords (lower-case)."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def check_password_policy(password: str, username: str = "") -> None:
+    """Refuse passwords that are too short, too long for bcrypt, common or the username itself."""
     if len(password) < MIN_PASSWORD_CHARS:
         raise ValidationError(f"The password must be at least {MIN_PASSWORD_CHARS} characters long.")
     if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
         raise ValidationError(f"The password must be at most {MAX_PASSWORD_BYTES} bytes "
                               "(fewer characters if it uses accents or symbols).")
+    if password.lower() in common_passwords() or (username and password.lower() == username.lower()):
+        raise ValidationError("This password is too common or too easy to guess; choose another.")
 
 
 def hash_password(password: str, rounds: int = 12) -> str:
@@ -45,12 +58,16 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def credentials(session: Session) -> dict:
-    """The credentials dict streamlit-authenticator expects, for active users only."""
-    rows = session.execute(select(User.username, User.name, User.email, User.role,
-                                  User.password_hash).where(User.is_active)).all()
-    return {"usernames": {r.username: {"name": r.name, "email": r.email, "roles": [r.role],
-                                       "password": r.password_hash} for r in rows}}
+def credentials(session: Session, *, client_address: str = "", now: datetime | None = None) -> dict:
+    """The credentials dict streamlit-authenticator checks: active accounts not in a cooldown,
+    and none at all for an address that is being throttled."""
+    now = now or utcnow()
+    if throttle.address_blocked(session, client_address, now):
+        return {"usernames": {}}
+    users = session.scalars(select(User).where(User.is_active)).all()
+    return {"usernames": {u.username: {"name": u.name, "email": u.email, "roles": [u.role],
+                                       "password": u.password_hash}
+                          for u in users if not throttle.is_locked(u, now)}}
 
 
 def actor_for(session: Session, username: str, session_id: str = "") -> Actor | None:
@@ -67,23 +84,24 @@ def open_session(session: Session, username: str, *, client_address: str = "",
     """Start a new server-side session at sign-in and record the sign-in."""
     now = now or utcnow()
     user = session.scalar(select(User).where(User.username == username, User.is_active))
-    if user is None:
-        raise ValidationError("Incorrect username or password.")
+    if user is None or throttle.is_locked(user, now):
+        raise ValidationError(FAILED_SIGN_IN)
     sid = secrets.token_urlsafe(32)
     session.add(AuthSession(id=sid, user_id=user.id, issued_at=now, last_seen_at=now,
                             client_address=client_address[:64]))
-    user.failed_logins = 0
+    throttle.record_success(session, user, client_address, now)
     user.last_login_at = now
     actor = Actor(user.id, user.username, user.role, user.organization_id, sid)
     audit.record(session, actor, "sign_in", object_type="user", object_id=user.id, now=now)
     return actor
 
 
-def record_failed_sign_in(session: Session, username: str, *, now: datetime | None = None) -> None:
-    """Count a failed sign-in against a known account and audit it."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is not None:
-        user.failed_logins += 1
+def record_failed_sign_in(session: Session, username: str, *, client_address: str = "",
+                          now: datetime | None = None) -> None:
+    """Count a failed sign-in (account and address) and audit it, never with the password."""
+    now = now or utcnow()
+    user = session.scalar(select(User).where(User.username == username)) if username else None
+    throttle.record_failure(session, user, username, client_address, now)
     audit.record(session, None, "sign_in_failed", object_type="user",
                  object_id=user.id if user else "", detail={"username": username[:64]}, now=now)
 
@@ -118,6 +136,17 @@ def close_session(session: Session, actor: Actor, *, now: datetime | None = None
     audit.record(session, actor, "sign_out", object_type="user", object_id=actor.user_id, now=now)
 
 
+def revoke_sessions(session: Session, user: User, reason: str, now: datetime, *,
+                    keep: str = "") -> int:
+    """End every live session of a user (but `keep`) and refuse remember-me cookies issued before now."""
+    user.sessions_valid_after = now
+    result = session.execute(update(AuthSession).where(AuthSession.user_id == user.id,
+                                                       AuthSession.id != keep,
+                                                       AuthSession.revoked_at.is_(None))
+                             .values(revoked_at=now, revoked_reason=reason, updated_at=now))
+    return result.rowcount
+
+
 def cookie_still_valid(session: Session, username: str, issued_at: datetime) -> bool:
     """A remember-me cookie is refused when issued before the user's sessions were ended."""
     user = session.scalar(select(User).where(User.username == username, User.is_active))
@@ -133,16 +162,12 @@ def change_password(session: Session, actor: Actor, *, old: str, new: str, round
     user = session.get(User, actor.user_id)
     if user is None or not verify_password(old, user.password_hash):
         raise ValidationError("The current password is not correct.")
-    check_password_policy(new)
+    check_password_policy(new, user.username)
     if verify_password(new, user.password_hash):
         raise ValidationError("The new password must differ from the current one.")
     user.password_hash = hash_password(new, rounds)
     user.must_change_password = False
-    user.sessions_valid_after = now
-    session.execute(update(AuthSession).where(AuthSession.user_id == user.id,
-                                              AuthSession.id != actor.session_id,
-                                              AuthSession.revoked_at.is_(None))
-                    .values(revoked_at=now, revoked_reason="password_change", updated_at=now))
+    revoke_sessions(session, user, "password_change", now, keep=actor.session_id)
     audit.record(session, actor, "password_changed", object_type="user", object_id=user.id, now=now)
 
 
@@ -152,3 +177,23 @@ def user_summary(session: Session, actor: Actor) -> dict:
     org = session.get(Organization, user.organization_id) if user.organization_id else None
     return {"name": user.name, "role": user.role, "organization": org.name if org else "",
             "must_change_password": user.must_change_password}
+
+
+def sign_in_activity(session: Session, actor: Actor, *, limit: int = 200) -> list[dict]:
+    """Recent sign-in attempts, newest first (admins only)."""
+    require_role(actor, "admin")
+    rows = session.scalars(select(SignInAttempt).order_by(SignInAttempt.id.desc()).limit(limit)).all()
+    return [{"time": r.created_at, "username": r.username, "succeeded": r.succeeded,
+             "client_address": r.client_address} for r in rows]
+
+
+def active_sessions(session: Session, actor: Actor, *, now: datetime | None = None) -> list[dict]:
+    """Sessions not revoked and not idle past the timeout, with their users (admins only)."""
+    require_role(actor, "admin")
+    now = now or utcnow()
+    idle = timedelta(minutes=get_settings(session)["session_idle_minutes"])
+    rows = session.execute(select(AuthSession, User.username).join(User, User.id == AuthSession.user_id)
+                           .where(AuthSession.revoked_at.is_(None), AuthSession.last_seen_at > now - idle)
+                           .order_by(AuthSession.last_seen_at.desc())).all()
+    return [{"username": name, "signed_in": s.issued_at, "last_seen": s.last_seen_at,
+             "client_address": s.client_address} for s, name in rows]

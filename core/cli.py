@@ -17,7 +17,8 @@ from core.demo import build_demo, demo_exists
 from core.errors import SecureSphereError
 from core.models import ROLES, Assessment, Base
 from core.settings import ensure_defaults
-from core.users import create_user, organization_by_name
+from core.organizations import organization_by_name
+from core.users import create_user
 
 
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:

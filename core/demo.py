@@ -18,7 +18,8 @@ from core.banks.model import Answer, Bank, Question
 from core.banks.store import load_bank
 from core.models import Questionnaire, utcnow
 from core.products import create_product
-from core.users import create_organization, create_user, organization_by_name
+from core.organizations import create_organization, organization_by_name
+from core.users import create_user
 
 PASSWORD_FILE = "demo_passwords.txt"
 BASELINE_KEY = "securesphere-baseline"

@@ -106,6 +106,17 @@ class AuthSession(Timestamped, Base):
     client_address: Mapped[str] = mapped_column(String(64), default="")
 
 
+class SignInAttempt(Timestamped, Base):
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (Index("ix_sign_in_attempts_address_created", "client_address", "created_at"),
+                      Index("ix_sign_in_attempts_user_created", "user_id", "created_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    username: Mapped[str] = mapped_column(String(64), default="")
+    client_address: Mapped[str] = mapped_column(String(64), default="")
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class Product(Timestamped, Base):
     __tablename__ = "products"
     __table_args__ = (UniqueConstraint("organization_id", "name"),)

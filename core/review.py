@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.access import REVIEW_ROLES, Actor, require_role
+from core.access import REVIEW_ROLES, Actor, require_org_write, require_role
 from core.assessments import get_assessment
-from core.errors import NotFound, ValidationError
-from core.models import (VISIBILITIES, Assessment, LeadComment, Question, QuestionnaireResponse,
+from core.errors import AccessDenied, NotFound, ValidationError
+from core.models import (VISIBILITIES, Assessment, LeadComment, Question, QuestionnaireResponse, User,
                          utcnow)
 from core.workflow import transition
 
@@ -41,8 +41,10 @@ def add_comment(session: Session, actor: Actor, assessment_id: int, body: str, *
     """Comment on an assessment or one answer; clients may only write shared comments."""
     now = now or utcnow()
     assessment = get_assessment(session, actor, assessment_id)
+    if actor.is_client:
+        require_org_write(actor, assessment.organization_id)
     if actor.role not in (*REVIEW_ROLES, "client"):
-        raise ValidationError("Only reviewers and the client may comment.")
+        raise AccessDenied("Only reviewers and the client may comment.")
     body = (body or "").strip()
     if not 1 <= len(body) <= MAX_COMMENT:
         raise ValidationError(f"A comment needs 1 to {MAX_COMMENT} characters.")
@@ -124,3 +126,19 @@ def review_queue_counts(session: Session, actor: Actor) -> dict[str, int]:
     return {"waiting": sum(n for s, _, n in rows if s == "submitted"),
             "in_review": sum(n for s, _, n in rows if s == "under_review"),
             "mine": sum(n for s, r, n in rows if s == "under_review" and r == actor.user_id)}
+
+
+def list_comments(session: Session, actor: Actor, assessment_id: int) -> list[dict]:
+    """Comments on an assessment the actor may read; internal ones never reach a client."""
+    assessment = get_assessment(session, actor, assessment_id)
+    stmt = (select(LeadComment, Question.key, User.name)
+            .outerjoin(QuestionnaireResponse, QuestionnaireResponse.id == LeadComment.response_id)
+            .outerjoin(Question, Question.id == QuestionnaireResponse.question_id)
+            .outerjoin(User, User.id == LeadComment.author_id)
+            .where(LeadComment.assessment_id == assessment.id, LeadComment.is_active)
+            .order_by(LeadComment.created_at, LeadComment.id))
+    if actor.is_client:
+        stmt = stmt.where(LeadComment.visibility == "shared")
+    return [{"id": c.id, "question": key, "author": author or "system", "body": c.body,
+             "visibility": c.visibility, "resolved": c.is_resolved, "time": c.created_at,
+             "parent_id": c.parent_id} for c, key, author in session.execute(stmt).all()]

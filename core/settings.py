@@ -15,6 +15,11 @@ DEFAULTS: dict[str, Any] = {
     "review_sla_days": 10,
     "upload_max_mb": 20,
     "reviewer_visibility": "all",
+    "throttle_account_failures": 5,
+    "throttle_cooldown_minutes": 15,
+    "throttle_cooldown_max_minutes": 60,
+    "throttle_address_failures": 50,
+    "throttle_address_window_minutes": 15,
 }
 
 

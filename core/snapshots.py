@@ -50,3 +50,4 @@ def take_snapshot(session: Session, actor: Actor, assessment: Assessment, trigge
                  object_id=assessment.id, detail={"trigger": trigger, "overall": result.overall,
                                                   "band": result.band}, now=now)
     return row
+

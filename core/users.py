@@ -2,44 +2,29 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.access import Actor, require_role
-from core.auth import check_password_policy, generate_password, hash_password
-from core.errors import ValidationError
-from core.models import ROLES, TIERS, Organization, User
+from core.auth import check_password_policy, generate_password, hash_password, revoke_sessions
+from core.errors import AccessDenied, NotFound, ValidationError
+from core.models import ROLES, Organization, User, utcnow
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _clean_name(value: str, label: str, limit: int = 120) -> str:
+def clean_name(value: str, label: str, limit: int = 120) -> str:
+    """A required, trimmed display name of at most `limit` characters."""
     value = (value or "").strip()
     if not value:
         raise ValidationError(f"{label} is required.")
     if len(value) > limit:
         raise ValidationError(f"{label} must be at most {limit} characters.")
     return value
-
-
-def create_organization(session: Session, actor: Actor, *, name: str, industry: str = "",
-                        tier: str = "tier_2") -> Organization:
-    """Create a client organisation (admins only)."""
-    require_role(actor, "admin")
-    name = _clean_name(name, "Organisation name")
-    if tier not in TIERS:
-        raise ValidationError(f"Tier must be one of {', '.join(TIERS)}.")
-    if session.scalar(select(Organization.id).where(func.lower(Organization.name) == name.lower())):
-        raise ValidationError(f"An organisation named {name!r} already exists.")
-    org = Organization(name=name, industry=industry.strip()[:60], tier=tier)
-    session.add(org)
-    session.flush()
-    audit.record(session, actor, "organization_created", object_type="organization",
-                 object_id=org.id, detail={"name": name, "industry": org.industry, "tier": tier})
-    return org
 
 
 def create_user(session: Session, actor: Actor, *, username: str, name: str, role: str,
@@ -59,8 +44,8 @@ def create_user(session: Session, actor: Actor, *, username: str, name: str, rol
         raise ValidationError(f"The username {username!r} is taken.")
     one_time = password is None
     password = generate_password() if one_time else password
-    check_password_policy(password)
-    user = User(username=username, name=_clean_name(name, "Name"), email=email, role=role,
+    check_password_policy(password, username)
+    user = User(username=username, name=clean_name(name, "Name"), email=email, role=role,
                 organization_id=organization_id, password_hash=hash_password(password, rounds),
                 must_change_password=one_time, is_demo=is_demo)
     session.add(user)
@@ -77,12 +62,131 @@ def _check_organization(session: Session, role: str, organization_id: int | None
         raise ValidationError("That organisation does not exist.")
 
 
-def organization_by_name(session: Session, name: str) -> Organization | None:
-    """Look an organisation up by exact name."""
-    return session.scalar(select(Organization).where(Organization.name == name))
-
-
 def demo_accounts_exist(session: Session) -> bool:
     """True while any active demo account exists (the app then shows a demo marker)."""
     return bool(session.scalar(select(func.count()).select_from(User)
                                .where(User.is_demo, User.is_active)))
+
+
+def get_user(session: Session, actor: Actor, user_id: int) -> User:
+    """A user account: admins read any, everyone else only their own."""
+    if actor.role != "admin" and actor.user_id != user_id:
+        raise AccessDenied("You may only see your own account.")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("That user does not exist.")
+    return user
+
+
+def list_users(session: Session, actor: Actor, *, search: str = "", role: str = "",
+               organization_id: int | None = None, active: bool | None = None,
+               page: int = 1, page_size: int = 25) -> tuple[list[dict], int]:
+    """One page of accounts matching the filters, and the total count (admins only)."""
+    require_role(actor, "admin")
+    stmt = select(User, Organization.name.label("organization")).outerjoin(
+        Organization, Organization.id == User.organization_id)
+    if search.strip():
+        like = f"%{search.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(User.username).like(like), func.lower(User.name).like(like),
+                              func.lower(User.email).like(like)))
+    if role:
+        stmt = stmt.where(User.role == role)
+    if organization_id is not None:
+        stmt = stmt.where(User.organization_id == organization_id)
+    if active is not None:
+        stmt = stmt.where(User.is_active.is_(active))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = session.execute(stmt.order_by(User.username).limit(page_size)
+                           .offset((max(page, 1) - 1) * page_size)).all()
+    return [_user_row(user, org) for user, org in rows], total
+
+
+def _user_row(user: User, organization: str | None) -> dict:
+    return {"id": user.id, "username": user.username, "name": user.name, "email": user.email,
+            "role": user.role, "organization": organization or "", "active": user.is_active,
+            "locked_until": user.locked_until, "must_change_password": user.must_change_password,
+            "last_login_at": user.last_login_at}
+
+
+def _active_admins(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User)
+                          .where(User.role == "admin", User.is_active))
+
+
+def _protect_last_admin(session: Session, user: User) -> None:
+    if user.role == "admin" and user.is_active and _active_admins(session) <= 1:
+        raise ValidationError("This is the last active admin: make another admin first.")
+
+
+def update_user(session: Session, actor: Actor, user_id: int, *, name: str, email: str, role: str,
+                organization_id: int | None, now: datetime | None = None) -> User:
+    """Edit an account's name, e-mail, role and organisation; a role or organisation change ends its sessions."""
+    require_role(actor, "admin")
+    user = get_user(session, actor, user_id)
+    if role not in ROLES:
+        raise ValidationError(f"Role must be one of {', '.join(ROLES)}.")
+    if email and not EMAIL_RE.match(email):
+        raise ValidationError("E-mail address is not valid.")
+    organization_id = organization_id if role == "client" else None
+    _check_organization(session, role, organization_id)
+    if role != "admin":
+        _protect_last_admin(session, user)
+    new = {"name": clean_name(name, "Name"), "email": email.strip(), "role": role,
+           "organization_id": organization_id}
+    changed = {k: [getattr(user, k), v] for k, v in new.items() if getattr(user, k) != v}
+    for key, (_, value) in changed.items():
+        setattr(user, key, value)
+    if {"role", "organization_id"} & set(changed):
+        revoke_sessions(session, user, "role_changed", now or utcnow())
+    if changed:
+        audit.record(session, actor, "user_updated", object_type="user", object_id=user.id,
+                     detail={"changed": changed}, now=now)
+    return user
+
+
+def set_user_active(session: Session, actor: Actor, user_id: int, active: bool, *,
+                    now: datetime | None = None) -> User:
+    """Deactivate (ending every session) or reactivate an account; never the last admin."""
+    require_role(actor, "admin")
+    user = get_user(session, actor, user_id)
+    if user.is_active == active:
+        return user
+    if not active:
+        _protect_last_admin(session, user)
+        revoke_sessions(session, user, "deactivated", now or utcnow())
+    user.is_active = active
+    audit.record(session, actor, "user_activated" if active else "user_deactivated",
+                 object_type="user", object_id=user.id, now=now)
+    return user
+
+
+def unlock_user(session: Session, actor: Actor, user_id: int, *, now: datetime | None = None) -> None:
+    """Clear an account's sign-in cooldown and failure counters."""
+    require_role(actor, "admin")
+    user = get_user(session, actor, user_id)
+    user.failed_logins, user.lockouts, user.locked_until = 0, 0, None
+    audit.record(session, actor, "user_unlocked", object_type="user", object_id=user.id, now=now)
+
+
+def reset_password(session: Session, actor: Actor, user_id: int, *, rounds: int = 12,
+                   now: datetime | None = None) -> str:
+    """Give the account a one-time password (returned once, to hand over) that must be changed."""
+    require_role(actor, "admin")
+    user = get_user(session, actor, user_id)
+    password = generate_password()
+    user.password_hash = hash_password(password, rounds)
+    user.must_change_password = True
+    revoke_sessions(session, user, "password_reset", now or utcnow())
+    audit.record(session, actor, "password_reset", object_type="user", object_id=user.id, now=now)
+    return password
+
+
+def sign_out_everywhere(session: Session, actor: Actor, user_id: int, *,
+                        now: datetime | None = None) -> int:
+    """End every session of an account, remember-me cookies included; returns how many ended."""
+    require_role(actor, "admin")
+    user = get_user(session, actor, user_id)
+    ended = revoke_sessions(session, user, "signed_out_by_admin", now or utcnow())
+    audit.record(session, actor, "sessions_revoked", object_type="user", object_id=user.id,
+                 detail={"sessions": ended}, now=now)
+    return ended

@@ -7,9 +7,10 @@ from core import db
 from core.access import SYSTEM, Actor
 from core.models import Questionnaire
 from core.products import create_product
-from core.users import create_organization, create_user
+from core.organizations import create_organization
+from core.users import create_user
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "plum orchard lantern 7"
 
 
 def make_org(url: str, name: str = "Acme Ltd") -> int:

@@ -11,15 +11,22 @@ from tests.factories import PASSWORD, make_actor
 
 
 @pytest.mark.parametrize("password, ok", [
-    ("a" * 11, False), ("a" * 12, True), ("é" * 36, True), ("é" * 37, False), ("x" * 72, True),
-    ("x" * 73, False), ("lowercaseonly", True),
+    ("kestrelmang", False), ("kestrelmango", True), ("é" * 36, True), ("é" * 37, False),
+    ("x" * 72, True), ("x" * 73, False), ("lowercaseonly", True), ("ALL CAPS WORDS", True),
+    ("password1234", False), ("Password1234", False), ("qwertyuiop12", False),
+    ("123456789012", False),
 ])
-def test_password_policy_is_length_only(password, ok):
+def test_password_policy_is_length_and_common_list_only(password, ok):
     if ok:
         auth.check_password_policy(password)
     else:
-        with pytest.raises(ValidationError, match="characters|bytes"):
+        with pytest.raises(ValidationError, match="characters|bytes|too common"):
             auth.check_password_policy(password)
+
+
+def test_password_equal_to_the_username_is_refused():
+    with pytest.raises(ValidationError, match="too common"):
+        auth.check_password_policy("averylongusername", "AveryLongUsername")
 
 
 def test_verify_password_never_raises_on_overlong_input():

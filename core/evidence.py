@@ -1,0 +1,300 @@
+"""Evidence files: upload checks, content-addressed storage on disk, and the rows that point at them."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import tempfile
+import unicodedata
+import zipfile
+import zlib
+from contextlib import suppress
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.access import Actor, require_org_write
+from core.assessments import get_assessment
+from core.banks.store import load_bank
+from core.errors import NotFound, SecureSphereError, ValidationError
+from core.models import Assessment, EvidenceFile, Question, utcnow
+from core.settings import get_settings
+from core.workflow import EDITABLE
+
+MB = 1024 * 1024
+MAX_NAME = 200
+# Office documents are zip archives; these bound what a reader would inflate (zip bombs).
+ZIP_MAX_TOTAL = 100 * MB
+ZIP_MAX_RATIO = 100
+ZIP_MAX_MEMBERS = 1000
+# Refused anywhere after the first dot: "report.pdf.exe" fools people, "x.php.pdf" fools some servers.
+EXECUTABLE = frozenset({"exe", "dll", "bat", "cmd", "com", "scr", "js", "vbs", "ps1", "sh", "msi",
+                        "jar", "apk", "php", "html", "htm", "svg", "hta", "lnk", "pif", "reg",
+                        "wsf", "vbe", "jse", "cpl", "xhtml", "phtml"})
+_BLOB_KEY = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}")
+_UNSAFE_DOWNLOAD = re.compile(r"[^A-Za-z0-9 ._-]+")
+
+
+def _starts(*prefixes: bytes) -> Callable[[bytes], bool]:
+    return lambda data: data.startswith(prefixes)
+
+
+def _is_text(data: bytes) -> bool:
+    """UTF-8 without NUL bytes: what every text type here must be."""
+    if b"\x00" in data:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+_OOXML = "application/vnd.openxmlformats-officedocument."
+ALLOWED_TYPES: dict[str, tuple[str, Callable[[bytes], bool]]] = {
+    "pdf": ("application/pdf", _starts(b"%PDF-")),
+    "png": ("image/png", _starts(b"\x89PNG\r\n\x1a\n")),
+    "jpg": ("image/jpeg", _starts(b"\xff\xd8\xff")),
+    "jpeg": ("image/jpeg", _starts(b"\xff\xd8\xff")),
+    "gif": ("image/gif", _starts(b"GIF87a", b"GIF89a")),
+    "txt": ("text/plain", _is_text),
+    "log": ("text/plain", _is_text),
+    "csv": ("text/csv", _is_text),
+    "md": ("text/markdown", _is_text),
+    "json": ("application/json", _is_text),
+    "docx": (_OOXML + "wordprocessingml.document", lambda data: _is_office(data, "word/")),
+    "xlsx": (_OOXML + "spreadsheetml.sheet", lambda data: _is_office(data, "xl/")),
+    "pptx": (_OOXML + "presentationml.presentation", lambda data: _is_office(data, "ppt/")),
+}
+
+
+def _is_office(data: bytes, main_folder: str) -> bool:
+    """A readable, bounded zip holding [Content_Types].xml and the format's main folder."""
+    if not data.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            _check_zip_limits(members)
+            names = {m.filename for m in members}
+            if "[Content_Types].xml" not in names or not any(n.startswith(main_folder) for n in names):
+                return False
+            # Inflates in memory only, and never past the declared sizes already bounded above.
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError,
+            ValueError):
+        damaged = True
+    if damaged:
+        raise ValidationError("The file is not a readable Office document (its zip structure is damaged).")
+    return True
+
+
+def _check_zip_limits(members: list[zipfile.ZipInfo]) -> None:
+    if len(members) > ZIP_MAX_MEMBERS:
+        raise ValidationError(f"The document holds more than {ZIP_MAX_MEMBERS} parts; it is refused.")
+    if sum(m.file_size for m in members) > ZIP_MAX_TOTAL:
+        raise ValidationError(f"The document would expand to more than {ZIP_MAX_TOTAL // MB} MB; "
+                              "it is refused as a possible zip bomb.")
+    if any(m.file_size > ZIP_MAX_RATIO * max(m.compress_size, 1) for m in members):
+        raise ValidationError(f"Part of the document is compressed more than {ZIP_MAX_RATIO}:1; "
+                              "it is refused as a possible zip bomb.")
+
+
+def _check_name(filename: str) -> tuple[str, str]:
+    """The cleaned display name and its lower-case extension, or ValidationError."""
+    # Checked before stripping so that a trailing newline or NUL is refused, not silently removed.
+    if any(unicodedata.category(ch).startswith("C") for ch in filename or ""):
+        raise ValidationError("The file name contains control or invisible characters.")
+    name = unicodedata.normalize("NFC", filename or "").strip()
+    if not name:
+        raise ValidationError("The file needs a name.")
+    if len(name) > MAX_NAME:
+        raise ValidationError(f"The file name is longer than {MAX_NAME} characters.")
+    if any(sep in name for sep in "/\\:") or name.startswith("."):
+        raise ValidationError("The file name must be a plain name: no folders, '..', ':' or leading dot.")
+    parts = [part.strip().lower() for part in name.split(".")]
+    if len(parts) < 2 or not parts[-1]:
+        raise ValidationError("The file name needs an extension such as .pdf.")
+    hidden = sorted(set(parts[1:]) & EXECUTABLE)
+    if hidden:
+        raise ValidationError(f"The file name has a program extension (.{hidden[0]}); it is refused.")
+    if parts[-1] not in ALLOWED_TYPES:
+        raise ValidationError(f"Files of type .{parts[-1]} are not accepted; allowed: "
+                              + ", ".join(f".{ext}" for ext in ALLOWED_TYPES) + ".")
+    return name, parts[-1]
+
+
+def check_upload(filename: str, data: bytes, *, max_bytes: int) -> tuple[str, str]:
+    """Validate an upload; returns (safe display name, content type) or raises ValidationError."""
+    if not data:
+        raise ValidationError("The file is empty.")
+    if len(data) > max_bytes:
+        raise ValidationError(f"The file is {len(data) / MB:.1f} MB; the limit is {max_bytes / MB:g} MB.")
+    name, ext = _check_name(filename)
+    content_type, matches = ALLOWED_TYPES[ext]
+    if not matches(data):
+        raise ValidationError(f"The file's content does not match its .{ext} extension.")
+    return name, content_type
+
+
+def download_name(filename: str) -> str:
+    """A name safe for a Content-Disposition header: ASCII letters, digits, space and . - _ only."""
+    cleaned = _UNSAFE_DOWNLOAD.sub("_", filename or "").strip(" .")
+    return cleaned if cleaned.strip("_") else "evidence"
+
+
+def _blob_path(data_dir: Path, key: str) -> Path:
+    # Keys are server-made, but a path is only ever built from one that has exactly their shape.
+    if not _BLOB_KEY.fullmatch(key):
+        raise SecureSphereError("The evidence file is damaged (bad storage key).")
+    return Path(data_dir) / "evidence" / key
+
+
+def _sha256_of(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def _store(data_dir: Path, digest: str, data: bytes) -> str:
+    """Write the bytes under their hash (atomically, once); returns the storage key."""
+    key = f"{digest[:2]}/{digest}"
+    target = _blob_path(data_dir, key)
+    if _sha256_of(target) == digest:
+        return key  # same content already stored: uploads of one file share one blob
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(target.parent)
+    return key
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable; platforms that cannot open a directory skip this.
+    with suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _writable(session: Session, actor: Actor, assessment_id: int) -> Assessment:
+    assessment = get_assessment(session, actor, assessment_id)
+    require_org_write(actor, assessment.organization_id)
+    if assessment.status not in EDITABLE:
+        raise ValidationError("Evidence can only change while the assessment is open for answers.")
+    return assessment
+
+
+def _question_id(session: Session, assessment: Assessment, question_key: str) -> int:
+    load_bank(session, assessment.questionnaire_id).question(question_key)  # NotFound if absent
+    return session.scalar(select(Question.id).where(
+        Question.questionnaire_id == assessment.questionnaire_id, Question.key == question_key))
+
+
+def add_evidence(session: Session, actor: Actor, assessment_id: int, *, question_key: str,
+                 filename: str, data: bytes, data_dir: Path,
+                 now: datetime | None = None) -> EvidenceFile:
+    """Check, store and record one evidence file for a question of an open assessment."""
+    now = now or utcnow()
+    assessment = _writable(session, actor, assessment_id)
+    question_id = _question_id(session, assessment, question_key)
+    limit = int(float(get_settings(session)["upload_max_mb"]) * MB)
+    name, content_type = check_upload(filename, data, max_bytes=limit)
+    digest = hashlib.sha256(data).hexdigest()
+    # File before row: a blob is named by its hash, so one orphaned by a rollback is harmless and reused.
+    key = _store(data_dir, digest, data)
+    row = EvidenceFile(assessment_id=assessment.id, question_id=question_id, filename=name,
+                       content_type=content_type, size_bytes=len(data), sha256=digest,
+                       storage_key=key, uploaded_by=actor.user_id, is_active=True,
+                       created_at=now, updated_at=now)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "evidence_added", object_type="evidence", object_id=row.id,
+                 detail={"assessment_id": assessment.id, "question_key": question_key,
+                         "filename": name, "size_bytes": len(data), "sha256": digest}, now=now)
+    return row
+
+
+def list_evidence(session: Session, actor: Actor, assessment_id: int) -> list[dict]:
+    """The active evidence files of an assessment the actor may read, oldest first."""
+    get_assessment(session, actor, assessment_id)
+    stmt = (select(EvidenceFile.id, Question.key.label("question_key"), EvidenceFile.filename,
+                   EvidenceFile.content_type, EvidenceFile.size_bytes, EvidenceFile.sha256,
+                   EvidenceFile.uploaded_by, EvidenceFile.created_at)
+            .outerjoin(Question, Question.id == EvidenceFile.question_id)
+            .where(EvidenceFile.assessment_id == assessment_id, EvidenceFile.is_active)
+            .order_by(EvidenceFile.id))
+    return [dict(r._mapping) for r in session.execute(stmt)]
+
+
+def _active_file(session: Session, evidence_id: int) -> EvidenceFile:
+    row = session.get(EvidenceFile, evidence_id)
+    if row is None or not row.is_active:
+        raise NotFound("That evidence file does not exist.")
+    return row
+
+
+def read_evidence(session: Session, actor: Actor, evidence_id: int, *,
+                  data_dir: Path) -> tuple[str, str, bytes]:
+    """(download name, content type, bytes) of a file the actor may read, checked against its hash."""
+    row = _active_file(session, evidence_id)
+    get_assessment(session, actor, row.assessment_id)
+    try:
+        data = _blob_path(data_dir, row.storage_key).read_bytes()
+    except FileNotFoundError:
+        raise SecureSphereError("The evidence file is missing from storage.") from None
+    if hashlib.sha256(data).hexdigest() != row.sha256:
+        raise SecureSphereError("The evidence file is damaged: its content no longer matches its checksum.")
+    return download_name(row.filename), row.content_type, data
+
+
+def remove_evidence(session: Session, actor: Actor, evidence_id: int, *,
+                    now: datetime | None = None) -> None:
+    """Withdraw an evidence file from an open assessment (soft delete; the blob stays for the record)."""
+    now = now or utcnow()
+    row = _active_file(session, evidence_id)
+    _writable(session, actor, row.assessment_id)
+    row.is_active, row.deleted_at, row.updated_at = False, now, now
+    session.flush()
+    audit.record(session, actor, "evidence_removed", object_type="evidence", object_id=row.id,
+                 detail={"assessment_id": row.assessment_id, "filename": row.filename,
+                         "sha256": row.sha256}, now=now)
+
+
+def sample_pdf(title: str) -> bytes:
+    """A tiny valid one-page PDF showing the title, for demo data and browser tests."""
+    text = title.encode("ascii", "replace")
+    text = text.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    stream = b"BT /F1 18 Tf 72 720 Td (" + text + b") Tj ET"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    # Each xref entry must be exactly 20 bytes, hence the trailing space before "\n".
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)

@@ -1,0 +1,97 @@
+"""Client organisations: industry and tier feed the benchmarks' peer groups."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.access import Actor, require_org_read, require_role
+from core.errors import NotFound, ValidationError
+from core.models import TIERS, Organization, Product, User
+from core.users import clean_name
+
+
+def create_organization(session: Session, actor: Actor, *, name: str, industry: str = "",
+                        tier: str = "tier_2") -> Organization:
+    """Create a client organisation (admins only)."""
+    require_role(actor, "admin")
+    name = clean_name(name, "Organisation name")
+    if tier not in TIERS:
+        raise ValidationError(f"Tier must be one of {', '.join(TIERS)}.")
+    if session.scalar(select(Organization.id).where(func.lower(Organization.name) == name.lower())):
+        raise ValidationError(f"An organisation named {name!r} already exists.")
+    org = Organization(name=name, industry=industry.strip()[:60], tier=tier)
+    session.add(org)
+    session.flush()
+    audit.record(session, actor, "organization_created", object_type="organization",
+                 object_id=org.id, detail={"name": name, "industry": org.industry, "tier": tier})
+    return org
+
+
+def organization_by_name(session: Session, name: str) -> Organization | None:
+    """Look an organisation up by exact name."""
+    return session.scalar(select(Organization).where(Organization.name == name))
+
+
+def get_organization(session: Session, actor: Actor, organization_id: int) -> Organization:
+    """An organisation the actor may read (clients only their own)."""
+    require_org_read(actor, organization_id)
+    org = session.get(Organization, organization_id)
+    if org is None:
+        raise NotFound("That organisation does not exist.")
+    return org
+
+
+def list_organizations(session: Session, actor: Actor, *, include_inactive: bool = False) -> list[dict]:
+    """Organisations the actor may read, with their user and product counts."""
+    users = (select(User.organization_id, func.count().label("n")).group_by(User.organization_id)
+             .subquery())
+    products = (select(Product.organization_id, func.count().label("n"))
+                .group_by(Product.organization_id).subquery())
+    stmt = (select(Organization, func.coalesce(users.c.n, 0), func.coalesce(products.c.n, 0))
+            .outerjoin(users, users.c.organization_id == Organization.id)
+            .outerjoin(products, products.c.organization_id == Organization.id)
+            .order_by(Organization.name))
+    if actor.is_client:
+        stmt = stmt.where(Organization.id == actor.organization_id)
+    if not include_inactive:
+        stmt = stmt.where(Organization.is_active)
+    return [{"id": o.id, "name": o.name, "industry": o.industry, "tier": o.tier,
+             "active": o.is_active, "users": u, "products": p}
+            for o, u, p in session.execute(stmt).all()]
+
+
+def update_organization(session: Session, actor: Actor, organization_id: int, *, name: str,
+                        industry: str, tier: str, now: datetime | None = None) -> Organization:
+    """Rename an organisation or change its industry and tier (admins only)."""
+    require_role(actor, "admin")
+    org = get_organization(session, actor, organization_id)
+    name = clean_name(name, "Organisation name")
+    if tier not in TIERS:
+        raise ValidationError(f"Tier must be one of {', '.join(TIERS)}.")
+    clash = session.scalar(select(Organization.id).where(
+        func.lower(Organization.name) == name.lower(), Organization.id != org.id))
+    if clash:
+        raise ValidationError(f"An organisation named {name!r} already exists.")
+    new = {"name": name, "industry": industry.strip()[:60], "tier": tier}
+    changed = {k: [getattr(org, k), v] for k, v in new.items() if getattr(org, k) != v}
+    for key, (_, value) in changed.items():
+        setattr(org, key, value)
+    if changed:
+        audit.record(session, actor, "organization_updated", object_type="organization",
+                     object_id=org.id, detail={"changed": changed}, now=now)
+    return org
+
+
+def set_organization_active(session: Session, actor: Actor, organization_id: int, active: bool, *,
+                            now: datetime | None = None) -> Organization:
+    """Deactivate or reactivate an organisation (its users keep their accounts)."""
+    require_role(actor, "admin")
+    org = get_organization(session, actor, organization_id)
+    if org.is_active != active:
+        org.is_active = active
+        audit.record(session, actor, "organization_activated" if active else "organization_deactivated",
+                     object_type="organization", object_id=org.id, now=now)
+    return org

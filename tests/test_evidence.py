@@ -1,0 +1,308 @@
+"""Evidence uploads: the checks on names and bytes (pure), and storage through core on both engines."""
+import hashlib
+import io
+import json
+import random
+import re
+import zipfile
+from functools import cache
+
+import pytest
+from sqlalchemy import func, select, update
+
+from core import assessments, audit, db, evidence
+from core.banks.store import load_bank
+from core.demo import demo_answers
+from core.errors import AccessDenied, NotFound, SecureSphereError, ValidationError
+from core.evidence import check_upload, download_name, sample_pdf
+from core.models import AuditLog, EvidenceFile, SystemSetting
+from tests.factories import baseline_id, make_actor, make_org, make_product
+
+MB = 1024 * 1024
+LIMIT = 20 * MB
+PDF = sample_pdf("Penetration test summary")
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(64))
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(64)
+
+
+def _zip(members: dict[str, bytes], method=zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", method) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _office(main_part: str) -> bytes:
+    return _zip({"[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="urn:x"/>',
+                 main_part: b'<?xml version="1.0"?><doc><p>Firewall rules, reviewed 2024-05.</p></doc>'})
+
+
+DOCX, XLSX, PPTX = _office("word/document.xml"), _office("xl/workbook.xml"), _office("ppt/presentation.xml")
+
+
+@cache
+def _zip_bomb() -> bytes:
+    """200 MB of zeros behind a ~200 KB .docx, written in chunks so the test never holds 200 MB."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        with archive.open("word/document.xml", "w", force_zip64=True) as member:
+            chunk = bytes(MB)
+            for _ in range(200):
+                member.write(chunk)
+    return buffer.getvalue()
+
+
+def _corrupt_zip() -> bytes:
+    """A zip whose directory is intact but whose compressed data is scrambled."""
+    data = bytearray(_zip({"[Content_Types].xml": b"<Types/>",
+                           "word/document.xml": bytes(random.Random(3).randbytes(4000))}))
+    start = data.index(b"word/document.xml") + len("word/document.xml")
+    data[start + 100:start + 400] = bytes(300)
+    return bytes(data)
+
+
+BAD = [
+    ("empty", "report.pdf", lambda: b"", "empty"),
+    ("oversize", "notes.txt", lambda: b"x" * (LIMIT + 1), r"limit is 20 MB"),
+    ("pdf that is an exe", "report.pdf", lambda: EXE, r"does not match its \.pdf"),
+    ("exe behind pdf", "report.pdf.exe", lambda: EXE, r"program extension \(\.exe\)"),
+    ("exe inside name", "x.exe.pdf", lambda: PDF, r"program extension \(\.exe\)"),
+    ("php inside name", "photo.php.jpg", lambda: JPEG, r"program extension \(\.php\)"),
+    ("path traversal", "../../etc/passwd.txt", lambda: b"root:x:0:0", "plain name"),
+    ("windows path", "..\\..\\boot.txt", lambda: b"hello", "plain name"),
+    ("dot dot", "..", lambda: b"hello", "plain name"),
+    ("alternate stream", "notes.txt:hidden", lambda: b"hello", "plain name"),
+    ("nul in name", "report\x00.pdf", lambda: PDF, "control or invisible"),
+    ("newline at end", "report.pdf\n", lambda: PDF, "control or invisible"),
+    ("right-to-left override", "report\u202efdp.txt", lambda: b"hello", "control or invisible"),
+    ("no name", "", lambda: b"hello", "needs a name"),
+    ("too long", "a" * 197 + ".pdf", lambda: PDF, "longer than 200"),
+    ("no extension", "README", lambda: b"hello", "needs an extension"),
+    ("unknown extension", "data.xyz", lambda: b"hello", r"\.xyz are not accepted"),
+    ("archive", "bundle.zip", lambda: DOCX, r"\.zip are not accepted"),
+    ("png that is a jpeg", "shot.png", lambda: JPEG, r"does not match its \.png"),
+    ("text with nul", "notes.txt", lambda: b"abc\x00def", r"does not match its \.txt"),
+    ("text not utf-8", "notes.csv", lambda: b"caf\xe9;1\n", r"does not match its \.csv"),
+    ("docx that is not a zip", "report.docx", lambda: PDF, r"does not match its \.docx"),
+    ("xlsx named docx", "report.docx", lambda: XLSX, r"does not match its \.docx"),
+    ("zip bomb as docx", "report.docx", _zip_bomb, "more than 100 MB"),
+    ("ratio bomb as xlsx", "sheet.xlsx",
+     lambda: _zip({"[Content_Types].xml": b"<Types/>", "xl/sheet.xml": bytes(5 * MB)}), "more than 100:1"),
+    ("too many parts", "deck.pptx",
+     lambda: _zip({f"ppt/s{i}.xml": b"" for i in range(1001)}, zipfile.ZIP_STORED), "more than 1000 parts"),
+    ("corrupt zip", "report.docx", _corrupt_zip, "damaged"),
+    ("truncated zip", "report.docx", lambda: DOCX[: len(DOCX) // 2], "damaged"),
+]
+
+
+@pytest.mark.parametrize("name, filename, make, message", BAD, ids=[row[0] for row in BAD])
+def test_check_upload_refuses_bad_input_with_a_clear_message(name, filename, make, message):
+    with pytest.raises(ValidationError, match=message):
+        check_upload(filename, make(), max_bytes=LIMIT)
+
+
+GOOD = [("Pen test.pdf", PDF, "application/pdf"), ("diagram.png", PNG, "image/png"),
+        ("photo.jpg", JPEG, "image/jpeg"), ("photo.JPEG", JPEG, "image/jpeg"),
+        ("anim.gif", b"GIF89a" + bytes(20), "image/gif"),
+        ("notes.txt", "Pâté: 2FA enforced ✓\n".encode(), "text/plain"),
+        ("assets.csv", b"host,owner\nweb1,ops\n", "text/csv"),
+        ("runbook.md", b"# Runbook\n", "text/markdown"),
+        ("policy.json", b'{"mfa": true}', "application/json"), ("auth.log", b"ok\n", "text/plain"),
+        ("Policy v2.1.docx", DOCX, evidence.ALLOWED_TYPES["docx"][0]),
+        ("assets.xlsx", XLSX, evidence.ALLOWED_TYPES["xlsx"][0]),
+        ("board.pptx", PPTX, evidence.ALLOWED_TYPES["pptx"][0]),
+        ("Prüfbericht 2024.pdf", PDF, "application/pdf")]
+
+
+@pytest.mark.parametrize("filename, data, content_type", GOOD, ids=[row[0] for row in GOOD])
+def test_check_upload_accepts_each_allowed_type(filename, data, content_type):
+    assert check_upload(filename, data, max_bytes=LIMIT) == (filename, content_type)
+
+
+def test_check_upload_trims_surrounding_spaces_and_accepts_exactly_the_limit():
+    assert check_upload("  report.pdf ", PDF, max_bytes=len(PDF))[0] == "report.pdf"
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("Pen test.pdf", "Pen test.pdf"), ("Prüf\"be;richt.pdf", "Pr_f_be_richt.pdf"), ("ü.pdf", "_.pdf"),
+    ("ééé", "evidence"), ("", "evidence"), ("a\r\nContent-Type: x.txt", "a_Content-Type_ x.txt")])
+def test_download_name_is_header_safe_and_never_empty(given, expected):
+    assert download_name(given) == expected
+
+
+def test_sample_pdf_has_correct_cross_reference_offsets():
+    data = sample_pdf("Report (draft) \\ ü")
+    start = int(re.search(rb"startxref\n(\d+)\n%%EOF\n$", data).group(1))
+    assert data.startswith(b"%PDF-1.4\n") and data[start:].startswith(b"xref\n0 6\n")
+    offsets = [int(line[:10]) for line in data[start:].split(b"\n")[3:8]]
+    assert [data[o:].split(b"\n")[0] for o in offsets] == [b"%d 0 obj" % n for n in range(1, 6)]
+    stream = re.search(rb"<< /Length (\d+) >>\nstream\n(.*?)\nendstream", data, re.S)
+    assert int(stream.group(1)) == len(stream.group(2)) and b"(Report \\(draft\\) \\\\ ?)" in data
+
+
+# ---- through core, on SQLite and PostgreSQL -------------------------------------------------------
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    org, other_org = make_org(db_url, "Acme Ltd"), make_org(db_url, "Rival plc")
+    client = make_actor(db_url, "client", org)
+    product = make_product(db_url, client)
+    with db.transaction(db_url) as s:
+        aid = assessments.start_assessment(s, client, product_id=product,
+                                           questionnaire_id=baseline_id(db_url)).id
+        key = load_bank(s, baseline_id(db_url)).questions[0].key
+    return {"url": db_url, "client": client, "rival": make_actor(db_url, "client", other_org),
+            "admin": make_actor(db_url, "admin"), "reviewer": make_actor(db_url, "lead_reviewer"),
+            "id": aid, "key": key, "dir": tmp_path / "data"}
+
+
+def _add(w, actor=None, filename="pentest.pdf", data=PDF, **options):
+    options = {"question_key": w["key"], "filename": filename, "data": data, "data_dir": w["dir"]} | options
+    with db.transaction(w["url"]) as s:
+        return evidence.add_evidence(s, actor or w["client"], w["id"], **options).id
+
+
+def _read(w, evidence_id, actor=None):
+    with db.reading(w["url"]) as s:
+        return evidence.read_evidence(s, actor or w["client"], evidence_id, data_dir=w["dir"])
+
+
+def _rows(url) -> int:
+    with db.reading(url) as s:
+        return s.scalar(select(func.count()).select_from(EvidenceFile))
+
+
+def _blobs(w) -> list:
+    return sorted(p for p in (w["dir"] / "evidence").rglob("*") if p.is_file()) if w["dir"].exists() else []
+
+
+def test_add_list_read_round_trip_stores_the_file_under_its_hash(world):
+    eid = _add(world)
+    digest = hashlib.sha256(PDF).hexdigest()
+    with db.reading(world["url"]) as s:
+        listed = evidence.list_evidence(s, world["client"], world["id"])
+    assert [(r["id"], r["question_key"], r["filename"], r["content_type"], r["size_bytes"], r["sha256"],
+             r["uploaded_by"]) for r in listed] == [(eid, world["key"], "pentest.pdf", "application/pdf",
+                                                     len(PDF), digest, world["client"].user_id)]
+    assert listed[0]["created_at"] is not None
+    assert _blobs(world) == [world["dir"] / "evidence" / digest[:2] / digest]
+    assert _read(world, eid) == ("pentest.pdf", "application/pdf", PDF)
+    assert _read(world, eid, world["reviewer"])[2] == PDF
+
+
+def test_same_content_twice_is_stored_once(world):
+    first, second = _add(world), _add(world, filename="copy of pentest.pdf")
+    assert first != second and _rows(world["url"]) == 2
+    assert len(_blobs(world)) == 1 and _read(world, second)[0] == "copy of pentest.pdf"
+
+
+def test_another_organisation_cannot_add_list_or_read(world):
+    eid = _add(world)
+    for actor in (world["rival"], world["reviewer"]):
+        with pytest.raises(AccessDenied):
+            _add(world, actor, data=sample_pdf("Planted"))
+    with db.reading(world["url"]) as s, pytest.raises(AccessDenied):
+        evidence.list_evidence(s, world["rival"], world["id"])
+    with pytest.raises(AccessDenied):
+        _read(world, eid, world["rival"])
+    assert _rows(world["url"]) == 1 and len(_blobs(world)) == 1
+
+
+def test_admin_may_add_to_any_organisation(world):
+    _add(world, world["admin"], filename="admin note.txt", data=b"checked on site\n")
+    assert _rows(world["url"]) == 1
+
+
+def test_upload_limit_comes_from_the_settings(world):
+    with db.transaction(world["url"]) as s:
+        s.execute(update(SystemSetting).where(SystemSetting.key == "upload_max_mb").values(value=1))
+    with pytest.raises(ValidationError, match="limit is 1 MB"):
+        _add(world, filename="big.txt", data=b"a" * (MB + 1))
+    assert _rows(world["url"]) == 0 and _blobs(world) == []
+    _add(world, filename="fits.txt", data=b"a" * MB)
+
+
+@pytest.mark.parametrize("filename, data", [("report.pdf", EXE), ("report.pdf.exe", PDF)])
+def test_bad_upload_writes_neither_row_nor_file(world, filename, data):
+    with pytest.raises(ValidationError):
+        _add(world, filename=filename, data=data)
+    assert _rows(world["url"]) == 0 and _blobs(world) == []
+
+
+def test_unknown_question_key_is_refused(world):
+    with pytest.raises(NotFound, match="not in bank"):
+        _add(world, question_key="no-such-question")
+    assert _rows(world["url"]) == 0
+
+
+def test_submitted_assessment_takes_no_evidence_changes(world):
+    url, client, aid = world["url"], world["client"], world["id"]
+    eid = _add(world)
+    with db.transaction(url) as s:
+        answers = demo_answers(load_bank(s, baseline_id(url)), 0.7, random.Random(1))
+        assessments.save_answers(s, client, aid, answers)
+        assessments.submit(s, client, aid)
+    with pytest.raises(ValidationError, match="open for answers"):
+        _add(world, data=sample_pdf("Late"))
+    with pytest.raises(ValidationError, match="open for answers"):
+        with db.transaction(url) as s:
+            evidence.remove_evidence(s, client, eid)
+    assert _rows(url) == 1 and _read(world, eid)[2] == PDF
+
+
+def test_removed_evidence_is_not_listed_nor_readable(world):
+    url, client = world["url"], world["client"]
+    keep, gone = _add(world), _add(world, filename="old.txt", data=b"outdated\n")
+    with pytest.raises(AccessDenied):
+        with db.transaction(url) as s:
+            evidence.remove_evidence(s, world["rival"], gone)
+    with db.transaction(url) as s:
+        evidence.remove_evidence(s, client, gone)
+    with db.reading(url) as s:
+        assert [r["id"] for r in evidence.list_evidence(s, client, world["id"])] == [keep]
+        assert s.get(EvidenceFile, gone).deleted_at is not None
+    for attempt in (lambda: _read(world, gone), lambda: _read(world, 999_999)):
+        with pytest.raises(NotFound):
+            attempt()
+    with pytest.raises(NotFound):
+        with db.transaction(url) as s:
+            evidence.remove_evidence(s, client, gone)
+
+
+def test_tampered_or_missing_file_is_reported(world):
+    eid = _add(world, filename="notes.txt", data=b"MFA is enforced\n")
+    [blob] = _blobs(world)
+    blob.write_bytes(b"MFA is optional\n")
+    with pytest.raises(SecureSphereError, match="damaged"):
+        _read(world, eid)
+    blob.unlink()
+    with pytest.raises(SecureSphereError, match="missing"):
+        _read(world, eid)
+
+
+def test_a_damaged_blob_is_rewritten_by_the_next_upload_of_the_same_content(world):
+    _add(world, filename="notes.txt", data=b"MFA is enforced\n")
+    [blob] = _blobs(world)
+    blob.write_bytes(b"tampered")
+    eid = _add(world, filename="again.txt", data=b"MFA is enforced\n")
+    assert _read(world, eid)[2] == b"MFA is enforced\n"
+
+
+def test_audit_rows_name_the_file_but_never_hold_its_content(world):
+    secret = b"root password is hunter2\n"
+    eid = _add(world, filename="creds.txt", data=secret)
+    with db.transaction(world["url"]) as s:
+        evidence.remove_evidence(s, world["client"], eid)
+    with db.reading(world["url"]) as s:
+        rows = s.scalars(select(AuditLog).where(AuditLog.action.like("evidence_%"))
+                         .order_by(AuditLog.id)).all()
+        assert audit.verify_chain(s) is None
+    assert [(r.action, r.object_id) for r in rows] == [("evidence_added", str(eid)),
+                                                       ("evidence_removed", str(eid))]
+    assert rows[0].detail == {"assessment_id": world["id"], "question_key": world["key"],
+                              "filename": "creds.txt", "size_bytes": len(secret),
+                              "sha256": hashlib.sha256(secret).hexdigest()}
+    assert "hunter2" not in json.dumps([r.detail for r in rows])
