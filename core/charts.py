@@ -11,7 +11,8 @@ BAND_COLOURS = {"Low": "#2e7d32", "Medium": "#f9a825", "High": "#ef6c00", "Criti
 
 def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=340,
-                      margin=dict(l=10, r=10, t=50, b=10), showlegend=False)
+                      margin=dict(l=10, r=10, t=50, b=10))
+    fig.update_layout(showlegend=len(fig.data) > 1)
     return fig
 
 
@@ -33,3 +34,16 @@ def band_figure(frame: pd.DataFrame) -> go.Figure:
                            marker_color=[BAND_COLOURS[b] for b in data["band"]],
                            hovertemplate="%{x} risk: %{y} assessments<extra></extra>"))
     return _layout(fig, "Latest risk band", "Risk band", "Assessments")
+
+
+def sign_in_figure(attempts: pd.DataFrame) -> go.Figure:
+    """Grouped bars of successful and failed sign-ins per user."""
+    outcome = attempts["succeeded"].map({True: "Success", False: "Failure"})
+    counts = attempts.assign(outcome=outcome).groupby(["username", "outcome"]).size()
+    fig = go.Figure([go.Bar(name=name, x=counts.xs(name, level="outcome").index,
+                            y=counts.xs(name, level="outcome").values, marker_color=colour,
+                            hovertemplate="%{x}: %{y} " + name.lower() + "s<extra></extra>")
+                     for name, colour in (("Success", "#2e7d32"), ("Failure", "#c62828"))
+                     if name in set(outcome)])
+    fig.update_layout(barmode="group")
+    return _layout(fig, "Sign-in attempts per user", "", "Attempts")

@@ -10,7 +10,9 @@ from core import db, schema
 from core.access import SYSTEM
 from core.banks.store import import_bank
 from core.banks.yaml_io import load_bank_file, shipped_bank_paths
+from core.cli import main
 from core.settings import ensure_defaults
+from tests.apptest import DEMO_PASSWORD
 from tests.support.postgres import require_cluster
 
 _counter = itertools.count()
@@ -93,3 +95,28 @@ def env(monkeypatch, tmp_path):
     def use(url: str) -> None:
         monkeypatch.setenv("SECURESPHERE_DATABASE_URL", url)
     return use
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory):
+    """The demo database built by `init --demo`, once per test module."""
+    tmp = tmp_path_factory.mktemp("pages")
+    url = f"sqlite:///{tmp / 'demo.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SECURESPHERE_DATABASE_URL", url)
+        mp.setenv("SECURESPHERE_DATA_DIR", str(tmp / "data"))
+        mp.setenv("SECURESPHERE_DEMO_PASSWORD", DEMO_PASSWORD)
+        mp.setenv("SECURESPHERE_BCRYPT_ROUNDS", "4")
+        assert main(["init", "--demo"]) == 0
+        yield url, tmp
+    db.dispose_all()
+
+
+@pytest.fixture
+def app_env(demo_url, monkeypatch):
+    """Point the app at the module's demo database; returns its URL."""
+    url, tmp = demo_url
+    monkeypatch.setenv("SECURESPHERE_DATABASE_URL", url)
+    monkeypatch.setenv("SECURESPHERE_DATA_DIR", str(tmp / "data"))
+    monkeypatch.setenv("SECURESPHERE_BCRYPT_ROUNDS", "4")
+    return url

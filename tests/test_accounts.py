@@ -5,7 +5,6 @@ import pytest
 from sqlalchemy import select
 
 from core import assessments, auth, db
-from core.access import SYSTEM
 from core.errors import AccessDenied, ValidationError
 from core.models import AuditLog, SystemSetting, User, utcnow
 from core.users import (list_users, reset_password, set_user_active, sign_out_everywhere,

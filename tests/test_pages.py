@@ -1,69 +1,21 @@
 """Every page through AppTest, for every role that may see it, on the demo database."""
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from core import auth, db
-from core.cli import main
 from core.models import AuditLog
+from tests.apptest import APP, DEMO_PASSWORD, rerun, signed_in
 from ui.navigation import HOME_BY_ROLE, PAGES
 
-DEMO_PASSWORD = "demo password 2026"
 USERS = {"admin": "admin", "lead_reviewer": "lead_reviewer", "security_manager": "security_manager",
          "analyst": "analyst", "client": "demo_client"}
 TITLES = {spec.path: spec.title for spec in PAGES}
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
-
-
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("pages")
-    url = f"sqlite:///{tmp / 'demo.db'}"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SECURESPHERE_DATABASE_URL", url)
-        mp.setenv("SECURESPHERE_DATA_DIR", str(tmp / "data"))
-        mp.setenv("SECURESPHERE_DEMO_PASSWORD", DEMO_PASSWORD)
-        mp.setenv("SECURESPHERE_BCRYPT_ROUNDS", "4")
-        assert main(["init", "--demo"]) == 0
-        yield url, tmp
-    db.dispose_all()
-
-
-@pytest.fixture
-def app_env(demo_url, monkeypatch):
-    url, tmp = demo_url
-    monkeypatch.setenv("SECURESPHERE_DATABASE_URL", url)
-    monkeypatch.setenv("SECURESPHERE_DATA_DIR", str(tmp / "data"))
-    return url
-
-
-def signed_in(url: str, username: str, page: str = "app.py") -> AppTest:
-    """An AppTest whose session holds a real server-side session, as after sign-in."""
-    with db.transaction(url) as s:
-        actor = auth.open_session(s, username)
-    at = AppTest.from_file(str(ROOT / page), default_timeout=30)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.session_state["sid"] = actor.session_id
-    at.session_state["actor"] = actor
-    return at
-
-
-def rerun(at: AppTest) -> AppTest:
-    """Run again on the current page.
-
-    Streamlit 1.67's AppTest silently skips a run that requests the page an st.navigation app
-    finished on (the tree stays stale), so ask for "no page" and let navigation choose.
-    """
-    at._finished_page_script_hash = ""
-    return at.run()
 
 
 def _heading(at: AppTest) -> str:
     return at.title[0].value if at.title else ""
+
 
 
 def test_login_form_signs_in_through_streamlit_authenticator(app_env):

@@ -13,7 +13,6 @@ from ui.state import reading, session, settings
 
 COOKIE_NAME = "securesphere_auth"
 COOKIE_DAYS = 0.5  # the server-side absolute timeout (12 h default) still applies on top
-FAILED = "Incorrect username or password."
 _SUBMIT_KEY = "FormSubmitter:Login-Sign in"
 
 
@@ -25,7 +24,7 @@ def _authenticator(creds: dict) -> stauth.Authenticate:
 def sign_in() -> Actor | None:
     """Return the signed-in actor, or render the login form and return None."""
     with reading() as s:
-        creds = auth.credentials(s)
+        creds = auth.credentials(s, client_address=_client_address())
     authenticator = _authenticator(creds)
     st.session_state["_authenticator"] = authenticator
     if st.session_state.get("sid"):
@@ -43,7 +42,7 @@ def sign_in() -> Actor | None:
         return _open(authenticator)
     if st.session_state.get(_SUBMIT_KEY):
         _record_failure(creds)
-        st.error(FAILED)
+        st.error(auth.FAILED_SIGN_IN)
     return None
 
 
@@ -86,7 +85,7 @@ def _current(authenticator: stauth.Authenticate) -> Actor | None:
 def _record_failure(creds: dict) -> None:
     tried = [u for u, data in creds["usernames"].items() if data.get("failed_login_attempts")]
     with session() as s:
-        auth.record_failed_sign_in(s, tried[0] if tried else "")
+        auth.record_failed_sign_in(s, tried[0] if tried else "", client_address=_client_address())
 
 
 def _client_address() -> str:

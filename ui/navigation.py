@@ -27,6 +27,11 @@ PAGES = (
     PageSpec("pages/client_home.py", "My products", ":material/inventory_2:", ("client",)),
     PageSpec("pages/review_home.py", "Review desk", ":material/rate_review:", ("lead_reviewer", "admin")),
     PageSpec("pages/portfolio_home.py", "Portfolio", ":material/dashboard:", PORTFOLIO),
+    PageSpec("pages/admin_users.py", "Users", ":material/group:", ("admin",), "Administration"),
+    PageSpec("pages/admin_organizations.py", "Organisations", ":material/domain:", ("admin",),
+             "Administration"),
+    PageSpec("pages/admin_activity.py", "Sign-in activity", ":material/login:", ("admin",),
+             "Administration"),
     PageSpec("pages/profile.py", "My profile", ":material/account_circle:", ALL_ROLES, "Account"),
 )
 HOME_BY_ROLE = {"client": "pages/client_home.py", "lead_reviewer": "pages/review_home.py",

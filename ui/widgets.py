@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from core.workflow import LABELS
+from ui.state import run_action
 
 
 def assessments_table(rows: list[dict]) -> None:
@@ -26,3 +27,22 @@ def assessments_table(rows: list[dict]) -> None:
             "latest_band": "Risk band",
             "due_date": st.column_config.DateColumn("Due"),
         })
+
+
+def confirm_action(label: str, message: str, action, *, success: str, key: str,
+                   icon: str | None = None) -> bool:
+    """A destructive action behind a popover that asks for confirmation first."""
+    with st.popover(label, icon=icon):
+        st.warning(message)
+        if st.button(f"Yes, {label.lower()}", key=key, type="primary"):
+            return run_action(action, success=success)
+    return False
+
+
+def pager(total: int, page_size: int, key: str) -> int:
+    """A page number input with the total; returns the 1-based page."""
+    pages = max(1, -(-total // page_size))
+    left, right = st.columns([1, 4])
+    page = left.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key=key)
+    right.caption(f"{total} in all · page {page} of {pages}")
+    return int(page)

@@ -1,0 +1,48 @@
+"""Admin: client organisations (industry and tier feed benchmark peer groups)."""
+import pandas as pd
+import streamlit as st
+
+from core import organizations
+from core.models import TIERS
+from ui.navigation import guard
+from ui.state import reading, run_action
+from ui.widgets import confirm_action
+
+actor = guard(__file__)
+st.title("Organisations")
+
+with st.expander("Create an organisation", icon=":material/domain_add:"):
+    with st.form("create_org", clear_on_submit=True):
+        name = st.text_input("Name")
+        c1, c2 = st.columns(2)
+        industry = c1.text_input("Industry", placeholder="e.g. Financial services")
+        tier = c2.selectbox("Tier", TIERS, index=1)
+        if st.form_submit_button("Create organisation", icon=":material/domain_add:"):
+            run_action(lambda s, a: organizations.create_organization(
+                s, a, name=name, industry=industry, tier=tier), success="Organisation created.")
+
+with reading() as s:
+    rows = organizations.list_organizations(s, actor, include_inactive=True)
+if not rows:
+    st.info("No organisations yet: create the first one above.", icon=":material/domain:")
+    st.stop()
+st.dataframe(pd.DataFrame(rows).drop(columns=["id"]), hide_index=True, width="stretch")
+
+chosen = st.selectbox("Manage organisation", [r["name"] for r in rows])
+org = next(r for r in rows if r["name"] == chosen)
+with st.form("edit_org"):
+    new_name = st.text_input("Name", org["name"])
+    c1, c2 = st.columns(2)
+    new_industry = c1.text_input("Industry", org["industry"])
+    new_tier = c2.selectbox("Tier", TIERS, index=TIERS.index(org["tier"]))
+    if st.form_submit_button("Save changes", icon=":material/save:"):
+        run_action(lambda s, a: organizations.update_organization(
+            s, a, org["id"], name=new_name, industry=new_industry, tier=new_tier),
+            success="Organisation updated.")
+if org["active"]:
+    confirm_action("Deactivate", f"{org['name']} is hidden from lists and gets no new products.",
+                   lambda s, a: organizations.set_organization_active(s, a, org["id"], False),
+                   success="Organisation deactivated.", key="deactivate_org", icon=":material/block:")
+elif st.button("Reactivate", icon=":material/check_circle:"):
+    run_action(lambda s, a: organizations.set_organization_active(s, a, org["id"], True),
+               success="Organisation reactivated.")

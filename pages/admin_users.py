@@ -1,0 +1,91 @@
+"""Admin: accounts. Search, create, edit, deactivate, unlock, reset passwords, end sessions."""
+import pandas as pd
+import streamlit as st
+
+from core import users
+from core.models import ROLES
+from core.organizations import list_organizations
+from ui.navigation import guard
+from ui.state import reading, run_action, settings
+from ui.widgets import confirm_action, pager
+
+actor = guard(__file__)
+PAGE_SIZE = 20
+st.title("Users")
+with reading() as s:
+    orgs = {o["name"]: o["id"] for o in list_organizations(s, actor, include_inactive=True)}
+
+with st.expander("Create a user", icon=":material/person_add:"):
+    with st.form("create_user", clear_on_submit=True):
+        c1, c2 = st.columns(2)
+        username = c1.text_input("Username", key="new_username")
+        name = c2.text_input("Full name", key="new_name")
+        email = c1.text_input("E-mail", key="new_email")
+        role = c2.selectbox("Role", ROLES, index=ROLES.index("client"), key="new_role")
+        org = st.selectbox("Organisation (clients)", ["—", *orgs], key="new_org")
+        if st.form_submit_button("Create user", icon=":material/person_add:"):
+            created = {}
+            ok = run_action(lambda s, a: created.update(otp=users.create_user(
+                s, a, username=username, name=name, role=role, email=email,
+                organization_id=orgs.get(org), rounds=settings().bcrypt_rounds)[1]),
+                success="User created.")
+            if ok:
+                st.success(f"One-time password for **{username}** (shown once; the user must "
+                           f"change it at first sign-in): `{created['otp']}`")
+
+f1, f2, f3, f4 = st.columns([2, 1, 1, 1])
+search = f1.text_input("Search", placeholder="username, name or e-mail")
+role_filter = f2.selectbox("Role", ["All", *ROLES])
+org_filter = f3.selectbox("Organisation", ["All", *orgs])
+status = f4.selectbox("Status", ["Active", "Inactive", "All"])
+filters = dict(search=search, role="" if role_filter == "All" else role_filter,
+               organization_id=orgs.get(org_filter),
+               active={"Active": True, "Inactive": False}.get(status))
+with reading() as s:
+    total = users.list_users(s, actor, **filters, page_size=1)[1]
+page = pager(total, PAGE_SIZE, "users_page")
+with reading() as s:
+    rows, _ = users.list_users(s, actor, **filters, page=page, page_size=PAGE_SIZE)
+if not rows:
+    st.info("No user matches these filters.", icon=":material/search_off:")
+    st.stop()
+st.dataframe(pd.DataFrame(rows).drop(columns=["id"]), hide_index=True, width="stretch",
+             column_config={"locked_until": st.column_config.DatetimeColumn("Locked until"),
+                            "last_login_at": st.column_config.DatetimeColumn("Last sign-in")})
+
+chosen = st.selectbox("Manage user", [r["username"] for r in rows])
+user = next(r for r in rows if r["username"] == chosen)
+with st.form("edit_user"):
+    st.subheader(f"Edit {user['username']}")
+    c1, c2 = st.columns(2)
+    new_name, new_email = c1.text_input("Full name", user["name"]), c2.text_input("E-mail", user["email"])
+    new_role = c1.selectbox("Role", ROLES, index=ROLES.index(user["role"]))
+    org_names = ["—", *orgs]
+    new_org = c2.selectbox("Organisation", org_names, index=org_names.index(user["organization"] or "—"))
+    if st.form_submit_button("Save changes", icon=":material/save:"):
+        run_action(lambda s, a: users.update_user(s, a, user["id"], name=new_name, email=new_email,
+                                                  role=new_role, organization_id=orgs.get(new_org)),
+                   success="User updated.")
+
+b1, b2, b3, b4 = st.columns(4)
+with b1:
+    if user["active"]:
+        confirm_action("Deactivate", f"{user['username']} will be signed out and unable to sign in.",
+                       lambda s, a: users.set_user_active(s, a, user["id"], False),
+                       success="User deactivated.", key="deactivate", icon=":material/block:")
+    elif st.button("Reactivate", icon=":material/check_circle:"):
+        run_action(lambda s, a: users.set_user_active(s, a, user["id"], True), success="User reactivated.")
+with b2:
+    if st.button("Unlock", icon=":material/lock_open:", disabled=not user["locked_until"]):
+        run_action(lambda s, a: users.unlock_user(s, a, user["id"]), success="User unlocked.")
+with b3:
+    reset = {}
+    if confirm_action("Reset password", "The current password stops working and every session ends.",
+                      lambda s, a: reset.update(otp=users.reset_password(
+                          s, a, user["id"], rounds=settings().bcrypt_rounds)),
+                      success="Password reset.", key="reset", icon=":material/key:"):
+        st.success(f"One-time password (shown once): `{reset['otp']}`")
+with b4:
+    confirm_action("Sign out everywhere", f"Every session of {user['username']} ends now.",
+                   lambda s, a: users.sign_out_everywhere(s, a, user["id"]),
+                   success="Sessions ended.", key="signout_all", icon=":material/logout:")
