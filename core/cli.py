@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from sqlalchemy import func, select
@@ -11,12 +12,14 @@ from sqlalchemy import func, select
 from core import db, schema
 from core.access import SYSTEM
 from core.banks.store import import_bank
-from core.banks.yaml_io import load_bank_file, shipped_bank_paths
+from core.banks.frameworks import load_bank_source, shipped_banks
+from core.banks.store import list_questionnaires, load_bank
+from core.banks.yaml_io import dump_bank
 from core.config import Settings, load_settings
 from core.demo import build_demo, demo_exists
 from core.errors import SecureSphereError
 from core.models import ROLES, Assessment, Base
-from core.settings import ensure_defaults
+from core.settings import SETTINGS, ensure_defaults, get_settings, parse_setting, update_setting
 from core.organizations import organization_by_name
 from core.users import create_user
 
@@ -24,7 +27,7 @@ from core.users import create_user
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     """Create or upgrade the schema, load shipped banks and optionally the demo data."""
     schema.upgrade(settings.database_url)
-    banks = [load_bank_file(path) for path in shipped_bank_paths()]
+    banks = shipped_banks()
     with db.transaction(settings.database_url) as session:
         ensure_defaults(session)
         created = [b.key for b in banks if import_bank(session, SYSTEM, b)[1]]
@@ -91,6 +94,52 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_bank(settings: Settings, args: argparse.Namespace) -> int:
+    """Import a YAML bank, OSCAL catalog or ASVS CSV; --dry-run previews without writing."""
+    path = Path(args.path)
+    if not path.is_file():
+        raise SecureSphereError(f"no such file: {path}")
+    bank = load_bank_source(path, path.read_bytes(), fmt=args.format, level=args.level)
+    sections = ", ".join(f"{s.title} ({len(s.questions)})" for s in bank.sections)
+    print(f"{bank.title} [{bank.key} v{bank.version}]: {len(bank.questions)} questions in "
+          f"{len(bank.sections)} sections: {sections}")
+    if args.dry_run:
+        print("dry run: nothing written")
+        return 0
+    with db.transaction(settings.database_url) as session:
+        _, created = import_bank(session, SYSTEM, bank)
+    print("imported" if created else "already present, unchanged")
+    return 0
+
+
+def cmd_export_bank(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a stored bank as YAML (newest version unless --version)."""
+    with db.reading(settings.database_url) as session:
+        versions = [q for q in list_questionnaires(session) if q["key"] == args.key
+                    and (args.version is None or q["version"] == args.version)]
+        if not versions:
+            raise SecureSphereError(f"no bank {args.key!r}" + (f" version {args.version}" if args.version else ""))
+        bank = load_bank(session, max(versions, key=lambda q: q["version"])["id"])
+    sys.stdout.write(dump_bank(bank))
+    return 0
+
+
+def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
+    """List settings, or change one (validated, audited, applied at once)."""
+    if args.key is not None:
+        if args.value is None:
+            raise SecureSphereError("give a value too: settings KEY VALUE")
+        with db.transaction(settings.database_url) as session:
+            value = update_setting(session, SYSTEM, args.key, parse_setting(args.key, args.value))
+        print(f"{args.key} = {json.dumps(value)}")
+        return 0
+    with db.reading(settings.database_url) as session:
+        current = get_settings(session)
+    for key, spec in SETTINGS.items():
+        print(f"{key} = {json.dumps(current[key])}\n    {spec.help}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per operation."""
     parser = argparse.ArgumentParser(prog="python -m core.cli", description=__doc__)
@@ -108,6 +157,20 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--email", default="")
     user.add_argument("--organization", default="", help="organisation name (clients)")
     user.set_defaults(handler=cmd_create_user)
+    imp = sub.add_parser("import-bank", help="import a YAML bank, OSCAL catalog or ASVS CSV")
+    imp.add_argument("path")
+    imp.add_argument("--format", choices=("yaml", "oscal", "asvs"), help="default: from the extension")
+    imp.add_argument("--level", type=int, help="ASVS level to include (1-3)")
+    imp.add_argument("--dry-run", action="store_true", help="preview only")
+    imp.set_defaults(handler=cmd_import_bank)
+    exp = sub.add_parser("export-bank", help="print a stored bank as YAML")
+    exp.add_argument("key")
+    exp.add_argument("--version", type=int)
+    exp.set_defaults(handler=cmd_export_bank)
+    conf = sub.add_parser("settings", help="list run-time settings, or: settings KEY VALUE")
+    conf.add_argument("key", nargs="?")
+    conf.add_argument("value", nargs="?")
+    conf.set_defaults(handler=cmd_settings)
     return parser
 
 

@@ -1,26 +1,51 @@
-"""Typed run-time settings stored in system_settings, with documented defaults."""
+"""Typed run-time settings stored in system_settings: documented defaults, validated changes."""
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import SystemSetting
+from core import audit
+from core.access import Actor, require_role
+from core.errors import ValidationError
+from core.models import SystemSetting, utcnow
 
-DEFAULTS: dict[str, Any] = {
-    "score_bands": [[80.0, "Low"], [60.0, "Medium"], [40.0, "High"]],
-    "session_idle_minutes": 30,
-    "session_absolute_hours": 12,
-    "review_sla_days": 10,
-    "upload_max_mb": 20,
-    "reviewer_visibility": "all",
-    "throttle_account_failures": 5,
-    "throttle_cooldown_minutes": 15,
-    "throttle_cooldown_max_minutes": 60,
-    "throttle_address_failures": 50,
-    "throttle_address_window_minutes": 15,
+
+@dataclass(frozen=True)
+class Setting:
+    """One tunable: default, type and bounds, and what it does."""
+
+    default: Any
+    help: str
+    low: int | None = None
+    high: int | None = None
+    choices: tuple[str, ...] = ()
+
+
+SETTINGS: dict[str, Setting] = {
+    "score_bands": Setting([[80.0, "Low"], [60.0, "Medium"], [40.0, "High"]],
+                           "Lower bounds (0-100) of the Low, Medium and High risk bands, highest "
+                           "first; below the last is Critical."),
+    "session_idle_minutes": Setting(30, "Sign out after this many minutes without activity.", 5, 480),
+    "session_absolute_hours": Setting(12, "Sign out this many hours after sign-in, active or not.", 1, 72),
+    "review_sla_days": Setting(10, "Days a submitted assessment may wait for a decision.", 1, 90),
+    "upload_max_mb": Setting(20, "Largest evidence file accepted, in MB.", 1, 200),
+    "reviewer_visibility": Setting("all", "Lead reviewers see all assessments, or only those "
+                                   "assigned to them plus unclaimed submissions.",
+                                   choices=("all", "assigned")),
+    "throttle_account_failures": Setting(5, "Failed sign-ins on one account that start a cooldown.", 3, 20),
+    "throttle_cooldown_minutes": Setting(15, "First cooldown in minutes; each further one doubles.", 1, 60),
+    "throttle_cooldown_max_minutes": Setting(60, "Longest cooldown in minutes.", 5, 240),
+    "throttle_address_failures": Setting(50, "Failed sign-ins from one address, within the window, "
+                                         "after which that address is refused.", 10, 1000),
+    "throttle_address_window_minutes": Setting(15, "Window for counting failures per address.", 1, 120),
 }
+DEFAULTS: dict[str, Any] = {key: spec.default for key, spec in SETTINGS.items()}
+BAND_ORDER = ("Low", "Medium", "High")
 
 
 def get_settings(session: Session) -> dict[str, Any]:
@@ -40,3 +65,60 @@ def ensure_defaults(session: Session) -> int:
     missing = [SystemSetting(key=k, value=v) for k, v in DEFAULTS.items() if k not in stored]
     session.add_all(missing)
     return len(missing)
+
+
+def validate_setting(key: str, value: Any) -> Any:
+    """The value normalised to the setting's type, or ValidationError saying what is allowed."""
+    spec = SETTINGS.get(key)
+    if spec is None:
+        raise ValidationError(f"Unknown setting {key!r}; known: {', '.join(SETTINGS)}.")
+    if key == "score_bands":
+        return _check_bands(value)
+    if spec.choices:
+        if value not in spec.choices:
+            raise ValidationError(f"{key} must be one of: {', '.join(spec.choices)}.")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or not spec.low <= value <= spec.high:
+        raise ValidationError(f"{key} must be a whole number from {spec.low} to {spec.high}.")
+    return value
+
+
+def _check_bands(value: Any) -> list:
+    try:
+        pairs = [[float(low), str(name)] for low, name in value]
+    except (TypeError, ValueError):
+        raise ValidationError("score_bands must be pairs of [lower bound, band name].") from None
+    lows = [low for low, _ in pairs]
+    if [name for _, name in pairs] != list(BAND_ORDER):
+        raise ValidationError("score_bands must name Low, Medium and High, in that order.")
+    if not all(0 < low <= 100 for low in lows) or lows != sorted(set(lows), reverse=True):
+        raise ValidationError("score_bands bounds must be distinct, between 0 and 100, highest first.")
+    return pairs
+
+
+def parse_setting(key: str, text: str) -> Any:
+    """Turn a command-line value into the setting's type, then validate it."""
+    spec = SETTINGS.get(key)
+    if spec is not None and not spec.choices:
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            raise ValidationError(f"{key}: {text!r} is not a valid value.") from None
+        return validate_setting(key, value)
+    return validate_setting(key, text)
+
+
+def update_setting(session: Session, actor: Actor, key: str, value: Any, *,
+                   now: datetime | None = None) -> Any:
+    """Change one setting (admins only), audited with the old and new value; applies at once."""
+    require_role(actor, "admin")
+    value = validate_setting(key, value)
+    row = session.get(SystemSetting, key)
+    old = row.value if row else DEFAULTS[key]
+    if row is None:
+        row = SystemSetting(key=key, value=value)
+        session.add(row)
+    row.value, row.updated_by, row.updated_at = value, actor.user_id, now or utcnow()
+    audit.record(session, actor, "setting_changed", object_type="setting", object_id=key,
+                 detail={"old": old, "new": value}, now=now)
+    return value

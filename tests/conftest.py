@@ -9,7 +9,7 @@ import pytest
 from core import db, schema
 from core.access import SYSTEM
 from core.banks.store import import_bank
-from core.banks.yaml_io import load_bank_file, shipped_bank_paths
+from core.banks.frameworks import shipped_banks
 from core.cli import main
 from core.settings import ensure_defaults
 from tests.apptest import DEMO_PASSWORD
@@ -23,8 +23,8 @@ def _prepare(url: str) -> None:
     schema.upgrade(url)
     with db.transaction(url) as session:
         ensure_defaults(session)
-        for path in shipped_bank_paths():
-            import_bank(session, SYSTEM, load_bank_file(path))
+        for bank in shipped_banks():
+            import_bank(session, SYSTEM, bank)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,9 @@ from sqlalchemy import select
 
 from core import db
 from core.cli import main
-from core.models import TABLES, User
+from core.banks.store import list_questionnaires
+from core.config import ROOT
+from core.models import TABLES, AuditLog, User
 
 
 @pytest.fixture
@@ -91,3 +93,58 @@ def test_invalid_database_url_fails_with_one_line(env, capsys):
 def test_stats_on_an_empty_database_says_to_init(cli_db, capsys):
     code, _, err = run(capsys, "stats")
     assert code == 1 and "run: python -m core.cli init" in err
+
+
+def test_init_loads_the_shipped_frameworks(cli_db, capsys):
+    assert run(capsys, "init")[0] == 0
+    with db.reading(cli_db) as s:
+        counts = {q["key"]: q["questions"] for q in list_questionnaires(s)}
+    assert counts == {"securesphere-baseline": 52, "nist-csf-2.0": 106, "nist-800-53-r5-low": 149,
+                      "owasp-asvs-5.0-l1": 70}
+
+
+def test_import_bank_dry_run_previews_and_writes_nothing(cli_db, capsys):
+    assert run(capsys, "init")[0] == 0
+    asvs = ROOT / "data" / "frameworks" / "OWASP_ASVS_5.0.0_en.csv"
+    code, out, err = run(capsys, "import-bank", str(asvs), "--level", "2", "--dry-run")
+    assert code == 0, err
+    assert "253 questions" in out and "nothing written" in out
+    code, out, _ = run(capsys, "import-bank", str(asvs), "--level", "2")
+    assert code == 0 and "imported" in out
+    with db.reading(cli_db) as s:
+        assert len(list_questionnaires(s)) == 5
+
+
+def test_export_then_import_gives_the_same_bank(cli_db, capsys, tmp_path):
+    assert run(capsys, "init")[0] == 0
+    code, out, _ = run(capsys, "export-bank", "nist-csf-2.0")
+    assert code == 0 and out.startswith("key: nist-csf-2.0")
+    path = tmp_path / "csf.yaml"
+    path.write_text(out)
+    code, out, _ = run(capsys, "import-bank", str(path))
+    assert code == 0 and "already present, unchanged" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["import-bank", "missing.yaml"], "no such file"),
+    (["export-bank", "nope"], "no bank 'nope'"),
+    (["settings", "session_idle_minutes", "2"], "from 5 to 480"),
+    (["settings", "reviewer_visibility", "some"], "one of: all, assigned"),
+    (["settings", "score_bands", "[[50, \"Low\"], [60, \"Medium\"], [40, \"High\"]]"], "highest first"),
+    (["settings", "no_such_thing", "1"], "Unknown setting"),
+    (["settings", "session_idle_minutes"], "give a value"),
+])
+def test_bad_bank_and_setting_commands_fail_with_one_line(cli_db, capsys, argv, message):
+    assert run(capsys, "init")[0] == 0
+    code, _, err = run(capsys, *argv)
+    assert code == 1 and message in err and err.count("\n") == 1
+
+
+def test_settings_change_is_applied_and_audited(cli_db, capsys):
+    assert run(capsys, "init")[0] == 0
+    code, out, _ = run(capsys, "settings", "session_idle_minutes", "45")
+    assert code == 0 and out.strip() == "session_idle_minutes = 45"
+    assert "session_idle_minutes = 45" in run(capsys, "settings")[1]
+    with db.reading(cli_db) as s:
+        row = s.scalar(select(AuditLog).where(AuditLog.action == "setting_changed"))
+    assert row.detail == {"old": 30, "new": 45}

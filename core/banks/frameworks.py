@@ -90,8 +90,8 @@ def shipped_banks() -> list[Bank]:
 def load_bank_source(path_or_name: str | Path, data: bytes, *, fmt: str | None = None,
                      level: int | None = None, key: str | None = None,
                      title: str | None = None) -> Bank:
-    """A bank from an uploaded YAML bank, OSCAL catalog (JSON/XML) or ASVS CSV (format from
-    the extension unless fmt is given); key and title default to ones derived from the file."""
+    """A bank from an uploaded YAML bank, OSCAL catalog (JSON/XML) or ASVS CSV, at most 20 MB."""
+    # fmt defaults from the extension; OSCAL/ASVS key and title default to ones from the file.
     name = Path(path_or_name).name
     fmt = _format(name, fmt)
     if len(data) > MAX_SOURCE_BYTES:
@@ -106,10 +106,19 @@ def load_bank_source(path_or_name: str | Path, data: bytes, *, fmt: str | None =
             raise ValidationError(f"{name}: a YAML bank sets its own key and title")
         return load_bank_text(text, source_name=name)
     if fmt == "asvs":
-        level = 1 if level is None else level
-        return asvs_bank(text, level=level, version=1, source_name=name,
-                         key=key or normalise_key(f"{Path(name).stem}-l{level}"),
-                         title=title or f"{Path(name).stem} (Level {level})"[:MAX_TITLE])
+        return _asvs_upload(name, text, 1 if level is None else level, key, title)
+    return _oscal_upload(name, data, text, key, title)
+
+
+def _asvs_upload(name: str, text: str, level: int, key: str | None, title: str | None) -> Bank:
+    stem = Path(name).stem
+    return asvs_bank(text, level=level, version=1, source_name=name,
+                     key=key or normalise_key(f"{stem}-l{level}"),
+                     title=title or f"{stem} (Level {level})"[:MAX_TITLE])
+
+
+def _oscal_upload(name: str, data: bytes, text: str, key: str | None,
+                  title: str | None) -> Bank:
     catalog = _catalog(name, data, text)
     title = title or (catalog["title"] or Path(name).stem)[:MAX_TITLE]
     return oscal_bank(catalog, key=key or normalise_key(title), version=1, title=title,

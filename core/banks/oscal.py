@@ -23,6 +23,7 @@ from core.banks.schema import parse_bank
 from core.errors import ValidationError
 
 HELP_GUIDANCE_LIMIT = 800  # longer guidance (most of SP 800-53's) would bury the question
+MAX_PARAM_TEXT = 2000  # a parameter placeholder longer than a whole question is not a parameter
 _INSERT = re.compile(r"\{\{\s*insert:\s*param,\s*([^\s}]+)\s*\}\}")
 _XML_LISTS = {"group": "groups", "control": "controls", "part": "parts", "prop": "props",
               "param": "params"}
@@ -95,30 +96,21 @@ def _read(source_name: str, catalog: Callable[[], dict]) -> dict:
 
 # The XML form is first converted to the JSON form's shape, so that one reader serves both.
 def _xml_node(el) -> dict:
-    node = {k: v for k, v in el.attrib.items() if k in ("id", "class", "name", "value")}
+    node = {k: v for k, v in el.attrib.items() if k in ("id", "class", "name", "value",
+                                                          "how-many")}
     for child in el:
         tag = _tag(child)
         if tag in _XML_LISTS:
-            node.setdefault(_XML_LISTS[tag], []).append(
-                _xml_param(child) if tag == "param" else _xml_node(child))
-        elif tag == "title":
-            node["title"] = _xml_text(child)
-        elif tag == "metadata":
-            node["metadata"] = _xml_node(child)
+            node.setdefault(_XML_LISTS[tag], []).append(_xml_node(child))
+        elif tag in ("title", "label"):
+            node[tag] = _xml_text(child)
+        elif tag in ("value", "choice"):  # of a param, and of its select
+            node.setdefault("values" if tag == "value" else "choice", []).append(_xml_text(child))
+        elif tag in ("metadata", "select"):
+            node[tag] = _xml_node(child)
     if _tag(el) == "part":
         node["prose"] = " ".join(_xml_text(c) for c in el if _tag(c) not in _NOT_PROSE)
     return node
-
-
-def _xml_param(el) -> dict:
-    param = {"id": el.get("id"), "values": [_xml_text(c) for c in el if _tag(c) == "value"]}
-    for child in el:
-        if _tag(child) == "label":
-            param["label"] = _xml_text(child)
-        elif _tag(child) == "select":
-            param["select"] = {"how-many": child.get("how-many"),
-                               "choice": [_xml_text(c) for c in child if _tag(c) == "choice"]}
-    return param
 
 
 def _xml_text(el) -> str:
@@ -142,8 +134,10 @@ class _Reader:
     def __init__(self, catalog: dict):
         self.catalog = catalog
         self.params: dict[str, dict] = {}
+        self.rendered: dict[str, str] = {}
 
     def read(self) -> dict:
+        """The normalised catalog."""
         self._collect_params(self.catalog)
         metadata = self.catalog.get("metadata")
         title = _clean(metadata.get("title")) if isinstance(metadata, dict) else ""
@@ -208,11 +202,21 @@ class _Reader:
         return self._render(part.get("prose"))
 
     def _render(self, text: object) -> str:
-        def insert(match: re.Match) -> str:
-            param = self.params.get(match.group(1))
-            return self._param_text(param) if param else f"[{match.group(1)}]"
-        rendered = _clean(_INSERT.sub(insert, _str(text)))
+        rendered = _clean(_INSERT.sub(lambda m: self._param(m.group(1)), _str(text)))
         return re.sub(r"\] ([;,.:])", r"]\1", rendered)  # sources often space before the ";"
+
+    def _param(self, pid: str) -> str:
+        # Parameters may insert parameters: rendering each once, with a length cap, keeps a
+        # nest of them from expanding exponentially (the JSON twin of an XML entity bomb).
+        if pid not in self.rendered:
+            param = self.params.get(pid)
+            self.rendered[pid] = f"[{pid}]"  # a placeholder, should the parameter insert itself
+            text = self._param_text(param) if param else f"[{pid}]"
+            if len(text) > MAX_PARAM_TEXT:
+                raise _Problem(f"parameter {pid!r} expands to more than {MAX_PARAM_TEXT} "
+                               "characters")
+            self.rendered[pid] = text
+        return self.rendered[pid]
 
     def _param_text(self, param: dict) -> str:
         """SP 800-53 style placeholder: [Assignment: organization-defined ...] or [Selection]."""
