@@ -11,11 +11,11 @@ from core import audit
 from core.access import (Actor, can_read_assessment, require_org_write, scope_assessments,
                          scope_to_org)
 from core.banks.answers import is_visible, validate_answer
-from core.banks.model import Answer
+from core.banks.model import Answer, Bank
 from core.banks.store import load_bank
 from core.errors import AccessDenied, NotFound, ValidationError
-from core.models import (Assessment, Product, Question, Questionnaire, QuestionnaireResponse,
-                         ScoreHistory, Section, utcnow)
+from core.models import (Assessment, EvidenceFile, Product, Question, Questionnaire,
+                         QuestionnaireResponse, ScoreHistory, Section, utcnow)
 from core.products import get_product
 from core.settings import get_settings
 from core.scoring import answer_score
@@ -131,13 +131,66 @@ def _store(session, actor, assessment, bank, cleaned, now) -> int:
     return changed
 
 
+def can_edit(actor: Actor, assessment: Assessment) -> bool:
+    """True when the actor may change this assessment's answers now."""
+    own = actor.role == "admin" or (actor.is_client and actor.organization_id == assessment.organization_id)
+    return own and assessment.status in EDITABLE
+
+
+def section_progress(bank: Bank, answers: dict[str, Answer]) -> list[dict]:
+    """Per section: required visible questions answered, of how many, and visible questions."""
+    rows = []
+    for section in bank.sections:
+        visible = [q for q in section.questions if is_visible(q, answers, bank)]
+        required = [q for q in visible if q.required]
+        done = [q for q in required if not _is_blank(answers.get(q.key, Answer()))]
+        rows.append({"key": section.key, "title": section.title, "answered": len(done),
+                     "required": len(required), "visible": len(visible)})
+    return rows
+
+
+def answer_details(session: Session, actor: Actor, assessment_id: int) -> dict[str, dict]:
+    """Stored answers by question key, with justification and review state."""
+    assessment = get_assessment(session, actor, assessment_id)
+    rows = session.execute(select(Question.key, QuestionnaireResponse)
+                           .join(Question, Question.id == QuestionnaireResponse.question_id)
+                           .where(QuestionnaireResponse.assessment_id == assessment.id)).all()
+    return {key: {"value": r.value, "is_na": r.is_na, "justification": r.justification,
+                  "review_state": r.review_state, "score": r.score} for key, r in rows}
+
+
 def missing_items(session: Session, assessment: Assessment) -> list[dict]:
-    """Required visible questions still unanswered, as {section, key, text}."""
+    """Required visible questions still unanswered, and answers still lacking required evidence."""
     bank = load_bank(session, assessment.questionnaire_id)
     answers = load_answers(session, assessment.id)
-    return [{"section": q.section_key, "key": q.key, "text": q.text}
-            for q in bank.questions
-            if q.required and is_visible(q, answers, bank) and _is_blank(answers.get(q.key, Answer()))]
+    with_evidence = set(session.scalars(
+        select(Question.key).join(EvidenceFile, EvidenceFile.question_id == Question.id)
+        .where(EvidenceFile.assessment_id == assessment.id, EvidenceFile.is_active)))
+    missing = []
+    for q in bank.questions:
+        if not is_visible(q, answers, bank):
+            continue
+        answer = answers.get(q.key, Answer())
+        if q.required and _is_blank(answer):
+            missing.append({"section": q.section_key, "key": q.key, "text": q.text, "what": "answer"})
+        elif q.evidence_required and not answer.is_na and not _is_blank(answer) and q.key not in with_evidence:
+            missing.append({"section": q.section_key, "key": q.key, "text": q.text, "what": "evidence"})
+    return missing
+
+
+def start_next_cycle(session: Session, actor: Actor, assessment_id: int, *,
+                     due_date: date | None = None, now: datetime | None = None) -> Assessment:
+    """A new cycle of a closed assessment, pre-filled with its answers and justifications."""
+    previous = get_assessment(session, actor, assessment_id)
+    if previous.status not in ("approved", "rejected"):
+        raise ValidationError("A new cycle can start only after the current one is approved or rejected.")
+    fresh = start_assessment(session, actor, product_id=previous.product_id,
+                             questionnaire_id=previous.questionnaire_id, due_date=due_date, now=now)
+    carried = {key: AnswerInput(value=d["value"], is_na=d["is_na"], justification=d["justification"])
+               for key, d in answer_details(session, actor, previous.id).items()}
+    if carried:
+        save_answers(session, actor, fresh.id, carried, now=now)
+    return fresh
 
 
 def submit(session: Session, actor: Actor, assessment_id: int, *, now: datetime | None = None) -> None:
@@ -146,8 +199,9 @@ def submit(session: Session, actor: Actor, assessment_id: int, *, now: datetime 
     require_org_write(actor, assessment.organization_id)
     missing = missing_items(session, assessment)
     if missing:
-        raise ValidationError(f"{len(missing)} required answers are missing; "
-                              f"first: {missing[0]['key']} ({missing[0]['section']}).")
+        first = missing[0]
+        raise ValidationError(f"{len(missing)} required answers or evidence files are missing; "
+                              f"first: {first['what']} for {first['key']} ({first['section']}).")
     now = now or utcnow()
     assessment.submitted_at = now
     transition(session, actor, assessment, "submitted", now=now)

@@ -16,6 +16,7 @@ from core.auth import generate_password
 from core.banks.answers import is_visible
 from core.banks.model import Answer, Bank, Question
 from core.banks.store import load_bank
+from core.evidence import add_evidence, sample_pdf
 from core.models import Questionnaire, utcnow
 from core.products import create_product
 from core.organizations import create_organization, organization_by_name
@@ -77,7 +78,7 @@ def build_demo(session: Session, *, data_dir: Path, password: str | None, rounds
                                      name=product_name, description=f"{product_name} of {org}.")
             for quality, story, days_ago in cycles:
                 _play_cycle(session, clients[org], actors["lead_reviewer"], product.id, bank_id,
-                            quality, story, now - timedelta(days=days_ago), rng)
+                            quality, story, now - timedelta(days=days_ago), rng, data_dir)
     if not password:
         _write_passwords(data_dir, passwords)
     return passwords
@@ -92,7 +93,8 @@ def _write_passwords(data_dir: Path, passwords: dict[str, str]) -> None:
     os.chmod(path, 0o600)
 
 
-def _play_cycle(session, client, reviewer, product_id, bank_id, quality, story, start, rng) -> None:
+def _play_cycle(session, client, reviewer, product_id, bank_id, quality, story, start, rng,
+                data_dir) -> None:
     """Walk one assessment through its story, with timestamps spread from its start date."""
     when = iter(start + timedelta(days=d, hours=rng.randint(8, 17)) for d in range(0, 400, 4))
     a = assessments.start_assessment(session, client, product_id=product_id,
@@ -103,6 +105,7 @@ def _play_cycle(session, client, reviewer, product_id, bank_id, quality, story, 
     bank = load_bank(session, bank_id)
     answers = demo_answers(bank, quality, rng, complete=story != "in_progress")
     assessments.save_answers(session, client, a.id, answers, now=next(when))
+    attach_evidence(session, client, a.id, bank, answers, data_dir, now=next(when))
     if story == "in_progress":
         return
     assessments.submit(session, client, a.id, now=next(when))
@@ -143,6 +146,17 @@ def _resubmit(session, client, reviewer, assessment_id, when) -> None:
     assessments.save_answers(session, client, assessment_id, fixes, now=next(when))
     assessments.submit(session, client, assessment_id, now=next(when))
     review.claim(session, reviewer, assessment_id, now=next(when))
+
+
+def attach_evidence(session: Session, actor: Actor, assessment_id: int, bank: Bank,
+                    answers: dict[str, AnswerInput], data_dir: Path, *,
+                    now: datetime | None = None) -> int:
+    """Upload a small PDF for every answered question that requires evidence; returns how many."""
+    keys = [k for k, a in answers.items() if bank.question(k).evidence_required and not a.is_na]
+    for key in keys:
+        add_evidence(session, actor, assessment_id, question_key=key, filename=f"{key}-evidence.pdf",
+                     data=sample_pdf(f"Evidence for {key}"), data_dir=data_dir, now=now)
+    return len(keys)
 
 
 def demo_answers(bank: Bank, quality: float, rng: random.Random, *,

@@ -7,14 +7,15 @@ from sqlalchemy import func, select
 from core import assessments, audit, db, review
 from core.assessments import AnswerInput
 from core.banks.store import load_bank
-from core.demo import demo_answers
+from core.demo import attach_evidence, demo_answers
 from core.errors import AccessDenied, NotFound, ValidationError
+from core.banks.model import Answer
 from core.models import Assessment, AuditLog, ProductStatus, QuestionnaireResponse, ScoreHistory
 from tests.factories import baseline_id, make_actor, make_org, make_product
 
 
 @pytest.fixture
-def world(db_url):
+def world(db_url, tmp_path):
     org, other_org = make_org(db_url, "Acme Ltd"), make_org(db_url, "Rival plc")
     client = make_actor(db_url, "client", org)
     rival = make_actor(db_url, "client", other_org)
@@ -23,7 +24,18 @@ def world(db_url):
     with db.transaction(db_url) as s:
         a = assessments.start_assessment(s, client, product_id=product,
                                          questionnaire_id=baseline_id(db_url))
-    return {"url": db_url, "client": client, "rival": rival, "reviewer": reviewer, "id": a.id}
+    return {"url": db_url, "client": client, "rival": rival, "reviewer": reviewer, "id": a.id,
+            "data_dir": tmp_path}
+
+
+def _answer_all(world, quality=0.7):
+    """Save a full set of answers with the evidence the bank requires."""
+    url, answers = world["url"], _full_answers(world["url"], quality)
+    with db.transaction(url) as s:
+        assessments.save_answers(s, world["client"], world["id"], answers)
+        attach_evidence(s, world["client"], world["id"], load_bank(s, baseline_id(url)), answers,
+                        world["data_dir"])
+    return answers
 
 
 def _full_answers(url, quality=0.7):
@@ -48,8 +60,7 @@ def _count(url, model, assessment_id):
 
 def test_full_review_loop_writes_timeline_snapshots_and_a_valid_audit_chain(world):
     url, client, reviewer, aid = world["url"], world["client"], world["reviewer"], world["id"]
-    with db.transaction(url) as s:
-        assessments.save_answers(s, client, aid, _full_answers(url))
+    _answer_all(world)
     with db.transaction(url) as s:
         assessments.submit(s, client, aid)
     with db.transaction(url) as s:
@@ -95,7 +106,7 @@ def test_incomplete_assessment_cannot_be_submitted(world):
     partial = dict(list(_full_answers(url).items())[:3])
     with db.transaction(url) as s:
         assessments.save_answers(s, client, aid, partial)
-    with pytest.raises(ValidationError, match="required answers are missing"):
+    with pytest.raises(ValidationError, match="required answers or evidence files are missing"):
         with db.transaction(url) as s:
             assessments.submit(s, client, aid)
     assert _count(url, ScoreHistory, aid) == 0
@@ -125,9 +136,8 @@ def test_clients_cannot_claim_and_reviewers_cannot_answer(world):
 
 def test_submitted_assessment_is_read_only(world):
     url, client, aid = world["url"], world["client"], world["id"]
-    answers = _full_answers(url)
+    answers = _answer_all(world)
     with db.transaction(url) as s:
-        assessments.save_answers(s, client, aid, answers)
         assessments.submit(s, client, aid)
     with pytest.raises(ValidationError, match="not open for answers"):
         with db.transaction(url) as s:
@@ -136,8 +146,8 @@ def test_submitted_assessment_is_read_only(world):
 
 def test_request_changes_needs_a_flagged_answer(world):
     url, client, reviewer, aid = world["url"], world["client"], world["reviewer"], world["id"]
+    _answer_all(world)
     with db.transaction(url) as s:
-        assessments.save_answers(s, client, aid, _full_answers(url))
         assessments.submit(s, client, aid)
         review.claim(s, reviewer, aid)
     with pytest.raises(ValidationError, match="Flag at least one answer"):
@@ -160,3 +170,54 @@ def test_audit_chain_detects_a_changed_row(world):
         row.detail = {"tampered": True}
     with db.reading(url) as s:
         assert audit.verify_chain(s) == row.id
+
+
+def test_answers_that_require_evidence_block_submit_until_a_file_is_attached(world):
+    url, client, aid = world["url"], world["client"], world["id"]
+    with db.transaction(url) as s:
+        assessments.save_answers(s, client, aid, _full_answers(url))
+    with db.reading(url) as s:
+        missing = assessments.missing_items(s, s.get(Assessment, aid))
+    assert missing and {m["what"] for m in missing} == {"evidence"}
+    with pytest.raises(ValidationError, match="first: evidence for"):
+        with db.transaction(url) as s:
+            assessments.submit(s, client, aid)
+    _answer_all(world)
+    with db.transaction(url) as s:
+        assessments.submit(s, client, aid)
+
+
+def test_next_cycle_starts_from_the_last_cycles_answers(world):
+    url, client, reviewer, aid = world["url"], world["client"], world["reviewer"], world["id"]
+    answers = _answer_all(world)
+    with db.transaction(url) as s:
+        assessments.submit(s, client, aid)
+        review.claim(s, reviewer, aid)
+        review.decide(s, reviewer, aid, "approved")
+    with db.transaction(url) as s:
+        fresh = assessments.start_next_cycle(s, client, aid)
+    with db.reading(url) as s:
+        carried = assessments.answer_details(s, client, fresh.id)
+        new = s.get(Assessment, fresh.id)
+    assert new.cycle == 2 and new.previous_id == aid and new.status == "in_progress"
+    def norm(value):  # multi-choice answers are stored in the bank's option order
+        return sorted(value) if isinstance(value, list) else value
+    assert {k: norm(v["value"]) for k, v in carried.items()} == {k: norm(v.value) for k, v in answers.items()}
+
+
+def test_an_open_cycle_cannot_be_followed_by_another(world):
+    with pytest.raises(ValidationError, match="only after the current one is approved"):
+        with db.transaction(world["url"]) as s:
+            assessments.start_next_cycle(s, world["client"], world["id"])
+
+
+def test_section_progress_counts_required_visible_questions(world):
+    url = world["url"]
+    with db.reading(url) as s:
+        bank = load_bank(s, baseline_id(url))
+    empty = assessments.section_progress(bank, {})
+    assert [p["key"] for p in empty] == [sec.key for sec in bank.sections]
+    assert all(p["answered"] == 0 and p["required"] <= p["visible"] for p in empty)
+    answers = {k: Answer(v.value, v.is_na) for k, v in _full_answers(url).items()}
+    full = assessments.section_progress(bank, answers)
+    assert all(p["answered"] == p["required"] for p in full)
