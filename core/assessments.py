@@ -101,6 +101,21 @@ def save_answers(session: Session, actor: Actor, assessment_id: int,
     return changed
 
 
+def save_section(session: Session, actor: Actor, assessment_id: int, section_key: str,
+                 answers: dict[str, AnswerInput], *, now: datetime | None = None) -> int:
+    """Save one section's answers as the page holds them; answers to questions that these very
+    answers hide are left as they are stored (they count nowhere while hidden)."""
+    assessment = get_assessment(session, actor, assessment_id)
+    bank = load_bank(session, assessment.questionnaire_id)
+    keys = {q.key for q in bank.section(section_key).questions}
+    if set(answers) - keys:
+        raise ValidationError(f"{sorted(set(answers) - keys)[0]} is not in section {section_key}.")
+    merged = load_answers(session, assessment.id)
+    merged.update({k: Answer(a.value, a.is_na) for k, a in answers.items()})
+    visible = {k: a for k, a in answers.items() if is_visible(bank.question(k), merged, bank)}
+    return save_answers(session, actor, assessment_id, visible, now=now)
+
+
 def _is_blank(answer: Answer) -> bool:
     return answer.value is None and not answer.is_na
 

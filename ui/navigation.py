@@ -25,6 +25,7 @@ class PageSpec:
 
 PAGES = (
     PageSpec("pages/client_home.py", "My products", ":material/inventory_2:", ("client",)),
+    PageSpec("pages/questionnaire.py", "Questionnaire", ":material/assignment:", ("client", "admin")),
     PageSpec("pages/review_home.py", "Review desk", ":material/rate_review:", ("lead_reviewer", "admin")),
     PageSpec("pages/portfolio_home.py", "Portfolio", ":material/dashboard:", PORTFOLIO),
     PageSpec("pages/admin_users.py", "Users", ":material/group:", ("admin",), "Administration"),

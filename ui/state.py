@@ -79,3 +79,17 @@ def run_action(action, success: str | None = None) -> bool:
 def invalidate() -> None:
     """Drop cached reads after a write (aggregates are keyed by scope, so clearing is safe)."""
     st.cache_data.clear()
+
+
+def load(read):
+    """Run a read-only core call; a refusal or a missing object becomes a plain message and a stop."""
+    actor = current_actor()
+    try:
+        with reading() as s:
+            return read(s, actor)
+    except AccessDenied as exc:
+        record_denied(actor, type(exc).__name__)
+        st.error(str(exc))
+    except SecureSphereError as exc:
+        st.error(str(exc))
+    st.stop()

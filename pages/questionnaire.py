@@ -1,0 +1,57 @@
+"""Questionnaire: answer an assessment section by section, with evidence; submit when complete."""
+import streamlit as st
+
+from core import assessments
+from core.workflow import LABELS
+from core.worksheet import worksheet
+from ui.navigation import guard
+from ui.questionnaire import render_section
+from ui.state import load, reading, run_action
+
+actor = guard(__file__)
+st.title("Questionnaire")
+with reading() as s:
+    rows = assessments.client_overview(s, actor)
+if not rows:
+    st.info("No assessment to answer yet. Start one from My products.", icon=":material/assignment:")
+    st.stop()
+
+labels = {r["id"]: f"{r['product']} · {r['questionnaire']} v{r['version']} · cycle {r['cycle']} "
+                   f"({LABELS[r['status']].lower()})" for r in rows}
+wanted = st.query_params.get("assessment", "")
+ids = list(labels)
+start = ids.index(int(wanted)) if wanted.isdigit() and int(wanted) in labels else 0
+aid = st.selectbox("Assessment", ids, index=start, format_func=labels.get)
+st.query_params["assessment"] = str(aid)
+ws = load(lambda s, a: worksheet(s, a, aid))
+
+required = sum(p["required"] for p in ws.progress)
+answered = sum(p["answered"] for p in ws.progress)
+c1, c2, c3 = st.columns([3, 1, 1])
+c1.progress(answered / required if required else 1.0,
+            text=f"{answered} of {required} required answers · {len(ws.missing)} item(s) left")
+c2.metric("Status", LABELS[ws.status])
+c3.metric("Due", ws.due_date.strftime("%d %b %Y") if ws.due_date else "—")
+if not ws.editable:
+    st.info("This assessment is read-only in its current status.", icon=":material/lock:")
+for comment in ws.general_comments:
+    st.info(f"**{comment['author']}**: {comment['body']}", icon=":material/forum:")
+if message := st.session_state.pop(f"ws{aid}:message", None):
+    (st.success if message[0] == "saved" else st.error)(message[1])
+
+sections = {p["key"]: p for p in ws.progress}
+nav, body = st.columns([1, 3])
+with nav:
+    current = st.radio("Sections", list(sections), key=f"ws{aid}:section",
+                       format_func=lambda k: (":material/check_circle: " if sections[k]["answered"] ==
+                                              sections[k]["required"] else "") +
+                       f"{sections[k]['title']} · {sections[k]['answered']}/{sections[k]['required']}")
+    if ws.editable and st.button("Submit for review", type="primary", icon=":material/send:",
+                                 width="stretch"):
+        if run_action(lambda s, a: assessments.submit(s, a, aid), success="Submitted for review."):
+            st.rerun()
+        for item in ws.missing:
+            st.markdown(f"- {sections[item['section']]['title']}: `{item['key']}` needs {item['what']}")
+with body:
+    st.subheader(sections[current]["title"])
+    render_section(ws, ws.bank.section(current))

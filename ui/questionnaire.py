@@ -1,0 +1,152 @@
+"""Questionnaire widgets: the right input per question type, autosaved a section at a time."""
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from core import assessments, evidence
+from core.assessments import AnswerInput
+from core.banks.answers import is_visible
+from core.banks.model import Answer, Question, Section
+from core.errors import SecureSphereError
+from core.worksheet import Worksheet
+from ui.state import current_actor, invalidate, reading, run_action, session, settings
+
+CHOICE_TYPES = ("yes_no", "yes_no_partial", "single_choice", "maturity")
+
+
+def key(ws_id: int, question: str, part: str) -> str:
+    """Session-state key of one input of one question."""
+    return f"ws{ws_id}:{question}:{part}"
+
+
+def seed(ws: Worksheet, section: Section) -> None:
+    """Put stored answers into widget state where the widget has none (first view, or after
+    Streamlit dropped the state of a section that was not on screen)."""
+    for q in section.questions:
+        stored = ws.answers.get(q.key, {})
+        value = stored.get("value")
+        if q.type == "date" and value:
+            value = dt.date.fromisoformat(value)
+        defaults = {"v": [] if q.type == "multi_choice" and value is None else value,
+                    "na": stored.get("is_na", False), "j": stored.get("justification", "")}
+        for part, default in defaults.items():
+            st.session_state.setdefault(key(ws.assessment_id, q.key, part), default)
+
+
+def _input(ws_id: int, question: str) -> AnswerInput:
+    value = st.session_state.get(key(ws_id, question, "v"))
+    if isinstance(value, dt.date):
+        value = value.isoformat()
+    if value == [] or value == "":
+        value = None
+    is_na = bool(st.session_state.get(key(ws_id, question, "na")))
+    return AnswerInput(value=None if is_na else value, is_na=is_na,
+                       justification=st.session_state.get(key(ws_id, question, "j")) or "")
+
+
+def on_screen(ws: Worksheet, section: Section) -> dict[str, Answer]:
+    """Stored answers overlaid with what the page holds for this section (for visibility)."""
+    merged = {k: Answer(d["value"], d["is_na"]) for k, d in ws.answers.items()}
+    for q in section.questions:
+        given = _input(ws.assessment_id, q.key)
+        merged[q.key] = Answer(given.value, given.is_na)
+    return merged
+
+
+def _autosave(ws_id: int, section_key: str, keys: tuple[str, ...]) -> None:
+    answers = {k: _input(ws_id, k) for k in keys}
+    message = f"ws{ws_id}:message"
+    try:
+        with session() as s:
+            changed = assessments.save_section(s, current_actor(), ws_id, section_key, answers)
+    except SecureSphereError as exc:
+        st.session_state[message] = ("error", str(exc))
+        return
+    invalidate()
+    st.session_state[message] = ("saved", f"Saved {changed} change(s) at {dt.datetime.now():%H:%M:%S}")
+
+
+def render_section(ws: Worksheet, section: Section) -> None:
+    """Every visible question of a section, disabled when the assessment is not editable."""
+    seed(ws, section)
+    answers = on_screen(ws, section)
+    keys = tuple(q.key for q in section.questions)
+    args = (ws.assessment_id, section.key, keys)
+    for q in section.questions:
+        if is_visible(q, answers, ws.bank):
+            with st.container(border=True):
+                _question(ws, q, args)
+
+
+def _question(ws: Worksheet, q: Question, args: tuple) -> None:
+    flags = [":red[critical]" if q.critical else "", ":orange[evidence required]" if q.evidence_required else "",
+             "" if q.required else ":gray[optional]"]
+    st.caption(" · ".join([f"`{q.key}`", *[f for f in flags if f]]))
+    na = bool(st.session_state.get(key(ws.assessment_id, q.key, "na")))
+    disabled = not ws.editable
+    _value_widget(ws.assessment_id, q, disabled or na, args)
+    cols = st.columns([1, 3])
+    if q.allow_na:
+        cols[0].checkbox("Not applicable", key=key(ws.assessment_id, q.key, "na"), disabled=disabled,
+                         on_change=_autosave, args=args)
+    stored = ws.answers.get(q.key, {})
+    if stored.get("review_state") == "needs_changes":
+        st.warning("The reviewer asked for changes to this answer.", icon=":material/feedback:")
+    for comment in ws.comments.get(q.key, []):
+        st.info(f"**{comment['author']}** ({comment['time']:%d %b %Y}): {comment['body']}",
+                icon=":material/comment:")
+    files = ws.evidence.get(q.key, [])
+    with st.expander(f"Justification and evidence ({len(files)} file{'s' if len(files) != 1 else ''})"):
+        st.text_area("Justification", key=key(ws.assessment_id, q.key, "j"), max_chars=5000,
+                     disabled=disabled, on_change=_autosave, args=args, height=80)
+        _evidence(ws, q, files)
+
+
+def _value_widget(ws_id: int, q: Question, disabled: bool, args: tuple) -> None:
+    common = dict(key=key(ws_id, q.key, "v"), help=q.help, disabled=disabled,
+                  on_change=_autosave, args=args)
+    label = q.text + ("" if q.required else " (optional)")
+    labels = {o.key: o.label for o in q.options}
+    if q.type in CHOICE_TYPES:
+        st.radio(label, list(labels), format_func=labels.get,
+                 horizontal=len(labels) <= 4, **common)
+    elif q.type == "multi_choice":
+        st.multiselect(label, list(labels), format_func=labels.get, **common)
+    elif q.type == "number":
+        st.number_input(label, min_value=q.min, max_value=q.max, **common)
+    elif q.type == "text":
+        st.text_area(label, max_chars=q.max_length, **common)
+    else:
+        st.date_input(label, format="YYYY-MM-DD", **common)
+
+
+def _evidence(ws: Worksheet, q: Question, files: list[dict]) -> None:
+    for item in files:
+        left, right = st.columns([4, 1])
+        left.download_button(f"{item['filename']} ({item['size_bytes'] / 1024:.0f} KB)",
+                             data=lambda i=item["id"]: _file_bytes(i), file_name=evidence.download_name(item["filename"]),
+                             mime=item["content_type"], icon=":material/download:", key=f"dl{item['id']}")
+        if ws.editable and right.button("Remove", key=f"rm{item['id']}", icon=":material/delete:"):
+            if run_action(lambda s, a: evidence.remove_evidence(s, a, item["id"]), success="File removed."):
+                st.rerun()
+    if ws.editable:
+        counter = st.session_state.setdefault(f"ws{ws.assessment_id}:uploads", 0)
+        st.file_uploader("Add evidence", key=f"up{ws.assessment_id}:{q.key}:{counter}",
+                         accept_multiple_files=True, on_change=_upload,
+                         args=(ws.assessment_id, q.key, f"up{ws.assessment_id}:{q.key}:{counter}"))
+
+
+def _file_bytes(evidence_id: int) -> bytes:
+    with reading() as s:
+        return evidence.read_evidence(s, current_actor(), evidence_id, data_dir=settings().data_dir)[2]
+
+
+def _upload(ws_id: int, question_key: str, uploader: str) -> None:
+    for file in st.session_state.get(uploader) or []:
+        run_action(lambda s, a, f=file: evidence.add_evidence(
+            s, a, ws_id, question_key=question_key, filename=f.name, data=f.getvalue(),
+            data_dir=settings().data_dir), success=f"{file.name} added.")
+    st.session_state[f"ws{ws_id}:uploads"] += 1  # a fresh uploader, so files are not added twice
+
