@@ -27,11 +27,12 @@ ws = load(lambda s, a: worksheet(s, a, aid))
 
 required = sum(p["required"] for p in ws.progress)
 answered = sum(p["answered"] for p in ws.progress)
-c1, c2, c3 = st.columns([3, 1, 1])
+c1, c2, c3 = st.columns([2, 1, 1])
 c1.progress(answered / required if required else 1.0,
             text=f"{answered} of {required} required answers · {len(ws.missing)} item(s) left")
 c2.metric("Status", LABELS[ws.status])
-c3.metric("Due", ws.due_date.strftime("%d %b %Y") if ws.due_date else "—")
+c3.metric("Due", ws.due_date.strftime("%d %b") if ws.due_date else "—",
+          help=ws.due_date.isoformat() if ws.due_date else None)
 if not ws.editable:
     st.info("This assessment is read-only in its current status.", icon=":material/lock:")
 for comment in ws.general_comments:
