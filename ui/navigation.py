@@ -31,6 +31,8 @@ PAGES = (
     PageSpec("pages/admin_users.py", "Users", ":material/group:", ("admin",), "Administration"),
     PageSpec("pages/admin_organizations.py", "Organisations", ":material/domain:", ("admin",),
              "Administration"),
+    PageSpec("pages/admin_banks.py", "Question banks", ":material/library_books:", ("admin",),
+             "Administration"),
     PageSpec("pages/admin_activity.py", "Sign-in activity", ":material/login:", ("admin",),
              "Administration"),
     PageSpec("pages/profile.py", "My profile", ":material/account_circle:", ALL_ROLES, "Account"),

@@ -1,0 +1,39 @@
+"""Admin: question banks. Upload a bank, preview it, import it; list every stored version."""
+import pandas as pd
+import streamlit as st
+
+from core.banks.frameworks import load_bank_source
+from core.banks.store import import_bank, list_questionnaires
+from core.errors import SecureSphereError
+from ui.navigation import guard
+from ui.state import reading, run_action
+
+actor = guard(__file__)
+st.title("Question banks")
+with reading() as s:
+    banks = list_questionnaires(s)
+st.dataframe(pd.DataFrame(banks).drop(columns=["id"]), hide_index=True, width="stretch",
+             column_config={"questions": st.column_config.NumberColumn("Questions")})
+
+st.subheader("Import a bank")
+st.caption("Our YAML format, an OSCAL catalog (JSON or XML, e.g. from NIST) or the OWASP ASVS CSV. "
+           "An edited bank must come in with a new version number.")
+upload = st.file_uploader("Bank file", type=["yaml", "yml", "json", "xml", "csv"])
+level = st.selectbox("ASVS level (CSV only)", [1, 2, 3])
+if upload is None:
+    st.stop()
+try:
+    bank = load_bank_source(upload.name, upload.getvalue(), level=level)
+except SecureSphereError as exc:
+    st.error(str(exc))
+    st.stop()
+st.success(f"**{bank.title}** ({bank.key} v{bank.version}): {len(bank.questions)} questions in "
+           f"{len(bank.sections)} sections. Licence: {bank.licence or 'not stated'}.")
+st.dataframe(pd.DataFrame([{"section": s.title, "questions": len(s.questions),
+                            "types": ", ".join(sorted({q.type for q in s.questions}))}
+                           for s in bank.sections]), hide_index=True, width="stretch")
+if st.button("Import this bank", type="primary", icon=":material/upload:"):
+    outcome = {}
+    if run_action(lambda s, a: outcome.update(created=import_bank(s, a, bank)[1])):
+        st.toast("Bank imported." if outcome["created"] else "This exact bank version is already stored.",
+                 icon=":material/check_circle:")
