@@ -34,7 +34,10 @@ def sign_in_screen() -> None:
         if reason := st.session_state.pop("_signed_out_reason", None):
             st.info(reason)
         if login.sign_in() is not None:
-            st.rerun()  # draw the signed-in layout from a clean run
+            # No st.rerun() here: the remember-me cookie component must reach the browser first;
+            # it reruns the app itself once the cookie is set.
+            st.caption("Signing you in…")
+            st.stop()
         if demo:
             st.caption(":material/science: Demo data is loaded: sign in with a demo account "
                        "(see the README for usernames and passwords).")
@@ -56,8 +59,9 @@ with st.sidebar:
     if demo:
         st.badge("Demo data", icon=":material/science:", color="orange")
     if st.button("Sign out", icon=":material/logout:", width="stretch"):
-        login.sign_out()
-        st.rerun()
+        login.sign_out()  # renders the cookie deletion, which reruns the app once done
+        st.caption("Signing you out…")
+        st.stop()
 
 if me["must_change_password"]:
     st.warning("You signed in with a one-time password. Choose a new password to continue.")
