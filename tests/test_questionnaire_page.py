@@ -1,7 +1,7 @@
 """The client's questionnaire page through AppTest: autosave, conditions, N/A, submit refusal."""
 from sqlalchemy import select
 
-from core import db
+from core import db, review
 from core.assessments import answer_details
 from core.banks.store import load_bank
 from core.models import Assessment, AuditLog, Product
@@ -106,3 +106,20 @@ def test_another_organisations_assessment_is_not_offered_or_shown(app_env):
 def _audit_rows(url):
     with db.reading(url) as s:
         return s.execute(select(AuditLog.id, AuditLog.action, AuditLog.object_id)).all()
+
+
+def test_changes_requested_shows_shared_comments_next_to_flagged_answers_only(app_env):
+    aid = _assessment(app_env, "Data Warehouse")
+    at = _open(app_env, "enterprise_client", aid)
+    with db.reading(app_env) as s:
+        flagged = review.flagged_keys(s, at.session_state["actor"], aid)
+        bank = load_bank(s, s.get(Assessment, aid).questionnaire_id)
+    assert flagged
+    at.radio(key=f"ws{aid}:section").set_value(bank.question(flagged[0]).section_key)
+    rerun(at)
+    assert not at.exception
+    assert any("asked for changes" in w.value for w in at.warning)
+    shown = " ".join(i.value for i in at.info)
+    assert "Please describe the control in place" in shown
+    assert "looks thin" not in shown  # the reviewer's internal note never reaches the client
+    assert at.radio(key=f"ws{aid}:{flagged[0]}:v").disabled is False
