@@ -171,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     conf.add_argument("key", nargs="?")
     conf.add_argument("value", nargs="?")
     conf.set_defaults(handler=cmd_settings)
+    # --- scoring commands (recompute-scores) ---
+    # --- operations commands (backup, verify, restore, backups, purge, health, audit-verify) ---
+    # --- analytics commands (seed-synthetic) ---
     return parser
 
 
