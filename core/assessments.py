@@ -140,6 +140,8 @@ def _store(session, actor, assessment, bank, cleaned, now) -> int:
             session.add(row)
         row.value, row.is_na, row.justification = new
         row.score = answer_score(bank.question(key), answer)
+        if row.review_state == "needs_changes":
+            row.review_state = "pending"  # addressed: back to the reviewer
         row.answered_by, row.updated_at = actor.user_id, now
         changed += 1
     session.flush()

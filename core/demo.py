@@ -78,7 +78,7 @@ def build_demo(session: Session, *, data_dir: Path, password: str | None, rounds
                                      name=product_name, description=f"{product_name} of {org}.")
             for quality, story, days_ago in cycles:
                 _play_cycle(session, clients[org], actors["lead_reviewer"], product.id, bank_id,
-                            quality, story, now - timedelta(days=days_ago), rng, data_dir)
+                            quality, story, now - timedelta(days=days_ago), rng, data_dir, now)
     if not password:
         _write_passwords(data_dir, passwords)
     return passwords
@@ -94,9 +94,11 @@ def _write_passwords(data_dir: Path, passwords: dict[str, str]) -> None:
 
 
 def _play_cycle(session, client, reviewer, product_id, bank_id, quality, story, start, rng,
-                data_dir) -> None:
+                data_dir, end) -> None:
     """Walk one assessment through its story, with timestamps spread from its start date."""
-    when = iter(start + timedelta(days=d, hours=rng.randint(8, 17)) for d in range(0, 400, 4))
+    # Up to 16 events per cycle, spread evenly between its start and today.
+    step = (end - start) / 16
+    when = iter(start + step * i for i in range(16))
     a = assessments.start_assessment(session, client, product_id=product_id,
                                      questionnaire_id=bank_id, now=next(when),
                                      due_date=(start + timedelta(days=30)).date())
@@ -144,6 +146,8 @@ def _resubmit(session, client, reviewer, assessment_id, when) -> None:
     fixes = {k: AnswerInput(value="yes", justification="Control implemented since the last round.")
              for k in flagged}
     assessments.save_answers(session, client, assessment_id, fixes, now=next(when))
+    review.add_comment(session, client, assessment_id, "Both controls are now in place; see the "
+                       "updated justifications.", now=next(when))
     assessments.submit(session, client, assessment_id, now=next(when))
     review.claim(session, reviewer, assessment_id, now=next(when))
 

@@ -18,10 +18,11 @@ MAX_COMMENT = 5000
 
 
 def claim(session: Session, actor: Actor, assessment_id: int, *, now: datetime | None = None) -> None:
-    """Take a submitted assessment into review as its reviewer."""
+    """Start reviewing a submitted assessment; it becomes yours unless it was assigned to someone."""
     require_role(actor, *REVIEW_ROLES)
     assessment = get_assessment(session, actor, assessment_id)
-    assessment.reviewer_id = actor.user_id
+    if assessment.reviewer_id is None:
+        assessment.reviewer_id = actor.user_id
     transition(session, actor, assessment, "under_review", now=now)
 
 
@@ -37,7 +38,7 @@ def _response(session: Session, assessment: Assessment, question_key: str) -> Qu
 
 def add_comment(session: Session, actor: Actor, assessment_id: int, body: str, *,
                 visibility: str = "shared", question_key: str | None = None,
-                now: datetime | None = None) -> LeadComment:
+                parent_id: int | None = None, now: datetime | None = None) -> LeadComment:
     """Comment on an assessment or one answer; clients may only write shared comments."""
     now = now or utcnow()
     assessment = get_assessment(session, actor, assessment_id)
@@ -51,14 +52,57 @@ def add_comment(session: Session, actor: Actor, assessment_id: int, body: str, *
     if visibility not in VISIBILITIES or (actor.is_client and visibility != "shared"):
         raise ValidationError("Comments are either shared or internal (reviewers only).")
     response = _response(session, assessment, question_key) if question_key else None
+    if parent_id is not None:
+        parent = _comment(session, actor, parent_id)
+        if parent.assessment_id != assessment.id:
+            raise ValidationError("A reply belongs to the same assessment as its comment.")
+        response = session.get(QuestionnaireResponse, parent.response_id) if parent.response_id else None
+        visibility = parent.visibility
     comment = LeadComment(assessment_id=assessment.id, response_id=response.id if response else None,
-                          author_id=actor.user_id, body=body, visibility=visibility,
-                          created_at=now, updated_at=now)
+                          parent_id=parent_id, author_id=actor.user_id, body=body,
+                          visibility=visibility, created_at=now, updated_at=now)
     session.add(comment)
     session.flush()
     audit.record(session, actor, "comment_added", object_type="comment", object_id=comment.id,
                  detail={"assessment_id": assessment.id, "visibility": visibility}, now=now)
     return comment
+
+
+def _comment(session: Session, actor: Actor, comment_id: int) -> LeadComment:
+    comment = session.get(LeadComment, comment_id)
+    if comment is None or not comment.is_active or (actor.is_client and comment.visibility != "shared"):
+        raise NotFound("That comment does not exist.")
+    get_assessment(session, actor, comment.assessment_id)
+    return comment
+
+
+def resolve_comment(session: Session, actor: Actor, comment_id: int, *, resolved: bool = True,
+                    now: datetime | None = None) -> None:
+    """Mark a comment thread resolved (or open again); reviewers and the comment's client."""
+    comment = _comment(session, actor, comment_id)
+    if actor.role not in REVIEW_ROLES:
+        require_org_write(actor, session.get(Assessment, comment.assessment_id).organization_id)
+    now = now or utcnow()
+    comment.is_resolved = resolved
+    comment.resolved_by, comment.resolved_at = (actor.user_id, now) if resolved else (None, None)
+    audit.record(session, actor, "comment_resolved" if resolved else "comment_reopened",
+                 object_type="comment", object_id=comment.id, now=now)
+
+
+def assign(session: Session, actor: Actor, assessment_id: int, reviewer_id: int, *,
+           now: datetime | None = None) -> None:
+    """Give an assessment to a lead reviewer (lead reviewers and admins)."""
+    require_role(actor, *REVIEW_ROLES)
+    assessment = get_assessment(session, actor, assessment_id)
+    reviewer = session.get(User, reviewer_id)
+    if reviewer is None or not reviewer.is_active or reviewer.role not in REVIEW_ROLES:
+        raise ValidationError("Assessments can be assigned only to active lead reviewers or admins.")
+    if assessment.status not in ("submitted", "under_review"):
+        raise ValidationError("Only submitted assessments or those under review can be assigned.")
+    before = assessment.reviewer_id
+    assessment.reviewer_id = reviewer.id
+    audit.record(session, actor, "assessment_assigned", object_type="assessment",
+                 object_id=assessment.id, detail={"reviewer_id": [before, reviewer.id]}, now=now)
 
 
 def set_review_state(session: Session, actor: Actor, assessment_id: int, question_key: str,
