@@ -8,7 +8,7 @@ from core.errors import ConfigError
 from core import auth
 from core.users import demo_accounts_exist
 from ui import login
-from ui.navigation import pages_for
+from ui.navigation import pages_for, sign_in_doors
 from ui.state import reading, settings
 
 LOGO = Path(__file__).parent / "ui" / "assets" / "logo.svg"
@@ -45,8 +45,7 @@ def sign_in_screen() -> None:
 
 st.logo(str(LOGO), size="large")
 if not st.session_state.get("sid"):
-    st.navigation([st.Page(sign_in_screen, title="Sign in", icon=":material/login:")],
-                  position="hidden").run()
+    st.navigation(sign_in_doors(sign_in_screen), position="hidden").run()
     st.stop()
 actor = login.sign_in()
 

@@ -186,3 +186,11 @@ def list_comments(session: Session, actor: Actor, assessment_id: int) -> list[di
     return [{"id": c.id, "question": key, "author": author or "system", "body": c.body,
              "visibility": c.visibility, "resolved": c.is_resolved, "time": c.created_at,
              "parent_id": c.parent_id} for c, key, author in session.execute(stmt).all()]
+
+
+def reviewers(session: Session, actor: Actor) -> list[dict]:
+    """Active lead reviewers and admins, the people an assessment can be assigned to."""
+    require_role(actor, *REVIEW_ROLES)
+    rows = session.execute(select(User.id, User.name).where(User.is_active, User.role.in_(REVIEW_ROLES))
+                           .order_by(User.name)).all()
+    return [{"id": r.id, "name": r.name} for r in rows]

@@ -27,7 +27,9 @@ PAGES = (
     PageSpec("pages/client_home.py", "My products", ":material/inventory_2:", ("client",)),
     PageSpec("pages/questionnaire.py", "Questionnaire", ":material/assignment:", ("client", "admin")),
     PageSpec("pages/review_home.py", "Review desk", ":material/rate_review:", ("lead_reviewer", "admin")),
+    PageSpec("pages/review.py", "Review", ":material/fact_check:", ("lead_reviewer", "admin")),
     PageSpec("pages/portfolio_home.py", "Portfolio", ":material/dashboard:", PORTFOLIO),
+    PageSpec("pages/scores.py", "Scores", ":material/analytics:", ALL_ROLES),
     PageSpec("pages/admin_users.py", "Users", ":material/group:", ("admin",), "Administration"),
     PageSpec("pages/admin_organizations.py", "Organisations", ":material/domain:", ("admin",),
              "Administration"),
@@ -60,3 +62,10 @@ def guard(page_file: str) -> Actor:
     name = Path(page_file).name
     spec = next(p for p in PAGES if Path(p.path).name == name)
     return require_role(*spec.roles)
+
+
+def sign_in_doors(screen) -> list:
+    """Before sign-in every page URL shows the sign-in screen, so a deep link survives signing in
+    (the URL stays, and the next run opens the real page) without exposing any page."""
+    doors = [st.Page(screen, title="Sign in", icon=":material/login:", default=True)]
+    return doors + [st.Page(screen, title=spec.title, url_path=Path(spec.path).stem) for spec in PAGES]

@@ -1,0 +1,90 @@
+"""Review: work through one assessment answer by answer, comment, and decide."""
+import pandas as pd
+import streamlit as st
+
+from core import assessments, review
+from core.review_queue import changed_since_last_round, timeline
+from core.workflow import LABELS
+from core.worksheet import worksheet
+from ui.navigation import guard
+from ui.review import FILTERS, answer_card, keep
+from ui.state import load, reading, run_action
+from ui.widgets import confirm_action
+
+actor = guard(__file__)
+st.title("Review")
+with reading() as s:
+    rows = [r for r in assessments.client_overview(s, actor) if r["status"] != "not_started"]
+if not rows:
+    st.info("Nothing to review yet. Submitted assessments appear on the Review desk.", icon=":material/rate_review:")
+    st.stop()
+labels = {r["id"]: f"{r['product']} · {r['questionnaire']} v{r['version']} · cycle {r['cycle']} "
+                   f"({LABELS[r['status']].lower()})" for r in rows}
+ids = list(labels)
+wanted = st.query_params.get("assessment", "")
+aid = st.selectbox("Assessment", ids, index=ids.index(int(wanted)) if wanted.isdigit() and int(wanted) in labels else 0,
+                   format_func=labels.get)
+st.query_params["assessment"] = str(aid)
+ws = load(lambda s, a: worksheet(s, a, aid))
+changes = load(lambda s, a: changed_since_last_round(s, a, aid))
+changed = changes["answers"] | changes["evidence"]
+reviewing = ws.status == "under_review"
+
+c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
+c1.metric("Status", LABELS[ws.status])
+c2.metric("Latest score", "—" if ws.latest_score is None else f"{ws.latest_score:.1f}")
+c3.metric("Completion", f"{ws.completion * 100:.0f}%")
+c4.metric("Changed this round", len(changed))
+
+if ws.status == "submitted" and st.button("Claim for review", type="primary", icon=":material/assignment_ind:"):
+    if run_action(lambda s, a: review.claim(s, a, aid), success="You are reviewing this assessment."):
+        st.rerun()
+if reviewing:
+    with st.expander("Decision", icon=":material/gavel:", expanded=False):
+        note = st.text_area("Note to the client (a reason is required to reject)", key=f"note{aid}")
+        d1, d2, d3 = st.columns(3)
+        with d1:
+            if st.button("Request changes", icon=":material/undo:"):
+                if run_action(lambda s, a: review.request_changes(s, a, aid, note=note), success="Sent back to the client."):
+                    st.rerun()
+        with d2:
+            confirm_action("Approve", "The assessment becomes read-only and its score is final.",
+                           lambda s, a: review.decide(s, a, aid, "approved", note=note),
+                           success="Approved.", key=f"approve{aid}", icon=":material/verified:")
+        with d3:
+            confirm_action("Reject", "The assessment becomes read-only. The note is the reason.",
+                           lambda s, a: review.decide(s, a, aid, "rejected", note=note),
+                           success="Rejected.", key=f"reject{aid}", icon=":material/block:")
+
+answers_tab, general_tab, timeline_tab = st.tabs(["Answers", "General comments", "Timeline"])
+with answers_tab:
+    f1, f2 = st.columns([1, 3])
+    shown = f1.radio("Show", FILTERS, key=f"filter{aid}")
+    section = f2.selectbox("Section", [s.key for s in ws.bank.sections], key=f"rsec{aid}",
+                           format_func=lambda k: ws.bank.section(k).title)
+    questions = [q for q in ws.bank.section(section).questions
+                 if q.key in ws.answers and keep(q, ws, changed, shown)]
+    if not questions:
+        st.info("No answer in this section matches the filter.", icon=":material/filter_alt_off:")
+    for q in questions:
+        answer_card(ws, q, changed, reviewing)
+with general_tab:
+    for c in ws.general_comments:
+        st.markdown(f"**{c['author']}** · {c['time']:%d %b %Y} "
+                    f"{':violet-badge[internal]' if c['visibility'] == 'internal' else ''}  \n{c['body']}")
+    with st.form(f"general{aid}", clear_on_submit=True):
+        body = st.text_area("New comment on the whole assessment")
+        internal = st.checkbox("Internal note (reviewers only)")
+        if st.form_submit_button("Post", icon=":material/send:"):
+            if run_action(lambda s, a: review.add_comment(s, a, aid, body,
+                                                          visibility="internal" if internal else "shared"),
+                          success="Comment posted."):
+                st.rerun()
+with timeline_tab:
+    history = load(lambda s, a: timeline(s, a, aid))
+    frame = pd.DataFrame(history)
+    frame["from"] = frame["from"].map(lambda v: LABELS.get(v, "—"))
+    frame["to"] = frame["to"].map(LABELS)
+    st.dataframe(frame, hide_index=True, width="stretch",
+                 column_config={"time": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm"),
+                                "days_in_state": st.column_config.NumberColumn("Days in state", format="%.1f")})

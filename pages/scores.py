@@ -1,0 +1,106 @@
+"""Scores: an assessment's score per section, what costs points, its history and what moved it."""
+import streamlit as st
+
+from core import assessments
+from core.charts import (lost_points_figure, score_history_figure, section_scores_figure,
+                         waterfall_figure)
+from core.explain import score_explanation
+from core.snapshots import recompute_scores
+from core.workflow import LABELS
+from ui.navigation import guard
+from ui.state import load, reading
+from ui.widgets import confirm_action
+
+actor = guard(__file__)
+st.title("Scores")
+if actor.role == "admin":
+    done: dict = {}
+    if confirm_action("Recompute scores", "Every assessment with a snapshot is scored again with "
+                      "today's bands and formula; those whose result changed get a new "
+                      "'recompute' snapshot. Existing snapshots are never changed.",
+                      lambda s, a: done.update(recompute_scores(s, a)), success="Scores recomputed.",
+                      key="recompute", icon=":material/calculate:"):
+        st.success(f"Checked {done['checked']} assessments with snapshots: {done['changed']} "
+                   f"changed and got a new snapshot.")
+with reading() as s:
+    rows = assessments.client_overview(s, actor)
+if not rows:
+    st.info("No assessment to show yet.", icon=":material/analytics:")
+    st.stop()
+
+labels = {r["id"]: f"{r['product']} · {r['questionnaire']} v{r['version']} · cycle {r['cycle']} "
+                   f"({LABELS[r['status']].lower()})" for r in rows}
+wanted = st.query_params.get("assessment", "")
+ids = list(labels)
+aid = st.selectbox("Assessment", ids, index=ids.index(int(wanted)) if wanted.isdigit()
+                   and int(wanted) in labels else 0, format_func=labels.get)
+st.query_params["assessment"] = str(aid)
+ex = load(lambda s, a: score_explanation(s, a, aid))
+result = ex["result"]
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Overall score", "No score yet" if result.overall is None else f"{result.overall:.1f}")
+c2.metric("Risk band", result.band or "—")
+c3.metric("Completion", f"{result.completion * 100:.0f}%")
+c4.metric("Snapshots", sum(s["assessment_id"] == aid for s in ex["snapshots"]))
+if ex["latest"] is None:
+    st.info("Not yet submitted: this is the live score of the current answers. It is recorded "
+            "in the score history when the assessment is submitted.", icon=":material/pending:")
+elif ex["recorded_differs"]:
+    latest = ex["latest"]
+    st.warning(f"The live score differs from the last snapshot ({latest['label']}, band "
+               f"{latest['band'] or 'none'}): answers or bands changed since it was recorded.")
+if result.failed_critical:
+    st.warning(f"Critical controls failed ({', '.join(result.failed_critical)}): the band is at "
+               f"best High however good the rest is.", icon=":material/report:")
+
+if result.overall is None:
+    st.info("No score yet: none of the answered questions is scored. A score of zero would mean "
+            "every scored answer is 'no'; this assessment simply has none.", icon=":material/info:")
+else:
+    st.subheader("Sections")
+    left, right = st.columns([2, 3])
+    left.dataframe(ex["sections"][["section", "score", "weight", "answered", "band"]],
+                   hide_index=True, width="stretch", column_config={
+                       "section": "Section", "answered": "Scored answers", "band": "Band",
+                       "score": st.column_config.NumberColumn("Score", format="%.1f"),
+                       "weight": st.column_config.NumberColumn("Weight", format="%g")})
+    right.plotly_chart(section_scores_figure(ex["sections"]), width="stretch")
+    st.subheader("Questions that cost the most points")
+    if ex["lost"].empty:
+        st.success("Every scored answer is at full marks.")
+    else:
+        st.dataframe(ex["lost"], hide_index=True, width="stretch", column_config={
+            "question": "Question", "text": "Text", "section": "Section",
+            "weight": st.column_config.NumberColumn("Weight", format="%g"),
+            "score": st.column_config.NumberColumn("Answer score", format="%.2f"),
+            "points_lost": st.column_config.NumberColumn("Points lost", format="%.2f")})
+        st.plotly_chart(lost_points_figure(ex["lost"]), width="stretch")
+
+st.subheader("Score history")
+if ex["history"].empty:
+    st.info("No snapshot yet for this product on this questionnaire.", icon=":material/timeline:")
+else:
+    st.plotly_chart(score_history_figure(ex["history"]), width="stretch")
+
+st.subheader("What moved the score")
+snaps = {s["id"]: s["label"] for s in ex["snapshots"]}
+if len(snaps) >= 2 and ex["after"] is not None:
+    order = list(snaps)
+    b, a = st.columns(2)
+    before_id = b.selectbox("From snapshot", order, key=f"sc{aid}:before", format_func=snaps.get,
+                            index=order.index(ex["before"]["id"]) if ex["before"] else 0)
+    after_id = a.selectbox("To snapshot", order, key=f"sc{aid}:after", format_func=snaps.get,
+                           index=order.index(ex["after"]["id"]))
+    if (before_id, after_id) != ((ex["before"] or {}).get("id"), ex["after"]["id"]):
+        ex = load(lambda s, a: score_explanation(s, a, aid, before_id=before_id, after_id=after_id))
+if ex["movement_note"]:
+    st.info(ex["movement_note"], icon=":material/compare_arrows:")
+if not ex["movement"].empty:
+    st.plotly_chart(waterfall_figure(ex["movement"], ex["before"]["overall"], ex["after"]["overall"]),
+                    width="stretch")
+    st.dataframe(ex["movement"], hide_index=True, width="stretch", column_config={
+        "question": "Question", "text": "Text", "section": "Section",
+        "before": st.column_config.NumberColumn("Score before", format="%.2f"),
+        "after": st.column_config.NumberColumn("Score after", format="%.2f"),
+        "change": st.column_config.NumberColumn("Points", format="%+.2f")})

@@ -1,0 +1,112 @@
+"""Review page widgets: one card per answer with its evidence, thread and review actions."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core import evidence, review
+from core.banks.model import Question
+from core.worksheet import Worksheet
+from ui.state import current_actor, reading, run_action, settings
+
+STATE_BADGES = {"pending": ("Unreviewed", "gray"), "accepted": ("Accepted", "green"),
+                "needs_changes": ("Needs changes", "orange")}
+FILTERS = ("All", "Unreviewed", "Flagged", "Low-scoring", "Critical", "Changed this round")
+
+
+def answer_text(q: Question, stored: dict) -> str:
+    """The answer as a reviewer reads it."""
+    if not stored or (stored["value"] is None and not stored["is_na"]):
+        return "_not answered_"
+    if stored["is_na"]:
+        return "Not applicable"
+    labels = {o.key: o.label for o in q.options}
+    value = stored["value"]
+    if isinstance(value, list):
+        return ", ".join(labels.get(v, v) for v in value)
+    return labels.get(value, str(value))
+
+
+def keep(q: Question, ws: Worksheet, changed: set[str], wanted: str) -> bool:
+    """Whether the answer passes the chosen filter."""
+    stored = ws.answers.get(q.key, {})
+    score = stored.get("score")
+    return {"All": True, "Unreviewed": stored.get("review_state", "pending") == "pending",
+            "Flagged": stored.get("review_state") == "needs_changes",
+            "Low-scoring": score is not None and score < 0.5, "Critical": q.critical,
+            "Changed this round": q.key in changed}[wanted]
+
+
+def answer_card(ws: Worksheet, q: Question, changed: set[str], can_review: bool) -> None:
+    """One answer: value, score, state, justification, evidence, comments and actions."""
+    stored = ws.answers.get(q.key, {})
+    label, colour = STATE_BADGES[stored.get("review_state", "pending")]
+    with st.container(border=True):
+        head = [f"`{q.key}`", f":{colour}-badge[{label}]"]
+        if q.critical:
+            head.append(":red-badge[critical]")
+        if q.key in changed:
+            head.append(":blue-badge[changed this round]")
+        st.markdown(" ".join(head))
+        st.markdown(f"**{q.text}**")
+        score = stored.get("score")
+        st.markdown(f"{answer_text(q, stored)}" + ("" if score is None else f" · score {score * 100:.0f}/100"))
+        if stored.get("justification"):
+            st.caption(stored["justification"])
+        _evidence(ws, q)
+        _thread(ws, q)
+        if can_review and stored:
+            _actions(ws, q)
+
+
+def _evidence(ws: Worksheet, q: Question) -> None:
+    for item in ws.evidence.get(q.key, []):
+        with st.popover(f"{item['filename']}", icon=":material/attach_file:"):
+            st.download_button("Download", data=lambda i=item["id"]: _file_bytes(i),
+                               file_name=evidence.download_name(item["filename"]),
+                               mime=item["content_type"], key=f"rdl{item['id']}",
+                               icon=":material/download:")
+            previewable = item["content_type"].startswith("image/") or item["content_type"] == "application/pdf"
+            # Files are read only when asked for: a long assessment can carry hundreds.
+            if previewable and st.toggle("Preview", key=f"pv{item['id']}"):
+                data = _file_bytes(item["id"])
+                st.image(data) if item["content_type"].startswith("image/") else st.pdf(data, height=400)
+
+
+def _file_bytes(evidence_id: int) -> bytes:
+    with reading() as s:
+        return evidence.read_evidence(s, current_actor(), evidence_id, data_dir=settings().data_dir)[2]
+
+
+def _thread(ws: Worksheet, q: Question) -> None:
+    for c in ws.comments.get(q.key, []):
+        tag = ":violet-badge[internal]" if c["visibility"] == "internal" else ""
+        done = " :green-badge[resolved]" if c["resolved"] else ""
+        reply = "↳ " if c["parent_id"] else ""
+        st.markdown(f"{reply}**{c['author']}** · {c['time']:%d %b %Y} {tag}{done}  \n{c['body']}")
+        if not c["resolved"] and st.button("Resolve", key=f"res{c['id']}", icon=":material/done:"):
+            if run_action(lambda s, a, cid=c["id"]: review.resolve_comment(s, a, cid), success="Resolved."):
+                st.rerun()
+
+
+def _actions(ws: Worksheet, q: Question) -> None:
+    left, right = st.columns([1, 3])
+    if left.button("Accept", key=f"acc{q.key}", icon=":material/check:"):
+        if run_action(lambda s, a: review.set_review_state(s, a, ws.assessment_id, q.key, "accepted"),
+                      success="Answer accepted."):
+            st.rerun()
+    with right.form(f"flag{q.key}", clear_on_submit=True, border=False):
+        text = st.text_input("Comment", key=f"ctext{q.key}", placeholder="What should change, or a note")
+        internal = st.checkbox("Internal note (reviewers only)", key=f"cint{q.key}")
+        flag, note = st.columns(2)
+        if flag.form_submit_button("Flag: needs changes", icon=":material/flag:", disabled=internal):
+            _after(run_action(lambda s, a: review.set_review_state(
+                s, a, ws.assessment_id, q.key, "needs_changes", comment=text), success="Answer flagged."))
+        if note.form_submit_button("Add comment", icon=":material/comment:"):
+            _after(run_action(lambda s, a: review.add_comment(
+                s, a, ws.assessment_id, text, question_key=q.key,
+                visibility="internal" if internal else "shared"), success="Comment added."))
+
+
+def _after(ok: bool) -> None:
+    if ok:
+        st.rerun()
