@@ -1,0 +1,74 @@
+"""Review desk and review page through AppTest on the demo database."""
+from sqlalchemy import select
+
+from core import db
+from core.models import Assessment, LeadComment, Product, QuestionnaireResponse, Question
+from tests.apptest import rerun, signed_in
+
+
+def _assessment(url, product, cycle=1):
+    with db.reading(url) as s:
+        return s.scalar(select(Assessment).join(Product, Product.id == Assessment.product_id)
+                        .where(Product.name == product, Assessment.cycle == cycle))
+
+
+def _review(url, username, assessment_id):
+    at = signed_in(url, username).run()
+    at.query_params["assessment"] = str(assessment_id)
+    return at.switch_page("pages/review.py").run()
+
+
+def test_review_desk_lists_the_queue_with_notices(app_env):
+    at = signed_in(app_env, "lead_reviewer").run()
+    assert not at.exception and at.title[0].value == "Review desk"
+    assert int(at.metric[0].value) >= 1
+    queue = at.dataframe[0].value
+    assert {"Mobile App"} <= set(queue["product"])
+
+
+def test_claim_flag_and_request_changes_from_the_review_page(app_env):
+    mobile = _assessment(app_env, "Mobile App")
+    at = _review(app_env, "lead_reviewer", mobile.id)
+    assert not at.exception
+    next(b for b in at.button if b.label == "Claim for review").click()
+    rerun(at)
+    assert _assessment(app_env, "Mobile App").status == "under_review"
+    first = next(t for t in at.text_input if t.key and t.key.startswith("ctext"))
+    key = first.key.removeprefix("ctext")
+    first.input("Please attach the signed policy.")
+    next(b for b in at.button if b.label == "Flag: needs changes" and key in (b.form_id or "")).click()
+    rerun(at)
+    assert not at.exception
+    with db.reading(app_env) as s:
+        state = s.scalar(select(QuestionnaireResponse.review_state)
+                         .join(Question, Question.id == QuestionnaireResponse.question_id)
+                         .where(QuestionnaireResponse.assessment_id == mobile.id, Question.key == key))
+        assert state == "needs_changes"
+        assert s.scalar(select(LeadComment.visibility).where(LeadComment.assessment_id == mobile.id,
+                                                             LeadComment.body.like("Please attach%"))) == "shared"
+    next(b for b in at.button if b.label == "Request changes").click()
+    rerun(at)
+    assert not at.exception
+    assert _assessment(app_env, "Mobile App").status == "changes_requested"
+
+
+def test_reject_needs_a_reason_and_confirmation(app_env):
+    gateway = _assessment(app_env, "Payments Gateway", cycle=3)
+    at = _review(app_env, "lead_reviewer", gateway.id)
+    assert gateway.status == "under_review"
+    at.button(key=f"reject{gateway.id}").click()
+    rerun(at)
+    assert any("reason" in e.value for e in at.error)
+    assert _assessment(app_env, "Payments Gateway", cycle=3).status == "under_review"
+    at.text_area(key=f"note{gateway.id}").input("Critical controls missing.")
+    at.button(key=f"approve{gateway.id}").click()
+    rerun(at)
+    assert _assessment(app_env, "Payments Gateway", cycle=3).status == "approved"
+
+
+def test_timeline_tab_shows_the_status_history(app_env):
+    warehouse = _assessment(app_env, "Data Warehouse")
+    at = _review(app_env, "admin", warehouse.id)
+    assert not at.exception
+    history = at.dataframe[-1].value
+    assert list(history["to"])[-1] == "Changes requested"
