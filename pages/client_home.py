@@ -5,6 +5,7 @@ import streamlit as st
 
 from core import assessments, products
 from core.banks.store import list_questionnaires
+from core.review_queue import notices
 from core.models import TIERS
 from ui.navigation import guard
 from ui.state import reading, run_action
@@ -17,14 +18,19 @@ with reading() as s:
     counts = assessments.count_by_status(s, actor)
     mine = products.list_products(s, actor)
     banks = list_questionnaires(s)
+    notes = notices(s, actor)
 
 c1, c2, c3 = st.columns(3)
 c1.metric("Open for answers", sum(counts.get(k, 0) for k in ("not_started", "in_progress", "changes_requested")))
 c2.metric("With reviewers", counts.get("submitted", 0) + counts.get("under_review", 0))
 c3.metric("Approved", counts.get("approved", 0))
-if counts.get("changes_requested"):
-    st.warning(f"{counts['changes_requested']} assessment(s) have changes requested by a reviewer: "
-               "open them in the Questionnaire.", icon=":material/feedback:")
+for item in notes["assessments"]:
+    st.warning(f"**{item['product']}**: the reviewer asked for changes to {item['to_fix']} answer(s). "
+               f"Open it in the Questionnaire.", icon=":material/feedback:")
+if notes["comments"]:
+    with st.expander(f"Latest comments from reviewers ({len(notes['comments'])})", icon=":material/forum:"):
+        for c in notes["comments"]:
+            st.markdown(f"**{c['author']}** on {c['product']} · {c['time']:%d %b %Y}  \n{c['body']}")
 
 with st.expander("Add a product", icon=":material/add_box:", expanded=not mine):
     with st.form("new_product", clear_on_submit=True):

@@ -72,3 +72,11 @@ def test_timeline_tab_shows_the_status_history(app_env):
     assert not at.exception
     history = at.dataframe[-1].value
     assert list(history["to"])[-1] == "Changes requested"
+
+
+def test_client_home_shows_changes_requested_and_reviewer_comments(app_env):
+    at = signed_in(app_env, "enterprise_client").run()
+    assert not at.exception
+    assert any("Data Warehouse" in w.value and "2 answer(s)" in w.value for w in at.warning)
+    assert any("Please describe the control" in m.value for m in at.markdown)
+    assert not any("looks thin" in m.value for m in at.markdown)
