@@ -142,7 +142,7 @@ def _store(session, actor, assessment, bank, cleaned, now) -> int:
         row.score = answer_score(bank.question(key), answer)
         if row.review_state == "needs_changes":
             row.review_state = "pending"  # addressed: back to the reviewer
-        row.answered_by, row.updated_at = actor.user_id, now
+        row.answered_by, row.answered_at, row.updated_at = actor.user_id, now, now
         changed += 1
     session.flush()
     return changed

@@ -226,6 +226,8 @@ class QuestionnaireResponse(Timestamped, Base):
     score: Mapped[Optional[float]] = mapped_column(Float)
     review_state: Mapped[str] = mapped_column(String(20), default="pending")
     answered_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    # when the answer itself last changed (updated_at also moves when a reviewer flags or accepts it)
+    answered_at: Mapped[Optional[datetime]]
 
 
 class LeadComment(Timestamped, Base):
@@ -261,6 +263,9 @@ class ScoreHistory(Timestamped, Base):
     actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     formula_version: Mapped[str] = mapped_column(String(20))
     settings_used: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # {"scores": {key: score or None}, "contributions": {key: points}}, visible questions only;
+    # None on snapshots taken before revision 0003.
+    question_scores: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
 
 
 class SystemSetting(Timestamped, Base):

@@ -80,7 +80,7 @@ def changed_since_last_round(session: Session, actor: Actor, assessment_id: int)
         return {"answers": set(), "evidence": set()}
     answers = session.scalars(select(Question.key).join(
         QuestionnaireResponse, QuestionnaireResponse.question_id == Question.id).where(
-        QuestionnaireResponse.assessment_id == assessment_id, QuestionnaireResponse.updated_at > since))
+        QuestionnaireResponse.assessment_id == assessment_id, QuestionnaireResponse.answered_at > since))
     evidence = session.scalars(select(Question.key).join(
         EvidenceFile, EvidenceFile.question_id == Question.id).where(
         EvidenceFile.assessment_id == assessment_id,
