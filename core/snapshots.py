@@ -1,18 +1,23 @@
 """Score snapshots: append-only rows in score_history, and the per-assessment summary."""
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.access import Actor
+from core.access import Actor, require_role
+from core.banks.answers import is_visible
 from core.banks.model import Answer, Bank
 from core.banks.store import load_bank
 from core.models import Assessment, Question, QuestionnaireResponse, ScoreHistory, utcnow
 from core.scoring import FORMULA_VERSION, ScoreResult, score_assessment
 from core.settings import bands
+
+# Scores are 0-100 and completion 0-1; closer than this is "unchanged" for a recompute.
+RECOMPUTE_TOLERANCE = 1e-6
 
 
 def load_answers(session: Session, assessment_id: int) -> dict[str, Answer]:
@@ -24,23 +29,44 @@ def load_answers(session: Session, assessment_id: int) -> dict[str, Answer]:
     return {key: Answer(value=value, is_na=is_na) for key, value, is_na in rows}
 
 
+def _score(session: Session, assessment: Assessment, bank: Bank | None = None,
+           used_bands=None) -> tuple[Bank, dict[str, Answer], ScoreResult]:
+    bank = bank or load_bank(session, assessment.questionnaire_id)
+    answers = load_answers(session, assessment.id)
+    return bank, answers, score_assessment(bank, answers, used_bands or bands(session))
+
+
 def current_result(session: Session, assessment: Assessment) -> tuple[Bank, ScoreResult]:
     """Score the assessment's answers as they stand, with today's bands."""
-    bank = load_bank(session, assessment.questionnaire_id)
-    return bank, score_assessment(bank, load_answers(session, assessment.id), bands(session))
+    bank, _, result = _score(session, assessment)
+    return bank, result
+
+
+def stored_scores(bank: Bank, answers: dict[str, Answer], result: ScoreResult) -> dict:
+    """What a snapshot keeps per question: the score of every visible question (None when
+    unscored) and the overall points each scored question contributed."""
+    visible = [q.key for q in bank.questions if is_visible(q, answers, bank)]
+    return {"scores": {key: result.question_scores[key] for key in visible},
+            "contributions": dict(result.contributions)}
 
 
 def take_snapshot(session: Session, actor: Actor, assessment: Assessment, trigger: str, *,
                   now: datetime | None = None) -> ScoreHistory:
     """Append a snapshot of the current score and refresh the assessment's summary columns."""
+    return _write(session, actor, assessment, _score(session, assessment), trigger, now)
+
+
+def _write(session: Session, actor: Actor, assessment: Assessment, scored, trigger: str,
+           now: datetime | None) -> ScoreHistory:
     now = now or utcnow()
-    _, result = current_result(session, assessment)
+    bank, answers, result = scored
     used = {"bands": [list(b) for b in bands(session)]}
     row = ScoreHistory(assessment_id=assessment.id, overall_score=result.overall,
                        section_scores=dict(result.sections), band=result.band,
                        completion=result.completion, answered_count=result.answered,
                        total_count=result.total, trigger=trigger, actor_id=actor.user_id,
                        formula_version=FORMULA_VERSION, settings_used=used,
+                       question_scores=stored_scores(bank, answers, result),
                        created_at=now, updated_at=now)
     session.add(row)
     assessment.latest_score, assessment.latest_band = result.overall, result.band
@@ -51,3 +77,60 @@ def take_snapshot(session: Session, actor: Actor, assessment: Assessment, trigge
                                                   "band": result.band}, now=now)
     return row
 
+
+def _latest_snapshots(session: Session) -> list:
+    """The newest snapshot of every assessment that has one (summary columns only)."""
+    rank = func.row_number().over(partition_by=ScoreHistory.assessment_id,
+                                  order_by=(ScoreHistory.created_at.desc(), ScoreHistory.id.desc()))
+    ranked = select(ScoreHistory.assessment_id, ScoreHistory.overall_score, ScoreHistory.band,
+                    ScoreHistory.section_scores, ScoreHistory.completion,
+                    rank.label("rank")).subquery()
+    return session.execute(select(ranked).where(ranked.c.rank == 1)
+                           .order_by(ranked.c.assessment_id)).all()
+
+
+def _close(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, b, rel_tol=0.0, abs_tol=RECOMPUTE_TOLERANCE)
+
+
+def result_differs(snapshot, result: ScoreResult) -> bool:
+    """True when a result's overall, band, section scores or completion differ from a snapshot's."""
+    sections = snapshot.section_scores or {}
+    return (snapshot.band != result.band or not _close(snapshot.overall_score, result.overall)
+            or not _close(snapshot.completion, result.completion)
+            or set(sections) != set(result.sections)
+            or not all(_close(sections[k], result.sections[k]) for k in sections))
+
+
+# Answers that can no longer change: only these are re-scored by a recompute.
+FROZEN = ("submitted", "under_review", "approved", "rejected")
+
+
+def recompute_scores(session: Session, actor: Actor, *, dry_run: bool = False,
+                     now: datetime | None = None) -> dict:
+    """Re-score every snapshotted assessment with today's bands and formula and append a
+    "recompute" snapshot where the result changed (admins only); returns {checked, changed}."""
+    require_role(actor, "admin")
+    now = now or utcnow()
+    latest, today, banks = _latest_snapshots(session), bands(session), {}
+    changed, checked = [], 0
+    for snapshot in latest:
+        assessment = session.get(Assessment, snapshot.assessment_id)
+        if assessment.status not in FROZEN:
+            continue  # the client is editing: its answers are a draft, scored at the next submit
+        checked += 1
+        bank = banks.get(assessment.questionnaire_id) or load_bank(session, assessment.questionnaire_id)
+        banks[assessment.questionnaire_id] = bank
+        scored = _score(session, assessment, bank, today)
+        if result_differs(snapshot, scored[2]):
+            changed.append(assessment.id)
+            if not dry_run:
+                _write(session, actor, assessment, scored, "recompute", now)
+    counts = {"checked": checked, "changed": len(changed)}
+    if not dry_run:
+        audit.record(session, actor, "scores_recomputed", object_type="score_history",
+                     detail={**counts, "assessments": changed, "formula_version": FORMULA_VERSION},
+                     now=now)
+    return counts

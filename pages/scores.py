@@ -19,7 +19,7 @@ if actor.role == "admin":
                       "today's bands and formula; those whose result changed get a new "
                       "'recompute' snapshot. Existing snapshots are never changed.",
                       lambda s, a: done.update(recompute_scores(s, a)), success="Scores recomputed.",
-                      key="recompute", icon=":material/calculate:"):
+                      key="recompute", icon=":material/calculate:", rerun=False):
         st.success(f"Checked {done['checked']} assessments with snapshots: {done['changed']} "
                    f"changed and got a new snapshot.")
 with reading() as s:

@@ -1,0 +1,1 @@
+"""Performance benchmarks, run as python -m benchmarks.<name>."""

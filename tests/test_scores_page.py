@@ -1,0 +1,104 @@
+"""The scores page through AppTest on the demo database."""
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from core import db, settings
+from core.access import SYSTEM
+from core.models import Assessment, Organization, Product, ScoreHistory
+from tests.apptest import rerun, signed_in
+
+USERS = {"admin": "admin", "lead_reviewer": "lead_reviewer", "security_manager": "security_manager",
+         "analyst": "analyst", "client": "demo_client"}
+
+
+def _assessment(url, product, cycle=1):
+    with db.reading(url) as s:
+        return s.scalar(select(Assessment.id).join(Product, Product.id == Assessment.product_id)
+                        .where(Product.name == product, Assessment.cycle == cycle))
+
+
+def _open(url, username, assessment_id=None):
+    at = signed_in(url, username).run()
+    if assessment_id is not None:
+        at.query_params["assessment"] = str(assessment_id)
+    return at.switch_page("pages/scores.py").run()
+
+
+def _metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def _chart_types(at) -> list[list[str]]:
+    return [[trace["type"] for trace in json.loads(c.proto.spec)["data"]]
+            for c in at.get("plotly_chart")]
+
+
+@pytest.mark.parametrize("role", USERS)
+def test_scores_page_runs_for_every_role(app_env, role):
+    at = _open(app_env, USERS[role])
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Scores"
+    assert set(_metrics(at)) == {"Overall score", "Risk band", "Completion", "Snapshots"}
+    assert bool([b for b in at.button if b.key == "recompute"]) is (role == "admin")
+
+
+def test_a_client_sees_only_its_own_organisations_assessments(app_env):
+    foreign = _assessment(app_env, "Payments Gateway")
+    at = _open(app_env, "demo_client", foreign)  # a foreign id in the URL falls back to its own
+    assert not at.exception and not at.error
+    chosen = next(s for s in at.selectbox if s.label == "Assessment")
+    assert {label.split(" · ")[0] for label in chosen.options} == {
+        "Customer Portal", "Mobile App", "Internal HR System"}
+    assert chosen.value != foreign and at.query_params["assessment"] != str(foreign)
+    with db.reading(app_env) as s:
+        theirs = set(s.scalars(select(Product.name).join(Organization).where(
+            Organization.name == "Enterprise Inc")))
+    shown = " ".join(str(e.value) for e in (*at.markdown, *at.info, *at.caption, *at.selectbox))
+    assert theirs and not any(name in shown for name in theirs)
+
+
+def test_the_waterfall_explains_the_move_between_cycles(app_env):
+    aid = _assessment(app_env, "Payments Gateway", cycle=3)
+    at = _open(app_env, "analyst", aid)
+    assert not at.exception and not at.error
+    assert ["waterfall"] in _chart_types(at)
+    changed = at.dataframe[-1].value
+    assert {"question", "before", "after", "change"} <= set(changed.columns) and len(changed)
+    with db.reading(app_env) as s:
+        first = s.scalar(select(func.min(ScoreHistory.id)).where(ScoreHistory.assessment_id == aid))
+    box = next(s for s in at.selectbox if s.label == "From snapshot")
+    box.set_value(first)  # cycle 3 has one snapshot: from and to are now the same
+    rerun(at)
+    assert not at.exception and ["waterfall"] not in _chart_types(at)
+    assert any("Pick two different snapshots" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("product, cycle, score", [("Internal HR System", 1, "No score yet"),
+                                                   ("Customer Portal", 2, None)])
+def test_an_unsubmitted_assessment_shows_its_live_score(app_env, product, cycle, score):
+    at = _open(app_env, "demo_client", _assessment(app_env, product, cycle))
+    assert not at.exception and not at.error
+    assert any("Not yet submitted" in i.value for i in at.info)
+    shown = _metrics(at)["Overall score"]
+    assert shown == score if score else float(shown) > 0
+
+
+def test_admin_recomputes_scores_after_confirming(app_env):
+    with db.transaction(app_env) as s:
+        settings.update_setting(s, SYSTEM, "score_bands", [[95, "Low"], [90, "Medium"], [85, "High"]])
+    try:
+        at = _open(app_env, "admin")
+        assert not at.exception
+        at.button(key="recompute").click()
+        rerun(at)
+        assert not at.exception and not at.error
+        message = next(m.value for m in at.success if "changed" in m.value)
+        with db.reading(app_env) as s:
+            written = s.scalar(select(func.count()).select_from(ScoreHistory)
+                               .where(ScoreHistory.trigger == "recompute"))
+        assert written > 0 and f": {written} changed" in message
+    finally:
+        with db.transaction(app_env) as s:
+            settings.update_setting(s, SYSTEM, "score_bands", settings.DEFAULTS["score_bands"])

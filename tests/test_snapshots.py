@@ -1,0 +1,269 @@
+"""Score snapshots, recompute and explanations through core, on SQLite and PostgreSQL."""
+import random
+
+import pytest
+from sqlalchemy import Text, cast, func, select, update
+
+from core import assessments, db, review, settings, snapshots
+from core.access import SYSTEM
+from core.banks.store import load_bank
+from core.cli import main
+from core.demo import attach_evidence, demo_answers
+from core.errors import AccessDenied, NotFound
+from core.explain import NO_QUESTION_SCORES, score_explanation
+from core.models import Assessment, AuditLog, ProductStatus, ScoreHistory
+from tests.factories import baseline_id, make_actor, make_org, make_product
+
+TOL = 1e-9
+HIGH_BANDS = [[99.0, "Low"], [98.0, "Medium"], [97.0, "High"]]
+
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    org, other = make_org(db_url, "Acme Ltd"), make_org(db_url, "Rival plc")
+    people = {"client": make_actor(db_url, "client", org), "rival": make_actor(db_url, "client", other),
+              "reviewer": make_actor(db_url, "lead_reviewer"), "admin": make_actor(db_url, "admin"),
+              "analyst": make_actor(db_url, "analyst")}
+    return {"url": db_url, "data_dir": tmp_path, "product": make_product(db_url, people["client"]),
+            **people}
+
+
+def _start(world, product=None) -> int:
+    with db.transaction(world["url"]) as s:
+        return assessments.start_assessment(s, world["client"], product_id=product or world["product"],
+                                            questionnaire_id=baseline_id(world["url"])).id
+
+
+def _answered(world, quality=0.7, product=None) -> int:
+    """A new assessment with a complete set of answers and the evidence they need."""
+    url, aid = world["url"], _start(world, product)
+    with db.transaction(url) as s:
+        bank = load_bank(s, baseline_id(url))
+        answers = demo_answers(bank, quality, random.Random(7))
+        assessments.save_answers(s, world["client"], aid, answers)
+        attach_evidence(s, world["client"], aid, bank, answers, world["data_dir"])
+    return aid
+
+
+def _submitted(world, quality=0.7, product=None) -> int:
+    aid = _answered(world, quality, product)
+    with db.transaction(world["url"]) as s:
+        assessments.submit(s, world["client"], aid)
+    return aid
+
+
+def _snapshots(url, aid) -> list[ScoreHistory]:
+    with db.reading(url) as s:
+        return s.scalars(select(ScoreHistory).where(ScoreHistory.assessment_id == aid)
+                         .order_by(ScoreHistory.id)).all()
+
+
+def _raw_history(url) -> list[tuple]:
+    """Every score_history row, every column as the database's own text."""
+    columns = ScoreHistory.__table__.columns
+    with db.reading(url) as s:
+        return [tuple(r) for r in s.execute(select(*[cast(c, Text) for c in columns])
+                                            .order_by(ScoreHistory.id))]
+
+
+def _count(url, model, **where) -> int:
+    with db.reading(url) as s:
+        return s.scalar(select(func.count()).select_from(model).filter_by(**where))
+
+
+# --------------------------------------------------------------------------- snapshots
+
+def _request_changes(world, aid) -> str:
+    """Claim, flag one weak answer that no other question depends on, send back; returns its key."""
+    url, reviewer = world["url"], world["reviewer"]
+    with db.transaction(url) as s:
+        review.claim(s, reviewer, aid)
+        referenced = {q.condition.question for q in load_bank(s, baseline_id(url)).questions
+                      if q.condition}
+        key = next(k for k, v in assessments.answer_details(s, reviewer, aid).items()
+                   if v["value"] in ("no", "partial") and k not in referenced)
+        review.set_review_state(s, reviewer, aid, key, "needs_changes", comment="Really?")
+        review.request_changes(s, reviewer, aid)
+    return key
+
+
+def _fix_and_resubmit(world, aid, key) -> None:
+    with db.transaction(world["url"]) as s:
+        assessments.save_answers(s, world["client"], aid, {key: assessments.AnswerInput(value="yes")})
+        assessments.submit(s, world["client"], aid)
+
+
+def test_submit_and_each_decision_write_exactly_one_snapshot(world):
+    url, reviewer = world["url"], world["reviewer"]
+    aid = _submitted(world)
+    assert [r.trigger for r in _snapshots(url, aid)] == ["submit"]
+    key = _request_changes(world, aid)  # the claim in there writes none
+    assert [r.trigger for r in _snapshots(url, aid)] == ["submit", "changes_requested"]
+    _fix_and_resubmit(world, aid, key)
+    with db.transaction(url) as s:
+        review.claim(s, reviewer, aid)
+        review.decide(s, reviewer, aid, "approved")
+    rows = _snapshots(url, aid)
+    assert [r.trigger for r in rows] == ["submit", "changes_requested", "submit", "approve"]
+    with db.reading(url) as s:
+        assessment = s.get(Assessment, aid)
+        triggers = s.scalars(select(AuditLog.detail).where(AuditLog.action == "score_snapshot")).all()
+    assert (assessment.latest_score, assessment.latest_band) == (rows[-1].overall_score, rows[-1].band)
+    assert [d["trigger"] for d in triggers] == [r.trigger for r in rows]
+
+
+def test_a_snapshot_stores_question_scores_that_add_up_to_its_overall(world):
+    row = _snapshots(world["url"], _submitted(world))[0]
+    stored = row.question_scores
+    assert abs(sum(stored["contributions"].values()) - row.overall_score) <= TOL
+    assert set(stored["contributions"]) <= set(stored["scores"])
+    assert all(v is None or 0.0 <= v <= 1.0 for v in stored["scores"].values())
+    assert len(stored["scores"]) == row.total_count  # visible questions only
+    assert row.settings_used["bands"] == [[80.0, "Low"], [60.0, "Medium"], [40.0, "High"]]
+
+
+def test_a_failing_submit_leaves_neither_status_change_nor_snapshot(world, monkeypatch):
+    url, aid = world["url"], _answered(world)
+
+    def broken(*args):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(snapshots, "stored_scores", broken)
+    with pytest.raises(RuntimeError):
+        with db.transaction(url) as s:
+            assessments.submit(s, world["client"], aid)
+    with db.reading(url) as s:
+        assert s.get(Assessment, aid).status == "in_progress"
+    assert _snapshots(url, aid) == []
+    assert _count(url, ProductStatus, assessment_id=aid, to_status="submitted") == 0
+
+
+def test_a_failing_decision_leaves_neither_status_change_nor_snapshot(world):
+    url, reviewer, aid = world["url"], world["reviewer"], _submitted(world)
+    with db.transaction(url) as s:
+        review.claim(s, reviewer, aid)
+    with pytest.raises(RuntimeError):
+        with db.transaction(url) as s:
+            review.decide(s, reviewer, aid, "approved")
+            assert len(s.scalars(select(ScoreHistory).where(ScoreHistory.assessment_id == aid)).all()) == 2
+            raise RuntimeError("the page crashed after the decision")
+    with db.reading(url) as s:
+        assert s.get(Assessment, aid).status == "under_review"
+    assert [r.trigger for r in _snapshots(url, aid)] == ["submit"]
+
+
+# --------------------------------------------------------------------------- recompute
+
+def _two_scored(world) -> tuple[int, int]:
+    """A Medium-or-better assessment and a Critical one, both submitted."""
+    good = _submitted(world, 0.7)
+    weak = _submitted(world, 0.0, product=make_product(world["url"], world["client"], "CRM"))
+    rows = {aid: _snapshots(world["url"], aid)[-1] for aid in (good, weak)}
+    assert rows[good].band != "Critical" and rows[weak].overall_score < 40 <= rows[good].overall_score
+    return good, weak
+
+
+def test_recompute_after_a_band_change_snapshots_only_what_changed(world):
+    url, admin = world["url"], world["admin"]
+    good, weak = _two_scored(world)
+    _start(world, make_product(url, world["client"], "Never submitted"))
+    with db.transaction(url) as s:
+        settings.update_setting(s, admin, "score_bands", HIGH_BANDS)
+    before, audit_rows = _raw_history(url), _count(url, AuditLog)
+    with db.transaction(url) as s:
+        assert snapshots.recompute_scores(s, admin, dry_run=True) == {"checked": 2, "changed": 1}
+    assert _raw_history(url) == before and _count(url, AuditLog) == audit_rows
+    with db.transaction(url) as s:
+        assert snapshots.recompute_scores(s, admin) == {"checked": 2, "changed": 1}
+    after = _raw_history(url)
+    assert after[:len(before)] == before  # old rows byte-for-byte identical
+    new = _snapshots(url, good)[-1]
+    assert len(after) == len(before) + 1 and new.trigger == "recompute" and new.band == "Critical"
+    assert new.settings_used["bands"] == HIGH_BANDS and new.question_scores is not None
+    assert [r.trigger for r in _snapshots(url, weak)] == ["submit"]
+    with db.reading(url) as s:
+        assert s.get(Assessment, good).latest_band == "Critical"
+    with db.transaction(url) as s:
+        assert snapshots.recompute_scores(s, admin) == {"checked": 2, "changed": 0}
+    assert _raw_history(url)[:len(after)] == after
+
+
+@pytest.mark.parametrize("role", ["client", "reviewer", "analyst"])
+def test_recompute_is_for_admins_only(world, role):
+    url = world["url"]
+    _submitted(world)
+    with db.transaction(url) as s:
+        settings.update_setting(s, world["admin"], "score_bands", HIGH_BANDS)
+    with pytest.raises(AccessDenied):
+        with db.transaction(url) as s:
+            snapshots.recompute_scores(s, world[role])
+    assert _count(url, ScoreHistory, trigger="recompute") == 0
+
+
+def test_cli_recompute_scores(world, env, capsys):
+    url = world["url"]
+    env(url)
+    _submitted(world)
+    with db.transaction(url) as s:
+        settings.update_setting(s, SYSTEM, "score_bands", HIGH_BANDS)
+    assert main(["recompute-scores", "--dry-run"]) == 0
+    assert "1 changed (dry run" in capsys.readouterr().out
+    assert _count(url, ScoreHistory, trigger="recompute") == 0
+    assert main(["recompute-scores"]) == 0
+    assert _count(url, ScoreHistory, trigger="recompute") == 1
+    assert main(["recompute-scores"]) == 0
+    assert "0 changed" in capsys.readouterr().out.splitlines()[-1]
+
+
+# --------------------------------------------------------------------------- explanation
+
+def _resubmitted_after_changes(world) -> int:
+    aid = _submitted(world, 0.5)
+    _fix_and_resubmit(world, aid, _request_changes(world, aid))
+    return aid
+
+
+def test_explanation_defaults_to_previous_and_latest_and_explains_the_move(world):
+    url, aid = world["url"], _resubmitted_after_changes(world)
+    with db.reading(url) as s:
+        ex = score_explanation(s, world["client"], aid)
+    assert [x["trigger"] for x in ex["snapshots"]] == ["submit", "changes_requested", "submit"]
+    assert ex["before"]["trigger"] == "changes_requested" and ex["after"] is ex["latest"]
+    moved = ex["movement"]
+    assert len(moved) >= 1 and moved.iloc[0]["after"] == 1.0
+    assert abs(moved["change"].sum() - (ex["after"]["overall"] - ex["before"]["overall"])) <= TOL
+    assert not ex["recorded_differs"] and ex["movement_note"] is None
+    first, last = ex["snapshots"][0]["id"], ex["snapshots"][-1]["id"]
+    with db.reading(url) as s:
+        picked = score_explanation(s, world["client"], aid, before_id=first, after_id=last)
+    assert (picked["before"]["id"], picked["after"]["id"]) == (first, last)
+
+
+def test_explanation_says_when_old_snapshots_cannot_be_broken_down(world):
+    url, aid = world["url"], _resubmitted_after_changes(world)
+    with db.transaction(url) as s:  # as a row written before revision 0003 would be
+        s.execute(update(ScoreHistory).where(ScoreHistory.assessment_id == aid)
+                  .values(question_scores=None))
+    with db.reading(url) as s:
+        ex = score_explanation(s, world["admin"], aid)
+    assert ex["movement"].empty and ex["movement_note"] == NO_QUESTION_SCORES
+
+
+def test_explanation_of_an_unsubmitted_assessment_is_live(world):
+    url, aid = world["url"], _answered(world)
+    with db.reading(url) as s:
+        ex = score_explanation(s, world["client"], aid)
+    assert ex["latest"] is None and ex["snapshots"] == [] and ex["result"].overall is not None
+    assert ex["movement"].empty and "No snapshot yet" in ex["movement_note"]
+    with db.reading(url) as s:
+        empty = score_explanation(s, world["client"], _start(world, make_product(url, world["client"], "New")))
+    assert empty["result"].overall is None and empty["lost"].empty
+
+
+def test_explanation_is_access_checked(world):
+    url, aid = world["url"], _submitted(world)
+    other = _submitted(world, product=make_product(url, world["client"], "Other product"))
+    with db.reading(url) as s, pytest.raises(AccessDenied):
+        score_explanation(s, world["rival"], aid)
+    foreign = _snapshots(url, other)[0].id
+    with db.reading(url) as s, pytest.raises(NotFound):
+        score_explanation(s, world["client"], aid, before_id=foreign)
