@@ -31,8 +31,8 @@ def sign_in_screen() -> None:
     with centre:
         st.image(str(LOGO), width=260)
         st.caption("Security assessments: answered, reviewed and scored.")
-        if reason := st.session_state.pop("_signed_out_reason", None):
-            st.info(reason)
+        if reason := st.session_state.get("_signed_out_reason"):
+            st.info(reason)  # kept until the next sign-in: component reruns must not hide it
         if login.sign_in() is not None:
             # No st.rerun() here: the remember-me cookie component must reach the browser first;
             # it reruns the app itself once the cookie is set.

@@ -83,7 +83,7 @@ with b3:
     if confirm_action("Reset password", "The current password stops working and every session ends.",
                       lambda s, a: reset.update(otp=users.reset_password(
                           s, a, user["id"], rounds=settings().bcrypt_rounds)),
-                      success="Password reset.", key="reset", icon=":material/key:"):
+                      success="Password reset.", key="reset", icon=":material/key:", rerun=False):
         st.success(f"One-time password (shown once): `{reset['otp']}`")
 with b4:
     confirm_action("Sign out everywhere", f"Every session of {user['username']} ends now.",

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from core import assessments, audit, db, evidence
 from core.banks.store import load_bank
-from core.demo import demo_answers
+from core.demo import attach_evidence, demo_answers
 from core.errors import AccessDenied, NotFound, SecureSphereError, ValidationError
 from core.evidence import check_upload, download_name, sample_pdf
 from core.models import AuditLog, EvidenceFile, SystemSetting
@@ -242,15 +242,17 @@ def test_submitted_assessment_takes_no_evidence_changes(world):
     url, client, aid = world["url"], world["client"], world["id"]
     eid = _add(world)
     with db.transaction(url) as s:
-        answers = demo_answers(load_bank(s, baseline_id(url)), 0.7, random.Random(1))
+        bank = load_bank(s, baseline_id(url))
+        answers = demo_answers(bank, 0.7, random.Random(1))
         assessments.save_answers(s, client, aid, answers)
+        added = attach_evidence(s, client, aid, bank, answers, world["dir"])
         assessments.submit(s, client, aid)
     with pytest.raises(ValidationError, match="open for answers"):
         _add(world, data=sample_pdf("Late"))
     with pytest.raises(ValidationError, match="open for answers"):
         with db.transaction(url) as s:
             evidence.remove_evidence(s, client, eid)
-    assert _rows(url) == 1 and _read(world, eid)[2] == PDF
+    assert _rows(url) == 1 + added and _read(world, eid)[2] == PDF
 
 
 def test_removed_evidence_is_not_listed_nor_readable(world):

@@ -59,6 +59,7 @@ def _open(authenticator: stauth.Authenticate) -> Actor | None:
         actor = auth.open_session(s, username, client_address=_client_address())
     st.session_state["sid"] = actor.session_id
     st.session_state["actor"] = actor
+    st.session_state.pop("_signed_out_reason", None)
     return actor
 
 

@@ -30,12 +30,16 @@ def assessments_table(rows: list[dict]) -> None:
 
 
 def confirm_action(label: str, message: str, action, *, success: str, key: str,
-                   icon: str | None = None) -> bool:
-    """A destructive action behind a popover that asks for confirmation first."""
+                   icon: str | None = None, rerun: bool = True) -> bool:
+    """A destructive action behind a popover that asks for confirmation first; by default the
+    page reruns after it so everything shown reflects the change."""
     with st.popover(label, icon=icon):
         st.warning(message)
         if st.button(f"Yes, {label.lower()}", key=key, type="primary"):
-            return run_action(action, success=success)
+            if run_action(action, success=success):
+                if rerun:
+                    st.rerun()
+                return True
     return False
 
 
