@@ -1,0 +1,291 @@
+"""Journeys a person makes, in Debian's Chromium against a real server on the demo data:
+throttled sign-in, deactivation of an open session, a client answering NIST CSF 2.0 with
+evidence, and a full review loop with change requests."""
+from __future__ import annotations
+
+import os
+import random
+import re
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import select
+
+from core import assessments, db
+from core.access import Actor
+from core.banks.store import load_bank
+from core.demo import attach_evidence, demo_answers
+from core.evidence import sample_pdf
+from core.models import Assessment, Product, ScoreHistory, User
+from core.products import create_product
+from tests.factories import baseline_id
+from tests.support import browser as b
+
+pytestmark = pytest.mark.browser
+expect.set_options(timeout=15_000)  # a loaded 2-core machine can take seconds per rerun
+PASSWORD = "journey passphrase 2026"
+MAIN = '[data-testid="stMain"]'
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    b.require_chromium()
+    tmp = tmp_path_factory.mktemp("journeys")
+    env = {"SECURESPHERE_DATABASE_URL": f"sqlite:///{tmp / 'journeys.db'}",
+           "SECURESPHERE_DATA_DIR": str(tmp / "data"), "SECURESPHERE_DEMO_PASSWORD": PASSWORD,
+           "SECURESPHERE_BCRYPT_ROUNDS": "4", "SECURESPHERE_COOKIE_KEY": os.urandom(24).hex()}
+    subprocess.run([sys.executable, "-m", "core.cli", "init", "--demo"], cwd=b.REPO_ROOT,
+                   env={**os.environ, **env}, check=True, capture_output=True)
+    port = b.free_port()
+    proc = b.start_streamlit(env, port, log_name="journeys")
+    yield {"url": b.base_url(port), "db": env["SECURESPHERE_DATABASE_URL"], "data": tmp / "data"}
+    b.stop_streamlit(proc)
+    db.dispose_all()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as pw:
+        chromium = b.launch_chromium(pw)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def person(browser):
+    """A fresh browser profile per person in the story."""
+    contexts = []
+
+    def open_for(server):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.add_init_script(b.STABLE_INIT_SCRIPT)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(server["url"])
+        b.wait_stable(page)
+        return page
+    yield open_for
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page, username, password=PASSWORD, *, ok=True):
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    b.wait_stable(page)
+    if ok:  # the signed-in layout comes one run later, once the cookie is set
+        expect(page.locator('[data-testid="stSidebarNav"]')).to_be_visible(timeout=15_000)
+        b.wait_stable(page)
+
+
+def go(page, title):
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    b.wait_stable(page)
+    expect(page.locator(f"{MAIN} h1").first).to_have_text(title)
+
+
+def choose(page, label, option):
+    """Pick an option of a select box by typing part of it, as a keyboard user would; the list
+    is read again if a rerun was still redrawing it."""
+    for attempt in range(3):
+        box = page.get_by_label(label, exact=True)
+        box.click()
+        box.press("ArrowDown")  # a click alone does not always open the list
+        box.fill(option)
+        wanted = page.get_by_role("option", name=option, exact=False).first
+        try:
+            expect(wanted).to_be_visible(timeout=5_000)
+        except AssertionError:
+            if attempt == 2:
+                raise
+            box.press("Escape")
+            b.wait_stable(page)
+            continue
+        box.press("Enter")
+        b.wait_stable(page)
+        return
+
+
+def heading(page):
+    return page.locator(f"{MAIN} h1").first
+
+
+def test_six_wrong_passwords_then_the_right_one_is_refused_during_the_cooldown(server, person):
+    page = person(server)
+    for _ in range(6):
+        sign_in(page, "analyst", "not the right passphrase", ok=False)
+        expect(page.get_by_text("Incorrect username or password.")).to_be_visible()
+    sign_in(page, "analyst", ok=False)
+    expect(page.get_by_text("Incorrect username or password.")).to_be_visible()
+    expect(page.locator('[data-testid="stSidebarNav"]')).to_have_count(0)
+    b.screenshot(page, "journey_cooldown")
+
+
+def test_an_admin_deactivates_a_user_whose_open_session_ends_at_the_next_action(server, person):
+    user = person(server)
+    sign_in(user, "security_manager")
+    expect(heading(user)).to_have_text("Portfolio")
+    admin = person(server)
+    sign_in(admin, "admin")
+    go(admin, "Users")
+    choose(admin, "Manage user", "security_manager")
+    admin.get_by_role("button", name="Deactivate").click()
+    admin.get_by_role("button", name="Yes, deactivate").click()
+    b.wait_stable(admin)
+    user.locator('[data-testid="stSidebarNav"]').get_by_text("My profile", exact=True).click()
+    b.wait_stable(user)
+    expect(user.get_by_text("Your session has ended. Please sign in again.")).to_be_visible()
+    expect(user.get_by_role("button", name="Sign in")).to_be_visible()
+    b.screenshot(user, "journey_deactivated")
+
+
+def _answer_visible_radios(page, option):
+    """Pick `option` in every unanswered question radio of the section on screen."""
+    groups = page.locator(f'{MAIN} [role="radiogroup"]')
+    for index in range(groups.count()):
+        group = groups.nth(index)
+        if group.get_attribute("aria-label") == "Sections" or group.locator("input:checked").count():
+            continue
+        group.get_by_text(option, exact=True).click()
+        b.wait_stable(page, quiet_ms=250)
+        expect(group.get_by_role("radio", name=option)).to_be_checked()
+
+
+def test_a_client_answers_nist_csf_with_evidence_and_submits_when_complete(server, person, tmp_path):
+    page = person(server)
+    sign_in(page, "demo_client")
+    expect(heading(page)).to_have_text("My products")
+    page.get_by_text("Add a product").click()
+    page.get_by_label("Product name").fill("Journey Portal")
+    page.get_by_role("button", name="Add product").click()
+    b.wait_stable(page)
+    page.get_by_text("Start an assessment").click()
+    choose(page, "Product", "Journey Portal")
+    choose(page, "Questionnaire", "NIST Cybersecurity Framework 2.0")
+    page.get_by_role("button", name="Start").click()
+    b.wait_stable(page)
+    go(page, "Questionnaire")
+    choose(page, "Assessment", "Journey Portal")
+    _answer_visible_radios(page, "Repeatable")
+    pdf = tmp_path / "governance-charter.pdf"
+    pdf.write_bytes(sample_pdf("Governance charter"))
+    page.get_by_text("Justification and evidence (0 files)").first.click()
+    page.locator(f'{MAIN} input[type="file"]').first.set_input_files(str(pdf))
+    b.wait_stable(page)
+    expect(page.get_by_text("Justification and evidence (1 file)")).to_be_visible()
+    expect(page.get_by_text("of 106 required answers")).to_be_visible()
+    page.get_by_role("button", name="Submit for review").click()
+    b.wait_stable(page)
+    expect(page.get_by_text("required answers or evidence files are missing")).to_be_visible()
+    b.screenshot(page, "journey_csf_refused")
+    sections = page.get_by_role("radiogroup", name="Sections").locator("label")
+    for index in range(1, sections.count()):
+        sections.nth(index).click()
+        b.wait_stable(page)
+        _answer_visible_radios(page, "Risk Informed")
+    b.screenshot(page, "journey_csf_all_answered")
+    expect(page.get_by_text("106 of 106 required answers")).to_be_visible()
+    page.get_by_role("button", name="Submit for review").click()
+    b.wait_stable(page)
+    expect(page.get_by_text("read-only in its current status")).to_be_visible()
+    b.screenshot(page, "journey_csf_submitted")
+    with db.reading(server["db"]) as s:
+        status = s.scalar(select(Assessment.status).join(Product, Product.id == Assessment.product_id)
+                          .where(Product.name == "Journey Portal"))
+    assert status == "submitted"
+
+
+def _arrange_answered_assessment(server):
+    """A Demo Corp product whose baseline assessment is fully answered, two governance answers
+    weak, and not yet submitted (answering every question by hand is the journey above)."""
+    url = server["db"]
+    with db.transaction(url) as s:
+        user = s.scalar(select(User).where(User.username == "demo_client"))
+        client = Actor(user.id, user.username, user.role, user.organization_id)
+        product = create_product(s, client, organization_id=user.organization_id, name="Loop App")
+        a = assessments.start_assessment(s, client, product_id=product.id, questionnaire_id=baseline_id(url))
+        bank = load_bank(s, baseline_id(url))
+        answers = demo_answers(bank, 0.9, random.Random(11))
+        answers["gov-owner"] = assessments.AnswerInput(value="no")
+        answers["gov-awareness"] = assessments.AnswerInput(value="partial")
+        assessments.save_answers(s, client, a.id, answers)
+        attach_evidence(s, client, a.id, bank, answers, server["data"])
+        return a.id
+
+
+def keyed(page, key):
+    """The element Streamlit drew for a widget with this key (class st-key-<key>, where
+    characters other than letters, digits, '-' and '_' become '-')."""
+    return page.locator(f'[class~="st-key-{re.sub(r"[^A-Za-z0-9_-]", "-", key)}"]').first
+
+
+def review_form(page, question):
+    """The comment-and-flag form on one answer's card of the review page."""
+    return page.locator('[data-testid="stForm"]').filter(has=keyed(page, f"ctext{question}"))
+
+
+def test_review_loop_with_changes_requested_then_approval(server, person):
+    aid = _arrange_answered_assessment(server)
+    client = person(server)
+    sign_in(client, "demo_client")
+    client.goto(f"{server['url']}questionnaire?assessment={aid}")
+    b.wait_stable(client)
+    client.get_by_role("button", name="Submit for review").click()
+    b.wait_stable(client)
+    reviewer = person(server)
+    reviewer.goto(f"{server['url']}review?assessment={aid}")
+    b.wait_stable(reviewer)
+    sign_in(reviewer, "lead_reviewer")
+    expect(heading(reviewer)).to_have_text("Review")
+    reviewer.get_by_role("button", name="Claim for review").click()
+    b.wait_stable(reviewer)
+    for key, text in (("gov-owner", "Name the accountable person."),
+                      ("gov-awareness", "Training must cover every team member.")):
+        form = review_form(reviewer, key)
+        form.get_by_label("Comment").fill(text)
+        form.get_by_role("button", name="Flag: needs changes").click()
+        b.wait_stable(reviewer)
+    form = review_form(reviewer, "gov-policy")
+    form.get_by_label("Comment").fill("Policy PDF is an old draft; check next round.")
+    form.get_by_text("Internal note (reviewers only)").click()
+    form.get_by_role("button", name="Add comment").click()
+    b.wait_stable(reviewer)
+    reviewer.get_by_text("Decision").click()
+    reviewer.get_by_role("button", name="Request changes").click()
+    b.wait_stable(reviewer)
+
+    client.reload()
+    b.wait_stable(client)
+    comments = client.locator(f'{MAIN} [data-testid="stAlertContentInfo"]').all_inner_texts()
+    shared = [c for c in comments if "Name the accountable" in c or "Training must cover" in c]
+    assert len(shared) == 2 and not any("old draft" in c for c in comments)
+    for key in ("gov-owner", "gov-awareness"):
+        widget = keyed(client, f"ws{aid}:{key}:v")
+        widget.get_by_text("Yes", exact=True).click()
+        b.wait_stable(client)
+        expect(widget.get_by_role("radio", name="Yes")).to_be_checked()
+    client.get_by_role("button", name="Submit for review").click()
+    b.wait_stable(client)
+
+    reviewer.reload()
+    b.wait_stable(reviewer)
+    reviewer.get_by_role("button", name="Claim for review").click()
+    b.wait_stable(reviewer)
+    expect(reviewer.get_by_text("changed this round", exact=True)).to_have_count(2)
+    reviewer.get_by_text("Decision").click()
+    reviewer.get_by_role("button", name="Approve").click()
+    reviewer.get_by_role("button", name="Yes, approve").click()
+    b.wait_stable(reviewer)
+    reviewer.get_by_role("tab", name="Timeline").click()
+    b.wait_stable(reviewer)
+    b.screenshot(reviewer, "journey_review_timeline")
+    with db.reading(server["db"]) as s:
+        triggers = s.scalars(select(ScoreHistory.trigger).where(ScoreHistory.assessment_id == aid)
+                             .order_by(ScoreHistory.id)).all()
+        status = s.get(Assessment, aid).status
+    assert status == "approved"
+    assert triggers == ["submit", "changes_requested", "submit", "approve"]
