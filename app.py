@@ -34,7 +34,9 @@ def sign_in_screen() -> None:
         if reason := st.session_state.get("_signed_out_reason"):
             st.info(reason)  # kept until the next sign-in: component reruns must not hide it
         if login.sign_in() is not None:
-            # No st.rerun() here: the remember-me cookie component must reach the browser first;
+            if not st.session_state.pop("_cookie_pending", False):
+                st.rerun()
+            # No st.rerun() yet: the remember-me cookie component must reach the browser first;
             # it reruns the app itself once the cookie is set.
             st.caption("Signing you in…")
             st.stop()
@@ -43,7 +45,6 @@ def sign_in_screen() -> None:
                        "(see the README for usernames and passwords).")
 
 
-st.logo(str(LOGO), size="large")
 if not st.session_state.get("sid"):
     st.navigation(sign_in_doors(sign_in_screen), position="hidden").run()
     st.stop()
@@ -51,6 +52,7 @@ actor = login.sign_in()
 
 with reading() as s:
     me = auth.user_summary(s, actor)
+st.logo(str(LOGO), size="large")
 
 with st.sidebar:
     st.markdown(f"**{html.escape(me['name'])}**  \n{me['role'].replace('_', ' ').title()}"
@@ -64,4 +66,4 @@ with st.sidebar:
 
 if me["must_change_password"]:
     st.warning("You signed in with a one-time password. Choose a new password to continue.")
-st.navigation(pages_for(actor, me["must_change_password"])).run()
+st.navigation(pages_for(actor, me["must_change_password"]), expanded=True).run()

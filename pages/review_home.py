@@ -5,6 +5,7 @@ import streamlit as st
 from core import review
 from core.organizations import list_organizations
 from core.review_queue import notices, review_queue
+from core.workflow import LABELS
 from ui.navigation import guard
 from ui.state import reading, run_action
 from ui.widgets import pager
@@ -32,7 +33,9 @@ if notes["comments"]:
 f1, f2, f3, f4 = st.columns(4)
 status = f1.selectbox("Status", ["Waiting", "Submitted", "Under review"])
 org = f2.selectbox("Organisation", ["All", *orgs])
-sort = f3.selectbox("Sort by", ["submitted", "due", "score", "organization"])
+sort = f3.selectbox("Sort by", ["submitted", "due", "score", "organization"],
+                    format_func={"submitted": "Submitted date", "due": "Due date", "score": "Score",
+                                 "organization": "Organisation"}.get)
 mine, overdue = f4.toggle("Assigned to me"), f4.toggle("Overdue only")
 statuses = {"Waiting": ("submitted", "under_review"), "Submitted": ("submitted",),
             "Under review": ("under_review",)}[status]
@@ -47,10 +50,14 @@ if not rows:
     st.stop()
 frame = pd.DataFrame(rows)
 frame["open"] = "/review?assessment=" + frame["id"].astype(str)
+frame["status"] = frame["status"].map(LABELS)
+frame["reviewer"] = frame["reviewer"].fillna("unassigned")
 st.dataframe(frame.drop(columns=["id"]), hide_index=True, width="stretch", column_config={
     "open": st.column_config.LinkColumn("Open", display_text="Review"),
+    "organization": "Organisation", "product": "Product", "questionnaire": "Questionnaire",
+    "status": "Status", "reviewer": "Reviewer",
     "submitted_at": st.column_config.DatetimeColumn("Submitted", format="D MMM YYYY"),
-    "due_date": st.column_config.DateColumn("Due"), "round": "Round",
+    "due_date": st.column_config.DateColumn("Due", format="D MMM YYYY"), "round": "Round",
     "latest_score": st.column_config.NumberColumn("Score", format="%.1f"),
     "overdue": st.column_config.CheckboxColumn("Overdue")})
 

@@ -14,6 +14,7 @@ def assessments_table(rows: list[dict]) -> None:
     frame["status"] = frame["status"].map(LABELS)
     frame["completion"] = frame["completion"] * 100
     frame["questionnaire"] = frame["questionnaire"] + " v" + frame["version"].astype(str)
+    frame["latest_band"] = frame["latest_band"].fillna("—")
     st.dataframe(
         frame[["product", "questionnaire", "cycle", "status", "completion", "latest_score",
                "latest_band", "due_date"]],
