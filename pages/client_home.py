@@ -47,7 +47,7 @@ if mine:
     with st.expander("Edit a product", icon=":material/edit:"):
         chosen = st.selectbox("Product to edit", mine, format_func=lambda p: p["name"])
         with st.form("edit_product"):
-            new_name = st.text_input("Product name", chosen["name"])
+            new_name = st.text_input("Name", chosen["name"])
             new_description = st.text_area("Description", chosen["description"], max_chars=2000)
             new_tier = st.selectbox("Tier", TIERS, index=TIERS.index(chosen["tier"]))
             if st.form_submit_button("Save", icon=":material/save:"):

@@ -43,10 +43,12 @@ if message := st.session_state.pop(f"ws{aid}:message", None):
 sections = {p["key"]: p for p in ws.progress}
 nav, body = st.columns([1, 3])
 with nav:
+    # Labels must not change as answers come in: Streamlit would take it for a new widget.
     current = st.radio("Sections", list(sections), key=f"ws{aid}:section",
-                       format_func=lambda k: (":material/check_circle: " if sections[k]["answered"] ==
-                                              sections[k]["required"] else "") +
-                       f"{sections[k]['title']} · {sections[k]['answered']}/{sections[k]['required']}")
+                       format_func=lambda k: sections[k]["title"])
+    st.caption("  \n".join((":green[:material/check_circle:]" if p["answered"] == p["required"] else
+                             ":material/radio_button_unchecked:") +
+                            f" {p['title']}: {p['answered']}/{p['required']}" for p in ws.progress))
     if ws.editable and st.button("Submit for review", type="primary", icon=":material/send:",
                                  width="stretch"):
         if run_action(lambda s, a: assessments.submit(s, a, aid), success="Submitted for review."):

@@ -52,9 +52,13 @@ def _mark_form_login(_event: dict) -> None:
 
 def _open(authenticator: stauth.Authenticate) -> Actor | None:
     username = st.session_state["username"]
-    if not st.session_state.pop("_form_login", False) and not _cookie_ok(authenticator, username):
+    by_form = st.session_state.pop("_form_login", False)
+    if not by_form and not _cookie_ok(authenticator, username):
         _forget(authenticator)
         st.rerun()
+    # After a form sign-in the cookie component still has to reach the browser (it reruns the
+    # app itself); after a cookie sign-in nothing is pending.
+    st.session_state["_cookie_pending"] = by_form
     with session() as s:
         actor = auth.open_session(s, username, client_address=_client_address())
     st.session_state["sid"] = actor.session_id
