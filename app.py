@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.errors import ConfigError
-from core import auth
+from core import auth, schema
 from core.users import demo_accounts_exist
 from ui import login
 from ui.navigation import pages_for, sign_in_doors
@@ -15,9 +15,12 @@ LOGO = Path(__file__).parent / "ui" / "assets" / "logo.svg"
 st.set_page_config(page_title="SecureSphere", page_icon=":material/shield_lock:", layout="wide")
 
 try:
-    settings()
+    url = settings().database_url
 except ConfigError as exc:
     st.error(f"SecureSphere cannot start: {exc}")
+    st.stop()
+if schema.current_revision(url) != schema.head_revision():
+    st.error("The database is not at the current schema. Run: `python -m core.cli init`")
     st.stop()
 
 with reading() as s:

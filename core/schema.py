@@ -1,6 +1,7 @@
 """Schema management through Alembic: upgrade to head, current revision, model/migration drift."""
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -28,8 +29,9 @@ def upgrade(url: str) -> None:
         command.upgrade(_config(connection), "head")
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str:
-    """The newest migration shipped with this code."""
+    """The newest migration shipped with this code (read once per process)."""
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 

@@ -95,3 +95,22 @@ def test_sign_out_button_ends_the_server_session(app_env):
     assert any("signed out" in i.value for i in at.info)
     with db.transaction(app_env) as s:
         assert auth.check_session(s, sid) is None
+
+
+def test_invalid_configuration_stops_the_app_with_one_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECURESPHERE_DATABASE_URL", "mysql://nobody@nowhere/db")
+    monkeypatch.setenv("SECURESPHERE_DATA_DIR", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "SecureSphere cannot start: SECURESPHERE_DATABASE_URL uses unsupported driver 'mysql'; "
+        "use sqlite:///path.db or postgresql+psycopg://user@host/db"]
+    assert not at.text_input  # no login form
+
+
+def test_an_unmigrated_database_asks_for_init(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECURESPHERE_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.setenv("SECURESPHERE_DATA_DIR", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert "core.cli init" in at.error[0].value and not at.text_input
