@@ -1,14 +1,18 @@
 """Engine and sessions: SQLite in WAL mode with immediate write transactions, or PostgreSQL."""
 from __future__ import annotations
 
+import random
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 10_000
+LOCK_RETRY_SECONDS = 60
 _engines: dict[str, Engine] = {}
 _factories: dict[tuple[str, bool], sessionmaker[Session]] = {}
 
@@ -45,8 +49,20 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
 def _sqlite_begin(conn) -> None:
     # A deferred transaction that reads and then writes fails with "database is locked"
     # under concurrent writers; writers take the lock up front instead.
-    mode = "DEFERRED" if conn.get_execution_options().get("read_only") else "IMMEDIATE"
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    if conn.get_execution_options().get("read_only"):
+        conn.exec_driver_sql("BEGIN DEFERRED")
+        return
+    # SQLite's busy handler polls ever more slowly, so a writer that has waited long loses to
+    # newer ones; past the busy timeout we keep trying with short random pauses instead.
+    deadline = time.monotonic() + LOCK_RETRY_SECONDS
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.01, 0.05))
 
 
 def _factory(url: str, read_only: bool) -> sessionmaker[Session]:

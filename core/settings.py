@@ -43,6 +43,12 @@ SETTINGS: dict[str, Setting] = {
     "throttle_address_failures": Setting(50, "Failed sign-ins from one address, within the window, "
                                          "after which that address is refused.", 10, 1000),
     "throttle_address_window_minutes": Setting(15, "Window for counting failures per address.", 1, 120),
+    "retention_sign_in_days": Setting(90, "Days sign-in records are kept before `purge` removes them.",
+                                      7, 3650),
+    "retention_evidence_days": Setting(365, "Days a removed evidence file is kept before `purge` "
+                                       "deletes it for good.", 1, 3650),
+    "retention_audit_days": Setting(0, "Days audit rows are kept; older ones are replaced by a signed "
+                                    "checkpoint at `purge`. 0 keeps them forever.", 0, 36500),
 }
 DEFAULTS: dict[str, Any] = {key: spec.default for key, spec in SETTINGS.items()}
 BAND_ORDER = ("Low", "Medium", "High")
