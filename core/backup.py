@@ -33,7 +33,7 @@ from sqlalchemy.pool import NullPool
 
 from core import audit, db
 from core.access import Actor, require_role
-from core.errors import SecureSphereError, ValidationError
+from core.errors import NotFound, SecureSphereError, ValidationError
 from core.models import EvidenceFile, SignInAttempt, utcnow
 from core.settings import get_settings
 
@@ -475,3 +475,21 @@ def purge_expired(session: Session, actor: Actor, *, data_dir: Path, key: bytes,
                       else audit.checkpoint_and_purge(session, before=before, key=key, now=now))
     return {"sign_in_attempts": sign_ins, "evidence_rows": ids, "evidence_files": blobs,
             "audit_rows": audit_rows, "dry_run": dry_run}
+
+
+def take_backup(session: Session, actor: Actor, url: str, data_dir: Path) -> Path:
+    """An admin's backup from the app, recorded in the audit trail."""
+    require_role(actor, "admin")
+    path = make_backup(url, data_dir)
+    audit.record(session, actor, "backup_created", object_type="backup", object_id=path.name,
+                 detail={"bytes": path.stat().st_size})
+    return path
+
+
+def backup_bytes(actor: Actor, data_dir: Path, name: str) -> bytes:
+    """The bytes of one listed backup, for an admin's download."""
+    require_role(actor, "admin")
+    known = {b["name"]: b for b in list_backups(data_dir)}
+    if name not in known:
+        raise NotFound("No such backup.")
+    return (Path(data_dir) / BACKUPS / name).read_bytes()

@@ -3,7 +3,8 @@ import pytest
 from sqlalchemy import select
 
 from core import auth, db
-from core.models import Organization, User
+from core.models import AuditLog, Organization, User
+from core.settings import get_settings
 from tests.apptest import rerun, signed_in
 
 
@@ -83,3 +84,46 @@ def test_one_time_password_must_be_changed_before_anything_else(app_env):
     assert not [w for w in at.warning if "one-time password" in w.value]
     assert _on(at, "pages/portfolio_home.py").title[0].value == "Portfolio"
 
+
+
+def test_admin_changes_a_setting_and_it_is_audited(app_env):
+    at = _on(signed_in(app_env, "admin").run(), "pages/admin_settings.py")
+    next(n for n in at.number_input if n.label == "Session idle minutes").set_value(20)
+    next(b for b in at.button if b.label == "Save settings").click()
+    rerun(at)
+    assert not at.exception
+    with db.reading(app_env) as s:
+        assert get_settings(s)["session_idle_minutes"] == 20
+        row = s.scalar(select(AuditLog).where(AuditLog.action == "setting_changed")
+                       .order_by(AuditLog.id.desc()).limit(1))
+    assert row.detail == {"old": 30, "new": 20}
+
+
+def test_bad_bands_are_refused_and_nothing_changes(app_env):
+    at = _on(signed_in(app_env, "admin").run(), "pages/admin_settings.py")
+    next(n for n in at.number_input if n.label == "Low risk from").set_value(30.0)
+    next(b for b in at.button if b.label == "Save bands").click()
+    rerun(at)
+    assert any("highest first" in e.value for e in at.error)
+    with db.reading(app_env) as s:
+        assert get_settings(s)["score_bands"][0][0] == 80.0
+
+
+def test_audit_trail_page_lists_rows_newest_first(app_env):
+    at = _on(signed_in(app_env, "admin").run(), "pages/admin_audit.py")
+    assert not at.exception
+    times = list(at.dataframe[0].value["created_at"])
+    assert times == sorted(times, reverse=True) and len(times) == 50
+
+
+def test_admin_makes_and_verifies_a_backup(app_env):
+    at = _on(signed_in(app_env, "admin").run(), "pages/admin_operations.py")
+    next(b for b in at.button if b.label == "Make a backup now").click()
+    rerun(at)
+    assert not at.exception
+    next(b for b in at.button if b.label == "Verify").click()
+    rerun(at)
+    assert any("integrity check" in m.value for m in at.success)
+    next(b for b in at.button if b.label == "Verify the audit trail").click()
+    rerun(at)
+    assert any("intact" in m.value for m in at.success)

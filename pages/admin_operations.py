@@ -1,0 +1,45 @@
+"""Admin: backups and the audit trail's integrity."""
+import pandas as pd
+import streamlit as st
+
+from core import audit, backup
+from ui.navigation import guard
+from ui.state import load, run_action, settings
+
+actor = guard(__file__)
+st.title("Backups and integrity")
+config = settings()
+
+st.subheader("Backups")
+st.caption("An archive holds the database (online copy), every evidence file and a SHA-256 manifest. "
+           "Restore with `python -m core.cli restore PATH` while the app is stopped.")
+if st.button("Make a backup now", type="primary", icon=":material/backup:"):
+    with st.spinner("Writing the backup…"):
+        run_action(lambda s, a: backup.take_backup(s, a, config.database_url, config.data_dir),
+                   success="Backup written.")
+rows = backup.list_backups(config.data_dir)
+if not rows:
+    st.info("No backup yet. Make one here, or schedule `python -m core.cli backup` (see the README).",
+            icon=":material/backup:")
+else:
+    frame = pd.DataFrame(rows).drop(columns=["path"], errors="ignore")
+    st.dataframe(frame, hide_index=True, width="stretch")
+    name = st.selectbox("Backup", [r["name"] for r in rows])
+    left, right = st.columns(2)
+    left.download_button("Download", data=lambda: backup.backup_bytes(actor, config.data_dir, name),
+                         file_name=name, mime="application/gzip", icon=":material/download:")
+    if right.button("Verify", icon=":material/verified:"):
+        problems = backup.verify_backup(config.data_dir / backup.BACKUPS / name)
+        if problems:
+            st.error("; ".join(problems))
+        else:
+            st.success(f"{name}: every file matches its manifest and the database passes its integrity check.")
+
+st.subheader("Audit trail integrity")
+if st.button("Verify the audit trail", icon=":material/link:"):
+    with st.spinner("Checking every row's hash…"):
+        problem = load(lambda s, a: audit.find_problem(s, config.cookie_key.encode()))
+    if problem is None:
+        st.success("The audit trail is intact: every row matches its hash and links to the one before.")
+    else:
+        st.error(f"Row {problem.row_id}: {problem.reason}")

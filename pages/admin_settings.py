@@ -1,0 +1,44 @@
+"""Admin: run-time settings, validated and audited, applied at once."""
+import streamlit as st
+
+from core.settings import SETTINGS, get_settings, update_setting
+from ui.navigation import guard
+from ui.state import reading, run_action
+
+actor = guard(__file__)
+st.title("System settings")
+st.caption("Every change is checked, written to the audit trail with its old and new value, and "
+           "applies from the next page load.")
+with reading() as s:
+    current = get_settings(s)
+
+with st.form("bands"):
+    st.subheader("Risk bands")
+    st.caption(SETTINGS["score_bands"].help)
+    cols = st.columns(3)
+    lows = [col.number_input(f"{name} risk from", min_value=0.0, max_value=100.0, value=float(low), step=1.0)
+            for col, (low, name) in zip(cols, current["score_bands"])]
+    if st.form_submit_button("Save bands", icon=":material/save:"):
+        bands = [[low, name] for low, (_, name) in zip(lows, current["score_bands"])]
+        run_action(lambda s, a: update_setting(s, a, "score_bands", bands), success="Bands saved.")
+
+with st.form("settings"):
+    st.subheader("Sessions, throttling, reviews, uploads and retention")
+    values = {}
+    for key, spec in SETTINGS.items():
+        if key == "score_bands":
+            continue
+        label = key.replace("_", " ").capitalize()
+        if spec.choices:
+            values[key] = st.selectbox(label, spec.choices, index=spec.choices.index(current[key]), help=spec.help)
+        else:
+            values[key] = int(st.number_input(label, min_value=spec.low, max_value=spec.high,
+                                              value=int(current[key]), step=1, help=spec.help))
+    if st.form_submit_button("Save settings", icon=":material/save:"):
+        changed = {k: v for k, v in values.items() if v != current[k]}
+
+        def save(s, a):
+            for key, value in changed.items():
+                update_setting(s, a, key, value)
+        if run_action(save, success=f"{len(changed)} setting(s) saved."):
+            st.rerun()
