@@ -236,6 +236,7 @@ def test_review_loop_with_changes_requested_then_approval(server, person):
     b.wait_stable(client)
     client.get_by_role("button", name="Submit for review").click()
     b.wait_stable(client)
+    expect(client.get_by_text("read-only in its current status")).to_be_visible()
     reviewer = person(server)
     reviewer.goto(f"{server['url']}review?assessment={aid}")
     b.wait_stable(reviewer)
@@ -270,6 +271,7 @@ def test_review_loop_with_changes_requested_then_approval(server, person):
         expect(widget.get_by_role("radio", name="Yes")).to_be_checked()
     client.get_by_role("button", name="Submit for review").click()
     b.wait_stable(client)
+    expect(client.get_by_text("read-only in its current status")).to_be_visible()
 
     reviewer.reload()
     b.wait_stable(reviewer)
