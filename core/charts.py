@@ -47,3 +47,221 @@ def sign_in_figure(attempts: pd.DataFrame) -> go.Figure:
                      if name in set(outcome)])
     fig.update_layout(barmode="group")
     return _layout(fig, "Sign-in attempts per user", "", "Attempts")
+
+
+NO_BAND_COLOUR = "#9e9e9e"
+
+
+def _band_colour(band) -> str:
+    return BAND_COLOURS.get(band, NO_BAND_COLOUR) if isinstance(band, str) else NO_BAND_COLOUR
+
+
+def _points(value) -> str:
+    return "no score" if value is None or pd.isna(value) else f"{value:.1f}"
+
+
+def section_scores_figure(frame: pd.DataFrame) -> go.Figure:
+    """Horizontal bars of section scores (0-100), coloured by each section's band."""
+    scores = frame["score"].astype(float)
+    hover = [f"{s}: {_points(v)} ({b if isinstance(b, str) else 'not scored'}), "
+             f"{n} scored answers, weight {w:g}"
+             for s, v, b, n, w in zip(frame["section"], scores, frame["band"], frame["answered"],
+                                      frame["weight"])]
+    fig = go.Figure(go.Bar(x=scores.fillna(0), y=frame["section"], orientation="h",
+                           marker_color=[_band_colour(b) for b in frame["band"]],
+                           text=[_points(v) for v in scores], textposition="auto",
+                           customdata=hover, hovertemplate="%{customdata}<extra></extra>"))
+    fig.update_xaxes(range=[0, 100])
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, "Score per section", "Score (0-100)", "")
+
+
+def lost_points_figure(frame: pd.DataFrame) -> go.Figure:
+    """Horizontal bars of the overall points each question lost, largest on top."""
+    hover = [f"{k} ({s}): {t[:90]}<br>lost {p:.2f} points"
+             for k, s, t, p in zip(frame["question"], frame["section"], frame["text"],
+                                   frame["points_lost"])]
+    fig = go.Figure(go.Bar(x=frame["points_lost"], y=frame["question"], orientation="h",
+                           marker_color="#c62828", customdata=hover,
+                           hovertemplate="%{customdata}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, "Questions that cost the most points", "Overall points lost", "")
+
+
+def waterfall_figure(frame: pd.DataFrame, before_overall: float | None,
+                     after_overall: float | None, top: int = 15) -> go.Figure:
+    """Waterfall from the before score, one bar per changed question (the smallest grouped), to the
+    after score; the bars sum to the difference."""
+    start = 0.0 if before_overall is None else float(before_overall)
+    shown, rest = frame.iloc[:top], frame.iloc[top:]
+    labels = ["Before"] + list(shown["question"]) + ([f"{len(rest)} other questions"] if len(rest) else [])
+    changes = list(shown["change"]) + ([float(rest["change"].sum())] if len(rest) else [])
+    hover = ([f"Before: {_points(before_overall)}"]
+             + [f"{k}: {t[:90]}<br>{c:+.2f} points" for k, t, c in
+                zip(shown["question"], shown["text"], shown["change"])]
+             + ([f"{len(rest)} smaller changes: {changes[-1]:+.2f} points"] if len(rest) else [])
+             + [f"After: {_points(after_overall)}"])
+    fig = go.Figure(go.Waterfall(
+        x=labels + ["After"], measure=["absolute"] + ["relative"] * len(changes) + ["total"],
+        y=[start] + changes + [0.0], customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+        text=[_points(before_overall)] + [f"{c:+.1f}" for c in changes] + [_points(after_overall)],
+        increasing_marker_color="#2e7d32", decreasing_marker_color="#c62828",
+        totals_marker_color="#1f4e79", connector_line_color="#9e9e9e"))
+    return _layout(fig, "What moved the score", "", "Overall score")
+
+
+def score_history_figure(frame: pd.DataFrame) -> go.Figure:
+    """Overall score over time, one line per cycle, markers coloured by band (recomputes as diamonds)."""
+    fig = go.Figure()
+    for cycle, rows in frame.groupby("cycle", sort=True):
+        hover = [f"{label}<br>band: {b if isinstance(b, str) else 'none'}"
+                 for label, b in zip(rows["label"], rows["band"])]
+        fig.add_trace(go.Scatter(x=rows["time"], y=rows["overall"], mode="lines+markers",
+                                 name=f"Cycle {cycle}", customdata=hover,
+                                 hovertemplate="%{customdata}<extra></extra>",
+                                 marker=dict(size=11, color=[_band_colour(b) for b in rows["band"]],
+                                             symbol=["diamond" if t == "recompute" else "circle"
+                                                     for t in rows["trigger"]],
+                                             line=dict(width=1, color="#333"))))
+    fig.update_yaxes(range=[0, 100])
+    return _layout(fig, "Score history", "", "Overall score")
+
+
+# --- analytics dashboards -----------------------------------------------------------------------
+
+def _month_axis(fig: go.Figure) -> go.Figure:
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def funnel_figure(frame: pd.DataFrame) -> go.Figure:
+    """Funnel of assessments: started, answering, submitted, decided, approved."""
+    fig = go.Figure(go.Funnel(y=frame["stage"], x=frame["assessments"], marker_color="#1f4e79",
+                              textinfo="value+percent initial",
+                              hovertemplate="%{y}: %{x} assessments<extra></extra>"))
+    return _layout(fig, "Assessment funnel", "Assessments", "")
+
+
+def trend_figure(frame: pd.DataFrame, value: str = "score") -> go.Figure:
+    """One line per group over the months: latest score (0-100) or completion (%)."""
+    scale = 100.0 if value == "completion" else 1.0
+    label = "Completion (%)" if value == "completion" else "Latest score (0-100)"
+    fig = go.Figure([go.Scatter(x=rows["month"], y=(rows[value] * scale).round(1), name=str(group),
+                                mode="lines+markers", customdata=rows["assessments"],
+                                hovertemplate=f"{group}<br>%{{x}}: %{{y:.1f}}"
+                                              "<br>%{customdata} assessments<extra></extra>")
+                     for group, rows in frame.groupby("group", sort=True)])
+    fig.update_yaxes(range=[0, 100])
+    title = "Completion by month" if value == "completion" else "Latest score by month"
+    return _month_axis(_layout(fig, title, "Month", label))
+
+
+def movers_figure(frame: pd.DataFrame) -> go.Figure:
+    """Horizontal bars of the biggest score changes, rises green and falls red."""
+    labels = [f"{p} ({o})" for p, o in zip(frame["product"], frame["organization"])]
+    fig = go.Figure(go.Bar(x=frame["change"].round(1), y=labels, orientation="h",
+                           marker_color=["#2e7d32" if c > 0 else "#c62828" for c in frame["change"]],
+                           customdata=list(zip(frame["start_score"].round(1), frame["end_score"].round(1))),
+                           hovertemplate="%{y}<br>%{customdata[0]} → %{customdata[1]}: "
+                                         "%{x:+.1f} points<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, "Biggest movers in the period", "Score change (points)", "").update_layout(
+        height=max(340, 24 * len(frame) + 80))
+
+
+def section_box_figure(dist: pd.DataFrame, position: pd.DataFrame | None = None,
+                       product: str = "") -> go.Figure:
+    """Box per section from peer quantiles (whiskers at the 5th and 95th percentiles), with the
+    chosen product's scores as diamonds."""
+    fig = go.Figure(go.Box(x=dist["title"], q1=dist["q1"], median=dist["median"], q3=dist["q3"],
+                           lowerfence=dist["p05"], upperfence=dist["p95"], mean=dist["mean"],
+                           name="Peers", marker_color="#1f4e79", boxpoints=False))
+    if position is not None and not position.empty:
+        shown = position.dropna(subset=["score"])
+        fig.add_trace(go.Scatter(x=shown["title"], y=shown["score"].round(1), mode="markers",
+                                 name=product or "Product", customdata=shown["percentile"].round(0),
+                                 marker=dict(symbol="diamond", size=13, color="#ef6c00",
+                                             line=dict(width=1, color="#333")),
+                                 hovertemplate="%{x}: %{y:.1f} (percentile %{customdata})<extra></extra>"))
+    fig.update_yaxes(range=[0, 100])
+    return _layout(fig, "Latest scores per section against peers", "", "Score (0-100)")
+
+
+def heatmap_figure(frame: pd.DataFrame) -> go.Figure:
+    """Products (rows) by sections (columns), coloured by latest section score."""
+    grid = frame.pivot_table(index="product", columns="title", values="score", sort=False)
+    fig = go.Figure(go.Heatmap(z=grid.round(1).values, x=list(grid.columns), y=list(grid.index),
+                               zmin=0, zmax=100, colorscale="RdYlGn", colorbar=dict(title="Score"),
+                               hovertemplate="%{y} · %{x}: %{z:.1f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, "Section scores per product", "Section", "").update_layout(
+        height=max(340, 22 * len(grid) + 120))
+
+
+def turnaround_figure(frame: pd.DataFrame) -> go.Figure:
+    """Mean days from submission to decision per month, with decisions and SLA breaches."""
+    fig = go.Figure(go.Bar(x=frame["month"], y=frame["mean_days"].round(1), marker_color="#1f4e79",
+                           customdata=list(zip(frame["decisions"], frame["over_sla"],
+                                               frame["max_days"].round(1))),
+                           hovertemplate="%{x}: %{y:.1f} days on average<br>%{customdata[0]} decisions, "
+                                         "%{customdata[1]} past the SLA, longest %{customdata[2]} days"
+                                         "<extra></extra>"))
+    return _month_axis(_layout(fig, "Review turnaround (submission to decision)", "Month of decision",
+                               "Mean days"))
+
+
+def time_in_status_figure(frame: pd.DataFrame) -> go.Figure:
+    """Horizontal bars of the mean days spent in each open status."""
+    labels = [LABELS.get(s, s) for s in frame["status"]]
+    fig = go.Figure(go.Bar(x=frame["mean_days"].round(1), y=labels, orientation="h",
+                           marker_color="#1f4e79", customdata=list(zip(frame["stays"], frame["max_days"].round(1))),
+                           hovertemplate="%{y}: %{x:.1f} days on average<br>%{customdata[0]} stays, "
+                                         "longest %{customdata[1]} days<extra></extra>"))
+    return _layout(fig, "Time in each status", "Mean days", "")
+
+
+def rounds_figure(frame: pd.DataFrame) -> go.Figure:
+    """Bars of assessments by number of change-request rounds."""
+    fig = go.Figure(go.Bar(x=frame["rounds"].astype(str), y=frame["assessments"], marker_color="#ef6c00",
+                           hovertemplate="%{x} rounds: %{y} assessments<extra></extra>"))
+    fig.update_xaxes(type="category")
+    return _layout(fig, "Change-request rounds per assessment", "Rounds", "Assessments")
+
+
+def decisions_figure(frame: pd.DataFrame) -> go.Figure:
+    """Stacked bars of decisions per month, one colour per reviewer."""
+    fig = go.Figure([go.Bar(x=rows["month"], y=rows["decisions"], name=str(who),
+                            hovertemplate=f"{who}<br>%{{x}}: %{{y}} decisions<extra></extra>")
+                     for who, rows in frame.groupby("reviewer", sort=True)])
+    fig.update_layout(barmode="stack")
+    return _month_axis(_layout(fig, "Decisions per reviewer", "Month", "Decisions"))
+
+
+def sign_ins_per_day_figure(frame: pd.DataFrame) -> go.Figure:
+    """Successful and failed sign-ins per day."""
+    fig = go.Figure([go.Scatter(x=frame["day"], y=frame[column], name=name, mode="lines",
+                                line_color=colour, hovertemplate=f"%{{x}}: %{{y}} {name.lower()}<extra></extra>")
+                     for column, name, colour in (("succeeded", "Sign-ins", "#2e7d32"),
+                                                  ("failed", "Failures", "#c62828"))])
+    return _layout(fig, "Sign-ins per day", "Day (UTC)", "Attempts")
+
+
+def active_users_figure(frame: pd.DataFrame) -> go.Figure:
+    """Grouped bars per role: people who signed in, and active accounts."""
+    roles = [r.replace("_", " ").title() for r in frame["role"]]
+    fig = go.Figure([go.Bar(x=roles, y=frame[column], name=name, marker_color=colour,
+                            hovertemplate=f"%{{x}}: %{{y}} {name.lower()}<extra></extra>")
+                     for column, name, colour in (("active_users", "Signed in", "#1f4e79"),
+                                                  ("accounts", "Active accounts", "#9e9e9e"))])
+    fig.update_layout(barmode="group")
+    return _layout(fig, "Active users by role", "Role", "People")
+
+
+def actions_figure(frame: pd.DataFrame) -> go.Figure:
+    """Horizontal bars of the most frequent audited actions."""
+    fig = go.Figure(go.Bar(x=frame["count"], y=[a.replace("_", " ") for a in frame["action"]],
+                           orientation="h", marker_color="#1f4e79",
+                           hovertemplate="%{y}: %{x}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, "Actions by type", "Times", "").update_layout(
+        height=max(340, 22 * len(frame) + 80))

@@ -1,0 +1,184 @@
+"""Score trends over time: monthly latest score and completion, product histories, biggest movers.
+
+A month's "latest score" of an assessment is its newest snapshot up to the end of that month,
+carried forward through months without a snapshot. SQL turns each snapshot into the change it
+makes to its group's running totals (LAG over the assessment's snapshots) and sums those per
+month with a running window, so one pass over score_history serves every month.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Integer, Select, case, func, literal, null, select
+from sqlalchemy.orm import Session
+
+from core.access import Actor, require_role
+from core.analytics import ANALYTICS_ROLES, Filters, scope, seen_by
+from core.models import Assessment, Organization, Product, Questionnaire, ScoreHistory, utcnow
+from core.periods import month_of, months_between
+from core.products import get_product
+from core.settings import get_settings
+
+GROUPS = ("portfolio", "organization", "product", "questionnaire")
+MAX_SERIES = 20  # product lines drawn at most (the first by name within the filters)
+TREND_COLUMNS = ["month", "group", "score", "completion", "assessments"]
+MOVER_COLUMNS = ["assessment_id", "organization", "product", "cycle", "start_score", "end_score",
+                 "change", "direction"]
+
+
+def _group_key(group: str):
+    if group not in GROUPS:
+        raise ValueError(f"group must be one of {', '.join(GROUPS)}")
+    return {"portfolio": literal(0), "organization": Assessment.organization_id,
+            "product": Assessment.product_id, "questionnaire": Assessment.questionnaire_id}[group]
+
+
+def _names(session: Session, group: str, ids) -> dict:
+    """Display names of the groups (ids from _group_key)."""
+    if group == "portfolio":
+        return {0: "All assessments"}
+    column, name = {"organization": (Organization.id, Organization.name),
+                    "product": (Product.id, Product.name),
+                    "questionnaire": (Questionnaire.id, Questionnaire.title + " v" + func.cast(
+                        Questionnaire.version, Questionnaire.title.type))}[group]
+    return dict(session.execute(select(column, name).where(column.in_(list(ids)))).all())
+
+
+def _deltas(actor: Actor, filters: Filters, group: str, seen: str) -> Select:
+    """Per snapshot: its group, month, and the change it makes to the group's running sums."""
+    window = dict(partition_by=ScoreHistory.assessment_id,
+                  order_by=(ScoreHistory.created_at, ScoreHistory.id))
+    prev_score = func.lag(ScoreHistory.overall_score).over(**window)
+    prev_done = func.lag(ScoreHistory.completion).over(**window)  # completion is never NULL
+    first = case((prev_done.is_(None), 1), else_=0)
+    scored = lambda column: case((column.is_(None), 0), else_=1)
+    stmt = (select(_group_key(group).label("g"), month_of(ScoreHistory.created_at).label("m"),
+                   (func.coalesce(ScoreHistory.overall_score, 0)
+                    - func.coalesce(prev_score, 0)).label("ds"),
+                   (scored(ScoreHistory.overall_score) - (1 - first) * scored(prev_score)).label("dn"),
+                   (ScoreHistory.completion - func.coalesce(prev_done, 0)).label("dc"),
+                   first.label("dk"))
+            .join(Assessment, Assessment.id == ScoreHistory.assessment_id))
+    if filters.until is not None:
+        stmt = stmt.where(ScoreHistory.created_at < filters.until)
+    if group == "product":
+        stmt = stmt.where(Assessment.product_id.in_(_first_products(actor, filters)))
+    return scope(stmt, actor, filters, seen)
+
+
+def _first_products(actor: Actor, filters: Filters) -> Select:
+    products = select(Assessment.product_id).join(Product, Product.id == Assessment.product_id)
+    return (scope(products, actor, filters).group_by(Assessment.product_id, Product.name)
+            .order_by(Product.name).limit(MAX_SERIES))
+
+
+def trend_frame(session: Session, actor: Actor, filters: Filters, *, group: str = "organization",
+                today: date | None = None) -> pd.DataFrame:
+    """Monthly latest score (mean over scored assessments) and completion per group, for every
+    month of the date range from the group's first snapshot on; columns TREND_COLUMNS."""
+    require_role(actor, *ANALYTICS_ROLES)
+    deltas = _deltas(actor, filters, group, seen_by(actor, get_settings(session))).subquery()
+    running = lambda column: func.sum(func.sum(column)).over(partition_by=deltas.c.g,
+                                                              order_by=deltas.c.m)
+    stmt = select(deltas.c.g, deltas.c.m, running(deltas.c.ds), running(deltas.c.dn),
+                  running(deltas.c.dc), running(deltas.c.dk)).group_by(deltas.c.g, deltas.c.m)
+    rows = session.connection().execute(stmt).all()  # Core rows: no ORM result processing
+    names = _names(session, group, {r[0] for r in rows})
+    return _monthly([(names.get(g, str(g)), m, *map(float, sums)) for g, m, *sums in rows], filters,
+                    today or utcnow().date())
+
+
+def _monthly(rows: list, filters: Filters, today: date) -> pd.DataFrame:
+    """Carry each group's running sums through the months without snapshots; keep the range."""
+    if not rows:
+        return pd.DataFrame(columns=TREND_COLUMNS)
+    sums = {(g, m): rest for g, m, *rest in rows}
+    months = months_between(date.fromisoformat(min(m for _, m in sums) + "-01"), filters.end or today)
+    first = f"{filters.start:%Y-%m}" if filters.start else months[0]
+    out = []
+    for group in sorted({g for g, _ in sums}):
+        ds = dn = dc = dk = 0
+        for month in months:
+            ds, dn, dc, dk = sums.get((group, month), (ds, dn, dc, dk))
+            if month >= first and round(dk) > 0:
+                out.append((month, group, ds / dn if round(dn) > 0 else None, dc / dk, round(dk)))
+    return pd.DataFrame(out, columns=TREND_COLUMNS)
+
+
+def movers_frame(session: Session, actor: Actor, filters: Filters, *, limit: int = 10) -> pd.DataFrame:
+    """The assessments whose latest score rose and fell most over the date range: the score at its
+    end minus the score at its start (the newest snapshot before the start, else the first in the
+    range); only assessments with a snapshot in the range; columns MOVER_COLUMNS."""
+    require_role(actor, *ANALYTICS_ROLES)
+    ends = _ends(actor, filters, seen_by(actor, get_settings(session))).subquery()
+    start, end = ScoreHistory.__table__.alias("s0"), ScoreHistory.__table__.alias("s1")
+    change = (end.c.overall_score - start.c.overall_score).label("change")
+    ranked = (select(ends.c.aid, start.c.overall_score.label("a"), end.c.overall_score.label("b"),
+                     change, func.row_number().over(order_by=(change.desc(), ends.c.aid)).label("up"),
+                     func.row_number().over(order_by=(change, ends.c.aid)).label("down"))
+              .join(start, start.c.id == func.coalesce(ends.c.before, ends.c.first))
+              .join(end, end.c.id == ends.c.last)
+              .where(start.c.overall_score.is_not(None), end.c.overall_score.is_not(None))).subquery()
+    rows = session.execute(
+        select(ranked.c.aid, Organization.name, Product.name, Assessment.cycle, ranked.c.a,
+               ranked.c.b, ranked.c.change, case((ranked.c.up <= limit, "up"), else_="down"))
+        .join(Assessment, Assessment.id == ranked.c.aid)
+        .join(Organization, Organization.id == Assessment.organization_id)
+        .join(Product, Product.id == Assessment.product_id)
+        .where(((ranked.c.up <= limit) & (ranked.c.change > 0))
+               | ((ranked.c.down <= limit) & (ranked.c.change < 0)))
+        .order_by(ranked.c.change.desc(), ranked.c.aid)).all()
+    return pd.DataFrame(rows, columns=MOVER_COLUMNS)
+
+
+def _ends(actor: Actor, filters: Filters, seen: str) -> Select:
+    """Per assessment: the newest snapshot id before the range, the first and the last within it
+    (snapshot ids grow with time: score_history is append-only)."""
+    if filters.since is None:
+        before, first = null().cast(Integer), func.min(ScoreHistory.id)
+    else:
+        before = func.max(case((ScoreHistory.created_at < filters.since, ScoreHistory.id)))
+        first = func.min(case((ScoreHistory.created_at >= filters.since, ScoreHistory.id)))
+    stmt = (select(ScoreHistory.assessment_id.label("aid"), before.label("before"),
+                   first.label("first"), func.max(ScoreHistory.id).label("last"))
+            .join(Assessment, Assessment.id == ScoreHistory.assessment_id)
+            .group_by(ScoreHistory.assessment_id).having(first.is_not(None)))
+    if filters.until is not None:
+        stmt = stmt.where(ScoreHistory.created_at < filters.until)
+    return scope(stmt, actor, filters, seen)
+
+
+def product_choices(session: Session, actor: Actor, filters: Filters, *,
+                    limit: int = 500) -> tuple[list[dict], int]:
+    """Products with a snapshot within the filters, by name (at most `limit`), and how many."""
+    stmt = scope(select(Product.id, Product.name, Organization.name.label("organization"))
+                 .join(Assessment, Assessment.product_id == Product.id)
+                 .join(Organization, Organization.id == Product.organization_id)
+                 .where(Assessment.latest_score.is_not(None)), actor, filters).distinct()
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = session.execute(stmt.order_by(Product.name, Product.id).limit(limit)).all()
+    return [dict(r._mapping) for r in rows], int(total)
+
+
+def product_history_frame(session: Session, actor: Actor, product_id: int) -> pd.DataFrame:
+    """Every snapshot of every cycle of one product the actor may read, oldest first: time, cycle,
+    questionnaire, overall, band, completion, trigger and a label."""
+    get_product(session, actor, product_id)
+    stmt = scope(select(ScoreHistory.created_at, Assessment.cycle,
+                        Questionnaire.title + " v" + func.cast(Questionnaire.version,
+                                                               Questionnaire.title.type),
+                        ScoreHistory.overall_score, ScoreHistory.band, ScoreHistory.completion,
+                        ScoreHistory.trigger)
+                 .join(Assessment, Assessment.id == ScoreHistory.assessment_id)
+                 .join(Questionnaire, Questionnaire.id == Assessment.questionnaire_id)
+                 .where(Assessment.product_id == product_id), actor, Filters(),
+                 seen_by(actor, get_settings(session)))
+    frame = pd.DataFrame(session.execute(stmt.order_by(ScoreHistory.created_at, ScoreHistory.id)).all(),
+                         columns=["time", "cycle", "questionnaire", "overall", "band", "completion",
+                                  "trigger"])
+    frame["label"] = [f"Cycle {c} · {t.replace('_', ' ')} · {w:%d %b %Y}: "
+                      + ("no score" if pd.isna(o) else f"{o:.1f}")
+                      for c, t, w, o in zip(frame["cycle"], frame["trigger"], frame["time"],
+                                            frame["overall"])]
+    return frame

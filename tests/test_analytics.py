@@ -1,0 +1,323 @@
+"""Every analytics aggregate against a plain pandas reference (benchmarks/naive.py and the ones
+below), on small random synthetic data sets, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import itertools
+import random
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select, update
+
+from benchmarks import naive
+from core import db
+from core.access import SYSTEM, Actor
+from core.activity_metrics import actions_frame, active_users_frame, sign_ins_frame
+from core.analytics import DROP_POINTS, Filters, attention, overview
+from core.benchmarks import (MIN_PEER_ASSESSMENTS, MIN_PEER_ORGANIZATIONS, heatmap_frame,
+                             peer_distribution, peer_groups_frame, product_scores, rank_against)
+from core.errors import AccessDenied
+from core.models import Assessment, ScoreHistory, utcnow
+from core.operations_metrics import (decisions_frame, rounds_frame, time_in_status_frame,
+                                     turnaround_frame, workload_frame)
+from core.periods import months_between
+from core.synthetic import BANK_KEY, seed_synthetic
+from core.trends import MAX_SERIES, movers_frame, trend_frame
+from tests.conftest import _pg_url, _sqlite_url
+
+NOW = utcnow().replace(microsecond=0)
+SLA = 10
+# Few examples (each builds a database); no shrinking: a failure prints its seed and draws.
+EXAMPLES = settings(max_examples=8, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+TABLES = (*naive.TABLES, "product_statuses", "users", "sign_in_attempts", "audit_log")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def new_db(request, tmp_path, sqlite_template):
+    """Like db_url, but a fresh migrated database at every call (one per Hypothesis example)."""
+    counter = itertools.count()
+
+    def make() -> str:
+        db.dispose_all()  # the previous example's connections
+        if request.param == "postgresql":
+            return _pg_url(request)
+        folder = tmp_path / f"example{next(counter)}"
+        folder.mkdir()
+        return _sqlite_url(folder, sqlite_template)
+    yield make
+    db.dispose_all()
+
+
+def build(make, seed: int) -> tuple[str, dict]:
+    """A small synthetic data set with some missing scores and a withdrawn assessment, and its
+    tables as pandas frames."""
+    rng = random.Random(seed)
+    url = make()
+    seed_synthetic(url, products=rng.randint(6, 26), questions=rng.randint(10, 24), seed=seed,
+                   organizations=rng.randint(3, 7), now=NOW)
+    with db.transaction(url) as s:
+        ids = list(s.scalars(select(ScoreHistory.id)))
+        newest = set(s.scalars(select(func.max(ScoreHistory.id)).group_by(ScoreHistory.assessment_id)))
+        older = [i for i in ids if i not in newest and rng.random() < 0.15]
+        s.execute(update(ScoreHistory).where(ScoreHistory.id.in_(older)).values(overall_score=None))
+        aids = sorted(s.scalars(select(Assessment.id)))
+        blank, gone = rng.choice(aids), rng.choice(aids)
+        s.execute(update(Assessment).where(Assessment.id == blank).values(latest_score=None, latest_band=None))
+        s.execute(update(ScoreHistory).where(ScoreHistory.id == s.scalar(
+            select(func.max(ScoreHistory.id)).where(ScoreHistory.assessment_id == blank)))
+            .values(overall_score=None, band=None))
+        s.execute(update(Assessment).where(Assessment.id == gone).values(is_active=False))
+    with db.reading(url) as s:
+        return url, naive.load(s.connection(), TABLES)
+
+
+def synthetic(t: dict) -> tuple[list[int], int]:
+    orgs = t["organizations"]
+    ids = sorted(orgs.loc[orgs["name"].str.startswith("Synthetic"), "id"])
+    qid = int(t["questionnaires"].loc[t["questionnaires"]["key"] == BANK_KEY, "id"].iloc[0])
+    return ids, qid
+
+
+@st.composite
+def cases(draw, t: dict):
+    """An actor (admin, analyst or a client) and the shared filters."""
+    orgs, qid = synthetic(t)
+    o = t["organizations"][t["organizations"]["id"].isin(orgs)]
+    client = draw(st.sampled_from([None, *orgs]))
+    actor = SYSTEM if client is None else Actor(None, "client", "client", client)
+    start = end = None
+    if draw(st.booleans()):
+        start = NOW.date() - timedelta(days=draw(st.integers(20, 800)))
+        end = draw(st.sampled_from([None, start + timedelta(days=draw(st.integers(0, 500)))]))
+    filters = Filters(organization_id=draw(st.sampled_from([None, *orgs])),
+                      questionnaire_id=draw(st.sampled_from([None, qid])), start=start, end=end,
+                      industry=draw(st.sampled_from([None, *sorted(set(o["industry"]))])),
+                      tier=draw(st.sampled_from([None, *sorted(set(o["tier"]))])))
+    return actor, client, filters
+
+
+def _approx(value, expected):
+    if expected is None or (isinstance(expected, float) and np.isnan(expected)):
+        return value is None or (isinstance(value, float) and np.isnan(value))
+    return value == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+def _frames_equal(got: pd.DataFrame, want: pd.DataFrame, keys: list[str]) -> None:
+    got, want = (f.sort_values(keys).reset_index(drop=True) for f in (got, want))
+    assert list(got[keys].astype(str).itertuples(index=False)) == list(want[keys].astype(str).itertuples(index=False))
+    for column in (c for c in want.columns if c not in keys):
+        assert all(_approx(a, b) for a, b in zip(got[column].tolist(), want[column].tolist())), column
+
+
+@EXAMPLES
+@given(seed=st.integers(0, 10_000), data=st.data())
+def test_overview_and_attention_match_pandas(new_db, seed, data):
+    url, t = build(new_db, seed)
+    actor, client, filters = data.draw(cases(t))
+    want = naive.overview(t, filters, NOW, SLA, client)
+    with db.reading(url) as s:
+        got = overview(s, actor, filters, now=NOW)
+        rows, counts = attention(s, actor, filters, now=NOW, limit=10_000)
+    totals = got["totals"]
+    assert totals["assessments"] == want["assessments"] and totals["by_status"] == want["by_status"]
+    assert _approx(totals["average_score"], want["average_score"])
+    assert _approx(totals["completion_rate"], want["completion_rate"])
+    assert totals["overdue"] == want["overdue"]
+    assert dict(zip(got["bands"]["band"], got["bands"]["assessments"])) == want["bands"]
+    assert dict(zip(got["funnel"]["stage"], got["funnel"]["assessments"]))["Submitted"] == want["submitted"]
+    orgs = t["organizations"]
+    keep = orgs[orgs["is_active"].astype(bool)]
+    for wanted, column in ((client, "id"), (filters.organization_id, "id"), (filters.industry, "industry"),
+                           (filters.tier, "tier")):
+        keep = keep if wanted is None else keep[keep[column] == wanted]
+    assert totals["organizations"] == len(keep)
+    assert totals["products"] == int(t["products"]["organization_id"].isin(keep["id"]).sum())
+    assert counts == naive.attention_counts(t, filters, NOW, SLA, DROP_POINTS, client)
+    overdue = rows[rows["reason"] == "overdue"]
+    a = t["assessments"].set_index("id")
+    assert list(a.loc[overdue["assessment_id"], "submitted_at"]) == sorted(a.loc[overdue["assessment_id"], "submitted_at"])
+    if client is not None:
+        assert set(a.loc[rows["assessment_id"], "organization_id"]) <= {client}
+
+
+def _capped(t: dict, filters: Filters, client) -> dict:
+    """The reference data restricted like the product lines: the first MAX_SERIES by name."""
+    scoped = naive.scoped(t, filters, client)
+    names = t["products"].set_index("id").loc[scoped["product_id"].unique(), "name"].sort_values()
+    keep = set(names.index[:MAX_SERIES])
+    return {**t, "assessments": t["assessments"][t["assessments"]["product_id"].isin(keep)]}
+
+
+@EXAMPLES
+@given(seed=st.integers(0, 10_000), data=st.data())
+def test_trends_and_movers_match_pandas(new_db, seed, data):
+    url, t = build(new_db, seed)
+    actor, client, filters = data.draw(cases(t))
+    group = data.draw(st.sampled_from(["portfolio", "organization", "product", "questionnaire"]))
+    with db.reading(url) as s:
+        got = trend_frame(s, actor, filters, group=group, today=NOW.date())
+        moved = movers_frame(s, actor, filters, limit=4)
+    want = naive.trend(_capped(t, filters, client) if group == "product" else t, filters, group,
+                       NOW.date(), client)
+    names = {"organization": t["organizations"].set_index("id")["name"],
+             "product": t["products"].set_index("id")["name"],
+             "questionnaire": t["questionnaires"].set_index("id").pipe(
+                 lambda q: q["title"] + " v" + q["version"].astype(str))}.get(group)
+    want["group"] = want["group"].map(names) if names is not None else "All assessments"
+    _frames_equal(got, want, ["month", "group"])
+    expected = naive.movers(t, filters, 4, client)
+    assert list(moved["assessment_id"]) == list(expected["aid"])
+    assert all(_approx(a, b) for a, b in zip(moved["change"], expected["change"]))
+    assert set(moved["direction"]) <= {"up", "down"}
+
+
+def test_trend_carries_scores_through_months_without_snapshots(sqlite_url):
+    seed_synthetic(sqlite_url, products=4, questions=10, organizations=2, seed=5, now=NOW)
+    start = NOW.date() - timedelta(days=700)
+    with db.reading(sqlite_url) as s:
+        frame = trend_frame(s, SYSTEM, Filters(start=start, end=NOW.date()), group="portfolio",
+                            today=NOW.date())
+    months = months_between(start, NOW.date())
+    assert list(frame["month"]) == months[months.index(frame["month"].iloc[0]):]
+    assert frame["assessments"].is_monotonic_increasing and frame["assessments"].iloc[-1] == 4
+
+
+@EXAMPLES
+@given(seed=st.integers(0, 10_000), data=st.data())
+def test_benchmarks_match_pandas(new_db, seed, data):
+    url, t = build(new_db, seed)
+    actor, client, filters = data.draw(cases(t))
+    _, qid = synthetic(t)
+    with db.reading(url) as s:
+        peers = peer_distribution(s, actor, filters, qid)
+        groups = peer_groups_frame(s, actor, qid)
+        heat, total = heatmap_frame(s, actor, filters, qid, limit=5)
+        mine = sorted(naive.scoped(t, Filters(), client)["product_id"])  # a client may own none
+        product = data.draw(st.sampled_from(mine)) if mine else None
+        scores = product_scores(s, actor, int(product), qid) if mine else None
+    members = naive.peers(t, filters, qid)
+    small = len(members) < MIN_PEER_ASSESSMENTS or members["organization_id"].nunique() < MIN_PEER_ORGANIZATIONS
+    assert (peers["withheld"] is not None) == (client is not None and small)
+    if peers["withheld"] is None:
+        want = naive.distribution(t, filters, qid)
+        assert set(peers["sections"]["section"]) == {k for k, v in want.items() if len(v)}
+        for row in peers["sections"].to_dict("records"):
+            expected = naive.quantiles(want[row["section"]])
+            assert row["assessments"] == len(want[row["section"]])
+            assert all(_approx(row[k], v) for k, v in expected.items())
+        ranked = rank_against(scores, peers) if scores is not None else pd.DataFrame(
+            columns=["section", "score", "percentile"])
+        for key, score, rank in zip(ranked["section"], ranked["score"], ranked["percentile"]):
+            if not pd.isna(score) and key in want:
+                assert _approx(rank, naive.percentile(want[key], score))
+    expected_groups = naive.peer_groups(t, qid)
+    if client is not None:
+        expected_groups = expected_groups[(expected_groups["products"] >= MIN_PEER_ASSESSMENTS)
+                                          & (expected_groups["organizations"] >= MIN_PEER_ORGANIZATIONS)]
+    _frames_equal(groups, expected_groups, ["industry", "tier"])
+    _check_heatmap(t, heat, total, filters, client, qid)
+
+
+def _check_heatmap(t, heat, total, filters, client, qid) -> None:
+    scoped = naive.scoped(t, Filters(organization_id=filters.organization_id, industry=filters.industry,
+                                     tier=filters.tier, questionnaire_id=qid), client)
+    scored = scoped[scoped["latest_score"].notna()]
+    assert total == scored["product_id"].nunique()
+    names = t["products"].set_index("id")["name"]
+    allowed = set(names.loc[scored["product_id"]])
+    assert set(heat["product"]) <= allowed and heat["product"].nunique() == min(5, total)
+    sh = t["score_history"].sort_values("id").drop_duplicates("assessment_id", keep="last")
+    latest = dict(zip(names.loc[t["assessments"].set_index("id").loc[sh["assessment_id"], "product_id"]],
+                      sh["section_scores"]))
+    for product, key, score in zip(heat["product"], heat["section"], heat["score"]):
+        assert _approx(score, latest[product].get(key))
+
+
+def _ranged(frame: pd.DataFrame, column: str, filters: Filters) -> pd.DataFrame:
+    if filters.since is not None:
+        frame = frame[frame[column] >= filters.since]
+    if filters.until is not None:
+        frame = frame[frame[column] < filters.until]
+    return frame
+
+
+def _timeline(t: dict, filters: Filters) -> pd.DataFrame:
+    a = naive.scoped(t, filters)
+    ps = t["product_statuses"][t["product_statuses"]["assessment_id"].isin(a["id"])]
+    ps = ps.sort_values(["assessment_id", "created_at", "id"]).copy()
+    ps["sent"] = ps["created_at"].where(ps["to_status"] == "submitted").groupby(ps["assessment_id"]).ffill()
+    ps["ended"] = ps.groupby("assessment_id")["created_at"].shift(-1).fillna(NOW)
+    ps["month"] = ps["created_at"].dt.strftime("%Y-%m")
+    return ps
+
+
+@EXAMPLES
+@given(seed=st.integers(0, 10_000), data=st.data())
+def test_review_operations_match_pandas(new_db, seed, data):
+    url, t = build(new_db, seed)
+    _, _, filters = data.draw(cases(t))
+    with db.reading(url) as s:
+        got = {"turnaround": turnaround_frame(s, SYSTEM, filters),
+               "stays": time_in_status_frame(s, SYSTEM, filters, now=NOW),
+               "rounds": rounds_frame(s, SYSTEM, filters),
+               "workload": workload_frame(s, SYSTEM, filters, now=NOW),
+               "decisions": decisions_frame(s, SYSTEM, filters)}
+        with pytest.raises(AccessDenied):
+            turnaround_frame(s, Actor(None, "c", "client", 1), filters)
+    ps = _timeline(t, filters)
+    users = t["users"].set_index("id")["name"]
+    decided = _ranged(ps[ps["to_status"].isin(["changes_requested", "approved", "rejected"])], "created_at", filters)
+    done = decided[decided["sent"].notna()].assign(days=lambda f: (f["created_at"] - f["sent"]).dt.total_seconds() / 86400)
+    want = done.groupby("month").agg(decisions=("days", "size"), mean_days=("days", "mean"),
+                                     max_days=("days", "max"), over_sla=("days", lambda d: int((d > SLA).sum())))
+    _frames_equal(got["turnaround"], want.reset_index(), ["month"])
+    stays = _ranged(ps[~ps["to_status"].isin(["approved", "rejected"])], "created_at", filters)
+    stays = stays.assign(days=(stays["ended"] - stays["created_at"]).dt.total_seconds() / 86400)
+    want = stays.groupby("to_status")["days"].agg(stays="size", mean_days="mean", max_days="max")
+    _frames_equal(got["stays"], want.reset_index().rename(columns={"to_status": "status"}), ["status"])
+    a = _ranged(naive.scoped(t, filters), "submitted_at", filters)
+    a = a[a["submitted_at"].notna()]
+    rounds = ps[ps["to_status"] == "changes_requested"].groupby("assessment_id").size()
+    want = rounds.reindex(a["id"]).fillna(0).astype(int).value_counts().sort_index()
+    assert dict(zip(got["rounds"]["rounds"], got["rounds"]["assessments"])) == want.to_dict()
+    waiting = naive.scoped(t, filters)
+    waiting = waiting[waiting["status"].isin(["submitted", "under_review"])]
+    who = waiting["reviewer_id"].map(users).fillna("Unassigned")
+    want = waiting.assign(reviewer=who).groupby("reviewer").agg(
+        under_review=("status", lambda x: int((x == "under_review").sum())),
+        submitted=("status", lambda x: int((x == "submitted").sum())),
+        overdue=("submitted_at", lambda x: int((x < NOW - timedelta(days=SLA)).sum())))
+    _frames_equal(got["workload"], want.reset_index(), ["reviewer"])
+    want = decided.assign(reviewer=decided["actor_id"].map(users).fillna("system")).groupby(
+        ["month", "reviewer"]).size().rename("decisions").reset_index()
+    _frames_equal(got["decisions"], want, ["month", "reviewer"])
+
+
+@EXAMPLES
+@given(seed=st.integers(0, 10_000), data=st.data())
+def test_user_activity_matches_pandas(new_db, seed, data):
+    url, t = build(new_db, seed)
+    _, _, filters = data.draw(cases(t))
+    with db.reading(url) as s:
+        sign_ins = sign_ins_frame(s, SYSTEM, filters)
+        users = active_users_frame(s, SYSTEM, filters)
+        actions = actions_frame(s, SYSTEM, filters, limit=50)
+        with pytest.raises(AccessDenied):
+            sign_ins_frame(s, Actor(None, "r", "lead_reviewer"), filters)
+    attempts = _ranged(t["sign_in_attempts"], "created_at", filters)
+    ok = attempts["succeeded"].astype(bool)
+    want = attempts.assign(day=attempts["created_at"].dt.strftime("%Y-%m-%d"), ok=ok.astype(int),
+                           bad=(~ok).astype(int)).groupby("day").agg(succeeded=("ok", "sum"), failed=("bad", "sum"))
+    _frames_equal(sign_ins, want.reset_index(), ["day"])
+    people = t["users"].set_index("id")["role"]
+    signed = attempts[ok].drop_duplicates("user_id")["user_id"].map(people).value_counts()
+    accounts = t["users"][t["users"]["is_active"].astype(bool)]["role"].value_counts()
+    for role, active, count in users.itertuples(index=False):
+        assert active == signed.get(role, 0) and count == accounts.get(role, 0)
+    trail = _ranged(t["audit_log"], "created_at", filters)["action"].value_counts()
+    assert dict(zip(actions["action"], actions["count"])) == trail.to_dict()

@@ -1,0 +1,172 @@
+"""Extracts: exact CSV bytes, XLSX escaping, role scoping and the data dictionary."""
+import io
+import re
+import zipfile
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import select, update
+
+from core import assessments, db, review
+from core.access import SYSTEM
+from core.analytics import Filters
+from core.auth import actor_for
+from core.exports import csv_bytes
+from core.extract_columns import DICTIONARY_COLUMNS, EXTRACTS
+from core.extracts import (data_dictionary, dictionary_csv, extract_count, extract_csv, extract_rows,
+                           workbook_xlsx)
+from core.models import LeadComment, Organization
+from core.organizations import create_organization
+from core.products import create_product
+from core.settings import update_setting
+from tests.factories import baseline_id, make_actor
+
+CRLF = "\r\n"
+
+
+def test_csv_bytes_golden_every_prefix_quotes_newlines_and_non_ascii():
+    rows = [{"a": v, "b": i} for i, v in enumerate(
+        ["=1+1", "+1", "-1", "@x", "\tx", "\rx", "\0x", 'say "hi"\r\nnext', "naïve — ü", None,
+         ["x", "y"], -5, "plain, comma", "a\nb"])]
+    expected = CRLF.join([
+        "a,b", "'=1+1,0", "'+1,1", "'-1,2", "'@x,3", "'\tx,4", "\"'\rx\",5", "'\0x,6",
+        '"say ""hi""\r\nnext",7', "naïve — ü,8", ",9", '"[""x"", ""y""]",10', "'-5,11",
+        '"plain, comma",12', '"a\nb",13']) + CRLF
+    assert csv_bytes(rows, ["a", "b"]) == expected.encode("utf-8")
+
+
+T = [datetime(2026, 3, 1, 9, minute, tzinfo=timezone.utc) for minute in range(8)]
+
+
+@pytest.fixture
+def crafted(db_url):
+    """One assessment whose names and comments hold every awkward character."""
+    with db.transaction(db_url) as s:
+        org = create_organization(s, SYSTEM, name='+Ünïcode "Org", Ltd', industry="Retail").id
+    client = make_actor(db_url, "client", org, "client1")
+    reviewer = make_actor(db_url, "lead_reviewer", None, "reviewer1")
+    with db.transaction(db_url) as s:
+        pid = create_product(s, client, organization_id=org, name='-Widget, "v2"').id
+        aid = assessments.start_assessment(s, client, product_id=pid, questionnaire_id=baseline_id(db_url),
+                                           now=T[0]).id
+        for i, (who, body, visibility) in enumerate([
+                (client, "=1+1", "shared"), (reviewer, 'He said "ok"\r\nthen left', "shared"),
+                (reviewer, "internal note", "internal"), (client, "@mention ü — naïve", "shared"),
+                (reviewer, "+7 points\n-5 points", "shared"), (client, "start", "shared")]):
+            review.add_comment(s, who, aid, body, visibility=visibility, now=T[i + 1])
+        # Bodies are trimmed on the way in; whatever sits in the database is escaped on the way out
+        # (NUL, which PostgreSQL cannot store, is covered by the csv_bytes golden above).
+        s.execute(update(LeadComment).where(LeadComment.id == 3).values(body="\tinternal note"))
+        s.execute(update(LeadComment).where(LeadComment.id == 6).values(body="\rstart; end"))
+    return {"url": db_url, "client": client, "reviewer": reviewer}
+
+
+def _comment_line(cid, author, role, visibility, minute, body) -> str:
+    return (f"{cid},1,\"'+Ünïcode \"\"Org\"\", Ltd\",\"'-Widget, \"\"v2\"\"\","
+            f"SecureSphere Product Security Baseline,1,1,,,{author},{role},{visibility},False,"
+            f"2026-03-01T09:0{minute}:00Z,{body}")
+
+
+GOLDEN = [
+    "comment_id,assessment_id,organization,product,questionnaire,questionnaire_version,cycle,"
+    "question_key,reply_to,author,author_role,visibility,resolved,created_at,body",
+    _comment_line(1, "Client1", "client", "shared", 1, "'=1+1"),
+    _comment_line(2, "Reviewer1", "lead_reviewer", "shared", 2, '"He said ""ok""\r\nthen left"'),
+    _comment_line(3, "Reviewer1", "lead_reviewer", "internal", 3, "'\tinternal note"),
+    _comment_line(4, "Client1", "client", "shared", 4, "'@mention ü — naïve"),
+    _comment_line(5, "Reviewer1", "lead_reviewer", "shared", 5, "\"'+7 points\n-5 points\""),
+    _comment_line(6, "Client1", "client", "shared", 6, "\"'\rstart; end\""),
+]
+
+
+def test_comments_extract_golden_bytes(crafted):
+    with db.reading(crafted["url"]) as s:
+        staff = extract_csv(s, SYSTEM, "comments", Filters())
+        client = extract_csv(s, crafted["client"], "comments", Filters())
+    assert staff == (CRLF.join(GOLDEN) + CRLF).encode("utf-8")
+    assert client == (CRLF.join(GOLDEN[:3] + GOLDEN[4:]) + CRLF).encode("utf-8")
+
+
+def test_xlsx_cells_are_escaped_like_csv_and_never_formulas(crafted):
+    with db.reading(crafted["url"]) as s:
+        data = workbook_xlsx(s, SYSTEM, Filters())
+    book = zipfile.ZipFile(io.BytesIO(data))
+    workbook = book.read("xl/workbook.xml").decode()
+    assert [n for n in re.findall(r'<sheet name="([^"]+)"', workbook)] == [*EXTRACTS, "data_dictionary"]
+    sheets = [n for n in book.namelist() if n.startswith("xl/worksheets/sheet")]
+    xml = "".join(book.read(n).decode() for n in sheets)
+    assert "<f>" not in xml and "<f " not in xml
+    assert "&apos;=1+1" in xml or "'=1+1" in xml
+    assert "'@mention ü — naïve" in xml and "'\tinternal note" in xml
+    assert ">=1+1<" not in xml
+
+
+def test_client_extracts_hold_only_their_organisation(app_env):
+    with db.reading(app_env) as s:
+        client = actor_for(s, "demo_client")
+        own = s.scalar(select(Organization.name).where(Organization.id == client.organization_id))
+        for name in EXTRACTS:
+            staff = {r["organization"] for r in extract_rows(s, SYSTEM, name, Filters())}
+            mine = {r["organization"] for r in extract_rows(s, client, name, Filters())}
+            assert mine == {own} and len(staff) == 2, name
+            assert "Enterprise Inc" not in extract_csv(s, client, name, Filters()).decode()
+        # a client cannot widen its scope with another organisation's filter
+        other = s.scalar(select(Organization.id).where(Organization.name == "Enterprise Inc"))
+        assert list(extract_rows(s, client, "answers", Filters(organization_id=other))) == []
+
+
+@pytest.mark.parametrize("username", ["demo_client", "enterprise_client"])
+def test_internal_comments_never_reach_a_client(app_env, username):
+    with db.reading(app_env) as s:
+        client = actor_for(s, username)
+        staff = list(extract_rows(s, SYSTEM, "comments", Filters()))
+        mine = list(extract_rows(s, client, "comments", Filters()))
+        workbook = workbook_xlsx(s, client, Filters())
+    internal = [r for r in staff if r["visibility"] == "internal"]
+    assert internal and all(r["visibility"] == "shared" for r in mine)
+    texts = zipfile.ZipFile(io.BytesIO(workbook))
+    xml = "".join(texts.read(n).decode() for n in texts.namelist() if n.startswith("xl/worksheets/"))
+    for row in internal:
+        assert row["body"] not in xml
+
+
+def test_assigned_reviewers_extract_only_their_assessments(app_env):
+    with db.transaction(app_env) as s:
+        update_setting(s, SYSTEM, "reviewer_visibility", "assigned")
+    try:
+        other = make_actor(app_env, "lead_reviewer", None, "second_reviewer")
+        with db.reading(app_env) as s:
+            lead = actor_for(s, "lead_reviewer")
+            theirs = {r["assessment_id"] for r in extract_rows(s, lead, "status_timeline", Filters())}
+            fresh = {r["assessment_id"] for r in extract_rows(s, other, "status_timeline", Filters())}
+            everyone = {r["assessment_id"] for r in extract_rows(s, SYSTEM, "status_timeline", Filters())}
+        assert fresh < theirs < everyone
+    finally:
+        with db.transaction(app_env) as s:
+            update_setting(s, SYSTEM, "reviewer_visibility", "all")
+
+
+def test_filters_narrow_extracts(app_env):
+    with db.reading(app_env) as s:
+        org = s.scalar(select(Organization.id).where(Organization.name == "Demo Corp"))
+        every = extract_count(s, SYSTEM, "answers", Filters())
+        one = extract_count(s, SYSTEM, "answers", Filters(organization_id=org))
+        assert 0 < one < every == len(list(extract_rows(s, SYSTEM, "answers", Filters())))
+        future = Filters(start=date(2999, 1, 1), end=date(2999, 12, 31))
+        assert all(extract_count(s, SYSTEM, name, future) == 0 for name in EXTRACTS)
+        today = Filters(end=date(2000, 1, 1))
+        assert extract_csv(s, SYSTEM, "snapshots", today).count(b"\r\n") == 1  # header only
+        sections = list(extract_rows(s, SYSTEM, "section_scores", Filters()))
+        assert sections and {r["section"] for r in sections} and all(r["score"] is None or 0 <= r["score"] <= 100
+                                                                    for r in sections)
+
+
+def test_data_dictionary_describes_every_column_of_every_extract(app_env):
+    described = {(d["extract"], d["column"]) for d in data_dictionary()}
+    with db.reading(app_env) as s:
+        for name, extract in EXTRACTS.items():
+            header = extract_csv(s, SYSTEM, name, Filters()).split(b"\r\n", 1)[0].decode().split(",")
+            assert header == [c.name for c in extract.columns]
+            assert {(name, c) for c in header} <= described
+    assert all(d["description"] and d["type"] for d in data_dictionary())
+    assert dictionary_csv().startswith(",".join(DICTIONARY_COLUMNS).encode() + b"\r\n")

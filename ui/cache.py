@@ -1,0 +1,77 @@
+"""Cached aggregates for the analytics pages.
+
+`aggregate(fn, ...)` runs a read-only core aggregate `fn(session, actor, ...)` through
+st.cache_data, keyed by the actor's scope (role, organisation, and the reviewer for lead
+reviewers; never the session), the arguments, and the data version (the newest audit row id,
+which every write moves). Only aggregates go through here: small frames, never raw rows.
+`figure(make, fn, ...)` draws a core.charts figure of such an aggregate once per cached result.
+Results that depend on the clock (overdue days) may lag by up to the hour-long TTL while nothing
+is written.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.access import Actor
+from core.analytics import data_version
+from core.errors import AccessDenied, SecureSphereError
+from ui.state import current_actor, reading, record_denied
+
+
+def scope_key(actor: Actor) -> tuple:
+    """What an aggregate's result may depend on: role, organisation, and for lead reviewers who
+    they are (reviewer_visibility can narrow them to their own assessments)."""
+    return actor.role, actor.organization_id, actor.user_id if actor.role == "lead_reviewer" else None
+
+
+def version() -> int:
+    """The data version: the newest audit row id (one indexed read)."""
+    with reading() as s:
+        return data_version(s)
+
+
+def _key(fn, args: tuple, kwargs: dict) -> tuple:
+    """What a cached aggregate depends on: the function, the actor's scope, the data version and
+    the arguments."""
+    return (f"{fn.__module__}.{fn.__qualname__}", scope_key(current_actor()), version(), args,
+            tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
+def _cached(key: tuple, _fn, _actor: Actor):
+    with reading() as s:
+        return _fn(s, _actor, *key[3], **dict(key[4]))
+
+
+@st.cache_resource(show_spinner=False, max_entries=256, ttl=3600)
+def _figure(key: tuple, name: str, extra: tuple, _make, _result):
+    # Plotly validates every property it is given, which costs milliseconds per figure; a figure
+    # is only read by st.plotly_chart, so one object per aggregate result is shared, not copied.
+    return _make(_result, *extra)
+
+
+def _run(key: tuple, fn):
+    actor = current_actor()
+    try:
+        return _cached(key, _fn=fn, _actor=actor)
+    except AccessDenied as exc:
+        record_denied(actor, type(exc).__name__)
+        st.error(str(exc))
+    except SecureSphereError as exc:
+        st.error(str(exc))
+    st.stop()
+
+
+def aggregate(fn, *args, **kwargs):
+    """fn(session, actor, *args, **kwargs) for the signed-in actor, cached by scope, arguments and
+    data version; a refusal or an error becomes a plain message and stops the page."""
+    return _run(_key(fn, args, kwargs), fn)
+
+
+def figure(make, fn, *args, part: str | int | None = None, extra: tuple = (), **kwargs):
+    """make(result[part] or result, *extra): a core.charts figure of a cached aggregate, itself
+    built once per aggregate result."""
+    key = _key(fn, args, kwargs)
+    result = _run(key, fn)
+    return _figure(key, f"{make.__module__}.{make.__qualname__}:{part}", extra, _make=make,
+                   _result=result[part] if part is not None else result)
