@@ -14,12 +14,13 @@ from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
 from core import assessments, db
-from core.access import Actor
+from core.access import SYSTEM, Actor
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
 from core.evidence import sample_pdf
 from core.models import Assessment, Product, ScoreHistory, User
 from core.products import create_product
+from core.users import create_user
 from tests.factories import baseline_id
 from tests.support import browser as b
 
@@ -117,22 +118,25 @@ def heading(page):
 def test_six_wrong_passwords_then_the_right_one_is_refused_during_the_cooldown(server, person):
     page = person(server)
     for _ in range(6):
-        sign_in(page, "analyst", "not the right passphrase", ok=False)
+        sign_in(page, "enterprise_client", "not the right passphrase", ok=False)
         expect(page.get_by_text("Incorrect username or password.")).to_be_visible()
-    sign_in(page, "analyst", ok=False)
+    sign_in(page, "enterprise_client", ok=False)
     expect(page.get_by_text("Incorrect username or password.")).to_be_visible()
     expect(page.locator('[data-testid="stSidebarNav"]')).to_have_count(0)
     b.screenshot(page, "journey_cooldown")
 
 
 def test_an_admin_deactivates_a_user_whose_open_session_ends_at_the_next_action(server, person):
+    with db.transaction(server["db"]) as s:
+        create_user(s, SYSTEM, username="temp_manager", name="Temp Manager", role="security_manager",
+                    password=PASSWORD, rounds=4)
     user = person(server)
-    sign_in(user, "security_manager")
+    sign_in(user, "temp_manager")
     expect(heading(user)).to_have_text("Portfolio")
     admin = person(server)
     sign_in(admin, "admin")
     go(admin, "Users")
-    choose(admin, "Manage user", "security_manager")
+    choose(admin, "Manage user", "temp_manager")
     admin.get_by_role("button", name="Deactivate").click()
     admin.get_by_role("button", name="Yes, deactivate").click()
     b.wait_stable(admin)
@@ -244,6 +248,7 @@ def test_review_loop_with_changes_requested_then_approval(server, person):
     expect(heading(reviewer)).to_have_text("Review")
     reviewer.get_by_role("button", name="Claim for review").click()
     b.wait_stable(reviewer)
+    expect(reviewer.locator('[data-testid="stMetricValue"]').first).to_have_text("Under review")
     for key, text in (("gov-owner", "Name the accountable person."),
                       ("gov-awareness", "Training must cover every team member.")):
         form = review_form(reviewer, key)
@@ -258,6 +263,7 @@ def test_review_loop_with_changes_requested_then_approval(server, person):
     reviewer.get_by_text("Decision").click()
     reviewer.get_by_role("button", name="Request changes").click()
     b.wait_stable(reviewer)
+    expect(reviewer.locator('[data-testid="stMetricValue"]').first).to_have_text("Changes requested")
 
     client.reload()
     b.wait_stable(client)
@@ -291,3 +297,38 @@ def test_review_loop_with_changes_requested_then_approval(server, person):
         status = s.get(Assessment, aid).status
     assert status == "approved"
     assert triggers == ["submit", "changes_requested", "submit", "approve"]
+
+
+ANALYTICS = ("Overview", "Trends", "Benchmarking", "Review operations", "User activity", "Extracts")
+
+
+def test_a_manager_explores_dashboards_filters_and_downloads_a_matching_csv(server, person, tmp_path):
+    page = person(server)
+    sign_in(page, "security_manager")
+    for title in ANALYTICS:
+        go(page, title)
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    go(page, "Overview")
+    b.screenshot(page, "journey_analytics_overview")
+    go(page, "Extracts")
+    choose(page, "Organisation", "Enterprise Inc")
+    with page.expect_download() as download:
+        page.locator('[class~="st-key-csv_answers"]').get_by_role("button").click()
+    path = tmp_path / "answers.csv"
+    download.value.save_as(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    organisations = {row.split(",")[header.index("organization")] for row in lines[1:]}
+    assert len(lines) > 1 and organisations == {"Enterprise Inc"}
+
+
+def test_an_analyst_downloads_the_xlsx_workbook(server, person, tmp_path):
+    page = person(server)
+    sign_in(page, "analyst")
+    go(page, "Extracts")
+    with page.expect_download() as download:
+        page.locator('[class~="st-key-xlsx_all"]').get_by_role("button").click()
+    path = tmp_path / "extracts.xlsx"
+    download.value.save_as(path)
+    data = path.read_bytes()
+    assert data[:2] == b"PK" and b"xl/workbook.xml" in data
