@@ -6,6 +6,7 @@ from core.workflow import LABELS
 from core.worksheet import worksheet
 from ui.navigation import guard
 from ui.questionnaire import render_section
+from ui.widgets import assessment_picker
 from ui.state import load, reading, run_action
 
 actor = guard(__file__)
@@ -16,13 +17,7 @@ if not rows:
     st.info("No assessment to answer yet. Start one from My products.", icon=":material/assignment:")
     st.stop()
 
-labels = {r["id"]: f"{r['product']} · {r['questionnaire']} v{r['version']} · cycle {r['cycle']} "
-                   f"({LABELS[r['status']].lower()})" for r in rows}
-wanted = st.query_params.get("assessment", "")
-ids = list(labels)
-start = ids.index(int(wanted)) if wanted.isdigit() and int(wanted) in labels else 0
-aid = st.selectbox("Assessment", ids, index=start, format_func=labels.get)
-st.query_params["assessment"] = str(aid)
+aid = assessment_picker(rows)
 ws = load(lambda s, a: worksheet(s, a, aid))
 
 required = sum(p["required"] for p in ws.progress)

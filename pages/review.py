@@ -9,7 +9,7 @@ from core.worksheet import worksheet
 from ui.navigation import guard
 from ui.review import FILTERS, answer_card, keep
 from ui.state import load, reading, run_action
-from ui.widgets import confirm_action
+from ui.widgets import assessment_picker, confirm_action
 
 actor = guard(__file__)
 st.title("Review")
@@ -18,13 +18,7 @@ with reading() as s:
 if not rows:
     st.info("Nothing to review yet. Submitted assessments appear on the Review desk.", icon=":material/rate_review:")
     st.stop()
-labels = {r["id"]: f"{r['product']} · {r['questionnaire']} v{r['version']} · cycle {r['cycle']} "
-                   f"({LABELS[r['status']].lower()})" for r in rows}
-ids = list(labels)
-wanted = st.query_params.get("assessment", "")
-aid = st.selectbox("Assessment", ids, index=ids.index(int(wanted)) if wanted.isdigit() and int(wanted) in labels else 0,
-                   format_func=labels.get)
-st.query_params["assessment"] = str(aid)
+aid = assessment_picker(rows)
 ws = load(lambda s, a: worksheet(s, a, aid))
 changes = load(lambda s, a: changed_since_last_round(s, a, aid))
 changed = changes["answers"] | changes["evidence"]

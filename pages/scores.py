@@ -6,10 +6,9 @@ from core.charts import (lost_points_figure, score_history_figure, section_score
                          waterfall_figure)
 from core.explain import score_explanation
 from core.snapshots import recompute_scores
-from core.workflow import LABELS
 from ui.navigation import guard
 from ui.state import load, reading
-from ui.widgets import confirm_action
+from ui.widgets import assessment_picker, confirm_action
 
 actor = guard(__file__)
 st.title("Scores")
@@ -28,13 +27,7 @@ if not rows:
     st.info("No assessment to show yet.", icon=":material/analytics:")
     st.stop()
 
-labels = {r["id"]: f"{r['product']} · {r['questionnaire']} v{r['version']} · cycle {r['cycle']} "
-                   f"({LABELS[r['status']].lower()})" for r in rows}
-wanted = st.query_params.get("assessment", "")
-ids = list(labels)
-aid = st.selectbox("Assessment", ids, index=ids.index(int(wanted)) if wanted.isdigit()
-                   and int(wanted) in labels else 0, format_func=labels.get)
-st.query_params["assessment"] = str(aid)
+aid = assessment_picker(rows)
 ex = load(lambda s, a: score_explanation(s, a, aid))
 result = ex["result"]
 

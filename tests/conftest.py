@@ -5,6 +5,7 @@ import itertools
 import shutil
 
 import pytest
+from psycopg import sql
 
 from core import db, schema
 from core.access import SYSTEM
@@ -63,7 +64,8 @@ def _pg_url(request) -> str:
     template = request.getfixturevalue("pg_template")
     name = f"t{next(_counter)}"
     with cluster._admin_connect() as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
+                                                                      sql.Identifier(template)))
     request.addfinalizer(lambda: cluster.drop_database(name))
     return cluster.url(name)
 

@@ -51,3 +51,16 @@ def pager(total: int, page_size: int, key: str) -> int:
     page = left.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key=key)
     right.caption(f"{total} in all · page {page} of {pages}")
     return int(page)
+
+
+def assessment_picker(rows: list[dict]) -> int:
+    """Choose one of the given assessments; `?assessment=ID` in the URL preselects it and follows
+    the choice, so a page can be linked to and reloaded."""
+    labels = {r["id"]: f"{r['product']} · {r['questionnaire']} v{r['version']} · cycle {r['cycle']} "
+                       f"({LABELS[r['status']].lower()})" for r in rows}
+    ids = list(labels)
+    wanted = st.query_params.get("assessment", "")
+    start = ids.index(int(wanted)) if wanted.isdigit() and int(wanted) in labels else 0
+    chosen = st.selectbox("Assessment", ids, index=start, format_func=labels.get)
+    st.query_params["assessment"] = str(chosen)
+    return chosen
