@@ -6,7 +6,7 @@ organisation filters do not: sign-ins and the audit trail belong to people, not 
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Integer, Select, case, cast, distinct, func, select
+from sqlalchemy import Integer, case, cast, distinct, func, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor, require_role
@@ -17,21 +17,13 @@ from core.periods import day_of
 ACTIVITY_ROLES = ("admin", "security_manager", "analyst")
 
 
-def _in_range(statement: Select, column, filters: Filters) -> Select:
-    if filters.since is not None:
-        statement = statement.where(column >= filters.since)
-    if filters.until is not None:
-        statement = statement.where(column < filters.until)
-    return statement
-
-
 def sign_ins_frame(session: Session, actor: Actor, filters: Filters) -> pd.DataFrame:
     """Successful and failed sign-in attempts per UTC day: day, succeeded, failed."""
     require_role(actor, *ACTIVITY_ROLES)
     day = day_of(SignInAttempt.created_at)
     ok = cast(func.sum(case((SignInAttempt.succeeded, 1), else_=0)), Integer)
-    stmt = _in_range(select(day, ok, func.count() - ok),
-                     SignInAttempt.created_at, filters)
+    stmt = filters.in_range(select(day, ok, func.count() - ok),
+                     SignInAttempt.created_at)
     rows = session.execute(stmt.group_by(day).order_by(day)).all()
     return pd.DataFrame(rows, columns=["day", "succeeded", "failed"])
 
@@ -39,9 +31,9 @@ def sign_ins_frame(session: Session, actor: Actor, filters: Filters) -> pd.DataF
 def active_users_frame(session: Session, actor: Actor, filters: Filters) -> pd.DataFrame:
     """Per role: people who signed in successfully in the date range, and active accounts."""
     require_role(actor, *ACTIVITY_ROLES)
-    signed = _in_range(select(User.role, func.count(distinct(SignInAttempt.user_id)))
+    signed = filters.in_range(select(User.role, func.count(distinct(SignInAttempt.user_id)))
                        .join(User, User.id == SignInAttempt.user_id)
-                       .where(SignInAttempt.succeeded), SignInAttempt.created_at, filters)
+                       .where(SignInAttempt.succeeded), SignInAttempt.created_at)
     active = dict(session.execute(signed.group_by(User.role)).all())
     accounts = dict(session.execute(select(User.role, func.count()).where(User.is_active)
                                     .group_by(User.role)).all())
@@ -52,7 +44,7 @@ def active_users_frame(session: Session, actor: Actor, filters: Filters) -> pd.D
 def actions_frame(session: Session, actor: Actor, filters: Filters, *, limit: int = 20) -> pd.DataFrame:
     """The most frequent audited actions in the date range: action, count (most first)."""
     require_role(actor, *ACTIVITY_ROLES)
-    stmt = _in_range(select(AuditLog.action, func.count().label("n")), AuditLog.created_at, filters)
+    stmt = filters.in_range(select(AuditLog.action, func.count().label("n")), AuditLog.created_at)
     rows = session.execute(stmt.group_by(AuditLog.action)
                            .order_by(func.count().desc(), AuditLog.action).limit(limit)).all()
     return pd.DataFrame(rows, columns=["action", "count"])

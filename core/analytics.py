@@ -80,6 +80,14 @@ class Filters:
         """End of the date range, exclusive (midnight UTC after the end day), or None."""
         return day_end(self.end) if self.end else None
 
+    def in_range(self, statement: Select, column) -> Select:
+        """Narrow a statement to rows whose `column` falls within the date range."""
+        if self.since is not None:
+            statement = statement.where(column >= self.since)
+        if self.until is not None:
+            statement = statement.where(column < self.until)
+        return statement
+
 
 def seen_by(actor: Actor, settings: dict) -> str:
     """The reviewer_visibility in force for this actor (it only narrows lead reviewers)."""

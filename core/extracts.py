@@ -134,11 +134,7 @@ def _statement(session: Session, actor: Actor, name: str, filters: Filters) -> S
         raise ValueError(f"unknown extract {name!r}; known: {', '.join(EXTRACTS)}")
     stmt, dated = QUERIES[name](actor)
     stmt = scope(stmt, actor, filters, seen_by(actor, get_settings(session)))
-    if filters.since is not None:
-        stmt = stmt.where(dated >= filters.since)
-    if filters.until is not None:
-        stmt = stmt.where(dated < filters.until)
-    return stmt
+    return filters.in_range(stmt, dated)
 
 
 def extract_rows(session: Session, actor: Actor, name: str, filters: Filters) -> Iterator[dict]:

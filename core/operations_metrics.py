@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Integer, Select, and_, case, cast, func, literal, select
+from sqlalchemy import Integer, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from core.access import PORTFOLIO_ROLES, Actor, require_role
@@ -28,14 +28,6 @@ def _setup(session: Session, actor: Actor) -> tuple[dict, str]:
     return settings, seen_by(actor, settings)
 
 
-def _in_range(statement: Select, column, filters: Filters) -> Select:
-    if filters.since is not None:
-        statement = statement.where(column >= filters.since)
-    if filters.until is not None:
-        statement = statement.where(column < filters.until)
-    return statement
-
-
 def turnaround_frame(session: Session, actor: Actor, filters: Filters) -> pd.DataFrame:
     """Per month of decision (changes requested, approved, rejected): decisions, mean and longest
     days since the latest submission, and how many took longer than review_sla_days."""
@@ -49,10 +41,10 @@ def turnaround_frame(session: Session, actor: Actor, filters: Filters) -> pd.Dat
                   .join(Assessment, Assessment.id == ProductStatus.assessment_id), actor, filters,
                   seen).subquery()
     days = days_between(steps.c.sent, steps.c.at)
-    stmt = _in_range(select(month_of(steps.c.at).label("month"), func.count(), func.avg(days),
+    stmt = filters.in_range(select(month_of(steps.c.at).label("month"), func.count(), func.avg(days),
                             func.max(days),
                             cast(func.sum(case((days > settings["review_sla_days"], 1), else_=0)), Integer))
-                     .where(steps.c.to.in_(DECISIONS), steps.c.sent.is_not(None)), steps.c.at, filters)
+                     .where(steps.c.to.in_(DECISIONS), steps.c.sent.is_not(None)), steps.c.at)
     rows = session.execute(stmt.group_by(month_of(steps.c.at)).order_by(month_of(steps.c.at))).all()
     return pd.DataFrame(rows, columns=["month", "decisions", "mean_days", "max_days", "over_sla"])
 
@@ -69,8 +61,8 @@ def time_in_status_frame(session: Session, actor: Actor, filters: Filters, *,
                   .join(Assessment, Assessment.id == ProductStatus.assessment_id),
                   actor, filters, seen).subquery()
     days = days_between(stays.c.began, func.coalesce(stays.c.ended, now or utcnow()))
-    stmt = _in_range(select(stays.c.status, func.count(), func.avg(days), func.max(days))
-                     .where(stays.c.status.not_in(CLOSED)), stays.c.began, filters)
+    stmt = filters.in_range(select(stays.c.status, func.count(), func.avg(days), func.max(days))
+                     .where(stays.c.status.not_in(CLOSED)), stays.c.began)
     rows = session.execute(stmt.group_by(stays.c.status)).all()
     return pd.DataFrame(rows, columns=["status", "stays", "mean_days", "max_days"])
 
@@ -82,7 +74,7 @@ def rounds_frame(session: Session, actor: Actor, filters: Filters) -> pd.DataFra
                 .outerjoin(ProductStatus, and_(ProductStatus.assessment_id == Assessment.id,
                                                ProductStatus.to_status == "changes_requested"))
                 .where(Assessment.submitted_at.is_not(None)), actor, filters, seen)
-    per = _in_range(per, Assessment.submitted_at, filters).group_by(Assessment.id).subquery()
+    per = filters.in_range(per, Assessment.submitted_at).group_by(Assessment.id).subquery()
     rows = session.execute(select(per.c.rounds, func.count()).group_by(per.c.rounds)
                            .order_by(per.c.rounds)).all()
     return pd.DataFrame(rows, columns=["rounds", "assessments"])
@@ -115,6 +107,6 @@ def decisions_frame(session: Session, actor: Actor, filters: Filters) -> pd.Data
                  .join(Assessment, Assessment.id == ProductStatus.assessment_id)
                  .outerjoin(reviewer, reviewer.id == ProductStatus.actor_id)
                  .where(ProductStatus.to_status.in_(DECISIONS)), actor, filters, seen)
-    stmt = _in_range(stmt, ProductStatus.created_at, filters)
+    stmt = filters.in_range(stmt, ProductStatus.created_at)
     rows = session.execute(stmt.group_by(month, reviewer.name).order_by(month, reviewer.name)).all()
     return pd.DataFrame(rows, columns=["month", "reviewer", "decisions"])
