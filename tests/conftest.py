@@ -99,6 +99,15 @@ def env(monkeypatch, tmp_path):
     return use
 
 
+@pytest.fixture
+def cli_db(env, tmp_path):
+    """An empty SQLite database the CLI is pointed at through the environment."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    env(url)
+    yield url
+    db.dispose_all()
+
+
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory):
     """The demo database built by `init --demo`, once per test module."""

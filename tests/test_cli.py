@@ -6,24 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from core import db
-from core.cli import main
 from core.banks.store import list_questionnaires
 from core.config import ROOT
 from core.models import TABLES, AuditLog, User
-
-
-@pytest.fixture
-def cli_db(env, tmp_path):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    env(url)
-    yield url
-    db.dispose_all()
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.clirun import run
 
 
 def test_init_demo_then_stats_json_lists_every_table_with_demo_rows(cli_db, capsys, monkeypatch):

@@ -11,26 +11,12 @@ from core import assessments, audit, db, evidence
 from core.access import SYSTEM, Actor
 from core.backup import purge_expired
 from core.banks.store import load_bank
-from core.cli import main
 from core.config import load_settings
 from core.demo import demo_answers
 from core.errors import AccessDenied
 from core.models import AuditLog, EvidenceFile, SignInAttempt, utcnow
+from tests.clirun import run
 from tests.factories import baseline_id, make_actor, make_org, make_product
-
-
-@pytest.fixture
-def cli_db(env, tmp_path):
-    url = f"sqlite:///{tmp_path / 'ops.db'}"
-    env(url)
-    yield url
-    db.dispose_all()
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _one_line_error(result, message: str) -> None:
@@ -40,7 +26,7 @@ def _one_line_error(result, message: str) -> None:
 
 def test_health_before_and_after_init(cli_db, capsys, tmp_path):
     _one_line_error(run(capsys, "health"), "no SQLite file")
-    (tmp_path / "ops.db").touch()
+    Path(cli_db.removeprefix("sqlite:///")).touch()
     _one_line_error(run(capsys, "health"), "migrations")
     assert run(capsys, "init")[0] == 0
     assert run(capsys, "health")[:2] == (0, "ok\n")
