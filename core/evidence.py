@@ -12,9 +12,10 @@ import zlib
 from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
-from sqlalchemy import select
+from PIL import Image
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -32,6 +33,10 @@ MAX_NAME = 200
 ZIP_MAX_TOTAL = 100 * MB
 ZIP_MAX_RATIO = 100
 ZIP_MAX_MEMBERS = 1000
+# Images are decoded whole at upload; this bounds the memory one decode (and a reviewer's preview)
+# may take. Below Pillow's own bomb warning (about 89 million), so that warning never fires later.
+IMAGE_MAX_PIXELS = 50_000_000
+_IMAGE_FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "gif": "GIF"}
 # Refused anywhere after the first dot: "report.pdf.exe" fools people, "x.php.pdf" fools some servers.
 EXECUTABLE = frozenset({"exe", "dll", "bat", "cmd", "com", "scr", "js", "vbs", "ps1", "sh", "msi",
                         "jar", "apk", "php", "html", "htm", "svg", "hta", "lnk", "pif", "reg",
@@ -105,6 +110,30 @@ def _check_zip_limits(members: list[zipfile.ZipInfo]) -> None:
                               "it is refused as a possible zip bomb.")
 
 
+def _check_image(data: bytes, ext: str) -> None:
+    """Refuse an image Pillow cannot decode in full, or one with too many pixels to decode safely."""
+    fmt = _IMAGE_FORMATS[ext]
+    try:
+        # Only the format the extension names is tried, so no other decoder ever sees the bytes.
+        with Image.open(io.BytesIO(data), formats=[fmt]) as image:
+            width, height = image.size
+            if width * height > IMAGE_MAX_PIXELS:
+                raise ValidationError(f"The image is {width} x {height} pixels; the limit is "
+                                      f"{IMAGE_MAX_PIXELS // 1_000_000} million pixels.")
+            image.verify()
+        # verify() leaves the image unusable, and it does not decode pixels: a fresh open does.
+        with Image.open(io.BytesIO(data), formats=[fmt]) as image:
+            image.load()
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(f"The image has more than {IMAGE_MAX_PIXELS // 1_000_000} million "
+                              "pixels; it is refused as a possible decompression bomb.") from None
+    except Exception:  # noqa: BLE001 - decoders raise many types (OSError, SyntaxError, struct.error...)
+        raise ValidationError(f"The file is not a readable {fmt} image: it is damaged or not "
+                              "an image.") from None
+
+
 def _check_name(filename: str) -> tuple[str, str]:
     """The cleaned display name and its lower-case extension, or ValidationError."""
     # Checked before stripping so that a trailing newline or NUL is refused, not silently removed.
@@ -139,6 +168,8 @@ def check_upload(filename: str, data: bytes, *, max_bytes: int) -> tuple[str, st
     content_type, matches = ALLOWED_TYPES[ext]
     if not matches(data):
         raise ValidationError(f"The file's content does not match its .{ext} extension.")
+    if ext in _IMAGE_FORMATS:
+        _check_image(data, ext)
     return name, content_type
 
 
@@ -207,26 +238,77 @@ def _question_id(session: Session, assessment: Assessment, question_key: str) ->
         Question.questionnaire_id == assessment.questionnaire_id, Question.key == question_key))
 
 
+def _lock_assessment(session: Session, assessment_id: int) -> None:
+    # Serialises uploads to one assessment on PostgreSQL, so two at once cannot both pass the count
+    # check; SQLite's write transactions are already serial (and it ignores FOR UPDATE).
+    session.execute(select(Assessment.id).where(Assessment.id == assessment_id).with_for_update())
+
+
+def _check_room(session: Session, assessment_id: int, question_id: int, adding: int) -> None:
+    """Refuse files that would take the answer or the assessment past its evidence limit."""
+    limits = get_settings(session)
+    active = (select(func.count()).select_from(EvidenceFile)
+              .where(EvidenceFile.assessment_id == assessment_id, EvidenceFile.is_active))
+    for scope, key, stmt in (("answer", "evidence_max_per_answer",
+                              active.where(EvidenceFile.question_id == question_id)),
+                             ("assessment", "evidence_max_per_assessment", active)):
+        limit, have = int(limits[key]), session.scalar(stmt)
+        if have + adding > limit:
+            raise ValidationError(
+                f"An {scope} may carry at most {limit} evidence files and this one has {have}, "
+                f"so {adding} more cannot be added. Remove some first, or ask an administrator "
+                "to raise the limit.")
+
+
+def _checked(files: Sequence[tuple[str, bytes]], max_bytes: int) -> list[tuple[str, str, bytes]]:
+    """(name, content type, bytes) of every file, or ValidationError naming the first bad one."""
+    checked = []
+    for filename, data in files:
+        try:
+            checked.append((*check_upload(filename, data, max_bytes=max_bytes), data))
+        except ValidationError as exc:
+            if len(files) == 1:
+                raise
+            raise ValidationError(f"{download_name(filename)}: {exc} No file was added.") from None
+    return checked
+
+
+def add_evidence_files(session: Session, actor: Actor, assessment_id: int, *, question_key: str,
+                       files: Sequence[tuple[str, bytes]], data_dir: Path,
+                       now: datetime | None = None) -> list[EvidenceFile]:
+    """Check, store and record (name, bytes) files for one question of an open assessment: all or none."""
+    now = now or utcnow()
+    assessment = _writable(session, actor, assessment_id)
+    question_id = _question_id(session, assessment, question_key)
+    _lock_assessment(session, assessment.id)
+    _check_room(session, assessment.id, question_id, len(files))
+    # Every file is checked before any is stored, so a refused batch leaves nothing on disk.
+    checked = _checked(files, int(float(get_settings(session)["upload_max_mb"]) * MB))
+    return [_record(session, actor, assessment.id, question_key, question_id, name, content_type,
+                    data, data_dir, now) for name, content_type, data in checked]
+
+
 def add_evidence(session: Session, actor: Actor, assessment_id: int, *, question_key: str,
                  filename: str, data: bytes, data_dir: Path,
                  now: datetime | None = None) -> EvidenceFile:
     """Check, store and record one evidence file for a question of an open assessment."""
-    now = now or utcnow()
-    assessment = _writable(session, actor, assessment_id)
-    question_id = _question_id(session, assessment, question_key)
-    limit = int(float(get_settings(session)["upload_max_mb"]) * MB)
-    name, content_type = check_upload(filename, data, max_bytes=limit)
+    return add_evidence_files(session, actor, assessment_id, question_key=question_key,
+                              files=[(filename, data)], data_dir=data_dir, now=now)[0]
+
+
+def _record(session: Session, actor: Actor, assessment_id: int, question_key: str, question_id: int,
+            name: str, content_type: str, data: bytes, data_dir: Path, now: datetime) -> EvidenceFile:
     digest = hashlib.sha256(data).hexdigest()
     # File before row: a blob is named by its hash, so one orphaned by a rollback is harmless and reused.
     key = _store(data_dir, digest, data)
-    row = EvidenceFile(assessment_id=assessment.id, question_id=question_id, filename=name,
+    row = EvidenceFile(assessment_id=assessment_id, question_id=question_id, filename=name,
                        content_type=content_type, size_bytes=len(data), sha256=digest,
                        storage_key=key, uploaded_by=actor.user_id, is_active=True,
                        created_at=now, updated_at=now)
     session.add(row)
     session.flush()
     audit.record(session, actor, "evidence_added", object_type="evidence", object_id=row.id,
-                 detail={"assessment_id": assessment.id, "question_key": question_key,
+                 detail={"assessment_id": assessment_id, "question_key": question_key,
                          "filename": name, "size_bytes": len(data), "sha256": digest}, now=now)
     return row
 

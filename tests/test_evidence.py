@@ -5,12 +5,14 @@ import json
 import random
 import re
 import zipfile
+import zlib
 from functools import cache
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select, update
 
-from core import assessments, audit, db, evidence
+from core import assessments, audit, db, evidence, settings
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
 from core.errors import AccessDenied, NotFound, SecureSphereError, ValidationError
@@ -21,8 +23,27 @@ from tests.factories import baseline_id, make_actor, make_org, make_product
 MB = 1024 * 1024
 LIMIT = 20 * MB
 PDF = sample_pdf("Penetration test summary")
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(64))
+
+
+def _image(fmt: str, size=(40, 30), mode="RGB") -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size, "teal").save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A well-formed PNG header for a huge image, with almost no pixel data behind it."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([1, 0, 0, 0, 0])
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(64)))
+            + chunk(b"IEND", b""))
+
+
+PNG, JPEG, GIF = _image("PNG"), _image("JPEG"), _image("GIF")
+# The signature right, the body not an image: what crashed the reviewer's preview.
+FAKE_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
+FAKE_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(64))
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(64)
 
 
@@ -75,9 +96,9 @@ BAD = [
     ("windows path", "..\\..\\boot.txt", lambda: b"hello", "plain name"),
     ("dot dot", "..", lambda: b"hello", "plain name"),
     ("alternate stream", "notes.txt:hidden", lambda: b"hello", "plain name"),
-    ("nul in name", "report\x00.pdf", lambda: PDF, "control or invisible"),
-    ("newline at end", "report.pdf\n", lambda: PDF, "control or invisible"),
-    ("right-to-left override", "report\u202efdp.txt", lambda: b"hello", "control or invisible"),
+    ("nul in name", "report\x00.pdf", lambda: PDF, r"control character \(U\+0000"),
+    ("newline at end", "report.pdf\n", lambda: PDF, r"control character \(U\+000A"),
+    ("right-to-left override", "report\u202efdp.txt", lambda: b"hello", r"bidirectional control character \(U\+202E"),
     ("no name", "", lambda: b"hello", "needs a name"),
     ("too long", "a" * 197 + ".pdf", lambda: PDF, "longer than 200"),
     ("no extension", "README", lambda: b"hello", "needs an extension"),
@@ -95,6 +116,15 @@ BAD = [
      lambda: _zip({f"ppt/s{i}.xml": b"" for i in range(1001)}, zipfile.ZIP_STORED), "more than 1000 parts"),
     ("corrupt zip", "report.docx", _corrupt_zip, "damaged"),
     ("truncated zip", "report.docx", lambda: DOCX[: len(DOCX) // 2], "damaged"),
+    ("png signature, garbage body", "shot.png", lambda: FAKE_PNG, "not a readable PNG image"),
+    ("jpeg signature, garbage body", "photo.jpg", lambda: FAKE_JPEG, "not a readable JPEG image"),
+    ("gif signature, garbage body", "anim.gif", lambda: b"GIF89a" + bytes(20), "not a readable GIF image"),
+    ("truncated png", "shot.png", lambda: PNG[: len(PNG) // 2], "not a readable PNG image"),
+    ("truncated jpeg", "photo.jpg", lambda: JPEG[: len(JPEG) - 40], "not a readable JPEG image"),
+    ("png past our pixel cap", "map.png", lambda: _image("PNG", (8000, 7000), "1"),
+     "8000 x 7000 pixels; the limit is 50 million"),
+    ("png bomb past pillow's cap", "map.png", lambda: _png_claiming(20000, 20000),
+     "more than 50 million pixels.*decompression bomb"),
 ]
 
 
@@ -106,7 +136,7 @@ def test_check_upload_refuses_bad_input_with_a_clear_message(name, filename, mak
 
 GOOD = [("Pen test.pdf", PDF, "application/pdf"), ("diagram.png", PNG, "image/png"),
         ("photo.jpg", JPEG, "image/jpeg"), ("photo.JPEG", JPEG, "image/jpeg"),
-        ("anim.gif", b"GIF89a" + bytes(20), "image/gif"),
+        ("anim.gif", GIF, "image/gif"), ("grey.png", _image("PNG", mode="L"), "image/png"),
         ("notes.txt", "Pâté: 2FA enforced ✓\n".encode(), "text/plain"),
         ("assets.csv", b"host,owner\nweb1,ops\n", "text/csv"),
         ("runbook.md", b"# Runbook\n", "text/markdown"),
@@ -225,7 +255,9 @@ def test_upload_limit_comes_from_the_settings(world):
     _add(world, filename="fits.txt", data=b"a" * MB)
 
 
-@pytest.mark.parametrize("filename, data", [("report.pdf", EXE), ("report.pdf.exe", PDF)])
+@pytest.mark.parametrize("filename, data", [("report.pdf", EXE), ("report.pdf.exe", PDF),
+                                            ("shot.png", FAKE_PNG), ("shot.png", PNG[: len(PNG) // 2])],
+                         ids=["exe as pdf", "exe name", "fake png", "truncated png"])
 def test_bad_upload_writes_neither_row_nor_file(world, filename, data):
     with pytest.raises(ValidationError):
         _add(world, filename=filename, data=data)
@@ -308,3 +340,69 @@ def test_audit_rows_name_the_file_but_never_hold_its_content(world):
                               "filename": "creds.txt", "size_bytes": len(secret),
                               "sha256": hashlib.sha256(secret).hexdigest()}
     assert "hunter2" not in json.dumps([r.detail for r in rows])
+
+
+# ---- limits on the number of files ----------------------------------------------------------------
+
+def _set(url, key, value):
+    with db.transaction(url) as s:
+        s.execute(update(SystemSetting).where(SystemSetting.key == key).values(value=value))
+
+
+def _add_many(w, count, question_key=None, start=0):
+    files = [(f"note {i}.txt", f"note {i}\n".encode()) for i in range(start, start + count)]
+    with db.transaction(w["url"]) as s:
+        return [r.id for r in evidence.add_evidence_files(
+            s, w["client"], w["id"], question_key=question_key or w["key"], files=files,
+            data_dir=w["dir"])]
+
+
+def test_an_answer_takes_twenty_files_by_default_and_refuses_the_next(world):
+    ids = _add_many(world, 20)
+    blobs = _blobs(world)
+    with pytest.raises(ValidationError, match="An answer may carry at most 20 evidence files"):
+        _add(world, filename="one more.txt", data=b"one more\n")
+    assert _rows(world["url"]) == 20 and _blobs(world) == blobs
+    with db.transaction(world["url"]) as s:
+        evidence.remove_evidence(s, world["client"], ids[0])
+    _add(world, filename="replacement.txt", data=b"replacement\n")  # removed files do not count
+
+
+def test_a_batch_past_the_answer_limit_is_refused_whole(world):
+    _set(world["url"], "evidence_max_per_answer", 3)
+    _add_many(world, 1)
+    blobs = _blobs(world)
+    with pytest.raises(ValidationError, match="at most 3 evidence files and this one has 1, so 3 more"):
+        _add_many(world, 3, start=1)
+    assert _rows(world["url"]) == 1 and _blobs(world) == blobs
+    assert len(_add_many(world, 2, start=1)) == 2
+
+
+def test_the_assessment_limit_counts_every_answer(world):
+    _set(world["url"], "evidence_max_per_assessment", 10)
+    with db.reading(world["url"]) as s:
+        keys = [q.key for q in load_bank(s, baseline_id(world["url"])).questions[:3]]
+    _add_many(world, 6, keys[0])
+    _add_many(world, 4, keys[1], start=6)
+    blobs = _blobs(world)
+    with pytest.raises(ValidationError, match="An assessment may carry at most 10 evidence files"):
+        _add_many(world, 1, keys[2], start=10)
+    assert _rows(world["url"]) == 10 and _blobs(world) == blobs
+
+
+def test_one_bad_file_in_a_batch_adds_nothing_and_is_named(world):
+    files = [("good.txt", b"fine\n"), ("shot.png", FAKE_PNG), ("also good.pdf", PDF)]
+    with pytest.raises(ValidationError, match=r"^shot\.png: The file is not a readable PNG.*No file was added"):
+        with db.transaction(world["url"]) as s:
+            evidence.add_evidence_files(s, world["client"], world["id"], question_key=world["key"],
+                                        files=files, data_dir=world["dir"])
+    assert _rows(world["url"]) == 0 and _blobs(world) == []
+
+
+@pytest.mark.parametrize("key, low, high", [("evidence_max_per_answer", 1, 200),
+                                            ("evidence_max_per_assessment", 10, 5000)])
+def test_evidence_limits_are_validated_settings(key, low, high):
+    assert settings.validate_setting(key, low) == low and settings.validate_setting(key, high) == high
+    for bad in (low - 1, high + 1, "20", 2.5):
+        with pytest.raises(ValidationError, match=f"from {low} to {high}"):
+            settings.validate_setting(key, bad)

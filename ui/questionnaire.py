@@ -144,9 +144,11 @@ def _file_bytes(evidence_id: int) -> bytes:
 
 
 def _upload(ws_id: int, question_key: str, uploader: str) -> None:
-    for file in st.session_state.get(uploader) or []:
-        run_action(lambda s, a, f=file: evidence.add_evidence(
-            s, a, ws_id, question_key=question_key, filename=f.name, data=f.getvalue(),
-            data_dir=settings().data_dir), success=f"{file.name} added.")
+    # One transaction for the whole selection: a batch past a limit, or with one bad file, adds nothing.
+    files = [(f.name, f.getvalue()) for f in st.session_state.get(uploader) or []]
+    if files:
+        run_action(lambda s, a: evidence.add_evidence_files(
+            s, a, ws_id, question_key=question_key, files=files, data_dir=settings().data_dir),
+            success=f"{len(files)} file{'s' if len(files) != 1 else ''} added.")
     st.session_state[f"ws{ws_id}:uploads"] += 1  # a fresh uploader, so files are not added twice
 
