@@ -1,10 +1,10 @@
 """The client's questionnaire page through AppTest: autosave, conditions, N/A, submit refusal."""
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core import db, review
 from core.assessments import answer_details
 from core.banks.store import load_bank
-from core.models import Assessment, AuditLog, Product
+from core.models import Assessment, AuditLog, EvidenceFile, Product
 from tests.apptest import rerun, signed_in
 
 
@@ -123,3 +123,24 @@ def test_changes_requested_shows_shared_comments_next_to_flagged_answers_only(ap
     assert "Please describe the control in place" in shown
     assert "looks thin" not in shown  # the reviewer's internal note never reaches the client
     assert at.radio(key=f"ws{aid}:{flagged[0]}:v").disabled is False
+
+
+def _evidence_count(url, assessment_id):
+    with db.reading(url) as s:
+        return s.scalar(select(func.count()).select_from(EvidenceFile).where(
+            EvidenceFile.assessment_id == assessment_id, EvidenceFile.is_active))
+
+
+def test_a_selection_of_files_past_the_answer_limit_adds_none_of_them(app_env):
+    aid = _assessment(app_env, "Internal HR System")
+    before = _evidence_count(app_env, aid)
+    at = _open(app_env, "demo_client", aid)
+    notes = [(f"note {i}.txt", f"note {i}\n".encode(), "text/plain") for i in range(21)]
+    at.file_uploader[0].set_value(notes)
+    rerun(at)
+    assert not at.exception
+    assert any("at most 20 evidence files" in e.value for e in at.error)
+    assert _evidence_count(app_env, aid) == before
+    at.file_uploader[0].set_value(notes[:2])
+    rerun(at)
+    assert not at.exception and _evidence_count(app_env, aid) == before + 2

@@ -1,8 +1,14 @@
 """Review desk and review page through AppTest on the demo database."""
+import hashlib
+import os
+from pathlib import Path
+
 from sqlalchemy import select
 
 from core import db
-from core.models import Assessment, LeadComment, Product, QuestionnaireResponse, Question
+from core.banks.store import load_bank
+from core.models import (Assessment, EvidenceFile, LeadComment, Product, QuestionnaireResponse,
+                         Question, utcnow)
 from tests.apptest import rerun, signed_in
 
 
@@ -80,3 +86,45 @@ def test_client_home_shows_changes_requested_and_reviewer_comments(app_env):
     assert any("Data Warehouse" in w.value and "2 answer(s)" in w.value for w in at.warning)
     assert any("Please describe the control" in m.value for m in at.markdown)
     assert not any("looks thin" in m.value for m in at.markdown)
+
+
+def _legacy_evidence(url, assessment, filename, data, stored=True) -> int:
+    """An evidence row and blob written directly, as data stored before uploads were decoded."""
+    digest = hashlib.sha256(data).hexdigest()
+    key = f"{digest[:2]}/{digest}"
+    if stored:
+        blob = Path(os.environ["SECURESPHERE_DATA_DIR"]) / "evidence" / key
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        blob.write_bytes(data)
+    with db.transaction(url) as s:
+        first = load_bank(s, assessment.questionnaire_id).sections[0].questions[0].key
+        question_id = s.scalar(select(Question.id).where(
+            Question.questionnaire_id == assessment.questionnaire_id, Question.key == first))
+        row = EvidenceFile(assessment_id=assessment.id, question_id=question_id, filename=filename,
+                           content_type="image/png", size_bytes=len(data), sha256=digest,
+                           storage_key=key, is_active=True, created_at=utcnow(), updated_at=utcnow())
+        s.add(row)
+        s.flush()
+        return row.id
+
+
+def _preview(url, evidence_id, assessment):
+    at = _review(url, "lead_reviewer", assessment.id)
+    at.toggle(key=f"pv{evidence_id}").set_value(True)
+    return rerun(at)
+
+
+def test_a_stored_garbage_image_previews_as_a_plain_message(app_env):
+    mobile = _assessment(app_env, "Mobile App")
+    fake = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
+    at = _preview(app_env, _legacy_evidence(app_env, mobile, "shot.png", fake), mobile)
+    assert not at.exception
+    assert "This file cannot be previewed; download it to open it." in [i.value for i in at.info]
+
+
+def test_a_missing_file_previews_as_the_storage_message(app_env):
+    mobile = _assessment(app_env, "Mobile App")
+    eid = _legacy_evidence(app_env, mobile, "gone.png", b"never stored", stored=False)
+    at = _preview(app_env, eid, mobile)
+    assert not at.exception
+    assert "The evidence file is missing from storage." in [e.value for e in at.error]

@@ -5,6 +5,7 @@ import streamlit as st
 
 from core import evidence, review
 from core.banks.model import Question
+from core.errors import SecureSphereError
 from core.worksheet import Worksheet
 from ui.state import current_actor, reading, run_action, settings
 
@@ -68,8 +69,19 @@ def _evidence(ws: Worksheet, q: Question) -> None:
             previewable = item["content_type"].startswith("image/") or item["content_type"] == "application/pdf"
             # Files are read only when asked for: a long assessment can carry hundreds.
             if previewable and st.toggle("Preview", key=f"pv{item['id']}"):
-                data = _file_bytes(item["id"])
-                st.image(data) if item["content_type"].startswith("image/") else st.pdf(data, height=400)
+                _preview(item)
+
+
+def _preview(item: dict) -> None:
+    try:
+        data = _file_bytes(item["id"])
+    except SecureSphereError as exc:  # missing or damaged in storage: say which
+        st.error(str(exc))
+        return
+    try:
+        st.image(data) if item["content_type"].startswith("image/") else st.pdf(data, height=400)
+    except Exception:  # noqa: BLE001 - files stored before uploads were decoded may break any decoder
+        st.info("This file cannot be previewed; download it to open it.", icon=":material/visibility_off:")
 
 
 def _file_bytes(evidence_id: int) -> bytes:
