@@ -59,15 +59,21 @@ def generate_password() -> str:
 
 
 def credentials(session: Session, *, client_address: str = "", now: datetime | None = None) -> dict:
-    """The credentials dict streamlit-authenticator checks: active accounts not in a cooldown,
-    and none at all for an address that is being throttled."""
+    """The credentials dict streamlit-authenticator checks: every active account, with a hash no
+    password matches for one in a cooldown or for every one when the address is throttled."""
     now = now or utcnow()
-    if throttle.address_blocked(session, client_address, now):
-        return {"usernames": {}}
+    blocked = throttle.address_blocked(session, client_address, now)
     users = session.scalars(select(User).where(User.is_active)).all()
     return {"usernames": {u.username: {"name": u.name, "email": u.email, "roles": [u.role],
-                                       "password": u.password_hash}
-                          for u in users if not throttle.is_locked(u, now)}}
+                                       "password": _refusing(u.password_hash)
+                                       if blocked or throttle.is_locked(u, now) else u.password_hash}
+                          for u in users}}
+
+
+def _refusing(password_hash: str) -> str:
+    # Same bcrypt cost and salt, another checksum: the form still runs the hash (same timing as a
+    # wrong password) and still records the attempt under the typed username, but cannot succeed.
+    return password_hash[:29] + "." * 31
 
 
 def actor_for(session: Session, username: str, session_id: str = "") -> Actor | None:

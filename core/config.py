@@ -1,6 +1,7 @@
 """Settings from the environment (SECURESPHERE_*); invalid values stop start-up with one line."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class Settings:
     cookie_key: str
     demo_password: str | None
     bcrypt_rounds: int = 12
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -45,6 +47,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cookie_key=_cookie_key(env.get("SECURESPHERE_COOKIE_KEY"), data_dir),
         demo_password=_demo_password(env.get("SECURESPHERE_DEMO_PASSWORD")),
         bcrypt_rounds=_bcrypt_rounds(env.get("SECURESPHERE_BCRYPT_ROUNDS")),
+        trusted_proxies=trusted_proxies(env.get("SECURESPHERE_TRUSTED_PROXIES") or ""),
     )
 
 
@@ -121,3 +124,20 @@ def _bcrypt_rounds(raw: str | None) -> int:
     if not raw.isdigit() or not 4 <= int(raw) <= 16:
         raise ConfigError("SECURESPHERE_BCRYPT_ROUNDS must be a whole number from 4 to 16")
     return int(raw)
+
+
+def trusted_proxies(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Parse comma-separated proxy addresses or CIDR networks whose X-Forwarded-For we believe."""
+    networks = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        try:
+            network = ipaddress.ip_network(item)
+        except ValueError:
+            raise ConfigError(f"SECURESPHERE_TRUSTED_PROXIES: {item!r} is not an IP address or "
+                              "network such as 127.0.0.1 or 10.0.0.0/8") from None
+        # Trusting every address would let any client choose the address it is throttled under.
+        if network.prefixlen == 0:
+            raise ConfigError(f"SECURESPHERE_TRUSTED_PROXIES: {item!r} trusts every address; "
+                              "name your proxies")
+        networks.append(network)
+    return tuple(networks)

@@ -1,23 +1,29 @@
 """Sign-in with streamlit-authenticator's form, backed by server-side sessions in core.auth."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import secrets
+from datetime import datetime, timezone
 
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
-from core import auth
+from core import auth, throttle
 from core.access import Actor
 from ui.state import reading, session, settings
 
 COOKIE_NAME = "securesphere_auth"
-COOKIE_DAYS = 0.5  # the server-side absolute timeout (12 h default) still applies on top
+SESSION_ENDED = "Your session has ended. Please sign in again."
 _SUBMIT_KEY = "FormSubmitter:Login-Sign in"
+_FIELDS = {"Form name": "Sign in to SecureSphere", "Username": "Username", "Password": "Password",
+           "Login": "Sign in"}
+LOOPBACK = "127.0.0.1"
 
 
 def _authenticator(creds: dict) -> stauth.Authenticate:
-    return stauth.Authenticate(creds, COOKIE_NAME, settings().cookie_key, COOKIE_DAYS,
+    # Expiry 0: the library never sets its own cookie; _set_cookie sets ours, bound to a session.
+    return stauth.Authenticate(creds, COOKIE_NAME, settings().cookie_key, 0,
                                auto_hash=False, login_sleep_time=0)
 
 
@@ -31,19 +37,39 @@ def sign_in() -> Actor | None:
         return _current(authenticator)
     if not st.session_state.get("authentication_status"):
         st.session_state["authentication_status"] = None
-    try:
-        authenticator.login(location="main", key="Login", callback=_mark_form_login,
-                            fields={"Form name": "Sign in to SecureSphere", "Username": "Username",
-                                    "Password": "Password", "Login": "Sign in"})
-    except LoginError:  # a cookie for an account that no longer exists or is inactive
-        _forget(authenticator)
-        return None
+    _login_form(authenticator)
     if st.session_state.get("authentication_status"):
         return _open(authenticator)
     if st.session_state.get(_SUBMIT_KEY):
+        _spend_check_if_none_ran(creds)
         _record_failure(creds)
         st.error(auth.FAILED_SIGN_IN)
     return None
+
+
+def _login_form(authenticator: stauth.Authenticate) -> None:
+    """The library's form; it also signs in from a validly signed cookie, which _open then checks."""
+    try:
+        authenticator.login(location="main", key="Login", callback=_mark_form_login, fields=_FIELDS)
+    except LoginError:  # a cookie for an account that no longer exists or is inactive
+        _refuse_cookie(authenticator)
+
+
+def _refuse_cookie(authenticator: stauth.Authenticate) -> None:
+    _forget(authenticator)  # renders the cookie's deletion; the library now ignores the cookie
+    st.session_state["_signed_out_reason"] = SESSION_ENDED
+    # The message and form in this same run: an immediate rerun would drop the deletion unsent.
+    st.info(SESSION_ENDED)
+    authenticator.login(location="main", key="Login", callback=_mark_form_login, fields=_FIELDS)
+
+
+def _spend_check_if_none_ran(creds: dict) -> None:
+    # The library checks a password only for names in `creds` (and then counts the failure there);
+    # any other refusal (unknown or inactive account) would answer at once and tell which
+    # usernames exist.
+    if not any(data.get("failed_login_attempts") for data in creds["usernames"].values()):
+        with reading() as s:
+            auth.spend_password_check(s)
 
 
 def _mark_form_login(_event: dict) -> None:
@@ -51,51 +77,94 @@ def _mark_form_login(_event: dict) -> None:
 
 
 def _open(authenticator: stauth.Authenticate) -> Actor | None:
-    username = st.session_state["username"]
-    by_form = st.session_state.pop("_form_login", False)
-    if not by_form and not _cookie_ok(authenticator, username):
-        _forget(authenticator)
-        st.rerun()
-    # After a form sign-in the cookie component still has to reach the browser (it reruns the
-    # app itself); after a cookie sign-in nothing is pending.
-    st.session_state["_cookie_pending"] = by_form
+    if st.session_state.pop("_form_login", False):
+        return _open_by_form(authenticator, st.session_state["username"])
+    return _resume(authenticator)
+
+
+def _open_by_form(authenticator: stauth.Authenticate, username: str) -> Actor:
+    """A new server-side session, and a cookie that is valid only as long as that session."""
     with session() as s:
         actor = auth.open_session(s, username, client_address=_client_address())
+        expires = datetime.now(timezone.utc).replace(microsecond=0) + auth.session_lifetime(s)
+        token = _cookie_token(username, expires)
+        auth.bind_cookie(s, actor.session_id, token)
+    _set_cookie(authenticator, token, expires)
+    # The cookie component still has to reach the browser; it reruns the app itself once done.
+    st.session_state["_cookie_pending"] = True
+    return _remember(actor)
+
+
+def _resume(authenticator: stauth.Authenticate) -> Actor | None:
+    """A cookie (its signature checked by the library) resumes the session it was issued with."""
+    token = st.context.cookies.get(COOKIE_NAME, "")
+    with session() as s:
+        actor = auth.resume_session(s, token) if token else None
+    if actor is None or actor.username != st.session_state["username"]:
+        _refuse_cookie(authenticator)
+        return None
+    st.session_state["_cookie_pending"] = False
+    return _remember(actor)
+
+
+def _remember(actor: Actor) -> Actor:
     st.session_state["sid"] = actor.session_id
     st.session_state["actor"] = actor
     st.session_state.pop("_signed_out_reason", None)
     return actor
 
 
-def _cookie_ok(authenticator: stauth.Authenticate, username: str) -> bool:
-    token = authenticator.cookie_controller.cookie_model.token
-    if not isinstance(token, dict) or "exp_date" not in token:
-        return False
-    issued = datetime.fromtimestamp(token["exp_date"], timezone.utc) - timedelta(days=COOKIE_DAYS)
-    with reading() as s:
-        return auth.cookie_still_valid(s, username, issued)
+def _cookie_token(username: str, expires: datetime) -> str:
+    # The library's format (it reads the cookie back), plus a random id: every sign-in's cookie
+    # differs, so its fingerprint names exactly one session row.
+    claims = {"username": username, "exp_date": expires.timestamp(), "jti": secrets.token_urlsafe(16)}
+    return jwt.encode(claims, settings().cookie_key, algorithm="HS256")
+
+
+def _set_cookie(authenticator: stauth.Authenticate, token: str, expires: datetime) -> None:
+    # Set from JavaScript by the component, so it cannot be HttpOnly; Secure over HTTPS,
+    # SameSite=Strict, and no longer-lived than the session's absolute timeout.
+    manager = authenticator.cookie_controller.cookie_model.cookie_manager
+    manager.set(COOKIE_NAME, token, expires_at=expires,
+                max_age=int((expires - datetime.now(timezone.utc)).total_seconds()),
+                secure=served_over_https(st.context.url, st.context.headers.get("X-Forwarded-Proto")),
+                same_site="strict")
+
+
+def served_over_https(url: str | None, forwarded_proto: str | None) -> bool:
+    """True when the browser talks HTTPS: to us directly, or to a proxy that terminates TLS."""
+    proto = (forwarded_proto or "").split(",")[0].strip().lower()
+    return proto == "https" or (url or "").lower().startswith("https://")
 
 
 def _current(authenticator: stauth.Authenticate) -> Actor | None:
     with session() as s:
         actor = auth.check_session(s, st.session_state["sid"])
     if actor is None:
-        _forget(authenticator)
-        st.session_state["_signed_out_reason"] = "Your session has ended. Please sign in again."
-        st.rerun()
+        _forget(authenticator)  # renders the cookie's deletion, which reruns the app once done
+        st.session_state["_signed_out_reason"] = SESSION_ENDED
+        st.info(SESSION_ENDED)
+        st.stop()
     st.session_state["actor"] = actor
     return actor
 
 
 def _record_failure(creds: dict) -> None:
+    # The library marks the typed name in creds when it is an account, cooldown included (such
+    # accounts stay in creds with a refusing hash). A name that is no account is not recorded:
+    # it may be a password typed into the wrong field.
     tried = [u for u, data in creds["usernames"].items() if data.get("failed_login_attempts")]
     with session() as s:
         auth.record_failed_sign_in(s, tried[0] if tried else "", client_address=_client_address())
 
 
 def _client_address() -> str:
-    address = st.context.ip_address
-    return address if isinstance(address, str) else ""  # absent behind some proxies and in AppTest
+    # Streamlit reports a loopback peer (nginx on this host, a local browser) as None, and
+    # AppTest has no real peer (a mock): both count as loopback.
+    peer = st.context.ip_address
+    peer = peer if isinstance(peer, str) and peer else LOOPBACK
+    return throttle.client_address(peer, st.context.headers.get_all("X-Forwarded-For"),
+                                   settings().trusted_proxies)
 
 
 def _forget(authenticator: stauth.Authenticate) -> None:
