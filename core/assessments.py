@@ -1,7 +1,7 @@
 """The client side of an assessment: start, answer, submit."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.access import (Actor, can_read_assessment, require_org_write, scope_assessments,
                          scope_to_org)
-from core.banks.answers import is_visible, validate_answer
+from core.banks.answers import clean_justification, is_visible, validate_answer
 from core.banks.model import Answer, Bank
 from core.banks.store import load_bank
 from core.errors import AccessDenied, NotFound, ValidationError
@@ -84,8 +84,8 @@ def save_answers(session: Session, actor: Actor, assessment_id: int,
     cleaned = {}
     for key, given in answers.items():
         question = bank.question(key)
-        if len(given.justification or "") > MAX_JUSTIFICATION:
-            raise ValidationError(f"{key}: the justification must be at most {MAX_JUSTIFICATION} characters.")
+        given = replace(given, justification=clean_justification(key, given.justification,
+                                                                 MAX_JUSTIFICATION))
         value = validate_answer(question, given.value, given.is_na)
         cleaned[key] = (value, given)
         merged[key] = Answer(value=value, is_na=given.is_na)

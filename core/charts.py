@@ -4,9 +4,16 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.text import plotly_escape
 from core.workflow import LABELS
 
 BAND_COLOURS = {"Low": "#2e7d32", "Medium": "#f9a825", "High": "#ef6c00", "Critical": "#c62828"}
+
+
+def _esc(values) -> list[str]:
+    # Plotly reads <a href>, <b>, <br> in labels, ticks, legends and hover text: product,
+    # organisation, user and section names are user text and must show as typed.
+    return [plotly_escape(v) for v in values]
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
@@ -40,7 +47,7 @@ def sign_in_figure(attempts: pd.DataFrame) -> go.Figure:
     """Grouped bars of successful and failed sign-ins per user."""
     outcome = attempts["succeeded"].map({True: "Success", False: "Failure"})
     counts = attempts.assign(outcome=outcome).groupby(["username", "outcome"]).size()
-    fig = go.Figure([go.Bar(name=name, x=counts.xs(name, level="outcome").index,
+    fig = go.Figure([go.Bar(name=name, x=_esc(counts.xs(name, level="outcome").index),
                             y=counts.xs(name, level="outcome").values, marker_color=colour,
                             hovertemplate="%{x}: %{y} " + name.lower() + "s<extra></extra>")
                      for name, colour in (("Success", "#2e7d32"), ("Failure", "#c62828"))
@@ -63,11 +70,11 @@ def _points(value) -> str:
 def section_scores_figure(frame: pd.DataFrame) -> go.Figure:
     """Horizontal bars of section scores (0-100), coloured by each section's band."""
     scores = frame["score"].astype(float)
-    hover = [f"{s}: {_points(v)} ({b if isinstance(b, str) else 'not scored'}), "
+    hover = [f"{plotly_escape(s)}: {_points(v)} ({b if isinstance(b, str) else 'not scored'}), "
              f"{n} scored answers, weight {w:g}"
              for s, v, b, n, w in zip(frame["section"], scores, frame["band"], frame["answered"],
                                       frame["weight"])]
-    fig = go.Figure(go.Bar(x=scores.fillna(0), y=frame["section"], orientation="h",
+    fig = go.Figure(go.Bar(x=scores.fillna(0), y=_esc(frame["section"]), orientation="h",
                            marker_color=[_band_colour(b) for b in frame["band"]],
                            text=[_points(v) for v in scores], textposition="auto",
                            customdata=hover, hovertemplate="%{customdata}<extra></extra>"))
@@ -78,10 +85,10 @@ def section_scores_figure(frame: pd.DataFrame) -> go.Figure:
 
 def lost_points_figure(frame: pd.DataFrame) -> go.Figure:
     """Horizontal bars of the overall points each question lost, largest on top."""
-    hover = [f"{k} ({s}): {t[:90]}<br>lost {p:.2f} points"
+    hover = [f"{plotly_escape(k)} ({plotly_escape(s)}): {plotly_escape(t[:90])}<br>lost {p:.2f} points"
              for k, s, t, p in zip(frame["question"], frame["section"], frame["text"],
                                    frame["points_lost"])]
-    fig = go.Figure(go.Bar(x=frame["points_lost"], y=frame["question"], orientation="h",
+    fig = go.Figure(go.Bar(x=frame["points_lost"], y=_esc(frame["question"]), orientation="h",
                            marker_color="#c62828", customdata=hover,
                            hovertemplate="%{customdata}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
@@ -94,10 +101,10 @@ def waterfall_figure(frame: pd.DataFrame, before_overall: float | None,
     after score; the bars sum to the difference."""
     start = 0.0 if before_overall is None else float(before_overall)
     shown, rest = frame.iloc[:top], frame.iloc[top:]
-    labels = ["Before"] + list(shown["question"]) + ([f"{len(rest)} other questions"] if len(rest) else [])
+    labels = ["Before"] + _esc(shown["question"]) + ([f"{len(rest)} other questions"] if len(rest) else [])
     changes = list(shown["change"]) + ([float(rest["change"].sum())] if len(rest) else [])
     hover = ([f"Before: {_points(before_overall)}"]
-             + [f"{k}: {t[:90]}<br>{c:+.2f} points" for k, t, c in
+             + [f"{plotly_escape(k)}: {plotly_escape(t[:90])}<br>{c:+.2f} points" for k, t, c in
                 zip(shown["question"], shown["text"], shown["change"])]
              + ([f"{len(rest)} smaller changes: {changes[-1]:+.2f} points"] if len(rest) else [])
              + [f"After: {_points(after_overall)}"])
@@ -114,7 +121,7 @@ def score_history_figure(frame: pd.DataFrame) -> go.Figure:
     """Overall score over time, one line per cycle, markers coloured by band (recomputes as diamonds)."""
     fig = go.Figure()
     for cycle, rows in frame.groupby("cycle", sort=True):
-        hover = [f"{label}<br>band: {b if isinstance(b, str) else 'none'}"
+        hover = [f"{plotly_escape(label)}<br>band: {b if isinstance(b, str) else 'none'}"
                  for label, b in zip(rows["label"], rows["band"])]
         fig.add_trace(go.Scatter(x=rows["time"], y=rows["overall"], mode="lines+markers",
                                  name=f"Cycle {cycle}", customdata=hover,
@@ -146,10 +153,12 @@ def trend_figure(frame: pd.DataFrame, value: str = "score") -> go.Figure:
     """One line per group over the months: latest score (0-100) or completion (%)."""
     scale = 100.0 if value == "completion" else 1.0
     label = "Completion (%)" if value == "completion" else "Latest score (0-100)"
-    fig = go.Figure([go.Scatter(x=rows["month"], y=(rows[value] * scale).round(1), name=str(group),
-                                mode="lines+markers", customdata=rows["assessments"],
-                                hovertemplate=f"{group}<br>%{{x}}: %{{y:.1f}}"
-                                              "<br>%{customdata} assessments<extra></extra>")
+    # The group's name goes in as data, never into the template, where "%{...}" would be read.
+    fig = go.Figure([go.Scatter(x=rows["month"], y=(rows[value] * scale).round(1),
+                                name=plotly_escape(group), mode="lines+markers",
+                                customdata=[[n, plotly_escape(group)] for n in rows["assessments"]],
+                                hovertemplate="%{customdata[1]}<br>%{x}: %{y:.1f}"
+                                              "<br>%{customdata[0]} assessments<extra></extra>")
                      for group, rows in frame.groupby("group", sort=True)])
     fig.update_yaxes(range=[0, 100])
     title = "Completion by month" if value == "completion" else "Latest score by month"
@@ -158,7 +167,7 @@ def trend_figure(frame: pd.DataFrame, value: str = "score") -> go.Figure:
 
 def movers_figure(frame: pd.DataFrame) -> go.Figure:
     """Horizontal bars of the biggest score changes, rises green and falls red."""
-    labels = [f"{p} ({o})" for p, o in zip(frame["product"], frame["organization"])]
+    labels = [plotly_escape(f"{p} ({o})") for p, o in zip(frame["product"], frame["organization"])]
     fig = go.Figure(go.Bar(x=frame["change"].round(1), y=labels, orientation="h",
                            marker_color=["#2e7d32" if c > 0 else "#c62828" for c in frame["change"]],
                            customdata=list(zip(frame["start_score"].round(1), frame["end_score"].round(1))),
@@ -171,18 +180,20 @@ def movers_figure(frame: pd.DataFrame) -> go.Figure:
 
 def section_box_figure(dist: pd.DataFrame, position: pd.DataFrame | None = None,
                        product: str = "") -> go.Figure:
-    """Box per section from peer quantiles (whiskers at the 5th and 95th percentiles), with the
-    chosen product's scores as diamonds."""
-    fig = go.Figure(go.Box(x=dist["title"], q1=dist["q1"], median=dist["median"], q3=dist["q3"],
-                           lowerfence=dist["p05"], upperfence=dist["p95"], mean=dist["mean"],
+    """Box per section from peer quantiles (whiskers at the 5th and 95th percentiles, none where
+    those and the mean are withheld, as for clients), with the chosen product's scores and
+    standing (text) as diamonds."""
+    fig = go.Figure(go.Box(x=_esc(dist["title"]), q1=dist["q1"], median=dist["median"], q3=dist["q3"],
+                           lowerfence=dist["p05"].fillna(dist["q1"]), upperfence=dist["p95"].fillna(dist["q3"]),
+                           mean=dist["mean"] if dist["mean"].notna().any() else None,
                            name="Peers", marker_color="#1f4e79", boxpoints=False))
     if position is not None and not position.empty:
         shown = position.dropna(subset=["score"])
-        fig.add_trace(go.Scatter(x=shown["title"], y=shown["score"].round(1), mode="markers",
-                                 name=product or "Product", customdata=shown["percentile"].round(0),
+        fig.add_trace(go.Scatter(x=_esc(shown["title"]), y=shown["score"].round(1), mode="markers",
+                                 name=plotly_escape(product) or "Product", customdata=shown["standing"],
                                  marker=dict(symbol="diamond", size=13, color="#ef6c00",
                                              line=dict(width=1, color="#333")),
-                                 hovertemplate="%{x}: %{y:.1f} (percentile %{customdata})<extra></extra>"))
+                                 hovertemplate="%{x}: %{y:.1f} (%{customdata})<extra></extra>"))
     fig.update_yaxes(range=[0, 100])
     return _layout(fig, "Latest scores per section against peers", "", "Score (0-100)")
 
@@ -190,7 +201,7 @@ def section_box_figure(dist: pd.DataFrame, position: pd.DataFrame | None = None,
 def heatmap_figure(frame: pd.DataFrame) -> go.Figure:
     """Products (rows) by sections (columns), coloured by latest section score."""
     grid = frame.pivot_table(index="product", columns="title", values="score", sort=False)
-    fig = go.Figure(go.Heatmap(z=grid.round(1).values, x=list(grid.columns), y=list(grid.index),
+    fig = go.Figure(go.Heatmap(z=grid.round(1).values, x=_esc(grid.columns), y=_esc(grid.index),
                                zmin=0, zmax=100, colorscale="RdYlGn", colorbar=dict(title="Score"),
                                hovertemplate="%{y} · %{x}: %{z:.1f}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
@@ -230,8 +241,9 @@ def rounds_figure(frame: pd.DataFrame) -> go.Figure:
 
 def decisions_figure(frame: pd.DataFrame) -> go.Figure:
     """Stacked bars of decisions per month, one colour per reviewer."""
-    fig = go.Figure([go.Bar(x=rows["month"], y=rows["decisions"], name=str(who),
-                            hovertemplate=f"{who}<br>%{{x}}: %{{y}} decisions<extra></extra>")
+    fig = go.Figure([go.Bar(x=rows["month"], y=rows["decisions"], name=plotly_escape(who),
+                            customdata=[plotly_escape(who)] * len(rows),
+                            hovertemplate="%{customdata}<br>%{x}: %{y} decisions<extra></extra>")
                      for who, rows in frame.groupby("reviewer", sort=True)])
     fig.update_layout(barmode="stack")
     return _month_axis(_layout(fig, "Decisions per reviewer", "Month", "Decisions"))
@@ -259,7 +271,7 @@ def active_users_figure(frame: pd.DataFrame) -> go.Figure:
 
 def actions_figure(frame: pd.DataFrame) -> go.Figure:
     """Horizontal bars of the most frequent audited actions."""
-    fig = go.Figure(go.Bar(x=frame["count"], y=[a.replace("_", " ") for a in frame["action"]],
+    fig = go.Figure(go.Bar(x=frame["count"], y=_esc(a.replace("_", " ") for a in frame["action"]),
                            orientation="h", marker_color="#1f4e79",
                            hovertemplate="%{y}: %{x}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")

@@ -10,6 +10,7 @@ from core import audit
 from core.access import Actor, require_org_read, require_role
 from core.errors import NotFound, ValidationError
 from core.models import TIERS, Organization, Product, User
+from core.text import clean_text, name_key
 from core.users import clean_name
 
 
@@ -17,17 +18,31 @@ def create_organization(session: Session, actor: Actor, *, name: str, industry: 
                         tier: str = "tier_2") -> Organization:
     """Create a client organisation (admins only)."""
     require_role(actor, "admin")
-    name = clean_name(name, "Organisation name")
-    if tier not in TIERS:
-        raise ValidationError(f"Tier must be one of {', '.join(TIERS)}.")
-    if session.scalar(select(Organization.id).where(func.lower(Organization.name) == name.lower())):
-        raise ValidationError(f"An organisation named {name!r} already exists.")
-    org = Organization(name=name, industry=industry.strip()[:60], tier=tier)
+    name, industry = _clean(name, industry, tier)
+    _refuse_clash(session, name)
+    org = Organization(name=name, industry=industry, tier=tier)
     session.add(org)
     session.flush()
     audit.record(session, actor, "organization_created", object_type="organization",
                  object_id=org.id, detail={"name": name, "industry": org.industry, "tier": tier})
     return org
+
+
+def _clean(name: str, industry: str, tier: str) -> tuple[str, str]:
+    name = clean_name(name, "The organisation name")
+    # Industry feeds peer groups: one spelling per industry, so it is checked like a name.
+    industry = clean_text(industry, "The industry", limit=60, required=False)
+    if tier not in TIERS:
+        raise ValidationError(f"Tier must be one of {', '.join(TIERS)}.")
+    return name, industry
+
+
+def _refuse_clash(session: Session, name: str, organization_id: int | None = None) -> None:
+    # In Python, not SQL lower() (ASCII-only on SQLite): see core.text.name_key.
+    key = name_key(name)
+    for oid, other in session.execute(select(Organization.id, Organization.name)).all():
+        if oid != organization_id and name_key(other) == key:
+            raise ValidationError(f"An organisation named \"{name}\" already exists.")
 
 
 def organization_by_name(session: Session, name: str) -> Organization | None:
@@ -68,14 +83,9 @@ def update_organization(session: Session, actor: Actor, organization_id: int, *,
     """Rename an organisation or change its industry and tier (admins only)."""
     require_role(actor, "admin")
     org = get_organization(session, actor, organization_id)
-    name = clean_name(name, "Organisation name")
-    if tier not in TIERS:
-        raise ValidationError(f"Tier must be one of {', '.join(TIERS)}.")
-    clash = session.scalar(select(Organization.id).where(
-        func.lower(Organization.name) == name.lower(), Organization.id != org.id))
-    if clash:
-        raise ValidationError(f"An organisation named {name!r} already exists.")
-    new = {"name": name, "industry": industry.strip()[:60], "tier": tier}
+    name, industry = _clean(name, industry, tier)
+    _refuse_clash(session, name, org.id)
+    new = {"name": name, "industry": industry, "tier": tier}
     changed = {k: [getattr(org, k), v] for k, v in new.items() if getattr(org, k) != v}
     for key, (_, value) in changed.items():
         setattr(org, key, value)

@@ -1,13 +1,16 @@
 """Client products (the things under assessment)."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.access import Actor, require_org_read, require_org_write, scope_to_org
 from core.errors import NotFound, ValidationError
 from core.models import TIERS, Organization, Product
+from core.text import clean_text, name_key
+
+MAX_NAME, MAX_DESCRIPTION = 120, 2000
 
 
 def create_product(session: Session, actor: Actor, *, organization_id: int, name: str,
@@ -17,24 +20,34 @@ def create_product(session: Session, actor: Actor, *, organization_id: int, name
     org = session.get(Organization, organization_id)
     if org is None or not org.is_active:
         raise NotFound("That organisation does not exist.")
-    name = (name or "").strip()
-    if not 1 <= len(name) <= 120:
-        raise ValidationError("Product name is required (at most 120 characters).")
-    if len(description) > 2000:
-        raise ValidationError("Description must be at most 2,000 characters.")
-    if tier not in TIERS:
-        raise ValidationError(f"Tier must be one of {', '.join(TIERS)}.")
-    taken = session.scalar(select(Product.id).where(Product.organization_id == organization_id,
-                                                    func.lower(Product.name) == name.lower()))
-    if taken:
-        raise ValidationError(f"A product named {name!r} already exists in this organisation.")
+    name, description = _clean(name, description, tier)
+    _refuse_clash(session, organization_id, name)
     product = Product(organization_id=organization_id, owner_id=actor.user_id, name=name,
-                      description=description.strip(), tier=tier, industry=org.industry)
+                      description=description, tier=tier, industry=org.industry)
     session.add(product)
     session.flush()
     audit.record(session, actor, "product_created", object_type="product", object_id=product.id,
                  detail={"name": name, "organization_id": organization_id, "tier": tier})
     return product
+
+
+def _clean(name: str, description: str, tier: str) -> tuple[str, str]:
+    name = clean_text(name, "The product name", limit=MAX_NAME)
+    description = clean_text(description, "The description", limit=MAX_DESCRIPTION, multiline=True,
+                             required=False)
+    if tier not in TIERS:
+        raise ValidationError(f"Tier must be one of {', '.join(TIERS)}.")
+    return name, description
+
+
+def _refuse_clash(session: Session, organization_id: int, name: str, product_id: int | None = None) -> None:
+    # Compared in Python, not with SQL lower(): SQLite folds only ASCII, and the key also folds
+    # compatibility forms, so "Mobile App" and "ＭＯＢＩＬＥ App" cannot both exist.
+    others = session.execute(select(Product.id, Product.name).where(
+        Product.organization_id == organization_id)).all()
+    key = name_key(name)
+    if any(name_key(other) == key for pid, other in others if pid != product_id):
+        raise ValidationError(f"A product named \"{name}\" already exists in this organisation.")
 
 
 def get_product(session: Session, actor: Actor, product_id: int) -> Product:
@@ -51,17 +64,9 @@ def update_product(session: Session, actor: Actor, product_id: int, *, name: str
     """Rename a product or change its description and tier."""
     product = get_product(session, actor, product_id)
     require_org_write(actor, product.organization_id)
-    name = (name or "").strip()
-    if not 1 <= len(name) <= 120:
-        raise ValidationError("Product name is required (at most 120 characters).")
-    if len(description) > 2000 or tier not in TIERS:
-        raise ValidationError(f"Description: at most 2,000 characters; tier one of {', '.join(TIERS)}.")
-    clash = session.scalar(select(Product.id).where(
-        Product.organization_id == product.organization_id, Product.id != product.id,
-        func.lower(Product.name) == name.lower()))
-    if clash:
-        raise ValidationError(f"A product named {name!r} already exists in this organisation.")
-    new = {"name": name, "description": description.strip(), "tier": tier}
+    name, description = _clean(name, description, tier)
+    _refuse_clash(session, product.organization_id, name, product.id)
+    new = {"name": name, "description": description, "tier": tier}
     changed = {k: [getattr(product, k), v] for k, v in new.items() if getattr(product, k) != v}
     for key, (_, value) in changed.items():
         setattr(product, key, value)

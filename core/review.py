@@ -12,6 +12,7 @@ from core.assessments import get_assessment
 from core.errors import AccessDenied, NotFound, ValidationError
 from core.models import (VISIBILITIES, Assessment, LeadComment, Question, QuestionnaireResponse, User,
                          utcnow)
+from core.text import clean_text
 from core.workflow import transition
 
 MAX_COMMENT = 5000
@@ -46,9 +47,7 @@ def add_comment(session: Session, actor: Actor, assessment_id: int, body: str, *
         require_org_write(actor, assessment.organization_id)
     if actor.role not in (*REVIEW_ROLES, "client"):
         raise AccessDenied("Only reviewers and the client may comment.")
-    body = (body or "").strip()
-    if not 1 <= len(body) <= MAX_COMMENT:
-        raise ValidationError(f"A comment needs 1 to {MAX_COMMENT} characters.")
+    body = clean_text(body, "The comment", limit=MAX_COMMENT, multiline=True)
     if visibility not in VISIBILITIES or (actor.is_client and visibility != "shared"):
         raise ValidationError("Comments are either shared or internal (reviewers only).")
     response = _response(session, assessment, question_key) if question_key else None
@@ -114,11 +113,12 @@ def set_review_state(session: Session, actor: Actor, assessment_id: int, questio
         raise ValidationError("Answers can be reviewed only while the assessment is under review.")
     if state not in ("accepted", "needs_changes"):
         raise ValidationError("An answer is either accepted or flagged as needing changes.")
-    if state == "needs_changes" and not comment.strip():
+    comment = clean_text(comment, "The comment", limit=MAX_COMMENT, multiline=True, required=False)
+    if state == "needs_changes" and not comment:
         raise ValidationError("Say what needs to change: a flagged answer needs a shared comment.")
     response = _response(session, assessment, question_key)
     response.review_state = state
-    if comment.strip():
+    if comment:
         add_comment(session, actor, assessment_id, comment, question_key=question_key, now=now)
     audit.record(session, actor, "answer_reviewed", object_type="answer", object_id=response.id,
                  detail={"question": question_key, "state": state}, now=now)
@@ -143,8 +143,14 @@ def request_changes(session: Session, actor: Actor, assessment_id: int, *, note:
         QuestionnaireResponse.review_state == "needs_changes"))
     if not flagged:
         raise ValidationError("Flag at least one answer with a shared comment before requesting changes.")
+    note = _clean_note(note)
     transition(session, actor, assessment, "changes_requested", note=note, now=now)
     assessment.round += 1
+
+
+def _clean_note(note: str) -> str:
+    return clean_text(note, "The note to the client", limit=MAX_COMMENT, multiline=True,
+                      required=False)
 
 
 def decide(session: Session, actor: Actor, assessment_id: int, decision: str, *, note: str = "",
@@ -152,7 +158,8 @@ def decide(session: Session, actor: Actor, assessment_id: int, decision: str, *,
     """Approve or reject; a rejection needs a reason."""
     if decision not in ("approved", "rejected"):
         raise ValidationError("The decision is either approved or rejected.")
-    if decision == "rejected" and not note.strip():
+    note = _clean_note(note)
+    if decision == "rejected" and not note:
         raise ValidationError("Give a reason for the rejection.")
     assessment = get_assessment(session, actor, assessment_id)
     now = now or utcnow()

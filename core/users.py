@@ -12,19 +12,16 @@ from core.access import Actor, require_role
 from core.auth import check_password_policy, generate_password, hash_password, revoke_sessions
 from core.errors import AccessDenied, NotFound, ValidationError
 from core.models import ROLES, Organization, User, utcnow
+from core.text import clean_text
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def clean_name(value: str, label: str, limit: int = 120) -> str:
-    """A required, trimmed display name of at most `limit` characters."""
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError(f"{label} is required.")
-    if len(value) > limit:
-        raise ValidationError(f"{label} must be at most {limit} characters.")
-    return value
+    """A required display name of at most `limit` characters, checked and normalised by
+    core.text.clean_text (no hidden characters, NFC, spaces collapsed)."""
+    return clean_text(value, label, limit=limit)
 
 
 def create_user(session: Session, actor: Actor, *, username: str, name: str, role: str,
@@ -45,7 +42,7 @@ def create_user(session: Session, actor: Actor, *, username: str, name: str, rol
     one_time = password is None
     password = generate_password() if one_time else password
     check_password_policy(password, username)
-    user = User(username=username, name=clean_name(name, "Name"), email=email, role=role,
+    user = User(username=username, name=clean_name(name, "The name"), email=email, role=role,
                 organization_id=organization_id, password_hash=hash_password(password, rounds),
                 must_change_password=one_time, is_demo=is_demo)
     session.add(user)
@@ -131,7 +128,7 @@ def update_user(session: Session, actor: Actor, user_id: int, *, name: str, emai
     _check_organization(session, role, organization_id)
     if role != "admin":
         _protect_last_admin(session, user)
-    new = {"name": clean_name(name, "Name"), "email": email.strip(), "role": role,
+    new = {"name": clean_name(name, "The name"), "email": email.strip(), "role": role,
            "organization_id": organization_id}
     changed = {k: [getattr(user, k), v] for k, v in new.items() if getattr(user, k) != v}
     for key, (_, value) in changed.items():
