@@ -1,5 +1,6 @@
 """SecureSphere entrypoint: page config, sign-in, then the pages the user's role may open."""
 import html
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -11,6 +12,7 @@ from ui import login
 from ui.navigation import pages_for, sign_in_doors
 from ui.state import reading, settings
 
+os.umask(0o077)  # the database, its -wal/-shm and evidence files are the owner's only
 LOGO = Path(__file__).parent / "ui" / "assets" / "logo.svg"
 st.set_page_config(page_title="SecureSphere", page_icon=":material/shield_lock:", layout="wide")
 

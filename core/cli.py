@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -223,11 +224,15 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
-    """Exit 0 with "ok" when the database answers and is migrated, else 1 with the reason."""
-    from core.health import check_health
+    """Exit 0 with "ok" when the database answers and is migrated, else 1 with the reason;
+    files others may read are warned about on stderr without failing."""
+    from core.health import check_health, loose_permissions
+    warnings = loose_permissions(settings.database_url, settings.data_dir)  # before opening fixes them
     ok, reason = check_health(settings.database_url)
     if not ok:
         raise SecureSphereError(reason)
+    for warning in warnings:
+        print(warning, file=sys.stderr)
     print(reason)
     return 0
 
@@ -329,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; errors become a one-line message and exit code 1."""
+    os.umask(0o077)  # every file the CLI writes (database, backups, keys) is the owner's only
     args = build_parser().parse_args(argv)
     configure_logging(level="WARNING")  # one JSON line per warning or error on stderr
     try:

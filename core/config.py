@@ -11,6 +11,7 @@ from typing import Mapping
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from core.db import make_private_dir
 from core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,7 +88,7 @@ def _cookie_key(raw: str | None, data_dir: Path) -> str:
     key_file = data_dir / COOKIE_KEY_FILE
     if key_file.exists():
         return check_cookie_key(key_file.read_text().strip(), str(key_file))
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     key = secrets.token_urlsafe(48)
     # O_EXCL: two processes starting at once must not write two different keys.
     try:

@@ -1,7 +1,9 @@
 """Engine and sessions: SQLite in WAL mode with immediate write transactions, or PostgreSQL."""
 from __future__ import annotations
 
+import os
 import random
+import stat
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 10_000
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
 LOCK_RETRY_SECONDS = 60
 _engines: dict[str, Engine] = {}
 _factories: dict[tuple[str, bool], sessionmaker[Session]] = {}
@@ -28,11 +31,41 @@ def _create(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    _private_sqlite_file(Path(parsed.database))
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def make_private_dir(path: Path) -> None:
+    """Create a folder only its owner can enter (mode 700 whatever the umask); an existing one
+    is left as it is (it may be /tmp)."""
+    if not path.is_dir():
+        path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        os.chmod(path, PRIVATE_DIR)
+
+
+def sqlite_files(path: Path) -> list[Path]:
+    """The database file and the -wal and -shm files SQLite keeps beside it."""
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def _private_sqlite_file(path: Path) -> None:
+    # The database holds every tenant's answers and the password hashes: owner only. Creating
+    # the file first means SQLite never makes it with the default umask, and SQLite gives new
+    # -wal and -shm files the database file's mode.
+    make_private_dir(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        pass
+    for existing in (p for p in sqlite_files(path) if p.exists()):
+        if stat.S_IMODE(existing.stat().st_mode) & 0o077:
+            try:
+                os.chmod(existing, PRIVATE_FILE)  # left loose by an older version
+            except PermissionError:
+                pass  # not ours to change; health names it
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 
 import pytest
@@ -17,6 +18,16 @@ from tests.apptest import DEMO_PASSWORD
 from tests.support.postgres import require_cluster
 
 _counter = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _keep_umask():
+    """app.py (through AppTest) and core.cli.main set the process umask to 077; restore it so a
+    later test's helper (a socket dir other users must enter) sees the usual one."""
+    previous = os.umask(0o022)
+    os.umask(previous)
+    yield
+    os.umask(previous)
 
 
 def _prepare(url: str) -> None:

@@ -2,14 +2,20 @@
 import io
 import json
 import logging
+import os
 import sqlite3
+import stat
 
 import pytest
-from sqlalchemy import text
+from pathlib import Path
+
+from sqlalchemy import make_url, text
 
 from core import db
 from core.health import check_health
 from core.logs import configure_logging
+from tests.apptest import APP
+from tests.clirun import run
 
 
 def test_health_is_ok_on_a_migrated_database(db_url):
@@ -53,6 +59,80 @@ def test_health_reports_an_unreachable_server_without_its_password():
     db.dispose_all()
     assert not ok and reason.startswith("database:") and "s3cret-pw" not in reason
     assert "\n" not in reason
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def loose_umask():
+    """The usual default umask (022), under which plain file creation is world-readable."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+@pytest.fixture
+def fresh_paths(monkeypatch, tmp_path, loose_umask):
+    """A database and a data dir in folders that do not exist yet."""
+    database, data = tmp_path / "db" / "securesphere.db", tmp_path / "data"
+    monkeypatch.setenv("SECURESPHERE_DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("SECURESPHERE_DATA_DIR", str(data))
+    monkeypatch.setenv("SECURESPHERE_BCRYPT_ROUNDS", "4")
+    monkeypatch.delenv("SECURESPHERE_COOKIE_KEY", raising=False)
+    yield database, data
+    db.dispose_all()
+
+
+def _assert_private(database, data):
+    with db.get_engine(f"sqlite:///{database}").begin() as connection:  # a writer: -wal and -shm
+        connection.execute(text("CREATE TABLE IF NOT EXISTS t (x)"))
+        connection.execute(text("INSERT INTO t VALUES (1)"))
+        wal, shm = db.sqlite_files(database)[1:]
+        assert wal.exists() and shm.exists()
+        modes = {p.name: _mode(p) for p in (database, wal, shm, data / ".cookie_key")}
+    assert modes == dict.fromkeys(modes, 0o600)
+    assert (_mode(database.parent), _mode(data)) == (0o700, 0o700)
+
+
+def test_init_creates_the_database_and_data_dir_for_the_owner_only(fresh_paths, capsys):
+    code, out, err = run(capsys, "init", "--demo")
+    assert code == 0, err
+    _assert_private(*fresh_paths)
+
+
+def test_the_app_creates_the_database_and_data_dir_for_the_owner_only(fresh_paths):
+    from streamlit.testing.v1 import AppTest
+    AppTest.from_file(APP, default_timeout=30).run()  # refuses the empty database, after opening it
+    _assert_private(*fresh_paths)
+
+
+def test_opening_an_older_world_readable_database_makes_it_private(sqlite_url, loose_umask):
+    path = make_url(sqlite_url).database
+    os.chmod(path, 0o644)
+    db.dispose_all()
+    db.get_engine(sqlite_url)
+    assert _mode(Path(path)) == 0o600
+
+
+def test_health_warns_about_readable_private_files_but_still_passes(fresh_paths, capsys):
+    database, data = fresh_paths
+    assert run(capsys, "init")[0] == 0
+    code, out, err = run(capsys, "health")
+    assert (code, out.strip(), err) == (0, "ok", "")
+    (data / "backups").mkdir(mode=0o700)
+    backup = data / "backups" / "securesphere-x.tar.gz"
+    backup.write_bytes(b"x")
+    for path, mode in [(database, 0o644), (data / ".cookie_key", 0o640), (backup, 0o604), (data, 0o755)]:
+        os.chmod(path, mode)
+    db.dispose_all()  # as a fresh `health` process would, which opens the database itself
+    code, out, err = run(capsys, "health")
+    assert code == 0 and out.strip() == "ok"
+    warned = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert [line.split()[1] for line in warned] == [str(data), str(data / ".cookie_key"), str(backup),
+                                                   str(database)]
+    assert "mode 644" in warned[-1] and f"chmod 600 {database}" in warned[-1]
 
 
 @pytest.fixture
