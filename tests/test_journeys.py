@@ -139,12 +139,17 @@ def test_an_admin_deactivates_a_user_whose_open_session_ends_at_the_next_action(
     choose(admin, "Manage user", "temp_manager")
     admin.get_by_role("button", name="Deactivate").click()
     admin.get_by_role("button", name="Yes, deactivate").click()
-    b.wait_stable(admin)
+    b.eventually(lambda: not _is_active(server, "temp_manager"), what="the deactivation to be stored")
     user.locator('[data-testid="stSidebarNav"]').get_by_text("My profile", exact=True).click()
     b.wait_stable(user)
     expect(user.get_by_text("Your session has ended. Please sign in again.")).to_be_visible()
     expect(user.get_by_role("button", name="Sign in")).to_be_visible()
     b.screenshot(user, "journey_deactivated")
+
+
+def _is_active(server, username):
+    with db.reading(server["db"]) as s:
+        return s.scalar(select(User.is_active).where(User.username == username))
 
 
 def _answer_visible_radios(page, option):
@@ -172,10 +177,8 @@ def test_a_client_answers_nist_csf_with_evidence_and_submits_when_complete(serve
     choose(page, "Questionnaire", "NIST Cybersecurity Framework 2.0")
     page.get_by_role("button", name="Start").click()
     b.wait_stable(page)
-    with db.reading(server["db"]) as s:
-        journey = s.scalar(select(Assessment.id).join(Product, Product.id == Assessment.product_id)
-                           .where(Product.name == "Journey Portal"))
-    assert journey is not None, "the Start button created no assessment"
+    journey = b.eventually(lambda: _journey_field(server, Assessment.id),
+                           what="the assessment the Start button creates")
     page.goto(f"{server['url']}questionnaire?assessment={journey}")
     b.wait_stable(page)
     expect(heading(page)).to_have_text("Questionnaire")
@@ -202,10 +205,15 @@ def test_a_client_answers_nist_csf_with_evidence_and_submits_when_complete(serve
     b.wait_stable(page)
     expect(page.get_by_text("read-only in its current status")).to_be_visible()
     b.screenshot(page, "journey_csf_submitted")
+    b.eventually(lambda: _journey_field(server, Assessment.status) == "submitted",
+                 what="the submission to be stored")
+
+
+def _journey_field(server, column):
+    """One column of the journey's assessment, or None while it does not exist yet."""
     with db.reading(server["db"]) as s:
-        status = s.scalar(select(Assessment.status).join(Product, Product.id == Assessment.product_id)
-                          .where(Product.name == "Journey Portal"))
-    assert status == "submitted"
+        return s.scalar(select(column).join(Product, Product.id == Assessment.product_id)
+                        .where(Product.name == "Journey Portal"))
 
 
 def _arrange_answered_assessment(server):
@@ -296,12 +304,16 @@ def test_review_loop_with_changes_requested_then_approval(server, person):
     reviewer.get_by_role("tab", name="Timeline").click()
     b.wait_stable(reviewer)
     b.screenshot(reviewer, "journey_review_timeline")
+    b.eventually(lambda: _status_and_triggers(server, aid) == (
+        "approved", ["submit", "changes_requested", "submit", "approve"]),
+        what="the approval and its four snapshots")
+
+
+def _status_and_triggers(server, aid):
     with db.reading(server["db"]) as s:
         triggers = s.scalars(select(ScoreHistory.trigger).where(ScoreHistory.assessment_id == aid)
                              .order_by(ScoreHistory.id)).all()
-        status = s.get(Assessment, aid).status
-    assert status == "approved"
-    assert triggers == ["submit", "changes_requested", "submit", "approve"]
+        return s.get(Assessment, aid).status, list(triggers)
 
 
 ANALYTICS = ("Overview", "Trends", "Benchmarking", "Review operations", "User activity", "Extracts")

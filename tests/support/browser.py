@@ -245,3 +245,17 @@ def launch_chromium(playwright, **kwargs):
     kwargs.setdefault("executable_path", CHROMIUM_PATH)
     kwargs.setdefault("args", CHROMIUM_ARGS)
     return playwright.chromium.launch(**kwargs)
+
+
+def eventually(read, *, timeout: float = 30.0, interval: float = 0.2, what: str = "the outcome"):
+    """Poll ``read()`` until it returns something truthy and return that, or fail after ``timeout``
+    seconds naming ``what`` was awaited: a click's rerun may commit after the page looks idle, so
+    a test reads the database through this rather than right after the click."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
