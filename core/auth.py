@@ -1,13 +1,14 @@
 """Passwords, sign-in records and server-side sessions."""
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
 import bcrypt
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core import audit, throttle
@@ -19,6 +20,7 @@ from core.settings import get_settings
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores or refuses anything longer
 FAILED_SIGN_IN = "Incorrect username or password."
+DEFAULT_BCRYPT_COST = 12
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common_passwords.txt"
 
 
@@ -51,6 +53,26 @@ def verify_password(password: str, password_hash: str) -> bool:
     if len(data) > MAX_PASSWORD_BYTES:
         return False
     return bcrypt.checkpw(data, password_hash.encode())
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(cost: int) -> bytes:
+    return bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(cost))
+
+
+def _usual_cost(session: Session) -> int:
+    """The bcrypt cost most stored hashes use (`$2b$12$...`), so the dummy check costs the same."""
+    cost = func.substr(User.password_hash, 5, 2)
+    usual = session.scalar(select(cost).group_by(cost).order_by(func.count().desc(), cost.desc())
+                           .limit(1))
+    return int(usual) if usual and usual.isdigit() and 4 <= int(usual) <= 31 else DEFAULT_BCRYPT_COST
+
+
+def spend_password_check(session: Session) -> None:
+    """Run one bcrypt check that cannot succeed, for a refused sign-in that ran none (unknown
+    user, cooldown, inactive account, throttled address): every refusal then takes as long as a
+    wrong password, so timing does not tell which usernames exist."""
+    bcrypt.checkpw(b"no account has this password", _dummy_hash(_usual_cost(session)))
 
 
 def generate_password() -> str:
@@ -114,8 +136,37 @@ def record_failed_sign_in(session: Session, username: str, *, client_address: st
 
 def check_session(session: Session, sid: str, *, now: datetime | None = None) -> Actor | None:
     """The Actor of a live session (touching it), or None if revoked, idle or too old."""
+    return _touch_live(session, session.get(AuthSession, sid), now or utcnow())
+
+
+def session_lifetime(session: Session) -> timedelta:
+    """The absolute timeout: no session, and so no remember-me cookie, lives longer."""
+    return timedelta(hours=get_settings(session)["session_absolute_hours"])
+
+
+def cookie_fingerprint(token: str) -> str:
+    """SHA-256 of a remember-me cookie: the database never holds the cookie itself."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def bind_cookie(session: Session, sid: str, token: str) -> None:
+    """Record the remember-me cookie issued with this session; it is valid only with it."""
+    session.get(AuthSession, sid).cookie_hash = cookie_fingerprint(token)
+
+
+def resume_session(session: Session, token: str, *, now: datetime | None = None) -> Actor | None:
+    """The Actor of the live session a remember-me cookie was issued with (touching it), or None
+    when that session was signed out, revoked, timed out or never existed."""
     now = now or utcnow()
-    row = session.get(AuthSession, sid)
+    row = session.scalar(select(AuthSession).where(AuthSession.cookie_hash == cookie_fingerprint(token)))
+    actor = _touch_live(session, row, now)
+    if actor is not None:
+        audit.record(session, actor, "session_resumed", object_type="user", object_id=actor.user_id,
+                     now=now)
+    return actor
+
+
+def _touch_live(session: Session, row: AuthSession | None, now: datetime) -> Actor | None:
     if row is None or row.revoked_at is not None:
         return None
     user = session.get(User, row.user_id)
@@ -127,7 +178,7 @@ def check_session(session: Session, sid: str, *, now: datetime | None = None) ->
         row.revoked_at, row.revoked_reason = now, "expired" if expired else "deactivated"
         return None
     row.last_seen_at = now
-    return Actor(user.id, user.username, user.role, user.organization_id, sid)
+    return Actor(user.id, user.username, user.role, user.organization_id, row.id)
 
 
 def close_session(session: Session, actor: Actor, *, now: datetime | None = None) -> None:

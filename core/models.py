@@ -104,6 +104,9 @@ class AuthSession(Timestamped, Base):
     revoked_at: Mapped[Optional[datetime]]
     revoked_reason: Mapped[str] = mapped_column(String(40), default="")
     client_address: Mapped[str] = mapped_column(String(64), default="")
+    # SHA-256 of the remember-me cookie issued with this session: a cookie signs in only by
+    # resuming its own live row, so revoking the row kills the cookie everywhere it was copied.
+    cookie_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True, index=True)
 
 
 class SignInAttempt(Timestamped, Base):

@@ -1,12 +1,17 @@
 """Passwords, sessions and sign-in records through core.auth."""
+import statistics
+import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
 
 from core import auth, db
 from core.errors import ValidationError
-from core.models import AuditLog, AuthSession, User, utcnow
+from core.models import AuditLog, AuthSession, SystemSetting, User, utcnow
+from core.users import sign_out_everywhere
+from tests.apptest import APP
 from tests.factories import PASSWORD, make_actor
 
 
@@ -75,6 +80,70 @@ def test_sign_out_revokes_the_session_and_older_cookies(db_url):
         assert auth.cookie_still_valid(s, "ann", start + timedelta(minutes=2))
 
 
+def _remembered(url: str, username: str, now, token: str):
+    """A sign-in by form and the remember-me cookie issued with it."""
+    with db.transaction(url) as s:
+        actor = auth.open_session(s, username, now=now)
+        auth.bind_cookie(s, actor.session_id, token)
+    return actor
+
+
+def test_a_cookie_resumes_only_its_own_live_session(db_url):
+    make_actor(db_url, "analyst", username="ann")
+    start = utcnow()
+    actor = _remembered(db_url, "ann", start, "cookie-one")
+    with db.transaction(db_url) as s:
+        assert auth.resume_session(s, "cookie-one", now=start + timedelta(minutes=20)).session_id \
+            == actor.session_id
+        assert auth.resume_session(s, "cookie-two", now=start) is None
+    with db.reading(db_url) as s:  # the database holds only the cookie's fingerprint
+        assert s.get(AuthSession, actor.session_id).cookie_hash == auth.cookie_fingerprint("cookie-one")
+    with db.transaction(db_url) as s:  # idle since the resume 20 minutes in
+        assert auth.resume_session(s, "cookie-one", now=start + timedelta(minutes=51)) is None
+    with db.transaction(db_url) as s:  # and it stays ended
+        assert auth.resume_session(s, "cookie-one", now=start + timedelta(minutes=52)) is None
+        assert s.get(AuthSession, actor.session_id).revoked_reason == "expired"
+
+
+def test_a_cookie_kept_alive_still_ends_at_the_absolute_timeout(db_url):
+    make_actor(db_url, "analyst", username="ann")
+    start = utcnow()
+    _remembered(db_url, "ann", start, "cookie-one")
+    for minutes in range(25, 12 * 60, 25):
+        with db.transaction(db_url) as s:
+            assert auth.resume_session(s, "cookie-one", now=start + timedelta(minutes=minutes))
+    with db.transaction(db_url) as s:
+        assert auth.resume_session(s, "cookie-one", now=start + timedelta(hours=12, minutes=1)) is None
+
+
+def test_sign_out_in_one_browser_ends_a_copied_cookie_in_another(db_url):
+    make_actor(db_url, "analyst", username="ann")
+    start = utcnow()
+    _remembered(db_url, "ann", start, "cookie-one")
+    with db.transaction(db_url) as s:
+        first = auth.resume_session(s, "cookie-one", now=start)
+        copy = auth.resume_session(s, "cookie-one", now=start)
+    assert first.session_id == copy.session_id  # one session, not a second independent one
+    with db.transaction(db_url) as s:
+        auth.close_session(s, copy, now=start + timedelta(minutes=1))
+    with db.transaction(db_url) as s:
+        assert auth.check_session(s, first.session_id) is None
+        assert auth.resume_session(s, "cookie-one") is None
+
+
+def test_sign_out_everywhere_ends_every_cookie(db_url):
+    admin = make_actor(db_url, "admin", username="boss")
+    target = make_actor(db_url, "analyst", username="ann")
+    start = utcnow()
+    _remembered(db_url, "ann", start, "cookie-one")
+    _remembered(db_url, "ann", start, "cookie-two")
+    with db.transaction(db_url) as s:
+        assert sign_out_everywhere(s, admin, target.user_id, now=start + timedelta(seconds=1)) == 2
+    with db.transaction(db_url) as s:
+        assert auth.resume_session(s, "cookie-one") is None
+        assert auth.resume_session(s, "cookie-two") is None
+
+
 def test_failed_sign_in_is_counted_and_audited_without_the_password(db_url):
     make_actor(db_url, "analyst", username="ann")
     with db.transaction(db_url) as s:
@@ -100,3 +169,36 @@ def test_change_password_needs_the_old_one_and_a_valid_new_one(db_url):
         user = s.get(User, actor.user_id)
         assert auth.verify_password("another long passphrase", user.password_hash)
         assert user.sessions_valid_after is not None
+
+
+def _failed_form_sign_in_seconds(username: str, password: str) -> float:
+    """Wall time of one failed sign-in through the real form in app.py."""
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.text_input[0].input(username)
+    at.text_input[1].input(password)
+    start = time.perf_counter()
+    at.button[0].click().run()
+    elapsed = time.perf_counter() - start
+    assert [e.value for e in at.error] == [auth.FAILED_SIGN_IN]
+    return elapsed
+
+
+def test_unknown_user_costs_as_much_as_a_wrong_password(sqlite_url, env):
+    env(sqlite_url)
+    make_actor(sqlite_url, "analyst", username="ann")
+    with db.transaction(sqlite_url) as s:
+        # A real cost for this account: at cost 4 the bcrypt check would hide in the noise.
+        s.scalar(select(User).where(User.username == "ann")).password_hash = \
+            auth.hash_password(PASSWORD, rounds=11)
+        s.merge(SystemSetting(key="throttle_address_failures", value=1000))
+    _failed_form_sign_in_seconds("warm-up", "first run imports everything")
+    wrong, unknown = [], []
+    for _ in range(20):
+        wrong.append(_failed_form_sign_in_seconds("ann", "not the password at all"))
+        with db.transaction(sqlite_url) as s:
+            ann = s.scalar(select(User).where(User.username == "ann"))
+            assert ann.failed_logins == 1  # the wrong password was checked against the account
+            ann.failed_logins = 0  # and no cooldown turns later tries into another path
+        unknown.append(_failed_form_sign_in_seconds("nobody", "not the password at all"))
+    ratio = statistics.median(wrong) / statistics.median(unknown)
+    assert 1 / 1.5 < ratio < 1.5, (statistics.median(wrong), statistics.median(unknown))

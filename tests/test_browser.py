@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from types import SimpleNamespace
 
 import jwt
@@ -34,6 +35,7 @@ COOKIE_DAYS = 0.5  # ui.login.COOKIE_DAYS
 FAILED_SIGN_IN = "Incorrect username or password."
 NO_ACCESS = "You do not have access to this page."
 SIGNED_OUT = "You have been signed out."
+SESSION_ENDED = "Your session has ended. Please sign in again."
 
 NAV = '[data-testid="stSidebarNav"]'
 NAV_LINK = '[data-testid="stSidebarNavLink"]'
@@ -98,7 +100,8 @@ def server(tmp_path_factory):
     port = b.free_port()
     proc = b.start_streamlit(env, port, log_name="browser-e2e")
     try:
-        yield SimpleNamespace(url=b.base_url(port), port=port, log_path=proc.log_path, menus=menus)
+        yield SimpleNamespace(url=b.base_url(port), port=port, log_path=proc.log_path, menus=menus,
+                              db_url=env["SECURESPHERE_DATABASE_URL"])
     finally:
         b.stop_streamlit(proc)
 
@@ -405,6 +408,66 @@ def test_old_cookie_does_not_sign_in_after_sign_out(app_page, server, new_contex
     expect_login_form(replay)
     expect(replay.get_by_role("heading", name="Review desk")).to_have_count(0)
     shot(replay, "cookie_replay_after_sign_out")
+
+
+def _idle_for(server, username: str, minutes: int) -> int:
+    """Move the user's live sessions back in time, as if the browser had been idle."""
+    from core import db
+    from core.models import AuthSession, User
+
+    with db.transaction(server.db_url) as s:
+        rows = s.query(AuthSession).join(User, User.id == AuthSession.user_id).filter(
+            User.username == username, AuthSession.revoked_at.is_(None)).all()
+        for row in rows:
+            row.last_seen_at -= timedelta(minutes=minutes)
+    db.dispose_all()
+    return len(rows)
+
+
+def test_idle_timeout_ends_the_cookie_in_every_browser(app_page, server, new_context):
+    page = app_page
+    cookie = sign_in(page, server, "security_manager")
+    assert _idle_for(server, "security_manager", 31) >= 1
+
+    open_app(page, server)  # a reload: a new Streamlit session, signed in only by the cookie
+    expect_login_form(page)
+    expect(page.get_by_text(SESSION_ENDED)).to_be_visible()
+    assert wait_until(lambda: auth_cookie(page.context) is None), "the refused cookie was kept"
+
+    replay = new_context(cookies=[cookie]).new_page()
+    open_app(replay, server, quiet_ms=1500)  # give a cookie sign-in time to happen, if it would
+    expect_login_form(replay)
+    expect(replay.get_by_role("heading", name="Portfolio")).to_have_count(0)
+
+
+def test_sign_out_in_one_browser_ends_a_copied_cookie_in_the_other(app_page, server, new_context):
+    page = app_page
+    cookie = sign_in(page, server, "analyst")
+    copy = new_context(cookies=[cookie]).new_page()
+    open_app(copy, server)
+    expect(copy.locator(NAV)).to_be_visible(timeout=10_000)  # the copied cookie does sign in
+
+    sign_out(page, server)
+    copy.get_by_role("link", name="My profile").click()  # the copy's next rerun
+    b.wait_stable(copy, quiet_ms=700)
+    assert_no_app_error(copy, server)
+    expect(copy.get_by_text(SESSION_ENDED)).to_be_visible()
+    expect(copy.locator(NAV)).to_have_count(0)
+    open_app(copy, server, quiet_ms=1500)
+    expect_login_form(copy)
+
+
+def test_cookie_is_strict_and_lives_no_longer_than_the_session(app_page, server):
+    cookie = sign_in(app_page, server, "analyst")
+    assert cookie["sameSite"] == "Strict" and not cookie["secure"]  # plain HTTP here
+    assert cookie["expires"] <= time.time() + 12 * 3600 + 60  # session_absolute_hours
+
+
+def test_cookie_is_secure_behind_a_tls_proxy(server, new_context):
+    ctx = new_context()
+    ctx.set_extra_http_headers({"X-Forwarded-Proto": "https"})  # what nginx sends on
+    cookie = sign_in(ctx.new_page(), server, "analyst")
+    assert cookie["secure"] and cookie["sameSite"] == "Strict"
 
 
 def test_cookie_signed_with_another_key_is_refused(app_page, server):
