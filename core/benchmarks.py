@@ -2,12 +2,13 @@
 
 The benchmark unit is a product's newest scored assessment on the version, read at its newest
 snapshot (MAX(id) per assessment). SQL returns value counts (GROUP BY section, score), from which
-exact quantiles and percentiles are read in Python, so no per-assessment rows leave the database.
+quantiles and percentiles are read in Python, so no per-assessment rows leave the database.
 Versions are never mixed: their sections and questions differ.
 
-Clients see their own products against the anonymous peer distribution: only quantiles, and only
-when the peer group holds at least MIN_PEER_ASSESSMENTS assessments from MIN_PEER_ORGANIZATIONS
-organisations, so no other organisation's name or numbers can be read from it.
+Staff read exact figures. A client's peers are the other organisations' products only (counting
+its own would let it move the quantiles at will), every group it sees (each filter choice, each
+section, each row of the peer groups) holds at least `benchmark_min_peers` of them from at least
+MIN_PEER_ORGANIZATIONS other organisations, and its figures are coarsened by core.peer_stats.
 """
 from __future__ import annotations
 
@@ -21,12 +22,11 @@ from sqlalchemy.orm import Session
 from core.access import Actor, require_role
 from core.analytics import ANALYTICS_ROLES, Filters, org_filter, scope, seen_by
 from core.models import Assessment, Organization, Product, Questionnaire, ScoreHistory, Section
+from core.peer_stats import (MIN_PEER_ORGANIZATIONS, QUANTILES, coarse_stats, exact_stats,
+                             percentile, quarter, refusal)
 from core.products import get_product
 from core.settings import get_settings
 
-MIN_PEER_ASSESSMENTS = 5
-MIN_PEER_ORGANIZATIONS = 3
-QUANTILES = {"p05": 0.05, "q1": 0.25, "median": 0.5, "q3": 0.75, "p95": 0.95}
 DIST_COLUMNS = ["section", "title", "assessments", "mean", *QUANTILES]
 OVERALL = "overall"
 
@@ -44,13 +44,16 @@ def versions(session: Session, actor: Actor) -> list[dict]:
     return [dict(r._mapping) for r in rows]
 
 
-def _peers(filters: Filters, questionnaire_id: int) -> Select:
+def _peers(actor: Actor, filters: Filters, questionnaire_id: int) -> Select:
     """Ids of each product's newest scored assessment on the version, in the industry and tier
-    filters, across every organisation (only aggregates of it ever leave this module)."""
+    filters, across every organisation but a client's own (only aggregates of it ever leave this
+    module)."""
     stmt = (select(func.max(Assessment.id))
             .where(Assessment.is_active, Assessment.questionnaire_id == questionnaire_id,
                    Assessment.latest_score.is_not(None))
             .group_by(Assessment.product_id))
+    if actor.is_client:  # with its own products inside, adding some that score 0 would shift
+        stmt = stmt.where(Assessment.organization_id != actor.organization_id)  # every quantile
     return org_filter(stmt, Filters(industry=filters.industry, tier=filters.tier),
                       Assessment.organization_id)
 
@@ -76,39 +79,48 @@ def _section_counts(session: Session, assessments: Select) -> list[tuple]:
     return session.connection().execute(stmt).all()
 
 
-def _withheld(session: Session, actor: Actor, peers: Select) -> str | None:
-    """Why a client may not see this peer group (too small to stay anonymous), or None."""
-    if not actor.is_client:
-        return None
-    n, orgs = session.execute(select(func.count(), func.count(distinct(Assessment.organization_id)))
-                              .where(Assessment.id.in_(peers))).one()
-    if n < MIN_PEER_ASSESSMENTS or orgs < MIN_PEER_ORGANIZATIONS:
-        return (f"The peer group is too small to compare anonymously (it needs at least "
-                f"{MIN_PEER_ASSESSMENTS} scored products from {MIN_PEER_ORGANIZATIONS} "
-                "organisations). Widen the industry or tier filter.")
-    return None
+def min_peers(session: Session, actor: Actor) -> int | None:
+    """How many peers a group a client sees must hold (benchmark_min_peers); None for staff,
+    who read every score anyway and get exact figures."""
+    return get_settings(session)["benchmark_min_peers"] if actor.is_client else None
 
 
-def quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
-    """The q-quantile (linear interpolation, as pandas) of sorted values repeated counts times."""
-    ends = np.cumsum(counts)
-    at = lambda i: values[np.searchsorted(ends, i, side="right")]
-    h = (ends[-1] - 1) * q
-    low, high = int(np.floor(h)), int(np.ceil(h))
-    return float(at(low) + (h - low) * (at(high) - at(low)))
+WITHHELD = {
+    "small": "The peer group is too small to compare anonymously (it needs at least {k} scored "
+             "products from {orgs} other organisations). Widen the industry or tier filter.",
+    "near": "This peer group differs from a wider one by too few products to stay anonymous. "
+            "Widen or change the industry or tier filter.",
+}
+ORG_COLUMNS = (Organization.industry, Organization.tier, Assessment.organization_id)
 
 
-def percentile(values: np.ndarray, counts: np.ndarray, x: float) -> float:
-    """Mid-rank percentile of x: the share below it plus half the share equal to it, in %."""
-    below, equal = counts[values < x].sum(), counts[values == x].sum()
-    return float(100.0 * (below + 0.5 * equal) / counts.sum())
+def _cells(session: Session, actor: Actor, questionnaire_id: int) -> dict[str, list[tuple]]:
+    """(industry, tier, organisation, products) of a client's peers in every industry and tier,
+    overall and per section with a score: what core.peer_stats.refusal decides on."""
+    peers = _peers(actor, Filters(), questionnaire_id)
+    overall = session.execute(select(*ORG_COLUMNS, func.count())
+                              .join(Organization, Organization.id == Assessment.organization_id)
+                              .where(Assessment.id.in_(peers)).group_by(*ORG_COLUMNS)).all()
+    latest = (select(func.max(ScoreHistory.id).label("id"))
+              .where(ScoreHistory.assessment_id.in_(peers))
+              .group_by(ScoreHistory.assessment_id).subquery())
+    pairs, key, value = _section_pairs(session)
+    stmt = (select(key, *ORG_COLUMNS, func.count()).select_from(ScoreHistory)
+            .join(latest, latest.c.id == ScoreHistory.id)
+            .join(Assessment, Assessment.id == ScoreHistory.assessment_id)
+            .join(Organization, Organization.id == Assessment.organization_id).join(pairs, true())
+            .where(value.is_not(None)).group_by(key, *ORG_COLUMNS))
+    cells: dict[str, list[tuple]] = {OVERALL: [tuple(r) for r in overall]}
+    for section, *cell in session.execute(stmt):
+        cells.setdefault(section, []).append(tuple(cell))
+    return cells
 
 
-def _stats(key: str, title: str, pairs: list[tuple]) -> dict:
+def _stats(key: str, title: str, pairs: list[tuple], k: int | None) -> dict:
+    """A row of DIST_COLUMNS: exact for staff (k None), coarsened for clients."""
     values, counts = (np.array(v, dtype=float) for v in zip(*sorted(pairs)))
-    return {"section": key, "title": title, "assessments": int(counts.sum()),
-            "mean": float((values * counts).sum() / counts.sum()),
-            **{name: quantile(values, counts, q) for name, q in QUANTILES.items()}}
+    stats = exact_stats(values, counts) if k is None else coarse_stats(values, counts, k)
+    return {"section": key, "title": title, **stats}
 
 
 def _titles(session: Session, questionnaire_id: int) -> dict[str, str]:
@@ -117,24 +129,45 @@ def _titles(session: Session, questionnaire_id: int) -> dict[str, str]:
     return dict(rows)
 
 
-def peer_distribution(session: Session, actor: Actor, filters: Filters,
-                      questionnaire_id: int) -> dict:
-    """{"sections": DIST_COLUMNS per section (overall first, then bank order), "counts":
-    {section: [(score, how many)]}, "withheld": reason or None}; empty while withheld."""
-    require_role(actor, *ANALYTICS_ROLES)
-    peers = _peers(filters, questionnaire_id)
-    withheld = _withheld(session, actor, peers)
-    if withheld:
-        return {"sections": pd.DataFrame(columns=DIST_COLUMNS), "counts": {}, "withheld": withheld}
+def _refused(cells: dict, key: str, filters: Filters, k: int | None) -> str | None:
+    """Why a client may not see one section (or the overall) of the filtered peers, or None."""
+    if k is None:
+        return None
+    return refusal(cells.get(key, []), filters.industry or None, filters.tier or None, k)
+
+
+def _value_counts(session: Session, peers: Select) -> dict[str, list]:
+    """{section or OVERALL: [(score, how many)]} over the peers."""
     counts: dict[str, list] = {OVERALL: session.connection().execute(
         select(Assessment.latest_score, func.count()).where(Assessment.id.in_(peers))
         .group_by(Assessment.latest_score)).all()}
     for key, value, n in _section_counts(session, peers):
         counts.setdefault(key, []).append((value, n))
+    return counts
+
+
+def peer_distribution(session: Session, actor: Actor, filters: Filters,
+                      questionnaire_id: int) -> dict:
+    """{"sections": DIST_COLUMNS per section (overall first, then bank order), "counts":
+    {section: [(score, how many)]} (staff only), "size": how many peers, as text, "exact": True
+    for staff, "withheld": reason or None}; empty while withheld."""
+    require_role(actor, *ANALYTICS_ROLES)
+    k = min_peers(session, actor)
+    cells = _cells(session, actor, questionnaire_id) if k is not None else {}
+    reason = _refused(cells, OVERALL, filters, k)
+    if reason:
+        return {"sections": pd.DataFrame(columns=DIST_COLUMNS), "counts": {}, "size": "", "exact": False,
+                "withheld": WITHHELD[reason].format(k=k, orgs=MIN_PEER_ORGANIZATIONS)}
+    counts = _value_counts(session, _peers(actor, filters, questionnaire_id))
     titles = {OVERALL: "Overall", **_titles(session, questionnaire_id)}
-    rows = [_stats(k, titles[k], counts[k]) for k in titles if counts.get(k)]
+    rows = [_stats(key, titles[key], counts[key], k) for key in titles
+            if counts.get(key) and not _refused(cells, key, filters, k)]
+    size = rows[0]["assessments"] if rows else ""  # overall: a count for staff, a band for clients
+    # A client's value counts would be the peers' scores themselves: only staff get them.
     return {"sections": pd.DataFrame(rows, columns=DIST_COLUMNS),
-            "counts": {k: [tuple(p) for p in v] for k, v in counts.items()}, "withheld": None}
+            "counts": {key: [tuple(p) for p in v] for key, v in counts.items()} if k is None else {},
+            "size": f"{size:,}" if isinstance(size, int) else size, "exact": k is None,
+            "withheld": None}
 
 
 def product_scores(session: Session, actor: Actor, product_id: int,
@@ -158,14 +191,24 @@ def product_scores(session: Session, actor: Actor, product_id: int,
 
 
 def rank_against(scores: pd.DataFrame, peers: dict) -> pd.DataFrame:
-    """The product's scores with their mid-rank percentile among the peers (None where either
-    side has no score)."""
-    ranks = []
+    """The product's scores with their standing among the peers, as text: the exact mid-rank
+    percentile for staff, for clients the quarter the published quartiles put it in ("" where
+    either side has no score); and the percentile itself (staff only, else None)."""
+    ranks, standings = [], []
+    quartiles = peers["sections"].set_index("section")
     for key, score in zip(scores["section"], scores["score"]):
         pairs = peers["counts"].get(key)
-        ranks.append(percentile(*(np.array(v, dtype=float) for v in zip(*pairs)), score)
-                     if pairs and score is not None and not pd.isna(score) else None)
-    return scores.assign(percentile=ranks)
+        known = score is not None and not pd.isna(score)
+        rank = percentile(*(np.array(v, dtype=float) for v in zip(*pairs)), score) \
+            if pairs and known else None
+        ranks.append(rank)
+        if rank is not None:
+            standings.append(f"Percentile {rank:.0f}")
+        elif known and key in quartiles.index and not peers["exact"]:
+            standings.append(quarter(score, *quartiles.loc[key, ["q1", "median", "q3"]]))
+        else:
+            standings.append("")
+    return scores.assign(percentile=ranks, standing=standings)
 
 
 def heatmap_frame(session: Session, actor: Actor, filters: Filters, questionnaire_id: int, *,
@@ -201,10 +244,11 @@ def _number(value):
 
 def peer_groups_frame(session: Session, actor: Actor, questionnaire_id: int) -> pd.DataFrame:
     """Per organisation industry and tier: organisations, scored products and the quartiles of
-    their latest overall score on the version (for clients, only groups large enough to stay
-    anonymous)."""
+    their latest overall score on the version (for clients: other organisations' products, only
+    groups large enough to stay anonymous, coarsened like peer_distribution, no organisations)."""
     require_role(actor, *ANALYTICS_ROLES)
-    peers = _peers(Filters(), questionnaire_id)
+    k = min_peers(session, actor)
+    peers = _peers(actor, Filters(), questionnaire_id)
     base = (select(Organization.industry, Organization.tier)
             .join(Assessment, Assessment.organization_id == Organization.id)
             .where(Assessment.id.in_(peers)))
@@ -215,11 +259,13 @@ def peer_groups_frame(session: Session, actor: Actor, questionnaire_id: int) -> 
             base.add_columns(Assessment.latest_score, func.count())
             .group_by(Organization.industry, Organization.tier, Assessment.latest_score)).all():
         counts.setdefault((industry, tier), []).append((score, n))
+    cells = _cells(session, actor, questionnaire_id)[OVERALL] if k is not None else []
     out = []
     for industry, tier, n, orgs in sorted(sizes):
-        if actor.is_client and (n < MIN_PEER_ASSESSMENTS or orgs < MIN_PEER_ORGANIZATIONS):
-            continue
-        stats = _stats("", "", counts[(industry, tier)])
-        out.append((industry or "(none)", tier, orgs, n, stats["q1"], stats["median"], stats["q3"]))
-    return pd.DataFrame(out, columns=["industry", "tier", "organizations", "products", "q1",
-                                      "median", "q3"])
+        if k is None or refusal(cells, industry, tier, k) is None:
+            stats = _stats("", "", counts[(industry, tier)], k)
+            out.append((industry or "(none)", tier, orgs, stats["assessments"], stats["q1"],
+                        stats["median"], stats["q3"]))
+    frame = pd.DataFrame(out, columns=["industry", "tier", "organizations", "products", "q1",
+                                       "median", "q3"])
+    return frame if k is None else frame.drop(columns=["organizations"])  # counts: see peer_stats

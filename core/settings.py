@@ -34,6 +34,9 @@ SETTINGS: dict[str, Setting] = {
     "session_absolute_hours": Setting(12, "Sign out this many hours after sign-in, active or not.", 1, 72),
     "review_sla_days": Setting(10, "Days a submitted assessment may wait for a decision.", 1, 90),
     "upload_max_mb": Setting(20, "Largest evidence file accepted, in MB.", 1, 200),
+    "benchmark_min_peers": Setting(10, "Scored products of other organisations (from at least 3 of "
+                                   "them) a peer group needs before a client sees its figures.",
+                                   5, 1000),
     "evidence_max_per_answer": Setting(20, "Most evidence files one answer may carry (removed files "
                                        "do not count).", 1, 200),
     "evidence_max_per_assessment": Setting(500, "Most evidence files one assessment may carry "

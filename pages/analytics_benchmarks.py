@@ -7,6 +7,7 @@ from core.benchmarks import (heatmap_frame, peer_distribution, peer_groups_frame
                              rank_against, versions)
 from core.charts import heatmap_figure, section_box_figure
 from core.trends import product_choices
+from core.text import md_escape
 from ui.cache import aggregate, figure
 from ui.filters import FILTER_KEYS, filter_block
 from ui.navigation import guard
@@ -37,22 +38,26 @@ if peers["withheld"]:
 elif peers["sections"].empty:
     st.info("No peer has a score on this version with these filters.", icon=":material/leaderboard:")
 else:
+    if not peers["exact"]:
+        st.caption(f"Peers are other organisations' products ({peers['size']}). To keep them anonymous "
+                   "you see quartiles of scores rounded to 5 points, and your quarter rather than a percentile.")
     picked = st.selectbox("Product to highlight", [None, *mine], key="bench_product",
                           format_func=lambda p: "None" if p is None else f"{p['name']} ({p['organization']})")
     ranked = None
     if picked is not None:
         ranked = rank_against(aggregate(product_scores, picked["id"], qid), peers)
         overall = ranked.iloc[0]
-        if overall["percentile"] is not None:
-            st.metric(f"{picked['name']}: overall percentile among {int(peers['sections'].iloc[0]['assessments'])} peers",
-                      f"{overall['percentile']:.0f}", help="Share of peers scoring lower, plus half of those equal.")
+        if overall["standing"]:  # clients get a quarter and a size band, never exact figures
+            st.metric(f"{md_escape(picked['name'])}: overall standing among {peers['size']} peers",
+                      overall["standing"], help="Share of peers scoring lower, plus half of those equal."
+                      if peers["exact"] else "The quarter of the peers your score falls in, by the quartiles shown.")
     st.plotly_chart(figure(section_box_figure, peer_distribution, filters, qid, part="sections")
                     if picked is None else
                     section_box_figure(peers["sections"], ranked, picked["name"]), width="stretch")
     if ranked is not None:
-        st.dataframe(ranked.drop(columns=["section"]), hide_index=True, width="stretch", column_config={
+        st.dataframe(ranked[["title", "score", "standing"]], hide_index=True, width="stretch", column_config={
             "title": "Section", "score": st.column_config.NumberColumn("Score", format="%.1f"),
-            "percentile": st.column_config.NumberColumn("Percentile", format="%.0f")})
+            "standing": "Standing"})
 
 st.subheader("Products by section")
 heat, count = aggregate(heatmap_frame, filters, qid)

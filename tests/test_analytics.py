@@ -18,13 +18,14 @@ from core import db
 from core.access import SYSTEM, Actor
 from core.activity_metrics import actions_frame, active_users_frame, sign_ins_frame
 from core.analytics import DROP_POINTS, Filters, attention, overview
-from core.benchmarks import (MIN_PEER_ASSESSMENTS, MIN_PEER_ORGANIZATIONS, heatmap_frame,
-                             peer_distribution, peer_groups_frame, product_scores, rank_against)
+from core.benchmarks import (MIN_PEER_ORGANIZATIONS, heatmap_frame, peer_distribution,
+                             peer_groups_frame, product_scores, rank_against)
 from core.errors import AccessDenied
 from core.models import Assessment, ScoreHistory, utcnow
 from core.operations_metrics import (decisions_frame, rounds_frame, time_in_status_frame,
                                      turnaround_frame, workload_frame)
 from core.periods import months_between
+from core.settings import update_setting
 from core.synthetic import BANK_KEY, seed_synthetic
 from core.trends import MAX_SERIES, movers_frame, trend_frame
 from tests.conftest import _pg_url, _sqlite_url
@@ -187,12 +188,17 @@ def test_trend_carries_scores_through_months_without_snapshots(sqlite_url):
     assert frame["assessments"].is_monotonic_increasing and frame["assessments"].iloc[-1] == 4
 
 
+MIN_PEERS = 5  # benchmark_min_peers in these tests: the small data sets reach it often enough
+
+
 @EXAMPLES
 @given(seed=st.integers(0, 10_000), data=st.data())
 def test_benchmarks_match_pandas(new_db, seed, data):
     url, t = build(new_db, seed)
     actor, client, filters = data.draw(cases(t))
     _, qid = synthetic(t)
+    with db.transaction(url) as s:
+        update_setting(s, SYSTEM, "benchmark_min_peers", MIN_PEERS)
     with db.reading(url) as s:
         peers = peer_distribution(s, actor, filters, qid)
         groups = peer_groups_frame(s, actor, qid)
@@ -200,27 +206,100 @@ def test_benchmarks_match_pandas(new_db, seed, data):
         mine = sorted(naive.scoped(t, Filters(), client)["product_id"])  # a client may own none
         product = data.draw(st.sampled_from(mine)) if mine else None
         scores = product_scores(s, actor, int(product), qid) if mine else None
-    members = naive.peers(t, filters, qid)
-    small = len(members) < MIN_PEER_ASSESSMENTS or members["organization_id"].nunique() < MIN_PEER_ORGANIZATIONS
-    assert (peers["withheld"] is not None) == (client is not None and small)
-    if peers["withheld"] is None:
-        want = naive.distribution(t, filters, qid)
-        assert set(peers["sections"]["section"]) == {k for k, v in want.items() if len(v)}
-        for row in peers["sections"].to_dict("records"):
-            expected = naive.quantiles(want[row["section"]])
-            assert row["assessments"] == len(want[row["section"]])
-            assert all(_approx(row[k], v) for k, v in expected.items())
-        ranked = rank_against(scores, peers) if scores is not None else pd.DataFrame(
-            columns=["section", "score", "percentile"])
-        for key, score, rank in zip(ranked["section"], ranked["score"], ranked["percentile"]):
-            if not pd.isna(score) and key in want:
-                assert _approx(rank, naive.percentile(want[key], score))
-    expected_groups = naive.peer_groups(t, qid)
-    if client is not None:
-        expected_groups = expected_groups[(expected_groups["products"] >= MIN_PEER_ASSESSMENTS)
-                                          & (expected_groups["organizations"] >= MIN_PEER_ORGANIZATIONS)]
-    _frames_equal(groups, expected_groups, ["industry", "tier"])
+    if client is None:
+        _check_exact(t, peers, groups, scores, filters, qid)
+    else:
+        _check_coarse(t, peers, groups, scores, filters, qid, client)
     _check_heatmap(t, heat, total, filters, client, qid)
+
+
+def _check_exact(t, peers, groups, scores, filters, qid) -> None:
+    """Staff: every peer (all organisations), exact quantiles, mean, count and percentile."""
+    assert peers["withheld"] is None and peers["exact"]
+    want = naive.distribution(t, filters, qid)
+    assert set(peers["sections"]["section"]) == {k for k, v in want.items() if len(v)}
+    for row in peers["sections"].to_dict("records"):
+        expected = naive.quantiles(want[row["section"]])
+        assert row["assessments"] == len(want[row["section"]])
+        assert all(_approx(row[k], v) for k, v in expected.items())
+    ranked = rank_against(scores, peers)
+    for key, score, rank in zip(ranked["section"], ranked["score"], ranked["percentile"]):
+        if not pd.isna(score) and key in want:
+            assert _approx(rank, naive.percentile(want[key], score))
+    _frames_equal(groups, naive.peer_groups(t, qid), ["industry", "tier"])
+
+
+def _step(x):
+    return np.floor(np.asarray(x, dtype=float) / 5 + 0.5) * 5
+
+
+def _peer_rows(t, filters, qid, client) -> pd.DataFrame:
+    """(section, score, organisation, industry, tier) of every other organisation's peer."""
+    p = naive.peers(t, filters, qid)
+    p = p[p["organization_id"] != client]
+    rows = [("overall", s, o) for s, o in zip(p["latest_score"], p["organization_id"])]
+    sh = t["score_history"]
+    latest = sh[sh["assessment_id"].isin(p["id"])].sort_values("id").drop_duplicates("assessment_id", keep="last")
+    org = p.set_index("id")["organization_id"]
+    rows += [(k, v, org[a]) for a, scores in zip(latest["assessment_id"], latest["section_scores"])
+             for k, v in (scores or {}).items() if v is not None]
+    out = pd.DataFrame(rows, columns=["section", "score", "org"]).astype({"score": float})
+    return out.merge(t["organizations"][["id", "industry", "tier"]], left_on="org", right_on="id")
+
+
+def _coarse(scores: pd.Series) -> dict:
+    stepped = pd.Series(_step(scores))
+    return {"q1": _step(stepped.quantile(.25)), "median": _step(stepped.quantile(.5)),
+            "q3": _step(stepped.quantile(.75)), "mean": None, "p05": None, "p95": None}
+
+
+def _in_band(band: str, n: int) -> bool:
+    low, _, high = band.replace(",", "").partition("–")
+    return int(low) <= n <= int(high) if high else (band.endswith("or more") and n >= int(low.split()[0]))
+
+
+def _big(g: pd.DataFrame) -> bool:
+    return len(g) >= MIN_PEERS and g["org"].nunique() >= MIN_PEER_ORGANIZATIONS
+
+
+def _visible(rows: pd.DataFrame, industry, tier) -> bool:
+    """The anonymity rule, the pandas way: the group is big, and so is what separates it from
+    each wider choice of industry and tier (or nothing does)."""
+    def pick(i, tr):
+        return rows[((rows["industry"] == i) | (i is None)) & ((rows["tier"] == tr) | (tr is None))]
+    group = pick(industry, tier)
+    rests = [pick(*w).drop(group.index) for w in {(industry, None), (None, tier), (None, None)}]
+    return _big(group) and all(r.empty or _big(r) for r in rests)
+
+
+def _check_coarse(t, peers, groups, scores, filters, qid, client) -> None:
+    """Clients: other organisations only, groups that pass the anonymity rule, quartiles of
+    scores rounded to 5 points, a size band and a quarter; no mean, whiskers, counts or N."""
+    everyone = _peer_rows(t, Filters(), qid, client)
+    industry, tier = filters.industry or None, filters.tier or None
+    sections = {k: g for k, g in everyone.groupby("section") if _visible(g, industry, tier)}
+    assert (peers["withheld"] is None) == ("overall" in sections) and peers["counts"] == {}
+    rows = _peer_rows(t, filters, qid, client)
+    shown = {k: g for k, g in rows.groupby("section") if k in sections} if "overall" in sections else {}
+    assert set(peers["sections"]["section"]) == set(shown) and not peers["exact"]
+    for row in peers["sections"].to_dict("records"):
+        assert _in_band(row["assessments"], len(shown[row["section"]]))
+        assert all(_approx(row[k], v) for k, v in _coarse(shown[row["section"]]["score"]).items())
+    if scores is not None and peers["withheld"] is None:
+        dist = peers["sections"].set_index("section")
+        for key, score, standing, rank in rank_against(scores, peers)[["section", "score", "standing", "percentile"]].itertuples(index=False):
+            assert rank is None
+            if key in dist.index and not pd.isna(score):
+                q = dist.loc[key]
+                assert standing == ("Bottom quarter" if score < q["q1"] else "Second quarter" if score < q["median"]
+                                    else "Third quarter" if score < q["q3"] else "Top quarter")
+    overall = everyone[everyone["section"] == "overall"]
+    want = [(i or "(none)", tr, *_coarse(g["score"]).values()) for (i, tr), g in
+            overall.groupby(["industry", "tier"], sort=True) if _visible(overall, i, tr)]
+    assert list(groups.columns) == ["industry", "tier", "products", "q1", "median", "q3"]
+    assert [tuple(r[:2]) + tuple(r[3:]) for r in groups.itertuples(index=False)] == [w[:5] for w in want]
+    sizes = {(i or "(none)", tr): len(g) for (i, tr), g in overall.groupby(["industry", "tier"])}
+    assert all(_in_band(b, sizes[(i, tr)]) for i, tr, b in groups[["industry", "tier", "products"]].itertuples(index=False))
 
 
 def _check_heatmap(t, heat, total, filters, client, qid) -> None:

@@ -1,4 +1,6 @@
 """The analytics pages through AppTest: roles, shared filters, downloads, anonymous benchmarks."""
+import re
+
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
@@ -99,6 +101,13 @@ def test_client_benchmark_shows_peers_anonymously(peers_url, app_env):
     assert "too small" not in text and '"name":"Peers"' in text  # the distribution is shown
     for product in at.selectbox(key="bench_product").options[1:]:
         assert "Synthetic Org 01" in product
+    box = at.get("plotly_chart")[0].proto.spec
+    assert '"mean"' not in box and "rounded to 5 points" in text  # no mean, no exact count
+    at.selectbox(key="bench_product").select_index(1).run()
+    label = at.metric[0].label
+    assert re.search(r"overall standing among \d+–\d+ peers$", label), label
+    assert at.metric[0].value in {"Bottom quarter", "Second quarter", "Third quarter", "Top quarter"}
+    assert list(at.dataframe[0].value.columns) == ["title", "score", "standing"]
 
 
 def test_demo_client_benchmark_withholds_a_two_organisation_peer_group(app_env):

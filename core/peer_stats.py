@@ -1,0 +1,100 @@
+"""Peer statistics: exact for staff, coarsened for clients so that no peer's score can be solved for.
+
+Exact summary statistics of a small group are the group: with n scores, p05, q1, median, q3, p95
+and the mean are linear equations in the sorted scores, and an own score or a second filter choice
+(the same group with one peer more) fills in the rest. So a client's figures are the quartiles
+only, of the scores rounded to STEP points and rounded to STEP points again: no mean, no exact
+count (`size_band`), and no 5th or 95th percentile, which in a group of a few dozen is little more
+than its lowest or highest peer (quartiles of 9 or more never touch the two extremes at either
+end). The client's own product is placed only by the quarter its score falls in against those
+published quartiles, which says nothing they do not. An error of up to STEP / 2 in every figure,
+multiplied by the group size when two groups are differenced, is what makes solving for a peer
+meaningless.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+STEP = 5.0
+MIN_PEER_ORGANIZATIONS = 3
+QUANTILES = {"p05": 0.05, "q1": 0.25, "median": 0.5, "q3": 0.75, "p95": 0.95}
+# Upper edges of the size bands shown to clients; the lowest band starts at the group minimum.
+SIZE_EDGES = (20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 100000)
+CLIENT_QUANTILES = ("q1", "median", "q3")
+NAN = float("nan")
+QUARTERS = ("Bottom quarter", "Second quarter", "Third quarter", "Top quarter")
+
+
+def quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
+    """The q-quantile (linear interpolation, as pandas) of sorted values repeated counts times."""
+    ends = np.cumsum(counts)
+    at = lambda i: values[np.searchsorted(ends, i, side="right")]
+    h = (ends[-1] - 1) * q
+    low, high = int(np.floor(h)), int(np.ceil(h))
+    return float(at(low) + (h - low) * (at(high) - at(low)))
+
+
+def percentile(values: np.ndarray, counts: np.ndarray, x: float) -> float:
+    """Mid-rank percentile of x: the share below it plus half the share equal to it, in %."""
+    below, equal = counts[values < x].sum(), counts[values == x].sum()
+    return float(100.0 * (below + 0.5 * equal) / counts.sum())
+
+
+def to_step(x):
+    """x rounded to the nearest multiple of STEP (halves up, unlike numpy's round-half-even)."""
+    return np.floor(np.asarray(x, dtype=float) / STEP + 0.5) * STEP
+
+
+def exact_stats(values: np.ndarray, counts: np.ndarray) -> dict:
+    """Size, mean and quantiles of sorted values repeated counts times (what staff see)."""
+    return {"assessments": int(counts.sum()), "mean": float((values * counts).sum() / counts.sum()),
+            **{name: quantile(values, counts, q) for name, q in QUANTILES.items()}}
+
+
+def coarse_stats(values: np.ndarray, counts: np.ndarray, min_peers: int) -> dict:
+    """What a client sees of the same group: the quartiles of the scores rounded to STEP points,
+    rounded to STEP points again (interpolation lands between steps), and a size band."""
+    stepped = to_step(values)  # rounding keeps sorted values sorted
+    shown = {name: float(to_step(quantile(stepped, counts, QUANTILES[name]))) for name in CLIENT_QUANTILES}
+    return {"assessments": size_band(int(counts.sum()), min_peers), "mean": NAN,
+            **{name: shown.get(name, NAN) for name in QUANTILES}}
+
+
+def size_band(n: int, low: int) -> str:
+    """A group size as a band ("10-19", "20-49", ...), starting at the group minimum `low`."""
+    start = low
+    for edge in SIZE_EDGES:
+        if n < edge and edge > start:
+            return f"{start:,}–{edge - 1:,}"
+        start = max(start, edge)
+    return f"{start:,} or more"
+
+
+def quarter(score: float, q1: float, median: float, q3: float) -> str:
+    """Which quarter of the peers a score falls in, read off the published quartiles."""
+    return QUARTERS[int(np.searchsorted([q1, median, q3], score, side="right"))]
+
+
+def _matching(cells: list[tuple], industry: str | None, tier: str | None) -> list[tuple]:
+    return [c for c in cells if (industry is None or c[0] == industry) and (tier is None or c[1] == tier)]
+
+
+def _large(cells: list[tuple], k: int) -> bool:
+    return sum(c[3] for c in cells) >= k and len({c[2] for c in cells}) >= MIN_PEER_ORGANIZATIONS
+
+
+def refusal(cells: list[tuple], industry: str | None, tier: str | None, k: int) -> str | None:
+    """Why a client may not see the peers of one industry and tier (None: any), or None.
+
+    `cells` are (industry, tier, organisation, products) of all its peers. The group must hold
+    k products from MIN_PEER_ORGANIZATIONS organisations, and so must what separates it from
+    each wider choice of the two filters: a group and a wider one that differ by a single peer
+    would otherwise be differenced to place that peer."""
+    group = _matching(cells, industry, tier)
+    if not _large(group, k):
+        return "small"
+    for wider in {(industry, None), (None, tier), (None, None)} - {(industry, tier)}:
+        rest = [c for c in _matching(cells, *wider) if c not in group]
+        if rest and not _large(rest, k):
+            return "near"
+    return None
