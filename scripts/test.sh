@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Run the test suite: bash scripts/test.sh [pytest args...]
 #   - creates .venv if missing and installs requirements-dev.txt
-#   - as root (or with passwordless sudo) first installs Debian's chromium and postgresql if they
-#     are missing (SECURESPHERE_INSTALL_SYSTEM=0 turns this off); otherwise those layers skip
+#   - as root (or with passwordless sudo) first installs Debian's chromium, postgresql, nginx and
+#     openssl if they are missing (SECURESPHERE_INSTALL_SYSTEM=0 turns this off); otherwise those
+#     layers skip
 #   - runs pytest; "no tests collected" (exit code 5) counts as a failure
 set -euo pipefail
 
@@ -12,11 +13,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 have_chromium() { [ -x /usr/bin/chromium ]; }
 have_postgres() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
+have_nginx() { [ -x /usr/sbin/nginx ] && command -v openssl >/dev/null 2>&1; }
 
 install_system_deps() {
     local pkgs=()
     have_chromium || pkgs+=(chromium fonts-liberation)
     have_postgres || pkgs+=(postgresql)
+    have_nginx || pkgs+=(nginx openssl)
     [ ${#pkgs[@]} -eq 0 ] && return 0
 
     local sudo=()
@@ -41,6 +44,7 @@ print_versions() {
     echo "==> $(.venv/bin/python --version 2>&1)"
     echo "==> $(/usr/bin/chromium --version 2>/dev/null || echo 'chromium: not installed')"
     echo "==> $("${pg_bin:-/nonexistent}/postgres" --version 2>/dev/null || echo 'postgres: not installed')"
+    echo "==> $(/usr/sbin/nginx -v 2>&1 || echo 'nginx: not installed')"
 }
 
 if [ "${SECURESPHERE_INSTALL_SYSTEM:-1}" = "1" ]; then
