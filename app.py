@@ -1,5 +1,4 @@
 """SecureSphere entrypoint: page config, sign-in, then the pages the user's role may open."""
-import html
 import os
 from pathlib import Path
 
@@ -7,6 +6,7 @@ import streamlit as st
 
 from core.errors import ConfigError
 from core import auth, schema
+from core.text import md_escape
 from core.users import demo_accounts_exist
 from ui import login
 from ui.navigation import pages_for, sign_in_doors
@@ -60,8 +60,8 @@ with reading() as s:
 st.logo(str(LOGO), size="large")
 
 with st.sidebar:
-    st.markdown(f"**{html.escape(me['name'])}**  \n{me['role'].replace('_', ' ').title()}"
-                + (f" · {html.escape(me['organization'])}" if me["organization"] else ""))
+    st.markdown(f"**{md_escape(me['name'])}**  \n{me['role'].replace('_', ' ').title()}"
+                + (f" · {md_escape(me['organization'])}" if me["organization"] else ""))
     if demo:
         st.badge("Demo data", icon=":material/science:", color="orange")
     if st.button("Sign out", icon=":material/logout:", width="stretch"):

@@ -25,6 +25,7 @@ from core.banks.store import load_bank
 from core.errors import NotFound, SecureSphereError, ValidationError
 from core.models import Assessment, EvidenceFile, Question, utcnow
 from core.settings import get_settings
+from core.text import refuse_hidden
 from core.workflow import EDITABLE
 
 MB = 1024 * 1024
@@ -137,8 +138,7 @@ def _check_image(data: bytes, ext: str) -> None:
 def _check_name(filename: str) -> tuple[str, str]:
     """The cleaned display name and its lower-case extension, or ValidationError."""
     # Checked before stripping so that a trailing newline or NUL is refused, not silently removed.
-    if any(unicodedata.category(ch).startswith("C") for ch in filename or ""):
-        raise ValidationError("The file name contains control or invisible characters.")
+    refuse_hidden(filename or "", "The file name")
     name = unicodedata.normalize("NFC", filename or "").strip()
     if not name:
         raise ValidationError("The file needs a name.")

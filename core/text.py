@@ -58,15 +58,17 @@ def _kind(ch: str) -> str | None:
     return _KINDS.get(unicodedata.category(ch))
 
 
+def hidden_character(value: str, *, multiline: bool = False) -> str | None:
+    """The first control, bidi or invisible character in value, if any; tabs and newlines pass
+    where the field is multi-line."""
+    return next((ch for ch in value if not (multiline and ch in "\t\n") and _kind(ch)), None)
+
+
 def refuse_hidden(value: str, what: str, *, multiline: bool = False) -> None:
-    """ValidationError naming the first control, bidi or invisible character in value; tabs and
-    newlines pass where the field is multi-line."""
-    for ch in value:
-        if multiline and ch in "\t\n":
-            continue
-        kind = _kind(ch)
-        if kind:
-            raise ValidationError(f"{what} contains {kind} ({_describe(ch)}); remove it.")
+    """ValidationError naming the first hidden character in value (see hidden_character)."""
+    ch = hidden_character(value, multiline=multiline)
+    if ch is not None:
+        raise ValidationError(f"{what} contains {_kind(ch)} ({_describe(ch)}); remove it.")
 
 
 def clean_text(value: object, what: str, *, limit: int, multiline: bool = False,

@@ -5,6 +5,7 @@ import streamlit as st
 from core.banks.frameworks import load_bank_source
 from core.banks.store import import_bank, list_questionnaires
 from core.errors import SecureSphereError
+from core.text import md_escape
 from ui.navigation import guard
 from ui.state import reading, run_action
 
@@ -25,10 +26,10 @@ if upload is None:
 try:
     bank = load_bank_source(upload.name, upload.getvalue(), level=level)
 except SecureSphereError as exc:
-    st.error(str(exc))
+    st.error(md_escape(str(exc)))  # parse errors quote the uploaded file
     st.stop()
-st.success(f"**{bank.title}** ({bank.key} v{bank.version}): {len(bank.questions)} questions in "
-           f"{len(bank.sections)} sections. Licence: {bank.licence or 'not stated'}.")
+st.success(f"**{md_escape(bank.title)}** ({md_escape(bank.key)} v{bank.version}): {len(bank.questions)} "
+           f"questions in {len(bank.sections)} sections. Licence: {md_escape(bank.licence) or 'not stated'}.")
 st.dataframe(pd.DataFrame([{"section": s.title, "questions": len(s.questions),
                             "types": ", ".join(sorted({q.type for q in s.questions}))}
                            for s in bank.sections]), hide_index=True, width="stretch")

@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from core import audit, backup
+from core.text import md_escape
 from ui.navigation import guard
 from ui.state import load, run_action, settings
 
@@ -31,9 +32,9 @@ else:
     if right.button("Verify", icon=":material/verified:"):
         problems = backup.verify_backup(config.data_dir / backup.BACKUPS / name)
         if problems:
-            st.error("; ".join(problems))
+            st.error(md_escape("; ".join(problems)))
         else:
-            st.success(f"{name}: every file matches its manifest and the database passes its integrity check.")
+            st.success(f"{md_escape(name)}: every file matches its manifest and the database passes its integrity check.")
 
 st.subheader("Audit trail integrity")
 if st.button("Verify the audit trail", icon=":material/link:"):
@@ -42,4 +43,4 @@ if st.button("Verify the audit trail", icon=":material/link:"):
     if problem is None:
         st.success("The audit trail is intact: every row matches its hash and links to the one before.")
     else:
-        st.error(f"Row {problem.row_id}: {problem.reason}")
+        st.error(f"Row {problem.row_id}: {md_escape(problem.reason)}")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import organizations
 from core.models import TIERS
+from core.text import md_escape
 from ui.navigation import guard
 from ui.state import reading, run_action
 from ui.widgets import confirm_action
@@ -40,7 +41,7 @@ with st.form("edit_org"):
             s, a, org["id"], name=new_name, industry=new_industry, tier=new_tier),
             success="Organisation updated.")
 if org["active"]:
-    confirm_action("Deactivate", f"{org['name']} is hidden from lists and gets no new products.",
+    confirm_action("Deactivate", f"{md_escape(org['name'])} is hidden from lists and gets no new products.",
                    lambda s, a: organizations.set_organization_active(s, a, org["id"], False),
                    success="Organisation deactivated.", key="deactivate_org", icon=":material/block:")
 elif st.button("Reactivate", icon=":material/check_circle:"):

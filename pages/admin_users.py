@@ -5,6 +5,7 @@ import streamlit as st
 from core import users
 from core.models import ROLES
 from core.organizations import list_organizations
+from core.text import md_escape
 from ui.navigation import guard
 from ui.state import reading, run_action, settings
 from ui.widgets import confirm_action, pager
@@ -30,7 +31,7 @@ with st.expander("Create a user", icon=":material/person_add:"):
                 organization_id=orgs.get(org), rounds=settings().bcrypt_rounds)[1]),
                 success="User created.")
             if ok:
-                st.success(f"One-time password for **{username}** (shown once; the user must "
+                st.success(f"One-time password for **{md_escape(username)}** (shown once; the user must "
                            f"change it at first sign-in): `{created['otp']}`")
 
 f1, f2, f3, f4 = st.columns([2, 1, 1, 1])
@@ -56,7 +57,7 @@ st.dataframe(pd.DataFrame(rows).drop(columns=["id"]), hide_index=True, width="st
 chosen = st.selectbox("Manage user", [r["username"] for r in rows])
 user = next(r for r in rows if r["username"] == chosen)
 with st.form("edit_user"):
-    st.subheader(f"Edit {user['username']}")
+    st.subheader(f"Edit {md_escape(user['username'])}")
     c1, c2 = st.columns(2)
     new_name, new_email = c1.text_input("Full name", user["name"]), c2.text_input("E-mail", user["email"])
     new_role = c1.selectbox("Role", ROLES, index=ROLES.index(user["role"]))
@@ -70,7 +71,7 @@ with st.form("edit_user"):
 b1, b2, b3, b4 = st.columns(4)
 with b1:
     if user["active"]:
-        confirm_action("Deactivate", f"{user['username']} will be signed out and unable to sign in.",
+        confirm_action("Deactivate", f"{md_escape(user['username'])} will be signed out and unable to sign in.",
                        lambda s, a: users.set_user_active(s, a, user["id"], False),
                        success="User deactivated.", key="deactivate", icon=":material/block:")
     elif st.button("Reactivate", icon=":material/check_circle:"):
@@ -86,6 +87,6 @@ with b3:
                       success="Password reset.", key="reset", icon=":material/key:", rerun=False):
         st.success(f"One-time password (shown once): `{reset['otp']}`")
 with b4:
-    confirm_action("Sign out everywhere", f"Every session of {user['username']} ends now.",
+    confirm_action("Sign out everywhere", f"Every session of {md_escape(user['username'])} ends now.",
                    lambda s, a: users.sign_out_everywhere(s, a, user["id"]),
                    success="Sessions ended.", key="signout_all", icon=":material/logout:")

@@ -6,6 +6,7 @@ import streamlit as st
 from core import assessments, products
 from core.banks.store import list_questionnaires
 from core.review_queue import notices
+from core.text import md_escape
 from core.models import TIERS
 from ui.navigation import guard
 from ui.state import reading, run_action
@@ -25,12 +26,13 @@ c1.metric("Open for answers", sum(counts.get(k, 0) for k in ("not_started", "in_
 c2.metric("With reviewers", counts.get("submitted", 0) + counts.get("under_review", 0))
 c3.metric("Approved", counts.get("approved", 0))
 for item in notes["assessments"]:
-    st.warning(f"**{item['product']}**: the reviewer asked for changes to {item['to_fix']} answer(s). "
+    st.warning(f"**{md_escape(item['product'])}**: the reviewer asked for changes to {item['to_fix']} answer(s). "
                f"Open it in the Questionnaire.", icon=":material/feedback:")
 if notes["comments"]:
     with st.expander(f"Latest comments from reviewers ({len(notes['comments'])})", icon=":material/forum:"):
         for c in notes["comments"]:
-            st.markdown(f"**{c['author']}** on {c['product']} · {c['time']:%d %b %Y}  \n{c['body']}")
+            st.markdown(f"**{md_escape(c['author'])}** on {md_escape(c['product'])} · {c['time']:%d %b %Y}"
+                        f"  \n{md_escape(c['body'], multiline=True)}")
 
 with st.expander("Add a product", icon=":material/add_box:", expanded=not mine):
     with st.form("new_product", clear_on_submit=True):
@@ -38,10 +40,11 @@ with st.expander("Add a product", icon=":material/add_box:", expanded=not mine):
         description = st.text_area("Description", max_chars=2000)
         tier = st.selectbox("Tier", TIERS, index=1, help="tier_1 = most critical")
         if st.form_submit_button("Add product", icon=":material/add:"):
-            run_action(lambda s, a: products.create_product(
-                s, a, organization_id=a.organization_id, name=name, description=description,
-                tier=tier), success="Product added.")
-            st.rerun()
+            # Rerun only on success: a rerun would wipe the message saying what was wrong.
+            if run_action(lambda s, a: products.create_product(
+                    s, a, organization_id=a.organization_id, name=name, description=description,
+                    tier=tier), success="Product added."):
+                st.rerun()
 
 if mine:
     with st.expander("Edit a product", icon=":material/edit:"):
@@ -61,10 +64,10 @@ if mine:
                                 format_func=lambda b: f"{b['title']} v{b['version']} ({b['questions']} questions)")
             due = st.date_input("Due date", value=dt.date.today() + dt.timedelta(days=30))
             if st.form_submit_button("Start", icon=":material/play_arrow:"):
-                run_action(lambda s, a: assessments.start_assessment(
-                    s, a, product_id=product["id"], questionnaire_id=bank["id"], due_date=due),
-                    success="Assessment started: open it in the Questionnaire.")
-                st.rerun()
+                if run_action(lambda s, a: assessments.start_assessment(
+                        s, a, product_id=product["id"], questionnaire_id=bank["id"], due_date=due),
+                        success="Assessment started: open it in the Questionnaire."):
+                    st.rerun()
 
 if not rows:
     st.info("No assessments yet. Add a product, then start an assessment on it.",

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from core import auth
+from core.text import md_escape
 from ui.navigation import guard
 from ui.state import reading, run_action, settings
 
@@ -9,8 +10,8 @@ actor = guard(__file__)
 st.title("My profile")
 with reading() as s:
     me = auth.user_summary(s, actor)
-st.write(f"Signed in as **{actor.username}** ({me['role'].replace('_', ' ')})"
-         + (f", {me['organization']}" if me["organization"] else ""))
+st.markdown(f"Signed in as **{md_escape(actor.username)}** ({me['role'].replace('_', ' ')})"
+            + (f", {md_escape(me['organization'])}" if me["organization"] else ""))
 
 with st.form("change_password", clear_on_submit=True):
     st.subheader("Change password")

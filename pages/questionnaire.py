@@ -3,6 +3,7 @@ import streamlit as st
 
 from core import assessments
 from core.workflow import LABELS
+from core.text import md_escape
 from core.worksheet import worksheet
 from ui.navigation import guard
 from ui.questionnaire import render_section
@@ -31,25 +32,26 @@ c3.metric("Due", ws.due_date.strftime("%d %b") if ws.due_date else "—",
 if not ws.editable:
     st.info("This assessment is read-only in its current status.", icon=":material/lock:")
 for comment in ws.general_comments:
-    st.info(f"**{comment['author']}**: {comment['body']}", icon=":material/forum:")
+    st.info(f"**{md_escape(comment['author'])}**: {md_escape(comment['body'], multiline=True)}",
+            icon=":material/forum:")
 if message := st.session_state.pop(f"ws{aid}:message", None):
-    (st.success if message[0] == "saved" else st.error)(message[1])
+    (st.success if message[0] == "saved" else st.error)(md_escape(message[1]))
 
 sections = {p["key"]: p for p in ws.progress}
 nav, body = st.columns([1, 3])
 with nav:
     # Labels must not change as answers come in: Streamlit would take it for a new widget.
     current = st.radio("Sections", list(sections), key=f"ws{aid}:section",
-                       format_func=lambda k: sections[k]["title"])
+                       format_func=lambda k: md_escape(sections[k]["title"]))
     st.caption("  \n".join((":green[:material/check_circle:]" if p["answered"] == p["required"] else
                              ":material/radio_button_unchecked:") +
-                            f" {p['title']}: {p['answered']}/{p['required']}" for p in ws.progress))
+                            f" {md_escape(p['title'])}: {p['answered']}/{p['required']}" for p in ws.progress))
     if ws.editable and st.button("Submit for review", type="primary", icon=":material/send:",
                                  width="stretch"):
         if run_action(lambda s, a: assessments.submit(s, a, aid), success="Submitted for review."):
             st.rerun()
         for item in ws.missing:
-            st.markdown(f"- {sections[item['section']]['title']}: `{item['key']}` needs {item['what']}")
+            st.markdown(f"- {md_escape(sections[item['section']]['title'])}: `{item['key']}` needs {item['what']}")
 with body:
-    st.subheader(sections[current]["title"])
+    st.subheader(md_escape(sections[current]["title"]))
     render_section(ws, ws.bank.section(current))

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import assessments, review
 from core.review_queue import changed_since_last_round, timeline
+from core.text import md_escape
 from core.workflow import LABELS
 from core.worksheet import worksheet
 from ui.navigation import guard
@@ -64,8 +65,9 @@ with answers_tab:
         answer_card(ws, q, changed, reviewing)
 with general_tab:
     for c in ws.general_comments:
-        st.markdown(f"**{c['author']}** · {c['time']:%d %b %Y} "
-                    f"{':violet-badge[internal]' if c['visibility'] == 'internal' else ''}  \n{c['body']}")
+        st.markdown(f"**{md_escape(c['author'])}** · {c['time']:%d %b %Y} "
+                    f"{':violet-badge[internal]' if c['visibility'] == 'internal' else ''}  \n"
+                    f"{md_escape(c['body'], multiline=True)}")
     with st.form(f"general{aid}", clear_on_submit=True):
         body = st.text_area("New comment on the whole assessment")
         internal = st.checkbox("Internal note (reviewers only)")

@@ -5,6 +5,7 @@ import streamlit as st
 from core import review
 from core.organizations import list_organizations
 from core.review_queue import notices, review_queue
+from core.text import md_escape
 from core.workflow import LABELS
 from ui.navigation import guard
 from ui.state import reading, run_action
@@ -24,11 +25,12 @@ c1.metric("Waiting for review", counts["waiting"])
 c2.metric("Under review", counts["in_review"])
 c3.metric("Assigned to me", counts["mine"])
 for item in notes["assessments"]:
-    st.info(f"**{item['product']}** was resubmitted (round {item['round']}).", icon=":material/replay:")
+    st.info(f"**{md_escape(item['product'])}** was resubmitted (round {item['round']}).", icon=":material/replay:")
 if notes["comments"]:
     with st.expander(f"Latest client comments ({len(notes['comments'])})", icon=":material/forum:"):
         for c in notes["comments"]:
-            st.markdown(f"**{c['author']}** on {c['product']} · {c['time']:%d %b %Y}  \n{c['body']}")
+            st.markdown(f"**{md_escape(c['author'])}** on {md_escape(c['product'])} · {c['time']:%d %b %Y}"
+                        f"  \n{md_escape(c['body'], multiline=True)}")
 
 f1, f2, f3, f4 = st.columns(4)
 status = f1.selectbox("Status", ["Waiting", "Submitted", "Under review"])

@@ -6,6 +6,7 @@ from core.charts import (lost_points_figure, score_history_figure, section_score
                          waterfall_figure)
 from core.explain import score_explanation
 from core.snapshots import recompute_scores
+from core.text import md_escape
 from ui.navigation import guard
 from ui.state import load, reading
 from ui.widgets import assessment_picker, confirm_action
@@ -41,10 +42,10 @@ if ex["latest"] is None:
             "in the score history when the assessment is submitted.", icon=":material/pending:")
 elif ex["recorded_differs"]:
     latest = ex["latest"]
-    st.warning(f"The live score differs from the last snapshot ({latest['label']}, band "
+    st.warning(f"The live score differs from the last snapshot ({md_escape(latest['label'])}, band "
                f"{latest['band'] or 'none'}): answers or bands changed since it was recorded.")
 if result.failed_critical:
-    st.warning(f"Critical controls failed ({', '.join(result.failed_critical)}): the band is at "
+    st.warning(f"Critical controls failed ({md_escape(', '.join(result.failed_critical))}): the band is at "
                f"best High however good the rest is.", icon=":material/report:")
 
 if result.overall is None:
@@ -88,7 +89,7 @@ if len(snaps) >= 2 and ex["after"] is not None:
     if (before_id, after_id) != ((ex["before"] or {}).get("id"), ex["after"]["id"]):
         ex = load(lambda s, a: score_explanation(s, a, aid, before_id=before_id, after_id=after_id))
 if ex["movement_note"]:
-    st.info(ex["movement_note"], icon=":material/compare_arrows:")
+    st.info(md_escape(ex["movement_note"]), icon=":material/compare_arrows:")
 if not ex["movement"].empty:
     st.plotly_chart(waterfall_figure(ex["movement"], ex["before"]["overall"], ex["after"]["overall"]),
                     width="stretch")

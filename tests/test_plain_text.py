@@ -9,7 +9,8 @@ import re
 import pandas as pd
 import pytest
 from markdown_it import MarkdownIt
-from sqlalchemy import func, select, update
+import streamlit as st
+from sqlalchemy import String, func, select, update
 
 from core import assessments, db, review
 from core.access import SYSTEM
@@ -18,12 +19,15 @@ from core.charts import (decisions_figure, heatmap_figure, lost_points_figure, m
                          section_box_figure, section_scores_figure, sign_in_figure, trend_figure,
                          waterfall_figure)
 from core.errors import ValidationError
-from core.models import Assessment, LeadComment, Organization, Product, QuestionnaireResponse, User
+from core.models import (Assessment, EvidenceFile, LeadComment, Organization, Product, Question,
+                         Questionnaire, QuestionnaireResponse, Section, SignInAttempt, User)
 from core.organizations import create_organization, update_organization
 from core.products import create_product, update_product
 from core.text import clean_text, md_escape, name_key, plotly_escape
 from core.users import create_user, update_user
+from tests.apptest import signed_in
 from tests.factories import baseline_id, make_actor, make_org, make_product
+from ui.navigation import PAGES
 
 PAYLOADS = [
     "![pixel](http://evil.test/p.png)",
@@ -309,3 +313,168 @@ def test_organisation_names_that_look_alike_cannot_coexist(world, attempt):
         with db.transaction(world["url"]) as s:
             create_organization(s, SYSTEM, name=attempt)
     assert _state(world["url"]) == before
+
+
+# --- item 2 through the pages: a database whose user text is all Markdown and HTML payload --------
+
+PAYLOAD = ('![p](http://evil.test/p.png)[c](http://evil.test):green-badge[Accepted]'
+           '**Lee Reviewer** <a href="http://evil.test">y</a>$m$')
+# Each payload part as it would take effect: not preceded by the backslash that escapes it.
+RAW = re.compile(r"(?<!\\)(!\[|\]\(|:green-badge\[|\*\*Lee|<a |\$m)")
+MARKDOWN_FIELDS = {"body", "label", "help", "title", "captions", "content"}
+PLAIN_MESSAGES = {"Text", "Code", "Json", "Exception", "Selectbox", "MultiSelect", "TextInput",
+                  "TextArea", "PlotlyChart", "Arrow", "DataFrame"}
+
+
+def _markdown_strings(message, inside: str = "") -> list[str]:
+    """Every string Streamlit renders as Markdown in a proto: bodies, labels, help, radio options."""
+    found = []
+    name = message.DESCRIPTOR.name
+    if name in PLAIN_MESSAGES:
+        return found
+    for field, value in message.ListFields():
+        values = value if isinstance(value, (list, tuple)) or hasattr(value, "extend") else [value]
+        for item in values:
+            if isinstance(item, str):
+                if field.name in MARKDOWN_FIELDS or (name == "Radio" and field.name == "options"):
+                    found.append(item)
+            elif hasattr(item, "DESCRIPTOR"):
+                found += _markdown_strings(item, name)
+    return found
+
+
+def _nodes(node):
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _nodes(child)
+
+
+def _shown(at) -> tuple[list[str], list[str]]:
+    """(Markdown strings, Plotly strings) of everything on the page, toasts included."""
+    markdown, plotly = [], []
+    for node in _nodes(at._tree):
+        proto = getattr(node, "proto", None)
+        if proto is None or not hasattr(proto, "DESCRIPTOR"):
+            continue
+        markdown += _markdown_strings(proto)
+        if proto.DESCRIPTOR.name == "PlotlyChart":
+            plotly += list(_strings(json.loads(proto.spec)))
+    return markdown, plotly
+
+
+def _fill_with_payload(url: str) -> None:
+    """Every user-text field of the demo database holds the payload (written as SQL: the payload
+    is what an attacker could have typed, and what rows stored before this check may hold)."""
+    names = lambda column, tail: func.substr(PAYLOAD, 1, 100) + " " + tail  # noqa: E731
+    with db.transaction(url) as s:
+        s.execute(update(Product).values(name=names(Product.name, Product.id.cast(String))))
+        s.execute(update(Organization).values(name=names(Organization.name, Organization.id.cast(String))))
+        s.execute(update(User).values(name=PAYLOAD + " " + User.username))
+        s.execute(update(LeadComment).values(body=PAYLOAD + "\nsecond line"))
+        s.execute(update(QuestionnaireResponse).values(justification=PAYLOAD))
+        s.execute(update(EvidenceFile).values(filename=PAYLOAD + ".pdf"))
+        s.execute(update(Questionnaire).values(title=PAYLOAD + " " + Questionnaire.key,
+                                               content_sha256=func.substr(Questionnaire.content_sha256, 2) + "x"))
+        s.execute(update(Section).values(title=PAYLOAD + " " + Section.key))
+        s.execute(update(Question).values(text=PAYLOAD + " " + Question.key, help=PAYLOAD))
+        for rid, aid, qtype in s.execute(select(QuestionnaireResponse.id, QuestionnaireResponse.assessment_id,
+                                                Question.type).join(Question)).all():
+            if qtype == "text":
+                s.get(QuestionnaireResponse, rid).value = PAYLOAD
+            s.add(LeadComment(assessment_id=aid, response_id=rid, body=PAYLOAD, visibility="shared"))
+        for aid in s.scalars(select(Assessment.id)):
+            s.add(LeadComment(assessment_id=aid, body=PAYLOAD, visibility="shared"))
+        s.add(SignInAttempt(username=PAYLOAD[:64], succeeded=False))  # what a stranger typed
+
+
+@pytest.fixture(scope="module")
+def payload_db(demo_url):
+    _fill_with_payload(demo_url[0])
+    return demo_url[0]
+
+
+@pytest.fixture
+def shown_env(payload_db, app_env):
+    # Aggregates are cached per scope and data version, not per database: start clean.
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return app_env
+
+
+USERS = {"admin": "admin", "lead_reviewer": "lead_reviewer", "security_manager": "security_manager",
+         "analyst": "analyst", "client": "demo_client"}
+ALLOWED = [(role, spec.path) for spec in PAGES for role in spec.roles]
+
+
+def _assert_plain(at) -> int:
+    """No payload part takes effect anywhere on the page; returns how often it is shown escaped."""
+    markdown, plotly = _shown(at)
+    raw = [m for m in markdown if RAW.search(m)]
+    assert not raw, f"unescaped user text reaches Markdown: {raw[:3]}"
+    assert not [p for p in plotly if "<a " in p], "unescaped user text reaches a Plotly label"
+    start = PAYLOAD[:40]  # names are cut to fit their columns
+    return (sum(md_escape(start) in m for m in markdown)
+            + sum(plotly_escape(start) in p for p in plotly))
+
+
+# Pages that show user text only in tables and select boxes, which render plain text, or none
+# at all (the sidebar, checked on every home page, still holds some).
+NO_USER_TEXT = {"pages/admin_settings.py", "pages/extracts.py", "pages/profile.py",
+                "pages/admin_audit.py", "pages/portfolio_home.py", "pages/analytics_overview.py",
+                "pages/analytics_activity.py", "pages/admin_users.py", "pages/admin_organizations.py",
+                "pages/admin_banks.py", "pages/admin_operations.py"}
+
+
+@pytest.mark.parametrize("role, path", ALLOWED, ids=[f"{r}-{p.split('/')[-1]}" for r, p in ALLOWED])
+def test_no_page_renders_user_text_as_markdown(shown_env, role, path):
+    at = signed_in(shown_env, USERS[role]).run()
+    assert not at.exception and _assert_plain(at)  # home page and sidebar (name, organisation)
+    at.switch_page(path).run()
+    assert not at.exception
+    shown = _assert_plain(at)
+    assert shown or path in NO_USER_TEXT, "the payload never reached this page: the test proves nothing"
+
+
+def _open(url, username, page, product):
+    with db.reading(url) as s:
+        aid = s.scalar(select(Assessment.id).join(Product).where(Product.name.endswith(f" {product}"))
+                       .order_by(Assessment.cycle.desc()))
+    at = signed_in(url, username).run()
+    at.query_params["assessment"] = str(aid)
+    return at.switch_page(page).run()
+
+
+def _under_review(url) -> int:
+    with db.reading(url) as s:
+        return s.scalar(select(Product.id).join(Assessment).where(Assessment.status == "under_review"))
+
+
+def test_review_cards_threads_and_files_show_user_text_as_typed(shown_env):
+    at = _open(shown_env, "lead_reviewer", "pages/review.py", _under_review(shown_env))
+    assert not at.exception
+    markdown, _ = _shown(at)
+    assert sum(md_escape(PAYLOAD) in m for m in markdown) >= 4  # title, answer, comments, file
+    _assert_plain(at)
+
+
+def test_questionnaire_shows_comments_labels_and_sections_as_typed(shown_env):
+    with db.reading(shown_env) as s:
+        product = s.scalar(select(Product.id).join(Assessment).join(Organization)
+                           .where(Assessment.status == "changes_requested", Organization.id == 1))
+    at = _open(shown_env, "demo_client", "pages/questionnaire.py", product)
+    assert not at.exception
+    labels = [w.label for w in (*at.radio, *at.text_area)]
+    assert any(label.startswith(md_escape(PAYLOAD)) for label in labels)
+    assert any(md_escape(PAYLOAD) in i.value for i in at.info)
+    _assert_plain(at)
+
+
+def test_a_refusal_quoting_the_input_is_shown_as_typed(shown_env):
+    at = signed_in(shown_env, "demo_client").run()
+    with db.reading(shown_env) as s:
+        taken = s.scalar(select(Product.name).join(Organization).where(Organization.id == 1))
+    field = next(t for t in at.text_input if t.label == "Product name")
+    field.input(taken)
+    next(b for b in at.button if b.label == "Add product").click().run()
+    assert any("already exists" in e.value for e in at.error)
+    assert not [e.value for e in at.error if RAW.search(e.value)]

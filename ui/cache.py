@@ -15,6 +15,7 @@ import streamlit as st
 from core.access import Actor
 from core.analytics import data_version
 from core.errors import AccessDenied, SecureSphereError
+from core.text import md_escape
 from ui.state import current_actor, reading, record_denied
 
 
@@ -56,9 +57,9 @@ def _run(key: tuple, fn):
         return _cached(key, _fn=fn, _actor=actor)
     except AccessDenied as exc:
         record_denied(actor, type(exc).__name__)
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))
     except SecureSphereError as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))
     st.stop()
 
 

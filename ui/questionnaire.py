@@ -10,6 +10,7 @@ from core.assessments import AnswerInput
 from core.banks.answers import is_visible
 from core.banks.model import Answer, Question, Section
 from core.errors import SecureSphereError
+from core.text import md_escape
 from core.worksheet import Worksheet
 from ui.state import current_actor, invalidate, reading, run_action, session, settings
 
@@ -95,7 +96,8 @@ def _question(ws: Worksheet, q: Question, args: tuple) -> None:
     if stored.get("review_state") == "needs_changes":
         st.warning("The reviewer asked for changes to this answer.", icon=":material/feedback:")
     for comment in ws.comments.get(q.key, []):
-        st.info(f"**{comment['author']}** ({comment['time']:%d %b %Y}): {comment['body']}",
+        st.info(f"**{md_escape(comment['author'])}** ({comment['time']:%d %b %Y}): "
+                f"{md_escape(comment['body'], multiline=True)}",
                 icon=":material/comment:")
     files = ws.evidence.get(q.key, [])
     with st.expander(f"Justification and evidence ({len(files)} file{'s' if len(files) != 1 else ''})"):
@@ -105,12 +107,13 @@ def _question(ws: Worksheet, q: Question, args: tuple) -> None:
 
 
 def _value_widget(ws_id: int, q: Question, disabled: bool, args: tuple) -> None:
-    common = dict(key=key(ws_id, q.key, "v"), help=q.help, disabled=disabled,
-                  on_change=_autosave, args=args)
-    label = q.text + ("" if q.required else " (optional)")
+    # Bank texts come from uploaded files: labels, help and radio options render Markdown.
+    common = dict(key=key(ws_id, q.key, "v"), help=md_escape(q.help, multiline=True) or None,
+                  disabled=disabled, on_change=_autosave, args=args)
+    label = md_escape(q.text) + ("" if q.required else " (optional)")
     labels = {o.key: o.label for o in q.options}
     if q.type in CHOICE_TYPES:
-        st.radio(label, list(labels), format_func=labels.get,
+        st.radio(label, list(labels), format_func=lambda k: md_escape(labels[k]),
                  horizontal=len(labels) <= 4, **common)
     elif q.type == "multi_choice":
         st.multiselect(label, list(labels), format_func=labels.get, **common)
@@ -125,7 +128,7 @@ def _value_widget(ws_id: int, q: Question, disabled: bool, args: tuple) -> None:
 def _evidence(ws: Worksheet, q: Question, files: list[dict]) -> None:
     for item in files:
         left, right = st.columns([4, 1])
-        left.download_button(f"{item['filename']} ({item['size_bytes'] / 1024:.0f} KB)",
+        left.download_button(f"{md_escape(item['filename'])} ({item['size_bytes'] / 1024:.0f} KB)",
                              data=lambda i=item["id"]: _file_bytes(i), file_name=evidence.download_name(item["filename"]),
                              mime=item["content_type"], icon=":material/download:", key=f"dl{item['id']}")
         if ws.editable and right.button("Remove", key=f"rm{item['id']}", icon=":material/delete:"):

@@ -6,6 +6,7 @@ import streamlit as st
 from core import evidence, review
 from core.banks.model import Question
 from core.errors import SecureSphereError
+from core.text import md_escape
 from core.worksheet import Worksheet
 from ui.state import current_actor, reading, run_action, settings
 
@@ -23,8 +24,8 @@ def answer_text(q: Question, stored: dict) -> str:
     labels = {o.key: o.label for o in q.options}
     value = stored["value"]
     if isinstance(value, list):
-        return ", ".join(labels.get(v, v) for v in value)
-    return labels.get(value, str(value))
+        return md_escape(", ".join(labels.get(v, v) for v in value))
+    return md_escape(labels.get(value, str(value)), multiline=True)
 
 
 def keep(q: Question, ws: Worksheet, changed: set[str], wanted: str) -> bool:
@@ -48,11 +49,11 @@ def answer_card(ws: Worksheet, q: Question, changed: set[str], can_review: bool)
         if q.key in changed:
             head.append(":blue-badge[changed this round]")
         st.markdown(" ".join(head))
-        st.markdown(f"**{q.text}**")
+        st.markdown(f"**{md_escape(q.text)}**")
         score = stored.get("score")
         st.markdown(f"{answer_text(q, stored)}" + ("" if score is None else f" · score {score * 100:.0f}/100"))
         if stored.get("justification"):
-            st.caption(stored["justification"])
+            st.caption(md_escape(stored["justification"], multiline=True))
         _evidence(ws, q)
         _thread(ws, q)
         if can_review and stored:
@@ -61,7 +62,7 @@ def answer_card(ws: Worksheet, q: Question, changed: set[str], can_review: bool)
 
 def _evidence(ws: Worksheet, q: Question) -> None:
     for item in ws.evidence.get(q.key, []):
-        with st.popover(f"{item['filename']}", icon=":material/attach_file:"):
+        with st.popover(md_escape(item["filename"]), icon=":material/attach_file:"):
             st.download_button("Download", data=lambda i=item["id"]: _file_bytes(i),
                                file_name=evidence.download_name(item["filename"]),
                                mime=item["content_type"], key=f"rdl{item['id']}",
@@ -94,7 +95,8 @@ def _thread(ws: Worksheet, q: Question) -> None:
         tag = ":violet-badge[internal]" if c["visibility"] == "internal" else ""
         done = " :green-badge[resolved]" if c["resolved"] else ""
         reply = "↳ " if c["parent_id"] else ""
-        st.markdown(f"{reply}**{c['author']}** · {c['time']:%d %b %Y} {tag}{done}  \n{c['body']}")
+        st.markdown(f"{reply}**{md_escape(c['author'])}** · {c['time']:%d %b %Y} {tag}{done}  \n"
+                    f"{md_escape(c['body'], multiline=True)}")
         if not c["resolved"] and st.button("Resolve", key=f"res{c['id']}", icon=":material/done:"):
             if run_action(lambda s, a, cid=c["id"]: review.resolve_comment(s, a, cid), success="Resolved."):
                 st.rerun()

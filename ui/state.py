@@ -11,6 +11,7 @@ from core import audit, db
 from core.access import Actor
 from core.config import Settings, load_settings
 from core.errors import AccessDenied, SecureSphereError
+from core.text import md_escape
 
 
 def settings() -> Settings:
@@ -65,14 +66,14 @@ def run_action(action, success: str | None = None) -> bool:
             action(s, actor)
     except AccessDenied as exc:
         record_denied(actor, type(exc).__name__)
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))  # messages can quote what the user typed
         return False
     except SecureSphereError as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))
         return False
     invalidate()
     if success:
-        st.toast(success, icon=":material/check_circle:")
+        st.toast(md_escape(success), icon=":material/check_circle:")
     return True
 
 
@@ -89,7 +90,7 @@ def load(read):
             return read(s, actor)
     except AccessDenied as exc:
         record_denied(actor, type(exc).__name__)
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))
     except SecureSphereError as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))
     st.stop()

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from core.banks.model import DEFAULT_TEXT_MAX_LENGTH, Answer, Bank, Question
 from core.errors import ValidationError
-from core.text import clean_text
+from core.text import clean_text, refuse_hidden
 
 _DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
@@ -63,9 +63,9 @@ def _check_text(question: Question, value: object) -> object:
     if len(value) > limit:
         raise ValidationError(f"Question '{question.key}': the answer is longer than "
                               f"{limit} characters.")
-    value = clean_text(value, f"The answer to question '{question.key}'", limit=limit,
-                       multiline=True, required=False)
-    return value or None  # blank text is no answer
+    # Refused, not normalised: bank conditions compare text answers exactly as written.
+    refuse_hidden(value, f"The answer to question '{question.key}'", multiline=True)
+    return value if value.strip() else None  # blank text is no answer
 
 
 def clean_justification(question_key: str, text: object, limit: int) -> str:
