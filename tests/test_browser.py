@@ -508,3 +508,24 @@ def test_portfolio_home_shows_metrics_and_chart(app_page, server):
     expect(page.locator(PLOTLY).first).to_be_visible()
     wait_for_charts(page)
     shot(page, "portfolio_security_manager")
+
+
+def test_cookie_of_a_deactivated_account_is_refused_and_deleted(app_page, server, new_context):
+    from core import db
+    from core.access import SYSTEM
+    from core.models import User
+    from core.users import create_user, set_user_active
+
+    with db.transaction(server.db_url) as s:
+        create_user(s, SYSTEM, username="leaver", name="Lee Leaver", role="analyst",
+                    password=PASSWORD, rounds=4)
+    db.dispose_all()
+    page = app_page
+    cookie = sign_in(page, server, "leaver")
+    with db.transaction(server.db_url) as s:
+        set_user_active(s, SYSTEM, s.query(User).filter_by(username="leaver").one().id, False)
+    db.dispose_all()
+    replay = new_context(cookies=[cookie]).new_page()
+    open_app(replay, server, quiet_ms=1500)
+    expect_login_form(replay)
+    assert wait_until(lambda: auth_cookie(replay.context) is None), "the refused cookie was kept"

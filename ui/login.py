@@ -56,6 +56,8 @@ def _login_form(authenticator: stauth.Authenticate) -> None:
 
 
 def _refuse_cookie(authenticator: stauth.Authenticate) -> None:
+    if not st.session_state.get("authentication_status"):  # the library refused it itself
+        authenticator.cookie_controller.delete_cookie()
     _forget(authenticator)  # renders the cookie's deletion; the library now ignores the cookie
     st.session_state["_signed_out_reason"] = SESSION_ENDED
     # The message and form in this same run: an immediate rerun would drop the deletion unsent.
