@@ -204,3 +204,17 @@ def test_unknown_user_costs_as_much_as_a_wrong_password(sqlite_url, env):
         unknown.append(_failed_form_sign_in_seconds("nobody", "not the password at all"))
     ratio = statistics.median(wrong) / statistics.median(unknown)
     assert 1 / 1.5 < ratio < 1.5, (statistics.median(wrong), statistics.median(unknown))
+
+
+@pytest.mark.parametrize("url, forwarded_proto, secure", [
+    ("https://assess.example.com/", None, True),
+    ("http://127.0.0.1:8501/", "https", True),  # nginx terminated TLS and said so
+    ("http://127.0.0.1:8501/", "HTTPS, http", True),
+    ("http://127.0.0.1:8501/", None, False),
+    ("http://127.0.0.1:8501/", "http", False),
+    (None, None, False),  # AppTest: no browser URL at all
+])
+def test_the_cookie_is_secure_whenever_the_browser_talks_https(url, forwarded_proto, secure):
+    from ui.login import served_over_https
+
+    assert served_over_https(url, forwarded_proto) is secure
