@@ -182,7 +182,7 @@ def _touch_live(session: Session, row: AuthSession | None, now: datetime) -> Act
 
 
 def close_session(session: Session, actor: Actor, *, now: datetime | None = None) -> None:
-    """Sign out: revoke this server-side session and refuse remember-me cookies issued before now."""
+    """Sign out: revoke this server-side session, and with it the remember-me cookie bound to it."""
     now = now or utcnow()
     user = session.get(User, actor.user_id)
     if user is not None:
@@ -195,21 +195,13 @@ def close_session(session: Session, actor: Actor, *, now: datetime | None = None
 
 def revoke_sessions(session: Session, user: User, reason: str, now: datetime, *,
                     keep: str = "") -> int:
-    """End every live session of a user (but `keep`) and refuse remember-me cookies issued before now."""
+    """End every live session of a user (but `keep`), and so every cookie bound to one of them."""
     user.sessions_valid_after = now
     result = session.execute(update(AuthSession).where(AuthSession.user_id == user.id,
                                                        AuthSession.id != keep,
                                                        AuthSession.revoked_at.is_(None))
                              .values(revoked_at=now, revoked_reason=reason, updated_at=now))
     return result.rowcount
-
-
-def cookie_still_valid(session: Session, username: str, issued_at: datetime) -> bool:
-    """A remember-me cookie is refused when issued before the user's sessions were ended."""
-    user = session.scalar(select(User).where(User.username == username, User.is_active))
-    if user is None:
-        return False
-    return user.sessions_valid_after is None or issued_at > user.sessions_valid_after
 
 
 def change_password(session: Session, actor: Actor, *, old: str, new: str, rounds: int = 12,
