@@ -89,29 +89,53 @@ def _month(series: pd.Series) -> pd.Series:
 
 
 def trend(t: dict, filters: Filters, group: str, today: date, client_org=None) -> pd.DataFrame:
-    """core.trends.trend_frame: the newest snapshot per assessment as of each month, averaged."""
+    """core.trends.trend_frame: the newest snapshot per assessment as of each month, averaged, with
+    the open assessments that have no snapshot counted at the share of their answers given."""
     a = scoped(t, filters, client_org)
     sh = t["score_history"].merge(a[["id", "organization_id", "product_id", "questionnaire_id"]],
                                   left_on="assessment_id", right_on="id", suffixes=("", "_a"))
     if filters.until is not None:
         sh = sh[sh["created_at"] < filters.until]
-    if sh.empty:
-        return pd.DataFrame(columns=["month", "group", "score", "completion", "assessments"])
     key = {"organization": "organization_id", "product": "product_id",
            "questionnaire": "questionnaire_id"}.get(group)
+    open_ = a[~a["id"].isin(sh["assessment_id"])]
+    if filters.until is not None:
+        open_ = open_[open_["created_at"] < filters.until]
+    if sh.empty and open_.empty:
+        return pd.DataFrame(columns=["month", "group", "score", "completion", "assessments"])
     sh = sh.assign(month=_month(sh["created_at"]), g=sh[key] if key else 0)
-    months = months_between(date.fromisoformat(sh["month"].min() + "-01"), filters.end or today)
+    open_ = open_.assign(g=open_[key] if key else 0)
+    months = months_between(date.fromisoformat(min([*sh["month"], *_month(open_["created_at"])])
+                                               + "-01"), filters.end or today)
     last = sh.sort_values(["created_at", "id"]).drop_duplicates(["assessment_id", "month"], keep="last")
     rows = []
     for month in months:
         upto = last[last["month"] <= month].drop_duplicates("assessment_id", keep="last")
-        for g, part in upto.groupby("g"):
+        open_now = _open_completion(t, open_, filters, month)
+        for g in sorted(set(upto["g"]) | set(open_now["g"])):
+            part, extra = upto[upto["g"] == g], open_now[open_now["g"] == g]
+            if part.empty and extra.empty:
+                continue
+            done = [*part["completion"], *extra["completion"]]
             rows.append((month, g, part["overall_score"].mean() if part["overall_score"].notna().any()
-                         else None, part["completion"].mean(), len(part)))
+                         else None, sum(done) / len(done), len(done)))
     frame = pd.DataFrame(rows, columns=["month", "group", "score", "completion", "assessments"])
     if filters.start is not None:
         frame = frame[frame["month"] >= f"{filters.start:%Y-%m}"]
     return frame.reset_index(drop=True)
+
+
+def _open_completion(t: dict, open_: pd.DataFrame, filters: Filters, month: str) -> pd.DataFrame:
+    """The open assessments (no snapshot before the range's end) started by the end of `month`,
+    each at its completion now times the share of its answers given by then."""
+    if filters.until is not None:
+        open_ = open_[open_["created_at"] < filters.until]
+    open_ = open_[_month(open_["created_at"]) <= month]
+    answers = t["questionnaire_responses"]
+    given = answers["answered_at"].fillna(pd.to_datetime(answers["updated_at"], utc=True, format="mixed"))
+    by_then = (_month(given) <= month) & (True if filters.until is None else given < filters.until)
+    share = by_then.groupby(answers["assessment_id"]).mean()
+    return open_.assign(completion=open_["completion"] * open_["id"].map(share).fillna(0.0))
 
 
 def movers(t: dict, filters: Filters, limit: int, client_org=None) -> pd.DataFrame:

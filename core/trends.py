@@ -4,18 +4,24 @@ A month's "latest score" of an assessment is its newest snapshot up to the end o
 carried forward through months without a snapshot. SQL turns each snapshot into the change it
 makes to its group's running totals (LAG over the assessment's snapshots) and sums those per
 month with a running window, so one pass over score_history serves every month.
+
+Completion also counts the open assessments that have no snapshot yet (snapshots are taken at
+submission, so they are nearly always complete): such an assessment counts from the month it was
+started, at its current completion scaled by the share of its answers already given by each
+month's end (answers are read only for these assessments, never the whole table).
 """
 from __future__ import annotations
 
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Integer, Select, case, func, literal, null, select
+from sqlalchemy import Float, Integer, Select, case, cast, exists, func, literal, null, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor, require_role
 from core.analytics import ANALYTICS_ROLES, Filters, scope, seen_by
-from core.models import Assessment, Organization, Product, Questionnaire, ScoreHistory, utcnow
+from core.models import (Assessment, Organization, Product, Questionnaire, QuestionnaireResponse,
+                         ScoreHistory, utcnow)
 from core.periods import month_of, months_between
 from core.products import get_product
 from core.settings import get_settings
@@ -73,36 +79,83 @@ def _first_products(actor: Actor, filters: Filters) -> Select:
             .order_by(Product.name).limit(MAX_SERIES))
 
 
+def _unsnapshotted(stmt: Select, actor: Actor, filters: Filters, group: str, seen: str) -> Select:
+    """Narrow a statement over Assessment to those in scope with no snapshot before the range's end."""
+    taken = select(ScoreHistory.id).where(ScoreHistory.assessment_id == Assessment.id)
+    if filters.until is not None:
+        taken = taken.where(ScoreHistory.created_at < filters.until)
+        stmt = stmt.where(Assessment.created_at < filters.until)
+    stmt = stmt.where(~exists(taken))
+    if group == "product":
+        stmt = stmt.where(Assessment.product_id.in_(_first_products(actor, filters)))
+    return scope(stmt, actor, filters, seen)
+
+
+def _open_deltas(session: Session, actor: Actor, filters: Filters, group: str, seen: str) -> dict:
+    """Per (group id, month): completion gained and assessments started, for the assessments with
+    no snapshot yet (their completion now, spread over the months their answers were given)."""
+    g, started = _group_key(group).label("g"), month_of(Assessment.created_at)
+    out: dict = {}
+    rows = session.execute(_unsnapshotted(select(g, started, func.count()), actor, filters, group,
+                                          seen).group_by(g, started)).all()
+    for key, month, count in rows:
+        out[(key, month)] = [0.0, float(count)]
+    given = func.coalesce(QuestionnaireResponse.answered_at, QuestionnaireResponse.updated_at)
+    share = (cast(Assessment.completion, Float)
+             / func.count().over(partition_by=QuestionnaireResponse.assessment_id))
+    answers = _unsnapshotted(select(g, given.label("at"), share.label("w")).join(
+        QuestionnaireResponse, QuestionnaireResponse.assessment_id == Assessment.id), actor,
+        filters, group, seen).subquery()
+    month = month_of(answers.c.at)
+    stmt = select(answers.c.g, month, func.sum(answers.c.w)).group_by(answers.c.g, month)
+    if filters.until is not None:
+        stmt = stmt.where(answers.c.at < filters.until)
+    for key, month, gained in session.execute(stmt).all():
+        out.setdefault((key, month), [0.0, 0.0])[0] += float(gained or 0)
+    return out
+
+
 def trend_frame(session: Session, actor: Actor, filters: Filters, *, group: str = "organization",
                 today: date | None = None) -> pd.DataFrame:
-    """Monthly latest score (mean over scored assessments) and completion per group, for every
-    month of the date range from the group's first snapshot on; columns TREND_COLUMNS."""
+    """Monthly latest score (mean over scored assessments) and completion (mean over assessments,
+    open ones without a snapshot included) per group, for every month of the date range from the
+    group's first snapshot or start on; columns TREND_COLUMNS."""
     require_role(actor, *ANALYTICS_ROLES)
-    deltas = _deltas(actor, filters, group, seen_by(actor, get_settings(session))).subquery()
+    seen = seen_by(actor, get_settings(session))
+    deltas = _deltas(actor, filters, group, seen).subquery()
     running = lambda column: func.sum(func.sum(column)).over(partition_by=deltas.c.g,
                                                               order_by=deltas.c.m)
     stmt = select(deltas.c.g, deltas.c.m, running(deltas.c.ds), running(deltas.c.dn),
                   running(deltas.c.dc), running(deltas.c.dk)).group_by(deltas.c.g, deltas.c.m)
     rows = session.connection().execute(stmt).all()  # Core rows: no ORM result processing
-    names = _names(session, group, {r[0] for r in rows})
-    return _monthly([(names.get(g, str(g)), m, *map(float, sums)) for g, m, *sums in rows], filters,
+    opened = _open_deltas(session, actor, filters, group, seen)
+    names = _names(session, group, {r[0] for r in rows} | {g for g, _ in opened})
+    name = lambda g: names.get(g, str(g))
+    return _monthly([(name(g), m, *map(float, sums)) for g, m, *sums in rows],
+                    {(name(g), m): v for (g, m), v in opened.items()}, filters,
                     today or utcnow().date())
 
 
-def _monthly(rows: list, filters: Filters, today: date) -> pd.DataFrame:
-    """Carry each group's running sums through the months without snapshots; keep the range."""
-    if not rows:
+def _monthly(rows: list, opened: dict, filters: Filters, today: date) -> pd.DataFrame:
+    """Carry each group's running sums through the months without snapshots, add the open
+    assessments' running completion and count; keep the range."""
+    if not rows and not opened:
         return pd.DataFrame(columns=TREND_COLUMNS)
     sums = {(g, m): rest for g, m, *rest in rows}
-    months = months_between(date.fromisoformat(min(m for _, m in sums) + "-01"), filters.end or today)
+    months = months_between(date.fromisoformat(min(m for _, m in (*sums, *opened)) + "-01"),
+                            filters.end or today)
     first = f"{filters.start:%Y-%m}" if filters.start else months[0]
     out = []
-    for group in sorted({g for g, _ in sums}):
-        ds = dn = dc = dk = 0
+    for group in sorted({g for g, _ in (*sums, *opened)}):
+        ds = dn = dc = dk = oc = ok = 0
         for month in months:
             ds, dn, dc, dk = sums.get((group, month), (ds, dn, dc, dk))
-            if month >= first and round(dk) > 0:
-                out.append((month, group, ds / dn if round(dn) > 0 else None, dc / dk, round(dk)))
+            gained, started = opened.get((group, month), (0.0, 0.0))
+            oc, ok = oc + gained, ok + started
+            count = round(dk + ok)
+            if month >= first and count > 0:
+                out.append((month, group, ds / dn if round(dn) > 0 else None, (dc + oc) / count,
+                            count))
     return pd.DataFrame(out, columns=TREND_COLUMNS)
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from benchmarks import naive
 from core import db
@@ -73,6 +73,11 @@ def build(make, seed: int) -> tuple[str, dict]:
             select(func.max(ScoreHistory.id)).where(ScoreHistory.assessment_id == blank)))
             .values(overall_score=None, band=None))
         s.execute(update(Assessment).where(Assessment.id == gone).values(is_active=False))
+        opened = rng.choice(aids)  # open, never snapshotted: counts in completion by its answers
+        s.execute(delete(ScoreHistory).where(ScoreHistory.assessment_id == opened))
+        s.execute(update(Assessment).where(Assessment.id == opened).values(
+            completion=0.5, latest_score=None, latest_band=None, status="in_progress",
+            submitted_at=None, decided_at=None))
     with db.reading(url) as s:
         return url, naive.load(s.connection(), TABLES)
 
