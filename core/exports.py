@@ -10,8 +10,12 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor
 from core.assessments import answer_rows
+from core.audit import readable_row
+from core.labels import iso_utc
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+AUDIT_COLUMNS = ("id", "created_at", "username", "actor_role", "action", "action_label", "object_type",
+                 "object_id", "detail", "description")
 ANSWER_COLUMNS = ("section", "question", "text", "value", "is_na", "justification", "score",
                   "review_state")
 
@@ -39,3 +43,14 @@ def csv_bytes(rows: Iterable[dict], columns: Sequence[str]) -> bytes:
 def assessment_answers_csv(session: Session, actor: Actor, assessment_id: int) -> bytes:
     """One assessment's answers as CSV, for any actor who may read the assessment."""
     return csv_bytes(answer_rows(session, actor, assessment_id), ANSWER_COLUMNS)
+
+
+def audit_csv(rows: Iterable[dict]) -> bytes:
+    """Audit rows (as list_audit gives them) as CSV: the stored keys and JSON detail for scripts,
+    times in ISO 8601 UTC, and beside them the action and detail in the words the page shows."""
+    def readable():
+        for row in rows:
+            shown = readable_row(row)
+            yield {**row, "created_at": iso_utc(row["created_at"]), "action_label": shown["action"],
+                   "description": shown["details"]}
+    return csv_bytes(readable(), AUDIT_COLUMNS)

@@ -42,10 +42,15 @@ EXTRACTS: dict[str, Extract] = {
         Column("section", "text", "Section title of the question."),
         Column("question_key", "text", "Question key, stable within the questionnaire version."),
         Column("question", "text", "Question text."),
-        Column("value", "text or JSON", "The answer: an option key, a number, text, a date, or a "
-                                        "JSON list for multiple choice; empty when unanswered."),
+        Column("value", "text or JSON", "The answer: an option key, a number, text, a date "
+                                        "(YYYY-MM-DD), or a JSON list of option keys for multiple "
+                                        "choice; empty when unanswered."),
+        Column("value_label", "text", "The chosen option's label as the questionnaire shows it "
+                                      "(multiple choice: labels joined by '; '); empty for number, "
+                                      "text and date answers."),
         Column("not_applicable", "boolean", "True when answered as not applicable."),
-        Column("score", "number 0-1", "Score of the answer; empty when N/A, unanswered or unscored."),
+        Column("score", "number 0-100", "Score of the answer as the Scores page shows it, one "
+                                        "decimal; empty when N/A, unanswered or unscored."),
         Column("review_state", "text", "Reviewer's verdict: pending, accepted or needs_changes."),
         Column("answered_at", TIME, "When the answer itself last changed."))),
     "snapshots": Extract("Score snapshots", "one score snapshot", "when the snapshot was taken", (
@@ -53,9 +58,10 @@ EXTRACTS: dict[str, Extract] = {
         *NAMED, CYCLE,
         Column("taken_at", TIME, "When the snapshot was taken."),
         Column("trigger", "text", "What took it: submit, changes_requested, approve, reject, recompute."),
-        Column("overall_score", "number 0-100", "Overall score; empty when nothing scored was answered."),
+        Column("overall_score", "number 0-100", "Overall score, one decimal as on screen; empty "
+                                                "when nothing scored was answered."),
         Column("band", "text", "Risk band: Low, Medium, High or Critical."),
-        Column("completion", "number 0-1", "Share of visible questions answered."),
+        Column("completion", "number 0-100", "Percentage of visible questions answered, one decimal."),
         Column("answered_count", "integer", "Visible questions answered."),
         Column("total_count", "integer", "Visible questions."),
         Column("formula_version", "text", "Scoring formula version used."))),
@@ -65,7 +71,8 @@ EXTRACTS: dict[str, Extract] = {
         Column("taken_at", TIME, "When the snapshot was taken."),
         Column("section_key", "text", "Section key, stable within the questionnaire version."),
         Column("section", "text", "Section title."),
-        Column("score", "number 0-100", "Section score; empty when nothing scored was answered."))),
+        Column("score", "number 0-100", "Section score, one decimal as on screen; empty when "
+                                        "nothing scored was answered."))),
     "status_timeline": Extract("Status timeline", "one status change", "when the status changed", (
         *NAMED, CYCLE,
         Column("changed_at", TIME, "When the status changed."),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import math
-from datetime import datetime
 from typing import Callable, Iterator
 
 import xlsxwriter
@@ -19,8 +18,10 @@ from sqlalchemy.orm import Session, aliased
 
 from core.access import Actor
 from core.analytics import Filters, scope, seen_by
+from core.banks.store import load_bank
 from core.exports import csv_bytes, safe_cell
 from core.extract_columns import DICTIONARY_COLUMNS, EXTRACTS
+from core.labels import iso_utc
 from core.models import (Assessment, EvidenceFile, LeadComment, Organization, Product,
                          ProductStatus, Question, Questionnaire, QuestionnaireResponse,
                          ScoreHistory, Section, User)
@@ -30,8 +31,26 @@ XLSX_MAX_ROWS = 1_048_575  # data rows per sheet, under the header
 BATCH = 5_000
 
 
-def _iso(value):
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(value, datetime) else value
+_iso = iso_utc
+# Scores and completion leave as the screen shows them: 0-100, one decimal.
+PERCENT_COLUMNS = {"answers": ("score",), "snapshots": ("overall_score", "completion")}
+_FRACTIONS = ("score", "completion")  # stored as 0-1; the overall and section scores are 0-100
+
+
+def as_shown(column: str, value):
+    """A score or completion as the screen shows it: 0-100 with one decimal; None stays empty."""
+    if value is None:
+        return None
+    return round(float(value) * (100 if column in _FRACTIONS else 1), 1)
+
+
+def option_label(value, options: dict[str, str]) -> str | None:
+    """The label(s) of the chosen option(s) beside their key(s); None when the question has none."""
+    if not options or value is None:
+        return None
+    if isinstance(value, list):
+        return "; ".join(options.get(str(v), str(v)) for v in value)
+    return options.get(str(value), str(value))
 
 
 def _named(statement: Select) -> Select:
@@ -50,6 +69,7 @@ def _answers(actor: Actor) -> tuple[Select, object]:
     stmt = _named(select(*NAMES, Assessment.status.label("status"), Section.title.label("section"),
                          Question.key.label("question_key"), Question.text.label("question"),
                          QuestionnaireResponse.value.label("value"),
+                         Assessment.questionnaire_id.label("questionnaire_id"),
                          QuestionnaireResponse.is_na.label("not_applicable"),
                          QuestionnaireResponse.score.label("score"),
                          QuestionnaireResponse.review_state.label("review_state"),
@@ -144,8 +164,28 @@ def extract_rows(session: Session, actor: Actor, name: str, filters: Filters) ->
     if name == "section_scores":
         yield from _section_rows(session, result)
         return
+    percent = PERCENT_COLUMNS.get(name, ())
+    labels = _OptionLabels(session) if name == "answers" else None
     for row in result.mappings():
-        yield {c: _iso(row[c]) for c in columns}
+        out = {c: as_shown(c, row[c]) if c in percent else _iso(row.get(c)) for c in columns}
+        if labels is not None:
+            out["value_label"] = option_label(row["value"], labels.of(row["questionnaire_id"],
+                                                                      row["question_key"]))
+        yield out
+
+
+class _OptionLabels:
+    """Option key -> label per question, read once per questionnaire of an extract."""
+
+    def __init__(self, session: Session):
+        self.session, self.banks = session, {}
+
+    def of(self, questionnaire_id: int, question_key: str) -> dict[str, str]:
+        if questionnaire_id not in self.banks:
+            bank = load_bank(self.session, questionnaire_id)
+            self.banks[questionnaire_id] = {q.key: {o.key: o.label for o in q.options}
+                                            for q in bank.questions}
+        return self.banks[questionnaire_id].get(question_key, {})
 
 
 def _section_rows(session: Session, result) -> Iterator[dict]:
@@ -163,7 +203,7 @@ def _section_rows(session: Session, result) -> Iterator[dict]:
                        "questionnaire": row["questionnaire"],
                        "questionnaire_version": row["questionnaire_version"],
                        "taken_at": _iso(row["taken_at"]), "section_key": key, "section": title,
-                       "score": scores[key]}
+                       "score": as_shown("section_score", scores[key])}
 
 
 def extract_count(session: Session, actor: Actor, name: str, filters: Filters) -> int:

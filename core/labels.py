@@ -1,0 +1,186 @@
+"""Words people read: one date format, and labels for the keys the database stores (roles, tiers,
+statuses, triggers, audit actions, settings and their values).
+
+Pages show these labels, never the keys; extracts keep the keys (stable for scripts) and add the
+labels beside them. Times are stored and shown in UTC, and the UI says so in every time it shows.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+
+# One format for every date and time a person reads: "1 Dec 2026, 14:05 UTC" and "1 Dec 2026".
+# The moment.js forms are the same formats for Streamlit's dataframe column types.
+DATETIME_FORMAT_MOMENT = "D MMM YYYY, HH:mm [UTC]"
+DATE_FORMAT_MOMENT = "D MMM YYYY"
+NOTHING = "—"
+
+ROLE_LABELS = {"admin": "Admin", "lead_reviewer": "Lead reviewer",
+               "security_manager": "Security manager", "analyst": "Analyst", "client": "Client"}
+TIER_LABELS = {"tier_1": "Tier 1", "tier_2": "Tier 2", "tier_3": "Tier 3"}
+STATUS_LABELS = {"not_started": "Not started", "in_progress": "In progress",
+                 "submitted": "Submitted", "under_review": "Under review",
+                 "changes_requested": "Changes requested", "approved": "Approved",
+                 "rejected": "Rejected"}
+TRIGGER_LABELS = {"submit": "Submitted", "changes_requested": "Changes requested",
+                  "approve": "Approved", "reject": "Rejected", "recompute": "Recomputed"}
+REVIEW_STATE_LABELS = {"pending": "Unreviewed", "accepted": "Accepted",
+                       "needs_changes": "Needs changes"}
+VISIBILITY_LABELS = {"shared": "Shared with the client", "internal": "Internal (reviewers only)"}
+ACTION_LABELS = {
+    "sign_in": "Signed in", "sign_in_failed": "Sign-in failed", "sign_out": "Signed out",
+    "session_resumed": "Session resumed", "sessions_revoked": "Signed out everywhere",
+    "access_denied": "Access refused", "account_throttled": "Account cooldown started",
+    "password_changed": "Password changed",
+    "password_reset": "Password reset", "user_created": "User created",
+    "user_updated": "User updated", "user_deactivated": "User deactivated",
+    "user_activated": "User reactivated", "user_unlocked": "User unlocked",
+    "organization_created": "Organisation created", "organization_updated": "Organisation updated",
+    "organization_deactivated": "Organisation deactivated",
+    "organization_activated": "Organisation reactivated", "product_created": "Product created",
+    "product_updated": "Product updated", "assessment_started": "Assessment started",
+    "answers_saved": "Answers saved", "answer_reviewed": "Answer reviewed",
+    "comment_added": "Comment added", "evidence_added": "Evidence added",
+    "evidence_removed": "Evidence removed", "evidence_purged": "Removed evidence purged",
+    "status_changed": "Status changed", "score_snapshot": "Score recorded",
+    "scores_recomputed": "Scores recomputed", "setting_changed": "Setting changed",
+    "bank_imported": "Question bank imported", "backup": "Backup written",
+    "safety_backup": "Safety backup written", "restore": "Backup restored",
+    "audit_checkpoint": "Audit trail purged (checkpoint)",
+    "sign_in_attempts_purged": "Old sign-in records purged",
+    "synthetic_data_seeded": "Synthetic data added"}
+SETTING_LABELS = {
+    "score_bands": "Risk bands", "session_idle_minutes": "Idle sign-out (minutes)",
+    "session_absolute_hours": "Longest session (hours)",
+    "review_sla_days": "Review deadline (days)", "upload_max_mb": "Largest evidence file (MB)",
+    "benchmark_min_peers": "Smallest peer group (products)",
+    "evidence_max_per_answer": "Most files per answer",
+    "evidence_max_per_assessment": "Most files per assessment",
+    "reviewer_visibility": "What lead reviewers see",
+    "throttle_account_failures": "Failed sign-ins before a cooldown",
+    "throttle_cooldown_minutes": "First cooldown (minutes)",
+    "throttle_cooldown_max_minutes": "Longest cooldown (minutes)",
+    "throttle_address_failures": "Failed sign-ins per address before refusal",
+    "throttle_address_window_minutes": "Address failure window (minutes)",
+    "retention_sign_in_days": "Keep sign-in records (days)",
+    "retention_evidence_days": "Keep removed evidence (days)",
+    "retention_audit_days": "Keep audit rows (days, 0 = forever)"}
+SETTING_VALUE_LABELS = {"reviewer_visibility": {"all": "All assessments",
+                                                "assigned": "Assigned to them, and unclaimed"}}
+
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def as_utc(value: datetime) -> datetime:
+    """The same instant in UTC; a naive datetime is taken to be UTC already (as stored)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def format_datetime(value: datetime | str | None) -> str:
+    """A time as people read it everywhere in the app: "1 Dec 2026, 14:05 UTC"."""
+    if value is None or value == "":
+        return NOTHING
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    moment = as_utc(value)
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+
+
+def format_date(value: date | datetime | str | None) -> str:
+    """A day as people read it everywhere in the app: "1 Dec 2026"."""
+    if value is None or value == "":
+        return NOTHING
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        value = as_utc(value)
+    return f"{value.day} {value:%b %Y}"
+
+
+def iso_utc(value):
+    """Datetimes as ISO 8601 UTC text ("2026-12-01T14:05:00Z"), for extracts; others unchanged."""
+    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(value, datetime) else value
+
+
+def humanize(key: object) -> str:
+    """A stored key as words: "changes_requested" -> "Changes requested"."""
+    text = "" if key is None else str(key).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _label(labels: dict[str, str], key: object) -> str:
+    if key is None or key == "":
+        return NOTHING
+    return labels.get(str(key), humanize(key))
+
+
+def role_label(key: object) -> str:
+    """ "lead_reviewer" -> "Lead reviewer"."""
+    return _label(ROLE_LABELS, key)
+
+
+def tier_label(key: object) -> str:
+    """ "tier_1" -> "Tier 1"."""
+    return _label(TIER_LABELS, key)
+
+
+def status_label(key: object) -> str:
+    """ "changes_requested" -> "Changes requested"."""
+    return _label(STATUS_LABELS, key)
+
+
+def trigger_label(key: object) -> str:
+    """What took a score snapshot: "approve" -> "Approved"."""
+    return _label(TRIGGER_LABELS, key)
+
+
+def review_state_label(key: object) -> str:
+    """A reviewer's verdict on an answer: "needs_changes" -> "Needs changes"."""
+    return _label(REVIEW_STATE_LABELS, key)
+
+
+def action_label(key: object) -> str:
+    """An audit action: "sign_in_failed" -> "Sign-in failed"."""
+    return _label(ACTION_LABELS, key)
+
+
+def setting_label(key: object) -> str:
+    """A setting's name: "review_sla_days" -> "Review deadline (days)"."""
+    return _label(SETTING_LABELS, key)
+
+
+def setting_value(key: str, value: object) -> str:
+    """A setting's value as words: bands as "Low from 80, ...", choices by their label."""
+    if key == "score_bands" and isinstance(value, list):
+        return ", ".join(f"{name} from {float(low):g}" for low, name in value) + ", Critical below"
+    choices = SETTING_VALUE_LABELS.get(key)
+    if choices:
+        return choices.get(str(value), humanize(value))
+    return plain_value(value)
+
+
+def plain_value(value: object) -> str:
+    """Any stored value as words: dates in the one format, lists joined, yes/no, never None."""
+    if value is None or value == "":
+        return NOTHING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.1f}" if value != int(value) else f"{value:g}"
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(plain_value(v) for v in value) or NOTHING
+    if isinstance(value, dict):
+        return "; ".join(f"{humanize(k)}: {plain_value(v)}" for k, v in value.items()) or NOTHING
+    text = str(value)
+    if _ISO_DATETIME.match(text):
+        return format_datetime(text)
+    if _ISO_DATE.match(text):
+        return format_date(text)
+    return text
