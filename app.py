@@ -7,6 +7,7 @@ import streamlit as st
 from core.errors import ConfigError
 from core import auth, schema
 from core.text import md_escape
+from core.demo import demo_usernames, password_source
 from core.users import demo_accounts_exist
 from ui import login
 from ui.navigation import pages_for, sign_in_doors
@@ -46,8 +47,16 @@ def sign_in_screen() -> None:
             st.caption("Signing you in…")
             st.stop()
         if demo:
-            st.caption(":material/science: Demo data is loaded: sign in with a demo account "
-                       "(see the README for usernames and passwords).")
+            demo_hint()
+
+
+def demo_hint() -> None:
+    """Demo mode only: the demo usernames, and where the operator finds their passwords."""
+    with reading() as s:
+        names = demo_usernames(s)
+    st.caption(":material/science: Demo data is loaded. Sign in as "
+               + ", ".join(f"`{name}`" for name in names)
+               + f". {md_escape(password_source(settings()))}")
 
 
 if not st.session_state.get("sid"):

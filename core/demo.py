@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import os
 import random
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,37 +18,18 @@ from core.auth import generate_password
 from core.banks.answers import is_visible
 from core.banks.model import Answer, Bank, Question
 from core.banks.store import load_bank
+from core.config import ROOT, Settings
+from core.demo_plan import (ACCOUNTS, ASVS, BASELINE, CYCLE_DAYS, MEMBERS, ORGANISATIONS, Cycle,
+                            demo_plan)
 from core.evidence import add_evidence, sample_pdf
-from core.models import Questionnaire, utcnow
+from core.models import Questionnaire, User, utcnow
 from core.products import create_product
 from core.organizations import create_organization, organization_by_name
 from core.users import create_user
 
 PASSWORD_FILE = "demo_passwords.txt"
-BASELINE_KEY = "securesphere-baseline"
-ORGANISATIONS = (("Demo Corp", "Technology", "tier_2"), ("Enterprise Inc", "Financial services", "tier_1"))
-ACCOUNTS = (  # username, name, role, organisation
-    ("admin", "Ada Admin", "admin", None),
-    ("lead_reviewer", "Lee Reviewer", "lead_reviewer", None),
-    ("security_manager", "Sam Manager", "security_manager", None),
-    ("analyst", "Ana Analyst", "analyst", None),
-    ("demo_client", "Dana Client", "client", "Demo Corp"),
-    ("enterprise_client", "Eli Client", "client", "Enterprise Inc"),
-)
-# product -> list of cycles: (answer quality 0-1, story, days ago the cycle started)
-PRODUCTS = {
-    "Demo Corp": {
-        "Customer Portal": [(0.55, "approved_after_changes", 200), (0.8, "in_progress", 20)],
-        "Mobile App": [(0.7, "submitted", 15)],
-        "Internal HR System": [(0.0, "not_started", 3)],
-    },
-    "Enterprise Inc": {
-        "Payments Gateway": [(0.6, "approved", 240), (0.75, "approved_after_changes", 120),
-                             (0.9, "under_review", 10)],
-        "Data Warehouse": [(0.5, "changes_requested", 45)],
-        "Partner API": [(0.25, "rejected", 90)],
-    },
-}
+APPROVED_NOTE = "Approved: the controls are in place. Re-assess within a year."
+REJECTED_NOTE = "Too many gaps in access control and incident response."
 
 
 def demo_exists(session: Session) -> bool:
@@ -60,28 +43,59 @@ def build_demo(session: Session, *, data_dir: Path, password: str | None, rounds
     now = now or utcnow()
     orgs = {name: create_organization(session, SYSTEM, name=name, industry=industry, tier=tier).id
             for name, industry, tier in ORGANISATIONS}
-    passwords = {}
-    actors = {}
-    for username, name, role, org in ACCOUNTS:
-        passwords[username] = password or generate_password()
-        user, _ = create_user(session, SYSTEM, username=username, name=name, role=role,
-                              email=f"{username}@example.com", organization_id=orgs.get(org),
-                              password=passwords[username], rounds=rounds, is_demo=True)
-        actors[username] = Actor(user.id, username, role, user.organization_id)
-    bank_id = session.scalar(select(Questionnaire.id).where(Questionnaire.key == BASELINE_KEY)
-                             .order_by(Questionnaire.version.desc()).limit(1))
-    clients = {"Demo Corp": actors["demo_client"], "Enterprise Inc": actors["enterprise_client"]}
+    passwords = {username: password or generate_password() for username, *_ in ACCOUNTS}
+    actors = _create_accounts(session, orgs, passwords, rounds)
+    clients = {org: actors[username] for username, _, role, org in ACCOUNTS if role == "client"}
+    clients |= {org: actors[username] for username, _, org in MEMBERS}
+    banks = {key: _newest_bank(session, key) for key in (BASELINE, ASVS)}
     rng = random.Random(2026)
-    for org, products in PRODUCTS.items():
-        for product_name, cycles in products.items():
-            product = create_product(session, clients[org], organization_id=orgs[org],
-                                     name=product_name, description=f"{product_name} of {org}.")
-            for quality, story, days_ago in cycles:
-                _play_cycle(session, clients[org], actors["lead_reviewer"], product.id, bank_id,
-                            quality, story, now - timedelta(days=days_ago), rng, data_dir, now)
+    for plan in demo_plan():
+        product = create_product(session, clients[plan.organization], organization_id=orgs[plan.organization],
+                                 name=plan.name, description=f"{plan.name} of {plan.organization}.")
+        previous = None
+        for cycle in plan.cycles:
+            previous = _play_cycle(session, clients[plan.organization], actors["lead_reviewer"],
+                                   Story(product.id, banks[plan.bank], previous, cycle),
+                                   rng, data_dir, now)
     if not password:
         _write_passwords(data_dir, passwords)
     return passwords
+
+
+def _create_accounts(session, orgs, passwords, rounds) -> dict[str, Actor]:
+    """The demo sign-in accounts (with passwords) and the other organisations' clients (with a
+    one-time password nobody is given)."""
+    people = [(u, n, r, o, passwords[u]) for u, n, r, o in ACCOUNTS]
+    people += [(u, n, "client", o, None) for u, n, o in MEMBERS]
+    actors = {}
+    for username, name, role, org, password in people:
+        user, _ = create_user(session, SYSTEM, username=username, name=name, role=role,
+                              email=f"{username}@example.com", organization_id=orgs.get(org),
+                              password=password, rounds=rounds, is_demo=password is not None)
+        actors[username] = Actor(user.id, username, role, user.organization_id)
+    return actors
+
+
+def _newest_bank(session: Session, key: str) -> int:
+    return session.scalar(select(Questionnaire.id).where(Questionnaire.key == key)
+                          .order_by(Questionnaire.version.desc()).limit(1))
+
+
+def demo_usernames(session: Session) -> list[str]:
+    """The demo sign-in accounts still active, in the README's order (empty outside demo mode)."""
+    active = set(session.scalars(select(User.username).where(User.is_demo, User.is_active)))
+    return [username for username, *_ in ACCOUNTS if username in active]
+
+
+def password_source(settings: Settings) -> str:
+    """A sentence saying where the operator finds the demo passwords, never the passwords."""
+    if settings.demo_password:
+        return "Their password is the SECURESPHERE_DEMO_PASSWORD you set."
+    path = settings.data_dir / PASSWORD_FILE
+    if path.exists():
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        return f"Their passwords are in {shown} on the server, written by init --demo."
+    return "Their password is the SECURESPHERE_DEMO_PASSWORD set when the demo was created."
 
 
 def _write_passwords(data_dir: Path, passwords: dict[str, str]) -> None:
@@ -93,45 +107,68 @@ def _write_passwords(data_dir: Path, passwords: dict[str, str]) -> None:
     os.chmod(path, 0o600)
 
 
-def _play_cycle(session, client, reviewer, product_id, bank_id, quality, story, start, rng,
-                data_dir, end) -> None:
-    """Walk one assessment through its story, with timestamps spread from its start date."""
-    # Up to 16 events per cycle, spread evenly between its start and today.
-    step = (end - start) / 16
-    when = iter(start + step * i for i in range(16))
-    a = assessments.start_assessment(session, client, product_id=product_id,
-                                     questionnaire_id=bank_id, now=next(when),
-                                     due_date=(start + timedelta(days=30)).date())
-    if story == "not_started":
-        return
-    bank = load_bank(session, bank_id)
-    answers = demo_answers(bank, quality, rng, complete=story != "in_progress")
-    assessments.save_answers(session, client, a.id, answers, now=next(when))
-    attach_evidence(session, client, a.id, bank, answers, data_dir, now=next(when))
-    if story == "in_progress":
-        return
-    assessments.submit(session, client, a.id, now=next(when))
-    if story == "submitted":
-        return
-    review.claim(session, reviewer, a.id, now=next(when))
-    if story in ("approved_after_changes", "changes_requested"):
-        _request_changes(session, reviewer, a.id, bank, answers, when)
-        if story == "changes_requested":
-            return
-        _resubmit(session, client, reviewer, a.id, when)
-    if story == "under_review":
-        return
-    decision = "rejected" if story == "rejected" else "approved"
-    note = "Too many gaps in access control and incident response." if decision == "rejected" else ""
-    review.decide(session, reviewer, a.id, decision, note=note, now=next(when))
+@dataclass(frozen=True)
+class Story:
+    product_id: int
+    bank_id: int
+    previous: int | None  # the product's last closed assessment, for start_next_cycle
+    cycle: Cycle
+
+
+def _clock(start: datetime, end: datetime) -> Iterator[datetime]:
+    """16 event times from the cycle's start, spread over CYCLE_DAYS and never past `end`."""
+    step = min(end - start, timedelta(days=CYCLE_DAYS)) / 16
+    return iter(start + step * i for i in range(16))
+
+
+def _open_cycle(session, client, story: Story, when) -> int:
+    start = next(when)
+    due = (start + timedelta(days=30)).date()
+    if story.previous is None:
+        return assessments.start_assessment(session, client, product_id=story.product_id,
+                                            questionnaire_id=story.bank_id, now=start, due_date=due).id
+    return assessments.start_next_cycle(session, client, story.previous, now=start, due_date=due).id
+
+
+def _play_cycle(session, client, reviewer, story: Story, rng, data_dir, end) -> int:
+    """Walk one assessment through its story with times from its start date; returns its id."""
+    plan = story.cycle
+    when = _clock(end - timedelta(days=plan.days_ago), end)
+    aid = _open_cycle(session, client, story, when)
+    if plan.story == "not_started":
+        return aid
+    bank = load_bank(session, story.bank_id)
+    answers = demo_answers(bank, plan.quality, rng, complete=plan.story != "in_progress")
+    # A new cycle starts from the last one's answers; those this round leaves out are cleared.
+    carried = assessments.answer_details(session, client, aid)
+    cleared = {key: AnswerInput() for key in carried if key not in answers}
+    assessments.save_answers(session, client, aid, cleared | answers, now=next(when))
+    attach_evidence(session, client, aid, bank, answers, data_dir, now=next(when))
+    if plan.story == "in_progress":
+        return aid
+    assessments.submit(session, client, aid, now=next(when))
+    if plan.story == "submitted":
+        return aid
+    review.claim(session, reviewer, aid, now=next(when))
+    if plan.story in ("approved_after_changes", "changes_requested"):
+        _request_changes(session, reviewer, aid, bank, answers, when)
+        if plan.story == "changes_requested":
+            return aid
+        _resubmit(session, client, reviewer, aid, when)
+    if plan.story != "under_review":
+        decision = "rejected" if plan.story == "rejected" else "approved"
+        review.decide(session, reviewer, aid, decision, now=next(when),
+                      note=REJECTED_NOTE if decision == "rejected" else APPROVED_NOTE)
+    return aid
 
 
 def _request_changes(session, reviewer, assessment_id, bank, answers, when) -> None:
     # Fixing a question that others depend on would reveal new required questions.
     referenced = {q.condition.question for q in bank.questions if q.condition}
-    weak = [k for k, v in answers.items()
-            if bank.question(k).type.startswith("yes_no") and v.value in ("no", "partial")
-            and k not in referenced][:2]
+    yes_no = [k for k, v in answers.items()
+              if bank.question(k).type.startswith("yes_no") and not v.is_na and k not in referenced]
+    # The weakest answers first; a strong assessment still gets its thinnest "yes" questioned.
+    weak = sorted(yes_no, key=lambda k: answers[k].value not in ("no", "partial"))[:2]
     for key in weak:
         review.set_review_state(session, reviewer, assessment_id, key, "needs_changes", now=next(when),
                                 comment="Please describe the control in place and attach evidence.")

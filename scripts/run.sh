@@ -2,19 +2,32 @@
 # Run SecureSphere locally: bash scripts/run.sh
 #   - creates .venv (python3 >= 3.11) if missing and installs requirements.txt
 #   - initialises the database with demo data (idempotent)
-#   - serves the Streamlit app on port 8501 (address: $SECURESPHERE_ADDRESS, default localhost)
+#   - serves the Streamlit app on $SECURESPHERE_PORT (default 8501) at $SECURESPHERE_ADDRESS
+#     (default localhost)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+PORT="${SECURESPHERE_PORT:-8501}"
+ADDRESS="${SECURESPHERE_ADDRESS:-localhost}"
+if ! [[ "$PORT" =~ ^[0-9]+$ ]] || [ "$PORT" -lt 1 ] || [ "$PORT" -gt 65535 ]; then
+    echo "error: SECURESPHERE_PORT must be a port number from 1 to 65535, not '$PORT'" >&2
+    exit 1
+fi
+
 . scripts/venv.sh
 
+echo "installing… (Python environment in .venv, packages from requirements.txt)"
 ensure_venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+echo "initialising… (database schema, question banks and demo data; nothing changes on a second run)"
 .venv/bin/python -m core.cli init --demo
+HOST="$ADDRESS"
+[ "$HOST" = "0.0.0.0" ] && HOST=localhost  # every interface: this machine's browser uses localhost
+echo "starting… open http://$HOST:$PORT in your browser (Ctrl+C stops the server)"
 
 exec .venv/bin/python -m streamlit run app.py \
-    --server.port 8501 \
-    --server.address "${SECURESPHERE_ADDRESS:-localhost}" \
+    --server.port "$PORT" \
+    --server.address "$ADDRESS" \
     --server.headless true \
     --browser.gatherUsageStats false
