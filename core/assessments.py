@@ -94,11 +94,11 @@ def save_answers(session: Session, actor: Actor, assessment_id: int,
             raise ValidationError(f"{key}: this question is hidden by an earlier answer and cannot be answered.")
     if assessment.status != "in_progress":
         transition(session, actor, assessment, "in_progress", now=now)
-    changed = _store(session, actor, assessment, bank, cleaned, now)
+    written = _store(session, actor, assessment, bank, cleaned, now)
     assessment.completion = current_result(session, assessment)[1].completion
     audit.record(session, actor, "answers_saved", object_type="assessment", object_id=assessment.id,
-                 detail={"questions": sorted(cleaned), "changed": changed}, now=now)
-    return changed
+                 detail={"questions": sorted(written), "changed": len(written)}, now=now)
+    return len(written)
 
 
 def save_section(session: Session, actor: Actor, assessment_id: int, section_key: str,
@@ -120,18 +120,22 @@ def _is_blank(answer: Answer) -> bool:
     return answer.value is None and not answer.is_na
 
 
-def _store(session, actor, assessment, bank, cleaned, now) -> int:
+def _store(session, actor, assessment, bank, cleaned, now) -> list[str]:
+    """Write the answers that differ from what is stored; the keys written. A blank input for a
+    question never answered is no answer (an untouched widget's default) and stores nothing."""
     ids = dict(session.execute(select(Question.key, Question.id).where(
         Question.questionnaire_id == assessment.questionnaire_id,
         Question.key.in_(list(cleaned)))).all())
     existing = {r.question_id: r for r in session.scalars(select(QuestionnaireResponse).where(
         QuestionnaireResponse.assessment_id == assessment.id,
         QuestionnaireResponse.question_id.in_(list(ids.values()))))}
-    changed = 0
+    written = []
     for key, (value, given) in cleaned.items():
         answer = Answer(value=value, is_na=given.is_na)
         row = existing.get(ids[key])
         new = (value, given.is_na, (given.justification or "").strip())
+        if row is None and new == (None, False, ""):
+            continue
         if row is not None and (row.value, row.is_na, row.justification) == new:
             continue
         if row is None:
@@ -143,9 +147,9 @@ def _store(session, actor, assessment, bank, cleaned, now) -> int:
         if row.review_state == "needs_changes":
             row.review_state = "pending"  # addressed: back to the reviewer
         row.answered_by, row.answered_at, row.updated_at = actor.user_id, now, now
-        changed += 1
+        written.append(key)
     session.flush()
-    return changed
+    return written
 
 
 def can_edit(actor: Actor, assessment: Assessment) -> bool:
@@ -183,16 +187,33 @@ def missing_items(session: Session, assessment: Assessment) -> list[dict]:
     with_evidence = set(session.scalars(
         select(Question.key).join(EvidenceFile, EvidenceFile.question_id == Question.id)
         .where(EvidenceFile.assessment_id == assessment.id, EvidenceFile.is_active)))
+    titles = {s.key: s.title for s in bank.sections}
     missing = []
     for q in bank.questions:
         if not is_visible(q, answers, bank):
             continue
         answer = answers.get(q.key, Answer())
         if q.required and _is_blank(answer):
-            missing.append({"section": q.section_key, "key": q.key, "text": q.text, "what": "answer"})
+            what = "answer"
         elif q.evidence_required and not answer.is_na and not _is_blank(answer) and q.key not in with_evidence:
-            missing.append({"section": q.section_key, "key": q.key, "text": q.text, "what": "evidence"})
+            what = "evidence"
+        else:
+            continue
+        missing.append({"section": q.section_key, "section_title": titles[q.section_key],
+                        "key": q.key, "text": q.text, "what": what})
     return missing
+
+
+def missing_message(missing: list[dict]) -> str:
+    """Why a submission is refused, with counts that add up and the first gap by its text."""
+    answers = sum(1 for m in missing if m["what"] == "answer")
+    files = len(missing) - answers
+    parts = [f"{n} {word}{'' if n == 1 else 's'}" for n, word in ((answers, "answer"),
+                                                                  (files, "evidence file")) if n]
+    first = missing[0]
+    need = "an answer" if first["what"] == "answer" else "evidence"
+    return (f"Not submitted: {len(missing)} required answers or evidence files are missing "
+            f"({' and '.join(parts)}). First: {need} for \"{first['text']}\" in {first['section_title']}.")
 
 
 def start_next_cycle(session: Session, actor: Actor, assessment_id: int, *,
@@ -216,9 +237,7 @@ def submit(session: Session, actor: Actor, assessment_id: int, *, now: datetime 
     require_org_write(actor, assessment.organization_id)
     missing = missing_items(session, assessment)
     if missing:
-        first = missing[0]
-        raise ValidationError(f"{len(missing)} required answers or evidence files are missing; "
-                              f"first: {first['what']} for {first['key']} ({first['section']}).")
+        raise ValidationError(missing_message(missing))
     now = now or utcnow()
     assessment.submitted_at = now
     transition(session, actor, assessment, "submitted", now=now)

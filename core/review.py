@@ -7,13 +7,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.access import REVIEW_ROLES, Actor, require_org_write, require_role
+from core.access import REVIEW_ROLES, Actor, require_org_write, require_role, scope_assessments
 from core.assessments import get_assessment
 from core.errors import AccessDenied, NotFound, ValidationError
-from core.models import (VISIBILITIES, Assessment, LeadComment, Question, QuestionnaireResponse, User,
-                         utcnow)
+from core.models import (VISIBILITIES, Assessment, LeadComment, ProductStatus, Question,
+                         QuestionnaireResponse, User, utcnow)
+from core.settings import get_settings
 from core.text import clean_text
-from core.workflow import transition
+from core.workflow import current_decision, event_label, transition
 
 MAX_COMMENT = 5000
 
@@ -201,3 +202,32 @@ def reviewers(session: Session, actor: Actor) -> list[dict]:
     rows = session.execute(select(User.id, User.name).where(User.is_active, User.role.in_(REVIEW_ROLES))
                            .order_by(User.name)).all()
     return [{"id": r.id, "name": r.name} for r in rows]
+
+
+def _history_rows(session: Session, stmt) -> dict[int, list[dict]]:
+    rows = session.execute(stmt.add_columns(User.name).outerjoin(User, User.id == ProductStatus.actor_id)
+                           .order_by(ProductStatus.created_at, ProductStatus.id)).all()
+    history: dict[int, list[dict]] = {}
+    for r, name in rows:
+        history.setdefault(r.assessment_id, []).append(
+            {"time": r.created_at, "status": r.to_status, "what": event_label(r.from_status, r.to_status),
+             "note": r.note or "", "by": name or "system"})
+    return history
+
+
+def status_history(session: Session, actor: Actor, assessment_id: int) -> list[dict]:
+    """The status timeline of an assessment the actor may read, oldest first: when, what, who,
+    and the note to the client (status notes are written for the client; internal notes are
+    comments and never appear here)."""
+    get_assessment(session, actor, assessment_id)
+    stmt = select(ProductStatus).where(ProductStatus.assessment_id == assessment_id)
+    return _history_rows(session, stmt).get(assessment_id, [])
+
+
+def timelines(session: Session, actor: Actor, assessment_ids: list[int]) -> dict[int, list[dict]]:
+    """Status timelines (as in status_history) of those of these assessments the actor may read."""
+    stmt = (select(ProductStatus).join(Assessment, Assessment.id == ProductStatus.assessment_id)
+            .where(Assessment.is_active, ProductStatus.assessment_id.in_(list(assessment_ids))))
+    stmt = scope_assessments(stmt, actor, get_settings(session)["reviewer_visibility"], Assessment)
+    return _history_rows(session, stmt)
+

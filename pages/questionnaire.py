@@ -1,14 +1,16 @@
 """Questionnaire: answer an assessment section by section, with evidence; submit when complete."""
 import streamlit as st
 
-from core import assessments
-from core.workflow import LABELS
+from core import assessments, review
+from core.labels import format_date
+from core.workflow import LABELS, current_decision
 from core.text import md_escape
 from core.worksheet import worksheet
+from ui.decisions import show_decision, show_timeline
 from ui.navigation import guard
-from ui.questionnaire import render_section
+from ui.questionnaire import render_section, show_missing
 from ui.widgets import assessment_picker
-from ui.state import load, reading, run_action
+from ui.state import feedback, load, reading, run_action
 
 actor = guard(__file__)
 st.title("Questionnaire")
@@ -20,24 +22,31 @@ if not rows:
 
 aid = assessment_picker(rows)
 ws = load(lambda s, a: worksheet(s, a, aid))
+history = load(lambda s, a: review.status_history(s, a, aid))
 
 required = sum(p["required"] for p in ws.progress)
 answered = sum(p["answered"] for p in ws.progress)
+files = sum(1 for m in ws.missing if m["what"] == "evidence")
+left = f"{len(ws.missing)} item{'' if len(ws.missing) == 1 else 's'} left"
+if files:
+    left += f" ({len(ws.missing) - files} answers, {files} evidence file{'' if files == 1 else 's'})"
 c1, c2, c3 = st.columns([2, 1, 1])
 c1.progress(answered / required if required else 1.0,
-            text=f"{answered} of {required} required answers · {len(ws.missing)} item(s) left")
+            text=f"{answered} of {required} required answers · {left}")
 c2.metric("Status", LABELS[ws.status])
-c3.metric("Due", ws.due_date.strftime("%d %b") if ws.due_date else "—",
-          help=ws.due_date.isoformat() if ws.due_date else None)
+c3.metric("Due", format_date(ws.due_date))
+if decision := current_decision(history):
+    show_decision(decision)
 if not ws.editable:
-    st.info("This assessment is read-only in its current status.", icon=":material/lock:")
+    st.info(f"This assessment is read-only in its current status ({LABELS[ws.status].lower()}).",
+            icon=":material/lock:")
+show_timeline(history)
 for comment in ws.general_comments:
     st.info(f"**{md_escape(comment['author'])}**: {md_escape(comment['body'], multiline=True)}",
             icon=":material/forum:")
-if message := st.session_state.pop(f"ws{aid}:message", None):
-    (st.success if message[0] == "saved" else st.error)(md_escape(message[1]))
 
 sections = {p["key"]: p for p in ws.progress}
+gaps = f"ws{aid}:gaps"  # set by a refused submission: the list stays until nothing is missing
 nav, body = st.columns([1, 3])
 with nav:
     # Labels must not change as answers come in: Streamlit would take it for a new widget.
@@ -48,10 +57,14 @@ with nav:
                             f" {md_escape(p['title'])}: {p['answered']}/{p['required']}" for p in ws.progress))
     if ws.editable and st.button("Submit for review", type="primary", icon=":material/send:",
                                  width="stretch"):
-        if run_action(lambda s, a: assessments.submit(s, a, aid), success="Submitted for review."):
+        if run_action(lambda s, a: assessments.submit(s, a, aid), success="Submitted for review.",
+                      slot=f"ws{aid}:submit"):
+            st.session_state.pop(gaps, None)
             st.rerun()
-        for item in ws.missing:
-            st.markdown(f"- {md_escape(sections[item['section']]['title'])}: `{item['key']}` needs {item['what']}")
+        st.session_state[gaps] = True
+    feedback(f"ws{aid}:submit")
 with body:
+    if ws.editable and ws.missing and st.session_state.get(gaps):
+        show_missing(ws)
     st.subheader(md_escape(sections[current]["title"]))
     render_section(ws, ws.bank.section(current))

@@ -1,11 +1,23 @@
-"""The client's questionnaire page through AppTest: autosave, conditions, N/A, submit refusal."""
+"""The client's questionnaire page through AppTest: autosave, conditions, N/A, submit refusal,
+the gaps list, evidence limits."""
+import itertools
+import tomllib
+
 from sqlalchemy import func, select
 
-from core import db, review
+from core import assessments, db, review
+from core.access import Actor
 from core.assessments import answer_details
 from core.banks.store import load_bank
-from core.models import Assessment, AuditLog, EvidenceFile, Product
-from tests.apptest import rerun, signed_in
+from core.models import Assessment, AuditLog, EvidenceFile, Product, User
+from core.products import create_product
+from core.settings import SETTINGS, update_setting
+from core.access import SYSTEM
+from core.text import md_escape
+from tests.apptest import ROOT, rerun, signed_in
+from tests.factories import baseline_id
+
+_names = itertools.count(1)
 
 
 def _assessment(url, product, cycle=1):
@@ -25,8 +37,23 @@ def _stored(url, client_actor, assessment_id):
         return answer_details(s, client_actor, assessment_id)
 
 
-def test_answering_autosaves_and_reveals_the_conditional_question(app_env):
-    aid = _assessment(app_env, "Internal HR System")
+def _fresh(url, username="demo_client"):
+    """A new product of the user's organisation with a not-started baseline assessment."""
+    with db.transaction(url) as s:
+        user = s.scalar(select(User).where(User.username == username))
+        client = Actor(user.id, user.username, user.role, user.organization_id)
+        product = create_product(s, client, organization_id=user.organization_id,
+                                 name=f"Fresh product {next(_names)}")
+        return assessments.start_assessment(s, client, product_id=product.id,
+                                            questionnaire_id=baseline_id(url)).id
+
+
+def _saved_notes(at):
+    return [c.value for c in at.caption if "Saved" in c.value]
+
+
+def test_answering_one_question_stores_that_answer_only_and_says_so(app_env):
+    aid = _fresh(app_env)
     at = _open(app_env, "demo_client", aid)
     assert not at.exception
     assert at.title[0].value == "Questionnaire"
@@ -35,11 +62,16 @@ def test_answering_autosaves_and_reveals_the_conditional_question(app_env):
     rerun(at)
     assert not at.exception
     assert [d for d in at.date_input if d.key.endswith("gov-policy-review:v")]
-    assert any("Saved" in m.value for m in at.success)
+    assert [n for n in _saved_notes(at) if "Saved 1 change " in n]
     stored = _stored(app_env, at.session_state["actor"], aid)
-    assert stored["gov-policy"]["value"] == "yes"
+    # The other questions of the section were untouched: their empty widgets are no answers.
+    assert list(stored) == ["gov-policy"] and stored["gov-policy"]["value"] == "yes"
     with db.reading(app_env) as s:
         assert s.get(Assessment, aid).status == "in_progress"
+    at.date_input(key=f"ws{aid}:gov-policy-review:v").set_value("2026-01-15")
+    rerun(at)
+    assert [n for n in _saved_notes(at) if "Saved 1 change " in n]
+    assert sorted(_stored(app_env, at.session_state["actor"], aid)) == ["gov-policy", "gov-policy-review"]
 
 
 def test_hiding_a_question_keeps_it_out_of_the_save(app_env):
@@ -72,20 +104,56 @@ def test_not_applicable_is_saved_without_a_value(app_env):
     assert stored[question.key]["is_na"] is True and stored[question.key]["value"] is None
 
 
-def test_incomplete_assessment_is_refused_with_what_is_missing(app_env):
-    aid = _assessment(app_env, "Internal HR System")
+def _gap_buttons(at, aid):
+    return [b for b in at.button if b.key and b.key.startswith(f"ws{aid}:gap:")]
+
+
+def test_submit_with_gaps_lists_them_by_section_and_text_and_each_opens_its_section(app_env):
+    aid = _fresh(app_env)
     at = _open(app_env, "demo_client", aid)
+    at.radio(key=f"ws{aid}:gov-policy:v").set_value("yes")
+    rerun(at)
     next(b for b in at.button if b.label == "Submit for review").click()
     rerun(at)
     assert not at.exception
-    assert any("required answers or evidence files are missing" in e.value for e in at.error)
-    assert any("needs answer" in m.value for m in at.markdown)
     with db.reading(app_env) as s:
-        assert s.get(Assessment, aid).status in ("not_started", "in_progress")
+        a = s.get(Assessment, aid)
+        missing, bank = assessments.missing_items(s, a), load_bank(s, a.questionnaire_id)
+        assert a.status == "in_progress"
+    nav = next(c for c in at.columns if any(b.label == "Submit for review" for b in c.button))
+    refusal = [e.value for e in nav.error]
+    assert len(refusal) == 1 and "required answers or evidence files are missing" in refusal[0]
+    assert "gov-" not in refusal[0] and f"{len(missing)} required" in refusal[0]
+    buttons = _gap_buttons(at, aid)
+    assert len(buttons) == len(missing)
+    assert [b.key.split(":gap:")[1] for b in buttons] == [m["key"] for m in missing]
+    for button, item in zip(buttons, missing):
+        assert button.label.startswith(md_escape(item["text"])[:40])
+        assert item["key"] not in button.label
+    answers = sum(m["what"] == "answer" for m in missing)
+    heading = next(m.value for m in at.markdown if "Missing before you can submit" in m.value)
+    assert f"{len(missing)} items" in heading and f"{answers} answers" in heading
+    assert f"{len(missing) - answers} evidence file" in heading
+    per_section = {e.label.rsplit(": ", 1)[0]: int(e.label.rsplit(": ", 1)[1].split()[0])
+                   for e in at.expander if e.label.endswith(" missing")}
+    assert sum(per_section.values()) == len(missing)
+    assert list(per_section) == list(dict.fromkeys(md_escape(bank.section(m["section"]).title)
+                                                   for m in missing))
+    elsewhere = next(b for b, m in zip(buttons, missing) if m["section"] != "governance")
+    target = missing[buttons.index(elsewhere)]["section"]
+    elsewhere.click()
+    rerun(at)
+    assert not at.exception
+    assert at.radio(key=f"ws{aid}:section").value == target
+    assert at.subheader[0].value == bank.section(target).title
+    assert _gap_buttons(at, aid), "the list stays while something is missing"
 
 
 def test_submitted_assessment_is_read_only(app_env):
-    aid = _assessment(app_env, "Mobile App")
+    with db.reading(app_env) as s:
+        aid = s.scalar(select(Assessment.id).join(Product, Product.id == Assessment.product_id)
+                       .join(User, User.organization_id == Product.organization_id)
+                       .where(User.username == "demo_client", Assessment.status == "submitted").limit(1))
     at = _open(app_env, "demo_client", aid)
     assert any("read-only" in i.value for i in at.info)
     assert all(r.disabled for r in at.radio if r.key.startswith(f"ws{aid}:") and r.key.endswith(":v"))
@@ -144,3 +212,34 @@ def test_a_selection_of_files_past_the_answer_limit_adds_none_of_them(app_env):
     at.file_uploader[0].set_value(notes[:2])
     rerun(at)
     assert not at.exception and _evidence_count(app_env, aid) == before + 2
+
+
+def _set_upload_limit(url, mb):
+    with db.transaction(url) as s:
+        update_setting(s, SYSTEM, "upload_max_mb", mb)
+
+
+def test_the_uploader_states_the_setting_and_a_larger_file_is_refused_beside_it(app_env):
+    aid = _fresh(app_env)
+    _set_upload_limit(app_env, 2)
+    try:
+        at = _open(app_env, "demo_client", aid)
+        uploader = at.file_uploader[0]
+        assert uploader.proto.max_upload_size_mb == 2  # the browser's own "Limit 2MB per file"
+        assert "Up to 2 MB per file" in uploader.help and "50" not in uploader.help
+        big = b"%PDF-1.4\n" + b"0" * (3 * 1024 * 1024)
+        uploader.set_value([("big.pdf", big, "application/pdf")])
+        rerun(at)
+        assert not at.exception
+        beside = next(e for e in at.expander if e.file_uploader)
+        assert any("the limit is 2 MB" in e.value for e in beside.error)
+        assert len(at.error) == len(beside.error)  # nowhere else, not at the top of the page
+        assert _evidence_count(app_env, aid) == 0
+    finally:
+        _set_upload_limit(app_env, SETTINGS["upload_max_mb"].default)
+
+
+def test_the_server_accepts_what_the_largest_setting_allows():
+    """Streamlit refuses bigger requests itself, before the uploader or core could say why."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == SETTINGS["upload_max_mb"].high

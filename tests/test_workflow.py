@@ -11,6 +11,7 @@ from core.demo import attach_evidence, demo_answers
 from core.errors import AccessDenied, NotFound, ValidationError
 from core.banks.model import Answer
 from core.models import Assessment, AuditLog, ProductStatus, QuestionnaireResponse, ScoreHistory
+from core.workflow import current_decision
 from tests.factories import baseline_id, make_actor, make_org, make_product
 
 
@@ -179,7 +180,7 @@ def test_answers_that_require_evidence_block_submit_until_a_file_is_attached(wor
     with db.reading(url) as s:
         missing = assessments.missing_items(s, s.get(Assessment, aid))
     assert missing and {m["what"] for m in missing} == {"evidence"}
-    with pytest.raises(ValidationError, match="first: evidence for"):
+    with pytest.raises(ValidationError, match="First: evidence for"):
         with db.transaction(url) as s:
             assessments.submit(s, client, aid)
     _answer_all(world)
@@ -221,3 +222,67 @@ def test_section_progress_counts_required_visible_questions(world):
     answers = {k: Answer(v.value, v.is_na) for k, v in _full_answers(url).items()}
     full = assessments.section_progress(bank, answers)
     assert all(p["answered"] == p["required"] for p in full)
+
+
+def test_blank_inputs_for_unanswered_questions_store_nothing_and_count_nothing(world):
+    url, client, aid = world["url"], world["client"], world["id"]
+    keys = list(_full_answers(url))[:4]
+    blank = {k: AnswerInput() for k in keys}
+    with db.transaction(url) as s:
+        assert assessments.save_answers(s, client, aid, {**blank, keys[0]: AnswerInput(value="yes")}) == 1
+    assert _count(url, QuestionnaireResponse, aid) == 1
+    with db.transaction(url) as s:  # clearing a given answer is a change
+        assert assessments.save_answers(s, client, aid, blank) == 1
+    with db.reading(url) as s:
+        saves = s.scalars(select(AuditLog.detail).where(AuditLog.action == "answers_saved")
+                          .order_by(AuditLog.id)).all()
+    assert [d["questions"] for d in saves] == [[keys[0]], [keys[0]]]
+
+
+def test_a_refused_submission_names_questions_by_text_with_counts_that_add_up(world):
+    url, client, aid = world["url"], world["client"], world["id"]
+    with db.transaction(url) as s:
+        assessments.save_answers(s, client, aid, dict(list(_full_answers(url).items())[:3]))
+    with db.reading(url) as s:
+        missing = assessments.missing_items(s, s.get(Assessment, aid))
+        bank = load_bank(s, baseline_id(url))
+    answers = sum(m["what"] == "answer" for m in missing)
+    with pytest.raises(ValidationError) as refused:
+        with db.transaction(url) as s:
+            assessments.submit(s, client, aid)
+    message = str(refused.value)
+    first = missing[0]
+    assert f"{len(missing)} required answers or evidence files are missing" in message
+    assert f"{answers} answers" in message and (answers == len(missing) or "evidence file" in message)
+    assert first["text"][:40] in message and bank.section(first["section"]).title in message
+    assert first["key"] not in message
+    assert all(m["section_title"] == bank.section(m["section"]).title for m in missing)
+
+
+def test_a_decision_is_current_until_the_client_submits_again():
+    def rows(*statuses):
+        return [{"status": s, "note": s} for s in statuses]
+    assert current_decision(rows("in_progress", "submitted", "under_review")) is None
+    assert current_decision(rows("submitted", "under_review", "changes_requested", "in_progress"))["status"] \
+        == "changes_requested"
+    assert current_decision(rows("changes_requested", "in_progress", "submitted")) is None
+    assert current_decision(rows("submitted", "under_review", "rejected"))["status"] == "rejected"
+
+
+def test_the_timeline_carries_the_note_to_the_client_and_only_to_its_organisation(world):
+    url, client, rival, reviewer, aid = (world[k] for k in ("url", "client", "rival", "reviewer", "id"))
+    _answer_all(world)
+    with db.transaction(url) as s:
+        assessments.submit(s, client, aid)
+        review.claim(s, reviewer, aid)
+        review.add_comment(s, reviewer, aid, "Internal: doubtful vendor.", visibility="internal")
+        review.decide(s, reviewer, aid, "approved", note="Fine; renew the pen test in spring.")
+    with db.reading(url) as s:
+        history = review.status_history(s, client, aid)
+        assert review.timelines(s, rival, [aid]) == {}
+        with pytest.raises(AccessDenied):
+            review.status_history(s, rival, aid)
+    assert [h["what"] for h in history] == ["Answering started", "Submitted for review",
+                                            "Review started", "Approved"]
+    assert current_decision(history)["note"] == "Fine; renew the pen test in spring."
+    assert not any("doubtful" in h["note"] for h in history)

@@ -10,9 +10,12 @@ from core.assessments import AnswerInput
 from core.banks.answers import is_visible
 from core.banks.model import Answer, Question, Section
 from core.errors import SecureSphereError
+from core.labels import format_datetime
+from core.settings import get_settings
 from core.text import md_escape
 from core.worksheet import Worksheet
-from ui.state import current_actor, invalidate, reading, run_action, session, settings
+from ui.state import (current_actor, feedback, invalidate, leave_message, reading, run_action,
+                      session, settings)
 
 CHOICE_TYPES = ("yes_no", "yes_no_partial", "single_choice", "maturity")
 
@@ -56,17 +59,20 @@ def on_screen(ws: Worksheet, section: Section) -> dict[str, Answer]:
     return merged
 
 
-def _autosave(ws_id: int, section_key: str, keys: tuple[str, ...]) -> None:
+def _autosave(ws_id: int, section_key: str, keys: tuple[str, ...], question: str) -> None:
+    # The whole section goes to core (an answer can hide others); core stores only real changes.
     answers = {k: _input(ws_id, k) for k in keys}
-    message = f"ws{ws_id}:message"
+    slot = key(ws_id, question, "saved")
     try:
         with session() as s:
             changed = assessments.save_section(s, current_actor(), ws_id, section_key, answers)
     except SecureSphereError as exc:
-        st.session_state[message] = ("error", str(exc))
+        leave_message(slot, "error", str(exc))
         return
     invalidate()
-    st.session_state[message] = ("saved", f"Saved {changed} change(s) at {dt.datetime.now():%H:%M:%S}")
+    if changed:
+        leave_message(slot, "success", f"Saved {changed} change{'' if changed == 1 else 's'} "
+                                       f"at {dt.datetime.now(dt.timezone.utc):%H:%M:%S} UTC")
 
 
 def render_section(ws: Worksheet, section: Section) -> None:
@@ -74,14 +80,20 @@ def render_section(ws: Worksheet, section: Section) -> None:
     seed(ws, section)
     answers = on_screen(ws, section)
     keys = tuple(q.key for q in section.questions)
-    args = (ws.assessment_id, section.key, keys)
+    limits = _limits()
     for q in section.questions:
         if is_visible(q, answers, ws.bank):
             with st.container(border=True):
-                _question(ws, q, args)
+                _question(ws, q, (ws.assessment_id, section.key, keys, q.key), limits)
 
 
-def _question(ws: Worksheet, q: Question, args: tuple) -> None:
+def _limits() -> dict:
+    with reading() as s:
+        values = get_settings(s)
+    return {"mb": int(values["upload_max_mb"]), "files": int(values["evidence_max_per_answer"])}
+
+
+def _question(ws: Worksheet, q: Question, args: tuple, limits: dict) -> None:
     flags = [":red[critical]" if q.critical else "", ":orange[evidence required]" if q.evidence_required else "",
              "" if q.required else ":gray[optional]"]
     st.caption(" · ".join([f"`{q.key}`", *[f for f in flags if f]]))
@@ -92,18 +104,19 @@ def _question(ws: Worksheet, q: Question, args: tuple) -> None:
     if q.allow_na:
         cols[0].checkbox("Not applicable", key=key(ws.assessment_id, q.key, "na"), disabled=disabled,
                          on_change=_autosave, args=args)
+    feedback(key(ws.assessment_id, q.key, "saved"), compact=True)
     stored = ws.answers.get(q.key, {})
     if stored.get("review_state") == "needs_changes":
         st.warning("The reviewer asked for changes to this answer.", icon=":material/feedback:")
     for comment in ws.comments.get(q.key, []):
-        st.info(f"**{md_escape(comment['author'])}** ({comment['time']:%d %b %Y}): "
+        st.info(f"**{md_escape(comment['author'])}** ({format_datetime(comment['time'])}): "
                 f"{md_escape(comment['body'], multiline=True)}",
                 icon=":material/comment:")
     files = ws.evidence.get(q.key, [])
     with st.expander(f"Justification and evidence ({len(files)} file{'s' if len(files) != 1 else ''})"):
         st.text_area("Justification", key=key(ws.assessment_id, q.key, "j"), max_chars=5000,
                      disabled=disabled, on_change=_autosave, args=args, height=80)
-        _evidence(ws, q, files)
+        _evidence(ws, q, files, limits)
 
 
 def _value_widget(ws_id: int, q: Question, disabled: bool, args: tuple) -> None:
@@ -125,20 +138,28 @@ def _value_widget(ws_id: int, q: Question, disabled: bool, args: tuple) -> None:
         st.date_input(label, format="YYYY-MM-DD", **common)
 
 
-def _evidence(ws: Worksheet, q: Question, files: list[dict]) -> None:
+def _evidence(ws: Worksheet, q: Question, files: list[dict], limits: dict) -> None:
+    slot = key(ws.assessment_id, q.key, "evidence")
     for item in files:
         left, right = st.columns([4, 1])
         left.download_button(f"{md_escape(item['filename'])} ({item['size_bytes'] / 1024:.0f} KB)",
                              data=lambda i=item["id"]: _file_bytes(i), file_name=evidence.download_name(item["filename"]),
                              mime=item["content_type"], icon=":material/download:", key=f"dl{item['id']}")
         if ws.editable and right.button("Remove", key=f"rm{item['id']}", icon=":material/delete:"):
-            if run_action(lambda s, a: evidence.remove_evidence(s, a, item["id"]), success="File removed."):
+            if run_action(lambda s, a: evidence.remove_evidence(s, a, item["id"]),
+                          success=f"{item['filename']} removed.", slot=slot):
                 st.rerun()
     if ws.editable:
         counter = st.session_state.setdefault(f"ws{ws.assessment_id}:uploads", 0)
-        st.file_uploader("Add evidence", key=f"up{ws.assessment_id}:{q.key}:{counter}",
-                         accept_multiple_files=True, on_change=_upload,
-                         args=(ws.assessment_id, q.key, f"up{ws.assessment_id}:{q.key}:{counter}"))
+        uploader = f"up{ws.assessment_id}:{q.key}:{counter}"
+        # Streamlit refuses a larger file in the browser, beside this uploader, and says the limit
+        # ("Limit 20MB per file"); the server's maxUploadSize is the setting's maximum, and core
+        # checks the setting again, so the one limit a user meets is the setting's.
+        st.file_uploader("Add evidence", key=uploader, accept_multiple_files=True,
+                         max_upload_size=limits["mb"], on_change=_upload,
+                         args=(ws.assessment_id, q.key, uploader, slot),
+                         help=f"Up to {limits['mb']} MB per file and {limits['files']} files per answer.")
+    feedback(slot)
 
 
 def _file_bytes(evidence_id: int) -> bytes:
@@ -146,12 +167,43 @@ def _file_bytes(evidence_id: int) -> bytes:
         return evidence.read_evidence(s, current_actor(), evidence_id, data_dir=settings().data_dir)[2]
 
 
-def _upload(ws_id: int, question_key: str, uploader: str) -> None:
+def _upload(ws_id: int, question_key: str, uploader: str, slot: str) -> None:
     # One transaction for the whole selection: a batch past a limit, or with one bad file, adds nothing.
     files = [(f.name, f.getvalue()) for f in st.session_state.get(uploader) or []]
     if files:
         run_action(lambda s, a: evidence.add_evidence_files(
             s, a, ws_id, question_key=question_key, files=files, data_dir=settings().data_dir),
-            success=f"{len(files)} file{'s' if len(files) != 1 else ''} added.")
+            success=f"{len(files)} file{'s' if len(files) != 1 else ''} added.", slot=slot)
     st.session_state[f"ws{ws_id}:uploads"] += 1  # a fresh uploader, so files are not added twice
 
+
+def show_missing(ws: Worksheet) -> None:
+    """What stops a submission, by section in bank order; each item takes the user to its section."""
+    by_section: dict[str, list[dict]] = {}
+    for item in ws.missing:
+        by_section.setdefault(item["section"], []).append(item)
+    answers = sum(1 for m in ws.missing if m["what"] == "answer")
+    files = len(ws.missing) - answers
+    with st.container(border=True):
+        st.markdown(f"**Missing before you can submit: {_count(len(ws.missing), 'item')}** "
+                    f"({_count(answers, 'answer')}, {_count(files, 'evidence file')})")
+        for section_key, items in by_section.items():
+            title = md_escape(items[0]["section_title"])
+            with st.expander(f"{title}: {len(items)} missing", expanded=len(by_section) == 1):
+                for item in items:
+                    need = "needs an answer" if item["what"] == "answer" else "needs evidence"
+                    st.button(f"{md_escape(_short(item['text']))} · {need}", type="tertiary",
+                              icon=":material/arrow_forward:", key=f"ws{ws.assessment_id}:gap:{item['key']}",
+                              on_click=_go_to_section, args=(ws.assessment_id, section_key))
+
+
+def _go_to_section(ws_id: int, section_key: str) -> None:
+    st.session_state[f"ws{ws_id}:section"] = section_key
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _short(text: str, limit: int = 110) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"

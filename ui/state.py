@@ -58,23 +58,59 @@ def require_role(*roles: str) -> Actor:
     return actor
 
 
-def run_action(action, success: str | None = None) -> bool:
-    """Run a state-changing core call in one transaction; False with a plain message on failure."""
+def run_action(action, success: str | None = None, *, slot: str | None = None) -> bool:
+    """Run a state-changing core call in one transaction; False with a plain message on failure.
+
+    Without a slot the refusal is drawn where this is called and success is a toast. With a slot
+    both wait in the session for `feedback(slot)` next to the control, so they survive the rerun
+    a page does after success (a toast does not) and a success never shows beside a new refusal.
+    """
+    refusal = attempt(action)
+    if slot is not None:
+        leave_message(slot, "error" if refusal else "success", refusal or success)
+    elif refusal:
+        st.error(md_escape(refusal))  # messages can quote what the user typed
+    elif success:
+        st.toast(md_escape(success), icon=":material/check_circle:")
+    return refusal is None
+
+
+def attempt(action) -> str | None:
+    """Run a core call in one write transaction; the refusal's message, or None when it passed."""
     actor = current_actor()
     try:
         with session() as s:
             action(s, actor)
     except AccessDenied as exc:
         record_denied(actor, type(exc).__name__)
-        st.error(md_escape(str(exc)))  # messages can quote what the user typed
-        return False
+        return str(exc)
     except SecureSphereError as exc:
-        st.error(md_escape(str(exc)))
-        return False
+        return str(exc)
     invalidate()
-    if success:
-        st.toast(md_escape(success), icon=":material/check_circle:")
-    return True
+    return None
+
+
+_MESSAGES = "_messages"
+
+
+def leave_message(slot: str, kind: str, text: str | None) -> None:
+    """Keep one message ("success" or "error") for the control named by slot, replacing any other."""
+    messages = st.session_state.setdefault(_MESSAGES, {})
+    messages.pop(slot, None)
+    if text:
+        messages[slot] = (kind, text)
+
+
+def feedback(slot: str, *, compact: bool = False) -> None:
+    """Draw, once, the message the last action of this control left (call it next to the control);
+    compact shows a success as one small line, for controls used many times in a row."""
+    kind, text = st.session_state.get(_MESSAGES, {}).pop(slot, (None, None))
+    if kind == "error":
+        st.error(md_escape(text), icon=":material/error:")
+    elif kind == "success" and compact:
+        st.caption(f":green[:material/check_circle:] {md_escape(text)}")
+    elif kind == "success":
+        st.success(md_escape(text), icon=":material/check_circle:")
 
 
 def invalidate() -> None:
