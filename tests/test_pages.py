@@ -4,7 +4,7 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from core import auth, db
-from core.models import AuditLog
+from core.models import AuditLog, Product, User
 from tests.apptest import APP, DEMO_PASSWORD, rerun, signed_in
 from ui.navigation import HOME_BY_ROLE, PAGES
 
@@ -68,10 +68,38 @@ def test_pages_refuse_roles_they_are_not_for(app_env, role, path):
                         .order_by(AuditLog.id.desc()).limit(1)).actor_role == role
 
 
+def _open_url(at: AppTest, url_path: str) -> AppTest:
+    """Run the page registered at this URL path, as typing /url_path in the browser does."""
+    at._page_hash = next(h for h, info in at._registered_pages.items()
+                         if info.get("url_pathname") == url_path)
+    return at.run()
+
+
+def _last_audit(url):
+    with db.reading(url) as s:
+        return s.scalar(select(AuditLog).order_by(AuditLog.id.desc()).limit(1))
+
+
+@pytest.mark.parametrize("role, path", DENIED, ids=[f"{r}-{p.split('/')[-1]}" for r, p in DENIED])
+def test_typing_the_url_of_a_page_outside_the_role_says_so_and_is_audited(app_env, role, path):
+    at = signed_in(app_env, USERS[role]).run()
+    before = _last_audit(app_env).id
+    _open_url(at, path.removeprefix("pages/").removesuffix(".py"))
+    assert not at.exception
+    assert [e.value for e in at.error] == ["You do not have access to this page."]
+    assert not at.title and not at.metric and not at.dataframe  # neither the page nor home ran
+    row = _last_audit(app_env)
+    assert (row.id > before, row.action, row.actor_role, row.object_type, row.object_id) == (
+        True, "access_denied", role, "page", path.removeprefix("pages/").removesuffix(".py"))
+
+
 def test_client_home_shows_only_its_organisation(app_env):
     at = signed_in(app_env, "demo_client").run()
     products = set(at.dataframe[0].value["product"])
-    assert products == {"Customer Portal", "Mobile App", "Internal HR System"}
+    with db.reading(app_env) as s:
+        org = s.scalar(select(User.organization_id).where(User.username == "demo_client"))
+        own = set(s.scalars(select(Product.name).where(Product.organization_id == org)))
+    assert products and products <= own
 
 
 def test_revoked_session_is_signed_out_at_the_next_action(app_env):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
@@ -60,10 +60,15 @@ HOME_BY_ROLE = {"client": "pages/client_home.py", "lead_reviewer": "pages/review
 
 
 def pages_for(actor: Actor, must_change_password: bool) -> dict[str, list]:
-    """st.Page objects grouped for st.navigation; a forced password change shows only the profile."""
+    """st.Page objects grouped for st.navigation; a forced password change shows only the profile.
+
+    Pages outside the role's set are registered too, hidden from the menu, so their URL shows a
+    refusal (and writes its audit row) instead of silently opening the home page; their file
+    never runs."""
     groups: dict[str, list] = {}
     for spec in PAGES:
         if actor.role not in spec.roles:
+            groups.setdefault(spec.group, []).append(_refusal(spec))
             continue
         if must_change_password and spec.path != "pages/profile.py":
             continue
@@ -73,10 +78,17 @@ def pages_for(actor: Actor, must_change_password: bool) -> dict[str, list]:
     return groups
 
 
+def _refusal(spec: PageSpec):
+    return st.Page(partial(guard, spec.path), title=spec.title, icon=spec.icon,
+                   url_path=Path(spec.path).stem, visibility="hidden")
+
+
 def guard(page_file: str) -> Actor:
-    """The actor, if the registry lets their role open this page file (else a plain refusal)."""
+    """The actor, if the registry lets their role open this page file (else a plain refusal,
+    written to the audit trail under the page's name)."""
     name = Path(page_file).name
     spec = next(p for p in PAGES if Path(p.path).name == name)
+    st.session_state["_page"] = Path(spec.path).stem
     return require_role(*spec.roles)
 
 
