@@ -1,9 +1,9 @@
 """What reviewers and clients need to see next: the queue, timelines, round changes, notices."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from core.access import REVIEW_ROLES, Actor, require_role, scope_assessments
@@ -13,18 +13,32 @@ from core.models import (Assessment, EvidenceFile, LeadComment, Organization, Pr
 from core.settings import get_settings
 
 WAITING = ("submitted", "under_review")
-SORTS = {"submitted": Assessment.submitted_at, "due": Assessment.due_date,
-         "score": Assessment.latest_score, "organization": Organization.name}
+CLIENT_TODO = ("changes_requested", "in_progress")
+# Decision due dates follow submission times, so "submitted" also orders by decision due.
+SORTS = {"submitted": Assessment.submitted_at, "score": Assessment.latest_score,
+         "organization": Organization.name}
+
+
+def decision_due(submitted_at: datetime | None, sla_days: int) -> date | None:
+    """The day by which a submission should have its decision (review_sla_days after it)."""
+    return None if submitted_at is None else (submitted_at + timedelta(days=sla_days)).date()
+
+
+def _overdue_cutoff(now: datetime, sla_days: int) -> datetime:
+    """Submissions before this instant are overdue today: their decision due day has passed."""
+    return datetime.combine(now.date() - timedelta(days=sla_days), time.min, tzinfo=timezone.utc)
 
 
 def review_queue(session: Session, actor: Actor, *, statuses: tuple[str, ...] = WAITING,
                  organization_id: int | None = None, questionnaire_id: int | None = None,
                  mine: bool = False, overdue_only: bool = False, sort: str = "submitted",
                  page: int = 1, page_size: int = 25, now: datetime | None = None) -> tuple[list[dict], int]:
-    """Assessments waiting for review with their overdue marker, filtered, sorted and paged."""
+    """Assessments waiting for review with the day their decision is due and whether that day has
+    passed (review_sla_days after submission), filtered, sorted and paged."""
     require_role(actor, *REVIEW_ROLES)
     settings = get_settings(session)
-    cutoff = (now or utcnow()) - timedelta(days=settings["review_sla_days"])
+    now, sla = now or utcnow(), settings["review_sla_days"]
+    cutoff = _overdue_cutoff(now, sla)
     reviewer = aliased(User)
     stmt = (select(Assessment.id, Organization.name.label("organization"), Product.name.label("product"),
                    (Questionnaire.title + " v" + func.cast(Questionnaire.version, Questionnaire.title.type))
@@ -49,8 +63,46 @@ def review_queue(session: Session, actor: Actor, *, statuses: tuple[str, ...] = 
     order = SORTS.get(sort, Assessment.submitted_at)
     rows = session.execute(stmt.order_by(order.is_(None), order, Assessment.id)
                            .limit(page_size).offset((max(page, 1) - 1) * page_size)).all()
-    return [{**r._mapping, "overdue": r.submitted_at is not None and r.submitted_at < cutoff}
-            for r in rows], total
+    return [_queue_row(r, sla, now) for r in rows], total
+
+
+def _queue_row(row, sla_days: int, now: datetime) -> dict:
+    due = decision_due(row.submitted_at, sla_days)
+    return {**row._mapping, "decision_due": due, "overdue": due is not None and due < now.date()}
+
+
+def resubmissions(session: Session, actor: Actor, *, page: int = 1,
+                  page_size: int = 10) -> tuple[list[dict], int]:
+    """Submissions waiting for review again after a change request, newest first, paged; with
+    their total, so a long list can be summarised in one line."""
+    require_role(actor, *REVIEW_ROLES)
+    stmt = (select(Assessment.id, Product.name.label("product"), Organization.name.label("organization"),
+                   Assessment.round, Assessment.submitted_at)
+            .join(Product, Product.id == Assessment.product_id)
+            .join(Organization, Organization.id == Assessment.organization_id)
+            .where(Assessment.is_active, Assessment.status == "submitted", Assessment.round > 1))
+    stmt = scope_assessments(stmt, actor, get_settings(session)["reviewer_visibility"], Assessment)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = session.execute(stmt.order_by(Assessment.submitted_at.desc(), Assessment.id.desc())
+                           .limit(page_size).offset((max(page, 1) - 1) * page_size)).all()
+    return [dict(r._mapping) for r in rows], total
+
+
+def next_for(session: Session, actor: Actor) -> int | None:
+    """The assessment waiting for this actor: for reviewers the oldest submission awaiting a
+    decision; for clients the one sent back for changes, else the one in progress (earliest due
+    first). None when nothing waits, or for roles that only read."""
+    if actor.role in REVIEW_ROLES:
+        statuses, order = WAITING, (Assessment.submitted_at.is_(None), Assessment.submitted_at)
+    elif actor.is_client:
+        statuses = CLIENT_TODO
+        order = (case((Assessment.status == "changes_requested", 0), else_=1),
+                 Assessment.due_date.is_(None), Assessment.due_date)
+    else:
+        return None
+    stmt = select(Assessment.id).where(Assessment.is_active, Assessment.status.in_(statuses))
+    stmt = scope_assessments(stmt, actor, get_settings(session)["reviewer_visibility"], Assessment)
+    return session.scalar(stmt.order_by(*order, Assessment.id).limit(1))
 
 
 def timeline(session: Session, actor: Actor, assessment_id: int, *,
@@ -105,6 +157,11 @@ def notices(session: Session, actor: Actor, *, limit: int = 5) -> dict:
     stmt = scope_assessments(stmt, actor, settings["reviewer_visibility"], Assessment)
     waiting = [dict(r._mapping) for r in session.execute(stmt.order_by(Assessment.updated_at.desc()))]
     return {"assessments": waiting, "comments": _latest_comments(session, actor, settings, limit)}
+
+
+def latest_comments(session: Session, actor: Actor, *, limit: int = 5) -> list[dict]:
+    """The latest comments addressed to the actor (from clients to reviewers, and back)."""
+    return _latest_comments(session, actor, get_settings(session), limit)
 
 
 def _latest_comments(session: Session, actor: Actor, settings: dict, limit: int) -> list[dict]:
