@@ -11,6 +11,7 @@ from core.access import Actor, can_read_assessment
 from core.assessments import get_assessment
 from core.banks.model import Bank
 from core.errors import NotFound
+from core.labels import format_datetime
 from core.models import Assessment, Questionnaire, ScoreHistory
 from core.scoring import DEFAULT_BANDS, Bands, ScoreResult, band_for, lost_points, score_delta
 from core.settings import bands, get_settings
@@ -100,7 +101,7 @@ def history_frame(snapshots: list[dict]) -> pd.DataFrame:
 
 def _label(row: ScoreHistory, cycle: int) -> str:
     score = "no score" if row.overall_score is None else f"{row.overall_score:.1f}"
-    return (f"Cycle {cycle} · {row.created_at:%d %b %Y %H:%M} · "
+    return (f"Cycle {cycle} · {format_datetime(row.created_at)} · "
             f"{TRIGGERS.get(row.trigger, row.trigger)} · {score}")
 
 

@@ -49,6 +49,10 @@ ACTION_LABELS = {
     "audit_checkpoint": "Audit trail purged (checkpoint)",
     "sign_in_attempts_purged": "Old sign-in records purged",
     "synthetic_data_seeded": "Synthetic data added"}
+QUESTION_TYPE_LABELS = {"yes_no": "Yes/no", "yes_no_partial": "Yes/partially/no",
+                        "maturity": "Maturity", "single_choice": "Single choice",
+                        "multi_choice": "Multiple choice", "number": "Number", "text": "Text",
+                        "date": "Date"}
 SETTING_LABELS = {
     "score_bands": "Risk bands", "session_idle_minutes": "Idle sign-out (minutes)",
     "session_absolute_hours": "Longest session (hours)",
@@ -105,6 +109,13 @@ def iso_utc(value):
     return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(value, datetime) else value
 
 
+def format_score(value: object, *, scale: float = 1, empty: str = NOTHING) -> str:
+    """A score as the screen shows it, 0-100 with one decimal (scale=100 for 0-1 answer scores)."""
+    if value is None or value != value:  # None or NaN: nothing scored
+        return empty
+    return f"{float(value) * scale:.1f}"
+
+
 def humanize(key: object) -> str:
     """A stored key as words: "changes_requested" -> "Changes requested"."""
     text = "" if key is None else str(key).replace("_", " ").strip()
@@ -140,6 +151,11 @@ def trigger_label(key: object) -> str:
 def review_state_label(key: object) -> str:
     """A reviewer's verdict on an answer: "needs_changes" -> "Needs changes"."""
     return _label(REVIEW_STATE_LABELS, key)
+
+
+def question_type_label(key: object) -> str:
+    """ "multi_choice" -> "Multiple choice"."""
+    return _label(QUESTION_TYPE_LABELS, key)
 
 
 def action_label(key: object) -> str:

@@ -6,6 +6,7 @@ from core.auth import active_sessions, sign_in_activity
 from core.charts import sign_in_figure
 from ui.navigation import guard
 from ui.state import reading
+from ui.tables import show_table
 
 actor = guard(__file__)
 st.title("Sign-in activity")
@@ -24,11 +25,11 @@ st.subheader("Active sessions")
 if sessions.empty:
     st.info("Nobody is signed in right now.", icon=":material/person_off:")
 else:
-    st.dataframe(sessions, hide_index=True, width="stretch")
+    show_table(sessions, {"signed_in": "Signed in", "client_address": "Address"})
 
 st.subheader("Recent sign-ins and failures")
 if attempts.empty:
     st.info("No sign-in attempts recorded yet.", icon=":material/history:")
     st.stop()
 st.plotly_chart(sign_in_figure(attempts), width="stretch")
-st.dataframe(attempts, hide_index=True, width="stretch")
+show_table(attempts, {"client_address": "Address"})

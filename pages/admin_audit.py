@@ -1,24 +1,24 @@
 """Admin: the audit trail, newest first, filtered and exportable."""
 import datetime as dt
-import json
 
 import pandas as pd
 import streamlit as st
 
 from core import audit
-from core.exports import csv_bytes
+from core.exports import audit_csv
+from core.labels import action_label
 from ui.navigation import guard
 from ui.state import reading
+from ui.tables import show_table, when_column
 from ui.widgets import pager
 
 actor = guard(__file__)
 PAGE_SIZE = 50
-COLUMNS = ("id", "created_at", "username", "actor_role", "action", "object_type", "object_id", "detail")
 st.title("Audit trail")
 with reading() as s:
     actions = audit.audit_actions(s)
 f1, f2, f3 = st.columns(3)
-action = f1.selectbox("Action", ["All", *actions])
+action = f1.selectbox("Action", ["All", *actions], format_func=lambda a: a if a == "All" else action_label(a))
 start = f2.date_input("From", value=dt.date.today() - dt.timedelta(days=365))
 end = f3.date_input("Until (inclusive)", value=dt.date.today())
 filters = dict(action=None if action == "All" else action,
@@ -32,18 +32,17 @@ with reading() as s:
 if not rows:
     st.info("No audit rows match these filters.", icon=":material/search_off:")
     st.stop()
-frame = pd.DataFrame(rows, columns=COLUMNS)
-frame["detail"] = frame["detail"].map(lambda d: json.dumps(d, ensure_ascii=False, default=str))
-st.dataframe(frame, hide_index=True, width="stretch",
-             column_config={"created_at": st.column_config.DatetimeColumn("When (UTC)"),
-                            "detail": st.column_config.TextColumn("Detail (changed fields)")})
+show_table(pd.DataFrame([audit.readable_row(r) for r in rows]),
+           {"id": st.column_config.NumberColumn("Row", format="%d"), "when": when_column("When"),
+            "details": st.column_config.TextColumn("Details (changed fields)", width="large")})
 
 
 def _export() -> bytes:
     with reading() as s:
         everything, _ = audit.list_audit(s, actor, **filters, page_size=audit.MAX_PAGE_SIZE)
-    return csv_bytes(everything, COLUMNS)
+    return audit_csv(everything)
 
 
 st.download_button(f"Export these rows as CSV (up to {audit.MAX_PAGE_SIZE})", data=_export,
-                   file_name="audit-trail.csv", mime="text/csv", icon=":material/download:")
+                   file_name="audit-trail.csv", mime="text/csv", icon=":material/download:",
+                   on_click="ignore")

@@ -5,16 +5,18 @@ import streamlit as st
 from core.banks.frameworks import load_bank_source
 from core.banks.store import import_bank, list_questionnaires
 from core.errors import SecureSphereError
+from core.labels import question_type_label
 from core.text import md_escape
 from ui.navigation import guard
 from ui.state import reading, run_action
+from ui.tables import show_table
 
 actor = guard(__file__)
 st.title("Question banks")
 with reading() as s:
     banks = list_questionnaires(s)
-st.dataframe(pd.DataFrame(banks).drop(columns=["id"]), hide_index=True, width="stretch",
-             column_config={"questions": st.column_config.NumberColumn("Questions")})
+show_table(pd.DataFrame(banks).drop(columns=["id"]),
+           {"questions": st.column_config.NumberColumn("Questions")})
 
 st.subheader("Import a bank")
 st.caption("Our YAML format, an OSCAL catalog (JSON or XML, e.g. from NIST) or the OWASP ASVS CSV. "
@@ -30,9 +32,9 @@ except SecureSphereError as exc:
     st.stop()
 st.success(f"**{md_escape(bank.title)}** ({md_escape(bank.key)} v{bank.version}): {len(bank.questions)} "
            f"questions in {len(bank.sections)} sections. Licence: {md_escape(bank.licence) or 'not stated'}.")
-st.dataframe(pd.DataFrame([{"section": s.title, "questions": len(s.questions),
-                            "types": ", ".join(sorted({q.type for q in s.questions}))}
-                           for s in bank.sections]), hide_index=True, width="stretch")
+show_table(pd.DataFrame([{"section": s.title, "questions": len(s.questions),
+                          "question_types": ", ".join(sorted({question_type_label(q.type) for q in s.questions}))}
+                         for s in bank.sections]))
 if st.button("Import this bank", type="primary", icon=":material/upload:"):
     outcome = {}
     if run_action(lambda s, a: outcome.update(created=import_bank(s, a, bank)[1])):

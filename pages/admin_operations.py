@@ -6,6 +6,7 @@ from core import audit, backup
 from core.text import md_escape
 from ui.navigation import guard
 from ui.state import load, run_action, settings
+from ui.tables import show_table
 
 actor = guard(__file__)
 st.title("Backups and integrity")
@@ -24,7 +25,7 @@ if not rows:
             icon=":material/backup:")
 else:
     frame = pd.DataFrame(rows).drop(columns=["path"], errors="ignore")
-    st.dataframe(frame, hide_index=True, width="stretch")
+    show_table(frame, {"name": "File", "size_bytes": st.column_config.NumberColumn("Size (bytes)", format="%d")})
     name = st.selectbox("Backup", [r["name"] for r in rows])
     left, right = st.columns(2)
     left.download_button("Download", data=lambda: backup.backup_bytes(actor, config.data_dir, name),

@@ -3,10 +3,12 @@ import pandas as pd
 import streamlit as st
 
 from core import organizations
+from core.labels import tier_label
 from core.models import TIERS
 from core.text import md_escape
 from ui.navigation import guard
 from ui.state import reading, run_action
+from ui.tables import show_table
 from ui.widgets import confirm_action
 
 actor = guard(__file__)
@@ -17,7 +19,7 @@ with st.expander("Create an organisation", icon=":material/domain_add:"):
         name = st.text_input("Name")
         c1, c2 = st.columns(2)
         industry = c1.text_input("Industry", placeholder="e.g. Financial services")
-        tier = c2.selectbox("Tier", TIERS, index=1)
+        tier = c2.selectbox("Tier", TIERS, index=1, format_func=tier_label, help="Tier 1 = most critical")
         if st.form_submit_button("Create organisation", icon=":material/domain_add:"):
             run_action(lambda s, a: organizations.create_organization(
                 s, a, name=name, industry=industry, tier=tier), success="Organisation created.")
@@ -27,7 +29,7 @@ with reading() as s:
 if not rows:
     st.info("No organisations yet: create the first one above.", icon=":material/domain:")
     st.stop()
-st.dataframe(pd.DataFrame(rows).drop(columns=["id"]), hide_index=True, width="stretch")
+show_table(pd.DataFrame(rows).drop(columns=["id"]).assign(tier=lambda f: f["tier"].map(tier_label)))
 
 chosen = st.selectbox("Manage organisation", [r["name"] for r in rows])
 org = next(r for r in rows if r["name"] == chosen)
@@ -35,7 +37,7 @@ with st.form("edit_org"):
     new_name = st.text_input("Name", org["name"])
     c1, c2 = st.columns(2)
     new_industry = c1.text_input("Industry", org["industry"])
-    new_tier = c2.selectbox("Tier", TIERS, index=TIERS.index(org["tier"]))
+    new_tier = c2.selectbox("Tier", TIERS, index=TIERS.index(org["tier"]), format_func=tier_label)
     if st.form_submit_button("Save changes", icon=":material/save:"):
         run_action(lambda s, a: organizations.update_organization(
             s, a, org["id"], name=new_name, industry=new_industry, tier=new_tier),

@@ -1,6 +1,7 @@
 """Admin: run-time settings, validated and audited, applied at once."""
 import streamlit as st
 
+from core.labels import setting_label, setting_value
 from core.settings import SETTINGS, get_settings, update_setting
 from ui.navigation import guard
 from ui.state import reading, run_action
@@ -28,9 +29,10 @@ with st.form("settings"):
     for key, spec in SETTINGS.items():
         if key == "score_bands":
             continue
-        label = key.replace("_", " ").capitalize()
+        label = setting_label(key)
         if spec.choices:
-            values[key] = st.selectbox(label, spec.choices, index=spec.choices.index(current[key]), help=spec.help)
+            values[key] = st.selectbox(label, spec.choices, index=spec.choices.index(current[key]),
+                                       help=spec.help, format_func=lambda v, k=key: setting_value(k, v))
         else:
             values[key] = int(st.number_input(label, min_value=spec.low, max_value=spec.high,
                                               value=int(current[key]), step=1, help=spec.help))

@@ -3,11 +3,13 @@ import pandas as pd
 import streamlit as st
 
 from core import users
+from core.labels import role_label
 from core.models import ROLES
 from core.organizations import list_organizations
 from core.text import md_escape
 from ui.navigation import guard
 from ui.state import reading, run_action, settings
+from ui.tables import show_table, when_column
 from ui.widgets import confirm_action, pager
 
 actor = guard(__file__)
@@ -22,7 +24,8 @@ with st.expander("Create a user", icon=":material/person_add:"):
         username = c1.text_input("Username", key="new_username")
         name = c2.text_input("Full name", key="new_name")
         email = c1.text_input("E-mail", key="new_email")
-        role = c2.selectbox("Role", ROLES, index=ROLES.index("client"), key="new_role")
+        role = c2.selectbox("Role", ROLES, index=ROLES.index("client"), key="new_role",
+                            format_func=role_label)
         org = st.selectbox("Organisation (clients)", ["—", *orgs], key="new_org")
         if st.form_submit_button("Create user", icon=":material/person_add:"):
             created = {}
@@ -36,7 +39,7 @@ with st.expander("Create a user", icon=":material/person_add:"):
 
 f1, f2, f3, f4 = st.columns([2, 1, 1, 1])
 search = f1.text_input("Search", placeholder="username, name or e-mail")
-role_filter = f2.selectbox("Role", ["All", *ROLES])
+role_filter = f2.selectbox("Role", ["All", *ROLES], format_func=lambda r: r if r == "All" else role_label(r))
 org_filter = f3.selectbox("Organisation", ["All", *orgs])
 status = f4.selectbox("Status", ["Active", "Inactive", "All"])
 filters = dict(search=search, role="" if role_filter == "All" else role_filter,
@@ -50,9 +53,10 @@ with reading() as s:
 if not rows:
     st.info("No user matches these filters.", icon=":material/search_off:")
     st.stop()
-st.dataframe(pd.DataFrame(rows).drop(columns=["id"]), hide_index=True, width="stretch",
-             column_config={"locked_until": st.column_config.DatetimeColumn("Locked until"),
-                            "last_login_at": st.column_config.DatetimeColumn("Last sign-in")})
+table = pd.DataFrame(rows).drop(columns=["id"]).assign(role=lambda f: f["role"].map(role_label))
+show_table(table, {"email": "E-mail", "organization": "Organisation",
+                   "must_change_password": "Must change password",
+                   "locked_until": when_column("Locked until"), "last_login_at": when_column("Last sign-in")})
 
 chosen = st.selectbox("Manage user", [r["username"] for r in rows])
 user = next(r for r in rows if r["username"] == chosen)
@@ -60,7 +64,7 @@ with st.form("edit_user"):
     st.subheader(f"Edit {md_escape(user['username'])}")
     c1, c2 = st.columns(2)
     new_name, new_email = c1.text_input("Full name", user["name"]), c2.text_input("E-mail", user["email"])
-    new_role = c1.selectbox("Role", ROLES, index=ROLES.index(user["role"]))
+    new_role = c1.selectbox("Role", ROLES, index=ROLES.index(user["role"]), format_func=role_label)
     org_names = ["—", *orgs]
     new_org = c2.selectbox("Organisation", org_names, index=org_names.index(user["organization"] or "—"))
     if st.form_submit_button("Save changes", icon=":material/save:"):

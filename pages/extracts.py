@@ -8,6 +8,7 @@ from ui.cache import aggregate
 from ui.filters import filter_block
 from ui.navigation import guard
 from ui.state import reading
+from ui.tables import show_table
 
 actor = guard(__file__)
 st.title("Extracts")
@@ -43,6 +44,9 @@ st.download_button("All extracts as one workbook (XLSX)", built(workbook_xlsx, f
                    on_click="ignore", key="xlsx_all", disabled=not any(counts.values()))
 
 st.subheader("Data dictionary")
-st.dataframe(pd.DataFrame(data_dictionary()), hide_index=True, width="stretch")
+dictionary = pd.DataFrame(data_dictionary())
+dictionary["extract"] = dictionary["extract"].map(lambda name: EXTRACTS[name].title)
+show_table(dictionary, {"column": st.column_config.TextColumn("Column in the file",
+                                                              help="As it is named in the CSV header")})
 st.download_button("Data dictionary (CSV)", dictionary_csv(), file_name="data_dictionary.csv",
                    mime="text/csv", icon=":material/download:", on_click="ignore", key="csv_dictionary")

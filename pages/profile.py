@@ -2,6 +2,7 @@
 import streamlit as st
 
 from core import auth
+from core.labels import role_label
 from core.text import md_escape
 from ui.navigation import guard
 from ui.state import reading, run_action, settings
@@ -10,7 +11,7 @@ actor = guard(__file__)
 st.title("My profile")
 with reading() as s:
     me = auth.user_summary(s, actor)
-st.markdown(f"Signed in as **{md_escape(actor.username)}** ({me['role'].replace('_', ' ')})"
+st.markdown(f"Signed in as **{md_escape(actor.username)}** ({role_label(me['role']).lower()})"
             + (f", {md_escape(me['organization'])}" if me["organization"] else ""))
 
 with st.form("change_password", clear_on_submit=True):

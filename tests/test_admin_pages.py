@@ -88,7 +88,7 @@ def test_one_time_password_must_be_changed_before_anything_else(app_env):
 
 def test_admin_changes_a_setting_and_it_is_audited(app_env):
     at = _on(signed_in(app_env, "admin").run(), "pages/admin_settings.py")
-    next(n for n in at.number_input if n.label == "Session idle minutes").set_value(20)
+    next(n for n in at.number_input if n.label == "Idle sign-out (minutes)").set_value(20)
     next(b for b in at.button if b.label == "Save settings").click()
     rerun(at)
     assert not at.exception
@@ -112,8 +112,24 @@ def test_bad_bands_are_refused_and_nothing_changes(app_env):
 def test_audit_trail_page_lists_rows_newest_first(app_env):
     at = _on(signed_in(app_env, "admin").run(), "pages/admin_audit.py")
     assert not at.exception
-    times = list(at.dataframe[0].value["created_at"])
+    times = list(at.dataframe[0].value["when"])
     assert times == sorted(times, reverse=True) and len(times) == 50
+
+
+def test_audit_trail_shows_actions_and_details_as_words(app_env):
+    with db.reading(app_env) as s:
+        old = get_settings(s)["session_idle_minutes"]
+    at = _on(signed_in(app_env, "admin").run(), "pages/admin_settings.py")
+    next(n for n in at.number_input if n.label == "Idle sign-out (minutes)").set_value(old + 5)
+    next(b for b in at.button if b.label == "Save settings").click()
+    rerun(at)
+    at = _on(at, "pages/admin_audit.py")
+    next(s for s in at.selectbox if s.label == "Action").select("setting_changed")
+    rerun(at)
+    row = at.dataframe[0].value.iloc[0]
+    assert (row["action"], row["object"], row["details"]) == (
+        "Setting changed", "Setting: Idle sign-out (minutes)", f"{old} → {old + 5}")
+    assert "Setting changed" in next(s for s in at.selectbox if s.label == "Action").options
 
 
 def test_admin_makes_and_verifies_a_backup(app_env):
