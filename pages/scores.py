@@ -5,6 +5,7 @@ from core import assessments
 from core.charts import (lost_points_figure, score_history_figure, section_scores_figure,
                          waterfall_figure)
 from core.explain import score_explanation
+from core.labels import format_score
 from core.snapshots import recompute_scores
 from core.text import md_escape
 from ui.navigation import guard
@@ -54,20 +55,23 @@ if result.overall is None:
 else:
     st.subheader("Sections")
     left, right = st.columns([2, 3])
-    left.dataframe(ex["sections"][["section", "score", "weight", "answered", "band"]],
+    sections = ex["sections"].assign(score=ex["sections"]["score"].map(
+        lambda v: format_score(v, empty="No score")), band=ex["sections"]["band"].fillna("—"))
+    left.dataframe(sections[["section", "score", "weight", "answered", "band"]],
                    hide_index=True, width="stretch", column_config={
                        "section": "Section", "answered": "Scored answers", "band": "Band",
-                       "score": st.column_config.NumberColumn("Score", format="%.1f"),
+                       "score": st.column_config.TextColumn("Score"),
                        "weight": st.column_config.NumberColumn("Weight", format="%g")})
     right.plotly_chart(section_scores_figure(ex["sections"]), width="stretch")
     st.subheader("Questions that cost the most points")
     if ex["lost"].empty:
         st.success("Every scored answer is at full marks.")
     else:
-        st.dataframe(ex["lost"], hide_index=True, width="stretch", column_config={
+        st.dataframe(ex["lost"].assign(score=ex["lost"]["score"] * 100), hide_index=True,
+                     width="stretch", column_config={
             "question": "Question", "text": "Text", "section": "Section",
             "weight": st.column_config.NumberColumn("Weight", format="%g"),
-            "score": st.column_config.NumberColumn("Answer score", format="%.2f"),
+            "score": st.column_config.NumberColumn("Answer score (0-100)", format="%.0f"),
             "points_lost": st.column_config.NumberColumn("Points lost", format="%.2f")})
         st.plotly_chart(lost_points_figure(ex["lost"]), width="stretch")
 
@@ -93,8 +97,10 @@ if ex["movement_note"]:
 if not ex["movement"].empty:
     st.plotly_chart(waterfall_figure(ex["movement"], ex["before"]["overall"], ex["after"]["overall"]),
                     width="stretch")
-    st.dataframe(ex["movement"], hide_index=True, width="stretch", column_config={
+    moved = ex["movement"].assign(**{c: ex["movement"][c].map(lambda v: format_score(v, scale=100))
+                                     for c in ("before", "after")})
+    st.dataframe(moved, hide_index=True, width="stretch", column_config={
         "question": "Question", "text": "Text", "section": "Section",
-        "before": st.column_config.NumberColumn("Score before", format="%.2f"),
-        "after": st.column_config.NumberColumn("Score after", format="%.2f"),
+        "before": st.column_config.TextColumn("Answer score before (0-100)"),
+        "after": st.column_config.TextColumn("Answer score after (0-100)"),
         "change": st.column_config.NumberColumn("Points", format="%+.2f")})
