@@ -14,6 +14,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from core.access import PORTFOLIO_ROLES, Actor, require_role, scope_assessments, scope_to_org
+from core.labels import format_date
 from core.models import (STATUSES, TIERS, Assessment, AuditLog, Organization, Product, Question,
                          Questionnaire, QuestionnaireResponse, ScoreHistory, utcnow)
 from core.periods import day_end, day_start
@@ -206,7 +207,7 @@ def attention(session: Session, actor: Actor, filters: Filters, *, now: datetime
 
 def _detail(reason: str, value, now: datetime) -> str:
     if reason == "overdue":
-        return f"submitted {value:%d %b %Y}, waiting {(now - value).days} days"
+        return f"submitted {format_date(value)}, waiting {(now - value).days} days"
     if reason == "failed_critical":
         return f"{value} critical question{'s' if value != 1 else ''} below {CRITICAL_FAIL_BELOW:g}"
     return f"{value:+.1f} points since the previous snapshot"

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor, require_role
 from core.analytics import ANALYTICS_ROLES, Filters, scope, seen_by
+from core.labels import format_date, trigger_label
 from core.models import (Assessment, Organization, Product, Questionnaire, QuestionnaireResponse,
                          ScoreHistory, utcnow)
 from core.periods import month_of, months_between
@@ -230,7 +231,7 @@ def product_history_frame(session: Session, actor: Actor, product_id: int) -> pd
     frame = pd.DataFrame(session.execute(stmt.order_by(ScoreHistory.created_at, ScoreHistory.id)).all(),
                          columns=["time", "cycle", "questionnaire", "overall", "band", "completion",
                                   "trigger"])
-    frame["label"] = [f"Cycle {c} · {t.replace('_', ' ')} · {w:%d %b %Y}: "
+    frame["label"] = [f"Cycle {c} · {trigger_label(t)} · {format_date(w)}: "
                       + ("no score" if pd.isna(o) else f"{o:.1f}")
                       for c, t, w, o in zip(frame["cycle"], frame["trigger"], frame["time"],
                                             frame["overall"])]

@@ -7,6 +7,7 @@ from core.benchmarks import (heatmap_frame, peer_distribution, peer_groups_frame
                              rank_against, versions)
 from core.charts import heatmap_figure, section_box_figure
 from core.trends import product_choices
+from core.labels import tier_label
 from core.text import md_escape
 from ui.cache import aggregate, figure
 from ui.filters import FILTER_KEYS, filter_block
@@ -42,7 +43,7 @@ else:
         st.caption(f"Peers are other organisations' products ({peers['size']}). To keep them anonymous "
                    "you see quartiles of scores rounded to 5 points, and your quarter rather than a percentile.")
     picked = st.selectbox("Product to highlight", [None, *mine], key="bench_product",
-                          format_func=lambda p: "None" if p is None else f"{p['name']} ({p['organization']})")
+                          format_func=lambda p: "No product highlighted" if p is None else f"{p['name']} ({p['organization']})")
     ranked = None
     if picked is not None:
         ranked = rank_against(aggregate(product_scores, picked["id"], qid), peers)
@@ -73,7 +74,7 @@ groups = aggregate(peer_groups_frame, qid)
 if groups.empty:
     st.info("No peer group is large enough to show.", icon=":material/groups:")
 else:
-    st.dataframe(groups, hide_index=True, width="stretch", column_config={
+    st.dataframe(groups.assign(tier=groups["tier"].map(tier_label)), hide_index=True, width="stretch", column_config={
         "industry": "Industry", "tier": "Tier", "organizations": "Organisations", "products": "Products",
         **{c: st.column_config.NumberColumn(label, format="%.1f")
            for c, label in (("q1", "Lower quartile"), ("median", "Median"), ("q3", "Upper quartile"))}})

@@ -4,10 +4,12 @@ import streamlit as st
 
 from core import assessments, review
 from core.review_queue import changed_since_last_round, timeline
+from core.labels import format_datetime
 from core.text import md_escape
 from core.workflow import LABELS
 from core.worksheet import worksheet
 from ui.navigation import guard
+from ui.tables import when_column
 from ui.review import FILTERS, answer_card, keep
 from ui.state import load, reading, run_action
 from ui.widgets import assessment_picker, confirm_action
@@ -65,7 +67,7 @@ with answers_tab:
         answer_card(ws, q, changed, reviewing)
 with general_tab:
     for c in ws.general_comments:
-        st.markdown(f"**{md_escape(c['author'])}** · {c['time']:%d %b %Y} "
+        st.markdown(f"**{md_escape(c['author'])}** · {format_datetime(c['time'])} "
                     f"{':violet-badge[internal]' if c['visibility'] == 'internal' else ''}  \n"
                     f"{md_escape(c['body'], multiline=True)}")
     with st.form(f"general{aid}", clear_on_submit=True):
@@ -82,5 +84,5 @@ with timeline_tab:
     frame["from"] = frame["from"].map(lambda v: LABELS.get(v, "—"))
     frame["to"] = frame["to"].map(LABELS)
     st.dataframe(frame, hide_index=True, width="stretch",
-                 column_config={"time": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm"),
+                 column_config={"time": when_column("When"),
                                 "days_in_state": st.column_config.NumberColumn("Days in state", format="%.1f")})

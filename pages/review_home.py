@@ -5,6 +5,7 @@ import streamlit as st
 from core import review
 from core.organizations import list_organizations
 from core.review_queue import notices, review_queue
+from core.labels import format_datetime
 from core.text import md_escape
 from core.workflow import LABELS
 from ui.navigation import guard
@@ -29,7 +30,7 @@ for item in notes["assessments"]:
 if notes["comments"]:
     with st.expander(f"Latest client comments ({len(notes['comments'])})", icon=":material/forum:"):
         for c in notes["comments"]:
-            st.markdown(f"**{md_escape(c['author'])}** on {md_escape(c['product'])} · {c['time']:%d %b %Y}"
+            st.markdown(f"**{md_escape(c['author'])}** on {md_escape(c['product'])} · {format_datetime(c['time'])}"
                         f"  \n{md_escape(c['body'], multiline=True)}")
 
 f1, f2, f3, f4 = st.columns(4)

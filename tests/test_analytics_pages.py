@@ -110,8 +110,14 @@ def test_client_benchmark_shows_peers_anonymously(peers_url, app_env):
     assert list(at.dataframe[0].value.columns) == ["title", "score", "standing"]
 
 
-def test_demo_client_benchmark_withholds_a_two_organisation_peer_group(app_env):
+def test_demo_client_sees_peers_on_the_demo_and_a_one_organisation_industry_is_withheld(app_env):
     at = signed_in(app_env, "demo_client", page="pages/analytics_benchmarks.py").run()
     assert not at.exception
     text = _texts(at)
-    assert "too small to compare anonymously" in text and "Enterprise Inc" not in text
+    assert "too small" not in text and '"name":"Peers"' in text  # the demo has enough peers
+    industry = at.sidebar.selectbox(key="_w_flt_industry")
+    industry.select_index(industry.options.index("Technology"))  # one other organisation's
+    rerun(at)
+    text = _texts(at)
+    assert not at.exception
+    assert "too small to compare anonymously" in text and "Fjord Analytics" not in text

@@ -6,6 +6,7 @@ import streamlit as st
 from core import evidence, review
 from core.banks.model import Question
 from core.errors import SecureSphereError
+from core.labels import format_date, format_datetime
 from core.text import md_escape
 from core.worksheet import Worksheet
 from ui.state import current_actor, reading, run_action, settings
@@ -23,6 +24,8 @@ def answer_text(q: Question, stored: dict) -> str:
         return "Not applicable"
     labels = {o.key: o.label for o in q.options}
     value = stored["value"]
+    if q.type == "date":
+        return format_date(value)
     if isinstance(value, list):
         return md_escape(", ".join(labels.get(v, v) for v in value))
     return md_escape(labels.get(value, str(value)), multiline=True)
@@ -95,7 +98,7 @@ def _thread(ws: Worksheet, q: Question) -> None:
         tag = ":violet-badge[internal]" if c["visibility"] == "internal" else ""
         done = " :green-badge[resolved]" if c["resolved"] else ""
         reply = "↳ " if c["parent_id"] else ""
-        st.markdown(f"{reply}**{md_escape(c['author'])}** · {c['time']:%d %b %Y} {tag}{done}  \n"
+        st.markdown(f"{reply}**{md_escape(c['author'])}** · {format_datetime(c['time'])} {tag}{done}  \n"
                     f"{md_escape(c['body'], multiline=True)}")
         if not c["resolved"] and st.button("Resolve", key=f"res{c['id']}", icon=":material/done:"):
             if run_action(lambda s, a, cid=c["id"]: review.resolve_comment(s, a, cid), success="Resolved."):

@@ -4,8 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.labels import format_score
 from core.workflow import LABELS
 from ui.state import run_action
+from ui.tables import day_column
 
 
 def assessments_table(rows: list[dict]) -> None:
@@ -15,6 +17,7 @@ def assessments_table(rows: list[dict]) -> None:
     frame["completion"] = frame["completion"] * 100
     frame["questionnaire"] = frame["questionnaire"] + " v" + frame["version"].astype(str)
     frame["latest_band"] = frame["latest_band"].fillna("—")
+    frame["latest_score"] = frame["latest_score"].map(format_score)  # a table shows None as "None"
     st.dataframe(
         frame[["product", "questionnaire", "cycle", "status", "completion", "latest_score",
                "latest_band", "due_date"]],
@@ -24,9 +27,9 @@ def assessments_table(rows: list[dict]) -> None:
             "status": "Status",
             "completion": st.column_config.ProgressColumn("Progress", format="%.0f%%",
                                                           min_value=0, max_value=100),
-            "latest_score": st.column_config.NumberColumn("Latest score", format="%.1f"),
+            "latest_score": st.column_config.TextColumn("Latest score"),
             "latest_band": "Risk band",
-            "due_date": st.column_config.DateColumn("Due"),
+            "due_date": day_column("Due"),
         })
 
 
