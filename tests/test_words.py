@@ -51,7 +51,8 @@ def test_the_walk_catches_each_kind_of_raw_word(text, kind):
 
 @pytest.mark.parametrize("text", ["Changes requested", "1 Dec 2026, 14:05 UTC", "Tier 1",
                                   "Run `python -m core.cli backup_now`", "demo\\_client signed in",
-                                  ":orange[evidence required]", "Questions (0-100)"])
+                                  ":orange[evidence required]", "Questions (0-100)",
+                                  ":green[:material/check_circle:] Governance: 6/6"])
 def test_the_walk_lets_readable_words_pass(text):
     shown = plain(text).replace("demo_client", "")
     assert not [kind for kind, rx in PROBLEMS.items() if rx.search(shown)]

@@ -13,7 +13,7 @@ READ_FIELDS = {"body", "label", "help", "options", "placeholder", "text", "conte
 SKIP_MESSAGES = {"PlotlyChart", "Arrow", "DataFrame", "Code"}  # charts are checked elsewhere
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _CODE_SPAN = re.compile(r"`[^`]*`")  # commands and keys quoted as code are meant as code
-_ICON = re.compile(r":material/[a-z0-9_]+:")
+_ICON = re.compile(r"(?::[a-z]+\[)?:material/[a-z0-9_]+:\]?")  # an icon, maybe coloured
 _EMPTY_CELL = re.compile(r"None|nan|NaN|NaT|null|\{\}|\[\]")
 
 PROBLEMS = {
@@ -89,10 +89,10 @@ def _table_problems(df, code_columns: set[str], user_data: list[str]) -> list[st
         fmt = (entry.get("type_config") or {}).get("format")
         if kind.startswith("datetime64") and fmt != DATETIME_FORMAT_MOMENT:
             found.append(f"table column {label!r} shows times as {fmt or 'the default'}")
-        if kind == "object" and column.map(lambda v: hasattr(v, "isoformat")).any() \
-                and fmt not in (DATE_FORMAT_MOMENT, DATETIME_FORMAT_MOMENT):
+        dates = kind == "object" and column.map(lambda v: hasattr(v, "isoformat")).any()
+        if dates and fmt not in (DATE_FORMAT_MOMENT, DATETIME_FORMAT_MOMENT):
             found.append(f"table column {label!r} shows dates as {fmt or 'the default'}")
-        if label in code_columns or not (kind == "object" or kind.startswith("str")):
+        if dates or label in code_columns or not (kind == "object" or kind.startswith("str")):
             continue
         for cell in column.dropna().astype(str).unique():
             cell = _without(cell, user_data)
