@@ -239,6 +239,8 @@ def submit(session: Session, actor: Actor, assessment_id: int, *, now: datetime 
     if missing:
         raise ValidationError(missing_message(missing))
     now = now or utcnow()
+    if assessment.status == "changes_requested":  # sent back as it was (a reply in the comments)
+        transition(session, actor, assessment, "in_progress", now=now)
     assessment.submitted_at = now
     transition(session, actor, assessment, "submitted", now=now)
 

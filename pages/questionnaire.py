@@ -3,7 +3,7 @@ import streamlit as st
 
 from core import assessments, review
 from core.labels import format_date
-from core.workflow import LABELS, current_decision
+from core.workflow import CLOSED, LABELS, current_decision
 from core.text import md_escape
 from core.worksheet import worksheet
 from ui.decisions import show_decision, show_timeline
@@ -37,7 +37,7 @@ c2.metric("Status", LABELS[ws.status])
 c3.metric("Due", format_date(ws.due_date))
 if decision := current_decision(history):
     show_decision(decision)
-if not ws.editable:
+if not ws.editable and ws.status not in CLOSED:  # a closed one says so in its decision
     st.info(f"This assessment is read-only in its current status ({LABELS[ws.status].lower()}).",
             icon=":material/lock:")
 show_timeline(history)

@@ -286,3 +286,19 @@ def test_the_timeline_carries_the_note_to_the_client_and_only_to_its_organisatio
                                             "Review started", "Approved"]
     assert current_decision(history)["note"] == "Fine; renew the pen test in spring."
     assert not any("doubtful" in h["note"] for h in history)
+
+
+def test_a_client_may_send_an_assessment_back_unchanged_after_a_change_request(world):
+    url, client, reviewer, aid = world["url"], world["client"], world["reviewer"], world["id"]
+    _answer_all(world)
+    with db.transaction(url) as s:
+        assessments.submit(s, client, aid)
+        review.claim(s, reviewer, aid)
+        review.set_review_state(s, reviewer, aid, _weak_key(url), "needs_changes", comment="Why?")
+        review.request_changes(s, reviewer, aid)
+    with db.transaction(url) as s:
+        review.add_comment(s, client, aid, "It is right as it stands: see the attached policy.")
+        assessments.submit(s, client, aid)
+    with db.reading(url) as s:
+        assert [h["what"] for h in review.status_history(s, client, aid)][-2:] == [
+            "Answering resumed", "Submitted for review"]

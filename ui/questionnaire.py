@@ -185,8 +185,9 @@ def show_missing(ws: Worksheet) -> None:
     answers = sum(1 for m in ws.missing if m["what"] == "answer")
     files = len(ws.missing) - answers
     with st.container(border=True):
+        parts = [_count(n, word) for n, word in ((answers, "answer"), (files, "evidence file")) if n]
         st.markdown(f"**Missing before you can submit: {_count(len(ws.missing), 'item')}** "
-                    f"({_count(answers, 'answer')}, {_count(files, 'evidence file')})")
+                    f"({', '.join(parts)})")
         for section_key, items in by_section.items():
             title = md_escape(items[0]["section_title"])
             with st.expander(f"{title}: {len(items)} missing", expanded=len(by_section) == 1):
