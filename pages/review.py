@@ -3,25 +3,26 @@ import pandas as pd
 import streamlit as st
 
 from core import assessments, review
-from core.review_queue import changed_since_last_round, timeline
+from core.review_queue import changed_since_last_round, next_for, timeline
 from core.labels import format_datetime
 from core.text import md_escape
 from core.workflow import LABELS
 from core.worksheet import worksheet
 from ui.navigation import guard
 from ui.tables import when_column
-from ui.review import FILTERS, answer_card, keep
+from ui.review import FILTERS, answer_card, decision_panel, keep
 from ui.state import load, reading, run_action
-from ui.widgets import assessment_picker, confirm_action
+from ui.widgets import assessment_picker
 
 actor = guard(__file__)
 st.title("Review")
 with reading() as s:
     rows = [r for r in assessments.client_overview(s, actor) if r["status"] != "not_started"]
+    waiting = next_for(s, actor)
 if not rows:
     st.info("Nothing to review yet. Submitted assessments appear on the Review desk.", icon=":material/rate_review:")
     st.stop()
-aid = assessment_picker(rows)
+aid = assessment_picker(rows, waiting)
 ws = load(lambda s, a: worksheet(s, a, aid))
 changes = load(lambda s, a: changed_since_last_round(s, a, aid))
 changed = changes["answers"] | changes["evidence"]
@@ -37,21 +38,7 @@ if ws.status == "submitted" and st.button("Claim for review", type="primary", ic
     if run_action(lambda s, a: review.claim(s, a, aid), success="You are reviewing this assessment."):
         st.rerun()
 if reviewing:
-    with st.expander("Decision", icon=":material/gavel:", expanded=False):
-        note = st.text_area("Note to the client (a reason is required to reject)", key=f"note{aid}")
-        d1, d2, d3 = st.columns(3)
-        with d1:
-            if st.button("Request changes", icon=":material/undo:"):
-                if run_action(lambda s, a: review.request_changes(s, a, aid, note=note), success="Sent back to the client."):
-                    st.rerun()
-        with d2:
-            confirm_action("Approve", "The assessment becomes read-only and its score is final.",
-                           lambda s, a: review.decide(s, a, aid, "approved", note=note),
-                           success="Approved.", key=f"approve{aid}", icon=":material/verified:")
-        with d3:
-            confirm_action("Reject", "The assessment becomes read-only. The note is the reason.",
-                           lambda s, a: review.decide(s, a, aid, "rejected", note=note),
-                           success="Rejected.", key=f"reject{aid}", icon=":material/block:")
+    decision_panel(aid)
 
 answers_tab, general_tab, timeline_tab = st.tabs(["Answers", "General comments", "Timeline"])
 with answers_tab:
@@ -80,6 +67,9 @@ with general_tab:
                 st.rerun()
 with timeline_tab:
     history = load(lambda s, a: timeline(s, a, aid))
+    if not history:
+        st.info("No status change recorded yet.", icon=":material/timeline:")
+        st.stop()
     frame = pd.DataFrame(history)
     frame["from"] = frame["from"].map(lambda v: LABELS.get(v, "—"))
     frame["to"] = frame["to"].map(LABELS)

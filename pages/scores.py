@@ -6,6 +6,7 @@ from core.charts import (lost_points_figure, score_history_figure, section_score
                          waterfall_figure)
 from core.explain import score_explanation
 from core.labels import format_score
+from core.review_queue import next_for
 from core.snapshots import recompute_scores
 from core.text import md_escape
 from ui.navigation import guard
@@ -25,11 +26,12 @@ if actor.role == "admin":
                    f"changed and got a new snapshot.")
 with reading() as s:
     rows = assessments.client_overview(s, actor)
+    waiting = next_for(s, actor)
 if not rows:
     st.info("No assessment to show yet.", icon=":material/analytics:")
     st.stop()
 
-aid = assessment_picker(rows)
+aid = assessment_picker(rows, waiting)
 ex = load(lambda s, a: score_explanation(s, a, aid))
 result = ex["result"]
 

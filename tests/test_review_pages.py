@@ -52,7 +52,7 @@ def test_claim_flag_and_request_changes_from_the_review_page(app_env):
         assert state == "needs_changes"
         assert s.scalar(select(LeadComment.visibility).where(LeadComment.assessment_id == mobile.id,
                                                              LeadComment.body.like("Please attach%"))) == "shared"
-    next(b for b in at.button if b.label == "Request changes").click()
+    at.button(key=f"changes{mobile.id}").click()  # "Yes, request changes" in its popover
     rerun(at)
     assert not at.exception
     assert _assessment(app_env, "Mobile App").status == "changes_requested"

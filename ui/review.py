@@ -10,6 +10,7 @@ from core.labels import format_date, format_datetime
 from core.text import md_escape
 from core.worksheet import Worksheet
 from ui.state import current_actor, reading, run_action, settings
+from ui.widgets import confirm_action
 
 STATE_BADGES = {"pending": ("Unreviewed", "gray"), "accepted": ("Accepted", "green"),
                 "needs_changes": ("Needs changes", "orange")}
@@ -127,3 +128,24 @@ def _actions(ws: Worksheet, q: Question) -> None:
 def _after(ok: bool) -> None:
     if ok:
         st.rerun()
+
+
+def decision_panel(aid: int) -> None:
+    """The note to the client and the three decisions, in view; each decision asks to confirm."""
+    with st.container(border=True):
+        st.markdown("**:material/gavel: Decision**")
+        note = st.text_area("Note to the client (a reason is required to reject)", key=f"note{aid}")
+        changes, approve, reject = st.columns(3)
+        with changes:
+            confirm_action("Request changes", "The assessment goes back to the client with the "
+                           "flagged answers and this note.",
+                           lambda s, a: review.request_changes(s, a, aid, note=note),
+                           success="Sent back to the client.", key=f"changes{aid}", icon=":material/undo:")
+        with approve:
+            confirm_action("Approve", "The assessment becomes read-only and its score is final.",
+                           lambda s, a: review.decide(s, a, aid, "approved", note=note),
+                           success="Approved.", key=f"approve{aid}", icon=":material/verified:")
+        with reject:
+            confirm_action("Reject", "The assessment becomes read-only. The note is the reason.",
+                           lambda s, a: review.decide(s, a, aid, "rejected", note=note),
+                           success="Rejected.", key=f"reject{aid}", icon=":material/block:")

@@ -52,18 +52,21 @@ def pager(total: int, page_size: int, key: str) -> int:
     pages = max(1, -(-total // page_size))
     left, right = st.columns([1, 4])
     page = left.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key=key)
-    right.caption(f"{total} in all · page {page} of {pages}")
+    right.caption(f"{total:,} in all · page {page:,} of {pages:,}")
     return int(page)
 
 
-def assessment_picker(rows: list[dict]) -> int:
-    """Choose one of the given assessments; `?assessment=ID` in the URL preselects it and follows
-    the choice, so a page can be linked to and reloaded."""
+def assessment_picker(rows: list[dict], preferred: int | None = None) -> int:
+    """Choose one of the given assessments (type to search); `?assessment=ID` in the URL
+    preselects it and follows the choice, so a page can be linked to and reloaded. Without one,
+    the preferred assessment (the one waiting for the user) is shown first."""
     labels = {r["id"]: f"{r['product']} · {r['questionnaire']} v{r['version']} · cycle {r['cycle']} "
                        f"({LABELS[r['status']].lower()})" for r in rows}
     ids = list(labels)
     wanted = st.query_params.get("assessment", "")
-    start = ids.index(int(wanted)) if wanted.isdigit() and int(wanted) in labels else 0
+    if not (wanted.isdigit() and int(wanted) in labels):
+        wanted = preferred if preferred in labels else ids[0]
+    start = ids.index(int(wanted))
     chosen = st.selectbox("Assessment", ids, index=start, format_func=labels.get)
     st.query_params["assessment"] = str(chosen)
     return chosen
