@@ -273,8 +273,8 @@ def test_review_loop_with_changes_requested_then_approval(server, person):
     form.get_by_text("Internal note (reviewers only)").click()
     form.get_by_role("button", name="Add comment").click()
     b.wait_stable(reviewer)
-    reviewer.get_by_text("Decision").click()
-    reviewer.get_by_role("button", name="Request changes").click()
+    reviewer.get_by_role("button", name="Request changes").click()  # in view, asks first
+    reviewer.get_by_role("button", name="Yes, request changes").click()
     b.wait_stable(reviewer)
     expect(reviewer.locator('[data-testid="stMetricValue"]').first).to_have_text("Changes requested")
 
@@ -297,7 +297,6 @@ def test_review_loop_with_changes_requested_then_approval(server, person):
     reviewer.get_by_role("button", name="Claim for review").click()
     b.wait_stable(reviewer)
     expect(reviewer.get_by_text("changed this round", exact=True)).to_have_count(2)
-    reviewer.get_by_text("Decision").click()
     reviewer.get_by_role("button", name="Approve").click()
     reviewer.get_by_role("button", name="Yes, approve").click()
     b.wait_stable(reviewer)

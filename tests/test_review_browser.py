@@ -1,0 +1,123 @@
+"""In Chromium at 1280 px on a busy database (demo plus a small synthetic set): a page outside the
+role's set says so, the review desk stays short, and decisions are in view and ask first."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import select
+
+from core import db
+from core.models import Assessment, AuditLog
+from tests.support import browser as b
+
+pytestmark = pytest.mark.browser
+expect.set_options(timeout=15_000)
+PASSWORD = "review passphrase 2026"
+MAIN = '[data-testid="stMain"]'
+NAV = '[data-testid="stSidebarNav"]'
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    b.require_chromium()
+    tmp = tmp_path_factory.mktemp("review_browser")
+    env = {"SECURESPHERE_DATABASE_URL": f"sqlite:///{tmp / 'busy.db'}",
+           "SECURESPHERE_DATA_DIR": str(tmp / "data"), "SECURESPHERE_DEMO_PASSWORD": PASSWORD,
+           "SECURESPHERE_BCRYPT_ROUNDS": "4", "SECURESPHERE_COOKIE_KEY": os.urandom(24).hex()}
+    for args in (["init", "--demo"], ["seed-synthetic", "--products", "300", "--questions", "8"]):
+        subprocess.run([sys.executable, "-m", "core.cli", *args], cwd=b.REPO_ROOT,
+                       env={**os.environ, **env}, check=True, capture_output=True)
+    port = b.free_port()
+    proc = b.start_streamlit(env, port, log_name="review_browser")
+    yield {"url": b.base_url(port), "db": env["SECURESPHERE_DATABASE_URL"]}
+    b.stop_streamlit(proc)
+    db.dispose_all()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with sync_playwright() as pw:
+        browser = b.launch_chromium(pw)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def signed_in(chromium, server):
+    contexts = []
+
+    def open_as(username):
+        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+        context.add_init_script(b.STABLE_INIT_SCRIPT)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(server["url"])
+        b.wait_stable(page)
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator(NAV)).to_be_visible()
+        b.wait_stable(page)
+        return page
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def _open(page, server, path):
+    page.goto(server["url"] + path)
+    b.wait_stable(page)
+
+
+def _denials(server) -> list[tuple[str, str]]:
+    with db.reading(server["db"]) as s:
+        return [tuple(r) for r in s.execute(select(AuditLog.actor_role, AuditLog.object_id)
+                                             .where(AuditLog.action == "access_denied"))]
+
+
+def test_a_client_typing_an_admin_url_is_told_and_the_refusal_is_audited(signed_in, server):
+    page = signed_in("demo_client")
+    _open(page, server, "admin_users")
+    expect(page.locator(MAIN).get_by_text("You do not have access to this page.")).to_be_visible()
+    expect(page.locator(f"{MAIN} h1")).to_have_count(0)  # neither Users nor My products ran
+    expect(page.locator(NAV).get_by_text("Users", exact=True)).to_have_count(0)
+    expect(page.locator(NAV).get_by_text("My products", exact=True)).to_be_visible()
+    b.eventually(lambda: ("client", "admin_users") in _denials(server), what="the access_denied row")
+    b.screenshot(page, "review_browser_client_denied")
+
+
+def test_the_review_desk_is_short_and_its_table_fits_1280_px(signed_in, server):
+    page = signed_in("admin")
+    _open(page, server, "review_home")
+    expect(page.locator(MAIN).get_by_text("resubmissions wait for review: show")).to_be_visible()
+    grid = page.locator(f'{MAIN} [data-testid="stDataFrame"]').last
+    expect(grid).to_be_visible()
+    assert grid.bounding_box()["x"] + grid.bounding_box()["width"] <= 1280
+    height = page.evaluate(f"() => document.querySelector('{MAIN}').scrollHeight")
+    assert height < 2500, f"the desk is {height} px tall"
+    b.screenshot(page, "review_browser_desk")
+
+
+def _under_review(server) -> int:
+    with db.reading(server["db"]) as s:
+        return s.scalar(select(Assessment.id).where(Assessment.status == "under_review")
+                        .order_by(Assessment.id).limit(1))
+
+
+@pytest.mark.parametrize("decision", ["Request changes", "Reject"])
+def test_decisions_are_in_view_and_ask_before_acting(signed_in, server, decision):
+    aid = _under_review(server)
+    page = signed_in("admin")
+    _open(page, server, f"review?assessment={aid}")
+    button = page.locator(MAIN).get_by_role("button", name=decision)
+    expect(button).to_be_in_viewport()  # nothing to open first
+    button.click()
+    expect(page.get_by_role("button", name=f"Yes, {decision.lower()}")).to_be_visible()
+    b.wait_stable(page)
+    with db.reading(server["db"]) as s:
+        assert s.get(Assessment, aid).status == "under_review"  # asked, not yet done
