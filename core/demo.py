@@ -144,49 +144,73 @@ def _play_cycle(session, client, reviewer, story: Story, rng, data_dir, end) -> 
     cleared = {key: AnswerInput() for key in carried if key not in answers}
     assessments.save_answers(session, client, aid, cleared | answers, now=next(when))
     attach_evidence(session, client, aid, bank, answers, data_dir, now=next(when))
-    if plan.story == "in_progress":
-        return aid
-    assessments.submit(session, client, aid, now=next(when))
-    if plan.story == "submitted":
-        return aid
-    review.claim(session, reviewer, aid, now=next(when))
-    if plan.story in ("approved_after_changes", "changes_requested"):
-        _request_changes(session, reviewer, aid, bank, answers, when)
-        if plan.story == "changes_requested":
-            return aid
-        _resubmit(session, client, reviewer, aid, when)
-    if plan.story != "under_review":
-        decision = "rejected" if plan.story == "rejected" else "approved"
-        review.decide(session, reviewer, aid, decision, now=next(when),
-                      note=REJECTED_NOTE if decision == "rejected" else APPROVED_NOTE)
+    if plan.story != "in_progress":
+        assessments.submit(session, client, aid, now=next(when))
+        _review(session, client, reviewer, aid, bank, answers, plan.story, when)
     return aid
 
 
-def _request_changes(session, reviewer, assessment_id, bank, answers, when) -> None:
-    # Fixing a question that others depend on would reveal new required questions.
+def _review(session, client, reviewer, aid, bank, answers, story, when) -> None:
+    """From submission on: claim, a change-request loop if the story has one, the decision."""
+    if story == "submitted":
+        return
+    review.claim(session, reviewer, aid, now=next(when))
+    if story in LOOPS:
+        loop = LOOPS[story]
+        _request_changes(session, reviewer, aid, bank, answers, when, loop)
+        if story == "changes_requested":
+            return
+        _resubmit(session, client, aid, when, loop)
+        if story == "corrected":  # back with the reviewers, scored lower than first submitted
+            return
+        review.claim(session, reviewer, aid, now=next(when))
+    if story != "under_review":
+        decision = "rejected" if story == "rejected" else "approved"
+        review.decide(session, reviewer, aid, decision, now=next(when),
+                      note=REJECTED_NOTE if decision == "rejected" else APPROVED_NOTE)
+
+
+@dataclass(frozen=True)
+class Loop:
+    """One change-request round: which answers the reviewer flags and how the client answers."""
+    flags: int
+    first: tuple[str, ...]  # answer values the reviewer questions first
+    comment: str
+    fix: AnswerInput
+    reply: str
+
+
+IMPROVE = Loop(2, ("no", "partial"), "Please describe the control in place and attach evidence.",
+               AnswerInput(value="yes", justification="Control implemented since the last round."),
+               "Both controls are now in place; see the updated justifications.")
+CORRECT = Loop(4, ("yes",), "This looks overstated: show the control in place or correct the answer.",
+               AnswerInput(value="no", justification="Not in place after all; planned for next quarter."),
+               "Corrected: these controls are not in place yet.")
+LOOPS = {"approved_after_changes": IMPROVE, "changes_requested": IMPROVE, "corrected": CORRECT}
+
+
+def _request_changes(session, reviewer, assessment_id, bank, answers, when, loop: Loop) -> None:
+    # Changing a question that others depend on would reveal or hide other questions.
     referenced = {q.condition.question for q in bank.questions if q.condition}
     yes_no = [k for k, v in answers.items()
               if bank.question(k).type.startswith("yes_no") and not v.is_na and k not in referenced]
-    # The weakest answers first; a strong assessment still gets its thinnest "yes" questioned.
-    weak = sorted(yes_no, key=lambda k: answers[k].value not in ("no", "partial"))[:2]
-    for key in weak:
-        review.set_review_state(session, reviewer, assessment_id, key, "needs_changes", now=next(when),
-                                comment="Please describe the control in place and attach evidence.")
-    review.add_comment(session, reviewer, assessment_id, "Evidence for the weak answers looks thin.",
+    # The answers the loop is about first; failing those, any yes/no answer is questioned.
+    flagged = sorted(yes_no, key=lambda k: answers[k].value not in loop.first)[:loop.flags]
+    for key in flagged:
+        review.set_review_state(session, reviewer, assessment_id, key, "needs_changes",
+                                comment=loop.comment, now=next(when))
+    review.add_comment(session, reviewer, assessment_id, "Evidence for these answers looks thin.",
                        visibility="internal", now=next(when))
-    review.request_changes(session, reviewer, assessment_id, note="Two answers need more detail.",
-                           now=next(when))
+    review.request_changes(session, reviewer, assessment_id, now=next(when),
+                           note=f"{len(flagged)} answers need another look; see the comments on them.")
 
 
-def _resubmit(session, client, reviewer, assessment_id, when) -> None:
+def _resubmit(session, client, assessment_id, when, loop: Loop) -> None:
     flagged = review.flagged_keys(session, client, assessment_id)
-    fixes = {k: AnswerInput(value="yes", justification="Control implemented since the last round.")
-             for k in flagged}
-    assessments.save_answers(session, client, assessment_id, fixes, now=next(when))
-    review.add_comment(session, client, assessment_id, "Both controls are now in place; see the "
-                       "updated justifications.", now=next(when))
+    assessments.save_answers(session, client, assessment_id, {k: loop.fix for k in flagged},
+                             now=next(when))
+    review.add_comment(session, client, assessment_id, loop.reply, now=next(when))
     assessments.submit(session, client, assessment_id, now=next(when))
-    review.claim(session, reviewer, assessment_id, now=next(when))
 
 
 def attach_evidence(session: Session, actor: Actor, assessment_id: int, bank: Bank,

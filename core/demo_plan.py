@@ -19,7 +19,8 @@ OPEN = ("not_started", "in_progress", "submitted", "under_review", "changes_requ
 @dataclass(frozen=True)
 class Cycle:
     quality: float  # 0-1: how good the answers are
-    story: str  # the final status, or approved_after_changes (a change-request loop first)
+    story: str  # the final status, approved_after_changes (a change-request loop first) or
+    # corrected (a loop whose resubmission is scored lower, waiting for review)
     days_ago: int  # when the cycle started
 
 
@@ -70,6 +71,8 @@ SHOWCASE = (  # organisation, product, bank, cycles as (quality, story, days ago
     ("Enterprise Inc", "Trading Desk", BASELINE, ((0.85, "approved", 520), (0.62, "approved", 280),
                                                   (0.7, "approved_after_changes", 75))),
     ("Enterprise Inc", "Online Banking", ASVS, ((0.45, "approved", 400), (0.7, "submitted", 9))),
+    # Challenged "yes" answers corrected to "no": a resubmission that scores lower (a score drop).
+    ("Harbour Logistics", "Route Planner", BASELINE, ((0.55, "approved", 420), (0.85, "corrected", 30))),
 )
 OTHER_PRODUCTS = {  # the last product of each uses the OWASP ASVS questionnaire
     "Northwind Health": ("Patient Portal", "Lab Results API", "Pharmacy Service", "Clinical Data Lake",

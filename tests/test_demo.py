@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from core import audit, benchmarks, db
+from core import analytics, audit, benchmarks, db
 from core.access import Actor
 from core.analytics import Filters
 from core.demo import PASSWORD_FILE
@@ -75,6 +75,12 @@ def _cycle_scores(url) -> dict[int, list[float]]:
 def test_scores_move_both_ways_between_cycles(demo):
     moves = [b - a for series in _cycle_scores(demo).values() for a, b in zip(series, series[1:])]
     assert any(m > 5 for m in moves) and any(m < -5 for m in moves)
+
+
+def test_a_corrected_resubmission_is_a_score_drop_that_needs_attention(demo):
+    with db.reading(demo) as s:
+        _, counts = analytics.attention(s, _actor(s, "analyst"), Filters())
+    assert counts["score_drop"] >= 1
 
 
 def _timeline(url) -> dict[int, list[tuple[str, str]]]:
