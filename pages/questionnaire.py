@@ -30,9 +30,9 @@ files = sum(1 for m in ws.missing if m["what"] == "evidence")
 left = f"{len(ws.missing)} item{'' if len(ws.missing) == 1 else 's'} left"
 if files:
     left += f" ({len(ws.missing) - files} answers, {files} evidence file{'' if files == 1 else 's'})"
-c1, c2, c3 = st.columns([2, 1, 1])
-c1.progress(answered / required if required else 1.0,
+st.progress(answered / required if required else 1.0,
             text=f"{answered} of {required} required answers · {left}")
+c2, c3 = st.columns(2)  # wide enough for the longest status ("Changes requested")
 c2.metric("Status", LABELS[ws.status])
 c3.metric("Due", format_date(ws.due_date))
 if decision := current_decision(history):
