@@ -5,9 +5,11 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.text import plotly_escape
+from core.trends import readable_lines
 from core.workflow import LABELS
 
 BAND_COLOURS = {"Low": "#2e7d32", "Medium": "#f9a825", "High": "#ef6c00", "Critical": "#c62828"}
+SMALL_COUNT = 20  # up to this many, a count axis ticks every whole number
 
 
 def _esc(values) -> list[str]:
@@ -23,6 +25,41 @@ def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
     return fig
 
 
+def _count_axis(fig: go.Figure, axis: str, top) -> go.Figure:
+    """Whole-number ticks from zero on a count axis (a step of one while counts are small)."""
+    top = 0 if top is None or pd.isna(top) else float(top)
+    options = dict(rangemode="tozero", tickformat=",d", dtick=1 if top <= SMALL_COUNT else None)
+    (fig.update_xaxes if axis == "x" else fig.update_yaxes)(**options)
+    return fig
+
+
+def _most(values) -> float:
+    return max((float(v) for v in values if not pd.isna(v)), default=0.0)
+
+
+def _month_dates(months) -> list:
+    """'YYYY-MM' labels as the first day of each month, for a real date axis."""
+    return list(pd.to_datetime([f"{m}-01" for m in months]))
+
+
+def _date_axis(fig: go.Figure, months: int | None = None, tickformat: str = "%b %Y") -> go.Figure:
+    """A date x axis; monthly data gets one tick per month (fewer over long ranges), at month starts."""
+    options = dict(type="date", tickformat=tickformat)
+    if months is not None:
+        options.update(dtick=f"M{1 if months <= 12 else 3 if months <= 36 else 6}",
+                       tick0="2000-01-01")
+    fig.update_xaxes(**options)
+    return fig
+
+
+def _month_span(months) -> int:
+    months = sorted(set(months))
+    if not months:
+        return 0
+    first, last = (int(months[0][:4]), int(months[0][5:7])), (int(months[-1][:4]), int(months[-1][5:7]))
+    return (last[0] - first[0]) * 12 + last[1] - first[1] + 1
+
+
 def status_figure(frame: pd.DataFrame) -> go.Figure:
     """Horizontal bars of assessments per status, in workflow order."""
     labels = [LABELS[s] for s in frame["status"]]
@@ -30,7 +67,8 @@ def status_figure(frame: pd.DataFrame) -> go.Figure:
                            marker_color="#1f4e79",
                            hovertemplate="%{y}: %{x} assessments<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Assessments by status", "Assessments", "")
+    return _count_axis(_layout(fig, "Assessments by status", "Assessments", ""), "x",
+                       _most(frame["assessments"]))
 
 
 def band_figure(frame: pd.DataFrame) -> go.Figure:
@@ -40,7 +78,9 @@ def band_figure(frame: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Bar(x=data["band"], y=data["assessments"],
                            marker_color=[BAND_COLOURS[b] for b in data["band"]],
                            hovertemplate="%{x} risk: %{y} assessments<extra></extra>"))
-    return _layout(fig, "Latest risk band", "Risk band", "Assessments")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=order)
+    return _count_axis(_layout(fig, "Latest risk band", "Risk band", "Assessments"), "y",
+                       _most(data["assessments"]))
 
 
 def sign_in_figure(attempts: pd.DataFrame) -> go.Figure:
@@ -53,10 +93,11 @@ def sign_in_figure(attempts: pd.DataFrame) -> go.Figure:
                      for name, colour in (("Success", "#2e7d32"), ("Failure", "#c62828"))
                      if name in set(outcome)])
     fig.update_layout(barmode="group")
-    return _layout(fig, "Sign-in attempts per user", "", "Attempts")
+    return _count_axis(_layout(fig, "Sign-in attempts per user", "", "Attempts"), "y", _most(counts))
 
 
 NO_BAND_COLOUR = "#9e9e9e"
+OTHERS_COLOUR = "#9e9e9e"
 
 
 def _band_colour(band) -> str:
@@ -120,7 +161,7 @@ def waterfall_figure(frame: pd.DataFrame, before_overall: float | None,
 def score_history_figure(frame: pd.DataFrame) -> go.Figure:
     """Overall score over time, one line per cycle, markers coloured by band (recomputes as diamonds)."""
     fig = go.Figure()
-    for cycle, rows in frame.groupby("cycle", sort=True):
+    for cycle, rows in frame.sort_values("time", kind="stable").groupby("cycle", sort=True):
         hover = [f"{plotly_escape(label)}<br>band: {b if isinstance(b, str) else 'none'}"
                  for label, b in zip(rows["label"], rows["band"])]
         fig.add_trace(go.Scatter(x=rows["time"], y=rows["overall"], mode="lines+markers",
@@ -131,38 +172,62 @@ def score_history_figure(frame: pd.DataFrame) -> go.Figure:
                                                      for t in rows["trigger"]],
                                              line=dict(width=1, color="#333"))))
     fig.update_yaxes(range=[0, 100])
-    return _layout(fig, "Score history", "", "Overall score")
+    return _date_axis(_layout(fig, "Score history", "", "Overall score"), tickformat="%d %b %Y")
 
 
 # --- analytics dashboards -----------------------------------------------------------------------
-
-def _month_axis(fig: go.Figure) -> go.Figure:
-    fig.update_xaxes(type="category")
-    return fig
-
 
 def funnel_figure(frame: pd.DataFrame) -> go.Figure:
     """Funnel of assessments: started, answering, submitted, decided, approved."""
     fig = go.Figure(go.Funnel(y=frame["stage"], x=frame["assessments"], marker_color="#1f4e79",
                               textinfo="value+percent initial",
                               hovertemplate="%{y}: %{x} assessments<extra></extra>"))
-    return _layout(fig, "Assessment funnel", "Assessments", "")
+    return _count_axis(_layout(fig, "Assessment funnel", "Assessments", ""), "x",
+                       _most(frame["assessments"]))
+
+
+def _trend_line(group: str, rows: pd.DataFrame, value: str, scale: float) -> go.Scatter:
+    rows = rows.sort_values("month")
+    # The group's name goes in as data, never into the template, where "%{...}" would be read.
+    return go.Scatter(x=_month_dates(rows["month"]), y=(rows[value] * scale).round(1),
+                      name=plotly_escape(group), mode="lines+markers",
+                      customdata=[[n, plotly_escape(group)] for n in rows["assessments"]],
+                      hovertemplate="%{customdata[1]}<br>%{x|%b %Y}: %{y:.1f}"
+                                    "<br>%{customdata[0]} assessments<extra></extra>")
+
+
+def _others_band(others: pd.DataFrame, count: int, scale: float) -> list[go.Scatter]:
+    """The groups not drawn by name: their median as a dashed line inside their middle half."""
+    x = _month_dates(others["month"])
+    label = f"the other {count}"
+    hover = [[f"{q1 * scale:.1f}–{q3 * scale:.1f}", n] for q1, q3, n in
+             zip(others["q1"], others["q3"], others["groups"])]
+    return [go.Scatter(x=x, y=(others["q3"] * scale).round(1), mode="lines", line_width=0,
+                       hoverinfo="skip", showlegend=False, name=f"Upper quartile of {label}"),
+            go.Scatter(x=x, y=(others["q1"] * scale).round(1), mode="lines", line_width=0,
+                       fill="tonexty", fillcolor="rgba(158,158,158,0.25)", hoverinfo="skip",
+                       name=f"Middle half of {label}"),
+            go.Scatter(x=x, y=(others["median"] * scale).round(1), mode="lines+markers",
+                       name=f"Median of {label}", line=dict(color=OTHERS_COLOUR, dash="dash"),
+                       marker_color=OTHERS_COLOUR, customdata=hover,
+                       hovertemplate="Median of " + label + "<br>%{x|%b %Y}: %{y:.1f}<br>middle half "
+                                     "%{customdata[0]}, %{customdata[1]} lines<extra></extra>")]
 
 
 def trend_figure(frame: pd.DataFrame, value: str = "score") -> go.Figure:
-    """One line per group over the months: latest score (0-100) or completion (%)."""
+    """One line per group over the months: latest score (0-100) or completion (%). Past
+    trends.MAX_LINES groups, the highest and lowest in their latest month are drawn by name and
+    the others as their median inside their middle half."""
     scale = 100.0 if value == "completion" else 1.0
     label = "Completion (%)" if value == "completion" else "Latest score (0-100)"
-    # The group's name goes in as data, never into the template, where "%{...}" would be read.
-    fig = go.Figure([go.Scatter(x=rows["month"], y=(rows[value] * scale).round(1),
-                                name=plotly_escape(group), mode="lines+markers",
-                                customdata=[[n, plotly_escape(group)] for n in rows["assessments"]],
-                                hovertemplate="%{customdata[1]}<br>%{x}: %{y:.1f}"
-                                              "<br>%{customdata[0]} assessments<extra></extra>")
-                     for group, rows in frame.groupby("group", sort=True)])
+    named, others, count = readable_lines(frame, value)
+    fig = go.Figure([_trend_line(group, named[named["group"] == group], value, scale)
+                     for group in named["group"].drop_duplicates()])
+    if others is not None:
+        fig.add_traces(_others_band(others, count, scale))
     fig.update_yaxes(range=[0, 100])
     title = "Completion by month" if value == "completion" else "Latest score by month"
-    return _month_axis(_layout(fig, title, "Month", label))
+    return _date_axis(_layout(fig, title, "Month", label), _month_span(frame["month"]))
 
 
 def movers_figure(frame: pd.DataFrame) -> go.Figure:
@@ -211,14 +276,16 @@ def heatmap_figure(frame: pd.DataFrame) -> go.Figure:
 
 def turnaround_figure(frame: pd.DataFrame) -> go.Figure:
     """Mean days from submission to decision per month, with decisions and SLA breaches."""
-    fig = go.Figure(go.Bar(x=frame["month"], y=frame["mean_days"].round(1), marker_color="#1f4e79",
+    frame = frame.sort_values("month")
+    fig = go.Figure(go.Bar(x=_month_dates(frame["month"]), y=frame["mean_days"].round(1),
+                           xperiod="M1", xperiodalignment="middle", marker_color="#1f4e79",
                            customdata=list(zip(frame["decisions"], frame["over_sla"],
                                                frame["max_days"].round(1))),
-                           hovertemplate="%{x}: %{y:.1f} days on average<br>%{customdata[0]} decisions, "
-                                         "%{customdata[1]} past the SLA, longest %{customdata[2]} days"
-                                         "<extra></extra>"))
-    return _month_axis(_layout(fig, "Review turnaround (submission to decision)", "Month of decision",
-                               "Mean days"))
+                           hovertemplate="%{x|%b %Y}: %{y:.1f} days on average<br>%{customdata[0]} "
+                                         "decisions, %{customdata[1]} past the SLA, longest "
+                                         "%{customdata[2]} days<extra></extra>"))
+    return _date_axis(_layout(fig, "Review turnaround (submission to decision)", "Month of decision",
+                              "Mean days"), _month_span(frame["month"]))
 
 
 def time_in_status_figure(frame: pd.DataFrame) -> go.Figure:
@@ -233,29 +300,50 @@ def time_in_status_figure(frame: pd.DataFrame) -> go.Figure:
 
 def rounds_figure(frame: pd.DataFrame) -> go.Figure:
     """Bars of assessments by number of change-request rounds."""
-    fig = go.Figure(go.Bar(x=frame["rounds"].astype(str), y=frame["assessments"], marker_color="#ef6c00",
+    frame = frame.sort_values("rounds")
+    labels = [str(int(r)) for r in frame["rounds"]]
+    fig = go.Figure(go.Bar(x=labels, y=frame["assessments"], marker_color="#ef6c00",
                            hovertemplate="%{x} rounds: %{y} assessments<extra></extra>"))
-    fig.update_xaxes(type="category")
-    return _layout(fig, "Change-request rounds per assessment", "Rounds", "Assessments")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels)
+    return _count_axis(_layout(fig, "Change-request rounds per assessment", "Rounds", "Assessments"),
+                       "y", _most(frame["assessments"]))
 
 
 def decisions_figure(frame: pd.DataFrame) -> go.Figure:
     """Stacked bars of decisions per month, one colour per reviewer."""
-    fig = go.Figure([go.Bar(x=rows["month"], y=rows["decisions"], name=plotly_escape(who),
+    frame = frame.sort_values("month")
+    fig = go.Figure([go.Bar(x=_month_dates(rows["month"]), y=rows["decisions"], name=plotly_escape(who),
+                            xperiod="M1", xperiodalignment="middle",
                             customdata=[plotly_escape(who)] * len(rows),
-                            hovertemplate="%{customdata}<br>%{x}: %{y} decisions<extra></extra>")
+                            hovertemplate="%{customdata}<br>%{x|%b %Y}: %{y} decisions<extra></extra>")
                      for who, rows in frame.groupby("reviewer", sort=True)])
     fig.update_layout(barmode="stack")
-    return _month_axis(_layout(fig, "Decisions per reviewer", "Month", "Decisions"))
+    fig = _layout(fig, "Decisions per reviewer", "Month", "Decisions")
+    return _count_axis(_date_axis(fig, _month_span(frame["month"])), "y",
+                       _most(frame.groupby("month")["decisions"].sum()))
+
+
+def _every_day(frame: pd.DataFrame) -> pd.DataFrame:
+    """The per-day counts with the days between the first and the last filled in as zeros."""
+    days = pd.to_datetime(frame["day"])
+    counts = frame.assign(day=days).set_index("day")[["succeeded", "failed"]]
+    every = pd.date_range(days.min(), days.max(), freq="D")
+    return counts.reindex(every, fill_value=0).astype(int).rename_axis("day").reset_index()
 
 
 def sign_ins_per_day_figure(frame: pd.DataFrame) -> go.Figure:
-    """Successful and failed sign-ins per day."""
-    fig = go.Figure([go.Scatter(x=frame["day"], y=frame[column], name=name, mode="lines",
-                                line_color=colour, hovertemplate=f"%{{x}}: %{{y}} {name.lower()}<extra></extra>")
+    """Successful and failed sign-ins per day (days without any drawn as zero)."""
+    daily = _every_day(frame)
+    fig = go.Figure([go.Scatter(x=daily["day"], y=daily[column], name=name, mode="lines+markers",
+                                line_color=colour, marker_size=6,
+                                hovertemplate=f"%{{x|%d %b %Y}}: %{{y}} {name.lower()}<extra></extra>")
                      for column, name, colour in (("succeeded", "Sign-ins", "#2e7d32"),
                                                   ("failed", "Failures", "#c62828"))])
-    return _layout(fig, "Sign-ins per day", "Day (UTC)", "Attempts")
+    fig = _date_axis(_layout(fig, "Sign-ins per day", "Day (UTC)", "Attempts"), tickformat="%d %b")
+    if len(daily) == 1:  # one day: a range of its own, not fractions of a millisecond
+        day = daily["day"].iloc[0]
+        fig.update_xaxes(range=[day - pd.Timedelta(days=1), day + pd.Timedelta(days=1)], dtick=86_400_000)
+    return _count_axis(fig, "y", _most([*daily["succeeded"], *daily["failed"]]))
 
 
 def active_users_figure(frame: pd.DataFrame) -> go.Figure:
@@ -266,7 +354,8 @@ def active_users_figure(frame: pd.DataFrame) -> go.Figure:
                      for column, name, colour in (("active_users", "Signed in", "#1f4e79"),
                                                   ("accounts", "Active accounts", "#9e9e9e"))])
     fig.update_layout(barmode="group")
-    return _layout(fig, "Active users by role", "Role", "People")
+    return _count_axis(_layout(fig, "Active users by role", "Role", "People"), "y",
+                       _most([*frame["active_users"], *frame["accounts"]]))
 
 
 def actions_figure(frame: pd.DataFrame) -> go.Figure:
@@ -275,5 +364,5 @@ def actions_figure(frame: pd.DataFrame) -> go.Figure:
                            orientation="h", marker_color="#1f4e79",
                            hovertemplate="%{y}: %{x}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Actions by type", "Times", "").update_layout(
+    return _count_axis(_layout(fig, "Actions by type", "Times", ""), "x", _most(frame["count"])).update_layout(
         height=max(340, 22 * len(frame) + 80))

@@ -2,7 +2,8 @@
 import streamlit as st
 
 from core.charts import movers_figure, score_history_figure, trend_figure
-from core.trends import movers_frame, product_choices, product_history_frame, trend_frame
+from core.trends import (KEEP_LINES, MAX_LINES, MAX_SERIES, movers_frame, product_choices,
+                         product_history_frame, trend_frame)
 from ui.cache import aggregate, figure
 from ui.filters import filter_block
 from ui.navigation import guard
@@ -24,13 +25,23 @@ if trend.empty:
             icon=":material/timeline:")
     st.stop()
 if group == "product":
-    st.caption("At most 20 products are drawn (the first by name): choose an organisation to narrow.")
+    st.caption(f"At most {MAX_SERIES} products are followed (the first by name): choose an "
+               "organisation to narrow.")
+if (lines := trend["group"].nunique()) > MAX_LINES:
+    st.caption(f"{lines} lines are too many to read: the {KEEP_LINES} highest and {KEEP_LINES} lowest "
+               "in their latest month are drawn by name, the others as their median (dashed) inside "
+               "the band of their middle half.")
 score_tab, completion_tab = st.tabs(["Latest score", "Completion"])
 for tab, value in ((score_tab, "score"), (completion_tab, "completion")):
-    tab.plotly_chart(figure(trend_figure, trend_frame, filters, group=group, extra=(value,)),
-                     width="stretch")
+    if trend[value].notna().any():
+        tab.plotly_chart(figure(trend_figure, trend_frame, filters, group=group, extra=(value,)),
+                         width="stretch")
+    else:
+        tab.info("No score yet within these filters: scores appear once an assessment is submitted.",
+                 icon=":material/timeline:")
 st.caption("Each month shows, per line, the mean of every assessment's newest snapshot up to the "
-           "end of that month.")
+           "end of that month; completion also counts open assessments not yet submitted, by the "
+           "answers they had by then.")
 
 st.subheader("Biggest movers")
 movers = aggregate(movers_frame, filters)
