@@ -106,9 +106,11 @@ def _open_deltas(session: Session, actor: Actor, filters: Filters, group: str, s
     given = func.coalesce(QuestionnaireResponse.answered_at, QuestionnaireResponse.updated_at)
     share = (cast(Assessment.completion, Float)
              / func.count().over(partition_by=QuestionnaireResponse.assessment_id))
-    answers = _unsnapshotted(select(g, given.label("at"), share.label("w")).join(
-        QuestionnaireResponse, QuestionnaireResponse.assessment_id == Assessment.id), actor,
-        filters, group, seen).subquery()
+    # The open assessments first, then their answers by index: never a probe per answer.
+    ids = _unsnapshotted(select(Assessment.id), actor, filters, group, seen)
+    answers = (select(g, given.label("at"), share.label("w"))
+               .join(Assessment, Assessment.id == QuestionnaireResponse.assessment_id)
+               .where(QuestionnaireResponse.assessment_id.in_(ids))).subquery()
     month = month_of(answers.c.at)
     stmt = select(answers.c.g, month, func.sum(answers.c.w)).group_by(answers.c.g, month)
     if filters.until is not None:
