@@ -225,6 +225,7 @@ def trend_figure(frame: pd.DataFrame, value: str = "score") -> go.Figure:
                      for group in named["group"].drop_duplicates()])
     if others is not None:
         fig.add_traces(_others_band(others, count, scale))
+    fig.update_layout(legend_traceorder="normal")  # a filled band would reverse it: highest first
     fig.update_yaxes(range=[0, 100])
     title = "Completion by month" if value == "completion" else "Latest score by month"
     return _date_axis(_layout(fig, title, "Month", label), _month_span(frame["month"]))

@@ -347,3 +347,11 @@ def test_completion_by_month_ends_at_the_overview_completion(demo_url):
         rate = overview(s, SYSTEM, Filters())["totals"]["completion_rate"]
     assert trend["completion"].iloc[-1] == pytest.approx(rate)
     assert trend["completion"].min() < 1.0  # not flat at 100 %
+
+
+def test_the_legend_lists_the_highest_first_and_the_others_last():
+    frame = pd.DataFrame([("2026-01", f"Org {g:02d}", 10.0 + g, 1.0, 1) for g in range(20)],
+                         columns=["month", "group", "score", "completion", "assessments"])
+    spec = _spec(trend_figure(frame))
+    assert spec["layout"]["legend"]["traceorder"] == "normal"
+    assert spec["data"][0]["name"] == "Org 19" and spec["data"][-1]["name"].startswith("Median")
