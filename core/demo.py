@@ -50,13 +50,13 @@ def build_demo(session: Session, *, data_dir: Path, password: str | None, rounds
     banks = {key: _newest_bank(session, key) for key in (BASELINE, ASVS)}
     rng = random.Random(2026)
     for plan in demo_plan():
-        product = create_product(session, clients[plan.organization], organization_id=orgs[plan.organization],
+        client = clients[plan.organization]
+        product = create_product(session, client, organization_id=client.organization_id,
                                  name=plan.name, description=f"{plan.name} of {plan.organization}.")
-        previous = None
+        previous = None  # each cycle after the first starts from the one before
         for cycle in plan.cycles:
-            previous = _play_cycle(session, clients[plan.organization], actors["lead_reviewer"],
-                                   Story(product.id, banks[plan.bank], previous, cycle),
-                                   rng, data_dir, now)
+            story = Story(product.id, banks[plan.bank], previous, cycle)
+            previous = _play_cycle(session, client, actors["lead_reviewer"], story, rng, data_dir, now)
     if not password:
         _write_passwords(data_dir, passwords)
     return passwords
