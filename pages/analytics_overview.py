@@ -7,6 +7,7 @@ from core.workflow import LABELS
 from ui.cache import aggregate, figure
 from ui.filters import filter_block
 from ui.navigation import guard
+from ui.tables import show_table
 
 REASONS = {"overdue": "Overdue reviews", "failed_critical": "Failed critical questions",
            "score_drop": "Score drops"}
@@ -50,8 +51,9 @@ for tab, reason in zip(tabs, REASONS):
         continue
     if counts[reason] > len(rows):
         tab.caption(f"The first {len(rows)} of {counts[reason]}.")
-    tab.dataframe(rows.assign(status=rows["status"].map(LABELS)), hide_index=True, width="stretch",
-                  column_config={"assessment_id": "Assessment", "organization": "Organisation",
-                                 "product": "Product", "questionnaire": "Questionnaire",
-                                 "status": "Status", "latest_band": "Risk band", "detail": "Why",
-                                 "latest_score": st.column_config.NumberColumn("Latest score", format="%.1f")})
+    with tab:
+        show_table(rows.assign(status=rows["status"].map(LABELS)), {
+            "assessment_id": "Assessment", "organization": "Organisation", "product": "Product",
+            "questionnaire": "Questionnaire", "status": "Status", "latest_band": "Risk band",
+            "detail": "Why",
+            "latest_score": st.column_config.NumberColumn("Latest score", format="%.1f")})
