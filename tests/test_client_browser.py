@@ -2,9 +2,6 @@
 rerun (a toast would be dropped), and the next refusal replaces it beside the same button."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -20,12 +17,8 @@ expect.set_options(timeout=15_000)
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     b.require_chromium()
-    tmp = tmp_path_factory.mktemp("client_browser")
-    env = {"SECURESPHERE_DATABASE_URL": f"sqlite:///{tmp / 'client.db'}",
-           "SECURESPHERE_DATA_DIR": str(tmp / "data"), "SECURESPHERE_DEMO_PASSWORD": PASSWORD,
-           "SECURESPHERE_BCRYPT_ROUNDS": "4", "SECURESPHERE_COOKIE_KEY": os.urandom(24).hex()}
-    subprocess.run([sys.executable, "-m", "core.cli", "init", "--demo"], cwd=b.REPO_ROOT,
-                   env={**os.environ, **env}, check=True, capture_output=True)
+    env = b.app_env(tmp_path_factory.mktemp("client_browser"), PASSWORD)
+    b.run_cli(env, ["init", "--demo"])
     port = b.free_port()
     proc = b.start_streamlit(env, port, log_name="client_browser")
     yield b.base_url(port)

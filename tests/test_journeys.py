@@ -3,11 +3,8 @@ throttled sign-in, deactivation of an open session, a client answering NIST CSF 
 evidence, and a full review loop with change requests."""
 from __future__ import annotations
 
-import os
 import random
 import re
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -34,11 +31,8 @@ MAIN = '[data-testid="stMain"]'
 def server(tmp_path_factory):
     b.require_chromium()
     tmp = tmp_path_factory.mktemp("journeys")
-    env = {"SECURESPHERE_DATABASE_URL": f"sqlite:///{tmp / 'journeys.db'}",
-           "SECURESPHERE_DATA_DIR": str(tmp / "data"), "SECURESPHERE_DEMO_PASSWORD": PASSWORD,
-           "SECURESPHERE_BCRYPT_ROUNDS": "4", "SECURESPHERE_COOKIE_KEY": os.urandom(24).hex()}
-    subprocess.run([sys.executable, "-m", "core.cli", "init", "--demo"], cwd=b.REPO_ROOT,
-                   env={**os.environ, **env}, check=True, capture_output=True)
+    env = b.app_env(tmp, PASSWORD)
+    b.run_cli(env, ["init", "--demo"])
     port = b.free_port()
     proc = b.start_streamlit(env, port, log_name="journeys")
     yield {"url": b.base_url(port), "db": env["SECURESPHERE_DATABASE_URL"], "data": tmp / "data"}
@@ -74,13 +68,13 @@ def person(browser):
 
 
 def sign_in(page, username, password=PASSWORD, *, ok=True):
+    if ok:
+        b.sign_in_form(page, username, password)
+        return
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     b.wait_stable(page)
-    if ok:  # the signed-in layout comes one run later, once the cookie is set
-        expect(page.locator('[data-testid="stSidebarNav"]')).to_be_visible(timeout=15_000)
-        b.wait_stable(page)
 
 
 def go(page, title):

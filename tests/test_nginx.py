@@ -8,11 +8,8 @@ address the app records shows whose word it took.
 """
 from __future__ import annotations
 
-import os
 import sqlite3
 import stat
-import subprocess
-import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -55,14 +52,6 @@ def test_the_shipped_config_passes_nginx_t(tmp_path):
     assert "[warn]" not in result.stderr and "[emerg]" not in result.stderr, result.stderr
 
 
-def _init_demo(env: dict) -> None:
-    full = {k: v for k, v in os.environ.items() if k not in env}
-    full.update({k: v for k, v in env.items() if v is not None})
-    done = subprocess.run([sys.executable, "-m", "core.cli", "init", "--demo"], cwd=b.REPO_ROOT,
-                          env=full, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, f"init --demo failed:\n{done.stdout}\n{done.stderr}"
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     b.require_chromium()
@@ -73,7 +62,7 @@ def site(tmp_path_factory):
            "SECURESPHERE_DATA_DIR": str(root / "data"), "SECURESPHERE_DEMO_PASSWORD": PASSWORD,
            "SECURESPHERE_BCRYPT_ROUNDS": "4", "SECURESPHERE_COOKIE_KEY": None,
            "SECURESPHERE_TRUSTED_PROXIES": "127.0.0.1", "FORWARDED_ALLOW_IPS": ""}
-    _init_demo(env)
+    b.run_cli(env, ["init", "--demo"])
     ports = (b.free_port(), b.free_port())
     apps = []
     try:

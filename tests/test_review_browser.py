@@ -2,9 +2,6 @@
 role's set says so, the review desk stays short, and decisions are in view and ask first."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -24,13 +21,8 @@ NAV = '[data-testid="stSidebarNav"]'
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     b.require_chromium()
-    tmp = tmp_path_factory.mktemp("review_browser")
-    env = {"SECURESPHERE_DATABASE_URL": f"sqlite:///{tmp / 'busy.db'}",
-           "SECURESPHERE_DATA_DIR": str(tmp / "data"), "SECURESPHERE_DEMO_PASSWORD": PASSWORD,
-           "SECURESPHERE_BCRYPT_ROUNDS": "4", "SECURESPHERE_COOKIE_KEY": os.urandom(24).hex()}
-    for args in (["init", "--demo"], ["seed-synthetic", "--products", "300", "--questions", "8"]):
-        subprocess.run([sys.executable, "-m", "core.cli", *args], cwd=b.REPO_ROOT,
-                       env={**os.environ, **env}, check=True, capture_output=True)
+    env = b.app_env(tmp_path_factory.mktemp("review_browser"), PASSWORD)
+    b.run_cli(env, ["init", "--demo"], ["seed-synthetic", "--products", "300", "--questions", "8"])
     port = b.free_port()
     proc = b.start_streamlit(env, port, log_name="review_browser")
     yield {"url": b.base_url(port), "db": env["SECURESPHERE_DATABASE_URL"]}
@@ -58,11 +50,7 @@ def signed_in(chromium, server):
         page.set_default_timeout(20_000)
         page.goto(server["url"])
         b.wait_stable(page)
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password", exact=True).fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.locator(NAV)).to_be_visible()
-        b.wait_stable(page)
+        b.sign_in_form(page, username, PASSWORD)
         return page
     yield open_as
     for context in contexts:

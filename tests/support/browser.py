@@ -259,3 +259,34 @@ def eventually(read, *, timeout: float = 30.0, interval: float = 0.2, what: str 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(interval)
+
+
+def app_env(root: Path, password: str, **extra) -> dict:
+    """The environment of an app over a fresh SQLite database and data folder under ``root``,
+    with every demo account on ``password`` and cheap bcrypt; ``extra`` adds or overrides
+    variables (a value of ``None`` removes one, as in :func:`start_streamlit`)."""
+    return {"SECURESPHERE_DATABASE_URL": f"sqlite:///{root / 'securesphere.db'}",
+            "SECURESPHERE_DATA_DIR": str(root / "data"), "SECURESPHERE_DEMO_PASSWORD": password,
+            "SECURESPHERE_BCRYPT_ROUNDS": "4", "SECURESPHERE_COOKIE_KEY": os.urandom(24).hex(),
+            **extra}
+
+
+def run_cli(env: dict, *commands: list[str]) -> None:
+    """Run ``python -m core.cli`` once per command with ``env`` laid over the process's own,
+    failing with the command's output when one does not succeed."""
+    full = {k: v for k, v in os.environ.items() if k not in env}
+    full.update({k: str(v) for k, v in env.items() if v is not None})
+    for args in commands:
+        done = subprocess.run([sys.executable, "-m", "core.cli", *args], cwd=REPO_ROOT, env=full,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"core.cli {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+
+
+def sign_in_form(page, username: str, password: str) -> None:
+    """Sign in through the form and wait for the signed-in navigation (it comes one run later,
+    once the cookie is set)."""
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator('[data-testid="stSidebarNav"]').wait_for(state="visible", timeout=30_000)
+    wait_stable(page)
