@@ -23,6 +23,7 @@ from core.errors import SecureSphereError, ValidationError
 from core.models import AuditLog, Base, EvidenceFile, Organization
 from core.organizations import create_organization
 from core.access import SYSTEM
+from core.settings import SETTINGS, update_setting
 from tests.factories import baseline_id, make_actor, make_org, make_product
 
 WRITERS = 2
@@ -42,10 +43,12 @@ def _world(url: str, data: Path) -> dict:
             assessments.save_answers(s, client, a.id, answers)
             attach_evidence(s, client, a.id, bank, answers, data)
             ids.append(a.id)
+    with db.transaction(url) as s:  # the first writer keeps uploading for as long as it runs
+        for limit in ("evidence_max_per_answer", "evidence_max_per_assessment"):
+            update_setting(s, SYSTEM, limit, SETTINGS[limit].high)
     keys = [q.key for q in bank.questions if q.type == "yes_no" and not q.condition
             and q.key not in {c.condition.question for c in bank.questions if c.condition}]
-    evidence_key = next(q.key for q in bank.questions if q.evidence_required and not q.condition)
-    return {"client": client, "ids": ids, "keys": keys, "evidence_key": evidence_key}
+    return {"client": client, "ids": ids, "keys": keys}
 
 
 def _write(url, world, index, data, stop, committed, errors) -> None:
@@ -59,7 +62,7 @@ def _write(url, world, index, data, stop, committed, errors) -> None:
                 assessments.save_answers(s, world["client"], aid,
                                          {key: AnswerInput(value="yes" if n % 2 else "no")})
                 if index == 0 and n % 3 == 0:
-                    evidence.add_evidence(s, world["client"], aid, question_key=world["evidence_key"],
+                    evidence.add_evidence(s, world["client"], aid, question_key=key,
                                           filename=f"live-{n}.pdf", data_dir=data,
                                           data=evidence.sample_pdf(f"live upload {n}"))
         except Exception as exc:  # any error here is one a user would have seen

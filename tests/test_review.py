@@ -58,7 +58,7 @@ def _flag(session, aid, key):
 
 EXPECTED = {  # action -> (statuses where it is allowed, roles allowed)
     "save": ({"not_started", "in_progress", "changes_requested"}, {"client", "admin"}),
-    "submit": ({"in_progress"}, {"client", "admin"}),
+    "submit": ({"in_progress", "changes_requested"}, {"client", "admin"}),  # a reply may be enough
     "claim": ({"submitted"}, {"lead_reviewer", "admin"}),
     "request_changes": ({"under_review"}, {"lead_reviewer", "admin"}),
     "approve": ({"under_review"}, {"lead_reviewer", "admin"}),
