@@ -5,6 +5,7 @@ from sqlalchemy import select
 from core import auth, db
 from core.models import AuditLog, Organization, User
 from core.settings import get_settings
+from core.text import md_escape
 from tests.apptest import rerun, signed_in
 
 
@@ -43,6 +44,8 @@ def test_admin_deactivates_a_user_after_confirming(app_env):
     rerun(at)
     assert not at.exception
     assert not _user(app_env, "analyst").is_active
+    # The page reruns after the change; the confirmation must survive it (a toast would not).
+    assert [m.value for m in at.success] == [md_escape("User deactivated.")]
     with db.transaction(app_env) as s:
         assert auth.check_session(s, victim.session_id) is None
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.labels import format_score
 from core.workflow import LABELS
-from ui.state import run_action
+from ui.state import feedback, run_action
 from ui.tables import day_column
 
 
@@ -36,15 +36,16 @@ def assessments_table(rows: list[dict]) -> None:
 def confirm_action(label: str, message: str, action, *, success: str, key: str,
                    icon: str | None = None, rerun: bool = True) -> bool:
     """A destructive action behind a popover that asks for confirmation first; by default the
-    page reruns after it so everything shown reflects the change."""
+    page reruns after it so everything shown reflects the change. Its outcome is drawn beside
+    the popover, after the rerun too (a toast followed by a rerun never shows)."""
     with st.popover(label, icon=icon):
         st.warning(message)
-        if st.button(f"Yes, {label.lower()}", key=key, type="primary"):
-            if run_action(action, success=success):
-                if rerun:
-                    st.rerun()
-                return True
-    return False
+        clicked = st.button(f"Yes, {label.lower()}", key=key, type="primary")
+    done = clicked and run_action(action, success=success, slot=key)
+    if done and rerun:
+        st.rerun()
+    feedback(key)
+    return done
 
 
 def pager(total: int, page_size: int, key: str) -> int:
