@@ -4,7 +4,7 @@ import streamlit as st
 from core.labels import setting_label, setting_value
 from core.settings import SETTINGS, get_settings, update_setting
 from ui.navigation import guard
-from ui.state import reading, run_action
+from ui.state import feedback, reading, run_action
 
 actor = guard(__file__)
 st.title("System settings")
@@ -42,5 +42,6 @@ with st.form("settings"):
         def save(s, a):
             for key, value in changed.items():
                 update_setting(s, a, key, value)
-        if run_action(save, success=f"{len(changed)} setting(s) saved."):
+        if run_action(save, success=f"{len(changed)} setting(s) saved.", slot="settings"):
             st.rerun()
+    feedback("settings")

@@ -11,7 +11,7 @@ from core.worksheet import worksheet
 from ui.navigation import guard
 from ui.tables import when_column
 from ui.review import FILTERS, answer_card, decision_panel, keep
-from ui.state import load, reading, run_action
+from ui.state import feedback, load, reading, run_action
 from ui.widgets import assessment_picker
 
 actor = guard(__file__)
@@ -35,8 +35,10 @@ c3.metric("Completion", f"{ws.completion * 100:.0f}%")
 c4.metric("Changed this round", len(changed))
 
 if ws.status == "submitted" and st.button("Claim for review", type="primary", icon=":material/assignment_ind:"):
-    if run_action(lambda s, a: review.claim(s, a, aid), success="You are reviewing this assessment."):
+    if run_action(lambda s, a: review.claim(s, a, aid), success="You are reviewing this assessment.",
+                  slot=f"claim{aid}"):
         st.rerun()
+feedback(f"claim{aid}")
 if reviewing:
     decision_panel(aid)
 
@@ -63,8 +65,9 @@ with general_tab:
         if st.form_submit_button("Post", icon=":material/send:"):
             if run_action(lambda s, a: review.add_comment(s, a, aid, body,
                                                           visibility="internal" if internal else "shared"),
-                          success="Comment posted."):
+                          success="Comment posted.", slot=f"general{aid}"):
                 st.rerun()
+        feedback(f"general{aid}")
 with timeline_tab:
     history = load(lambda s, a: timeline(s, a, aid))
     if not history:

@@ -8,7 +8,7 @@ from core.labels import format_datetime
 from core.text import md_escape
 from ui.navigation import guard
 from ui.review_desk import queue_table, resubmission_notices
-from ui.state import reading, run_action
+from ui.state import feedback, reading, run_action
 from ui.widgets import pager
 
 actor = guard(__file__)
@@ -54,10 +54,13 @@ queue_table(rows)
 left, right = st.columns(2)
 pick = left.selectbox("Assessment", rows, format_func=lambda r: f"{r['product']} ({r['organization']})")
 if right.button("Claim", icon=":material/assignment_ind:", disabled=pick["status"] != "submitted"):
-    if run_action(lambda s, a: review.claim(s, a, pick["id"]), success="Claimed."):
+    if run_action(lambda s, a: review.claim(s, a, pick["id"]), success="Claimed.", slot="desk"):
         st.rerun()
 if people:
     who = right.selectbox("Assign to", people, format_func=lambda u: u["name"])
     if right.button("Assign", icon=":material/person_add:"):
-        if run_action(lambda s, a: review.assign(s, a, pick["id"], who["id"]), success="Assigned."):
+        if run_action(lambda s, a: review.assign(s, a, pick["id"], who["id"]), success="Assigned.",
+                      slot="desk"):
             st.rerun()
+with right:
+    feedback("desk")

@@ -9,6 +9,7 @@ from core import db
 from core.banks.store import load_bank
 from core.models import (Assessment, EvidenceFile, LeadComment, Product, QuestionnaireResponse,
                          Question, utcnow)
+from core.text import md_escape
 from tests.apptest import rerun, signed_in
 
 
@@ -39,6 +40,7 @@ def test_claim_flag_and_request_changes_from_the_review_page(app_env):
     next(b for b in at.button if b.label == "Claim for review").click()
     rerun(at)
     assert _assessment(app_env, "Mobile App").status == "under_review"
+    assert md_escape("You are reviewing this assessment.") in [m.value for m in at.success]
     first = next(t for t in at.text_input if t.key and t.key.startswith("ctext"))
     key = first.key.removeprefix("ctext")
     first.input("Please attach the signed policy.")
