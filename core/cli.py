@@ -212,7 +212,7 @@ def cmd_backups(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     """Remove sign-in attempts, withdrawn evidence and audit rows past their retention."""
-    from core.backup import purge_expired
+    from core.retention import purge_expired
     opener = db.reading if args.dry_run else db.transaction
     with opener(settings.database_url) as session:
         done = purge_expired(session, SYSTEM, data_dir=settings.data_dir, dry_run=args.dry_run,

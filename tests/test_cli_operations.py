@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 
 from core import assessments, audit, db, evidence
 from core.access import SYSTEM, Actor
-from core.backup import purge_expired
+from core.retention import purge_expired
 from core.banks.store import load_bank
 from core.config import load_settings
 from core.demo import demo_answers
@@ -142,7 +142,7 @@ def test_purge_of_the_audit_trail_leaves_a_signed_checkpoint(db_url, tmp_path, m
     data = tmp_path / "data"
     _evidence_world(db_url, data)
     settings = {"retention_audit_days": 30, "retention_evidence_days": 365}
-    monkeypatch.setattr("core.backup.get_settings", lambda session: settings)  # not in SETTINGS yet
+    monkeypatch.setattr("core.retention.get_settings", lambda session: settings)  # not in SETTINGS yet
     key = b"cookie key " * 4
     later = utcnow() + timedelta(days=60)
     with db.reading(db_url) as s:
