@@ -1,0 +1,131 @@
+"""Operations: backup, verify, restore, backups, purge, health, audit-verify."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from core import db, schema
+from core.access import SYSTEM
+from core.audit import find_problem, record
+from core.backup import list_backups, make_backup, prune_backups, read_manifest, restore_backup, verify_backup
+from core.config import Settings
+from core.errors import SecureSphereError
+from core.health import check_health, loose_permissions
+from core.models import AuditLog
+from core.retention import purge_expired
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    """Write a backup archive of the database and evidence files."""
+    started = time.monotonic()
+    path = make_backup(settings.database_url, settings.data_dir, Path(args.out) if args.out else None)
+    print(f"backup written: {path} ({path.stat().st_size / 1024:.0f} KiB, "
+          f"{time.monotonic() - started:.1f} s)")
+    return 0
+
+
+def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
+    """Check a backup archive: member hashes and database integrity."""
+    problems = verify_backup(Path(args.path))
+    if problems:
+        raise SecureSphereError(f"{args.path} failed verification: " + "; ".join(problems))
+    manifest = read_manifest(Path(args.path))
+    print(f"backup ok: {args.path} ({manifest['engine']}, schema {manifest['schema_revision']}, "
+          f"{len(manifest['members'])} files, taken {manifest['created_at']})")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """Restore a verified backup into the configured database and data dir."""
+    path = Path(args.path)
+    done = restore_backup(path, settings.database_url, settings.data_dir, force=args.force)
+    # The restored trail is the backup's, unchanged; the restore itself is the next row on it.
+    with db.transaction(settings.database_url) as session:
+        record(session, SYSTEM, "backup_restored", object_type="backup", object_id=path.name[:64],
+               detail={"taken_at": done["created_at"], "safety_backup": str(done["safety_backup"] or "")})
+    if done["safety_backup"]:
+        print(f"the previous data was backed up first to {done['safety_backup']}")
+    print(f"restored {sum(done['tables'].values())} rows in {len(done['tables'])} tables and "
+          f"{done['evidence_files']} evidence files (schema {done['schema_revision']})")
+    if done["schema_revision"] != schema.head_revision():
+        print("the backup is from an older version: run python -m core.cli init to upgrade it")
+    return 0
+
+
+def cmd_backups(settings: Settings, args: argparse.Namespace) -> int:
+    """List the backups in the data dir, or prune all but the newest N."""
+    if args.action == "prune":
+        removed = prune_backups(settings.data_dir, args.keep)
+        print("\n".join(f"removed {path}" for path in removed) or "nothing to remove")
+        return 0
+    for entry in list_backups(settings.data_dir):
+        print(f"{entry['created']:%Y-%m-%d %H:%M:%S} UTC  {entry['size_bytes'] / 1024:>10.0f} KiB  "
+              f"{entry['path']}")
+    return 0
+
+
+def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
+    """Remove sign-in attempts, withdrawn evidence and audit rows past their retention."""
+    opener = db.reading if args.dry_run else db.transaction
+    with opener(settings.database_url) as session:
+        done = purge_expired(session, SYSTEM, data_dir=settings.data_dir, dry_run=args.dry_run,
+                             key=settings.cookie_key.encode())
+    print(f"{'would remove' if args.dry_run else 'removed'}: {done['sign_in_attempts']} sign-in "
+          f"attempts, {len(done['evidence_rows'])} withdrawn evidence rows and "
+          f"{len(done['evidence_files'])} of their files, {done['audit_rows']} audit rows")
+    return 0
+
+
+def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 with "ok" when the database answers and is migrated, else 1 with the reason;
+    files others may read are warned about on stderr without failing."""
+    warnings = loose_permissions(settings.database_url, settings.data_dir)  # before opening fixes them
+    ok, reason = check_health(settings.database_url)
+    if not ok:
+        raise SecureSphereError(reason)
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+    print(reason)
+    return 0
+
+
+def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    """Walk the audit hash chain (and checkpoint signatures); name the first bad row."""
+    with db.reading(settings.database_url) as session:
+        problem = find_problem(session, settings.cookie_key.encode())
+        rows = session.scalar(select(func.count()).select_from(AuditLog))
+    if problem:
+        raise SecureSphereError(f"audit trail broken at {problem}")
+    print(f"audit trail intact: {rows} rows")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add backup, verify, restore, backups, purge, health and audit-verify."""
+    back = sub.add_parser("backup", help="back up the database and evidence files to one archive")
+    back.add_argument("--out", help="archive path (default: data dir/backups/securesphere-TIME.tar.gz)")
+    back.set_defaults(handler=cmd_backup)
+    ver = sub.add_parser("verify", help="check a backup archive")
+    ver.add_argument("path")
+    ver.set_defaults(handler=cmd_verify)
+    res = sub.add_parser("restore", help="restore a backup (stop the app first)")
+    res.add_argument("path")
+    res.add_argument("--force", action="store_true", help="replace existing data (backed up first)")
+    res.set_defaults(handler=cmd_restore)
+    bks = sub.add_parser("backups", help="list backups, or prune old ones")
+    bks_sub = bks.add_subparsers(dest="action", required=True)
+    bks_sub.add_parser("list", help="newest first")
+    prune = bks_sub.add_parser("prune", help="delete all but the newest N")
+    prune.add_argument("--keep", type=int, required=True)
+    bks.set_defaults(handler=cmd_backups)
+    purge = sub.add_parser("purge", help="remove data past its retention period")
+    purge.add_argument("--dry-run", action="store_true", help="show what would go, remove nothing")
+    purge.set_defaults(handler=cmd_purge)
+    sub.add_parser("health", help="exit 0 when the database answers and is migrated").set_defaults(
+        handler=cmd_health)
+    sub.add_parser("audit-verify", help="check the audit trail's hash chain").set_defaults(
+        handler=cmd_audit_verify)
