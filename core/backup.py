@@ -274,8 +274,14 @@ def _check_database(tar: tarfile.TarFile, manifest: dict, folder: Path) -> list[
     return [] if tables == manifest.get("tables") else [f"{name}: row counts differ from the manifest"]
 
 
-def verify_backup(path: Path) -> list[str]:
+def verify_backup(actor: Actor, path: Path) -> list[str]:
     """Problems found in a backup archive (member hashes, database integrity); empty when good."""
+    require_role(actor, "admin")
+    return _problems(path)
+
+
+def _problems(path: Path) -> list[str]:
+    # Unchecked: restore_backup verifies too, on behalf of the operator running the CLI.
     try:
         with tarfile.open(path, "r:gz") as tar, tempfile.TemporaryDirectory() as tmp:
             found, manifest, problems = _scan(tar)
@@ -373,7 +379,7 @@ def _restore_evidence(source: Path, target: Path) -> int:
 
 def restore_backup(path: Path, url: str, data_dir: Path, *, force: bool = False) -> dict:
     """Restore a verified backup into an empty target, or (force) over one after a safety backup."""
-    problems = verify_backup(path)
+    problems = _problems(path)
     if problems:
         raise SecureSphereError(f"the backup failed verification: {problems[0]}")
     manifest = read_manifest(path)
@@ -397,8 +403,13 @@ def restore_backup(path: Path, url: str, data_dir: Path, *, force: bool = False)
 
 # --- listing and pruning ------------------------------------------------------------------------
 
-def list_backups(data_dir: Path) -> list[dict]:
+def list_backups(actor: Actor, data_dir: Path) -> list[dict]:
     """The backups in the data dir's backups folder, newest first."""
+    require_role(actor, "admin")
+    return _listed(data_dir)
+
+
+def _listed(data_dir: Path) -> list[dict]:
     found = []
     for path in (Path(data_dir) / BACKUPS).glob("securesphere-*.tar.gz"):
         match, stat = _NAME.fullmatch(path.name), path.stat()
@@ -413,16 +424,17 @@ def prune_backups(data_dir: Path, keep: int) -> list[Path]:
     """Delete all but the ``keep`` newest backups; returns the deleted paths."""
     if keep < 1:
         raise ValidationError("keep at least one backup (--keep 1 or more).")
-    removed = [b["path"] for b in list_backups(data_dir)[keep:]]
+    removed = [b["path"] for b in _listed(data_dir)[keep:]]
     for path in removed:
         path.unlink(missing_ok=True)
     return removed
 
 
-def take_backup(session: Session, actor: Actor, url: str, data_dir: Path) -> Path:
-    """An admin's backup from the app, recorded in the audit trail."""
+def take_backup(session: Session, actor: Actor, url: str, data_dir: Path,
+                out: Path | None = None) -> Path:
+    """An admin's backup (from the app or the CLI), recorded in the audit trail."""
     require_role(actor, "admin")
-    path = make_backup(url, data_dir)
+    path = make_backup(url, data_dir, out)
     audit.record(session, actor, "backup_created", object_type="backup", object_id=path.name,
                  detail={"bytes": path.stat().st_size})
     return path
@@ -431,7 +443,7 @@ def take_backup(session: Session, actor: Actor, url: str, data_dir: Path) -> Pat
 def backup_bytes(actor: Actor, data_dir: Path, name: str) -> bytes:
     """The bytes of one listed backup, for an admin's download."""
     require_role(actor, "admin")
-    known = {b["name"]: b for b in list_backups(data_dir)}
+    known = {b["name"]: b for b in _listed(data_dir)}
     if name not in known:
         raise NotFound("No such backup.")
     return (Path(data_dir) / BACKUPS / name).read_bytes()

@@ -19,7 +19,7 @@ if st.button("Make a backup now", type="primary", icon=":material/backup:"):
     with st.spinner("Writing the backup…"):
         run_action(lambda s, a: backup.take_backup(s, a, config.database_url, config.data_dir),
                    success="Backup written.")
-rows = backup.list_backups(config.data_dir)
+rows = backup.list_backups(actor, config.data_dir)
 if not rows:
     st.info("No backup yet. Make one here, or schedule `python -m core.cli backup` (see the README).",
             icon=":material/backup:")
@@ -31,7 +31,7 @@ else:
     left.download_button("Download", data=lambda: backup.backup_bytes(actor, config.data_dir, name),
                          file_name=name, mime="application/gzip", icon=":material/download:")
     if right.button("Verify", icon=":material/verified:"):
-        problems = backup.verify_backup(config.data_dir / backup.BACKUPS / name)
+        problems = backup.verify_backup(actor, config.data_dir / backup.BACKUPS / name)
         if problems:
             st.error(md_escape("; ".join(problems)))
         else:

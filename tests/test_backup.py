@@ -19,10 +19,10 @@ from core.backup import (list_backups, make_backup, prune_backups, read_manifest
                          verify_backup)
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
-from core.errors import SecureSphereError, ValidationError
+from core.errors import AccessDenied, SecureSphereError, ValidationError
 from core.models import AuditLog, Base, EvidenceFile, Organization
 from core.organizations import create_organization
-from core.access import SYSTEM
+from core.access import SYSTEM, Actor
 from core.settings import SETTINGS, update_setting
 from tests.factories import baseline_id, make_actor, make_org, make_product
 
@@ -125,7 +125,7 @@ def test_round_trip_while_two_writers_keep_saving(db_url, tmp_path, request):
     before = _saves(db_url, world["ids"])
     archive, low, high, committed = _backup_under_load(db_url, data, world)
     assert min(high) > min(low) or sum(committed.values()) > sum(high)  # writes overlapped it
-    assert verify_backup(archive) == []
+    assert verify_backup(SYSTEM, archive) == []
     target, restored = _target(request, tmp_path, "snapshot"), tmp_path / "restored"
     done = restore_backup(archive, target, restored)
     assert done["safety_backup"] is None and done["tables"] == read_manifest(archive)["tables"]
@@ -182,16 +182,16 @@ def archive(sqlite_url, tmp_path):
 def test_a_changed_evidence_file_fails_verification(archive, tmp_path):
     def flip(name, data):
         return data.replace(b"Evidence", b"Evidenze") if name.startswith("evidence/") else data
-    problems = verify_backup(_rewrite(archive, tmp_path / "bad.tar.gz", flip))
+    problems = verify_backup(SYSTEM, _rewrite(archive, tmp_path / "bad.tar.gz", flip))
     assert problems and all("does not match the manifest" in p for p in problems)
 
 
 def test_a_missing_or_extra_member_fails_verification(archive, tmp_path):
     first = next(n for n in read_manifest(archive)["members"] if n.startswith("evidence/"))
     dropped = _rewrite(archive, tmp_path / "dropped.tar.gz", lambda n, d: None if n == first else d)
-    assert verify_backup(dropped) == [f"{first}: missing from the archive"]
+    assert verify_backup(SYSTEM, dropped) == [f"{first}: missing from the archive"]
     no_manifest = _rewrite(archive, tmp_path / "nm.tar.gz", lambda n, d: None if n == "manifest.json" else d)
-    assert "manifest.json is missing" in verify_backup(no_manifest)
+    assert "manifest.json is missing" in verify_backup(SYSTEM, no_manifest)
 
 
 def test_a_damaged_database_fails_verification_even_with_a_matching_manifest(archive, tmp_path):
@@ -207,14 +207,14 @@ def test_a_damaged_database_fails_verification_even_with_a_matching_manifest(arc
         return data
     with tarfile.open(archive) as tar:
         damage.db = tar.extractfile("database.sqlite").read()
-    problems = verify_backup(_rewrite(archive, tmp_path / "half.tar.gz", damage))
+    problems = verify_backup(SYSTEM, _rewrite(archive, tmp_path / "half.tar.gz", damage))
     assert len(problems) == 1 and "database" in problems[0]
 
 
 def test_a_truncated_archive_is_not_readable(archive, tmp_path):
     cut = tmp_path / "cut.tar.gz"
     cut.write_bytes(archive.read_bytes()[:-2000])
-    assert "not a readable backup archive" in verify_backup(cut)[0]
+    assert "not a readable backup archive" in verify_backup(SYSTEM, cut)[0]
 
 
 def test_member_names_that_escape_are_refused(archive, tmp_path):
@@ -228,7 +228,7 @@ def test_member_names_that_escape_are_refused(archive, tmp_path):
         link = tarfile.TarInfo("evidence/ab/link")
         link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
         dst.addfile(link)
-    problems = verify_backup(bad)
+    problems = verify_backup(SYSTEM, bad)
     assert any("unsafe member name" in p for p in problems)
     assert any("not a regular file" in p for p in problems)
     with pytest.raises(SecureSphereError, match="failed verification"):
@@ -257,7 +257,7 @@ def test_forced_restore_keeps_a_safety_copy_first(db_url, tmp_path):
     latest = _tables(db_url)
     done = restore_backup(archive, db_url, data, force=True)
     safety = done["safety_backup"]
-    assert safety.exists() and verify_backup(safety) == [] and safety.parent == data / "backups"
+    assert safety.exists() and verify_backup(SYSTEM, safety) == [] and safety.parent == data / "backups"
     with db.reading(db_url) as s:
         assert s.scalar(select(Organization).where(Organization.name == "Joined after the backup")) is None
     restore_backup(safety, db_url, data, force=True)  # and the safety copy brings it back
@@ -295,9 +295,20 @@ def test_archive_is_private_and_holds_what_the_manifest_says(archive):
 def test_prune_keeps_the_newest(sqlite_url, tmp_path):
     data = tmp_path / "data"
     made = [make_backup(sqlite_url, data) for _ in range(4)]
-    assert [b["path"] for b in list_backups(data)] == made[::-1]
+    assert [b["path"] for b in list_backups(SYSTEM, data)] == made[::-1]
     assert sorted(prune_backups(data, 2)) == sorted(made[:2])
-    assert [b["path"] for b in list_backups(data)] == made[:1:-1]
+    assert [b["path"] for b in list_backups(SYSTEM, data)] == made[:1:-1]
     assert prune_backups(data, 5) == []
     with pytest.raises(ValidationError):
         prune_backups(data, 0)
+
+
+@pytest.mark.parametrize("role", ["client", "lead_reviewer", "security_manager", "analyst"])
+def test_only_admins_list_and_verify_backups(sqlite_url, tmp_path, role):
+    data = tmp_path / "data"
+    archive = make_backup(sqlite_url, data)
+    actor = Actor(1, "someone", role, organization_id=1 if role == "client" else None)
+    with pytest.raises(AccessDenied):
+        list_backups(actor, data)
+    with pytest.raises(AccessDenied):
+        verify_backup(actor, archive)

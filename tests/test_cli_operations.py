@@ -49,6 +49,16 @@ def test_backup_list_verify_and_prune(cli_db, capsys, tmp_path):
     _one_line_error(run(capsys, "backups", "prune", "--keep", "0"), "keep at least one")
 
 
+def test_backup_from_the_cli_is_in_the_audit_trail(cli_db, capsys, tmp_path):
+    assert run(capsys, "init")[0] == 0
+    archive = tmp_path / "b.tar.gz"
+    assert run(capsys, "backup", "--out", str(archive))[0] == 0
+    with db.reading(cli_db) as s:
+        last = s.scalar(select(AuditLog).order_by(AuditLog.id.desc()).limit(1))
+    assert (last.action, last.object_id, last.actor_role) == ("backup_created", "b.tar.gz", "admin")
+    assert last.detail == {"bytes": archive.stat().st_size}
+
+
 def test_verify_names_what_is_wrong_in_one_line(cli_db, capsys, tmp_path):
     assert run(capsys, "init")[0] == 0
     archive = tmp_path / "b.tar.gz"

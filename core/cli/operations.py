@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from core import db, schema
 from core.access import SYSTEM
 from core.audit import find_problem, record
-from core.backup import list_backups, make_backup, prune_backups, read_manifest, restore_backup, verify_backup
+from core.backup import list_backups, prune_backups, read_manifest, restore_backup, take_backup, verify_backup
 from core.config import Settings
 from core.errors import SecureSphereError
 from core.health import check_health, loose_permissions
@@ -20,9 +20,11 @@ from core.retention import purge_expired
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
-    """Write a backup archive of the database and evidence files."""
+    """Write a backup archive of the database and evidence files, recorded in the audit trail."""
     started = time.monotonic()
-    path = make_backup(settings.database_url, settings.data_dir, Path(args.out) if args.out else None)
+    with db.transaction(settings.database_url) as session:
+        path = take_backup(session, SYSTEM, settings.database_url, settings.data_dir,
+                           Path(args.out) if args.out else None)
     print(f"backup written: {path} ({path.stat().st_size / 1024:.0f} KiB, "
           f"{time.monotonic() - started:.1f} s)")
     return 0
@@ -30,7 +32,7 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
     """Check a backup archive: member hashes and database integrity."""
-    problems = verify_backup(Path(args.path))
+    problems = verify_backup(SYSTEM, Path(args.path))
     if problems:
         raise SecureSphereError(f"{args.path} failed verification: " + "; ".join(problems))
     manifest = read_manifest(Path(args.path))
@@ -62,7 +64,7 @@ def cmd_backups(settings: Settings, args: argparse.Namespace) -> int:
         removed = prune_backups(settings.data_dir, args.keep)
         print("\n".join(f"removed {path}" for path in removed) or "nothing to remove")
         return 0
-    for entry in list_backups(settings.data_dir):
+    for entry in list_backups(SYSTEM, settings.data_dir):
         print(f"{entry['created']:%Y-%m-%d %H:%M:%S} UTC  {entry['size_bytes'] / 1024:>10.0f} KiB  "
               f"{entry['path']}")
     return 0
