@@ -1,5 +1,6 @@
 """Admin: the audit trail, newest first, filtered and exportable."""
 import datetime as dt
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -10,7 +11,7 @@ from core.labels import action_label
 from ui.navigation import guard
 from ui.state import reading
 from ui.tables import show_table, when_column
-from ui.widgets import pager
+from ui.widgets import page_of
 
 actor = guard(__file__)
 PAGE_SIZE = 50
@@ -24,11 +25,7 @@ end = f3.date_input("Until (inclusive)", value=dt.date.today())
 filters = dict(action=None if action == "All" else action,
                since=dt.datetime.combine(start, dt.time(), dt.timezone.utc),
                until=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.timezone.utc))
-with reading() as s:
-    total = audit.list_audit(s, actor, **filters, page_size=1)[1]
-page = pager(total, PAGE_SIZE, "audit_page")
-with reading() as s:
-    rows, _ = audit.list_audit(s, actor, **filters, page=page, page_size=PAGE_SIZE)
+rows = page_of(partial(audit.list_audit, **filters), page_size=PAGE_SIZE, key="audit_page")
 if not rows:
     st.info("No audit rows match these filters.", icon=":material/search_off:")
     st.stop()

@@ -1,4 +1,6 @@
 """Admin: accounts. Search, create, edit, deactivate, unlock, reset passwords, end sessions."""
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -10,7 +12,7 @@ from core.text import md_escape
 from ui.navigation import guard
 from ui.state import reading, run_action, settings
 from ui.tables import show_table, when_column
-from ui.widgets import confirm_action, pager
+from ui.widgets import confirm_action, page_of
 
 actor = guard(__file__)
 PAGE_SIZE = 20
@@ -45,11 +47,7 @@ status = f4.selectbox("Status", ["Active", "Inactive", "All"])
 filters = dict(search=search, role="" if role_filter == "All" else role_filter,
                organization_id=orgs.get(org_filter),
                active={"Active": True, "Inactive": False}.get(status))
-with reading() as s:
-    total = users.list_users(s, actor, **filters, page_size=1)[1]
-page = pager(total, PAGE_SIZE, "users_page")
-with reading() as s:
-    rows, _ = users.list_users(s, actor, **filters, page=page, page_size=PAGE_SIZE)
+rows = page_of(partial(users.list_users, **filters), page_size=PAGE_SIZE, key="users_page")
 if not rows:
     st.info("No user matches these filters.", icon=":material/search_off:")
     st.stop()

@@ -9,18 +9,13 @@ from core.worksheet import worksheet
 from ui.decisions import show_decision, show_timeline
 from ui.navigation import guard
 from ui.questionnaire import render_section, show_missing
-from ui.widgets import assessment_picker
-from ui.state import feedback, load, reading, run_action
+from ui.widgets import choose_assessment
+from ui.state import feedback, load, run_action
 
 actor = guard(__file__)
 st.title("Questionnaire")
-with reading() as s:
-    rows = assessments.client_overview(s, actor)
-if not rows:
-    st.info("No assessment to answer yet. Start one from My products.", icon=":material/assignment:")
-    st.stop()
-
-aid = assessment_picker(rows)
+aid = choose_assessment("No assessment to answer yet. Start one from My products.",
+                        icon=":material/assignment:")
 ws = load(lambda s, a: worksheet(s, a, aid))
 history = load(lambda s, a: review.status_history(s, a, aid))
 

@@ -2,8 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from core import assessments, review
-from core.review_queue import changed_since_last_round, next_for, timeline
+from core import review
+from core.review_queue import changed_since_last_round, timeline
 from core.labels import format_datetime
 from core.text import md_escape
 from core.workflow import LABELS
@@ -11,18 +11,14 @@ from core.worksheet import worksheet
 from ui.navigation import guard
 from ui.tables import when_column
 from ui.review import FILTERS, answer_card, decision_panel, keep
-from ui.state import feedback, load, reading, run_action
-from ui.widgets import assessment_picker
+from ui.state import feedback, load, run_action
+from ui.widgets import choose_assessment
 
 actor = guard(__file__)
 st.title("Review")
-with reading() as s:
-    rows = [r for r in assessments.client_overview(s, actor) if r["status"] != "not_started"]
-    waiting = next_for(s, actor)
-if not rows:
-    st.info("Nothing to review yet. Submitted assessments appear on the Review desk.", icon=":material/rate_review:")
-    st.stop()
-aid = assessment_picker(rows, waiting)
+aid = choose_assessment("Nothing to review yet. Submitted assessments appear on the Review desk.",
+                        icon=":material/rate_review:", include=lambda r: r["status"] != "not_started",
+                        prefer_next=True)
 ws = load(lambda s, a: worksheet(s, a, aid))
 changes = load(lambda s, a: changed_since_last_round(s, a, aid))
 changed = changes["answers"] | changes["evidence"]

@@ -1,4 +1,6 @@
 """Review desk: what waits for review, resubmissions and the latest client comments."""
+from functools import partial
+
 import streamlit as st
 
 from core import review
@@ -9,7 +11,7 @@ from core.text import md_escape
 from ui.navigation import guard
 from ui.review_desk import queue_table, resubmission_notices
 from ui.state import feedback, reading, run_action
-from ui.widgets import pager
+from ui.widgets import page_of
 
 actor = guard(__file__)
 PAGE_SIZE = 20
@@ -27,7 +29,7 @@ c1, c2, c3 = st.columns(3)
 c1.metric("Waiting for review", f"{counts['waiting']:,}")
 c2.metric("Under review", f"{counts['in_review']:,}")
 c3.metric("Assigned to me", f"{counts['mine']:,}")
-resubmission_notices(actor)
+resubmission_notices()
 if comments:
     with st.expander(f"Latest client comments ({len(comments)})", icon=":material/forum:"):
         for c in comments:
@@ -41,11 +43,7 @@ sort = f3.selectbox("Sort by", list(SORTS), format_func=SORTS.get)
 mine, overdue = f4.toggle("Assigned to me"), f4.toggle("Overdue only")
 filters = dict(statuses=STATUSES[status], organization_id=orgs.get(org), mine=mine,
                overdue_only=overdue, sort=sort)
-with reading() as s:
-    total = review_queue(s, actor, **filters, page_size=1)[1]
-page = pager(total, PAGE_SIZE, "queue_page")
-with reading() as s:
-    rows, _ = review_queue(s, actor, **filters, page=page, page_size=PAGE_SIZE)
+rows = page_of(partial(review_queue, **filters), page_size=PAGE_SIZE, key="queue_page")
 if not rows:
     st.info("Nothing waits for review with these filters.", icon=":material/task_alt:")
     st.stop()

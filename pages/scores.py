@@ -1,17 +1,15 @@
 """Scores: an assessment's score per section, what costs points, its history and what moved it."""
 import streamlit as st
 
-from core import assessments
 from core.charts import (lost_points_figure, score_history_figure, section_scores_figure,
                          waterfall_figure)
 from core.explain import score_explanation
 from core.labels import format_score
-from core.review_queue import next_for
 from core.snapshots import recompute_scores
 from core.text import md_escape
 from ui.navigation import guard
-from ui.state import load, reading
-from ui.widgets import assessment_picker, confirm_action
+from ui.state import load
+from ui.widgets import choose_assessment, confirm_action
 
 actor = guard(__file__)
 st.title("Scores")
@@ -24,14 +22,7 @@ if actor.role == "admin":
                       key="recompute", icon=":material/calculate:", rerun=False):
         st.success(f"Checked {done['checked']} assessments with snapshots: {done['changed']} "
                    f"changed and got a new snapshot.")
-with reading() as s:
-    rows = assessments.client_overview(s, actor)
-    waiting = next_for(s, actor)
-if not rows:
-    st.info("No assessment to show yet.", icon=":material/analytics:")
-    st.stop()
-
-aid = assessment_picker(rows, waiting)
+aid = choose_assessment("No assessment to show yet.", icon=":material/analytics:", prefer_next=True)
 ex = load(lambda s, a: score_explanation(s, a, aid))
 result = ex["result"]
 

@@ -14,9 +14,7 @@ import streamlit as st
 
 from core.access import Actor
 from core.analytics import data_version
-from core.errors import AccessDenied, SecureSphereError
-from core.text import md_escape
-from ui.state import current_actor, reading, record_denied
+from ui.state import checked, current_actor, reading
 
 
 def scope_key(actor: Actor) -> tuple:
@@ -52,15 +50,7 @@ def _figure(key: tuple, name: str, extra: tuple, _make, _result):
 
 
 def _run(key: tuple, fn):
-    actor = current_actor()
-    try:
-        return _cached(key, _fn=fn, _actor=actor)
-    except AccessDenied as exc:
-        record_denied(actor, type(exc).__name__)
-        st.error(md_escape(str(exc)))
-    except SecureSphereError as exc:
-        st.error(md_escape(str(exc)))
-    st.stop()
+    return checked(lambda actor: _cached(key, _fn=fn, _actor=actor))
 
 
 def aggregate(fn, *args, **kwargs):

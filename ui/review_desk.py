@@ -6,9 +6,8 @@ import streamlit as st
 
 from core.review_queue import resubmissions
 from core.workflow import LABELS
-from ui.state import reading
 from ui.tables import day_column, show_table, when_column
-from ui.widgets import pager
+from ui.widgets import count_rows, page_of
 
 NOTICE_PAGE = 10
 
@@ -17,17 +16,14 @@ def _open_link(frame: pd.DataFrame) -> pd.Series:
     return "/review?assessment=" + frame["id"].astype(str)
 
 
-def resubmission_notices(actor) -> None:
+def resubmission_notices() -> None:
     """One box for every resubmission, however many: the count, and a paged list on demand."""
-    with reading() as s:
-        total = resubmissions(s, actor, page_size=1)[1]
+    total = count_rows(resubmissions)
     if not total:
         return
     noun = "resubmission waits" if total == 1 else "resubmissions wait"
     with st.expander(f"{total:,} {noun} for review: show", icon=":material/replay:"):
-        page = pager(total, NOTICE_PAGE, "resubmitted_page")
-        with reading() as s:
-            rows = resubmissions(s, actor, page=page, page_size=NOTICE_PAGE)[0]
+        rows = page_of(resubmissions, page_size=NOTICE_PAGE, key="resubmitted_page", total=total)
         frame = pd.DataFrame(rows)
         frame.insert(0, "open", _open_link(frame))
         show_table(frame.drop(columns=["id"]), {

@@ -77,17 +77,35 @@ def run_action(action, success: str | None = None, *, slot: str | None = None) -
 
 def attempt(action) -> str | None:
     """Run a core call in one write transaction; the refusal's message, or None when it passed."""
-    actor = current_actor()
-    try:
+    def write(actor: Actor) -> None:
         with session() as s:
             action(s, actor)
+    _, refusal = guarded(write)
+    if refusal is None:
+        invalidate()
+    return refusal
+
+
+def guarded(call):
+    """(call(actor), None) for the signed-in actor, or (None, the refusal's message); a refused
+    access is written to the audit trail. The one place core errors become a user's message."""
+    actor = current_actor()
+    try:
+        return call(actor), None
     except AccessDenied as exc:
         record_denied(actor, type(exc).__name__)
-        return str(exc)
+        return None, str(exc)
     except SecureSphereError as exc:
-        return str(exc)
-    invalidate()
-    return None
+        return None, str(exc)
+
+
+def checked(call):
+    """call(actor) for the signed-in actor; a refusal becomes a plain message and stops the page."""
+    result, refusal = guarded(call)
+    if refusal is None:
+        return result
+    st.error(md_escape(refusal))  # messages can quote what the user typed
+    st.stop()
 
 
 _MESSAGES = "_messages"
@@ -120,13 +138,7 @@ def invalidate() -> None:
 
 def load(read):
     """Run a read-only core call; a refusal or a missing object becomes a plain message and a stop."""
-    actor = current_actor()
-    try:
+    def run(actor: Actor):
         with reading() as s:
             return read(s, actor)
-    except AccessDenied as exc:
-        record_denied(actor, type(exc).__name__)
-        st.error(md_escape(str(exc)))
-    except SecureSphereError as exc:
-        st.error(md_escape(str(exc)))
-    st.stop()
+    return checked(run)

@@ -4,9 +4,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.assessments import client_overview
 from core.labels import format_score
+from core.review_queue import next_for
 from core.workflow import LABELS
-from ui.state import feedback, run_action
+from ui.state import feedback, load, run_action
 from ui.tables import day_column
 
 
@@ -55,6 +57,31 @@ def pager(total: int, page_size: int, key: str) -> int:
     page = left.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key=key)
     right.caption(f"{total:,} in all · page {page:,} of {pages:,}")
     return int(page)
+
+
+def count_rows(fetch) -> int:
+    """How many rows a paged core listing ``fetch(session, actor, page=, page_size=)`` has."""
+    return load(lambda s, a: fetch(s, a, page_size=1))[1]
+
+
+def page_of(fetch, *, page_size: int, key: str, total: int | None = None) -> list:
+    """Count (unless given the total), draw a pager, and return that page of a paged listing."""
+    total = count_rows(fetch) if total is None else total
+    page = pager(total, page_size, key)
+    return load(lambda s, a: fetch(s, a, page=page, page_size=page_size))[0]
+
+
+def choose_assessment(empty: str, *, icon: str, include=None, prefer_next: bool = False) -> int:
+    """The assessment picked from the actor's overview (those ``include`` keeps); with
+    prefer_next the one waiting for the actor comes first. None to pick: ``empty`` and a stop."""
+    def read(s, actor):
+        rows = [r for r in client_overview(s, actor) if include is None or include(r)]
+        return rows, next_for(s, actor) if prefer_next else None
+    rows, waiting = load(read)
+    if not rows:
+        st.info(empty, icon=icon)
+        st.stop()
+    return assessment_picker(rows, waiting)
 
 
 def assessment_picker(rows: list[dict], preferred: int | None = None) -> int:
