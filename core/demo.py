@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterator
 
@@ -17,6 +17,7 @@ from core.assessments import AnswerInput
 from core.auth import generate_password
 from core.banks.answers import is_visible
 from core.banks.model import Answer, Bank, Question
+from core.banks.question_types import QUESTION_TYPES
 from core.banks.store import load_bank
 from core.config import ROOT, Settings
 from core.demo_plan import (ACCOUNTS, ASVS, BASELINE, CYCLE_DAYS, MEMBERS, ORGANISATIONS, Cycle,
@@ -242,15 +243,4 @@ def demo_answers(bank: Bank, quality: float, rng: random.Random, *,
 def _pick(q: Question, quality: float, rng: random.Random) -> tuple[object, bool]:
     if q.allow_na and rng.random() < 0.1:
         return None, True
-    if q.type == "number":
-        low, high = q.min or 0, q.max if q.max is not None else 100
-        return int(low + (high - low) * quality), False
-    if q.type == "text":
-        return "Documented in our security handbook, reviewed yearly.", False
-    if q.type == "date":
-        return (date.today() - timedelta(days=rng.randint(10, 300))).isoformat(), False
-    ranked = sorted(q.options, key=lambda o: o.score or 0)
-    level = min(len(ranked) - 1, max(0, round((quality + rng.uniform(-0.35, 0.35)) * (len(ranked) - 1))))
-    if q.type == "multi_choice":
-        return [o.key for o in ranked[: level + 1]][-2:], False
-    return ranked[level].key, False
+    return QUESTION_TYPES[q.type].demo(q, quality, rng), False

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from core.access import Actor
 from core.analytics import Filters, scope, seen_by
+from core.banks.question_types import QUESTION_TYPES
 from core.banks.store import load_bank
 from core.exports import csv_bytes, safe_cell
 from core.extract_columns import DICTIONARY_COLUMNS, EXTRACTS
@@ -42,15 +43,6 @@ def as_shown(column: str, value):
     if value is None:
         return None
     return round(float(value) * (100 if column in _FRACTIONS else 1), 1)
-
-
-def option_label(value, options: dict[str, str]) -> str | None:
-    """The label(s) of the chosen option(s) beside their key(s); None when the question has none."""
-    if not options or value is None:
-        return None
-    if isinstance(value, list):
-        return "; ".join(options.get(str(v), str(v)) for v in value)
-    return options.get(str(value), str(value))
 
 
 def _named(statement: Select) -> Select:
@@ -165,27 +157,30 @@ def extract_rows(session: Session, actor: Actor, name: str, filters: Filters) ->
         yield from _section_rows(session, result)
         return
     percent = PERCENT_COLUMNS.get(name, ())
-    labels = _OptionLabels(session) if name == "answers" else None
+    questions = _Questions(session) if name == "answers" else None
     for row in result.mappings():
         out = {c: as_shown(c, row[c]) if c in percent else _iso(row.get(c)) for c in columns}
-        if labels is not None:
-            out["value_label"] = option_label(row["value"], labels.of(row["questionnaire_id"],
-                                                                      row["question_key"]))
+        if questions is not None:
+            out["value_label"] = questions.value_label(row["questionnaire_id"], row["question_key"],
+                                                       row["value"])
         yield out
 
 
-class _OptionLabels:
-    """Option key -> label per question, read once per questionnaire of an extract."""
+class _Questions:
+    """The questions of each questionnaire of an extract, read once per questionnaire."""
 
     def __init__(self, session: Session):
         self.session, self.banks = session, {}
 
-    def of(self, questionnaire_id: int, question_key: str) -> dict[str, str]:
+    def value_label(self, questionnaire_id: int, question_key: str, value) -> str | None:
+        """The label people read beside a stored value, as its question type describes it."""
         if questionnaire_id not in self.banks:
             bank = load_bank(self.session, questionnaire_id)
-            self.banks[questionnaire_id] = {q.key: {o.key: o.label for o in q.options}
-                                            for q in bank.questions}
-        return self.banks[questionnaire_id].get(question_key, {})
+            self.banks[questionnaire_id] = {q.key: q for q in bank.questions}
+        question = self.banks[questionnaire_id].get(question_key)
+        if question is None or value is None:
+            return None
+        return QUESTION_TYPES[question.type].describe(question, value)
 
 
 def _section_rows(session: Session, result) -> Iterator[dict]:

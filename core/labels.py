@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 
+from core.banks.question_types import QUESTION_TYPES
+
 # One format for every date and time a person reads: "1 Dec 2026, 14:05 UTC" and "1 Dec 2026".
 # The moment.js forms are the same formats for Streamlit's dataframe column types.
 DATETIME_FORMAT_MOMENT = "D MMM YYYY, HH:mm [UTC]"
@@ -49,10 +51,7 @@ ACTION_LABELS = {
     "audit_checkpoint": "Audit trail purged (checkpoint)",
     "sign_in_attempts_purged": "Old sign-in records purged",
     "synthetic_data_seeded": "Synthetic data added"}
-QUESTION_TYPE_LABELS = {"yes_no": "Yes/no", "yes_no_partial": "Yes/partially/no",
-                        "maturity": "Maturity", "single_choice": "Single choice",
-                        "multi_choice": "Multiple choice", "number": "Number", "text": "Text",
-                        "date": "Date"}
+QUESTION_TYPE_LABELS = {key: qtype.label for key, qtype in QUESTION_TYPES.items()}
 SETTING_LABELS = {
     "score_bands": "Risk bands", "session_idle_minutes": "Idle sign-out (minutes)",
     "session_absolute_hours": "Longest session (hours)",

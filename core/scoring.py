@@ -5,7 +5,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.banks.answers import is_visible, validate_answer
-from core.banks.model import SCORED_TYPES, Answer, Bank, Question
+from core.banks.model import Answer, Bank, Question
+from core.banks.question_types import QUESTION_TYPES
 
 __all__ = ["Answer", "BAND_NAMES", "Bands", "DEFAULT_BANDS", "FORMULA_VERSION", "ScoreResult",
            "answer_score", "band_for", "lost_points", "score_assessment", "score_delta"]
@@ -36,24 +37,11 @@ class ScoreResult:
 
 def answer_score(question: Question, answer: Answer | None) -> float | None:
     """Score in [0, 1] of one answer, or None when N/A, unanswered or the type is unscored."""
-    if answer is None or question.type not in SCORED_TYPES:
+    qtype = QUESTION_TYPES[question.type]
+    if answer is None or not qtype.scored:
         return None
     value = validate_answer(question, answer.value, answer.is_na)
-    if value is None:
-        return None
-    chosen = value if question.type == "multi_choice" else [value]
-    scores = [_option_score(question, key) for key in chosen]
-    return min(1.0, sum(scores)) if question.type == "multi_choice" else scores[0]
-
-
-def _option_score(question: Question, key: str) -> float:
-    keys = [o.key for o in question.options]
-    index = keys.index(key)
-    score = question.options[index].score
-    if score is not None:
-        return score
-    # Hand-built maturity scales may omit scores; space the levels evenly.
-    return index / (len(keys) - 1) if len(keys) > 1 else 0.0
+    return None if value is None else qtype.score(question, value)
 
 
 def band_for(score: float | None, bands: Bands = DEFAULT_BANDS) -> str | None:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -17,7 +19,45 @@ from core.worksheet import Worksheet
 from ui.state import (current_actor, feedback, invalidate, leave_message, reading, run_action,
                       session, settings)
 
-CHOICE_TYPES = ("yes_no", "yes_no_partial", "single_choice", "maturity")
+
+def _radio(label: str, q: Question, common: dict) -> None:
+    labels = {o.key: o.label for o in q.options}
+    st.radio(label, list(labels), format_func=lambda k: md_escape(labels[k]),
+             horizontal=len(labels) <= 4, **common)
+
+
+def _multiselect(label: str, q: Question, common: dict) -> None:
+    labels = {o.key: o.label for o in q.options}
+    st.multiselect(label, list(labels), format_func=labels.get, **common)
+
+
+def _number(label: str, q: Question, common: dict) -> None:
+    st.number_input(label, min_value=q.min, max_value=q.max, **common)
+
+
+def _text(label: str, q: Question, common: dict) -> None:
+    st.text_area(label, max_chars=q.max_length, **common)
+
+
+def _date(label: str, q: Question, common: dict) -> None:
+    st.date_input(label, format="YYYY-MM-DD", **common)
+
+
+@dataclass(frozen=True)
+class Input:
+    """How the page asks one question type: the widget, and a stored value as the widget holds it."""
+    draw: Callable[[str, Question, dict], None]
+    held: Callable[[object], object] = lambda value: value
+
+
+RADIO = Input(_radio)
+# One input per question type (core.banks.question_types.QUESTION_TYPES); a test keeps the keys equal.
+INPUTS: dict[str, Input] = {
+    "yes_no": RADIO, "yes_no_partial": RADIO, "maturity": RADIO, "single_choice": RADIO,
+    "multi_choice": Input(_multiselect, held=lambda value: [] if value is None else value),
+    "number": Input(_number), "text": Input(_text),
+    "date": Input(_date, held=lambda value: dt.date.fromisoformat(value) if value else value),
+}
 
 
 def key(ws_id: int, question: str, part: str) -> str:
@@ -30,10 +70,7 @@ def seed(ws: Worksheet, section: Section) -> None:
     Streamlit dropped the state of a section that was not on screen)."""
     for q in section.questions:
         stored = ws.answers.get(q.key, {})
-        value = stored.get("value")
-        if q.type == "date" and value:
-            value = dt.date.fromisoformat(value)
-        defaults = {"v": [] if q.type == "multi_choice" and value is None else value,
+        defaults = {"v": INPUTS[q.type].held(stored.get("value")),
                     "na": stored.get("is_na", False), "j": stored.get("justification", "")}
         for part, default in defaults.items():
             st.session_state.setdefault(key(ws.assessment_id, q.key, part), default)
@@ -124,18 +161,7 @@ def _value_widget(ws_id: int, q: Question, disabled: bool, args: tuple) -> None:
     common = dict(key=key(ws_id, q.key, "v"), help=md_escape(q.help, multiline=True) or None,
                   disabled=disabled, on_change=_autosave, args=args)
     label = md_escape(q.text) + ("" if q.required else " (optional)")
-    labels = {o.key: o.label for o in q.options}
-    if q.type in CHOICE_TYPES:
-        st.radio(label, list(labels), format_func=lambda k: md_escape(labels[k]),
-                 horizontal=len(labels) <= 4, **common)
-    elif q.type == "multi_choice":
-        st.multiselect(label, list(labels), format_func=labels.get, **common)
-    elif q.type == "number":
-        st.number_input(label, min_value=q.min, max_value=q.max, **common)
-    elif q.type == "text":
-        st.text_area(label, max_chars=q.max_length, **common)
-    else:
-        st.date_input(label, format="YYYY-MM-DD", **common)
+    INPUTS[q.type].draw(label, q, common)
 
 
 def _evidence(ws: Worksheet, q: Question, files: list[dict], limits: dict) -> None:

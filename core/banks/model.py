@@ -1,4 +1,6 @@
-"""Question bank model: constants and frozen dataclasses shared by the parser, scoring and storage."""
+"""Question bank model: constants and frozen dataclasses shared by the parser, scoring and storage.
+
+What differs by question type lives in core/banks/question_types.py."""
 from __future__ import annotations
 
 import re
@@ -7,11 +9,6 @@ from functools import cached_property
 
 from core.errors import NotFound
 
-QUESTION_TYPES = ("yes_no", "yes_no_partial", "maturity", "single_choice",
-                  "multi_choice", "number", "text", "date")
-SCORED_TYPES = frozenset({"yes_no", "yes_no_partial", "maturity", "single_choice", "multi_choice"})
-CHOICE_TYPES = frozenset({"single_choice", "multi_choice"})
-DEFAULT_TEXT_MAX_LENGTH = 5000
 MAX_QUESTION_TEXT = 2000
 MAX_TITLE = 200
 MAX_LONG_TEXT = 10000
@@ -44,7 +41,7 @@ class Question:
     section_key: str
     text: str
     help: str | None
-    type: str
+    type: str  # a key of core.banks.question_types.QUESTION_TYPES
     weight: float
     required: bool
     critical: bool
@@ -110,11 +107,3 @@ class Answer:
     value: object = None
     is_na: bool = False
 
-
-YES_NO_OPTIONS = (Option("yes", "Yes", 1.0), Option("no", "No", 0.0))
-YES_NO_PARTIAL_OPTIONS = (Option("yes", "Yes", 1.0), Option("partial", "Partially", 0.5),
-                          Option("no", "No", 0.0))
-DEFAULT_MATURITY_SCALE = tuple(Option(str(i), label, i / 5) for i, label in enumerate(
-    ("0 - Not performed", "1 - Initial", "2 - Managed", "3 - Defined", "4 - Measured",
-     "5 - Optimising")))
-_FIXED_OPTIONS = {"yes_no": YES_NO_OPTIONS, "yes_no_partial": YES_NO_PARTIAL_OPTIONS}

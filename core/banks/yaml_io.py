@@ -5,8 +5,9 @@ from pathlib import Path
 
 import yaml
 
-from core.banks.model import (DEFAULT_MATURITY_SCALE, DEFAULT_TEXT_MAX_LENGTH, Bank, Option,
-                              Question, Section)
+from core.banks.fields import drop_none, plain_number
+from core.banks.model import Bank, Question, Section
+from core.banks.question_types import QUESTION_TYPES
 from core.banks.schema import parse_bank
 from core.errors import ValidationError
 
@@ -86,10 +87,10 @@ def _describe(exc: yaml.MarkedYAMLError) -> str:
 
 def bank_data(bank: Bank) -> dict:
     """The bank as plain data in the file format, omitting defaults (parse_bank reads it back)."""
-    return _drop_none({"key": bank.key, "version": bank.version, "title": bank.title,
-                       "description": bank.description, "source": bank.source,
-                       "licence": bank.licence,
-                       "sections": [_section_data(s) for s in bank.sections]})
+    return drop_none({"key": bank.key, "version": bank.version, "title": bank.title,
+                      "description": bank.description, "source": bank.source,
+                      "licence": bank.licence,
+                      "sections": [_section_data(s) for s in bank.sections]})
 
 
 def question_data(q: Question) -> dict:
@@ -103,46 +104,23 @@ def dump_bank(bank: Bank) -> str:
 
 
 def _section_data(section: Section) -> dict:
-    return _drop_none({"key": section.key, "title": section.title,
-                       "description": section.description,
-                       "weight": _number(section.weight) if section.weight != 1 else None,
-                       "questions": [_question_data(q) for q in section.questions]})
+    return drop_none({"key": section.key, "title": section.title,
+                      "description": section.description,
+                      "weight": plain_number(section.weight) if section.weight != 1 else None,
+                      "questions": [_question_data(q) for q in section.questions]})
 
 
 def _question_data(q: Question) -> dict:
     data = {"key": q.key, "text": q.text, "help": q.help, "type": q.type,
-            "weight": _number(q.weight) if q.weight != 1 else None,
+            "weight": plain_number(q.weight) if q.weight != 1 else None,
             "required": None if q.required else False, "critical": q.critical or None,
             "evidence_required": q.evidence_required or None, "allow_na": q.allow_na or None,
-            "options": _options_data(q), "min": q.min, "max": q.max,
-            "max_length": q.max_length if q.max_length != DEFAULT_TEXT_MAX_LENGTH else None}
+            **QUESTION_TYPES[q.type].dump(q)}
     if q.condition:
         values = list(q.condition.values)
         data["condition"] = {"question": q.condition.question,
                              q.condition.op: values[0] if q.condition.op == "equals" else values}
-    return _drop_none(data)
-
-
-def _options_data(q: Question) -> list[dict] | None:
-    # Built-in option sets are implied by the type, so writing them out would be noise.
-    if q.type in ("yes_no", "yes_no_partial", "number", "text", "date"):
-        return None
-    if q.type == "maturity" and q.options == DEFAULT_MATURITY_SCALE:
-        return None
-    return [_option_data(o) for o in q.options]
-
-
-def _option_data(option: Option) -> dict:
-    return _drop_none({"key": option.key, "label": option.label,
-                       "score": None if option.score is None else _number(option.score)})
-
-
-def _number(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else value
-
-
-def _drop_none(data: dict) -> dict:
-    return {k: v for k, v in data.items() if v is not None}
+    return drop_none(data)
 
 
 def shipped_bank_paths() -> list[Path]:
