@@ -82,3 +82,4 @@ def test_a_demo_answer_round_trips_through_validate_score_describe_and_dump(key,
     label = qtype.describe(question, value)
     assert isinstance(label, str) if question.options else label is None
     assert load_bank_text(dump_bank(bank), source_name="types.yaml") == bank
+    INPUTS[key].held(value)  # the page can put the stored answer into its widget
