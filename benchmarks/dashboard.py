@@ -37,7 +37,7 @@ from core import charts, db
 from core.access import SYSTEM, Actor
 from core.analytics import DROP_POINTS, Filters, attention, overview
 from core.auth import actor_for, open_session
-from core.benchmarks import (heatmap_frame, peer_distribution, peer_groups_frame, product_scores,
+from core.peer_benchmarks import (heatmap_frame, peer_distribution, peer_groups_frame, product_scores,
                              rank_against, versions)
 from core.models import Product, utcnow
 from core.synthetic import seed_synthetic

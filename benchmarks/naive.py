@@ -1,6 +1,6 @@
 """The naive path: read whole tables with `SELECT *` into pandas and compute the dashboard numbers
 with merges and groupbys. It is the benchmark's baseline and the tests' reference for every
-aggregate in core.analytics, core.trends and core.benchmarks (same definitions, no SQL tricks).
+aggregate in core.analytics, core.trends and core.peer_benchmarks (same definitions, no SQL tricks).
 """
 from __future__ import annotations
 
@@ -182,7 +182,7 @@ def distribution(t: dict, filters: Filters, questionnaire_id: int) -> dict[str, 
 
 
 def quantiles(values: pd.Series) -> dict[str, float]:
-    """Mean and the quantiles core.benchmarks reports, by pandas."""
+    """Mean and the quantiles core.peer_benchmarks reports, by pandas."""
     return {"mean": values.mean(), "p05": values.quantile(0.05), "q1": values.quantile(0.25),
             "median": values.quantile(0.5), "q3": values.quantile(0.75), "p95": values.quantile(0.95)}
 
@@ -193,7 +193,7 @@ def percentile(values: pd.Series, x: float) -> float:
 
 
 def peer_groups(t: dict, questionnaire_id: int) -> pd.DataFrame:
-    """core.benchmarks.peer_groups_frame (every group)."""
+    """core.peer_benchmarks.peer_groups_frame (every group)."""
     p = peers(t, Filters(), questionnaire_id).merge(
         t["organizations"][["id", "industry", "tier"]], left_on="organization_id", right_on="id",
         suffixes=("", "_o"))

@@ -3,7 +3,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from core.benchmarks import (heatmap_frame, peer_distribution, peer_groups_frame, product_scores,
+from core.peer_benchmarks import (heatmap_frame, peer_distribution, peer_groups_frame, product_scores,
                              rank_against, versions)
 from core.charts import heatmap_figure, section_box_figure
 from core.trends import product_choices

@@ -18,7 +18,7 @@ from core import db
 from core.access import SYSTEM, Actor
 from core.activity_metrics import actions_frame, active_users_frame, sign_ins_frame
 from core.analytics import DROP_POINTS, Filters, attention, overview
-from core.benchmarks import (MIN_PEER_ORGANIZATIONS, heatmap_frame, peer_distribution,
+from core.peer_benchmarks import (MIN_PEER_ORGANIZATIONS, heatmap_frame, peer_distribution,
                              peer_groups_frame, product_scores, rank_against)
 from core.errors import AccessDenied
 from core.models import Assessment, ScoreHistory, utcnow

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core import db
 from core.access import SYSTEM
 from core.analytics import Filters
-from core.benchmarks import OVERALL, peer_distribution, peer_groups_frame, product_scores, rank_against
+from core.peer_benchmarks import OVERALL, peer_distribution, peer_groups_frame, product_scores, rank_against
 from core.errors import ValidationError
 from core.models import Assessment, ScoreHistory, Section
 from core.organizations import create_organization

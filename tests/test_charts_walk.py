@@ -16,7 +16,7 @@ from core import db
 from core.access import SYSTEM, Actor
 from core.activity_metrics import actions_frame, active_users_frame, sign_ins_frame
 from core.analytics import Filters, band_frame, overview, status_frame
-from core.benchmarks import heatmap_frame, peer_distribution, versions
+from core.peer_benchmarks import heatmap_frame, peer_distribution, versions
 from core.charts import (SMALL_COUNT, actions_figure, active_users_figure, band_figure,
                          decisions_figure, funnel_figure, heatmap_figure, movers_figure,
                          rounds_figure, score_history_figure, section_box_figure,

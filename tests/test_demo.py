@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from core import analytics, audit, benchmarks, db
+from core import analytics, audit, db, peer_benchmarks
 from core.access import Actor
 from core.analytics import Filters
 from core.demo import PASSWORD_FILE
@@ -126,8 +126,8 @@ def _actor(session, username) -> Actor:
 def test_a_demo_client_sees_peers_on_its_most_used_questionnaire(demo, username):
     with db.reading(demo) as s:
         actor = _actor(s, username)
-        most_used = benchmarks.versions(s, actor)[0]["id"]
-        peers = benchmarks.peer_distribution(s, actor, Filters(), most_used)
+        most_used = peer_benchmarks.versions(s, actor)[0]["id"]
+        peers = peer_benchmarks.peer_distribution(s, actor, Filters(), most_used)
     assert peers["withheld"] is None
     assert len(peers["sections"]) > 1 and peers["sections"]["median"].notna().all()
 
