@@ -165,6 +165,7 @@ def test_a_client_answers_nist_csf_with_evidence_and_submits_when_complete(serve
     page.get_by_text("Add a product").click()
     page.get_by_label("Product name").fill("Journey Portal")
     page.get_by_role("button", name="Add product").click()
+    expect(page.get_by_text('Product "Journey Portal" added.')).to_be_visible()
     b.wait_stable(page)
     page.get_by_text("Start an assessment").click()
     choose(page, "Product", "Journey Portal")
