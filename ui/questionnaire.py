@@ -11,13 +11,12 @@ from core import assessments, evidence
 from core.assessments import AnswerInput
 from core.banks.answers import is_visible
 from core.banks.model import Answer, Question, Section
-from core.errors import SecureSphereError
 from core.labels import format_datetime
 from core.settings import get_settings
 from core.text import md_escape
 from core.worksheet import Worksheet
-from ui.state import (current_actor, feedback, invalidate, leave_message, reading, run_action,
-                      session, settings)
+from ui.state import (attempt, current_actor, feedback, leave_message, reading, run_action,
+                      settings)
 
 
 def _radio(label: str, q: Question, common: dict) -> None:
@@ -100,14 +99,12 @@ def _autosave(ws_id: int, section_key: str, keys: tuple[str, ...], question: str
     # The whole section goes to core (an answer can hide others); core stores only real changes.
     answers = {k: _input(ws_id, k) for k in keys}
     slot = key(ws_id, question, "saved")
-    try:
-        with session() as s:
-            changed = assessments.save_section(s, current_actor(), ws_id, section_key, answers)
-    except SecureSphereError as exc:
-        leave_message(slot, "error", str(exc))
+    saved: list[int] = []
+    refusal = attempt(lambda s, a: saved.append(assessments.save_section(s, a, ws_id, section_key, answers)))
+    if refusal:
+        leave_message(slot, "error", refusal)
         return
-    invalidate()
-    if changed:
+    if changed := saved[0]:
         leave_message(slot, "success", f"Saved {changed} change{'' if changed == 1 else 's'} "
                                        f"at {dt.datetime.now(dt.timezone.utc):%H:%M:%S} UTC")
 
