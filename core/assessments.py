@@ -4,23 +4,23 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.access import (Actor, can_read_assessment, require_org_write, scope_assessments,
-                         scope_to_org)
+from core.access import Actor, require_org_write, scope_assessments, scope_to_org
 from core.banks.answers import clean_justification, is_visible, validate_answer
 from core.banks.model import Answer, Bank
 from core.banks.store import load_bank
-from core.errors import AccessDenied, NotFound, ValidationError
+from core.errors import NotFound, ValidationError
 from core.models import (Assessment, EvidenceFile, Product, Question, Questionnaire,
                          QuestionnaireResponse, ScoreHistory, Section, utcnow)
 from core.products import get_product
-from core.settings import get_settings
-from core.scoring import answer_score
-from core.snapshots import current_result, load_answers
+from core.settings import bands, get_settings
+from core.scoring import score_assessment
+from core.snapshots import ScoreInputs, load_answers
 from core.workflow import EDITABLE, transition
+from core.workspace import Workspace, load_workspace, require_readable
 
 MAX_JUSTIFICATION = 5000
 
@@ -36,12 +36,7 @@ class AnswerInput:
 
 def get_assessment(session: Session, actor: Actor, assessment_id: int) -> Assessment:
     """An assessment the actor may read."""
-    assessment = session.get(Assessment, assessment_id)
-    if assessment is None or not assessment.is_active:
-        raise NotFound("That assessment does not exist.")
-    if not can_read_assessment(actor, assessment, get_settings(session)["reviewer_visibility"]):
-        raise AccessDenied("You do not have access to this assessment.")
-    return assessment
+    return require_readable(session, actor, session.get(Assessment, assessment_id))
 
 
 def start_assessment(session: Session, actor: Actor, *, product_id: int, questionnaire_id: int,
@@ -74,13 +69,17 @@ def start_assessment(session: Session, actor: Actor, *, product_id: int, questio
 def save_answers(session: Session, actor: Actor, assessment_id: int,
                  answers: dict[str, AnswerInput], *, now: datetime | None = None) -> int:
     """Validate and store answers (by question key) in one go; returns how many changed."""
+    return _save(session, actor, load_workspace(session, actor, assessment_id), answers, now)
+
+
+def _save(session: Session, actor: Actor, ws: Workspace, answers: dict[str, AnswerInput],
+          now: datetime | None) -> int:
     now = now or utcnow()
-    assessment = get_assessment(session, actor, assessment_id)
+    assessment, bank = ws.assessment, ws.bank
     require_org_write(actor, assessment.organization_id)
     if assessment.status not in EDITABLE:
         raise ValidationError("This assessment is not open for answers in its current status.")
-    bank = load_bank(session, assessment.questionnaire_id)
-    merged = load_answers(session, assessment.id)
+    merged = dict(ws.answers)
     cleaned = {}
     for key, given in answers.items():
         question = bank.question(key)
@@ -92,10 +91,13 @@ def save_answers(session: Session, actor: Actor, assessment_id: int,
     for key in cleaned:
         if not is_visible(bank.question(key), merged, bank) and not _is_blank(merged[key]):
             raise ValidationError(f"{key}: this question is hidden by an earlier answer and cannot be answered.")
+    # The answers as they will be stored (a blank never stored counts as no answer either way);
+    # bands play no part in completion or question scores.
+    result = score_assessment(bank, merged)
+    assessment.completion = result.completion  # before the status change: one UPDATE for both
     if assessment.status != "in_progress":
         transition(session, actor, assessment, "in_progress", now=now)
-    written = _store(session, actor, assessment, bank, cleaned, now)
-    assessment.completion = current_result(session, assessment)[1].completion
+    written = _store(session, actor, ws, cleaned, result.question_scores, now)
     audit.record(session, actor, "answers_saved", object_type="assessment", object_id=assessment.id,
                  detail={"questions": sorted(written), "changed": len(written)}, now=now)
     return len(written)
@@ -105,49 +107,46 @@ def save_section(session: Session, actor: Actor, assessment_id: int, section_key
                  answers: dict[str, AnswerInput], *, now: datetime | None = None) -> int:
     """Save one section's answers as the page holds them; answers to questions that these very
     answers hide are left as they are stored (they count nowhere while hidden)."""
-    assessment = get_assessment(session, actor, assessment_id)
-    bank = load_bank(session, assessment.questionnaire_id)
+    ws = load_workspace(session, actor, assessment_id)
+    bank = ws.bank
     keys = {q.key for q in bank.section(section_key).questions}
     if set(answers) - keys:
         raise ValidationError(f"{sorted(set(answers) - keys)[0]} is not in section {section_key}.")
-    merged = load_answers(session, assessment.id)
-    merged.update({k: Answer(a.value, a.is_na) for k, a in answers.items()})
+    merged = ws.answers | {k: Answer(a.value, a.is_na) for k, a in answers.items()}
     visible = {k: a for k, a in answers.items() if is_visible(bank.question(k), merged, bank)}
-    return save_answers(session, actor, assessment_id, visible, now=now)
+    return _save(session, actor, ws, visible, now)
 
 
 def _is_blank(answer: Answer) -> bool:
     return answer.value is None and not answer.is_na
 
 
-def _store(session, actor, assessment, bank, cleaned, now) -> list[str]:
+def _store(session: Session, actor: Actor, ws: Workspace, cleaned: dict, scores: dict,
+           now: datetime) -> list[str]:
     """Write the answers that differ from what is stored; the keys written. A blank input for a
     question never answered is no answer (an untouched widget's default) and stores nothing."""
-    ids = dict(session.execute(select(Question.key, Question.id).where(
-        Question.questionnaire_id == assessment.questionnaire_id,
-        Question.key.in_(list(cleaned)))).all())
-    existing = {r.question_id: r for r in session.scalars(select(QuestionnaireResponse).where(
-        QuestionnaireResponse.assessment_id == assessment.id,
-        QuestionnaireResponse.question_id.in_(list(ids.values()))))}
-    written = []
+    written, added = [], []
     for key, (value, given) in cleaned.items():
-        answer = Answer(value=value, is_na=given.is_na)
-        row = existing.get(ids[key])
+        row = ws.responses.get(key)
         new = (value, given.is_na, (given.justification or "").strip())
         if row is None and new == (None, False, ""):
             continue
         if row is not None and (row.value, row.is_na, row.justification) == new:
             continue
-        if row is None:
-            row = QuestionnaireResponse(assessment_id=assessment.id, question_id=ids[key],
-                                        created_at=now)
-            session.add(row)
+        written.append(key)
+        if row is None:  # new rows go in as one statement, not one each
+            added.append({"assessment_id": ws.assessment.id, "question_id": ws.question_ids[key],
+                          "value": value, "is_na": given.is_na, "justification": new[2],
+                          "score": scores[key], "answered_by": actor.user_id, "answered_at": now,
+                          "created_at": now, "updated_at": now})
+            continue
         row.value, row.is_na, row.justification = new
-        row.score = answer_score(bank.question(key), answer)
+        row.score = scores[key]
         if row.review_state == "needs_changes":
             row.review_state = "pending"  # addressed: back to the reviewer
         row.answered_by, row.answered_at, row.updated_at = actor.user_id, now, now
-        written.append(key)
+    if added:
+        session.execute(insert(QuestionnaireResponse).execution_options(render_nulls=True), added)
     session.flush()
     return written
 
@@ -180,10 +179,12 @@ def answer_details(session: Session, actor: Actor, assessment_id: int) -> dict[s
                   "review_state": r.review_state, "score": r.score} for key, r in rows}
 
 
-def missing_items(session: Session, assessment: Assessment) -> list[dict]:
-    """Required visible questions still unanswered, and answers still lacking required evidence."""
-    bank = load_bank(session, assessment.questionnaire_id)
-    answers = load_answers(session, assessment.id)
+def missing_items(session: Session, assessment: Assessment, *, bank: Bank | None = None,
+                  answers: dict[str, Answer] | None = None) -> list[dict]:
+    """Required visible questions still unanswered, and answers still lacking required evidence
+    (from the bank and stored answers given, when the caller loaded them already)."""
+    bank = bank or load_bank(session, assessment.questionnaire_id)
+    answers = load_answers(session, assessment.id) if answers is None else answers
     with_evidence = set(session.scalars(
         select(Question.key).join(EvidenceFile, EvidenceFile.question_id == Question.id)
         .where(EvidenceFile.assessment_id == assessment.id, EvidenceFile.is_active)))
@@ -233,16 +234,18 @@ def start_next_cycle(session: Session, actor: Actor, assessment_id: int, *,
 
 def submit(session: Session, actor: Actor, assessment_id: int, *, now: datetime | None = None) -> None:
     """Submit a complete assessment for review (status, timeline, snapshot, audit in one go)."""
-    assessment = get_assessment(session, actor, assessment_id)
+    ws = load_workspace(session, actor, assessment_id)
+    assessment = ws.assessment
     require_org_write(actor, assessment.organization_id)
-    missing = missing_items(session, assessment)
+    missing = missing_items(session, assessment, bank=ws.bank, answers=ws.answers)
     if missing:
         raise ValidationError(missing_message(missing))
     now = now or utcnow()
+    inputs = ScoreInputs(ws.bank, ws.answers, bands(session))  # read before any change is pending
     if assessment.status == "changes_requested":  # sent back as it was (a reply in the comments)
         transition(session, actor, assessment, "in_progress", now=now)
     assessment.submitted_at = now
-    transition(session, actor, assessment, "submitted", now=now)
+    transition(session, actor, assessment, "submitted", now=now, inputs=inputs)
 
 
 def client_overview(session: Session, actor: Actor) -> list[dict]:

@@ -49,6 +49,7 @@ MAX_PAGE_SIZE = 500
 SECRET_FIELDS = {"password", "password_hash", "token", "cookie", "cookie_key", "otp"}
 # How far back an inserted row is looked for when a link breaks; bounds memory on long trails.
 _LOOKBACK = 64
+_HEAD = "audit_head"  # session.info: (transaction, hash of the row it appended last)
 
 
 def row_hash(prev_hash: str, created_at: datetime, actor_id: int | None, actor_role: str,
@@ -65,7 +66,17 @@ def _scrub(detail: dict[str, Any]) -> dict[str, Any]:
             for k, v in detail.items()}
 
 
+def _innermost(session: Session):
+    return session.get_nested_transaction() or session.get_transaction()
+
+
 def _last_hash(session: Session) -> str:
+    # The lock below holds until the transaction ends, so the row this transaction appended last
+    # is still the chain's head: one read per transaction. A savepoint reads afresh (a rollback
+    # to it would take its rows away).
+    known = session.info.get(_HEAD)
+    if known is not None and known[0] is _innermost(session):
+        return known[1]
     if session.get_bind().dialect.name == "postgresql":
         # Serialise chain appends across concurrent transactions (SQLite's BEGIN IMMEDIATE does it there).
         session.execute(text("SELECT pg_advisory_xact_lock(7311)"))
@@ -92,6 +103,7 @@ def record(session: Session, actor: Actor | None, action: str, *, object_type: s
                      hash=row_hash(prev, created, **fields), **fields)
     session.add(entry)
     session.flush()
+    session.info[_HEAD] = (_innermost(session), entry.hash)
     return entry
 
 

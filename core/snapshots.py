@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -13,7 +14,7 @@ from core.banks.answers import is_visible
 from core.banks.model import Answer, Bank
 from core.banks.store import load_bank
 from core.models import Assessment, Question, QuestionnaireResponse, ScoreHistory, utcnow
-from core.scoring import FORMULA_VERSION, ScoreResult, score_assessment
+from core.scoring import FORMULA_VERSION, Bands, ScoreResult, score_assessment
 from core.settings import bands
 
 # Scores are 0-100 and completion 0-1; closer than this is "unchanged" for a recompute.
@@ -29,17 +30,30 @@ def load_answers(session: Session, assessment_id: int) -> dict[str, Answer]:
     return {key: Answer(value=value, is_na=is_na) for key, value, is_na in rows}
 
 
-def _score(session: Session, assessment: Assessment, bank: Bank | None = None,
-           used_bands=None) -> tuple[Bank, dict[str, Answer], ScoreResult]:
-    bank = bank or load_bank(session, assessment.questionnaire_id)
-    answers = load_answers(session, assessment.id)
-    return bank, answers, score_assessment(bank, answers, used_bands or bands(session))
+@dataclass(frozen=True)
+class ScoreInputs:
+    """What scoring one assessment needs, loaded once per action and passed down."""
+
+    bank: Bank
+    answers: dict[str, Answer]
+    bands: Bands
+
+
+def score_inputs(session: Session, assessment: Assessment, bank: Bank | None = None,
+                 used_bands: Bands | None = None) -> ScoreInputs:
+    """The assessment's bank, stored answers and today's bands (or the bank and bands given)."""
+    return ScoreInputs(bank or load_bank(session, assessment.questionnaire_id),
+                       load_answers(session, assessment.id), used_bands or bands(session))
+
+
+def _score(inputs: ScoreInputs) -> tuple[ScoreInputs, ScoreResult]:
+    return inputs, score_assessment(inputs.bank, inputs.answers, inputs.bands)
 
 
 def current_result(session: Session, assessment: Assessment) -> tuple[Bank, ScoreResult]:
     """Score the assessment's answers as they stand, with today's bands."""
-    bank, _, result = _score(session, assessment)
-    return bank, result
+    inputs, result = _score(score_inputs(session, assessment))
+    return inputs.bank, result
 
 
 def stored_scores(bank: Bank, answers: dict[str, Answer], result: ScoreResult) -> dict:
@@ -51,16 +65,20 @@ def stored_scores(bank: Bank, answers: dict[str, Answer], result: ScoreResult) -
 
 
 def take_snapshot(session: Session, actor: Actor, assessment: Assessment, trigger: str, *,
-                  now: datetime | None = None) -> ScoreHistory:
-    """Append a snapshot of the current score and refresh the assessment's summary columns."""
-    return _write(session, actor, assessment, _score(session, assessment), trigger, now)
+                  now: datetime | None = None, inputs: ScoreInputs | None = None) -> ScoreHistory:
+    """Append a snapshot of the current score and refresh the assessment's summary columns;
+    ``inputs``, when the caller has them, must be the answers as stored."""
+    scored = _score(inputs or score_inputs(session, assessment))
+    return _write(session, actor, assessment, scored, trigger, now)
 
 
-def _write(session: Session, actor: Actor, assessment: Assessment, scored, trigger: str,
+def _write(session: Session, actor: Actor, assessment: Assessment,
+           scored: tuple[ScoreInputs, ScoreResult], trigger: str,
            now: datetime | None) -> ScoreHistory:
     now = now or utcnow()
-    bank, answers, result = scored
-    used = {"bands": [list(b) for b in bands(session)]}
+    inputs, result = scored
+    bank, answers = inputs.bank, inputs.answers
+    used = {"bands": [list(b) for b in inputs.bands]}
     row = ScoreHistory(assessment_id=assessment.id, overall_score=result.overall,
                        section_scores=dict(result.sections), band=result.band,
                        completion=result.completion, answered_count=result.answered,
@@ -123,8 +141,8 @@ def recompute_scores(session: Session, actor: Actor, *, dry_run: bool = False,
         checked += 1
         bank = banks.get(assessment.questionnaire_id) or load_bank(session, assessment.questionnaire_id)
         banks[assessment.questionnaire_id] = bank
-        scored = _score(session, assessment, bank, today)
-        if result_differs(snapshot, scored[2]):
+        scored = _score(score_inputs(session, assessment, bank, today))
+        if result_differs(snapshot, scored[1]):
             changed.append(assessment.id)
             if not dry_run:
                 _write(session, actor, assessment, scored, "recompute", now)

@@ -9,7 +9,7 @@ from core import audit
 from core.access import Actor
 from core.errors import AccessDenied, ValidationError
 from core.models import Assessment, ProductStatus, utcnow
-from core.snapshots import take_snapshot
+from core.snapshots import ScoreInputs, take_snapshot
 
 CLIENT_SIDE = ("client", "admin")
 REVIEW_SIDE = ("lead_reviewer", "admin")
@@ -55,8 +55,10 @@ def current_decision(history: list[dict]) -> dict | None:
 
 
 def transition(session: Session, actor: Actor, assessment: Assessment, to_status: str, *,
-               note: str = "", now: datetime | None = None) -> ProductStatus:
-    """Move an assessment along an allowed edge: timeline row, audit row and, where due, a snapshot."""
+               note: str = "", now: datetime | None = None,
+               inputs: ScoreInputs | None = None) -> ProductStatus:
+    """Move an assessment along an allowed edge: timeline row, audit row and, where due, a snapshot
+    (scored from ``inputs`` when the caller loaded them already)."""
     now = now or utcnow()
     edge = (assessment.status, to_status)
     if edge not in TRANSITIONS:
@@ -74,6 +76,6 @@ def transition(session: Session, actor: Actor, assessment: Assessment, to_status
     audit.record(session, actor, "status_changed", object_type="assessment",
                  object_id=assessment.id, detail={"from": edge[0], "to": to_status}, now=now)
     if to_status in SNAPSHOT_ON:
-        take_snapshot(session, actor, assessment, SNAPSHOT_ON[to_status], now=now)
+        take_snapshot(session, actor, assessment, SNAPSHOT_ON[to_status], now=now, inputs=inputs)
     session.flush()
     return row

@@ -68,10 +68,11 @@ def _add_section(session: Session, questionnaire_id: int, section) -> None:
                              spec=_spec(q)) for q in section.questions)
 
 
-def load_bank(session: Session, questionnaire_id: int) -> Bank:
-    """The questionnaire as a validated Bank (cached: a stored version never changes)."""
-    fingerprint = session.scalar(select(Questionnaire.content_sha256)
-                                 .where(Questionnaire.id == questionnaire_id))
+def load_bank(session: Session, questionnaire_id: int, *, fingerprint: str | None = None) -> Bank:
+    """The questionnaire as a validated Bank (cached: a stored version never changes); a caller
+    that read the questionnaire's content_sha256 already passes it as ``fingerprint``."""
+    fingerprint = fingerprint or session.scalar(select(Questionnaire.content_sha256)
+                                                .where(Questionnaire.id == questionnaire_id))
     if fingerprint is None:
         raise NotFound("That questionnaire does not exist.")
     if fingerprint not in _banks:
