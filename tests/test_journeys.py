@@ -15,7 +15,7 @@ from core.access import SYSTEM, Actor
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
 from core.evidence import sample_pdf
-from core.models import Assessment, Product, ScoreHistory, User
+from core.models import Assessment, LeadComment, Product, ScoreHistory, User
 from core.products import create_product
 from core.users import create_user
 from tests.factories import baseline_id
@@ -262,11 +262,14 @@ def test_review_loop_with_changes_requested_then_approval(server, person):
         form = review_form(reviewer, key)
         form.get_by_label("Comment").fill(text)
         form.get_by_role("button", name="Flag: needs changes").click()
+        b.eventually(lambda: text in _comments(server, aid), what=f"the flag on {key}")
         b.wait_stable(reviewer)
     form = review_form(reviewer, "gov-policy")
     form.get_by_label("Comment").fill("Policy PDF is an old draft; check next round.")
     form.get_by_text("Internal note (reviewers only)").click()
     form.get_by_role("button", name="Add comment").click()
+    b.eventually(lambda: "Policy PDF is an old draft; check next round." in _comments(server, aid),
+                 what="the internal note")
     b.wait_stable(reviewer)
     reviewer.get_by_role("button", name="Request changes").click()  # in view, asks first
     reviewer.get_by_role("button", name="Yes, request changes").click()
@@ -301,6 +304,11 @@ def test_review_loop_with_changes_requested_then_approval(server, person):
     b.eventually(lambda: _status_and_triggers(server, aid) == (
         "approved", ["submit", "changes_requested", "submit", "approve"]),
         what="the approval and its four snapshots")
+
+
+def _comments(server, aid):
+    with db.reading(server["db"]) as s:
+        return set(s.scalars(select(LeadComment.body).where(LeadComment.assessment_id == aid)))
 
 
 def _status_and_triggers(server, aid):
