@@ -1,6 +1,7 @@
-"""Backups: the database and every evidence file in one .tar.gz with a manifest; verify, restore, prune.
+"""Backups: the database and every evidence file in one .tar.gz with a manifest; verify, list, prune.
 
-Retention (what ``purge`` removes) lives in core/retention.py.
+Restoring lives in core/restore.py, the database copy itself (SQLite, pg_dump) in core/dumps.py,
+retention (what ``purge`` removes) in core/retention.py.
 
 An archive holds ``database.sqlite`` (SQLite's online backup API, taken while the app may be
 writing) or ``database.pgdump`` (``pg_dump --format=custom``), ``evidence/<xx>/<sha256>`` for every
@@ -8,8 +9,6 @@ stored file, and last ``manifest.json``: SHA-256 and size of every member, engin
 creation time and row counts per table. The database is copied first and the evidence folder
 walked afterwards: a file is always stored before the row naming it commits, so every file a row
 of the snapshot names is in the archive (extra files are harmless: they are named by content).
-Restores run with the app stopped; they verify the archive first and never overwrite data without
-``force``, and with it keep a backup of what was there.
 """
 from __future__ import annotations
 
@@ -18,22 +17,18 @@ import io
 import json
 import os
 import re
-import shutil
 import sqlite3
-import subprocess
 import tarfile
 import tempfile
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
-from alembic.migration import MigrationContext
-from sqlalchemy import Connection, create_engine, func, inspect, make_url, select, table, text
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
-from core import audit, db
+from core import audit
 from core.access import Actor, require_role
+from core.dumps import describe, engine_name, pg_snapshot, pg_tool, plain_engine, run_tool, sqlite_snapshot
 from core.errors import NotFound, SecureSphereError, ValidationError
 from core.models import utcnow
 
@@ -46,101 +41,7 @@ _STAMP = "%Y%m%d-%H%M%S"
 _NAME = re.compile(r"securesphere-(\d{8}-\d{6})(?:-.*)?\.tar\.gz")
 _CHUNK = 1024 * 1024
 
-
-def engine_name(url: str) -> str:
-    """'sqlite' or 'postgresql'."""
-    return make_url(url).get_backend_name()
-
-
-def _sqlite_path(url: str) -> Path:
-    return Path(make_url(url).database)
-
-
-def _plain_engine(url: str):
-    # Our own short-lived engine: no WAL switch on a copy, nothing left in core.db's pools.
-    return create_engine(url, poolclass=NullPool)
-
-
-def _describe(connection: Connection) -> tuple[str | None, dict[str, int]]:
-    """(schema revision, rows per table) as this connection sees the database."""
-    revision = MigrationContext.configure(connection).get_current_revision()
-    names = sorted(inspect(connection).get_table_names())
-    return revision, {n: connection.scalar(select(func.count()).select_from(table(n))) for n in names}
-
-
-# --- PostgreSQL tools ---------------------------------------------------------------------------
-
-def pg_tool(name: str) -> str:
-    """Path of pg_dump/pg_restore: next to the newest installed server, else on PATH."""
-    def major(path: Path) -> int:
-        return int(path.parent.parent.name) if path.parent.parent.name.isdigit() else 0
-    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=major, reverse=True)
-    tool = str(found[0]) if found else shutil.which(name)
-    if not tool:
-        raise SecureSphereError(f"{name} not found; install it with: apt-get install postgresql-client")
-    return tool
-
-
-def _pg_env(url: str, folder: Path) -> dict[str, str]:
-    """libpq variables for the URL; a password goes to a private passfile, never on a command line."""
-    parsed = make_url(url)
-    env = dict(os.environ, PGDATABASE=parsed.database or "")
-    values = {"PGHOST": parsed.host or parsed.query.get("host"), "PGPORT": parsed.port,
-              "PGUSER": parsed.username}
-    env.update({k: str(v) for k, v in values.items() if v})
-    if parsed.password:
-        passfile = folder / ".pgpass"
-        secret = parsed.password.replace("\\", "\\\\").replace(":", "\\:")
-        fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(f"*:*:*:*:{secret}\n")
-        env["PGPASSFILE"] = str(passfile)
-    return env
-
-
-def _run(argv: list[str], env: dict[str, str] | None = None) -> None:
-    result = subprocess.run(argv, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    if result.returncode != 0:
-        lines = (result.stderr or result.stdout or "no output").strip().splitlines()
-        raise SecureSphereError(f"{Path(argv[0]).name} failed: {lines[-1] if lines else ''}")
-
-
 # --- making a backup ----------------------------------------------------------------------------
-
-def _sqlite_snapshot(url: str, copy: Path) -> tuple[str | None, dict[str, int]]:
-    source = _sqlite_path(url)
-    if not source.is_file():
-        raise SecureSphereError(f"no SQLite database at {source}")
-    src = sqlite3.connect(source, timeout=db.BUSY_TIMEOUT_MS / 1000)
-    dst = sqlite3.connect(copy)
-    try:
-        src.backup(dst)  # one step under one read transaction: a consistent snapshot while others write
-        dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
-    finally:
-        src.close()
-        dst.close()
-    engine = _plain_engine(f"sqlite:///{copy}")
-    try:
-        with engine.connect() as connection:
-            return _describe(connection)
-    finally:
-        engine.dispose()
-
-
-def _pg_snapshot(url: str, dump: Path) -> tuple[str | None, dict[str, int]]:
-    engine = _plain_engine(url)
-    try:
-        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
-            # pg_dump reads the very snapshot the counts were taken in, so the manifest matches.
-            snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
-            described = _describe(connection)
-            _run([pg_tool("pg_dump"), "--format=custom", "--no-password", f"--snapshot={snapshot}",
-                  f"--file={dump}"], _pg_env(url, dump.parent))
-            connection.rollback()
-        return described
-    finally:
-        engine.dispose()
-
 
 class _HashingReader:
     """Reads a file for tarfile while hashing what passes through."""
@@ -165,7 +66,7 @@ def _add_file(tar: tarfile.TarFile, path: Path, name: str) -> dict:
     return {"sha256": reader.digest.hexdigest(), "size": size}
 
 
-def _evidence_files(folder: Path):
+def evidence_files(folder: Path):
     """(path, member name) of every regular file under the evidence folder; links are skipped."""
     for root, dirs, files in os.walk(folder):  # os.walk does not descend into linked folders
         dirs.sort()
@@ -179,7 +80,7 @@ def _write_archive(path: Path, dump: Path, evidence: Path, manifest: dict) -> No
     members = {}
     with tarfile.open(path, "w:gz") as tar:
         members[dump.name] = _add_file(tar, dump, dump.name)
-        for file, name in _evidence_files(evidence):
+        for file, name in evidence_files(evidence):
             members[name] = _add_file(tar, file, name)
         data = json.dumps(dict(manifest, members=members), indent=1, sort_keys=True).encode()
         info = tarfile.TarInfo(MANIFEST)
@@ -187,7 +88,8 @@ def _write_archive(path: Path, dump: Path, evidence: Path, manifest: dict) -> No
         tar.addfile(info, io.BytesIO(data))
 
 
-def _default_path(data_dir: Path, suffix: str = "") -> Path:
+def default_path(data_dir: Path, suffix: str = "") -> Path:
+    """A new, unused archive path in the data dir's backups folder, named by the time."""
     folder = Path(data_dir) / BACKUPS
     stem = f"securesphere-{utcnow().strftime(_STAMP)}{suffix}"
     path, n = folder / f"{stem}.tar.gz", 1
@@ -199,12 +101,12 @@ def _default_path(data_dir: Path, suffix: str = "") -> Path:
 
 def make_backup(url: str, data_dir: Path, out: Path | None = None) -> Path:
     """Write one .tar.gz with the database, every evidence file and a manifest; returns its path."""
-    target = Path(out) if out else _default_path(data_dir)
+    target = Path(out) if out else default_path(data_dir)
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     engine = engine_name(url)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".backup-") as tmp:
         dump = Path(tmp) / DB_MEMBERS[engine]
-        snapshot = _sqlite_snapshot if engine == "sqlite" else _pg_snapshot
+        snapshot = sqlite_snapshot if engine == "sqlite" else pg_snapshot
         revision, tables = snapshot(url, dump)
         partial = Path(tmp) / "partial.tar.gz"
         partial.touch(mode=0o600)  # the archive holds password hashes: owner only
@@ -258,7 +160,7 @@ def _check_database(tar: tarfile.TarFile, manifest: dict, folder: Path) -> list[
     name = DB_MEMBERS[manifest["engine"]]
     tar.extract(name, folder, filter="data")
     if manifest["engine"] == "postgresql":
-        _run([pg_tool("pg_restore"), "--list", str(folder / name)])
+        run_tool([pg_tool("pg_restore"), "--list", str(folder / name)])
         return []
     connection = sqlite3.connect(folder / name)
     try:
@@ -267,9 +169,9 @@ def _check_database(tar: tarfile.TarFile, manifest: dict, folder: Path) -> list[
         connection.close()
     if result != ["ok"]:
         return [f"{name}: integrity check failed: {result[0]}"]
-    engine = _plain_engine(f"sqlite:///{folder / name}")
+    engine = plain_engine(f"sqlite:///{folder / name}")
     with engine.connect() as connection:
-        _, tables = _describe(connection)
+        _, tables = describe(connection)
     engine.dispose()
     return [] if tables == manifest.get("tables") else [f"{name}: row counts differ from the manifest"]
 
@@ -277,10 +179,11 @@ def _check_database(tar: tarfile.TarFile, manifest: dict, folder: Path) -> list[
 def verify_backup(actor: Actor, path: Path) -> list[str]:
     """Problems found in a backup archive (member hashes, database integrity); empty when good."""
     require_role(actor, "admin")
-    return _problems(path)
+    return archive_problems(path)
 
 
-def _problems(path: Path) -> list[str]:
+def archive_problems(path: Path) -> list[str]:
+    """What verify_backup finds, without the role check."""
     # Unchecked: restore_backup verifies too, on behalf of the operator running the CLI.
     try:
         with tarfile.open(path, "r:gz") as tar, tempfile.TemporaryDirectory() as tmp:
@@ -302,103 +205,6 @@ def read_manifest(path: Path) -> dict:
     """The manifest of a backup archive."""
     with tarfile.open(path, "r:gz") as tar:
         return json.loads(tar.extractfile(MANIFEST).read())
-
-
-# --- restoring ----------------------------------------------------------------------------------
-
-def _first_rows(url: str) -> str:
-    """'' for an empty or missing database, else which table holds rows."""
-    if engine_name(url) == "sqlite" and not _sqlite_path(url).exists():
-        return ""
-    engine = _plain_engine(url)
-    try:
-        with engine.connect() as connection:
-            _, tables = _describe(connection)
-    finally:
-        engine.dispose()
-    full = [f"{name} ({count} rows)" for name, count in tables.items() if count]
-    return f"the target database is not empty: {full[0]}" if full else ""
-
-
-def _occupied(url: str, data_dir: Path) -> str:
-    evidence = Path(data_dir) / EVIDENCE
-    if evidence.is_dir() and any(p.is_file() or p.is_symlink() for p in evidence.rglob("*")):
-        return f"the evidence folder {evidence} is not empty"
-    return _first_rows(url)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _place(source: Path, target: Path) -> None:
-    """Copy a file into place atomically: a reader sees the old file or the whole new one."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staged = target.with_name(f".{target.name}.restoring")
-    shutil.copyfile(source, staged)
-    _fsync(staged)
-    os.replace(staged, target)
-    _fsync(target.parent)
-
-
-def _restore_sqlite(url: str, dump: Path) -> None:
-    target = _sqlite_path(url)
-    db.dispose_all()
-    if target.exists():
-        # Leaving WAL mode needs the only connection: refuses while the app still has it open,
-        # and folds the -wal file in so no stale log is replayed over the restored file.
-        connection = sqlite3.connect(target, timeout=2)
-        try:
-            mode = connection.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
-        except sqlite3.OperationalError:
-            mode = "busy"
-        finally:
-            connection.close()
-        if mode != "delete":
-            raise SecureSphereError("the database is in use; stop the app before restoring")
-    _place(dump, target)
-
-
-def _restore_postgres(url: str, dump: Path) -> None:
-    db.dispose_all()
-    env = _pg_env(url, dump.parent)
-    _run([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-          "--exit-on-error", "--no-password", f"--dbname={env['PGDATABASE']}", str(dump)], env)
-
-
-def _restore_evidence(source: Path, target: Path) -> int:
-    files = list(_evidence_files(source)) if source.is_dir() else []
-    for path, name in files:
-        _place(path, target / Path(name).relative_to(EVIDENCE))
-    return len(files)
-
-
-def restore_backup(path: Path, url: str, data_dir: Path, *, force: bool = False) -> dict:
-    """Restore a verified backup into an empty target, or (force) over one after a safety backup."""
-    problems = _problems(path)
-    if problems:
-        raise SecureSphereError(f"the backup failed verification: {problems[0]}")
-    manifest = read_manifest(path)
-    if manifest["engine"] != engine_name(url):
-        raise ValidationError(f"the backup is of a {manifest['engine']} database, the target is not")
-    occupied = _occupied(url, data_dir)
-    if occupied and not force:
-        raise SecureSphereError(f"{occupied}; use --force to replace it (a backup of it is taken first)")
-    safety = make_backup(url, data_dir, _default_path(data_dir, "-pre-restore")) if occupied else None
-    Path(data_dir).mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=data_dir, prefix=".restore-") as tmp, \
-            tarfile.open(path, "r:gz") as tar:
-        tar.extractall(tmp, filter="data")  # refuses links, absolute and ".." names
-        dump = Path(tmp) / DB_MEMBERS[manifest["engine"]]
-        (_restore_sqlite if manifest["engine"] == "sqlite" else _restore_postgres)(url, dump)
-        files = _restore_evidence(Path(tmp) / EVIDENCE, Path(data_dir) / EVIDENCE)
-    return {"engine": manifest["engine"], "schema_revision": manifest["schema_revision"],
-            "created_at": manifest["created_at"], "tables": manifest["tables"],
-            "evidence_files": files, "safety_backup": safety}
 
 
 # --- listing and pruning ------------------------------------------------------------------------

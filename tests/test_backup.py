@@ -15,13 +15,13 @@ from sqlalchemy import func, select
 
 from core import assessments, audit, db, evidence
 from core.assessments import AnswerInput
-from core.backup import (list_backups, make_backup, prune_backups, read_manifest, restore_backup,
-                         verify_backup)
+from core.backup import list_backups, make_backup, prune_backups, read_manifest, verify_backup
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
 from core.errors import AccessDenied, SecureSphereError, ValidationError
 from core.models import AuditLog, Base, EvidenceFile, Organization
 from core.organizations import create_organization
+from core.restore import restore_backup
 from core.access import SYSTEM, Actor
 from core.settings import SETTINGS, update_setting
 from tests.factories import baseline_id, make_actor, make_org, make_product

@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from core import db, schema
 from core.access import SYSTEM
 from core.audit import find_problem, record
-from core.backup import list_backups, prune_backups, read_manifest, restore_backup, take_backup, verify_backup
+from core.backup import list_backups, prune_backups, read_manifest, take_backup, verify_backup
 from core.config import Settings
 from core.errors import SecureSphereError
 from core.health import check_health, loose_permissions
 from core.models import AuditLog
+from core.restore import restore_backup
 from core.retention import purge_expired
 
 
