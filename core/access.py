@@ -7,8 +7,18 @@ from sqlalchemy import Select, or_
 
 from core.errors import AccessDenied
 
-PORTFOLIO_ROLES = ("admin", "lead_reviewer", "security_manager", "analyst")
-REVIEW_ROLES = ("admin", "lead_reviewer")
+# Every role, and each named group of them: the one table the rest of the code refers to.
+ROLES = ("admin", "lead_reviewer", "security_manager", "analyst", "client")
+# Everyone but clients: they read every organisation (portfolio totals, review operations).
+STAFF = ("admin", "lead_reviewer", "security_manager", "analyst")
+# Staff who watch the portfolio rather than review it: the portfolio home and user activity.
+OVERSIGHT = ("admin", "security_manager", "analyst")
+# Who review: the review desk, claiming, assigning and deciding.
+REVIEWERS = ("admin", "lead_reviewer")
+# Who answer questionnaires: starting, answering and submitting.
+RESPONDENTS = ("admin", "client")
+# Who get the Analytics pages (lead reviewers see scores through the review desk instead).
+ANALYTICS_AUDIENCE = (*OVERSIGHT, "client")
 
 
 @dataclass(frozen=True)

@@ -9,17 +9,15 @@ import pandas as pd
 from sqlalchemy import Integer, case, cast, distinct, func, select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, require_role
+from core.access import OVERSIGHT, ROLES, Actor, require_role
 from core.analytics import Filters
-from core.models import ROLES, AuditLog, SignInAttempt, User
+from core.models import AuditLog, SignInAttempt, User
 from core.periods import day_of
-
-ACTIVITY_ROLES = ("admin", "security_manager", "analyst")
 
 
 def sign_ins_frame(session: Session, actor: Actor, filters: Filters) -> pd.DataFrame:
     """Successful and failed sign-in attempts per UTC day: day, succeeded, failed."""
-    require_role(actor, *ACTIVITY_ROLES)
+    require_role(actor, *OVERSIGHT)
     day = day_of(SignInAttempt.created_at)
     ok = cast(func.sum(case((SignInAttempt.succeeded, 1), else_=0)), Integer)
     stmt = filters.in_range(select(day, ok, func.count() - ok),
@@ -30,7 +28,7 @@ def sign_ins_frame(session: Session, actor: Actor, filters: Filters) -> pd.DataF
 
 def active_users_frame(session: Session, actor: Actor, filters: Filters) -> pd.DataFrame:
     """Per role: people who signed in successfully in the date range, and active accounts."""
-    require_role(actor, *ACTIVITY_ROLES)
+    require_role(actor, *OVERSIGHT)
     signed = filters.in_range(select(User.role, func.count(distinct(SignInAttempt.user_id)))
                        .join(User, User.id == SignInAttempt.user_id)
                        .where(SignInAttempt.succeeded), SignInAttempt.created_at)
@@ -43,7 +41,7 @@ def active_users_frame(session: Session, actor: Actor, filters: Filters) -> pd.D
 
 def actions_frame(session: Session, actor: Actor, filters: Filters, *, limit: int = 20) -> pd.DataFrame:
     """The most frequent audited actions in the date range: action, count (most first)."""
-    require_role(actor, *ACTIVITY_ROLES)
+    require_role(actor, *OVERSIGHT)
     stmt = filters.in_range(select(AuditLog.action, func.count().label("n")), AuditLog.created_at)
     rows = session.execute(stmt.group_by(AuditLog.action)
                            .order_by(func.count().desc(), AuditLog.action).limit(limit)).all()

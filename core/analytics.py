@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from core.access import PORTFOLIO_ROLES, Actor, require_role, scope_assessments, scope_to_org
+from core.access import ROLES, STAFF, Actor, require_role, scope_assessments, scope_to_org
 from core.labels import format_date
 from core.models import (STATUSES, TIERS, Assessment, AuditLog, Organization, Product, Question,
                          Questionnaire, QuestionnaireResponse, ScoreHistory, utcnow)
@@ -21,7 +21,6 @@ from core.periods import day_end, day_start
 from core.scoring import BAND_NAMES, CRITICAL_FAIL_BELOW
 from core.settings import get_settings
 
-ANALYTICS_ROLES = (*PORTFOLIO_ROLES, "client")
 WAITING = ("submitted", "under_review")
 DROP_POINTS = 5.0  # a fall of at least this many points between the last two snapshots
 ATTENTION_COLUMNS = ["assessment_id", "organization", "product", "questionnaire", "status",
@@ -30,7 +29,7 @@ ATTENTION_COLUMNS = ["assessment_id", "organization", "product", "questionnaire"
 
 def portfolio_totals(session: Session, actor: Actor) -> dict:
     """Organisations, products, assessments, average latest score and mean completion."""
-    require_role(actor, *PORTFOLIO_ROLES)
+    require_role(actor, *STAFF)
     orgs = session.scalar(select(func.count()).select_from(Organization).where(Organization.is_active))
     products = session.scalar(select(func.count()).select_from(Product).where(Product.is_active))
     row = session.execute(select(func.count(), func.avg(Assessment.latest_score),
@@ -131,7 +130,7 @@ def _counts(session: Session, actor: Actor, filters: Filters) -> tuple[int, int]
 def overview(session: Session, actor: Actor, filters: Filters, *,
              now: datetime | None = None) -> dict:
     """Totals, assessments per status and per latest band, the funnel and the overdue count."""
-    require_role(actor, *ANALYTICS_ROLES)
+    require_role(actor, *ROLES)
     settings = get_settings(session)
     cutoff = (now or utcnow()) - timedelta(days=settings["review_sla_days"])
     late = case((Assessment.status.in_(WAITING) & (Assessment.submitted_at < cutoff), 1), else_=0)
@@ -192,7 +191,7 @@ def attention(session: Session, actor: Actor, filters: Filters, *, now: datetime
     """Assessments that need attention (up to `limit` per reason) and how many there are per
     reason: overdue reviews (oldest first), failed critical questions in the stored answers (most
     first), and drops of DROP_POINTS or more between the last two snapshots (largest first)."""
-    require_role(actor, *ANALYTICS_ROLES)
+    require_role(actor, *ROLES)
     settings = get_settings(session)
     seen = seen_by(actor, settings)
     now = now or utcnow()

@@ -8,7 +8,8 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Float, F
                         Integer, MetaData, String, Text, TypeDecorator, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-ROLES = ("admin", "lead_reviewer", "security_manager", "analyst", "client")
+from core.access import ROLES
+
 STATUSES = ("not_started", "in_progress", "submitted", "under_review", "changes_requested",
             "approved", "rejected")
 REVIEW_STATES = ("pending", "accepted", "needs_changes")

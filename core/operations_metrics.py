@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import Integer, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
-from core.access import PORTFOLIO_ROLES, Actor, require_role
+from core.access import STAFF, Actor, require_role
 from core.analytics import WAITING, Filters, scope, seen_by
 from core.models import Assessment, ProductStatus, User, utcnow
 from core.periods import days_between, month_of
@@ -23,7 +23,7 @@ DECISIONS = ("changes_requested", "approved", "rejected")
 
 
 def _setup(session: Session, actor: Actor) -> tuple[dict, str]:
-    require_role(actor, *PORTFOLIO_ROLES)
+    require_role(actor, *STAFF)
     settings = get_settings(session)
     return settings, seen_by(actor, settings)
 

@@ -19,8 +19,8 @@ import pandas as pd
 from sqlalchemy import Float, Select, cast, distinct, func, select, true
 from sqlalchemy.orm import Session
 
-from core.access import Actor, require_role
-from core.analytics import ANALYTICS_ROLES, Filters, org_filter, scope, seen_by
+from core.access import ROLES, Actor, require_role
+from core.analytics import Filters, org_filter, scope, seen_by
 from core.models import Assessment, Organization, Product, Questionnaire, ScoreHistory, Section
 from core.peer_stats import (MIN_PEER_ORGANIZATIONS, QUANTILES, coarse_stats, exact_stats,
                              percentile, quarter, refusal)
@@ -33,7 +33,7 @@ OVERALL = "overall"
 
 def versions(session: Session, actor: Actor) -> list[dict]:
     """Questionnaire versions with scored assessments in the actor's scope, most used first."""
-    require_role(actor, *ANALYTICS_ROLES)
+    require_role(actor, *ROLES)
     stmt = scope(select(Questionnaire.id, Questionnaire.title, Questionnaire.version,
                         func.count().label("assessments"))
                  .join(Assessment, Assessment.questionnaire_id == Questionnaire.id)
@@ -151,7 +151,7 @@ def peer_distribution(session: Session, actor: Actor, filters: Filters,
     """{"sections": DIST_COLUMNS per section (overall first, then bank order), "counts":
     {section: [(score, how many)]} (staff only), "size": how many peers, as text, "exact": True
     for staff, "withheld": reason or None}; empty while withheld."""
-    require_role(actor, *ANALYTICS_ROLES)
+    require_role(actor, *ROLES)
     k = min_peers(session, actor)
     cells = _cells(session, actor, questionnaire_id) if k is not None else {}
     reason = _refused(cells, OVERALL, filters, k)
@@ -174,7 +174,7 @@ def product_scores(session: Session, actor: Actor, product_id: int,
                    questionnaire_id: int) -> pd.DataFrame:
     """A product's newest scored assessment on the version, at its newest snapshot: section,
     title, score (overall first, then bank order); empty when it has none."""
-    require_role(actor, *ANALYTICS_ROLES)
+    require_role(actor, *ROLES)
     get_product(session, actor, product_id)
     row = session.execute(
         select(ScoreHistory.overall_score, ScoreHistory.section_scores)
@@ -216,7 +216,7 @@ def heatmap_frame(session: Session, actor: Actor, filters: Filters, questionnair
     """Section scores of the weakest `limit` products the actor may read within the filters
     (newest scored assessment on the version), long form: product, section, title, score;
     and how many products there are in all."""
-    require_role(actor, *ANALYTICS_ROLES)
+    require_role(actor, *ROLES)
     mine = scope(select(func.max(Assessment.id)).where(Assessment.questionnaire_id == questionnaire_id,
                                                        Assessment.latest_score.is_not(None)),
                  actor, filters, seen_by(actor, get_settings(session))).group_by(Assessment.product_id)
@@ -246,7 +246,7 @@ def peer_groups_frame(session: Session, actor: Actor, questionnaire_id: int) -> 
     """Per organisation industry and tier: organisations, scored products and the quartiles of
     their latest overall score on the version (for clients: other organisations' products, only
     groups large enough to stay anonymous, coarsened like peer_distribution, no organisations)."""
-    require_role(actor, *ANALYTICS_ROLES)
+    require_role(actor, *ROLES)
     k = min_peers(session, actor)
     peers = _peers(actor, Filters(), questionnaire_id)
     base = (select(Organization.industry, Organization.tier)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.access import REVIEW_ROLES, Actor, require_org_write, require_role, scope_assessments
+from core.access import REVIEWERS, Actor, require_org_write, require_role, scope_assessments
 from core.assessments import get_assessment
 from core.errors import AccessDenied, NotFound, ValidationError
 from core.models import (VISIBILITIES, Assessment, LeadComment, ProductStatus, Question,
@@ -21,7 +21,7 @@ MAX_COMMENT = 5000
 
 def claim(session: Session, actor: Actor, assessment_id: int, *, now: datetime | None = None) -> None:
     """Start reviewing a submitted assessment; it becomes yours unless it was assigned to someone."""
-    require_role(actor, *REVIEW_ROLES)
+    require_role(actor, *REVIEWERS)
     assessment = get_assessment(session, actor, assessment_id)
     if assessment.reviewer_id is None:
         assessment.reviewer_id = actor.user_id
@@ -46,7 +46,7 @@ def add_comment(session: Session, actor: Actor, assessment_id: int, body: str, *
     assessment = get_assessment(session, actor, assessment_id)
     if actor.is_client:
         require_org_write(actor, assessment.organization_id)
-    if actor.role not in (*REVIEW_ROLES, "client"):
+    if actor.role not in (*REVIEWERS, "client"):
         raise AccessDenied("Only reviewers and the client may comment.")
     body = clean_text(body, "The comment", limit=MAX_COMMENT, multiline=True)
     if visibility not in VISIBILITIES or (actor.is_client and visibility != "shared"):
@@ -80,7 +80,7 @@ def resolve_comment(session: Session, actor: Actor, comment_id: int, *, resolved
                     now: datetime | None = None) -> None:
     """Mark a comment thread resolved (or open again); reviewers and the comment's client."""
     comment = _comment(session, actor, comment_id)
-    if actor.role not in REVIEW_ROLES:
+    if actor.role not in REVIEWERS:
         require_org_write(actor, session.get(Assessment, comment.assessment_id).organization_id)
     now = now or utcnow()
     comment.is_resolved = resolved
@@ -92,10 +92,10 @@ def resolve_comment(session: Session, actor: Actor, comment_id: int, *, resolved
 def assign(session: Session, actor: Actor, assessment_id: int, reviewer_id: int, *,
            now: datetime | None = None) -> None:
     """Give an assessment to a lead reviewer (lead reviewers and admins)."""
-    require_role(actor, *REVIEW_ROLES)
+    require_role(actor, *REVIEWERS)
     assessment = get_assessment(session, actor, assessment_id)
     reviewer = session.get(User, reviewer_id)
-    if reviewer is None or not reviewer.is_active or reviewer.role not in REVIEW_ROLES:
+    if reviewer is None or not reviewer.is_active or reviewer.role not in REVIEWERS:
         raise ValidationError("Assessments can be assigned only to active lead reviewers or admins.")
     if assessment.status not in ("submitted", "under_review"):
         raise ValidationError("Only submitted assessments or those under review can be assigned.")
@@ -108,7 +108,7 @@ def assign(session: Session, actor: Actor, assessment_id: int, reviewer_id: int,
 def set_review_state(session: Session, actor: Actor, assessment_id: int, question_key: str,
                      state: str, *, comment: str = "", now: datetime | None = None) -> None:
     """Accept an answer, or flag it as needing changes with a shared comment."""
-    require_role(actor, *REVIEW_ROLES)
+    require_role(actor, *REVIEWERS)
     assessment = get_assessment(session, actor, assessment_id)
     if assessment.status != "under_review":
         raise ValidationError("Answers can be reviewed only while the assessment is under review.")
@@ -170,7 +170,7 @@ def decide(session: Session, actor: Actor, assessment_id: int, decision: str, *,
 
 def review_queue_counts(session: Session, actor: Actor) -> dict[str, int]:
     """How many assessments wait for review, are in review, and are mine."""
-    require_role(actor, *REVIEW_ROLES)
+    require_role(actor, *REVIEWERS)
     rows = session.execute(select(Assessment.status, Assessment.reviewer_id, func.count())
                            .where(Assessment.status.in_(("submitted", "under_review")),
                                   Assessment.is_active)
@@ -198,8 +198,8 @@ def list_comments(session: Session, actor: Actor, assessment_id: int) -> list[di
 
 def reviewers(session: Session, actor: Actor) -> list[dict]:
     """Active lead reviewers and admins, the people an assessment can be assigned to."""
-    require_role(actor, *REVIEW_ROLES)
-    rows = session.execute(select(User.id, User.name).where(User.is_active, User.role.in_(REVIEW_ROLES))
+    require_role(actor, *REVIEWERS)
+    rows = session.execute(select(User.id, User.name).where(User.is_active, User.role.in_(REVIEWERS))
                            .order_by(User.name)).all()
     return [{"id": r.id, "name": r.name} for r in rows]
 

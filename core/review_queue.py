@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from core.access import REVIEW_ROLES, Actor, require_role, scope_assessments
+from core.access import REVIEWERS, Actor, require_role, scope_assessments
 from core.assessments import get_assessment
 from core.models import (Assessment, EvidenceFile, LeadComment, Organization, Product,
                          ProductStatus, Question, Questionnaire, QuestionnaireResponse, User, utcnow)
@@ -35,7 +35,7 @@ def review_queue(session: Session, actor: Actor, *, statuses: tuple[str, ...] = 
                  page: int = 1, page_size: int = 25, now: datetime | None = None) -> tuple[list[dict], int]:
     """Assessments waiting for review with the day their decision is due and whether that day has
     passed (review_sla_days after submission), filtered, sorted and paged."""
-    require_role(actor, *REVIEW_ROLES)
+    require_role(actor, *REVIEWERS)
     settings = get_settings(session)
     now, sla = now or utcnow(), settings["review_sla_days"]
     cutoff = _overdue_cutoff(now, sla)
@@ -75,7 +75,7 @@ def resubmissions(session: Session, actor: Actor, *, page: int = 1,
                   page_size: int = 10) -> tuple[list[dict], int]:
     """Submissions waiting for review again after a change request, newest first, paged; with
     their total, so a long list can be summarised in one line."""
-    require_role(actor, *REVIEW_ROLES)
+    require_role(actor, *REVIEWERS)
     stmt = (select(Assessment.id, Product.name.label("product"), Organization.name.label("organization"),
                    Assessment.round, Assessment.submitted_at)
             .join(Product, Product.id == Assessment.product_id)
@@ -92,7 +92,7 @@ def next_for(session: Session, actor: Actor) -> int | None:
     """The assessment waiting for this actor: for reviewers the oldest submission awaiting a
     decision; for clients the one sent back for changes, else the one in progress (earliest due
     first). None when nothing waits, or for roles that only read."""
-    if actor.role in REVIEW_ROLES:
+    if actor.role in REVIEWERS:
         statuses, order = WAITING, (Assessment.submitted_at.is_(None), Assessment.submitted_at)
     elif actor.is_client:
         statuses = CLIENT_TODO

@@ -18,8 +18,8 @@ import pandas as pd
 from sqlalchemy import Float, Integer, Select, case, cast, exists, func, literal, null, select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, require_role
-from core.analytics import ANALYTICS_ROLES, Filters, scope, seen_by
+from core.access import ROLES, Actor, require_role
+from core.analytics import Filters, scope, seen_by
 from core.labels import format_date, trigger_label
 from core.models import (Assessment, Organization, Product, Questionnaire, QuestionnaireResponse,
                          ScoreHistory, utcnow)
@@ -125,7 +125,7 @@ def trend_frame(session: Session, actor: Actor, filters: Filters, *, group: str 
     """Monthly latest score (mean over scored assessments) and completion (mean over assessments,
     open ones without a snapshot included) per group, for every month of the date range from the
     group's first snapshot or start on; columns TREND_COLUMNS."""
-    require_role(actor, *ANALYTICS_ROLES)
+    require_role(actor, *ROLES)
     seen = seen_by(actor, get_settings(session))
     deltas = _deltas(actor, filters, group, seen).subquery()
     running = lambda column: func.sum(func.sum(column)).over(partition_by=deltas.c.g,
@@ -193,7 +193,7 @@ def movers_frame(session: Session, actor: Actor, filters: Filters, *, limit: int
     """The assessments whose latest score rose and fell most over the date range: the score at its
     end minus the score at its start (the newest snapshot before the start, else the first in the
     range); only assessments with a snapshot in the range; columns MOVER_COLUMNS."""
-    require_role(actor, *ANALYTICS_ROLES)
+    require_role(actor, *ROLES)
     ends = _ends(actor, filters, seen_by(actor, get_settings(session))).subquery()
     start, end = ScoreHistory.__table__.alias("s0"), ScoreHistory.__table__.alias("s1")
     change = (end.c.overall_score - start.c.overall_score).label("change")

@@ -6,22 +6,20 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.access import Actor
+from core.access import RESPONDENTS, REVIEWERS, Actor
 from core.errors import AccessDenied, ValidationError
 from core.models import Assessment, ProductStatus, utcnow
 from core.snapshots import ScoreInputs, take_snapshot
 
-CLIENT_SIDE = ("client", "admin")
-REVIEW_SIDE = ("lead_reviewer", "admin")
 # (from, to) -> roles allowed to move an assessment along that edge.
 TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("not_started", "in_progress"): CLIENT_SIDE,
-    ("in_progress", "submitted"): CLIENT_SIDE,
-    ("changes_requested", "in_progress"): CLIENT_SIDE,
-    ("submitted", "under_review"): REVIEW_SIDE,
-    ("under_review", "changes_requested"): REVIEW_SIDE,
-    ("under_review", "approved"): REVIEW_SIDE,
-    ("under_review", "rejected"): REVIEW_SIDE,
+    ("not_started", "in_progress"): RESPONDENTS,
+    ("in_progress", "submitted"): RESPONDENTS,
+    ("changes_requested", "in_progress"): RESPONDENTS,
+    ("submitted", "under_review"): REVIEWERS,
+    ("under_review", "changes_requested"): REVIEWERS,
+    ("under_review", "approved"): REVIEWERS,
+    ("under_review", "rejected"): REVIEWERS,
 }
 EDITABLE = ("not_started", "in_progress", "changes_requested")
 CLOSED = ("approved", "rejected")

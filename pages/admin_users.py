@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import users
 from core.labels import role_label
-from core.models import ROLES
+from core.access import ROLES
 from core.organizations import list_organizations
 from core.text import md_escape
 from ui.navigation import guard

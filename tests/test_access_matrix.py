@@ -5,7 +5,8 @@ from itertools import count
 import pytest
 from sqlalchemy import select
 
-from core import assessments, db, review
+from core import access, assessments, db, review
+from core.access import ROLES
 from core.assessments import AnswerInput
 from core.banks.store import load_bank
 from core.demo import demo_answers
@@ -19,7 +20,6 @@ from core.snapshots import load_answers
 from core.users import get_user, update_user
 from tests.factories import baseline_id, make_actor, make_org, make_product
 
-ROLES = ("admin", "lead_reviewer", "security_manager", "analyst", "client")
 _names = count()
 
 
@@ -119,3 +119,9 @@ def test_access_matrix(world, object_type, operation):
             if allowed != expected:
                 wrong.append(f"{role}/{side}: {'allowed' if allowed else 'denied'}")
     assert wrong == []
+
+
+@pytest.mark.parametrize("group", [access.STAFF, access.OVERSIGHT, access.REVIEWERS,
+                                   access.RESPONDENTS, access.ANALYTICS_AUDIENCE])
+def test_every_role_group_is_drawn_from_the_roles(group):
+    assert set(group) <= set(ROLES) and len(set(group)) == len(group)

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from core import assessments, db, review
+from core.access import ROLES
 from core.assessments import AnswerInput
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
@@ -12,8 +13,6 @@ from core.errors import SecureSphereError
 from core.models import STATUSES, Assessment, AuditLog, QuestionnaireResponse
 from core.review_queue import changed_since_last_round, notices, review_queue, timeline
 from tests.factories import baseline_id, make_actor, make_org, make_product
-
-ROLES = ("admin", "lead_reviewer", "security_manager", "analyst", "client")
 
 
 class Undo(Exception):

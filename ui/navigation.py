@@ -7,11 +7,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.access import Actor
+from core.access import (ANALYTICS_AUDIENCE, OVERSIGHT, RESPONDENTS, REVIEWERS, ROLES, STAFF,
+                         Actor)
 from ui.state import require_role
-
-PORTFOLIO = ("admin", "security_manager", "analyst")
-ALL_ROLES = ("admin", "lead_reviewer", "security_manager", "analyst", "client")
 
 
 @dataclass(frozen=True)
@@ -25,11 +23,11 @@ class PageSpec:
 
 PAGES = (
     PageSpec("pages/client_home.py", "My products", ":material/inventory_2:", ("client",)),
-    PageSpec("pages/questionnaire.py", "Questionnaire", ":material/assignment:", ("client", "admin")),
-    PageSpec("pages/review_home.py", "Review desk", ":material/rate_review:", ("lead_reviewer", "admin")),
-    PageSpec("pages/review.py", "Review", ":material/fact_check:", ("lead_reviewer", "admin")),
-    PageSpec("pages/portfolio_home.py", "Portfolio", ":material/dashboard:", PORTFOLIO),
-    PageSpec("pages/scores.py", "Scores", ":material/analytics:", ALL_ROLES),
+    PageSpec("pages/questionnaire.py", "Questionnaire", ":material/assignment:", RESPONDENTS),
+    PageSpec("pages/review_home.py", "Review desk", ":material/rate_review:", REVIEWERS),
+    PageSpec("pages/review.py", "Review", ":material/fact_check:", REVIEWERS),
+    PageSpec("pages/portfolio_home.py", "Portfolio", ":material/dashboard:", OVERSIGHT),
+    PageSpec("pages/scores.py", "Scores", ":material/analytics:", ROLES),
     PageSpec("pages/admin_users.py", "Users", ":material/group:", ("admin",), "Administration"),
     PageSpec("pages/admin_organizations.py", "Organisations", ":material/domain:", ("admin",),
              "Administration"),
@@ -42,21 +40,21 @@ PAGES = (
              "Administration"),
     PageSpec("pages/admin_activity.py", "Sign-in activity", ":material/login:", ("admin",),
              "Administration"),
-    PageSpec("pages/analytics_overview.py", "Overview", ":material/monitoring:", (*PORTFOLIO, "client"),
+    PageSpec("pages/analytics_overview.py", "Overview", ":material/monitoring:", ANALYTICS_AUDIENCE,
              "Analytics"),
-    PageSpec("pages/analytics_trends.py", "Trends", ":material/trending_up:", (*PORTFOLIO, "client"),
+    PageSpec("pages/analytics_trends.py", "Trends", ":material/trending_up:", ANALYTICS_AUDIENCE,
              "Analytics"),
     PageSpec("pages/analytics_benchmarks.py", "Benchmarking", ":material/leaderboard:",
-             (*PORTFOLIO, "client"), "Analytics"),
-    PageSpec("pages/analytics_reviews.py", "Review operations", ":material/timer:",
-             ("admin", "lead_reviewer", "security_manager", "analyst"), "Analytics"),
-    PageSpec("pages/analytics_activity.py", "User activity", ":material/group_work:", PORTFOLIO,
+             ANALYTICS_AUDIENCE, "Analytics"),
+    PageSpec("pages/analytics_reviews.py", "Review operations", ":material/timer:", STAFF,
              "Analytics"),
-    PageSpec("pages/extracts.py", "Extracts", ":material/download:", ALL_ROLES, "Analytics"),
-    PageSpec("pages/profile.py", "My profile", ":material/account_circle:", ALL_ROLES, "Account"),
+    PageSpec("pages/analytics_activity.py", "User activity", ":material/group_work:", OVERSIGHT,
+             "Analytics"),
+    PageSpec("pages/extracts.py", "Extracts", ":material/download:", ROLES, "Analytics"),
+    PageSpec("pages/profile.py", "My profile", ":material/account_circle:", ROLES, "Account"),
 )
 HOME_BY_ROLE = {"client": "pages/client_home.py", "lead_reviewer": "pages/review_home.py",
-                **{role: "pages/portfolio_home.py" for role in PORTFOLIO}}
+                **{role: "pages/portfolio_home.py" for role in OVERSIGHT}}
 
 
 def pages_for(actor: Actor, must_change_password: bool) -> dict[str, list]:

@@ -7,13 +7,13 @@ import json
 from sqlalchemy import func, select
 
 from core import db, schema
-from core.access import SYSTEM
+from core.access import ROLES, SYSTEM
 from core.banks.frameworks import shipped_banks
 from core.banks.store import import_bank
 from core.config import Settings
 from core.demo import build_demo, demo_exists
 from core.errors import SecureSphereError
-from core.models import ROLES, Assessment, Base
+from core.models import Assessment, Base
 from core.organizations import organization_by_name
 from core.settings import SETTINGS, ensure_defaults, get_settings, parse_setting, update_setting
 from core.users import create_user
