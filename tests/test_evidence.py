@@ -16,8 +16,9 @@ from core import assessments, audit, db, evidence, settings
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
 from core.errors import AccessDenied, NotFound, SecureSphereError, ValidationError
-from core.evidence import check_upload, download_name, sample_pdf
+from core.evidence import sample_pdf
 from core.models import AuditLog, EvidenceFile, SystemSetting
+from core.uploads import ALLOWED_TYPES, check_upload, download_name
 from tests.factories import baseline_id, make_actor, make_org, make_product
 
 MB = 1024 * 1024
@@ -141,9 +142,9 @@ GOOD = [("Pen test.pdf", PDF, "application/pdf"), ("diagram.png", PNG, "image/pn
         ("assets.csv", b"host,owner\nweb1,ops\n", "text/csv"),
         ("runbook.md", b"# Runbook\n", "text/markdown"),
         ("policy.json", b'{"mfa": true}', "application/json"), ("auth.log", b"ok\n", "text/plain"),
-        ("Policy v2.1.docx", DOCX, evidence.ALLOWED_TYPES["docx"][0]),
-        ("assets.xlsx", XLSX, evidence.ALLOWED_TYPES["xlsx"][0]),
-        ("board.pptx", PPTX, evidence.ALLOWED_TYPES["pptx"][0]),
+        ("Policy v2.1.docx", DOCX, ALLOWED_TYPES["docx"][0]),
+        ("assets.xlsx", XLSX, ALLOWED_TYPES["xlsx"][0]),
+        ("board.pptx", PPTX, ALLOWED_TYPES["pptx"][0]),
         ("Prüfbericht 2024.pdf", PDF, "application/pdf")]
 
 
