@@ -33,7 +33,7 @@ from pathlib import Path
 from sqlalchemy import event, select
 
 from benchmarks import naive
-from core import charts, db
+from core import charts, dashboard_charts, db
 from core.access import SYSTEM, Actor
 from core.analytics import DROP_POINTS, Filters, attention, overview
 from core.auth import actor_for, open_session
@@ -149,15 +149,15 @@ def time_naive(path: str, qid: int, now) -> tuple[float, float]:
 
 def chart_kb(results: dict) -> float:
     """The largest chart payload of the three pages, in KB."""
-    figures = [charts.funnel_figure(results["overview"]["funnel"]),
-               charts.status_figure(results["overview"]["statuses"]),
-               charts.band_figure(results["overview"]["bands"]),
+    figures = [dashboard_charts.funnel_figure(results["overview"]["funnel"]),
+               dashboard_charts.status_figure(results["overview"]["statuses"]),
+               dashboard_charts.band_figure(results["overview"]["bands"]),
                charts.trend_figure(results["trend"], "score"),
                charts.trend_figure(results["trend"], "completion"),
                charts.movers_figure(results["movers"]),
                charts.score_history_figure(results["history"]),
-               charts.section_box_figure(results["peers"]["sections"], results["position"], "product"),
-               charts.heatmap_figure(results["heatmap"])]
+               dashboard_charts.section_box_figure(results["peers"]["sections"], results["position"], "product"),
+               dashboard_charts.heatmap_figure(results["heatmap"])]
     return max(len(fig.to_json()) for fig in figures) / 1024
 
 

@@ -1,4 +1,7 @@
-"""DataFrame -> Plotly figure; no queries here."""
+"""DataFrame -> Plotly figure for products' scores and trends, and the layout all figures share.
+
+The analytics dashboards' figures are in core/dashboard_charts.py; no queries here.
+"""
 from __future__ import annotations
 
 import pandas as pd
@@ -6,26 +9,27 @@ import plotly.graph_objects as go
 
 from core.text import plotly_escape
 from core.trends import readable_lines
-from core.workflow import LABELS
 
 BAND_COLOURS = {"Low": "#2e7d32", "Medium": "#f9a825", "High": "#ef6c00", "Critical": "#c62828"}
 SMALL_COUNT = 20  # up to this many, a count axis ticks every whole number
 
 
-def _esc(values) -> list[str]:
+def esc(values) -> list[str]:
+    """Each value as literal text for a Plotly label."""
     # Plotly reads <a href>, <b>, <br> in labels, ticks, legends and hover text: product,
     # organisation, user and section names are user text and must show as typed.
     return [plotly_escape(v) for v in values]
 
 
-def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
+def layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
+    """Title, axis titles and the common size; a legend only when there are several traces."""
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=340,
                       margin=dict(l=10, r=10, t=50, b=10))
     fig.update_layout(showlegend=len(fig.data) > 1)
     return fig
 
 
-def _count_axis(fig: go.Figure, axis: str, top) -> go.Figure:
+def count_axis(fig: go.Figure, axis: str, top) -> go.Figure:
     """Whole-number ticks from zero on a count axis (a step of one while counts are small)."""
     top = 0 if top is None or pd.isna(top) else float(top)
     options = dict(rangemode="tozero", tickformat=",d", dtick=1 if top <= SMALL_COUNT else None)
@@ -33,16 +37,17 @@ def _count_axis(fig: go.Figure, axis: str, top) -> go.Figure:
     return fig
 
 
-def _most(values) -> float:
+def most(values) -> float:
+    """The largest value, ignoring gaps; 0 for none."""
     return max((float(v) for v in values if not pd.isna(v)), default=0.0)
 
 
-def _month_dates(months) -> list:
+def month_dates(months) -> list:
     """'YYYY-MM' labels as the first day of each month, for a real date axis."""
     return list(pd.to_datetime([f"{m}-01" for m in months]))
 
 
-def _date_axis(fig: go.Figure, months: int | None = None, tickformat: str = "%b %Y") -> go.Figure:
+def date_axis(fig: go.Figure, months: int | None = None, tickformat: str = "%b %Y") -> go.Figure:
     """A date x axis; monthly data gets one tick per month (fewer over long ranges), at month starts."""
     options = dict(type="date", tickformat=tickformat)
     if months is not None:
@@ -52,48 +57,13 @@ def _date_axis(fig: go.Figure, months: int | None = None, tickformat: str = "%b 
     return fig
 
 
-def _month_span(months) -> int:
+def month_span(months) -> int:
+    """How many months the 'YYYY-MM' labels cover, first to last inclusive."""
     months = sorted(set(months))
     if not months:
         return 0
     first, last = (int(months[0][:4]), int(months[0][5:7])), (int(months[-1][:4]), int(months[-1][5:7]))
     return (last[0] - first[0]) * 12 + last[1] - first[1] + 1
-
-
-def status_figure(frame: pd.DataFrame) -> go.Figure:
-    """Horizontal bars of assessments per status, in workflow order."""
-    labels = [LABELS[s] for s in frame["status"]]
-    fig = go.Figure(go.Bar(x=frame["assessments"], y=labels, orientation="h",
-                           marker_color="#1f4e79",
-                           hovertemplate="%{y}: %{x} assessments<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
-    return _count_axis(_layout(fig, "Assessments by status", "Assessments", ""), "x",
-                       _most(frame["assessments"]))
-
-
-def band_figure(frame: pd.DataFrame) -> go.Figure:
-    """Bars of assessments per risk band, coloured by band."""
-    order = [b for b in BAND_COLOURS if b in set(frame["band"])]
-    data = frame.set_index("band").reindex(order).reset_index()
-    fig = go.Figure(go.Bar(x=data["band"], y=data["assessments"],
-                           marker_color=[BAND_COLOURS[b] for b in data["band"]],
-                           hovertemplate="%{x} risk: %{y} assessments<extra></extra>"))
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=order)
-    return _count_axis(_layout(fig, "Latest risk band", "Risk band", "Assessments"), "y",
-                       _most(data["assessments"]))
-
-
-def sign_in_figure(attempts: pd.DataFrame) -> go.Figure:
-    """Grouped bars of successful and failed sign-ins per user."""
-    outcome = attempts["succeeded"].map({True: "Success", False: "Failure"})
-    counts = attempts.assign(outcome=outcome).groupby(["username", "outcome"]).size()
-    fig = go.Figure([go.Bar(name=name, x=_esc(counts.xs(name, level="outcome").index),
-                            y=counts.xs(name, level="outcome").values, marker_color=colour,
-                            hovertemplate="%{x}: %{y} " + name.lower() + "s<extra></extra>")
-                     for name, colour in (("Success", "#2e7d32"), ("Failure", "#c62828"))
-                     if name in set(outcome)])
-    fig.update_layout(barmode="group")
-    return _count_axis(_layout(fig, "Sign-in attempts per user", "", "Attempts"), "y", _most(counts))
 
 
 NO_BAND_COLOUR = "#9e9e9e"
@@ -115,13 +85,13 @@ def section_scores_figure(frame: pd.DataFrame) -> go.Figure:
              f"{n} scored answers, weight {w:g}"
              for s, v, b, n, w in zip(frame["section"], scores, frame["band"], frame["answered"],
                                       frame["weight"])]
-    fig = go.Figure(go.Bar(x=scores.fillna(0), y=_esc(frame["section"]), orientation="h",
+    fig = go.Figure(go.Bar(x=scores.fillna(0), y=esc(frame["section"]), orientation="h",
                            marker_color=[_band_colour(b) for b in frame["band"]],
                            text=[_points(v) for v in scores], textposition="auto",
                            customdata=hover, hovertemplate="%{customdata}<extra></extra>"))
     fig.update_xaxes(range=[0, 100])
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Score per section", "Score (0-100)", "")
+    return layout(fig, "Score per section", "Score (0-100)", "")
 
 
 def lost_points_figure(frame: pd.DataFrame) -> go.Figure:
@@ -129,11 +99,11 @@ def lost_points_figure(frame: pd.DataFrame) -> go.Figure:
     hover = [f"{plotly_escape(k)} ({plotly_escape(s)}): {plotly_escape(t[:90])}<br>lost {p:.2f} points"
              for k, s, t, p in zip(frame["question"], frame["section"], frame["text"],
                                    frame["points_lost"])]
-    fig = go.Figure(go.Bar(x=frame["points_lost"], y=_esc(frame["question"]), orientation="h",
+    fig = go.Figure(go.Bar(x=frame["points_lost"], y=esc(frame["question"]), orientation="h",
                            marker_color="#c62828", customdata=hover,
                            hovertemplate="%{customdata}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Questions that cost the most points", "Overall points lost", "")
+    return layout(fig, "Questions that cost the most points", "Overall points lost", "")
 
 
 def waterfall_figure(frame: pd.DataFrame, before_overall: float | None,
@@ -142,7 +112,7 @@ def waterfall_figure(frame: pd.DataFrame, before_overall: float | None,
     after score; the bars sum to the difference."""
     start = 0.0 if before_overall is None else float(before_overall)
     shown, rest = frame.iloc[:top], frame.iloc[top:]
-    labels = ["Before"] + _esc(shown["question"]) + ([f"{len(rest)} other questions"] if len(rest) else [])
+    labels = ["Before"] + esc(shown["question"]) + ([f"{len(rest)} other questions"] if len(rest) else [])
     changes = list(shown["change"]) + ([float(rest["change"].sum())] if len(rest) else [])
     hover = ([f"Before: {_points(before_overall)}"]
              + [f"{plotly_escape(k)}: {plotly_escape(t[:90])}<br>{c:+.2f} points" for k, t, c in
@@ -155,7 +125,7 @@ def waterfall_figure(frame: pd.DataFrame, before_overall: float | None,
         text=[_points(before_overall)] + [f"{c:+.1f}" for c in changes] + [_points(after_overall)],
         increasing_marker_color="#2e7d32", decreasing_marker_color="#c62828",
         totals_marker_color="#1f4e79", connector_line_color="#9e9e9e"))
-    return _layout(fig, "What moved the score", "", "Overall score")
+    return layout(fig, "What moved the score", "", "Overall score")
 
 
 def score_history_figure(frame: pd.DataFrame) -> go.Figure:
@@ -172,24 +142,14 @@ def score_history_figure(frame: pd.DataFrame) -> go.Figure:
                                                      for t in rows["trigger"]],
                                              line=dict(width=1, color="#333"))))
     fig.update_yaxes(range=[0, 100])
-    return _date_axis(_layout(fig, "Score history", "", "Overall score"), tickformat="%d %b %Y")
+    return date_axis(layout(fig, "Score history", "", "Overall score"), tickformat="%d %b %Y")
 
-
-# --- analytics dashboards -----------------------------------------------------------------------
-
-def funnel_figure(frame: pd.DataFrame) -> go.Figure:
-    """Funnel of assessments: started, answering, submitted, decided, approved."""
-    fig = go.Figure(go.Funnel(y=frame["stage"], x=frame["assessments"], marker_color="#1f4e79",
-                              textinfo="value+percent initial",
-                              hovertemplate="%{y}: %{x} assessments<extra></extra>"))
-    return _count_axis(_layout(fig, "Assessment funnel", "Assessments", ""), "x",
-                       _most(frame["assessments"]))
 
 
 def _trend_line(group: str, rows: pd.DataFrame, value: str, scale: float) -> go.Scatter:
     rows = rows.sort_values("month")
     # The group's name goes in as data, never into the template, where "%{...}" would be read.
-    return go.Scatter(x=_month_dates(rows["month"]), y=(rows[value] * scale).round(1),
+    return go.Scatter(x=month_dates(rows["month"]), y=(rows[value] * scale).round(1),
                       name=plotly_escape(group), mode="lines+markers",
                       customdata=[[n, plotly_escape(group)] for n in rows["assessments"]],
                       hovertemplate="%{customdata[1]}<br>%{x|%b %Y}: %{y:.1f}"
@@ -198,7 +158,7 @@ def _trend_line(group: str, rows: pd.DataFrame, value: str, scale: float) -> go.
 
 def _others_band(others: pd.DataFrame, count: int, scale: float) -> list[go.Scatter]:
     """The groups not drawn by name: their median as a dashed line inside their middle half."""
-    x = _month_dates(others["month"])
+    x = month_dates(others["month"])
     label = f"the other {count}"
     hover = [[f"{q1 * scale:.1f}–{q3 * scale:.1f}", n] for q1, q3, n in
              zip(others["q1"], others["q3"], others["groups"])]
@@ -228,7 +188,7 @@ def trend_figure(frame: pd.DataFrame, value: str = "score") -> go.Figure:
     fig.update_layout(legend_traceorder="normal")  # a filled band would reverse it: highest first
     fig.update_yaxes(range=[0, 100])
     title = "Completion by month" if value == "completion" else "Latest score by month"
-    return _date_axis(_layout(fig, title, "Month", label), _month_span(frame["month"]))
+    return date_axis(layout(fig, title, "Month", label), month_span(frame["month"]))
 
 
 def movers_figure(frame: pd.DataFrame) -> go.Figure:
@@ -240,130 +200,5 @@ def movers_figure(frame: pd.DataFrame) -> go.Figure:
                            hovertemplate="%{y}<br>%{customdata[0]} → %{customdata[1]}: "
                                          "%{x:+.1f} points<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Biggest movers in the period", "Score change (points)", "").update_layout(
+    return layout(fig, "Biggest movers in the period", "Score change (points)", "").update_layout(
         height=max(340, 24 * len(frame) + 80))
-
-
-def section_box_figure(dist: pd.DataFrame, position: pd.DataFrame | None = None,
-                       product: str = "") -> go.Figure:
-    """Box per section from peer quantiles (whiskers at the 5th and 95th percentiles, none where
-    those and the mean are withheld, as for clients), with the chosen product's scores and
-    standing (text) as diamonds."""
-    fig = go.Figure(go.Box(x=_esc(dist["title"]), q1=dist["q1"], median=dist["median"], q3=dist["q3"],
-                           lowerfence=dist["p05"].fillna(dist["q1"]), upperfence=dist["p95"].fillna(dist["q3"]),
-                           mean=dist["mean"] if dist["mean"].notna().any() else None,
-                           name="Peers", marker_color="#1f4e79", boxpoints=False))
-    if position is not None and not position.empty:
-        shown = position.dropna(subset=["score"])
-        fig.add_trace(go.Scatter(x=_esc(shown["title"]), y=shown["score"].round(1), mode="markers",
-                                 name=plotly_escape(product) or "Product", customdata=shown["standing"],
-                                 marker=dict(symbol="diamond", size=13, color="#ef6c00",
-                                             line=dict(width=1, color="#333")),
-                                 hovertemplate="%{x}: %{y:.1f} (%{customdata})<extra></extra>"))
-    fig.update_yaxes(range=[0, 100])
-    return _layout(fig, "Latest scores per section against peers", "", "Score (0-100)")
-
-
-def heatmap_figure(frame: pd.DataFrame) -> go.Figure:
-    """Products (rows) by sections (columns), coloured by latest section score."""
-    grid = frame.pivot_table(index="product", columns="title", values="score", sort=False)
-    fig = go.Figure(go.Heatmap(z=grid.round(1).values, x=_esc(grid.columns), y=_esc(grid.index),
-                               zmin=0, zmax=100, colorscale="RdYlGn", colorbar=dict(title="Score"),
-                               hovertemplate="%{y} · %{x}: %{z:.1f}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Section scores per product", "Section", "").update_layout(
-        height=max(340, 22 * len(grid) + 120))
-
-
-def turnaround_figure(frame: pd.DataFrame) -> go.Figure:
-    """Mean days from submission to decision per month, with decisions and SLA breaches."""
-    frame = frame.sort_values("month")
-    fig = go.Figure(go.Bar(x=_month_dates(frame["month"]), y=frame["mean_days"].round(1),
-                           xperiod="M1", xperiodalignment="middle", marker_color="#1f4e79",
-                           customdata=list(zip(frame["decisions"], frame["over_sla"],
-                                               frame["max_days"].round(1))),
-                           hovertemplate="%{x|%b %Y}: %{y:.1f} days on average<br>%{customdata[0]} "
-                                         "decisions, %{customdata[1]} past the SLA, longest "
-                                         "%{customdata[2]} days<extra></extra>"))
-    return _date_axis(_layout(fig, "Review turnaround (submission to decision)", "Month of decision",
-                              "Mean days"), _month_span(frame["month"]))
-
-
-def time_in_status_figure(frame: pd.DataFrame) -> go.Figure:
-    """Horizontal bars of the mean days spent in each open status."""
-    labels = [LABELS.get(s, s) for s in frame["status"]]
-    fig = go.Figure(go.Bar(x=frame["mean_days"].round(1), y=labels, orientation="h",
-                           marker_color="#1f4e79", customdata=list(zip(frame["stays"], frame["max_days"].round(1))),
-                           hovertemplate="%{y}: %{x:.1f} days on average<br>%{customdata[0]} stays, "
-                                         "longest %{customdata[1]} days<extra></extra>"))
-    return _layout(fig, "Time in each status", "Mean days", "")
-
-
-def rounds_figure(frame: pd.DataFrame) -> go.Figure:
-    """Bars of assessments by number of change-request rounds."""
-    frame = frame.sort_values("rounds")
-    labels = [str(int(r)) for r in frame["rounds"]]
-    fig = go.Figure(go.Bar(x=labels, y=frame["assessments"], marker_color="#ef6c00",
-                           hovertemplate="%{x} rounds: %{y} assessments<extra></extra>"))
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels)
-    return _count_axis(_layout(fig, "Change-request rounds per assessment", "Rounds", "Assessments"),
-                       "y", _most(frame["assessments"]))
-
-
-def decisions_figure(frame: pd.DataFrame) -> go.Figure:
-    """Stacked bars of decisions per month, one colour per reviewer."""
-    frame = frame.sort_values("month")
-    fig = go.Figure([go.Bar(x=_month_dates(rows["month"]), y=rows["decisions"], name=plotly_escape(who),
-                            xperiod="M1", xperiodalignment="middle",
-                            customdata=[plotly_escape(who)] * len(rows),
-                            hovertemplate="%{customdata}<br>%{x|%b %Y}: %{y} decisions<extra></extra>")
-                     for who, rows in frame.groupby("reviewer", sort=True)])
-    fig.update_layout(barmode="stack")
-    fig = _layout(fig, "Decisions per reviewer", "Month", "Decisions")
-    return _count_axis(_date_axis(fig, _month_span(frame["month"])), "y",
-                       _most(frame.groupby("month")["decisions"].sum()))
-
-
-def _every_day(frame: pd.DataFrame) -> pd.DataFrame:
-    """The per-day counts with the days between the first and the last filled in as zeros."""
-    days = pd.to_datetime(frame["day"])
-    counts = frame.assign(day=days).set_index("day")[["succeeded", "failed"]]
-    every = pd.date_range(days.min(), days.max(), freq="D")
-    return counts.reindex(every, fill_value=0).astype(int).rename_axis("day").reset_index()
-
-
-def sign_ins_per_day_figure(frame: pd.DataFrame) -> go.Figure:
-    """Successful and failed sign-ins per day (days without any drawn as zero)."""
-    daily = _every_day(frame)
-    fig = go.Figure([go.Scatter(x=daily["day"], y=daily[column], name=name, mode="lines+markers",
-                                line_color=colour, marker_size=6,
-                                hovertemplate=f"%{{x|%d %b %Y}}: %{{y}} {name.lower()}<extra></extra>")
-                     for column, name, colour in (("succeeded", "Sign-ins", "#2e7d32"),
-                                                  ("failed", "Failures", "#c62828"))])
-    fig = _date_axis(_layout(fig, "Sign-ins per day", "Day (UTC)", "Attempts"), tickformat="%d %b")
-    if len(daily) == 1:  # one day: a range of its own, not fractions of a millisecond
-        day = daily["day"].iloc[0]
-        fig.update_xaxes(range=[day - pd.Timedelta(days=1), day + pd.Timedelta(days=1)], dtick=86_400_000)
-    return _count_axis(fig, "y", _most([*daily["succeeded"], *daily["failed"]]))
-
-
-def active_users_figure(frame: pd.DataFrame) -> go.Figure:
-    """Grouped bars per role: people who signed in, and active accounts."""
-    roles = [r.replace("_", " ").title() for r in frame["role"]]
-    fig = go.Figure([go.Bar(x=roles, y=frame[column], name=name, marker_color=colour,
-                            hovertemplate=f"%{{x}}: %{{y}} {name.lower()}<extra></extra>")
-                     for column, name, colour in (("active_users", "Signed in", "#1f4e79"),
-                                                  ("accounts", "Active accounts", "#9e9e9e"))])
-    fig.update_layout(barmode="group")
-    return _count_axis(_layout(fig, "Active users by role", "Role", "People"), "y",
-                       _most([*frame["active_users"], *frame["accounts"]]))
-
-
-def actions_figure(frame: pd.DataFrame) -> go.Figure:
-    """Horizontal bars of the most frequent audited actions."""
-    fig = go.Figure(go.Bar(x=frame["count"], y=_esc(a.replace("_", " ") for a in frame["action"]),
-                           orientation="h", marker_color="#1f4e79",
-                           hovertemplate="%{y}: %{x}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
-    return _count_axis(_layout(fig, "Actions by type", "Times", ""), "x", _most(frame["count"])).update_layout(
-        height=max(340, 22 * len(frame) + 80))

@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.peer_benchmarks import (heatmap_frame, peer_distribution, peer_groups_frame, product_scores,
                              rank_against, versions)
-from core.charts import heatmap_figure, section_box_figure
+from core.dashboard_charts import heatmap_figure, section_box_figure
 from core.trends import product_choices
 from core.labels import tier_label
 from core.text import md_escape

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from core.analytics import attention, overview
-from core.charts import band_figure, funnel_figure, status_figure
+from core.dashboard_charts import band_figure, funnel_figure, status_figure
 from core.workflow import LABELS
 from ui.cache import aggregate, figure
 from ui.filters import filter_block

@@ -1,7 +1,7 @@
 """Review operations: turnaround, time in each status, change-request rounds, reviewer workload."""
 import streamlit as st
 
-from core.charts import decisions_figure, rounds_figure, time_in_status_figure, turnaround_figure
+from core.dashboard_charts import decisions_figure, rounds_figure, time_in_status_figure, turnaround_figure
 from core.operations_metrics import (decisions_frame, rounds_frame, time_in_status_frame,
                                      turnaround_frame, workload_frame)
 from ui.cache import aggregate, figure

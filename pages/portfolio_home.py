@@ -2,7 +2,7 @@
 import streamlit as st
 
 from core.analytics import band_frame, portfolio_totals, status_frame
-from core.charts import band_figure, status_figure
+from core.dashboard_charts import band_figure, status_figure
 from ui.navigation import guard
 from ui.state import reading
 

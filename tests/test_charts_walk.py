@@ -17,11 +17,11 @@ from core.access import SYSTEM, Actor
 from core.activity_metrics import actions_frame, active_users_frame, sign_ins_frame
 from core.analytics import Filters, band_frame, overview, status_frame
 from core.peer_benchmarks import heatmap_frame, peer_distribution, versions
-from core.charts import (SMALL_COUNT, actions_figure, active_users_figure, band_figure,
-                         decisions_figure, funnel_figure, heatmap_figure, movers_figure,
-                         rounds_figure, score_history_figure, section_box_figure,
-                         sign_ins_per_day_figure, status_figure, time_in_status_figure,
-                         trend_figure, turnaround_figure)
+from core.charts import SMALL_COUNT, movers_figure, score_history_figure, trend_figure
+from core.dashboard_charts import (actions_figure, active_users_figure, band_figure, decisions_figure,
+                                   funnel_figure, heatmap_figure, rounds_figure, section_box_figure,
+                                   sign_ins_per_day_figure, status_figure, time_in_status_figure,
+                                   turnaround_figure)
 from core.models import Organization, User
 from core.operations_metrics import (decisions_frame, rounds_frame, time_in_status_frame,
                                      turnaround_frame)

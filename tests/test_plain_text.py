@@ -15,9 +15,8 @@ from sqlalchemy import String, func, select, update
 from core import assessments, db, review
 from core.access import SYSTEM
 from core.assessments import AnswerInput
-from core.charts import (decisions_figure, heatmap_figure, lost_points_figure, movers_figure,
-                         section_box_figure, section_scores_figure, sign_in_figure, trend_figure,
-                         waterfall_figure)
+from core.charts import lost_points_figure, movers_figure, section_scores_figure, trend_figure, waterfall_figure
+from core.dashboard_charts import decisions_figure, heatmap_figure, section_box_figure, sign_in_figure
 from core.errors import ValidationError
 from core.models import (Assessment, EvidenceFile, LeadComment, Organization, Product, Question,
                          Questionnaire, QuestionnaireResponse, Section, SignInAttempt, User)
