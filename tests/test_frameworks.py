@@ -11,7 +11,8 @@ from core.banks.asvs import asvs_bank
 from core.banks.frameworks import (MAX_SOURCE_BYTES, SHIPPED, framework_bank, load_bank_source,
                                    shipped_banks)
 from core.banks.model import KEY_PATTERN
-from core.banks.oscal import catalog_from_json, catalog_from_xml, normalise_key, oscal_bank
+from core.banks.oscal import normalise_key, oscal_bank
+from core.banks.oscal_catalog import catalog_from_json, catalog_from_xml
 from core.banks.yaml_io import shipped_bank_paths
 from core.errors import ValidationError
 

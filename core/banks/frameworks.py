@@ -6,7 +6,8 @@ from pathlib import Path
 
 from core.banks.asvs import ASVS_LICENCE, asvs_bank
 from core.banks.model import MAX_TITLE, Bank
-from core.banks.oscal import catalog_from_json, catalog_from_xml, normalise_key, oscal_bank
+from core.banks.oscal import normalise_key, oscal_bank
+from core.banks.oscal_catalog import catalog_from_json, catalog_from_xml
 from core.banks.yaml_io import load_bank_file, load_bank_text, shipped_bank_paths
 from core.errors import ValidationError
 
