@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.errors import ConfigError
-from core import auth, schema
+from core import auth, migrate
 from core.text import md_escape
 from core.demo import demo_usernames, password_source
 from core.users import demo_accounts_exist
@@ -22,7 +22,7 @@ try:
 except ConfigError as exc:
     st.error(f"SecureSphere cannot start: {exc}")
     st.stop()
-if schema.current_revision(url) != schema.head_revision():
+if migrate.current_revision(url) != migrate.head_revision():
     st.error("The database is not at the current schema. Run: `python -m core.cli init`")
     st.stop()
 

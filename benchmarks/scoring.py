@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from core import assessments, db, schema
+from core import assessments, db, migrate
 from core.access import SYSTEM, Actor
 from core.assessments import AnswerInput
 from core.banks import Bank, parse_bank
@@ -77,7 +77,7 @@ def bench_scoring(bank: Bank, runs: int = RUNS) -> dict:
 
 
 def _setup(url: str, bank: Bank) -> tuple[Actor, int]:
-    schema.upgrade(url)
+    migrate.upgrade(url)
     with db.transaction(url) as s:
         ensure_defaults(s)
         questionnaire, _ = import_bank(s, SYSTEM, bank)

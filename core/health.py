@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import make_url, text
 
-from core import db, schema
+from core import db, migrate
 
 
 def _first_line(exc: Exception) -> str:
@@ -23,10 +23,10 @@ def check_health(url: str) -> tuple[bool, str]:
     try:
         with db.get_engine(url).connect() as connection:
             connection.execute(text("SELECT 1")).scalar_one()
-        current = schema.current_revision(url)
+        current = migrate.current_revision(url)
     except Exception as exc:  # a probe reports any failure as a reason, never a traceback
         return False, f"database: {_first_line(exc)}"
-    head = schema.head_revision()
+    head = migrate.head_revision()
     if current is None:
         return False, "migrations: the database has no schema; run: python -m core.cli init"
     if current != head:

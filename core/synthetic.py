@@ -23,7 +23,7 @@ from typing import Iterable, Iterator
 from sqlalchemy import bindparam, column, func, insert, select, table, text, update
 from sqlalchemy.orm import Session
 
-from core import audit, db, schema
+from core import audit, db, migrate
 from core.access import SYSTEM
 from core.auth import hash_password
 from core.banks.schema import parse_bank
@@ -129,7 +129,7 @@ def seed_synthetic(url: str, *, products: int = 10_000, questions: int = 100, se
     and timings (rows/s)."""
     if products < 1 or questions < 1 or organizations < 1:
         raise SecureSphereError("products, questions and organisations must each be at least 1")
-    schema.upgrade(url)
+    migrate.upgrade(url)
     started = time.perf_counter()
     with db.transaction(url) as session:
         ensure_defaults(session)

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from psycopg import sql
 
-from core import db, schema
+from core import db, migrate
 from core.access import SYSTEM
 from core.banks.store import import_bank
 from core.banks.frameworks import shipped_banks
@@ -32,7 +32,7 @@ def _keep_umask():
 
 def _prepare(url: str) -> None:
     """Migrate to head, store default settings and the shipped banks: what `init` does."""
-    schema.upgrade(url)
+    migrate.upgrade(url)
     with db.transaction(url) as session:
         ensure_defaults(session)
         for bank in shipped_banks():

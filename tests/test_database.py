@@ -6,18 +6,18 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from core import db, schema
+from core import db, migrate
 from core.models import Organization, Product
 
 
 def test_models_and_migrations_agree(db_url):
-    assert schema.current_revision(db_url) == schema.head_revision()
-    assert schema.drift(db_url) == []
+    assert migrate.current_revision(db_url) == migrate.head_revision()
+    assert migrate.drift(db_url) == []
 
 
 def test_upgrade_twice_changes_nothing(db_url):
-    schema.upgrade(db_url)
-    assert schema.current_revision(db_url) == schema.head_revision()
+    migrate.upgrade(db_url)
+    assert migrate.current_revision(db_url) == migrate.head_revision()
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(sqlite_url):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from core import db, schema
+from core import db, migrate
 from core.access import SYSTEM
 from core.audit import find_problem, record
 from core.backup import list_backups, prune_backups, read_manifest, take_backup, verify_backup
@@ -54,7 +54,7 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
         print(f"the previous data was backed up first to {done['safety_backup']}")
     print(f"restored {sum(done['tables'].values())} rows in {len(done['tables'])} tables and "
           f"{done['evidence_files']} evidence files (schema {done['schema_revision']})")
-    if done["schema_revision"] != schema.head_revision():
+    if done["schema_revision"] != migrate.head_revision():
         print("the backup is from an older version: run python -m core.cli init to upgrade it")
     return 0
 

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from core import db, schema
+from core import db, migrate
 from core.access import ROLES, SYSTEM
 from core.banks.frameworks import shipped_banks
 from core.banks.store import import_bank
@@ -21,7 +21,7 @@ from core.users import create_user
 
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     """Create or upgrade the schema, load shipped banks and optionally the demo data."""
-    schema.upgrade(settings.database_url)
+    migrate.upgrade(settings.database_url)
     banks = shipped_banks()
     with db.transaction(settings.database_url) as session:
         ensure_defaults(session)
@@ -29,7 +29,7 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
         demo = args.demo and not demo_exists(session)
         passwords = build_demo(session, data_dir=settings.data_dir, password=settings.demo_password,
                                rounds=settings.bcrypt_rounds) if demo else {}
-    print(f"schema at revision {schema.current_revision(settings.database_url)}; "
+    print(f"schema at revision {migrate.current_revision(settings.database_url)}; "
           f"banks imported: {len(created)} new, {len(banks) - len(created)} unchanged")
     if passwords and not settings.demo_password:
         print("demo accounts created; passwords (also in the data dir, demo_passwords.txt):")
@@ -57,7 +57,7 @@ def collect_stats(settings: Settings) -> dict:
 
 def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
     """Print table row counts and a status summary."""
-    if schema.current_revision(settings.database_url) is None:
+    if migrate.current_revision(settings.database_url) is None:
         raise SecureSphereError("the database is empty; run: python -m core.cli init")
     stats = collect_stats(settings)
     if args.json:

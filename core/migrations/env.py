@@ -1,4 +1,4 @@
-"""Alembic environment: runs against the connection handed over by core.schema."""
+"""Alembic environment: runs against the connection handed over by core.migrate."""
 from alembic import context
 
 from core.models import Base
