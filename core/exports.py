@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor
 from core.assessments import answer_rows
-from core.audit import readable_row
+from core.audit_labels import readable_row
 from core.labels import iso_utc
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from core.access import ROLES
-from core.audit import describe_detail, describe_object, readable_row
+from core.audit_labels import describe_detail, describe_object, readable_row
 from core.labels import (ACTION_LABELS, ROLE_LABELS, SETTING_LABELS, STATUS_LABELS, TIER_LABELS,
                          TRIGGER_LABELS, format_date, format_datetime, humanize, plain_value,
                          setting_value)
