@@ -39,8 +39,9 @@ elif ex["recorded_differs"]:
     st.warning(f"The live score differs from the last snapshot ({md_escape(latest['label'])}, band "
                f"{latest['band'] or 'none'}): answers or bands changed since it was recorded.")
 if result.failed_critical:
-    st.warning(f"Critical controls failed ({md_escape(', '.join(result.failed_critical))}): the band is at "
-               f"best High however good the rest is.", icon=":material/report:")
+    failed = "; ".join(md_escape(ex["bank"].question(key).text) for key in result.failed_critical)
+    st.warning(f"Critical controls failed: {failed}. The band is at best High however good the rest "
+               "is.", icon=":material/report:")
 
 if result.overall is None:
     st.info("No score yet: none of the answered questions is scored. A score of zero would mean "

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from core import db, settings
 from core.access import SYSTEM
+from core.explain import score_explanation
 from core.models import Assessment, Organization, Product, ScoreHistory, User
 from tests.apptest import rerun, signed_in
 
@@ -105,3 +106,14 @@ def test_admin_recomputes_scores_after_confirming(app_env):
     finally:
         with db.transaction(app_env) as s:
             settings.update_setting(s, SYSTEM, "score_bands", settings.DEFAULTS["score_bands"])
+
+
+def test_failed_critical_controls_are_named_by_their_question_text(app_env):
+    with db.reading(app_env) as s:
+        failing = next(ex for aid in s.scalars(select(Assessment.id).order_by(Assessment.id))
+                       if (ex := score_explanation(s, SYSTEM, aid))["result"].failed_critical)
+    key = failing["result"].failed_critical[0]
+    at = _open(app_env, "admin", failing["assessment_id"])
+    warning = next(w.value for w in at.warning if "Critical controls failed" in w.value)
+    assert failing["bank"].question(key).text.split()[0] in warning
+    assert key not in warning.replace("\\", "")
