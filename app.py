@@ -1,13 +1,14 @@
 """SecureSphere entrypoint: page config, sign-in, then the pages the user's role may open."""
+
 import os
 from pathlib import Path
 
 import streamlit as st
 
-from core.errors import ConfigError
 from core import auth, migrate
-from core.text import md_escape
 from core.demo import demo_usernames, password_source
+from core.errors import ConfigError
+from core.text import md_escape
 from core.users import demo_accounts_exist
 from ui import login
 from ui.navigation import pages_for, sign_in_doors
@@ -28,7 +29,6 @@ if migrate.current_revision(url) != migrate.head_revision():
 
 with reading() as s:
     demo = demo_accounts_exist(s)
-
 
 
 def sign_in_screen() -> None:
@@ -54,9 +54,11 @@ def demo_hint() -> None:
     """Demo mode only: the demo usernames, and where the operator finds their passwords."""
     with reading() as s:
         names = demo_usernames(s)
-    st.caption(":material/science: Demo data is loaded. Sign in as "
-               + ", ".join(f"`{name}`" for name in names)
-               + f". {md_escape(password_source(settings()))}")
+    st.caption(
+        ":material/science: Demo data is loaded. Sign in as "
+        + ", ".join(f"`{name}`" for name in names)
+        + f". {md_escape(password_source(settings()))}"
+    )
 
 
 if not st.session_state.get("sid"):
@@ -69,8 +71,10 @@ with reading() as s:
 st.logo(str(LOGO), size="large")
 
 with st.sidebar:
-    st.markdown(f"**{md_escape(me['name'])}**  \n{me['role'].replace('_', ' ').title()}"
-                + (f" · {md_escape(me['organization'])}" if me["organization"] else ""))
+    st.markdown(
+        f"**{md_escape(me['name'])}**  \n{me['role'].replace('_', ' ').title()}"
+        + (f" · {md_escape(me['organization'])}" if me["organization"] else "")
+    )
     if demo:
         st.badge("Demo data", icon=":material/science:", color="orange")
     if st.button("Sign out", icon=":material/logout:", width="stretch"):

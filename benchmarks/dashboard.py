@@ -17,6 +17,7 @@ Targets read wall-clock medians. On a shared machine those swing with the load, 
 (*_cpu_ms), calibration_ms (a fixed pure-Python loop of 2 million additions) and the
 load average are printed too.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,9 +38,15 @@ from core import charts, dashboard_charts, db
 from core.access import SYSTEM, Actor
 from core.analytics import DROP_POINTS, Filters, attention, overview
 from core.auth import actor_for, open_session
-from core.peer_benchmarks import (heatmap_frame, peer_distribution, peer_groups_frame, product_scores,
-                             rank_against, versions)
 from core.models import Product, utcnow
+from core.peer_benchmarks import (
+    heatmap_frame,
+    peer_distribution,
+    peer_groups_frame,
+    product_scores,
+    rank_against,
+    versions,
+)
 from core.synthetic import seed_synthetic
 from core.trends import movers_frame, product_history_frame, trend_frame
 from core.users import create_user
@@ -47,9 +54,15 @@ from core.users import create_user
 RUNS = 5
 ADMIN = "bench-admin"
 PAGE = "pages/analytics_overview.py"
-TARGETS = {"aggregate_ms": ("<=", 150), "speedup_vs_naive": (">=", 20), "ratio_to_floor": ("<=", 1.3),
-           "rerun_warm_ms": ("<=", 50), "rerun_cold_ms": ("<=", 400), "max_chart_kb": ("<=", 150),
-           "load_rows_per_s": (">=", 100_000)}
+TARGETS = {
+    "aggregate_ms": ("<=", 150),
+    "speedup_vs_naive": (">=", 20),
+    "ratio_to_floor": ("<=", 1.3),
+    "rerun_warm_ms": ("<=", 50),
+    "rerun_cold_ms": ("<=", 400),
+    "max_chart_kb": ("<=", 150),
+    "load_rows_per_s": (">=", 100_000),
+}
 
 
 def data_set(products: int, fresh: bool) -> tuple[str, dict]:
@@ -62,8 +75,15 @@ def data_set(products: int, fresh: bool) -> tuple[str, dict]:
             stale.unlink(missing_ok=True)
         report = seed_synthetic(url, products=products)
         with db.transaction(url) as session:
-            create_user(session, SYSTEM, username=ADMIN, name="Benchmark admin", role="admin",
-                        password="benchmark admin password", rounds=4)
+            create_user(
+                session,
+                SYSTEM,
+                username=ADMIN,
+                name="Benchmark admin",
+                role="admin",
+                password="benchmark admin password",
+                rounds=4,
+            )
         meta.write_text(json.dumps(report))
         return url, {**report, "reused": False}
     return url, {**json.loads(meta.read_text()), "reused": True}
@@ -77,14 +97,18 @@ def _filters() -> tuple[Filters, Filters]:
 def aggregates(session, actor: Actor, questionnaire_id: int, product_id: int, now) -> dict:
     """Everything the Overview, Trends and Benchmarking pages compute, through core."""
     everything, period = _filters()
-    out = {"overview": overview(session, actor, everything, now=now),
-           "attention": attention(session, actor, everything, now=now),
-           "trend": trend_frame(session, actor, period, today=now.date()),
-           "movers": movers_frame(session, actor, period),
-           "history": product_history_frame(session, actor, product_id),
-           "versions": versions(session, actor),
-           "peers": peer_distribution(session, actor, everything, questionnaire_id)}
-    out["position"] = rank_against(product_scores(session, actor, product_id, questionnaire_id), out["peers"])
+    out = {
+        "overview": overview(session, actor, everything, now=now),
+        "attention": attention(session, actor, everything, now=now),
+        "trend": trend_frame(session, actor, period, today=now.date()),
+        "movers": movers_frame(session, actor, period),
+        "history": product_history_frame(session, actor, product_id),
+        "versions": versions(session, actor),
+        "peers": peer_distribution(session, actor, everything, questionnaire_id),
+    }
+    out["position"] = rank_against(
+        product_scores(session, actor, product_id, questionnaire_id), out["peers"]
+    )
     out["heatmap"] = heatmap_frame(session, actor, everything, questionnaire_id)[0]
     out["groups"] = peer_groups_frame(session, actor, questionnaire_id)
     return out
@@ -104,6 +128,7 @@ def _capture(url: str, run) -> list:
     def capture(conn, cursor, statement, parameters, context, executemany):
         if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
             statements.append((statement, parameters))
+
     engine = db.get_engine(url)
     event.listen(engine, "before_cursor_execute", capture)
     try:
@@ -117,9 +142,11 @@ def time_core_and_floor(url: str, actor: Actor, qid: int, pid: int, now) -> tupl
     """Medians over RUNS of every aggregate through core (a read transaction per run, as a page
     opens) and of the very same SQL replayed through sqlite3, runs interleaved so both meet the
     same machine load; wall and CPU time of each."""
+
     def once() -> dict:
         with db.reading(url) as session:
             return aggregates(session, actor, qid, pid, now)
+
     results = once()  # warm SQLAlchemy's statement cache and SQLite's page cache
     statements = _capture(url, once)
     conn = sqlite3.connect(url.removeprefix("sqlite:///"))
@@ -127,37 +154,55 @@ def time_core_and_floor(url: str, actor: Actor, qid: int, pid: int, now) -> tupl
     def replay():
         for statement, parameters in statements:
             conn.execute(statement, parameters).fetchall()
+
     replay()
     core, floor = [], []
     for _ in range(RUNS):
         core.append(_timed(once))
         floor.append(_timed(replay))
-    median = lambda samples, i: statistics.median(s[i] for s in samples)
-    return ({"core_ms": median(core, 0), "core_cpu_ms": median(core, 1),
-             "floor_ms": median(floor, 0), "floor_cpu_ms": median(floor, 1)}, statements, results)
+
+    def median(samples, i):
+        return statistics.median(s[i] for s in samples)
+
+    return (
+        {
+            "core_ms": median(core, 0),
+            "core_cpu_ms": median(core, 1),
+            "floor_ms": median(floor, 0),
+            "floor_cpu_ms": median(floor, 1),
+        },
+        statements,
+        results,
+    )
 
 
 def time_naive(path: str, qid: int, now) -> tuple[float, float]:
     """(wall, CPU) ms of SELECT * into pandas and the same numbers there (one run: it is slow)."""
+
     def run():
         with sqlite3.connect(path) as conn:
             frames = naive.load(conn)
         everything, period = _filters()
         naive.all_numbers(frames, everything, period, qid, now, 10, DROP_POINTS)
+
     return _timed(run)
 
 
 def chart_kb(results: dict) -> float:
     """The largest chart payload of the three pages, in KB."""
-    figures = [dashboard_charts.funnel_figure(results["overview"]["funnel"]),
-               dashboard_charts.status_figure(results["overview"]["statuses"]),
-               dashboard_charts.band_figure(results["overview"]["bands"]),
-               charts.trend_figure(results["trend"], "score"),
-               charts.trend_figure(results["trend"], "completion"),
-               charts.movers_figure(results["movers"]),
-               charts.score_history_figure(results["history"]),
-               dashboard_charts.section_box_figure(results["peers"]["sections"], results["position"], "product"),
-               dashboard_charts.heatmap_figure(results["heatmap"])]
+    figures = [
+        dashboard_charts.funnel_figure(results["overview"]["funnel"]),
+        dashboard_charts.status_figure(results["overview"]["statuses"]),
+        dashboard_charts.band_figure(results["overview"]["bands"]),
+        charts.trend_figure(results["trend"], "score"),
+        charts.trend_figure(results["trend"], "completion"),
+        charts.movers_figure(results["movers"]),
+        charts.score_history_figure(results["history"]),
+        dashboard_charts.section_box_figure(
+            results["peers"]["sections"], results["position"], "product"
+        ),
+        dashboard_charts.heatmap_figure(results["heatmap"]),
+    ]
     return max(len(fig.to_json()) for fig in figures) / 1024
 
 
@@ -165,8 +210,11 @@ def time_reruns(url: str) -> tuple[float, float]:
     """Median ms of the Overview page's run through AppTest, data cache cleared, then warm."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
+
     os.environ["SECURESPHERE_DATABASE_URL"] = url
-    os.environ.setdefault("SECURESPHERE_DATA_DIR", str(Path(tempfile.gettempdir()) / "securesphere-bench-data"))
+    os.environ.setdefault(
+        "SECURESPHERE_DATA_DIR", str(Path(tempfile.gettempdir()) / "securesphere-bench-data")
+    )
     with db.transaction(url) as session:
         actor = open_session(session, ADMIN)
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / PAGE), default_timeout=120)
@@ -205,16 +253,27 @@ def measure(products: int, fresh: bool) -> dict:
     naive_ms, naive_cpu_ms = time_naive(path, qid, now)
     cold, warm = time_reruns(url)
     core_ms, floor_ms = timing["core_ms"], timing["floor_ms"]
-    return {"products": products, "answers": load["questionnaire_responses"],
-            "aggregate_ms": round(core_ms, 1), "naive_ms": round(naive_ms, 1), "floor_ms": round(floor_ms, 1),
-            "speedup_vs_naive": round(naive_ms / core_ms, 1), "ratio_to_floor": round(core_ms / floor_ms, 2),
-            "rerun_cold_ms": round(cold, 1), "rerun_warm_ms": round(warm, 1),
-            "max_chart_kb": round(chart_kb(results), 1),
-            "load_rows_per_s": round(load["answer_rows_per_s"]),
-            "load_all_rows_per_s": round(load["rows_per_s"]), "data_set_reused": load["reused"],
-            "aggregate_cpu_ms": round(timing["core_cpu_ms"], 1), "floor_cpu_ms": round(timing["floor_cpu_ms"], 1),
-            "naive_cpu_ms": round(naive_cpu_ms, 1), "sql_statements": len(statements),
-            "calibration_ms": round(calibration_ms(), 1), "load_average": round(os.getloadavg()[0], 2)}
+    return {
+        "products": products,
+        "answers": load["questionnaire_responses"],
+        "aggregate_ms": round(core_ms, 1),
+        "naive_ms": round(naive_ms, 1),
+        "floor_ms": round(floor_ms, 1),
+        "speedup_vs_naive": round(naive_ms / core_ms, 1),
+        "ratio_to_floor": round(core_ms / floor_ms, 2),
+        "rerun_cold_ms": round(cold, 1),
+        "rerun_warm_ms": round(warm, 1),
+        "max_chart_kb": round(chart_kb(results), 1),
+        "load_rows_per_s": round(load["answer_rows_per_s"]),
+        "load_all_rows_per_s": round(load["rows_per_s"]),
+        "data_set_reused": load["reused"],
+        "aggregate_cpu_ms": round(timing["core_cpu_ms"], 1),
+        "floor_cpu_ms": round(timing["floor_cpu_ms"], 1),
+        "naive_cpu_ms": round(naive_cpu_ms, 1),
+        "sql_statements": len(statements),
+        "calibration_ms": round(calibration_ms(), 1),
+        "load_average": round(os.getloadavg()[0], 2),
+    }
 
 
 def _met(key: str, value: float) -> str:
@@ -224,8 +283,11 @@ def _met(key: str, value: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.dashboard", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.dashboard",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--products", type=int, default=10_000, help="products (x100 answers)")
     parser.add_argument("--fresh", action="store_true", help="rebuild the data set")

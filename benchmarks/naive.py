@@ -2,6 +2,7 @@
 with merges and groupbys. It is the benchmark's baseline and the tests' reference for every
 aggregate in core.analytics, core.trends and core.peer_benchmarks (same definitions, no SQL tricks).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,16 @@ from core.models import STATUSES
 from core.periods import months_between
 from core.scoring import CRITICAL_FAIL_BELOW
 
-TABLES = ("organizations", "products", "questionnaires", "sections", "questions", "assessments",
-          "score_history", "questionnaire_responses")
+TABLES = (
+    "organizations",
+    "products",
+    "questionnaires",
+    "sections",
+    "questions",
+    "assessments",
+    "score_history",
+    "questionnaire_responses",
+)
 TIMES = ("created_at", "submitted_at", "decided_at", "answered_at")
 
 
@@ -61,15 +70,20 @@ def overview(t: dict, filters: Filters, now: datetime, sla_days: int, client_org
     a = scoped(t, filters, client_org)
     late = a["status"].isin(WAITING) & (a["submitted_at"] < now - timedelta(days=sla_days))
     counts = a["status"].value_counts()
-    return {"assessments": len(a), "by_status": {s: int(counts.get(s, 0)) for s in STATUSES},
-            "average_score": a["latest_score"].mean() if a["latest_score"].notna().any() else None,
-            "completion_rate": a["completion"].mean() if len(a) else None,
-            "overdue": int(late.sum()), "submitted": int(a["submitted_at"].notna().sum()),
-            "bands": {k: int(v) for k, v in a["latest_band"].value_counts().items()}}
+    return {
+        "assessments": len(a),
+        "by_status": {s: int(counts.get(s, 0)) for s in STATUSES},
+        "average_score": a["latest_score"].mean() if a["latest_score"].notna().any() else None,
+        "completion_rate": a["completion"].mean() if len(a) else None,
+        "overdue": int(late.sum()),
+        "submitted": int(a["submitted_at"].notna().sum()),
+        "bands": {k: int(v) for k, v in a["latest_band"].value_counts().items()},
+    }
 
 
-def attention_counts(t: dict, filters: Filters, now: datetime, sla_days: int, drop: float,
-                     client_org=None) -> dict[str, int]:
+def attention_counts(
+    t: dict, filters: Filters, now: datetime, sla_days: int, drop: float, client_org=None
+) -> dict[str, int]:
     """How many assessments are overdue, fail a critical question, or dropped `drop` points."""
     a = scoped(t, filters, client_org)
     late = a["status"].isin(WAITING) & (a["submitted_at"] < now - timedelta(days=sla_days))
@@ -80,8 +94,11 @@ def attention_counts(t: dict, filters: Filters, now: datetime, sla_days: int, dr
     previous = sh.groupby("assessment_id")["overall_score"].nth(-2)
     previous = pd.Series(previous.values, index=sh.loc[previous.index, "assessment_id"])
     change = a.set_index("id")["latest_score"] - previous.reindex(a["id"]).values
-    return {"overdue": int(late.sum()), "failed_critical": int(a["id"].isin(failed["assessment_id"]).sum()),
-            "score_drop": int((change <= -drop).sum())}
+    return {
+        "overdue": int(late.sum()),
+        "failed_critical": int(a["id"].isin(failed["assessment_id"]).sum()),
+        "score_drop": int((change <= -drop).sum()),
+    }
 
 
 def _month(series: pd.Series) -> pd.Series:
@@ -92,12 +109,19 @@ def trend(t: dict, filters: Filters, group: str, today: date, client_org=None) -
     """core.trends.trend_frame: the newest snapshot per assessment as of each month, averaged, with
     the open assessments that have no snapshot counted at the share of their answers given."""
     a = scoped(t, filters, client_org)
-    sh = t["score_history"].merge(a[["id", "organization_id", "product_id", "questionnaire_id"]],
-                                  left_on="assessment_id", right_on="id", suffixes=("", "_a"))
+    sh = t["score_history"].merge(
+        a[["id", "organization_id", "product_id", "questionnaire_id"]],
+        left_on="assessment_id",
+        right_on="id",
+        suffixes=("", "_a"),
+    )
     if filters.until is not None:
         sh = sh[sh["created_at"] < filters.until]
-    key = {"organization": "organization_id", "product": "product_id",
-           "questionnaire": "questionnaire_id"}.get(group)
+    key = {
+        "organization": "organization_id",
+        "product": "product_id",
+        "questionnaire": "questionnaire_id",
+    }.get(group)
     open_ = a[~a["id"].isin(sh["assessment_id"])]
     if filters.until is not None:
         open_ = open_[open_["created_at"] < filters.until]
@@ -105,9 +129,13 @@ def trend(t: dict, filters: Filters, group: str, today: date, client_org=None) -
         return pd.DataFrame(columns=["month", "group", "score", "completion", "assessments"])
     sh = sh.assign(month=_month(sh["created_at"]), g=sh[key] if key else 0)
     open_ = open_.assign(g=open_[key] if key else 0)
-    months = months_between(date.fromisoformat(min([*sh["month"], *_month(open_["created_at"])])
-                                               + "-01"), filters.end or today)
-    last = sh.sort_values(["created_at", "id"]).drop_duplicates(["assessment_id", "month"], keep="last")
+    months = months_between(
+        date.fromisoformat(min([*sh["month"], *_month(open_["created_at"])]) + "-01"),
+        filters.end or today,
+    )
+    last = sh.sort_values(["created_at", "id"]).drop_duplicates(
+        ["assessment_id", "month"], keep="last"
+    )
     rows = []
     for month in months:
         upto = last[last["month"] <= month].drop_duplicates("assessment_id", keep="last")
@@ -117,8 +145,15 @@ def trend(t: dict, filters: Filters, group: str, today: date, client_org=None) -
             if part.empty and extra.empty:
                 continue
             done = [*part["completion"], *extra["completion"]]
-            rows.append((month, g, part["overall_score"].mean() if part["overall_score"].notna().any()
-                         else None, sum(done) / len(done), len(done)))
+            rows.append(
+                (
+                    month,
+                    g,
+                    part["overall_score"].mean() if part["overall_score"].notna().any() else None,
+                    sum(done) / len(done),
+                    len(done),
+                )
+            )
     frame = pd.DataFrame(rows, columns=["month", "group", "score", "completion", "assessments"])
     if filters.start is not None:
         frame = frame[frame["month"] >= f"{filters.start:%Y-%m}"]
@@ -132,7 +167,9 @@ def _open_completion(t: dict, open_: pd.DataFrame, filters: Filters, month: str)
         open_ = open_[open_["created_at"] < filters.until]
     open_ = open_[_month(open_["created_at"]) <= month]
     answers = t["questionnaire_responses"]
-    given = answers["answered_at"].fillna(pd.to_datetime(answers["updated_at"], utc=True, format="mixed"))
+    given = answers["answered_at"].fillna(
+        pd.to_datetime(answers["updated_at"], utc=True, format="mixed")
+    )
     by_then = (_month(given) <= month) & (True if filters.until is None else given < filters.until)
     share = by_then.groupby(answers["assessment_id"]).mean()
     return open_.assign(completion=open_["completion"] * open_["id"].map(share).fillna(0.0))
@@ -146,24 +183,38 @@ def movers(t: dict, filters: Filters, limit: int, client_org=None) -> pd.DataFra
         sh = sh[sh["created_at"] < filters.until]
     since = filters.since
     inside = sh if since is None else sh[sh["created_at"] >= since]
-    newest = lambda rows, keep="last": rows.drop_duplicates("assessment_id", keep=keep).set_index("assessment_id")
+
+    def newest(rows, keep="last"):
+        return rows.drop_duplicates("assessment_id", keep=keep).set_index("assessment_id")
+
     before = newest(sh[sh["created_at"] < since] if since is not None else sh.iloc[:0])
     first, last = newest(inside, "first"), newest(sh)
-    start = first["overall_score"].copy()  # the newest snapshot before the range wins, scored or not
+    start = first[
+        "overall_score"
+    ].copy()  # the newest snapshot before the range wins, scored or not
     earlier = start.index.isin(before.index)
     start[earlier] = before["overall_score"].reindex(start.index[earlier]).values
     both = pd.DataFrame({"a": start, "b": last["overall_score"].reindex(start.index)}).dropna()
     both["change"] = both["b"] - both["a"]
     both = both.reset_index().rename(columns={"assessment_id": "aid"})
-    up = both[both["change"] > 0].sort_values(["change", "aid"], ascending=[False, True]).head(limit)
+    up = (
+        both[both["change"] > 0].sort_values(["change", "aid"], ascending=[False, True]).head(limit)
+    )
     down = both[both["change"] < 0].sort_values(["change", "aid"]).head(limit)
-    return pd.concat([up, down]).sort_values(["change", "aid"], ascending=[False, True]).reset_index(drop=True)
+    return (
+        pd.concat([up, down])
+        .sort_values(["change", "aid"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
 
 
 def peers(t: dict, filters: Filters, questionnaire_id: int) -> pd.DataFrame:
     """Each product's newest scored assessment on the version, within industry and tier."""
-    a = scoped(t, Filters(industry=filters.industry, tier=filters.tier, questionnaire_id=questionnaire_id),
-               own=False)
+    a = scoped(
+        t,
+        Filters(industry=filters.industry, tier=filters.tier, questionnaire_id=questionnaire_id),
+        own=False,
+    )
     a = a[a["latest_score"].notna()]
     return a.loc[a.groupby("product_id")["id"].idxmax()] if len(a) else a
 
@@ -173,9 +224,17 @@ def distribution(t: dict, filters: Filters, questionnaire_id: int) -> dict[str, 
     p = peers(t, filters, questionnaire_id)
     out = {"overall": p["latest_score"].astype(float)}
     sh = t["score_history"]
-    latest = sh[sh["assessment_id"].isin(p["id"])].sort_values("id").drop_duplicates("assessment_id", keep="last")
-    long = [(k, v) for scores in latest["section_scores"] for k, v in (scores or {}).items()
-            if v is not None]
+    latest = (
+        sh[sh["assessment_id"].isin(p["id"])]
+        .sort_values("id")
+        .drop_duplicates("assessment_id", keep="last")
+    )
+    long = [
+        (k, v)
+        for scores in latest["section_scores"]
+        for k, v in (scores or {}).items()
+        if v is not None
+    ]
     for key, values in pd.DataFrame(long, columns=["key", "value"]).groupby("key")["value"]:
         out[key] = values.astype(float)
     return out
@@ -183,8 +242,14 @@ def distribution(t: dict, filters: Filters, questionnaire_id: int) -> dict[str, 
 
 def quantiles(values: pd.Series) -> dict[str, float]:
     """Mean and the quantiles core.peer_benchmarks reports, by pandas."""
-    return {"mean": values.mean(), "p05": values.quantile(0.05), "q1": values.quantile(0.25),
-            "median": values.quantile(0.5), "q3": values.quantile(0.75), "p95": values.quantile(0.95)}
+    return {
+        "mean": values.mean(),
+        "p05": values.quantile(0.05),
+        "q1": values.quantile(0.25),
+        "median": values.quantile(0.5),
+        "q3": values.quantile(0.75),
+        "p95": values.quantile(0.95),
+    }
 
 
 def percentile(values: pd.Series, x: float) -> float:
@@ -195,23 +260,45 @@ def percentile(values: pd.Series, x: float) -> float:
 def peer_groups(t: dict, questionnaire_id: int) -> pd.DataFrame:
     """core.peer_benchmarks.peer_groups_frame (every group)."""
     p = peers(t, Filters(), questionnaire_id).merge(
-        t["organizations"][["id", "industry", "tier"]], left_on="organization_id", right_on="id",
-        suffixes=("", "_o"))
-    rows = [(i or "(none)", tr, g["organization_id"].nunique(), len(g), g["latest_score"].quantile(.25),
-             g["latest_score"].quantile(.5), g["latest_score"].quantile(.75))
-            for (i, tr), g in p.groupby(["industry", "tier"], sort=True)]
-    return pd.DataFrame(rows, columns=["industry", "tier", "organizations", "products", "q1",
-                                       "median", "q3"])
+        t["organizations"][["id", "industry", "tier"]],
+        left_on="organization_id",
+        right_on="id",
+        suffixes=("", "_o"),
+    )
+    rows = [
+        (
+            i or "(none)",
+            tr,
+            g["organization_id"].nunique(),
+            len(g),
+            g["latest_score"].quantile(0.25),
+            g["latest_score"].quantile(0.5),
+            g["latest_score"].quantile(0.75),
+        )
+        for (i, tr), g in p.groupby(["industry", "tier"], sort=True)
+    ]
+    return pd.DataFrame(
+        rows, columns=["industry", "tier", "organizations", "products", "q1", "median", "q3"]
+    )
 
 
-def all_numbers(t: dict, filters: Filters, trend_filters: Filters, questionnaire_id: int,
-                now: datetime, sla_days: int, drop: float) -> dict:
+def all_numbers(
+    t: dict,
+    filters: Filters,
+    trend_filters: Filters,
+    questionnaire_id: int,
+    now: datetime,
+    sla_days: int,
+    drop: float,
+) -> dict:
     """Every number of the overview, trends and benchmarking pages, the naive way."""
     dist = distribution(t, filters, questionnaire_id)
-    return {"overview": overview(t, filters, now, sla_days),
-            "attention": attention_counts(t, filters, now, sla_days, drop),
-            "trend": trend(t, trend_filters, "organization", now.date()),
-            "movers": movers(t, trend_filters, 10),
-            "distribution": {k: quantiles(v) for k, v in dist.items()},
-            "percentile": percentile(dist["overall"], float(np.median(dist["overall"]))),
-            "peer_groups": peer_groups(t, questionnaire_id)}
+    return {
+        "overview": overview(t, filters, now, sla_days),
+        "attention": attention_counts(t, filters, now, sla_days, drop),
+        "trend": trend(t, trend_filters, "organization", now.date()),
+        "movers": movers(t, trend_filters, 10),
+        "distribution": {k: quantiles(v) for k, v in dist.items()},
+        "percentile": percentile(dist["overall"], float(np.median(dist["overall"]))),
+        "peer_groups": peer_groups(t, questionnaire_id),
+    }

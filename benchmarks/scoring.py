@@ -5,6 +5,7 @@
    temporary SQLite database, p95 over SUBMITS submits after one warm-up; the target is
    SUBMIT_TARGET_MS.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,11 +39,18 @@ TYPES = ("yes_no", "yes_no_partial", "maturity", "single_choice", "multi_choice"
 
 def _question(index: int, rng: random.Random) -> dict:
     qtype = TYPES[index % len(TYPES)]
-    data = {"key": f"q{index:03d}", "text": f"Synthetic control {index}?", "type": qtype,
-            "weight": rng.choice([0.5, 1, 1, 2, 3]), "allow_na": index % 7 == 0,
-            "critical": index % 50 == 0}
+    data = {
+        "key": f"q{index:03d}",
+        "text": f"Synthetic control {index}?",
+        "type": qtype,
+        "weight": rng.choice([0.5, 1, 1, 2, 3]),
+        "allow_na": index % 7 == 0,
+        "critical": index % 50 == 0,
+    }
     if qtype in ("single_choice", "multi_choice"):
-        data["options"] = [{"key": f"o{i}", "label": f"Option {i}", "score": i / 3} for i in range(4)]
+        data["options"] = [
+            {"key": f"o{i}", "label": f"Option {i}", "score": i / 3} for i in range(4)
+        ]
     if index % 12 == 1:  # one question in twelve depends on the yes/no just before it
         data["condition"] = {"question": f"q{index - 1:03d}", "equals": "yes"}
     return data
@@ -52,24 +60,40 @@ def synthetic_bank(questions: int = QUESTIONS, sections: int = SECTIONS, seed: i
     """A valid bank of the given size: mixed types, weights, N/A, critical and conditional questions."""
     rng = random.Random(seed)
     per = questions // sections
-    data = {"key": "benchmark-bank", "version": 1, "title": "Benchmark", "sections": [
-        {"key": f"s{s:02d}", "title": f"Section {s}", "weight": rng.choice([1, 2, 3]),
-         "questions": [_question(s * per + i, rng) for i in range(per)]} for s in range(sections)]}
+    data = {
+        "key": "benchmark-bank",
+        "version": 1,
+        "title": "Benchmark",
+        "sections": [
+            {
+                "key": f"s{s:02d}",
+                "title": f"Section {s}",
+                "weight": rng.choice([1, 2, 3]),
+                "questions": [_question(s * per + i, rng) for i in range(per)],
+            }
+            for s in range(sections)
+        ],
+    }
     return parse_bank(data, source_name="benchmark.yaml")
 
 
 def _stats(samples_ms: list[float]) -> dict:
     ordered = sorted(samples_ms)
-    return {"runs": len(ordered), "median_ms": statistics.median(ordered),
-            "p95_ms": ordered[max(0, round(0.95 * len(ordered)) - 1)], "max_ms": ordered[-1]}
+    return {
+        "runs": len(ordered),
+        "median_ms": statistics.median(ordered),
+        "p95_ms": ordered[max(0, round(0.95 * len(ordered)) - 1)],
+        "max_ms": ordered[-1],
+    }
 
 
 def bench_scoring(bank: Bank, runs: int = RUNS) -> dict:
     """Time score_assessment over fresh random answers each run."""
     rng, samples = random.Random(11), []
     for _ in range(runs):
-        answers = {k: Answer(a.value, a.is_na)
-                   for k, a in demo_answers(bank, rng.random(), rng).items()}
+        answers = {
+            k: Answer(a.value, a.is_na) for k, a in demo_answers(bank, rng.random(), rng).items()
+        }
         start = time.perf_counter()
         score_assessment(bank, answers)
         samples.append((time.perf_counter() - start) * 1000)
@@ -82,17 +106,27 @@ def _setup(url: str, bank: Bank) -> tuple[Actor, int]:
         ensure_defaults(s)
         questionnaire, _ = import_bank(s, SYSTEM, bank)
         org = create_organization(s, SYSTEM, name="Bench Ltd")
-        user, _ = create_user(s, SYSTEM, username="bench", name="Bench", role="client",
-                              organization_id=org.id, password="bench password 2026", rounds=4)
+        user, _ = create_user(
+            s,
+            SYSTEM,
+            username="bench",
+            name="Bench",
+            role="client",
+            organization_id=org.id,
+            password="bench password 2026",
+            rounds=4,
+        )
         return Actor(user.id, user.username, "client", org.id), questionnaire.id
 
 
-def _ready_assessment(url: str, client: Actor, bank_id: int, answers: dict[str, AnswerInput],
-                      n: int) -> int:
+def _ready_assessment(
+    url: str, client: Actor, bank_id: int, answers: dict[str, AnswerInput], n: int
+) -> int:
     with db.transaction(url) as s:
         product = create_product(s, client, organization_id=client.organization_id, name=f"P{n}")
-        aid = assessments.start_assessment(s, client, product_id=product.id,
-                                           questionnaire_id=bank_id).id
+        aid = assessments.start_assessment(
+            s, client, product_id=product.id, questionnaire_id=bank_id
+        ).id
         assessments.save_answers(s, client, aid, answers)
     return aid
 
@@ -112,8 +146,11 @@ def bench_submit(bank: Bank, submits: int = SUBMITS) -> dict:
         samples = samples[1:]
         db.dispose_all()
     stats = _stats(samples)
-    return {**stats, "target_p95_ms": SUBMIT_TARGET_MS,
-            "meets_target": stats["p95_ms"] <= SUBMIT_TARGET_MS}
+    return {
+        **stats,
+        "target_p95_ms": SUBMIT_TARGET_MS,
+        "meets_target": stats["p95_ms"] <= SUBMIT_TARGET_MS,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,16 +159,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     bank = synthetic_bank()
-    report = {"questions": len(bank.questions), "scoring": bench_scoring(bank),
-              "submit_sqlite": bench_submit(bank)}
+    report = {
+        "questions": len(bank.questions),
+        "scoring": bench_scoring(bank),
+        "submit_sqlite": bench_submit(bank),
+    }
     if args.json:
         print(json.dumps(report, sort_keys=True))
         return 0
     print(f"{'benchmark':<34}{'runs':>6}{'median ms':>12}{'p95 ms':>10}{'max ms':>10}")
-    for name, row in (("score_assessment, 300 questions", report["scoring"]),
-                      ("submit path, SQLite", report["submit_sqlite"])):
-        print(f"{name:<34}{row['runs']:>6}{row['median_ms']:>12.2f}{row['p95_ms']:>10.2f}"
-              f"{row['max_ms']:>10.2f}")
+    for name, row in (
+        ("score_assessment, 300 questions", report["scoring"]),
+        ("submit path, SQLite", report["submit_sqlite"]),
+    ):
+        print(
+            f"{name:<34}{row['runs']:>6}{row['median_ms']:>12.2f}{row['p95_ms']:>10.2f}"
+            f"{row['max_ms']:>10.2f}"
+        )
     verdict = "meets" if report["submit_sqlite"]["meets_target"] else "MISSES"
     print(f"submit p95 {verdict} the {SUBMIT_TARGET_MS:.0f} ms target")
     return 0

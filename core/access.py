@@ -1,4 +1,5 @@
 """Who may see and do what: the one place every core query and write asks."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -71,15 +72,22 @@ def can_read_assessment(actor: Actor, assessment, reviewer_visibility: str) -> b
         return actor.organization_id == assessment.organization_id
     if actor.role == "lead_reviewer" and reviewer_visibility == "assigned":
         return assessment.reviewer_id == actor.user_id or (
-            assessment.status == "submitted" and assessment.reviewer_id is None)
+            assessment.status == "submitted" and assessment.reviewer_id is None
+        )
     return True
 
 
-def scope_assessments(statement: Select, actor: Actor, reviewer_visibility: str, assessment) -> Select:
+def scope_assessments(
+    statement: Select, actor: Actor, reviewer_visibility: str, assessment
+) -> Select:
     """Restrict an assessment query (on the Assessment entity given) to what the actor may read."""
     if actor.role == "lead_reviewer" and reviewer_visibility == "assigned":
-        return statement.where(or_(assessment.reviewer_id == actor.user_id,
-                                   (assessment.status == "submitted") & assessment.reviewer_id.is_(None)))
+        return statement.where(
+            or_(
+                assessment.reviewer_id == actor.user_id,
+                (assessment.status == "submitted") & assessment.reviewer_id.is_(None),
+            )
+        )
     return scope_to_org(statement, actor, assessment.organization_id)
 
 

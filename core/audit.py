@@ -24,15 +24,17 @@ no longer starts at the genesis hash. Without the key a checkpoint is only check
 it a checkpoint somebody wrote by hand is refused. Rotating the cookie key makes older checkpoints
 fail the keyed check: keep the old key, or purge again, which leaves one new checkpoint.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
@@ -52,18 +54,42 @@ _LOOKBACK = 64
 _HEAD = "audit_head"  # session.info: (transaction, hash of the row it appended last)
 
 
-def row_hash(prev_hash: str, created_at: datetime, actor_id: int | None, actor_role: str,
-             session_id: str, action: str, object_type: str, object_id: str, detail: dict) -> str:
+def row_hash(
+    prev_hash: str,
+    created_at: datetime,
+    actor_id: int | None,
+    actor_role: str,
+    session_id: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    detail: dict,
+) -> str:
     """SHA-256 over the row's content and the previous row's hash."""
-    payload = json.dumps([prev_hash, created_at.isoformat(), actor_id, actor_role, session_id,
-                          action, object_type, object_id, detail],
-                         sort_keys=True, separators=(",", ":"), default=str)
+    payload = json.dumps(
+        [
+            prev_hash,
+            created_at.isoformat(),
+            actor_id,
+            actor_role,
+            session_id,
+            action,
+            object_type,
+            object_id,
+            detail,
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def _scrub(detail: dict[str, Any]) -> dict[str, Any]:
-    return {k: ("[redacted]" if k in SECRET_FIELDS else _scrub(v) if isinstance(v, dict) else v)
-            for k, v in detail.items()}
+    return {
+        k: ("[redacted]" if k in SECRET_FIELDS else _scrub(v) if isinstance(v, dict) else v)
+        for k, v in detail.items()
+    }
 
 
 def _innermost(session: Session):
@@ -89,18 +115,36 @@ def session_ref(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()[:16] if session_id else ""
 
 
-def record(session: Session, actor: Actor | None, action: str, *, object_type: str = "",
-           object_id: object = "", detail: dict[str, Any] | None = None,
-           now: datetime | None = None) -> AuditLog:
+def record(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    *,
+    object_type: str = "",
+    object_id: object = "",
+    detail: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> AuditLog:
     """Append one audit row chained to the previous one."""
     created = (now or utcnow()).replace(microsecond=0)
     detail = json.loads(json.dumps(_scrub(detail or {}), default=str))
-    fields = dict(actor_id=actor.user_id if actor else None, actor_role=actor.role if actor else "",
-                  session_id=session_ref(actor.session_id) if actor else "", action=action,
-                  object_type=object_type, object_id=str(object_id or ""), detail=detail)
+    fields = dict(
+        actor_id=actor.user_id if actor else None,
+        actor_role=actor.role if actor else "",
+        session_id=session_ref(actor.session_id) if actor else "",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id or ""),
+        detail=detail,
+    )
     prev = _last_hash(session)
-    entry = AuditLog(created_at=created, updated_at=created, prev_hash=prev,
-                     hash=row_hash(prev, created, **fields), **fields)
+    entry = AuditLog(
+        created_at=created,
+        updated_at=created,
+        prev_hash=prev,
+        hash=row_hash(prev, created, **fields),
+        **fields,
+    )
     session.add(entry)
     session.flush()
     session.info[_HEAD] = (_innermost(session), entry.hash)
@@ -108,6 +152,7 @@ def record(session: Session, actor: Actor | None, action: str, *, object_type: s
 
 
 # --- verification -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ChainProblem:
@@ -126,15 +171,25 @@ def checkpoint_mac(key: bytes, last_id: int, last_hash: str) -> str:
 
 
 def _content_ok(row) -> bool:
-    return row.hash == row_hash(row.prev_hash, row.created_at, row.actor_id, row.actor_role,
-                                row.session_id, row.action, row.object_type, row.object_id,
-                                row.detail)
+    return row.hash == row_hash(
+        row.prev_hash,
+        row.created_at,
+        row.actor_id,
+        row.actor_role,
+        row.session_id,
+        row.action,
+        row.object_type,
+        row.object_id,
+        row.detail,
+    )
 
 
 def _signature_ok(row, key: bytes) -> bool:
     detail = row.detail or {}
     try:
-        expected = checkpoint_mac(key, int(detail["last_deleted_id"]), str(detail["last_deleted_hash"]))
+        expected = checkpoint_mac(
+            key, int(detail["last_deleted_id"]), str(detail["last_deleted_hash"])
+        )
     except (KeyError, TypeError, ValueError):
         return False
     return hmac.compare_digest(expected, str(detail.get("hmac", "")))
@@ -155,8 +210,11 @@ def _start_problem(first, starts: dict[str, int]) -> ChainProblem | None:
     """A chain may start at the genesis hash, or where a remaining checkpoint says rows were purged."""
     if first.prev_hash == GENESIS or starts.get(first.prev_hash, first.id) < first.id:
         return None
-    return ChainProblem(first.id, "the trail starts with a link to a row that is gone and no "
-                                  "checkpoint vouches for it: rows were deleted from the start")
+    return ChainProblem(
+        first.id,
+        "the trail starts with a link to a row that is gone and no "
+        "checkpoint vouches for it: rows were deleted from the start",
+    )
 
 
 def _link_problem(row, prev, recent: Iterable[tuple[int, str]]) -> ChainProblem:
@@ -165,17 +223,23 @@ def _link_problem(row, prev, recent: Iterable[tuple[int, str]]) -> ChainProblem:
     for index, (_, older_hash) in enumerate(seen[:-1]):
         if older_hash == row.prev_hash:
             inserted = seen[index + 1][0]
-            return ChainProblem(inserted, f"inserted after the fact: row {row.id} links past it "
-                                          f"to row {seen[index][0]}")
-    return ChainProblem(row.id, f"its link does not match row {prev.id} before it: a row between "
-                                f"them was deleted (or row {prev.id} was rewritten)")
+            return ChainProblem(
+                inserted,
+                f"inserted after the fact: row {row.id} links past it to row {seen[index][0]}",
+            )
+    return ChainProblem(
+        row.id,
+        f"its link does not match row {prev.id} before it: a row between "
+        f"them was deleted (or row {prev.id} was rewritten)",
+    )
 
 
 def find_problem(session: Session, key: bytes | None = None) -> ChainProblem | None:
     """The first bad row of the trail with the reason, or None when the chain is intact."""
     prev, recent, starts = None, deque(maxlen=_LOOKBACK), _vouched_starts(session)
-    for row in session.execute(select(AuditLog).order_by(AuditLog.id)
-                               .execution_options(yield_per=1000)).scalars():
+    for row in session.execute(
+        select(AuditLog).order_by(AuditLog.id).execution_options(yield_per=1000)
+    ).scalars():
         if not _content_ok(row):
             return ChainProblem(row.id, "its content does not match its hash: the row was changed")
         if prev is None:
@@ -185,8 +249,11 @@ def find_problem(session: Session, key: bytes | None = None) -> ChainProblem | N
         elif row.prev_hash != prev.hash:
             return _link_problem(row, prev, recent)
         if key is not None and row.action == CHECKPOINT and not _signature_ok(row, key):
-            return ChainProblem(row.id, "checkpoint signature does not verify: a forged checkpoint "
-                                        "(or the cookie key changed)")
+            return ChainProblem(
+                row.id,
+                "checkpoint signature does not verify: a forged checkpoint "
+                "(or the cookie key changed)",
+            )
         prev = row
         recent.append((row.id, row.hash))
     return None
@@ -200,6 +267,7 @@ def verify_chain(session: Session, key: bytes | None = None) -> int | None:
 
 # --- retention ----------------------------------------------------------------------------------
 
+
 def purgeable(session: Session, *, before: datetime) -> tuple[int | None, int]:
     """(id of the last row a purge before this time would delete, how many rows), or (None, 0).
 
@@ -212,47 +280,85 @@ def purgeable(session: Session, *, before: datetime) -> tuple[int | None, int]:
     return last_id, int(count)
 
 
-def checkpoint_and_purge(session: Session, *, before: datetime, key: bytes,
-                         now: datetime | None = None) -> int:
+def checkpoint_and_purge(
+    session: Session, *, before: datetime, key: bytes, now: datetime | None = None
+) -> int:
     """Delete the audit rows older than ``before``, after appending a signed checkpoint; returns how many."""
     last_id, count = purgeable(session, before=before)
     if last_id is None:
         return 0
     last_hash = session.scalar(select(AuditLog.hash).where(AuditLog.id == last_id))
-    record(session, SYSTEM, CHECKPOINT, object_type="audit_log", object_id=last_id, now=now,
-           detail={"last_deleted_id": last_id, "last_deleted_hash": last_hash,
-                   "deleted_count": count, "before": before.isoformat(),
-                   "hmac": checkpoint_mac(key, last_id, last_hash)})
+    record(
+        session,
+        SYSTEM,
+        CHECKPOINT,
+        object_type="audit_log",
+        object_id=last_id,
+        now=now,
+        detail={
+            "last_deleted_id": last_id,
+            "last_deleted_hash": last_hash,
+            "deleted_count": count,
+            "before": before.isoformat(),
+            "hmac": checkpoint_mac(key, last_id, last_hash),
+        },
+    )
     session.execute(delete(AuditLog).where(AuditLog.id <= last_id))
     return count
 
 
 # --- reading ------------------------------------------------------------------------------------
 
+
 def audit_actions(session: Session) -> list[str]:
     """Every action name present in the trail, for filter options."""
     return list(session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action)))
 
 
-def list_audit(session: Session, actor: Actor, *, action: str | None = None,
-               actor_id: int | None = None, object_type: str | None = None,
-               since: datetime | None = None, until: datetime | None = None,
-               page: int = 1, page_size: int = 50) -> tuple[list[dict], int]:
+def list_audit(
+    session: Session,
+    actor: Actor,
+    *,
+    action: str | None = None,
+    actor_id: int | None = None,
+    object_type: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[list[dict], int]:
     """One page of audit rows, newest first, and the total matching (admins only)."""
     require_role(actor, "admin")
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValidationError(f"page must be 1 or more and page_size 1 to {MAX_PAGE_SIZE}.")
-    conditions = [c for c in (
-        AuditLog.action == action if action else None,
-        AuditLog.actor_id == actor_id if actor_id is not None else None,
-        AuditLog.object_type == object_type if object_type else None,
-        AuditLog.created_at >= since if since else None,
-        AuditLog.created_at < until if until else None) if c is not None]
+    conditions = [
+        c
+        for c in (
+            AuditLog.action == action if action else None,
+            AuditLog.actor_id == actor_id if actor_id is not None else None,
+            AuditLog.object_type == object_type if object_type else None,
+            AuditLog.created_at >= since if since else None,
+            AuditLog.created_at < until if until else None,
+        )
+        if c is not None
+    ]
     total = session.scalar(select(func.count()).select_from(AuditLog).where(*conditions))
-    stmt = (select(AuditLog.id, AuditLog.created_at, AuditLog.actor_id, User.username,
-                   AuditLog.actor_role, AuditLog.action, AuditLog.object_type, AuditLog.object_id,
-                   AuditLog.detail)
-            .outerjoin(User, User.id == AuditLog.actor_id).where(*conditions)
-            .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
-            .limit(page_size).offset((page - 1) * page_size))
+    stmt = (
+        select(
+            AuditLog.id,
+            AuditLog.created_at,
+            AuditLog.actor_id,
+            User.username,
+            AuditLog.actor_role,
+            AuditLog.action,
+            AuditLog.object_type,
+            AuditLog.object_id,
+            AuditLog.detail,
+        )
+        .outerjoin(User, User.id == AuditLog.actor_id)
+        .where(*conditions)
+        .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
     return [dict(r._mapping) for r in session.execute(stmt)], int(total)

@@ -1,21 +1,58 @@
 """Audit rows in the words the audit page and the audit extract show; no queries here."""
+
 from __future__ import annotations
 
-from core.labels import (NOTHING, action_label, humanize, plain_value, review_state_label,
-                         role_label, setting_label, setting_value, status_label, tier_label,
-                         trigger_label, VISIBILITY_LABELS)
+from core.labels import (
+    NOTHING,
+    VISIBILITY_LABELS,
+    action_label,
+    humanize,
+    plain_value,
+    review_state_label,
+    role_label,
+    setting_label,
+    setting_value,
+    status_label,
+    tier_label,
+    trigger_label,
+)
 
-_FIELDS = {"organization_id": "Organisation", "product_id": "Product", "questionnaire_id": "Questionnaire",
-           "assessment_id": "Assessment", "question_key": "Question", "question": "Question",
-           "size_bytes": "Size (bytes)", "overall": "Score", "sha256": "SHA-256", "state": "Verdict",
-           "reviewer_id": "Reviewer", "cooldown_minutes": "Cooldown (minutes)", "hmac": "Signature",
-           "last_deleted_id": "Last purged row", "last_deleted_hash": "Its hash", "ids": "Files",
-           "email": "E-mail", "formula_version": "Formula version", "taken_at": "Taken"}
-_VALUES = {"role": role_label, "tier": tier_label, "from": status_label, "to": status_label,
-           "trigger": trigger_label, "state": review_state_label,
-           "visibility": lambda v: VISIBILITY_LABELS.get(v, humanize(v))}
-_OBJECTS = {"organization": "Organisation", "questionnaire": "Question bank",
-            "audit_log": "Audit row", "evidence": "Evidence file"}
+_FIELDS = {
+    "organization_id": "Organisation",
+    "product_id": "Product",
+    "questionnaire_id": "Questionnaire",
+    "assessment_id": "Assessment",
+    "question_key": "Question",
+    "question": "Question",
+    "size_bytes": "Size (bytes)",
+    "overall": "Score",
+    "sha256": "SHA-256",
+    "state": "Verdict",
+    "reviewer_id": "Reviewer",
+    "cooldown_minutes": "Cooldown (minutes)",
+    "hmac": "Signature",
+    "last_deleted_id": "Last purged row",
+    "last_deleted_hash": "Its hash",
+    "ids": "Files",
+    "email": "E-mail",
+    "formula_version": "Formula version",
+    "taken_at": "Taken",
+}
+_VALUES = {
+    "role": role_label,
+    "tier": tier_label,
+    "from": status_label,
+    "to": status_label,
+    "trigger": trigger_label,
+    "state": review_state_label,
+    "visibility": lambda v: VISIBILITY_LABELS.get(v, humanize(v)),
+}
+_OBJECTS = {
+    "organization": "Organisation",
+    "questionnaire": "Question bank",
+    "audit_log": "Audit row",
+    "evidence": "Evidence file",
+}
 _HASH = 64
 _LIST_SHOWN = 5
 
@@ -23,7 +60,11 @@ _LIST_SHOWN = 5
 def _value(key: str, value: object) -> str:
     if key in _VALUES and isinstance(value, str):
         return _VALUES[key](value)
-    if isinstance(value, str) and len(value) == _HASH and all(c in "0123456789abcdef" for c in value):
+    if (
+        isinstance(value, str)
+        and len(value) == _HASH
+        and all(c in "0123456789abcdef" for c in value)
+    ):
         return value[:12] + "…"  # a hash: its start identifies it well enough to read
     if isinstance(value, list) and len(value) > _LIST_SHOWN:
         shown = ", ".join(plain_value(v) for v in value[:_LIST_SHOWN])
@@ -64,8 +105,12 @@ def readable_row(row: dict) -> dict:
     """One audit row (as list_audit gives it) in the words the audit page shows."""
     # No user but a role is the system actor (CLI, demo); neither is a stranger (failed sign-in).
     who = row.get("username") or ("System" if row.get("actor_role") else NOTHING)
-    return {"id": row["id"], "when": row["created_at"], "who": who,
-            "role": role_label(row.get("actor_role")) if row.get("actor_role") else NOTHING,
-            "action": action_label(row["action"]),
-            "object": describe_object(row.get("object_type", ""), row.get("object_id", "")),
-            "details": describe_detail(row["action"], row.get("object_id"), row.get("detail"))}
+    return {
+        "id": row["id"],
+        "when": row["created_at"],
+        "who": who,
+        "role": role_label(row.get("actor_role")) if row.get("actor_role") else NOTHING,
+        "action": action_label(row["action"]),
+        "object": describe_object(row.get("object_type", ""), row.get("object_id", "")),
+        "details": describe_detail(row["action"], row.get("object_id"), row.get("detail")),
+    }

@@ -10,6 +10,7 @@ creation time and row counts per table. The database is copied first and the evi
 walked afterwards: a file is always stored before the row naming it commits, so every file a row
 of the snapshot names is in the archive (extra files are harmless: they are named by content).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,14 +22,22 @@ import sqlite3
 import tarfile
 import tempfile
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.access import Actor, require_role
-from core.dumps import describe, engine_name, pg_snapshot, pg_tool, plain_engine, run_tool, sqlite_snapshot
+from core.dumps import (
+    describe,
+    engine_name,
+    pg_snapshot,
+    pg_tool,
+    plain_engine,
+    run_tool,
+    sqlite_snapshot,
+)
 from core.errors import NotFound, SecureSphereError, ValidationError
 from core.models import utcnow
 
@@ -42,6 +51,7 @@ _NAME = re.compile(r"securesphere-(\d{8}-\d{6})(?:-.*)?\.tar\.gz")
 _CHUNK = 1024 * 1024
 
 # --- making a backup ----------------------------------------------------------------------------
+
 
 class _HashingReader:
     """Reads a file for tarfile while hashing what passes through."""
@@ -110,14 +120,24 @@ def make_backup(url: str, data_dir: Path, out: Path | None = None) -> Path:
         revision, tables = snapshot(url, dump)
         partial = Path(tmp) / "partial.tar.gz"
         partial.touch(mode=0o600)  # the archive holds password hashes: owner only
-        _write_archive(partial, dump, Path(data_dir) / EVIDENCE,
-                       {"format": FORMAT, "engine": engine, "schema_revision": revision,
-                        "created_at": utcnow().isoformat(), "tables": tables})
+        _write_archive(
+            partial,
+            dump,
+            Path(data_dir) / EVIDENCE,
+            {
+                "format": FORMAT,
+                "engine": engine,
+                "schema_revision": revision,
+                "created_at": utcnow().isoformat(),
+                "tables": tables,
+            },
+        )
         os.replace(partial, target)
     return target
 
 
 # --- verifying ----------------------------------------------------------------------------------
+
 
 def _unsafe(member: tarfile.TarInfo) -> str:
     parts = Path(member.name).parts
@@ -147,8 +167,11 @@ def _scan(tar: tarfile.TarFile) -> tuple[dict, dict | None, list[str]]:
 def _compare(found: dict, manifest: dict) -> list[str]:
     listed = manifest.get("members") or {}
     problems = [f"{name}: missing from the archive" for name in listed if name not in found]
-    problems += [f"{name}: content does not match the manifest (changed or damaged)"
-                 for name in listed if name in found and found[name] != listed[name]]
+    problems += [
+        f"{name}: content does not match the manifest (changed or damaged)"
+        for name in listed
+        if name in found and found[name] != listed[name]
+    ]
     problems += [f"{name}: not in the manifest" for name in found if name not in listed]
     if DB_MEMBERS.get(manifest.get("engine")) not in listed:
         problems.append("the manifest names no database for its engine")
@@ -173,7 +196,9 @@ def _check_database(tar: tarfile.TarFile, manifest: dict, folder: Path) -> list[
     with engine.connect() as connection:
         _, tables = describe(connection)
     engine.dispose()
-    return [] if tables == manifest.get("tables") else [f"{name}: row counts differ from the manifest"]
+    return (
+        [] if tables == manifest.get("tables") else [f"{name}: row counts differ from the manifest"]
+    )
 
 
 def verify_backup(actor: Actor, path: Path) -> list[str]:
@@ -192,8 +217,16 @@ def archive_problems(path: Path) -> list[str]:
                 return problems + [f"{MANIFEST} is missing"]
             problems += _compare(found, manifest)
             return problems or _check_database(tar, manifest, Path(tmp))
-    except (OSError, EOFError, zlib.error, tarfile.TarError, ValueError, KeyError, AttributeError,
-            TypeError) as exc:
+    except (
+        OSError,
+        EOFError,
+        zlib.error,
+        tarfile.TarError,
+        ValueError,
+        KeyError,
+        AttributeError,
+        TypeError,
+    ) as exc:
         return [f"not a readable backup archive: {type(exc).__name__}: {exc}"]
     except sqlite3.DatabaseError as exc:
         return [f"the database in the archive is damaged: {exc}"]
@@ -209,6 +242,7 @@ def read_manifest(path: Path) -> dict:
 
 # --- listing and pruning ------------------------------------------------------------------------
 
+
 def list_backups(actor: Actor, data_dir: Path) -> list[dict]:
     """The backups in the data dir's backups folder, newest first."""
     require_role(actor, "admin")
@@ -219,10 +253,17 @@ def _listed(data_dir: Path) -> list[dict]:
     found = []
     for path in (Path(data_dir) / BACKUPS).glob("securesphere-*.tar.gz"):
         match, stat = _NAME.fullmatch(path.name), path.stat()
-        created = (datetime.strptime(match.group(1), _STAMP).replace(tzinfo=timezone.utc) if match
-                   else datetime.fromtimestamp(stat.st_mtime, timezone.utc))
-        found.append(((created, stat.st_mtime_ns), {"path": path, "name": path.name,
-                                                    "size_bytes": stat.st_size, "created": created}))
+        created = (
+            datetime.strptime(match.group(1), _STAMP).replace(tzinfo=UTC)
+            if match
+            else datetime.fromtimestamp(stat.st_mtime, UTC)
+        )
+        found.append(
+            (
+                (created, stat.st_mtime_ns),
+                {"path": path, "name": path.name, "size_bytes": stat.st_size, "created": created},
+            )
+        )
     return [entry for _, entry in sorted(found, key=lambda pair: pair[0], reverse=True)]
 
 
@@ -236,13 +277,20 @@ def prune_backups(data_dir: Path, keep: int) -> list[Path]:
     return removed
 
 
-def take_backup(session: Session, actor: Actor, url: str, data_dir: Path,
-                out: Path | None = None) -> Path:
+def take_backup(
+    session: Session, actor: Actor, url: str, data_dir: Path, out: Path | None = None
+) -> Path:
     """An admin's backup (from the app or the CLI), recorded in the audit trail."""
     require_role(actor, "admin")
     path = make_backup(url, data_dir, out)
-    audit.record(session, actor, "backup_created", object_type="backup", object_id=path.name,
-                 detail={"bytes": path.stat().st_size})
+    audit.record(
+        session,
+        actor,
+        "backup_created",
+        object_type="backup",
+        object_id=path.name,
+        detail={"bytes": path.stat().st_size},
+    )
     return path
 
 

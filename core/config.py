@@ -1,12 +1,13 @@
 """Settings from the environment (SECURESPHERE_*); invalid values stop start-up with one line."""
+
 from __future__ import annotations
 
 import ipaddress
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -21,8 +22,17 @@ MIN_COOKIE_KEY_LENGTH = 32
 SUPPORTED_DRIVERS = {"sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg"}
 # Values copied from examples and tutorials: a key anybody can read is no key.
 PLACEHOLDER_KEYS = {
-    "some_key", "some_signature_key", "random_signature_key", "change-me", "changeme",
-    "change_me", "secret", "your-secret-key", "replace-me", "xxxxxxxx", "cookie_key",
+    "some_key",
+    "some_signature_key",
+    "random_signature_key",
+    "change-me",
+    "changeme",
+    "change_me",
+    "secret",
+    "your-secret-key",
+    "replace-me",
+    "xxxxxxxx",
+    "cookie_key",
 }
 
 
@@ -61,7 +71,8 @@ def database_url(raw: str) -> str:
     if url.drivername not in SUPPORTED_DRIVERS:
         raise ConfigError(
             f"SECURESPHERE_DATABASE_URL uses unsupported driver {url.drivername!r}; "
-            "use sqlite:///path.db or postgresql+psycopg://user@host/db")
+            "use sqlite:///path.db or postgresql+psycopg://user@host/db"
+        )
     if url.drivername.startswith("postgresql"):
         if not url.database:
             raise ConfigError("SECURESPHERE_DATABASE_URL names no PostgreSQL database")
@@ -103,9 +114,13 @@ def _cookie_key(raw: str | None, data_dir: Path) -> str:
 def check_cookie_key(key: str, origin: str) -> str:
     """Refuse placeholder or short cookie keys."""
     if key.strip().lower() in PLACEHOLDER_KEYS:
-        raise ConfigError(f"{origin} is a published placeholder; set a random value of 32+ characters")
+        raise ConfigError(
+            f"{origin} is a published placeholder; set a random value of 32+ characters"
+        )
     if len(key) < MIN_COOKIE_KEY_LENGTH:
-        raise ConfigError(f"{origin} is too short: use at least {MIN_COOKIE_KEY_LENGTH} random characters")
+        raise ConfigError(
+            f"{origin} is too short: use at least {MIN_COOKIE_KEY_LENGTH} random characters"
+        )
     return key
 
 
@@ -134,11 +149,14 @@ def trusted_proxies(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Net
         try:
             network = ipaddress.ip_network(item)
         except ValueError:
-            raise ConfigError(f"SECURESPHERE_TRUSTED_PROXIES: {item!r} is not an IP address or "
-                              "network such as 127.0.0.1 or 10.0.0.0/8") from None
+            raise ConfigError(
+                f"SECURESPHERE_TRUSTED_PROXIES: {item!r} is not an IP address or "
+                "network such as 127.0.0.1 or 10.0.0.0/8"
+            ) from None
         # Trusting every address would let any client choose the address it is throttled under.
         if network.prefixlen == 0:
-            raise ConfigError(f"SECURESPHERE_TRUSTED_PROXIES: {item!r} trusts every address; "
-                              "name your proxies")
+            raise ConfigError(
+                f"SECURESPHERE_TRUSTED_PROXIES: {item!r} trusts every address; name your proxies"
+            )
         networks.append(network)
     return tuple(networks)

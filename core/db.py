@@ -1,13 +1,14 @@
 """Engine and sessions: SQLite in WAL mode with immediate write transactions, or PostgreSQL."""
+
 from __future__ import annotations
 
 import os
 import random
 import stat
 import time
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
@@ -56,16 +57,12 @@ def _private_sqlite_file(path: Path) -> None:
     # the file first means SQLite never makes it with the default umask, and SQLite gives new
     # -wal and -shm files the database file's mode.
     make_private_dir(path.parent)
-    try:
+    with suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
-    except FileExistsError:
-        pass
     for existing in (p for p in sqlite_files(path) if p.exists()):
         if stat.S_IMODE(existing.stat().st_mode) & 0o077:
-            try:
+            with suppress(PermissionError):  # not ours to change; health names it
                 os.chmod(existing, PRIVATE_FILE)  # left loose by an older version
-            except PermissionError:
-                pass  # not ours to change; health names it
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:

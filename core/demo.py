@@ -1,12 +1,13 @@
 """Demo data, built through the same core functions the pages use (shared by the CLI and tests)."""
+
 from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,12 +21,20 @@ from core.banks.model import Answer, Bank, Question
 from core.banks.question_types import QUESTION_TYPES
 from core.banks.store import load_bank
 from core.config import ROOT, Settings
-from core.demo_plan import (ACCOUNTS, ASVS, BASELINE, CYCLE_DAYS, MEMBERS, ORGANISATIONS, Cycle,
-                            demo_plan)
+from core.demo_plan import (
+    ACCOUNTS,
+    ASVS,
+    BASELINE,
+    CYCLE_DAYS,
+    MEMBERS,
+    ORGANISATIONS,
+    Cycle,
+    demo_plan,
+)
 from core.evidence import add_evidence, sample_pdf
 from core.models import Questionnaire, User, utcnow
-from core.products import create_product
 from core.organizations import create_organization, organization_by_name
+from core.products import create_product
 from core.users import create_user
 
 PASSWORD_FILE = "demo_passwords.txt"
@@ -38,12 +47,20 @@ def demo_exists(session: Session) -> bool:
     return organization_by_name(session, ORGANISATIONS[0][0]) is not None
 
 
-def build_demo(session: Session, *, data_dir: Path, password: str | None, rounds: int = 12,
-               now: datetime | None = None) -> dict[str, str]:
+def build_demo(
+    session: Session,
+    *,
+    data_dir: Path,
+    password: str | None,
+    rounds: int = 12,
+    now: datetime | None = None,
+) -> dict[str, str]:
     """Create the demo organisations, accounts, products and assessment histories; returns passwords."""
     now = now or utcnow()
-    orgs = {name: create_organization(session, SYSTEM, name=name, industry=industry, tier=tier).id
-            for name, industry, tier in ORGANISATIONS}
+    orgs = {
+        name: create_organization(session, SYSTEM, name=name, industry=industry, tier=tier).id
+        for name, industry, tier in ORGANISATIONS
+    }
     passwords = {username: password or generate_password() for username, *_ in ACCOUNTS}
     actors = _create_accounts(session, orgs, passwords, rounds)
     clients = {org: actors[username] for username, _, role, org in ACCOUNTS if role == "client"}
@@ -52,12 +69,19 @@ def build_demo(session: Session, *, data_dir: Path, password: str | None, rounds
     rng = random.Random(2026)
     for plan in demo_plan():
         client = clients[plan.organization]
-        product = create_product(session, client, organization_id=client.organization_id,
-                                 name=plan.name, description=f"{plan.name} of {plan.organization}.")
+        product = create_product(
+            session,
+            client,
+            organization_id=client.organization_id,
+            name=plan.name,
+            description=f"{plan.name} of {plan.organization}.",
+        )
         previous = None  # each cycle after the first starts from the one before
         for cycle in plan.cycles:
             story = Story(product.id, banks[plan.bank], previous, cycle)
-            previous = _play_cycle(session, client, actors["lead_reviewer"], story, rng, data_dir, now)
+            previous = _play_cycle(
+                session, client, actors["lead_reviewer"], story, rng, data_dir, now
+            )
     if not password:
         _write_passwords(data_dir, passwords)
     return passwords
@@ -70,16 +94,29 @@ def _create_accounts(session, orgs, passwords, rounds) -> dict[str, Actor]:
     people += [(u, n, "client", o, None) for u, n, o in MEMBERS]
     actors = {}
     for username, name, role, org, password in people:
-        user, _ = create_user(session, SYSTEM, username=username, name=name, role=role,
-                              email=f"{username}@example.com", organization_id=orgs.get(org),
-                              password=password, rounds=rounds, is_demo=password is not None)
+        user, _ = create_user(
+            session,
+            SYSTEM,
+            username=username,
+            name=name,
+            role=role,
+            email=f"{username}@example.com",
+            organization_id=orgs.get(org),
+            password=password,
+            rounds=rounds,
+            is_demo=password is not None,
+        )
         actors[username] = Actor(user.id, username, role, user.organization_id)
     return actors
 
 
 def _newest_bank(session: Session, key: str) -> int:
-    return session.scalar(select(Questionnaire.id).where(Questionnaire.key == key)
-                          .order_by(Questionnaire.version.desc()).limit(1))
+    return session.scalar(
+        select(Questionnaire.id)
+        .where(Questionnaire.key == key)
+        .order_by(Questionnaire.version.desc())
+        .limit(1)
+    )
 
 
 def demo_usernames(session: Session) -> list[str]:
@@ -126,8 +163,14 @@ def _open_cycle(session, client, story: Story, when) -> int:
     start = next(when)
     due = (start + timedelta(days=30)).date()
     if story.previous is None:
-        return assessments.start_assessment(session, client, product_id=story.product_id,
-                                            questionnaire_id=story.bank_id, now=start, due_date=due).id
+        return assessments.start_assessment(
+            session,
+            client,
+            product_id=story.product_id,
+            questionnaire_id=story.bank_id,
+            now=start,
+            due_date=due,
+        ).id
     return assessments.start_next_cycle(session, client, story.previous, now=start, due_date=due).id
 
 
@@ -167,13 +210,20 @@ def _review(session, client, reviewer, aid, bank, answers, story, when) -> None:
         review.claim(session, reviewer, aid, now=next(when))
     if story != "under_review":
         decision = "rejected" if story == "rejected" else "approved"
-        review.decide(session, reviewer, aid, decision, now=next(when),
-                      note=REJECTED_NOTE if decision == "rejected" else APPROVED_NOTE)
+        review.decide(
+            session,
+            reviewer,
+            aid,
+            decision,
+            now=next(when),
+            note=REJECTED_NOTE if decision == "rejected" else APPROVED_NOTE,
+        )
 
 
 @dataclass(frozen=True)
 class Loop:
     """One change-request round: which answers the reviewer flags and how the client answers."""
+
     flags: int
     first: tuple[str, ...]  # answer values the reviewer questions first
     comment: str
@@ -181,52 +231,98 @@ class Loop:
     reply: str
 
 
-IMPROVE = Loop(2, ("no", "partial"), "Please describe the control in place and attach evidence.",
-               AnswerInput(value="yes", justification="Control implemented since the last round."),
-               "Both controls are now in place; see the updated justifications.")
-CORRECT = Loop(4, ("yes",), "This looks overstated: show the control in place or correct the answer.",
-               AnswerInput(value="no", justification="Not in place after all; planned for next quarter."),
-               "Corrected: these controls are not in place yet.")
+IMPROVE = Loop(
+    2,
+    ("no", "partial"),
+    "Please describe the control in place and attach evidence.",
+    AnswerInput(value="yes", justification="Control implemented since the last round."),
+    "Both controls are now in place; see the updated justifications.",
+)
+CORRECT = Loop(
+    4,
+    ("yes",),
+    "This looks overstated: show the control in place or correct the answer.",
+    AnswerInput(value="no", justification="Not in place after all; planned for next quarter."),
+    "Corrected: these controls are not in place yet.",
+)
 LOOPS = {"approved_after_changes": IMPROVE, "changes_requested": IMPROVE, "corrected": CORRECT}
 
 
 def _request_changes(session, reviewer, assessment_id, bank, answers, when, loop: Loop) -> None:
     # Changing a question that others depend on would reveal or hide other questions.
     referenced = {q.condition.question for q in bank.questions if q.condition}
-    yes_no = [k for k, v in answers.items()
-              if bank.question(k).type.startswith("yes_no") and not v.is_na and k not in referenced]
+    yes_no = [
+        k
+        for k, v in answers.items()
+        if bank.question(k).type.startswith("yes_no") and not v.is_na and k not in referenced
+    ]
     # The answers the loop is about first; failing those, any yes/no answer is questioned.
-    flagged = sorted(yes_no, key=lambda k: answers[k].value not in loop.first)[:loop.flags]
+    flagged = sorted(yes_no, key=lambda k: answers[k].value not in loop.first)[: loop.flags]
     for key in flagged:
-        review.set_review_state(session, reviewer, assessment_id, key, "needs_changes",
-                                comment=loop.comment, now=next(when))
-    review.add_comment(session, reviewer, assessment_id, "Evidence for these answers looks thin.",
-                       visibility="internal", now=next(when))
-    review.request_changes(session, reviewer, assessment_id, now=next(when),
-                           note=f"{len(flagged)} answers need another look; see the comments on them.")
+        review.set_review_state(
+            session,
+            reviewer,
+            assessment_id,
+            key,
+            "needs_changes",
+            comment=loop.comment,
+            now=next(when),
+        )
+    review.add_comment(
+        session,
+        reviewer,
+        assessment_id,
+        "Evidence for these answers looks thin.",
+        visibility="internal",
+        now=next(when),
+    )
+    review.request_changes(
+        session,
+        reviewer,
+        assessment_id,
+        now=next(when),
+        note=f"{len(flagged)} answers need another look; see the comments on them.",
+    )
 
 
 def _resubmit(session, client, assessment_id, when, loop: Loop) -> None:
     flagged = review.flagged_keys(session, client, assessment_id)
-    assessments.save_answers(session, client, assessment_id, {k: loop.fix for k in flagged},
-                             now=next(when))
+    assessments.save_answers(
+        session, client, assessment_id, dict.fromkeys(flagged, loop.fix), now=next(when)
+    )
     review.add_comment(session, client, assessment_id, loop.reply, now=next(when))
     assessments.submit(session, client, assessment_id, now=next(when))
 
 
-def attach_evidence(session: Session, actor: Actor, assessment_id: int, bank: Bank,
-                    answers: dict[str, AnswerInput], data_dir: Path, *,
-                    now: datetime | None = None) -> int:
+def attach_evidence(
+    session: Session,
+    actor: Actor,
+    assessment_id: int,
+    bank: Bank,
+    answers: dict[str, AnswerInput],
+    data_dir: Path,
+    *,
+    now: datetime | None = None,
+) -> int:
     """Upload a small PDF for every answered question that requires evidence; returns how many."""
     keys = [k for k, a in answers.items() if bank.question(k).evidence_required and not a.is_na]
     for key in keys:
-        add_evidence(session, actor, assessment_id, question_key=key, filename=f"{key}-evidence.pdf",
-                     data=sample_pdf(f"Evidence for {key}"), data_dir=data_dir, now=now)
+        add_evidence(
+            session,
+            actor,
+            assessment_id,
+            question_key=key,
+            filename=f"{key}-evidence.pdf",
+            data=sample_pdf(f"Evidence for {key}"),
+            data_dir=data_dir,
+            now=now,
+        )
     return len(keys)
 
 
-def demo_answers(bank: Bank, quality: float, rng: random.Random, *,
-                 complete: bool = True) -> dict[str, AnswerInput]:
+def demo_answers(
+    bank: Bank, quality: float, rng: random.Random, *, complete: bool = True
+) -> dict[str, AnswerInput]:
     """Plausible answers of a given quality (0-1) for every visible question, in bank order."""
     given: dict[str, Answer] = {}
     result = {}

@@ -4,6 +4,7 @@ Pure data and a seeded planner; core/demo.py plays the plan through the core fun
 organisations with sign-in accounts are written out by hand (tests and the README name their
 products); the other five get plans drawn from a fixed seed, so every build is the same.
 """
+
 from __future__ import annotations
 
 import random
@@ -57,37 +58,93 @@ MEMBERS = (  # the other organisations' clients: real-looking accounts whose one
     ("freya.lund", "Freya Lund", "Fjord Analytics"),
 )
 SHOWCASE = (  # organisation, product, bank, cycles as (quality, story, days ago)
-    ("Demo Corp", "Customer Portal", BASELINE, ((0.55, "approved_after_changes", 470),
-                                                (0.8, "in_progress", 20))),
+    (
+        "Demo Corp",
+        "Customer Portal",
+        BASELINE,
+        ((0.55, "approved_after_changes", 470), (0.8, "in_progress", 20)),
+    ),
     ("Demo Corp", "Mobile App", BASELINE, ((0.7, "submitted", 15),)),
     ("Demo Corp", "Internal HR System", BASELINE, ((0.0, "not_started", 3),)),
-    ("Demo Corp", "Billing Service", BASELINE, ((0.5, "approved", 545), (0.78, "approved", 360),
-                                                (0.6, "approved_after_changes", 130))),
-    ("Enterprise Inc", "Payments Gateway", BASELINE, ((0.6, "approved", HISTORY_DAYS),
-                                                      (0.75, "approved_after_changes", 300),
-                                                      (0.9, "under_review", 12))),
+    (
+        "Demo Corp",
+        "Billing Service",
+        BASELINE,
+        ((0.5, "approved", 545), (0.78, "approved", 360), (0.6, "approved_after_changes", 130)),
+    ),
+    (
+        "Enterprise Inc",
+        "Payments Gateway",
+        BASELINE,
+        (
+            (0.6, "approved", HISTORY_DAYS),
+            (0.75, "approved_after_changes", 300),
+            (0.9, "under_review", 12),
+        ),
+    ),
     ("Enterprise Inc", "Data Warehouse", BASELINE, ((0.5, "changes_requested", 45),)),
     ("Enterprise Inc", "Partner API", BASELINE, ((0.25, "rejected", 90),)),
-    ("Enterprise Inc", "Trading Desk", BASELINE, ((0.85, "approved", 520), (0.62, "approved", 280),
-                                                  (0.7, "approved_after_changes", 75))),
+    (
+        "Enterprise Inc",
+        "Trading Desk",
+        BASELINE,
+        ((0.85, "approved", 520), (0.62, "approved", 280), (0.7, "approved_after_changes", 75)),
+    ),
     ("Enterprise Inc", "Online Banking", ASVS, ((0.45, "approved", 400), (0.7, "submitted", 9))),
     # Challenged "yes" answers corrected to "no": a resubmission that scores lower (a score drop).
-    ("Harbour Logistics", "Route Planner", BASELINE, ((0.55, "approved", 420), (0.85, "corrected", 30))),
+    (
+        "Harbour Logistics",
+        "Route Planner",
+        BASELINE,
+        ((0.55, "approved", 420), (0.85, "corrected", 30)),
+    ),
 )
 OTHER_PRODUCTS = {  # the last product of each uses the OWASP ASVS questionnaire
-    "Northwind Health": ("Patient Portal", "Lab Results API", "Pharmacy Service", "Clinical Data Lake",
-                         "Telehealth App"),
-    "Harbour Logistics": ("Fleet Tracker", "Customs Gateway", "Warehouse Scanner", "Driver App",
-                          "Booking Site"),
-    "Cobalt Retail": ("Point of Sale", "Loyalty Service", "Inventory Hub", "Supplier Portal",
-                      "Web Shop"),
-    "Aurora Energy": ("Grid Monitor", "Smart Meter Hub", "Billing Engine", "Field Service App",
-                      "Customer Site"),
-    "Fjord Analytics": ("Insight Studio", "Data Pipeline", "Model Registry", "Report Builder",
-                        "Analytics Portal"),
+    "Northwind Health": (
+        "Patient Portal",
+        "Lab Results API",
+        "Pharmacy Service",
+        "Clinical Data Lake",
+        "Telehealth App",
+    ),
+    "Harbour Logistics": (
+        "Fleet Tracker",
+        "Customs Gateway",
+        "Warehouse Scanner",
+        "Driver App",
+        "Booking Site",
+    ),
+    "Cobalt Retail": (
+        "Point of Sale",
+        "Loyalty Service",
+        "Inventory Hub",
+        "Supplier Portal",
+        "Web Shop",
+    ),
+    "Aurora Energy": (
+        "Grid Monitor",
+        "Smart Meter Hub",
+        "Billing Engine",
+        "Field Service App",
+        "Customer Site",
+    ),
+    "Fjord Analytics": (
+        "Insight Studio",
+        "Data Pipeline",
+        "Model Registry",
+        "Report Builder",
+        "Analytics Portal",
+    ),
 }
-FINAL_WEIGHTS = {"approved": 45, "approved_after_changes": 15, "submitted": 8, "under_review": 8,
-                 "changes_requested": 8, "in_progress": 8, "rejected": 8}
+FINAL_WEIGHTS = {
+    "approved": 45,
+    "approved_after_changes": 15,
+    "submitted": 8,
+    "under_review": 8,
+    "changes_requested": 8,
+    "in_progress": 8,
+    "rejected": 8,
+}
 
 
 def plan_cycles(rng: random.Random) -> tuple[Cycle, ...]:
@@ -100,7 +157,11 @@ def plan_cycles(rng: random.Random) -> tuple[Cycle, ...]:
     starts = [round(first - (first - last) * i / max(count - 1, 1)) for i in range(count)]
     quality, cycles = rng.uniform(0.3, 0.85), []
     for i, start in enumerate(starts):
-        story = final if i == count - 1 else rng.choice(("approved", "approved", "approved_after_changes"))
+        story = (
+            final
+            if i == count - 1
+            else rng.choice(("approved", "approved", "approved_after_changes"))
+        )
         cycles.append(Cycle(round(quality, 2), story, start))
         quality = min(0.95, max(0.2, quality + rng.uniform(-0.25, 0.25)))
     return tuple(cycles)
@@ -108,10 +169,14 @@ def plan_cycles(rng: random.Random) -> tuple[Cycle, ...]:
 
 def demo_plan(seed: int = 2026) -> list[ProductPlan]:
     """Every demo product with its cycles: the showcase first, then the other organisations'."""
-    plans = [ProductPlan(org, name, bank, tuple(Cycle(*c) for c in cycles))
-             for org, name, bank, cycles in SHOWCASE]
+    plans = [
+        ProductPlan(org, name, bank, tuple(Cycle(*c) for c in cycles))
+        for org, name, bank, cycles in SHOWCASE
+    ]
     rng = random.Random(seed)
     for org, names in OTHER_PRODUCTS.items():
-        plans += [ProductPlan(org, name, ASVS if i == len(names) - 1 else BASELINE, plan_cycles(rng))
-                  for i, name in enumerate(names)]
+        plans += [
+            ProductPlan(org, name, ASVS if i == len(names) - 1 else BASELINE, plan_cycles(rng))
+            for i, name in enumerate(names)
+        ]
     return plans

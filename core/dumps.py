@@ -2,6 +2,7 @@
 
 Also the PostgreSQL client tools (pg_dump, pg_restore) that backup and restore run.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,19 +39,26 @@ def describe(connection: Connection) -> tuple[str | None, dict[str, int]]:
     """(schema revision, rows per table) as this connection sees the database."""
     revision = MigrationContext.configure(connection).get_current_revision()
     names = sorted(inspect(connection).get_table_names())
-    return revision, {n: connection.scalar(select(func.count()).select_from(table(n))) for n in names}
+    return revision, {
+        n: connection.scalar(select(func.count()).select_from(table(n))) for n in names
+    }
 
 
 # --- PostgreSQL tools ---------------------------------------------------------------------------
 
+
 def pg_tool(name: str) -> str:
     """Path of pg_dump/pg_restore: next to the newest installed server, else on PATH."""
+
     def major(path: Path) -> int:
         return int(path.parent.parent.name) if path.parent.parent.name.isdigit() else 0
+
     found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=major, reverse=True)
     tool = str(found[0]) if found else shutil.which(name)
     if not tool:
-        raise SecureSphereError(f"{name} not found; install it with: apt-get install postgresql-client")
+        raise SecureSphereError(
+            f"{name} not found; install it with: apt-get install postgresql-client"
+        )
     return tool
 
 
@@ -58,8 +66,11 @@ def pg_env(url: str, folder: Path) -> dict[str, str]:
     """libpq variables for the URL; a password goes to a private passfile, never on a command line."""
     parsed = make_url(url)
     env = dict(os.environ, PGDATABASE=parsed.database or "")
-    values = {"PGHOST": parsed.host or parsed.query.get("host"), "PGPORT": parsed.port,
-              "PGUSER": parsed.username}
+    values = {
+        "PGHOST": parsed.host or parsed.query.get("host"),
+        "PGPORT": parsed.port,
+        "PGUSER": parsed.username,
+    }
     env.update({k: str(v) for k, v in values.items() if v})
     if parsed.password:
         passfile = folder / ".pgpass"
@@ -81,6 +92,7 @@ def run_tool(argv: list[str], env: dict[str, str] | None = None) -> None:
 
 # --- copying the database -----------------------------------------------------------------------
 
+
 def sqlite_snapshot(url: str, copy: Path) -> tuple[str | None, dict[str, int]]:
     """Copy a live SQLite database to one file; (schema revision, rows per table) of the copy."""
     source = sqlite_path(url)
@@ -89,7 +101,9 @@ def sqlite_snapshot(url: str, copy: Path) -> tuple[str | None, dict[str, int]]:
     src = sqlite3.connect(source, timeout=db.BUSY_TIMEOUT_MS / 1000)
     dst = sqlite3.connect(copy)
     try:
-        src.backup(dst)  # one step under one read transaction: a consistent snapshot while others write
+        src.backup(
+            dst
+        )  # one step under one read transaction: a consistent snapshot while others write
         dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
     finally:
         src.close()
@@ -110,8 +124,16 @@ def pg_snapshot(url: str, dump: Path) -> tuple[str | None, dict[str, int]]:
             # pg_dump reads the very snapshot the counts were taken in, so the manifest matches.
             snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             described = describe(connection)
-            run_tool([pg_tool("pg_dump"), "--format=custom", "--no-password", f"--snapshot={snapshot}",
-                  f"--file={dump}"], pg_env(url, dump.parent))
+            run_tool(
+                [
+                    pg_tool("pg_dump"),
+                    "--format=custom",
+                    "--no-password",
+                    f"--snapshot={snapshot}",
+                    f"--file={dump}",
+                ],
+                pg_env(url, dump.parent),
+            )
             connection.rollback()
         return described
     finally:

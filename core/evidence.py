@@ -2,16 +2,17 @@
 
 File checks (names, content, zip and image bombs) live in core/uploads.py.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -84,8 +85,11 @@ def _writable(session: Session, actor: Actor, assessment_id: int) -> Assessment:
 
 def _question_id(session: Session, assessment: Assessment, question_key: str) -> int:
     load_bank(session, assessment.questionnaire_id).question(question_key)  # NotFound if absent
-    return session.scalar(select(Question.id).where(
-        Question.questionnaire_id == assessment.questionnaire_id, Question.key == question_key))
+    return session.scalar(
+        select(Question.id).where(
+            Question.questionnaire_id == assessment.questionnaire_id, Question.key == question_key
+        )
+    )
 
 
 def _lock_assessment(session: Session, assessment_id: int) -> None:
@@ -97,17 +101,26 @@ def _lock_assessment(session: Session, assessment_id: int) -> None:
 def _check_room(session: Session, assessment_id: int, question_id: int, adding: int) -> None:
     """Refuse files that would take the answer or the assessment past its evidence limit."""
     limits = get_settings(session)
-    active = (select(func.count()).select_from(EvidenceFile)
-              .where(EvidenceFile.assessment_id == assessment_id, EvidenceFile.is_active))
-    for scope, key, stmt in (("answer", "evidence_max_per_answer",
-                              active.where(EvidenceFile.question_id == question_id)),
-                             ("assessment", "evidence_max_per_assessment", active)):
+    active = (
+        select(func.count())
+        .select_from(EvidenceFile)
+        .where(EvidenceFile.assessment_id == assessment_id, EvidenceFile.is_active)
+    )
+    for scope, key, stmt in (
+        (
+            "answer",
+            "evidence_max_per_answer",
+            active.where(EvidenceFile.question_id == question_id),
+        ),
+        ("assessment", "evidence_max_per_assessment", active),
+    ):
         limit, have = int(limits[key]), session.scalar(stmt)
         if have + adding > limit:
             raise ValidationError(
                 f"An {scope} may carry at most {limit} evidence files and this one has {have}, "
                 f"so {adding} more cannot be added. Remove some first, or ask an administrator "
-                "to raise the limit.")
+                "to raise the limit."
+            )
 
 
 def _checked(files: Sequence[tuple[str, bytes]], max_bytes: int) -> list[tuple[str, str, bytes]]:
@@ -123,9 +136,16 @@ def _checked(files: Sequence[tuple[str, bytes]], max_bytes: int) -> list[tuple[s
     return checked
 
 
-def add_evidence_files(session: Session, actor: Actor, assessment_id: int, *, question_key: str,
-                       files: Sequence[tuple[str, bytes]], data_dir: Path,
-                       now: datetime | None = None) -> list[EvidenceFile]:
+def add_evidence_files(
+    session: Session,
+    actor: Actor,
+    assessment_id: int,
+    *,
+    question_key: str,
+    files: Sequence[tuple[str, bytes]],
+    data_dir: Path,
+    now: datetime | None = None,
+) -> list[EvidenceFile]:
     """Check, store and record (name, bytes) files for one question of an open assessment: all or none."""
     now = now or utcnow()
     assessment = _writable(session, actor, assessment_id)
@@ -134,44 +154,112 @@ def add_evidence_files(session: Session, actor: Actor, assessment_id: int, *, qu
     _check_room(session, assessment.id, question_id, len(files))
     # Every file is checked before any is stored, so a refused batch leaves nothing on disk.
     checked = _checked(files, int(float(get_settings(session)["upload_max_mb"]) * MB))
-    return [_record(session, actor, assessment.id, question_key, question_id, name, content_type,
-                    data, data_dir, now) for name, content_type, data in checked]
+    return [
+        _record(
+            session,
+            actor,
+            assessment.id,
+            question_key,
+            question_id,
+            name,
+            content_type,
+            data,
+            data_dir,
+            now,
+        )
+        for name, content_type, data in checked
+    ]
 
 
-def add_evidence(session: Session, actor: Actor, assessment_id: int, *, question_key: str,
-                 filename: str, data: bytes, data_dir: Path,
-                 now: datetime | None = None) -> EvidenceFile:
+def add_evidence(
+    session: Session,
+    actor: Actor,
+    assessment_id: int,
+    *,
+    question_key: str,
+    filename: str,
+    data: bytes,
+    data_dir: Path,
+    now: datetime | None = None,
+) -> EvidenceFile:
     """Check, store and record one evidence file for a question of an open assessment."""
-    return add_evidence_files(session, actor, assessment_id, question_key=question_key,
-                              files=[(filename, data)], data_dir=data_dir, now=now)[0]
+    return add_evidence_files(
+        session,
+        actor,
+        assessment_id,
+        question_key=question_key,
+        files=[(filename, data)],
+        data_dir=data_dir,
+        now=now,
+    )[0]
 
 
-def _record(session: Session, actor: Actor, assessment_id: int, question_key: str, question_id: int,
-            name: str, content_type: str, data: bytes, data_dir: Path, now: datetime) -> EvidenceFile:
+def _record(
+    session: Session,
+    actor: Actor,
+    assessment_id: int,
+    question_key: str,
+    question_id: int,
+    name: str,
+    content_type: str,
+    data: bytes,
+    data_dir: Path,
+    now: datetime,
+) -> EvidenceFile:
     digest = hashlib.sha256(data).hexdigest()
     # File before row: a blob is named by its hash, so one orphaned by a rollback is harmless and reused.
     key = _store(data_dir, digest, data)
-    row = EvidenceFile(assessment_id=assessment_id, question_id=question_id, filename=name,
-                       content_type=content_type, size_bytes=len(data), sha256=digest,
-                       storage_key=key, uploaded_by=actor.user_id, is_active=True,
-                       created_at=now, updated_at=now)
+    row = EvidenceFile(
+        assessment_id=assessment_id,
+        question_id=question_id,
+        filename=name,
+        content_type=content_type,
+        size_bytes=len(data),
+        sha256=digest,
+        storage_key=key,
+        uploaded_by=actor.user_id,
+        is_active=True,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(row)
     session.flush()
-    audit.record(session, actor, "evidence_added", object_type="evidence", object_id=row.id,
-                 detail={"assessment_id": assessment_id, "question_key": question_key,
-                         "filename": name, "size_bytes": len(data), "sha256": digest}, now=now)
+    audit.record(
+        session,
+        actor,
+        "evidence_added",
+        object_type="evidence",
+        object_id=row.id,
+        detail={
+            "assessment_id": assessment_id,
+            "question_key": question_key,
+            "filename": name,
+            "size_bytes": len(data),
+            "sha256": digest,
+        },
+        now=now,
+    )
     return row
 
 
 def list_evidence(session: Session, actor: Actor, assessment_id: int) -> list[dict]:
     """The active evidence files of an assessment the actor may read, oldest first."""
     get_assessment(session, actor, assessment_id)
-    stmt = (select(EvidenceFile.id, Question.key.label("question_key"), EvidenceFile.filename,
-                   EvidenceFile.content_type, EvidenceFile.size_bytes, EvidenceFile.sha256,
-                   EvidenceFile.uploaded_by, EvidenceFile.created_at)
-            .outerjoin(Question, Question.id == EvidenceFile.question_id)
-            .where(EvidenceFile.assessment_id == assessment_id, EvidenceFile.is_active)
-            .order_by(EvidenceFile.id))
+    stmt = (
+        select(
+            EvidenceFile.id,
+            Question.key.label("question_key"),
+            EvidenceFile.filename,
+            EvidenceFile.content_type,
+            EvidenceFile.size_bytes,
+            EvidenceFile.sha256,
+            EvidenceFile.uploaded_by,
+            EvidenceFile.created_at,
+        )
+        .outerjoin(Question, Question.id == EvidenceFile.question_id)
+        .where(EvidenceFile.assessment_id == assessment_id, EvidenceFile.is_active)
+        .order_by(EvidenceFile.id)
+    )
     return [dict(r._mapping) for r in session.execute(stmt)]
 
 
@@ -182,8 +270,9 @@ def _active_file(session: Session, evidence_id: int) -> EvidenceFile:
     return row
 
 
-def read_evidence(session: Session, actor: Actor, evidence_id: int, *,
-                  data_dir: Path) -> tuple[str, str, bytes]:
+def read_evidence(
+    session: Session, actor: Actor, evidence_id: int, *, data_dir: Path
+) -> tuple[str, str, bytes]:
     """(download name, content type, bytes) of a file the actor may read, checked against its hash."""
     row = _active_file(session, evidence_id)
     get_assessment(session, actor, row.assessment_id)
@@ -192,21 +281,30 @@ def read_evidence(session: Session, actor: Actor, evidence_id: int, *,
     except FileNotFoundError:
         raise SecureSphereError("The evidence file is missing from storage.") from None
     if hashlib.sha256(data).hexdigest() != row.sha256:
-        raise SecureSphereError("The evidence file is damaged: its content no longer matches its checksum.")
+        raise SecureSphereError(
+            "The evidence file is damaged: its content no longer matches its checksum."
+        )
     return download_name(row.filename), row.content_type, data
 
 
-def remove_evidence(session: Session, actor: Actor, evidence_id: int, *,
-                    now: datetime | None = None) -> None:
+def remove_evidence(
+    session: Session, actor: Actor, evidence_id: int, *, now: datetime | None = None
+) -> None:
     """Withdraw an evidence file from an open assessment (soft delete; the blob stays for the record)."""
     now = now or utcnow()
     row = _active_file(session, evidence_id)
     _writable(session, actor, row.assessment_id)
     row.is_active, row.deleted_at, row.updated_at = False, now, now
     session.flush()
-    audit.record(session, actor, "evidence_removed", object_type="evidence", object_id=row.id,
-                 detail={"assessment_id": row.assessment_id, "filename": row.filename,
-                         "sha256": row.sha256}, now=now)
+    audit.record(
+        session,
+        actor,
+        "evidence_removed",
+        object_type="evidence",
+        object_id=row.id,
+        detail={"assessment_id": row.assessment_id, "filename": row.filename, "sha256": row.sha256},
+        now=now,
+    )
 
 
 def sample_pdf(title: str) -> bytes:
@@ -214,12 +312,14 @@ def sample_pdf(title: str) -> bytes:
     text = title.encode("ascii", "replace")
     text = text.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
     stream = b"BT /F1 18 Tf 72 720 Td (" + text + b") Tj ET"
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
-               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for number, body in enumerate(objects, 1):
         offsets.append(len(out))
@@ -228,5 +328,8 @@ def sample_pdf(title: str) -> bytes:
     # Each xref entry must be exactly 20 bytes, hence the trailing space before "\n".
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
     return bytes(out)

@@ -1,10 +1,11 @@
 """CSV extracts: RFC 4180 quoting, UTF-8, and no cell a spreadsheet would run as a formula."""
+
 from __future__ import annotations
 
 import csv
 import io
 import json
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -14,10 +15,28 @@ from core.audit_labels import readable_row
 from core.labels import iso_utc
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
-AUDIT_COLUMNS = ("id", "created_at", "username", "actor_role", "action", "action_label", "object_type",
-                 "object_id", "detail", "description")
-ANSWER_COLUMNS = ("section", "question", "text", "value", "is_na", "justification", "score",
-                  "review_state")
+AUDIT_COLUMNS = (
+    "id",
+    "created_at",
+    "username",
+    "actor_role",
+    "action",
+    "action_label",
+    "object_type",
+    "object_id",
+    "detail",
+    "description",
+)
+ANSWER_COLUMNS = (
+    "section",
+    "question",
+    "text",
+    "value",
+    "is_na",
+    "justification",
+    "score",
+    "review_state",
+)
 
 
 def safe_cell(value: object) -> str:
@@ -48,9 +67,15 @@ def assessment_answers_csv(session: Session, actor: Actor, assessment_id: int) -
 def audit_csv(rows: Iterable[dict]) -> bytes:
     """Audit rows (as list_audit gives them) as CSV: the stored keys and JSON detail for scripts,
     times in ISO 8601 UTC, and beside them the action and detail in the words the page shows."""
+
     def readable():
         for row in rows:
             shown = readable_row(row)
-            yield {**row, "created_at": iso_utc(row["created_at"]), "action_label": shown["action"],
-                   "description": shown["details"]}
+            yield {
+                **row,
+                "created_at": iso_utc(row["created_at"]),
+                "action_label": shown["action"],
+                "description": shown["details"],
+            }
+
     return csv_bytes(readable(), AUDIT_COLUMNS)

@@ -1,4 +1,5 @@
 """Health check for operators and probes: the database answers and its schema is at head."""
+
 from __future__ import annotations
 
 import stat
@@ -30,17 +31,28 @@ def check_health(url: str) -> tuple[bool, str]:
     if current is None:
         return False, "migrations: the database has no schema; run: python -m core.cli init"
     if current != head:
-        return False, f"migrations: the database is at {current}, this code needs {head}; " \
-                      "run: python -m core.cli init"
+        return (
+            False,
+            f"migrations: the database is at {current}, this code needs {head}; "
+            "run: python -m core.cli init",
+        )
     return True, "ok"
 
 
 def _private_paths(url: str, data_dir: Path) -> list[Path]:
     parsed = make_url(url)
-    database = db.sqlite_files(Path(parsed.database)) if parsed.get_backend_name() == "sqlite" else []
+    database = (
+        db.sqlite_files(Path(parsed.database)) if parsed.get_backend_name() == "sqlite" else []
+    )
     backups = data_dir / "backups"
-    shown = [data_dir, data_dir / ".cookie_key", data_dir / "demo_passwords.txt", backups,
-             *(sorted(backups.iterdir()) if backups.is_dir() else []), *database]
+    shown = [
+        data_dir,
+        data_dir / ".cookie_key",
+        data_dir / "demo_passwords.txt",
+        backups,
+        *(sorted(backups.iterdir()) if backups.is_dir() else []),
+        *database,
+    ]
     return [path for path in shown if path.exists()]
 
 
@@ -52,6 +64,8 @@ def loose_permissions(url: str, data_dir: Path) -> list[str]:
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
             wanted = "700" if path.is_dir() else "600"
-            warnings.append(f"warning: {path} has mode {mode:o}; group or others can read it "
-                            f"(run: chmod {wanted} {path})")
+            warnings.append(
+                f"warning: {path} has mode {mode:o}; group or others can read it "
+                f"(run: chmod {wanted} {path})"
+            )
     return warnings

@@ -4,10 +4,11 @@ statuses, triggers, audit actions, settings and their values).
 Pages show these labels, never the keys; extracts keep the keys (stable for scripts) and add the
 labels beside them. Times are stored and shown in UTC, and the UI says so in every time it shows.
 """
+
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from core.banks.question_types import QUESTION_TYPES
 
@@ -17,45 +18,83 @@ DATETIME_FORMAT_MOMENT = "D MMM YYYY, HH:mm [UTC]"
 DATE_FORMAT_MOMENT = "D MMM YYYY"
 NOTHING = "—"
 
-ROLE_LABELS = {"admin": "Admin", "lead_reviewer": "Lead reviewer",
-               "security_manager": "Security manager", "analyst": "Analyst", "client": "Client"}
+ROLE_LABELS = {
+    "admin": "Admin",
+    "lead_reviewer": "Lead reviewer",
+    "security_manager": "Security manager",
+    "analyst": "Analyst",
+    "client": "Client",
+}
 TIER_LABELS = {"tier_1": "Tier 1", "tier_2": "Tier 2", "tier_3": "Tier 3"}
-STATUS_LABELS = {"not_started": "Not started", "in_progress": "In progress",
-                 "submitted": "Submitted", "under_review": "Under review",
-                 "changes_requested": "Changes requested", "approved": "Approved",
-                 "rejected": "Rejected"}
-TRIGGER_LABELS = {"submit": "Submitted", "changes_requested": "Changes requested",
-                  "approve": "Approved", "reject": "Rejected", "recompute": "Recomputed"}
-REVIEW_STATE_LABELS = {"pending": "Unreviewed", "accepted": "Accepted",
-                       "needs_changes": "Needs changes"}
+STATUS_LABELS = {
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    "submitted": "Submitted",
+    "under_review": "Under review",
+    "changes_requested": "Changes requested",
+    "approved": "Approved",
+    "rejected": "Rejected",
+}
+TRIGGER_LABELS = {
+    "submit": "Submitted",
+    "changes_requested": "Changes requested",
+    "approve": "Approved",
+    "reject": "Rejected",
+    "recompute": "Recomputed",
+}
+REVIEW_STATE_LABELS = {
+    "pending": "Unreviewed",
+    "accepted": "Accepted",
+    "needs_changes": "Needs changes",
+}
 VISIBILITY_LABELS = {"shared": "Shared with the client", "internal": "Internal (reviewers only)"}
 ACTION_LABELS = {
-    "sign_in": "Signed in", "sign_in_failed": "Sign-in failed", "sign_out": "Signed out",
-    "session_resumed": "Session resumed", "sessions_revoked": "Signed out everywhere",
-    "access_denied": "Access refused", "account_throttled": "Account cooldown started",
+    "sign_in": "Signed in",
+    "sign_in_failed": "Sign-in failed",
+    "sign_out": "Signed out",
+    "session_resumed": "Session resumed",
+    "sessions_revoked": "Signed out everywhere",
+    "access_denied": "Access refused",
+    "account_throttled": "Account cooldown started",
     "password_changed": "Password changed",
-    "password_reset": "Password reset", "user_created": "User created",
-    "user_updated": "User updated", "user_deactivated": "User deactivated",
-    "user_activated": "User reactivated", "user_unlocked": "User unlocked",
-    "organization_created": "Organisation created", "organization_updated": "Organisation updated",
+    "password_reset": "Password reset",
+    "user_created": "User created",
+    "user_updated": "User updated",
+    "user_deactivated": "User deactivated",
+    "user_activated": "User reactivated",
+    "user_unlocked": "User unlocked",
+    "organization_created": "Organisation created",
+    "organization_updated": "Organisation updated",
     "organization_deactivated": "Organisation deactivated",
-    "organization_activated": "Organisation reactivated", "product_created": "Product created",
-    "product_updated": "Product updated", "assessment_started": "Assessment started",
-    "answers_saved": "Answers saved", "answer_reviewed": "Answer reviewed",
-    "comment_added": "Comment added", "evidence_added": "Evidence added",
-    "evidence_removed": "Evidence removed", "evidence_purged": "Removed evidence purged",
-    "status_changed": "Status changed", "score_snapshot": "Score recorded",
-    "scores_recomputed": "Scores recomputed", "setting_changed": "Setting changed",
-    "bank_imported": "Question bank imported", "backup": "Backup written",
-    "safety_backup": "Safety backup written", "restore": "Backup restored",
+    "organization_activated": "Organisation reactivated",
+    "product_created": "Product created",
+    "product_updated": "Product updated",
+    "assessment_started": "Assessment started",
+    "answers_saved": "Answers saved",
+    "answer_reviewed": "Answer reviewed",
+    "comment_added": "Comment added",
+    "evidence_added": "Evidence added",
+    "evidence_removed": "Evidence removed",
+    "evidence_purged": "Removed evidence purged",
+    "status_changed": "Status changed",
+    "score_snapshot": "Score recorded",
+    "scores_recomputed": "Scores recomputed",
+    "setting_changed": "Setting changed",
+    "bank_imported": "Question bank imported",
+    "backup": "Backup written",
+    "safety_backup": "Safety backup written",
+    "restore": "Backup restored",
     "audit_checkpoint": "Audit trail purged (checkpoint)",
     "sign_in_attempts_purged": "Old sign-in records purged",
-    "synthetic_data_seeded": "Synthetic data added"}
+    "synthetic_data_seeded": "Synthetic data added",
+}
 QUESTION_TYPE_LABELS = {key: qtype.label for key, qtype in QUESTION_TYPES.items()}
 SETTING_LABELS = {
-    "score_bands": "Risk bands", "session_idle_minutes": "Idle sign-out (minutes)",
+    "score_bands": "Risk bands",
+    "session_idle_minutes": "Idle sign-out (minutes)",
     "session_absolute_hours": "Longest session (hours)",
-    "review_sla_days": "Review deadline (days)", "upload_max_mb": "Largest evidence file (MB)",
+    "review_sla_days": "Review deadline (days)",
+    "upload_max_mb": "Largest evidence file (MB)",
     "benchmark_min_peers": "Smallest peer group (products)",
     "evidence_max_per_answer": "Most files per answer",
     "evidence_max_per_assessment": "Most files per assessment",
@@ -67,9 +106,11 @@ SETTING_LABELS = {
     "throttle_address_window_minutes": "Address failure window (minutes)",
     "retention_sign_in_days": "Keep sign-in records (days)",
     "retention_evidence_days": "Keep removed evidence (days)",
-    "retention_audit_days": "Keep audit rows (days, 0 = forever)"}
-SETTING_VALUE_LABELS = {"reviewer_visibility": {"all": "All assessments",
-                                                "assigned": "Assigned to them, and unclaimed"}}
+    "retention_audit_days": "Keep audit rows (days, 0 = forever)",
+}
+SETTING_VALUE_LABELS = {
+    "reviewer_visibility": {"all": "All assessments", "assigned": "Assigned to them, and unclaimed"}
+}
 
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -78,8 +119,8 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def as_utc(value: datetime) -> datetime:
     """The same instant in UTC; a naive datetime is taken to be UTC already (as stored)."""
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def format_datetime(value: datetime | str | None) -> str:

@@ -1,11 +1,12 @@
 """Structured logging: one JSON object per line on stderr, with secrets redacted by key name."""
+
 from __future__ import annotations
 
 import json
 import logging
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 SECRET_KEY = re.compile(r"password|passwd|token|cookie|secret|hash", re.IGNORECASE)
@@ -40,15 +41,21 @@ class JsonFormatter(logging.Formatter):
     """time, level, logger, message, then every extra, as one JSON line."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
-                 "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def configure_logging(*, level: int | str = logging.INFO, stream: TextIO | None = None) -> logging.Handler:
+def configure_logging(
+    *, level: int | str = logging.INFO, stream: TextIO | None = None
+) -> logging.Handler:
     """Send the root logger's records to stderr as JSON lines; calling it again replaces our handler."""
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, _MARK, False)]:

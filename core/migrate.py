@@ -1,4 +1,5 @@
 """Schema management through Alembic: upgrade to head, current revision, model/migration drift."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -44,8 +45,9 @@ def current_revision(url: str) -> str | None:
 def drift(url: str) -> list:
     """Differences between the models and the migrated database (empty when they agree)."""
     with get_engine(url).connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True,
-                                                               "render_as_batch": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_as_batch": True}
+        )
         return compare_metadata(context, Base.metadata)
 
 

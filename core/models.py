@@ -1,17 +1,39 @@
 """Every table, as typed SQLAlchemy models; enums are stored as text with CHECK constraints."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index,
-                        Integer, MetaData, String, Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core.access import ROLES
 
-STATUSES = ("not_started", "in_progress", "submitted", "under_review", "changes_requested",
-            "approved", "rejected")
+STATUSES = (
+    "not_started",
+    "in_progress",
+    "submitted",
+    "under_review",
+    "changes_requested",
+    "approved",
+    "rejected",
+)
 REVIEW_STATES = ("pending", "accepted", "needs_changes")
 VISIBILITIES = ("shared", "internal")
 TIERS = ("tier_1", "tier_2", "tier_3")
@@ -27,7 +49,7 @@ NAMING = {
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -41,13 +63,13 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; use timezone-aware UTC")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -56,7 +78,11 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
 
 
 class Timestamped:
@@ -75,24 +101,25 @@ class Organization(Timestamped, Base):
 
 class User(Timestamped, Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),
-                      CheckConstraint("role <> 'client' OR organization_id IS NOT NULL",
-                                      name="client_has_org"))
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint("role <> 'client' OR organization_id IS NOT NULL", name="client_has_org"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str] = mapped_column(String(254), default="")
     role: Mapped[str] = mapped_column(String(20), index=True)
-    organization_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organizations.id"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(100))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     lockouts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[Optional[datetime]]
-    sessions_valid_after: Mapped[Optional[datetime]]
-    last_login_at: Mapped[Optional[datetime]]
+    locked_until: Mapped[datetime | None]
+    sessions_valid_after: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
 
 
 class AuthSession(Timestamped, Base):
@@ -102,20 +129,22 @@ class AuthSession(Timestamped, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
-    revoked_at: Mapped[Optional[datetime]]
+    revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str] = mapped_column(String(40), default="")
     client_address: Mapped[str] = mapped_column(String(64), default="")
     # SHA-256 of the remember-me cookie issued with this session: a cookie signs in only by
     # resuming its own live row, so revoking the row kills the cookie everywhere it was copied.
-    cookie_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True, index=True)
+    cookie_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
 
 class SignInAttempt(Timestamped, Base):
     __tablename__ = "sign_in_attempts"
-    __table_args__ = (Index("ix_sign_in_attempts_address_created", "client_address", "created_at"),
-                      Index("ix_sign_in_attempts_user_created", "user_id", "created_at"))
+    __table_args__ = (
+        Index("ix_sign_in_attempts_address_created", "client_address", "created_at"),
+        Index("ix_sign_in_attempts_user_created", "user_id", "created_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     username: Mapped[str] = mapped_column(String(64), default="")
     client_address: Mapped[str] = mapped_column(String(64), default="")
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -126,7 +155,7 @@ class Product(Timestamped, Base):
     __table_args__ = (UniqueConstraint("organization_id", "name"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
-    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     tier: Mapped[str] = mapped_column(String(20), default="tier_2")
@@ -162,8 +191,10 @@ class Section(Timestamped, Base):
 
 class Question(Timestamped, Base):
     __tablename__ = "questions"
-    __table_args__ = (UniqueConstraint("questionnaire_id", "key"),
-                      Index("ix_questions_section_position", "section_id", "position"))
+    __table_args__ = (
+        UniqueConstraint("questionnaire_id", "key"),
+        Index("ix_questions_section_position", "section_id", "position"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"))
     section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"))
@@ -182,10 +213,12 @@ class Question(Timestamped, Base):
 
 class Assessment(Timestamped, Base):
     __tablename__ = "assessments"
-    __table_args__ = (CheckConstraint(_in("status", STATUSES), name="status"),
-                      UniqueConstraint("product_id", "questionnaire_id", "cycle"),
-                      Index("ix_assessments_status_updated", "status", "updated_at"),
-                      Index("ix_assessments_questionnaire_status", "questionnaire_id", "status"))
+    __table_args__ = (
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        UniqueConstraint("product_id", "questionnaire_id", "cycle"),
+        Index("ix_assessments_status_updated", "status", "updated_at"),
+        Index("ix_assessments_questionnaire_status", "questionnaire_id", "status"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"))
@@ -193,114 +226,126 @@ class Assessment(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(20), default="not_started")
     cycle: Mapped[int] = mapped_column(Integer, default=1)
     round: Mapped[int] = mapped_column(Integer, default=1)
-    previous_id: Mapped[Optional[int]] = mapped_column(ForeignKey("assessments.id"))
-    reviewer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
-    created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    due_date: Mapped[Optional[date]] = mapped_column(Date)
-    submitted_at: Mapped[Optional[datetime]]
-    decided_at: Mapped[Optional[datetime]]
-    latest_score: Mapped[Optional[float]] = mapped_column(Float)
-    latest_band: Mapped[Optional[str]] = mapped_column(String(20))
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    submitted_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    latest_score: Mapped[float | None] = mapped_column(Float)
+    latest_band: Mapped[str | None] = mapped_column(String(20))
     completion: Mapped[float] = mapped_column(Float, default=0.0)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class ProductStatus(Timestamped, Base):
     __tablename__ = "product_statuses"
-    __table_args__ = (Index("ix_product_statuses_assessment_created", "assessment_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_product_statuses_assessment_created", "assessment_id", "created_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
-    from_status: Mapped[Optional[str]] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
 
 
 class QuestionnaireResponse(Timestamped, Base):
     __tablename__ = "questionnaire_responses"
-    __table_args__ = (UniqueConstraint("assessment_id", "question_id"),
-                      CheckConstraint(_in("review_state", REVIEW_STATES), name="review_state"),
-                      Index("ix_questionnaire_responses_question_score", "question_id", "score"))
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "question_id"),
+        CheckConstraint(_in("review_state", REVIEW_STATES), name="review_state"),
+        Index("ix_questionnaire_responses_question_score", "question_id", "score"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
-    value: Mapped[Optional[Any]] = mapped_column(JSON)
+    value: Mapped[Any | None] = mapped_column(JSON)
     is_na: Mapped[bool] = mapped_column(Boolean, default=False)
     justification: Mapped[str] = mapped_column(Text, default="")
-    score: Mapped[Optional[float]] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float)
     review_state: Mapped[str] = mapped_column(String(20), default="pending")
-    answered_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # when the answer itself last changed (updated_at also moves when a reviewer flags or accepts it)
-    answered_at: Mapped[Optional[datetime]]
+    answered_at: Mapped[datetime | None]
 
 
 class LeadComment(Timestamped, Base):
     __tablename__ = "lead_comments"
-    __table_args__ = (CheckConstraint(_in("visibility", VISIBILITIES), name="visibility"),
-                      Index("ix_lead_comments_assessment_created", "assessment_id", "created_at"))
+    __table_args__ = (
+        CheckConstraint(_in("visibility", VISIBILITIES), name="visibility"),
+        Index("ix_lead_comments_assessment_created", "assessment_id", "created_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
-    response_id: Mapped[Optional[int]] = mapped_column(ForeignKey("questionnaire_responses.id"))
-    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("lead_comments.id"))
-    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaire_responses.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("lead_comments.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
     visibility: Mapped[str] = mapped_column(String(20), default="shared")
     is_resolved: Mapped[bool] = mapped_column(Boolean, default=False)
-    resolved_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    resolved_at: Mapped[Optional[datetime]]
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None]
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class ScoreHistory(Timestamped, Base):
     __tablename__ = "score_history"
-    __table_args__ = (Index("ix_score_history_assessment_created", "assessment_id", "created_at"),
-                      Index("ix_score_history_created", "created_at"))
+    __table_args__ = (
+        Index("ix_score_history_assessment_created", "assessment_id", "created_at"),
+        Index("ix_score_history_created", "created_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
-    overall_score: Mapped[Optional[float]] = mapped_column(Float)
+    overall_score: Mapped[float | None] = mapped_column(Float)
     section_scores: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    band: Mapped[Optional[str]] = mapped_column(String(20))
+    band: Mapped[str | None] = mapped_column(String(20))
     completion: Mapped[float] = mapped_column(Float)
     answered_count: Mapped[int] = mapped_column(Integer)
     total_count: Mapped[int] = mapped_column(Integer)
     trigger: Mapped[str] = mapped_column(String(30))
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     formula_version: Mapped[str] = mapped_column(String(20))
     settings_used: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # {"scores": {key: score or None}, "contributions": {key: points}}, visible questions only;
     # None on snapshots taken before revision 0003.
-    question_scores: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    question_scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class SystemSetting(Timestamped, Base):
     __tablename__ = "system_settings"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
-    updated_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class EvidenceFile(Timestamped, Base):
     __tablename__ = "evidence_files"
-    __table_args__ = (Index("ix_evidence_files_assessment_question", "assessment_id", "question_id"),)
+    __table_args__ = (
+        Index("ix_evidence_files_assessment_question", "assessment_id", "question_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
-    question_id: Mapped[Optional[int]] = mapped_column(ForeignKey("questions.id"))
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     storage_key: Mapped[str] = mapped_column(String(100))
-    uploaded_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    deleted_at: Mapped[Optional[datetime]]
+    deleted_at: Mapped[datetime | None]
 
 
 class AuditLog(Timestamped, Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_action_created", "action", "created_at"),
-                      Index("ix_audit_log_object", "object_type", "object_id"))
+    __table_args__ = (
+        Index("ix_audit_log_action_created", "action", "created_at"),
+        Index("ix_audit_log_object", "object_type", "object_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_role: Mapped[str] = mapped_column(String(20), default="")
     session_id: Mapped[str] = mapped_column(String(64), default="")
     action: Mapped[str] = mapped_column(String(60))

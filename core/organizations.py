@@ -1,4 +1,5 @@
 """Client organisations: industry and tier feed the benchmarks' peer groups."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,8 +15,9 @@ from core.text import clean_text, name_key
 from core.users import clean_name
 
 
-def create_organization(session: Session, actor: Actor, *, name: str, industry: str = "",
-                        tier: str = "tier_2") -> Organization:
+def create_organization(
+    session: Session, actor: Actor, *, name: str, industry: str = "", tier: str = "tier_2"
+) -> Organization:
     """Create a client organisation (admins only)."""
     require_role(actor, "admin")
     name, industry = _clean(name, industry, tier)
@@ -23,8 +25,14 @@ def create_organization(session: Session, actor: Actor, *, name: str, industry: 
     org = Organization(name=name, industry=industry, tier=tier)
     session.add(org)
     session.flush()
-    audit.record(session, actor, "organization_created", object_type="organization",
-                 object_id=org.id, detail={"name": name, "industry": org.industry, "tier": tier})
+    audit.record(
+        session,
+        actor,
+        "organization_created",
+        object_type="organization",
+        object_id=org.id,
+        detail={"name": name, "industry": org.industry, "tier": tier},
+    )
     return org
 
 
@@ -42,7 +50,7 @@ def _refuse_clash(session: Session, name: str, organization_id: int | None = Non
     key = name_key(name)
     for oid, other in session.execute(select(Organization.id, Organization.name)).all():
         if oid != organization_id and name_key(other) == key:
-            raise ValidationError(f"An organisation named \"{name}\" already exists.")
+            raise ValidationError(f'An organisation named "{name}" already exists.')
 
 
 def organization_by_name(session: Session, name: str) -> Organization | None:
@@ -59,27 +67,54 @@ def get_organization(session: Session, actor: Actor, organization_id: int) -> Or
     return org
 
 
-def list_organizations(session: Session, actor: Actor, *, include_inactive: bool = False) -> list[dict]:
+def list_organizations(
+    session: Session, actor: Actor, *, include_inactive: bool = False
+) -> list[dict]:
     """Organisations the actor may read, with their user and product counts."""
-    users = (select(User.organization_id, func.count().label("n")).group_by(User.organization_id)
-             .subquery())
-    products = (select(Product.organization_id, func.count().label("n"))
-                .group_by(Product.organization_id).subquery())
-    stmt = (select(Organization, func.coalesce(users.c.n, 0), func.coalesce(products.c.n, 0))
-            .outerjoin(users, users.c.organization_id == Organization.id)
-            .outerjoin(products, products.c.organization_id == Organization.id)
-            .order_by(Organization.name))
+    users = (
+        select(User.organization_id, func.count().label("n"))
+        .group_by(User.organization_id)
+        .subquery()
+    )
+    products = (
+        select(Product.organization_id, func.count().label("n"))
+        .group_by(Product.organization_id)
+        .subquery()
+    )
+    stmt = (
+        select(Organization, func.coalesce(users.c.n, 0), func.coalesce(products.c.n, 0))
+        .outerjoin(users, users.c.organization_id == Organization.id)
+        .outerjoin(products, products.c.organization_id == Organization.id)
+        .order_by(Organization.name)
+    )
     if actor.is_client:
         stmt = stmt.where(Organization.id == actor.organization_id)
     if not include_inactive:
         stmt = stmt.where(Organization.is_active)
-    return [{"id": o.id, "name": o.name, "industry": o.industry, "tier": o.tier,
-             "active": o.is_active, "users": u, "products": p}
-            for o, u, p in session.execute(stmt).all()]
+    return [
+        {
+            "id": o.id,
+            "name": o.name,
+            "industry": o.industry,
+            "tier": o.tier,
+            "active": o.is_active,
+            "users": u,
+            "products": p,
+        }
+        for o, u, p in session.execute(stmt).all()
+    ]
 
 
-def update_organization(session: Session, actor: Actor, organization_id: int, *, name: str,
-                        industry: str, tier: str, now: datetime | None = None) -> Organization:
+def update_organization(
+    session: Session,
+    actor: Actor,
+    organization_id: int,
+    *,
+    name: str,
+    industry: str,
+    tier: str,
+    now: datetime | None = None,
+) -> Organization:
     """Rename an organisation or change its industry and tier (admins only)."""
     require_role(actor, "admin")
     org = get_organization(session, actor, organization_id)
@@ -90,18 +125,37 @@ def update_organization(session: Session, actor: Actor, organization_id: int, *,
     for key, (_, value) in changed.items():
         setattr(org, key, value)
     if changed:
-        audit.record(session, actor, "organization_updated", object_type="organization",
-                     object_id=org.id, detail={"changed": changed}, now=now)
+        audit.record(
+            session,
+            actor,
+            "organization_updated",
+            object_type="organization",
+            object_id=org.id,
+            detail={"changed": changed},
+            now=now,
+        )
     return org
 
 
-def set_organization_active(session: Session, actor: Actor, organization_id: int, active: bool, *,
-                            now: datetime | None = None) -> Organization:
+def set_organization_active(
+    session: Session,
+    actor: Actor,
+    organization_id: int,
+    active: bool,
+    *,
+    now: datetime | None = None,
+) -> Organization:
     """Deactivate or reactivate an organisation (its users keep their accounts)."""
     require_role(actor, "admin")
     org = get_organization(session, actor, organization_id)
     if org.is_active != active:
         org.is_active = active
-        audit.record(session, actor, "organization_activated" if active else "organization_deactivated",
-                     object_type="organization", object_id=org.id, now=now)
+        audit.record(
+            session,
+            actor,
+            "organization_activated" if active else "organization_deactivated",
+            object_type="organization",
+            object_id=org.id,
+            now=now,
+        )
     return org

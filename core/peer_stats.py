@@ -11,6 +11,7 @@ published quartiles, which says nothing they do not. An error of up to STEP / 2 
 multiplied by the group size when two groups are differenced, is what makes solving for a peer
 meaningless.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,7 +29,10 @@ QUARTERS = ("Bottom quarter", "Second quarter", "Third quarter", "Top quarter")
 def quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
     """The q-quantile (linear interpolation, as pandas) of sorted values repeated counts times."""
     ends = np.cumsum(counts)
-    at = lambda i: values[np.searchsorted(ends, i, side="right")]
+
+    def at(i):
+        return values[np.searchsorted(ends, i, side="right")]
+
     h = (ends[-1] - 1) * q
     low, high = int(np.floor(h)), int(np.ceil(h))
     return float(at(low) + (h - low) * (at(high) - at(low)))
@@ -47,17 +51,26 @@ def to_step(x):
 
 def exact_stats(values: np.ndarray, counts: np.ndarray) -> dict:
     """Size, mean and quantiles of sorted values repeated counts times (what staff see)."""
-    return {"assessments": int(counts.sum()), "mean": float((values * counts).sum() / counts.sum()),
-            **{name: quantile(values, counts, q) for name, q in QUANTILES.items()}}
+    return {
+        "assessments": int(counts.sum()),
+        "mean": float((values * counts).sum() / counts.sum()),
+        **{name: quantile(values, counts, q) for name, q in QUANTILES.items()},
+    }
 
 
 def coarse_stats(values: np.ndarray, counts: np.ndarray, min_peers: int) -> dict:
     """What a client sees of the same group: the quartiles of the scores rounded to STEP points,
     rounded to STEP points again (interpolation lands between steps), and a size band."""
     stepped = to_step(values)  # rounding keeps sorted values sorted
-    shown = {name: float(to_step(quantile(stepped, counts, QUANTILES[name]))) for name in CLIENT_QUANTILES}
-    return {"assessments": size_band(int(counts.sum()), min_peers), "mean": NAN,
-            **{name: shown.get(name, NAN) for name in QUANTILES}}
+    shown = {
+        name: float(to_step(quantile(stepped, counts, QUANTILES[name])))
+        for name in CLIENT_QUANTILES
+    }
+    return {
+        "assessments": size_band(int(counts.sum()), min_peers),
+        "mean": NAN,
+        **{name: shown.get(name, NAN) for name in QUANTILES},
+    }
 
 
 def size_band(n: int, low: int) -> str:
@@ -76,7 +89,11 @@ def quarter(score: float, q1: float, median: float, q3: float) -> str:
 
 
 def _matching(cells: list[tuple], industry: str | None, tier: str | None) -> list[tuple]:
-    return [c for c in cells if (industry is None or c[0] == industry) and (tier is None or c[1] == tier)]
+    return [
+        c
+        for c in cells
+        if (industry is None or c[0] == industry) and (tier is None or c[1] == tier)
+    ]
 
 
 def _large(cells: list[tuple], k: int) -> bool:

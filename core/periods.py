@@ -1,7 +1,8 @@
 """Time periods in SQL on both engines: month and day buckets (UTC) and day differences."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Float, String
 from sqlalchemy.ext.compiler import compiles
@@ -67,7 +68,7 @@ def _days_pg(element, compiler, **kw):
 
 def day_start(day: date) -> datetime:
     """Midnight UTC at the start of a day."""
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def day_end(day: date) -> datetime:

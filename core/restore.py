@@ -2,6 +2,7 @@
 
 Never overwrites data without ``force``, and with it keeps a backup of what was there.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,15 @@ import tempfile
 from pathlib import Path
 
 from core import db
-from core.backup import (DB_MEMBERS, EVIDENCE, archive_problems, default_path, evidence_files, make_backup,
-                         read_manifest)
+from core.backup import (
+    DB_MEMBERS,
+    EVIDENCE,
+    archive_problems,
+    default_path,
+    evidence_files,
+    make_backup,
+    read_manifest,
+)
 from core.dumps import describe, engine_name, pg_env, pg_tool, plain_engine, run_tool, sqlite_path
 from core.errors import SecureSphereError, ValidationError
 
@@ -78,8 +86,20 @@ def _restore_sqlite(url: str, dump: Path) -> None:
 def _restore_postgres(url: str, dump: Path) -> None:
     db.dispose_all()
     env = pg_env(url, dump.parent)
-    run_tool([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-          "--exit-on-error", "--no-password", f"--dbname={env['PGDATABASE']}", str(dump)], env)
+    run_tool(
+        [
+            pg_tool("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            "--exit-on-error",
+            "--no-password",
+            f"--dbname={env['PGDATABASE']}",
+            str(dump),
+        ],
+        env,
+    )
 
 
 def _restore_evidence(source: Path, target: Path) -> int:
@@ -96,18 +116,31 @@ def restore_backup(path: Path, url: str, data_dir: Path, *, force: bool = False)
         raise SecureSphereError(f"the backup failed verification: {problems[0]}")
     manifest = read_manifest(path)
     if manifest["engine"] != engine_name(url):
-        raise ValidationError(f"the backup is of a {manifest['engine']} database, the target is not")
+        raise ValidationError(
+            f"the backup is of a {manifest['engine']} database, the target is not"
+        )
     occupied = _occupied(url, data_dir)
     if occupied and not force:
-        raise SecureSphereError(f"{occupied}; use --force to replace it (a backup of it is taken first)")
-    safety = make_backup(url, data_dir, default_path(data_dir, "-pre-restore")) if occupied else None
+        raise SecureSphereError(
+            f"{occupied}; use --force to replace it (a backup of it is taken first)"
+        )
+    safety = (
+        make_backup(url, data_dir, default_path(data_dir, "-pre-restore")) if occupied else None
+    )
     Path(data_dir).mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=data_dir, prefix=".restore-") as tmp, \
-            tarfile.open(path, "r:gz") as tar:
+    with (
+        tempfile.TemporaryDirectory(dir=data_dir, prefix=".restore-") as tmp,
+        tarfile.open(path, "r:gz") as tar,
+    ):
         tar.extractall(tmp, filter="data")  # refuses links, absolute and ".." names
         dump = Path(tmp) / DB_MEMBERS[manifest["engine"]]
         (_restore_sqlite if manifest["engine"] == "sqlite" else _restore_postgres)(url, dump)
         files = _restore_evidence(Path(tmp) / EVIDENCE, Path(data_dir) / EVIDENCE)
-    return {"engine": manifest["engine"], "schema_revision": manifest["schema_revision"],
-            "created_at": manifest["created_at"], "tables": manifest["tables"],
-            "evidence_files": files, "safety_backup": safety}
+    return {
+        "engine": manifest["engine"],
+        "schema_revision": manifest["schema_revision"],
+        "created_at": manifest["created_at"],
+        "tables": manifest["tables"],
+        "evidence_files": files,
+        "safety_backup": safety,
+    }

@@ -1,4 +1,5 @@
 """Retention: remove sign-in attempts, withdrawn evidence and audit rows past their settings."""
+
 from __future__ import annotations
 
 import re
@@ -15,31 +16,52 @@ from core.models import EvidenceFile, SignInAttempt, utcnow
 from core.settings import get_settings
 
 
-def _purge_sign_ins(session: Session, actor: Actor, before: datetime, dry_run: bool,
-                    now: datetime) -> int:
+def _purge_sign_ins(
+    session: Session, actor: Actor, before: datetime, dry_run: bool, now: datetime
+) -> int:
     old = SignInAttempt.created_at < before
     count = session.scalar(select(func.count()).select_from(SignInAttempt).where(old))
     if count and not dry_run:
         session.execute(delete(SignInAttempt).where(old))
-        audit.record(session, actor, "sign_in_attempts_purged", object_type="sign_in_attempts",
-                     detail={"count": count, "before": before.isoformat()}, now=now)
+        audit.record(
+            session,
+            actor,
+            "sign_in_attempts_purged",
+            object_type="sign_in_attempts",
+            detail={"count": count, "before": before.isoformat()},
+            now=now,
+        )
     return int(count)
 
 
-def _purge_evidence(session: Session, actor: Actor, data_dir: Path, before: datetime,
-                    dry_run: bool, now: datetime) -> tuple[list[int], list[str]]:
-    rows = session.execute(select(EvidenceFile.id, EvidenceFile.sha256).where(
-        EvidenceFile.is_active.is_(False), EvidenceFile.deleted_at < before)).all()
+def _purge_evidence(
+    session: Session, actor: Actor, data_dir: Path, before: datetime, dry_run: bool, now: datetime
+) -> tuple[list[int], list[str]]:
+    rows = session.execute(
+        select(EvidenceFile.id, EvidenceFile.sha256).where(
+            EvidenceFile.is_active.is_(False), EvidenceFile.deleted_at < before
+        )
+    ).all()
     ids, digests = [r.id for r in rows], {r.sha256 for r in rows}
     # A blob goes only when no remaining row, active or withdrawn, still names its content.
-    shared = set(session.scalars(select(EvidenceFile.sha256).where(
-        EvidenceFile.sha256.in_(digests), EvidenceFile.id.not_in(ids))))
+    shared = set(
+        session.scalars(
+            select(EvidenceFile.sha256).where(
+                EvidenceFile.sha256.in_(digests), EvidenceFile.id.not_in(ids)
+            )
+        )
+    )
     blobs = sorted(d for d in digests - shared if re.fullmatch(r"[0-9a-f]{64}", d))
     if ids and not dry_run:
         session.execute(delete(EvidenceFile).where(EvidenceFile.id.in_(ids)))
-        audit.record(session, actor, "evidence_purged", object_type="evidence",
-                     detail={"ids": ids, "files_removed": len(blobs), "before": before.isoformat()},
-                     now=now)
+        audit.record(
+            session,
+            actor,
+            "evidence_purged",
+            object_type="evidence",
+            detail={"ids": ids, "files_removed": len(blobs), "before": before.isoformat()},
+            now=now,
+        )
         session.flush()
         # Unlinked while this transaction holds the write lock, so no upload of the same content
         # sits between storing its file and committing its row. Should the commit still fail, only
@@ -49,8 +71,15 @@ def _purge_evidence(session: Session, actor: Actor, data_dir: Path, before: date
     return ids, blobs
 
 
-def purge_expired(session: Session, actor: Actor, *, data_dir: Path, key: bytes,
-                  now: datetime | None = None, dry_run: bool = False) -> dict:
+def purge_expired(
+    session: Session,
+    actor: Actor,
+    *,
+    data_dir: Path,
+    key: bytes,
+    now: datetime | None = None,
+    dry_run: bool = False,
+) -> dict:
     """Remove what the retention settings let go: sign-in attempts, withdrawn evidence, audit rows."""
     require_role(actor, "admin")
     now = now or utcnow()
@@ -60,12 +89,21 @@ def purge_expired(session: Session, actor: Actor, *, data_dir: Path, key: bytes,
     evidence_days = int(conf.get("retention_evidence_days", 365))
     audit_days = int(conf.get("retention_audit_days", 0))
     sign_ins = _purge_sign_ins(session, actor, now - timedelta(days=sign_in_days), dry_run, now)
-    ids, blobs = _purge_evidence(session, actor, data_dir, now - timedelta(days=evidence_days),
-                                 dry_run, now)
+    ids, blobs = _purge_evidence(
+        session, actor, data_dir, now - timedelta(days=evidence_days), dry_run, now
+    )
     audit_rows = 0
     if audit_days > 0:  # 0 keeps the audit trail forever
         before = now - timedelta(days=audit_days)
-        audit_rows = (audit.purgeable(session, before=before)[1] if dry_run
-                      else audit.checkpoint_and_purge(session, before=before, key=key, now=now))
-    return {"sign_in_attempts": sign_ins, "evidence_rows": ids, "evidence_files": blobs,
-            "audit_rows": audit_rows, "dry_run": dry_run}
+        audit_rows = (
+            audit.purgeable(session, before=before)[1]
+            if dry_run
+            else audit.checkpoint_and_purge(session, before=before, key=key, now=now)
+        )
+    return {
+        "sign_in_attempts": sign_ins,
+        "evidence_rows": ids,
+        "evidence_files": blobs,
+        "audit_rows": audit_rows,
+        "dry_run": dry_run,
+    }

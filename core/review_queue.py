@@ -1,22 +1,37 @@
 """What reviewers and clients need to see next: the queue, timelines, round changes, notices."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from core.access import REVIEWERS, Actor, require_role, scope_assessments
 from core.assessments import get_assessment
-from core.models import (Assessment, EvidenceFile, LeadComment, Organization, Product,
-                         ProductStatus, Question, Questionnaire, QuestionnaireResponse, User, utcnow)
+from core.models import (
+    Assessment,
+    EvidenceFile,
+    LeadComment,
+    Organization,
+    Product,
+    ProductStatus,
+    Question,
+    Questionnaire,
+    QuestionnaireResponse,
+    User,
+    utcnow,
+)
 from core.settings import get_settings
 
 WAITING = ("submitted", "under_review")
 CLIENT_TODO = ("changes_requested", "in_progress")
 # Decision due dates follow submission times, so "submitted" also orders by decision due.
-SORTS = {"submitted": Assessment.submitted_at, "score": Assessment.latest_score,
-         "organization": Organization.name}
+SORTS = {
+    "submitted": Assessment.submitted_at,
+    "score": Assessment.latest_score,
+    "organization": Organization.name,
+}
 
 
 def decision_due(submitted_at: datetime | None, sla_days: int) -> date | None:
@@ -26,13 +41,23 @@ def decision_due(submitted_at: datetime | None, sla_days: int) -> date | None:
 
 def _overdue_cutoff(now: datetime, sla_days: int) -> datetime:
     """Submissions before this instant are overdue today: their decision due day has passed."""
-    return datetime.combine(now.date() - timedelta(days=sla_days), time.min, tzinfo=timezone.utc)
+    return datetime.combine(now.date() - timedelta(days=sla_days), time.min, tzinfo=UTC)
 
 
-def review_queue(session: Session, actor: Actor, *, statuses: tuple[str, ...] = WAITING,
-                 organization_id: int | None = None, questionnaire_id: int | None = None,
-                 mine: bool = False, overdue_only: bool = False, sort: str = "submitted",
-                 page: int = 1, page_size: int = 25, now: datetime | None = None) -> tuple[list[dict], int]:
+def review_queue(
+    session: Session,
+    actor: Actor,
+    *,
+    statuses: tuple[str, ...] = WAITING,
+    organization_id: int | None = None,
+    questionnaire_id: int | None = None,
+    mine: bool = False,
+    overdue_only: bool = False,
+    sort: str = "submitted",
+    page: int = 1,
+    page_size: int = 25,
+    now: datetime | None = None,
+) -> tuple[list[dict], int]:
     """Assessments waiting for review with the day their decision is due and whether that day has
     passed (review_sla_days after submission), filtered, sorted and paged."""
     require_role(actor, *REVIEWERS)
@@ -40,19 +65,34 @@ def review_queue(session: Session, actor: Actor, *, statuses: tuple[str, ...] = 
     now, sla = now or utcnow(), settings["review_sla_days"]
     cutoff = _overdue_cutoff(now, sla)
     reviewer = aliased(User)
-    stmt = (select(Assessment.id, Organization.name.label("organization"), Product.name.label("product"),
-                   (Questionnaire.title + " v" + func.cast(Questionnaire.version, Questionnaire.title.type))
-                   .label("questionnaire"), Assessment.status, Assessment.submitted_at,
-                   Assessment.due_date, Assessment.round, Assessment.latest_score,
-                   reviewer.name.label("reviewer"))
-            .join(Product, Product.id == Assessment.product_id)
-            .join(Organization, Organization.id == Assessment.organization_id)
-            .join(Questionnaire, Questionnaire.id == Assessment.questionnaire_id)
-            .outerjoin(reviewer, reviewer.id == Assessment.reviewer_id)
-            .where(Assessment.is_active, Assessment.status.in_(statuses)))
+    stmt = (
+        select(
+            Assessment.id,
+            Organization.name.label("organization"),
+            Product.name.label("product"),
+            (
+                Questionnaire.title
+                + " v"
+                + func.cast(Questionnaire.version, Questionnaire.title.type)
+            ).label("questionnaire"),
+            Assessment.status,
+            Assessment.submitted_at,
+            Assessment.due_date,
+            Assessment.round,
+            Assessment.latest_score,
+            reviewer.name.label("reviewer"),
+        )
+        .join(Product, Product.id == Assessment.product_id)
+        .join(Organization, Organization.id == Assessment.organization_id)
+        .join(Questionnaire, Questionnaire.id == Assessment.questionnaire_id)
+        .outerjoin(reviewer, reviewer.id == Assessment.reviewer_id)
+        .where(Assessment.is_active, Assessment.status.in_(statuses))
+    )
     stmt = scope_assessments(stmt, actor, settings["reviewer_visibility"], Assessment)
-    for wanted, column in ((organization_id, Assessment.organization_id),
-                           (questionnaire_id, Assessment.questionnaire_id)):
+    for wanted, column in (
+        (organization_id, Assessment.organization_id),
+        (questionnaire_id, Assessment.questionnaire_id),
+    ):
         if wanted is not None:
             stmt = stmt.where(column == wanted)
     if mine:
@@ -61,8 +101,11 @@ def review_queue(session: Session, actor: Actor, *, statuses: tuple[str, ...] = 
         stmt = stmt.where(Assessment.submitted_at < cutoff)
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     order = SORTS.get(sort, Assessment.submitted_at)
-    rows = session.execute(stmt.order_by(order.is_(None), order, Assessment.id)
-                           .limit(page_size).offset((max(page, 1) - 1) * page_size)).all()
+    rows = session.execute(
+        stmt.order_by(order.is_(None), order, Assessment.id)
+        .limit(page_size)
+        .offset((max(page, 1) - 1) * page_size)
+    ).all()
     return [_queue_row(r, sla, now) for r in rows], total
 
 
@@ -71,20 +114,31 @@ def _queue_row(row, sla_days: int, now: datetime) -> dict:
     return {**row._mapping, "decision_due": due, "overdue": due is not None and due < now.date()}
 
 
-def resubmissions(session: Session, actor: Actor, *, page: int = 1,
-                  page_size: int = 10) -> tuple[list[dict], int]:
+def resubmissions(
+    session: Session, actor: Actor, *, page: int = 1, page_size: int = 10
+) -> tuple[list[dict], int]:
     """Submissions waiting for review again after a change request, newest first, paged; with
     their total, so a long list can be summarised in one line."""
     require_role(actor, *REVIEWERS)
-    stmt = (select(Assessment.id, Product.name.label("product"), Organization.name.label("organization"),
-                   Assessment.round, Assessment.submitted_at)
-            .join(Product, Product.id == Assessment.product_id)
-            .join(Organization, Organization.id == Assessment.organization_id)
-            .where(Assessment.is_active, Assessment.status == "submitted", Assessment.round > 1))
+    stmt = (
+        select(
+            Assessment.id,
+            Product.name.label("product"),
+            Organization.name.label("organization"),
+            Assessment.round,
+            Assessment.submitted_at,
+        )
+        .join(Product, Product.id == Assessment.product_id)
+        .join(Organization, Organization.id == Assessment.organization_id)
+        .where(Assessment.is_active, Assessment.status == "submitted", Assessment.round > 1)
+    )
     stmt = scope_assessments(stmt, actor, get_settings(session)["reviewer_visibility"], Assessment)
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = session.execute(stmt.order_by(Assessment.submitted_at.desc(), Assessment.id.desc())
-                           .limit(page_size).offset((max(page, 1) - 1) * page_size)).all()
+    rows = session.execute(
+        stmt.order_by(Assessment.submitted_at.desc(), Assessment.id.desc())
+        .limit(page_size)
+        .offset((max(page, 1) - 1) * page_size)
+    ).all()
     return [dict(r._mapping) for r in rows], total
 
 
@@ -96,8 +150,11 @@ def next_for(session: Session, actor: Actor) -> int | None:
         statuses, order = WAITING, (Assessment.submitted_at.is_(None), Assessment.submitted_at)
     elif actor.is_client:
         statuses = CLIENT_TODO
-        order = (case((Assessment.status == "changes_requested", 0), else_=1),
-                 Assessment.due_date.is_(None), Assessment.due_date)
+        order = (
+            case((Assessment.status == "changes_requested", 0), else_=1),
+            Assessment.due_date.is_(None),
+            Assessment.due_date,
+        )
     else:
         return None
     stmt = select(Assessment.id).where(Assessment.is_active, Assessment.status.in_(statuses))
@@ -105,38 +162,65 @@ def next_for(session: Session, actor: Actor) -> int | None:
     return session.scalar(stmt.order_by(*order, Assessment.id).limit(1))
 
 
-def timeline(session: Session, actor: Actor, assessment_id: int, *,
-             now: datetime | None = None) -> list[dict]:
+def timeline(
+    session: Session, actor: Actor, assessment_id: int, *, now: datetime | None = None
+) -> list[dict]:
     """Every status change with actor, note, and how long the assessment stayed in that state."""
     get_assessment(session, actor, assessment_id)
-    rows = session.execute(select(ProductStatus, User.name).outerjoin(User, User.id == ProductStatus.actor_id)
-                           .where(ProductStatus.assessment_id == assessment_id)
-                           .order_by(ProductStatus.created_at, ProductStatus.id)).all()
+    rows = session.execute(
+        select(ProductStatus, User.name)
+        .outerjoin(User, User.id == ProductStatus.actor_id)
+        .where(ProductStatus.assessment_id == assessment_id)
+        .order_by(ProductStatus.created_at, ProductStatus.id)
+    ).all()
     ends = [r.created_at for r, _ in rows[1:]] + [now or utcnow()]
-    return [{"time": r.created_at, "from": r.from_status, "to": r.to_status, "actor": name or "system",
-             "note": r.note, "days_in_state": round((end - r.created_at).total_seconds() / 86400, 1)}
-            for (r, name), end in zip(rows, ends)]
+    return [
+        {
+            "time": r.created_at,
+            "from": r.from_status,
+            "to": r.to_status,
+            "actor": name or "system",
+            "note": r.note,
+            "days_in_state": round((end - r.created_at).total_seconds() / 86400, 1),
+        }
+        for (r, name), end in zip(rows, ends, strict=False)
+    ]
 
 
 def last_round_start(session: Session, assessment_id: int) -> datetime | None:
     """When the client was last asked for changes (the start of the current round)."""
-    return session.scalar(select(func.max(ProductStatus.created_at)).where(
-        ProductStatus.assessment_id == assessment_id, ProductStatus.to_status == "changes_requested"))
+    return session.scalar(
+        select(func.max(ProductStatus.created_at)).where(
+            ProductStatus.assessment_id == assessment_id,
+            ProductStatus.to_status == "changes_requested",
+        )
+    )
 
 
-def changed_since_last_round(session: Session, actor: Actor, assessment_id: int) -> dict[str, set[str]]:
+def changed_since_last_round(
+    session: Session, actor: Actor, assessment_id: int
+) -> dict[str, set[str]]:
     """Question keys whose answer or evidence changed since changes were last requested."""
     get_assessment(session, actor, assessment_id)
     since = last_round_start(session, assessment_id)
     if since is None:
         return {"answers": set(), "evidence": set()}
-    answers = session.scalars(select(Question.key).join(
-        QuestionnaireResponse, QuestionnaireResponse.question_id == Question.id).where(
-        QuestionnaireResponse.assessment_id == assessment_id, QuestionnaireResponse.answered_at > since))
-    evidence = session.scalars(select(Question.key).join(
-        EvidenceFile, EvidenceFile.question_id == Question.id).where(
-        EvidenceFile.assessment_id == assessment_id,
-        (EvidenceFile.created_at > since) | (EvidenceFile.deleted_at > since)))
+    answers = session.scalars(
+        select(Question.key)
+        .join(QuestionnaireResponse, QuestionnaireResponse.question_id == Question.id)
+        .where(
+            QuestionnaireResponse.assessment_id == assessment_id,
+            QuestionnaireResponse.answered_at > since,
+        )
+    )
+    evidence = session.scalars(
+        select(Question.key)
+        .join(EvidenceFile, EvidenceFile.question_id == Question.id)
+        .where(
+            EvidenceFile.assessment_id == assessment_id,
+            (EvidenceFile.created_at > since) | (EvidenceFile.deleted_at > since),
+        )
+    )
     return {"answers": set(answers), "evidence": set(evidence)}
 
 
@@ -144,18 +228,29 @@ def notices(session: Session, actor: Actor, *, limit: int = 5) -> dict:
     """Home-page notices: assessments needing the actor, and the latest comments addressed to them."""
     settings = get_settings(session)
     needs = ("changes_requested",) if actor.is_client else ("submitted",)
-    flagged = (select(QuestionnaireResponse.assessment_id, func.count().label("n"))
-               .where(QuestionnaireResponse.review_state == "needs_changes")
-               .group_by(QuestionnaireResponse.assessment_id).subquery())
-    stmt = (select(Assessment.id, Product.name.label("product"), Assessment.round,
-                   func.coalesce(flagged.c.n, 0).label("to_fix"))
-            .join(Product, Product.id == Assessment.product_id)
-            .outerjoin(flagged, flagged.c.assessment_id == Assessment.id)
-            .where(Assessment.status.in_(needs), Assessment.is_active))
+    flagged = (
+        select(QuestionnaireResponse.assessment_id, func.count().label("n"))
+        .where(QuestionnaireResponse.review_state == "needs_changes")
+        .group_by(QuestionnaireResponse.assessment_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            Assessment.id,
+            Product.name.label("product"),
+            Assessment.round,
+            func.coalesce(flagged.c.n, 0).label("to_fix"),
+        )
+        .join(Product, Product.id == Assessment.product_id)
+        .outerjoin(flagged, flagged.c.assessment_id == Assessment.id)
+        .where(Assessment.status.in_(needs), Assessment.is_active)
+    )
     if not actor.is_client:
         stmt = stmt.where(Assessment.round > 1)  # resubmitted after a change request
     stmt = scope_assessments(stmt, actor, settings["reviewer_visibility"], Assessment)
-    waiting = [dict(r._mapping) for r in session.execute(stmt.order_by(Assessment.updated_at.desc()))]
+    waiting = [
+        dict(r._mapping) for r in session.execute(stmt.order_by(Assessment.updated_at.desc()))
+    ]
     return {"assessments": waiting, "comments": _latest_comments(session, actor, settings, limit)}
 
 
@@ -166,17 +261,32 @@ def latest_comments(session: Session, actor: Actor, *, limit: int = 5) -> list[d
 
 def _latest_comments(session: Session, actor: Actor, settings: dict, limit: int) -> list[dict]:
     author = aliased(User)
-    stmt = (select(LeadComment.body, LeadComment.created_at, author.name, Product.name.label("product"),
-                   LeadComment.assessment_id)
-            .join(Assessment, Assessment.id == LeadComment.assessment_id)
-            .join(Product, Product.id == Assessment.product_id)
-            .outerjoin(author, author.id == LeadComment.author_id)
-            .where(LeadComment.is_active, LeadComment.author_id != actor.user_id))
+    stmt = (
+        select(
+            LeadComment.body,
+            LeadComment.created_at,
+            author.name,
+            Product.name.label("product"),
+            LeadComment.assessment_id,
+        )
+        .join(Assessment, Assessment.id == LeadComment.assessment_id)
+        .join(Product, Product.id == Assessment.product_id)
+        .outerjoin(author, author.id == LeadComment.author_id)
+        .where(LeadComment.is_active, LeadComment.author_id != actor.user_id)
+    )
     if actor.is_client:
         stmt = stmt.where(LeadComment.visibility == "shared", author.role != "client")
     else:
         stmt = stmt.where(author.role == "client")
     stmt = scope_assessments(stmt, actor, settings["reviewer_visibility"], Assessment)
     rows = session.execute(stmt.order_by(LeadComment.created_at.desc()).limit(limit)).all()
-    return [{"body": r.body, "time": r.created_at, "author": r.name or "system", "product": r.product,
-             "assessment_id": r.assessment_id} for r in rows]
+    return [
+        {
+            "body": r.body,
+            "time": r.created_at,
+            "author": r.name or "system",
+            "product": r.product,
+            "assessment_id": r.assessment_id,
+        }
+        for r in rows
+    ]

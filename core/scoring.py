@@ -1,4 +1,5 @@
 """Pure assessment scoring: question, section and overall scores, bands and point breakdowns."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -8,8 +9,19 @@ from core.banks.answers import is_visible, validate_answer
 from core.banks.model import Answer, Bank, Question
 from core.banks.question_types import QUESTION_TYPES
 
-__all__ = ["Answer", "BAND_NAMES", "Bands", "DEFAULT_BANDS", "FORMULA_VERSION", "ScoreResult",
-           "answer_score", "band_for", "lost_points", "score_assessment", "score_delta"]
+__all__ = [
+    "BAND_NAMES",
+    "DEFAULT_BANDS",
+    "FORMULA_VERSION",
+    "Answer",
+    "Bands",
+    "ScoreResult",
+    "answer_score",
+    "band_for",
+    "lost_points",
+    "score_assessment",
+    "score_delta",
+]
 
 FORMULA_VERSION = "2026.1"
 Bands = tuple[tuple[float, str], ...]  # (lower threshold, name), best band first
@@ -23,6 +35,7 @@ _BAND_TOLERANCE = 1e-9
 @dataclass(frozen=True)
 class ScoreResult:
     """Scores of one assessment; None means "no score", which is not zero."""
+
     overall: float | None
     sections: dict[str, float | None]
     question_scores: dict[str, float | None]
@@ -70,8 +83,9 @@ def _visible_questions(bank: Bank, answers: Mapping[str, Answer]) -> list[Questi
     return [q for q in bank.questions if is_visible(q, answers, bank)]
 
 
-def score_assessment(bank: Bank, answers: Mapping[str, Answer],
-                     bands: Bands = DEFAULT_BANDS) -> ScoreResult:
+def score_assessment(
+    bank: Bank, answers: Mapping[str, Answer], bands: Bands = DEFAULT_BANDS
+) -> ScoreResult:
     """Score an assessment; hidden questions count nowhere."""
     visible = _visible_questions(bank, answers)
     q_scores: dict[str, float | None] = {q.key: None for q in bank.questions}
@@ -80,20 +94,30 @@ def score_assessment(bank: Bank, answers: Mapping[str, Answer],
     sections = {s.key: _section_score(s.questions, q_scores) for s in bank.sections}
     contributions = _contributions(bank, q_scores)
     overall = _overall(bank, sections)
-    failed = tuple(q.key for q in visible if q.critical and q.key in contributions
-                   and q_scores[q.key] < CRITICAL_FAIL_BELOW)
+    failed = tuple(
+        q.key
+        for q in visible
+        if q.critical and q.key in contributions and q_scores[q.key] < CRITICAL_FAIL_BELOW
+    )
     band = band_for(overall, bands)
     required = [q for q in visible if q.required]
     done = sum(_is_answered(answers.get(q.key)) for q in required)
     return ScoreResult(
-        overall=overall, sections=sections, question_scores=q_scores,
-        contributions=contributions, completion=done / len(required) if required else 1.0,
-        answered=sum(_is_answered(answers.get(q.key)) for q in visible), total=len(visible),
-        band=_escalate(band, bands) if failed else band, failed_critical=failed)
+        overall=overall,
+        sections=sections,
+        question_scores=q_scores,
+        contributions=contributions,
+        completion=done / len(required) if required else 1.0,
+        answered=sum(_is_answered(answers.get(q.key)) for q in visible),
+        total=len(visible),
+        band=_escalate(band, bands) if failed else band,
+        failed_critical=failed,
+    )
 
 
-def _section_score(questions: tuple[Question, ...],
-                   q_scores: Mapping[str, float | None]) -> float | None:
+def _section_score(
+    questions: tuple[Question, ...], q_scores: Mapping[str, float | None]
+) -> float | None:
     scored = [(q.weight, q_scores[q.key]) for q in questions if q_scores[q.key] is not None]
     total = sum(w for w, _ in scored)
     return _clamp(100.0 * sum(w * s for w, s in scored) / total) if scored else None
@@ -112,16 +136,18 @@ def _overall(bank: Bank, sections: Mapping[str, float | None]) -> float | None:
 
 def _shares(bank: Bank, q_scores: Mapping[str, float | None]) -> dict[str, float]:
     """Overall points each scored question would carry at full score."""
-    scored_sections = [s for s in bank.sections
-                       if any(q_scores.get(q.key) is not None for q in s.questions)]
+    scored_sections = [
+        s for s in bank.sections if any(q_scores.get(q.key) is not None for q in s.questions)
+    ]
     section_total = sum(s.weight for s in scored_sections)
     shares: dict[str, float] = {}
     for section in scored_sections:
         scored = [q for q in section.questions if q_scores.get(q.key) is not None]
         question_total = sum(q.weight for q in scored)
         for question in scored:
-            shares[question.key] = (100.0 * section.weight / section_total
-                                    * question.weight / question_total)
+            shares[question.key] = (
+                100.0 * section.weight / section_total * question.weight / question_total
+            )
     return shares
 
 
@@ -132,14 +158,16 @@ def _contributions(bank: Bank, q_scores: Mapping[str, float | None]) -> dict[str
 def lost_points(bank: Bank, result: ScoreResult) -> list[tuple[str, float]]:
     """Overall points each scored question lost, largest first (questions at full score omitted)."""
     q_scores = result.question_scores
-    losses = [(key, share * (1.0 - q_scores[key]))
-              for key, share in _shares(bank, q_scores).items()]
+    losses = [
+        (key, share * (1.0 - q_scores[key])) for key, share in _shares(bank, q_scores).items()
+    ]
     return sorted((item for item in losses if item[1] > 0), key=lambda item: -item[1])
 
 
 def score_delta(before: ScoreResult, after: ScoreResult) -> dict[str, float]:
     """Per-question change in overall points; the values sum to the change in overall."""
-    keys = list(before.contributions) + [k for k in after.contributions
-                                         if k not in before.contributions]
+    keys = list(before.contributions) + [
+        k for k in after.contributions if k not in before.contributions
+    ]
     deltas = {k: after.contributions.get(k, 0.0) - before.contributions.get(k, 0.0) for k in keys}
     return {k: d for k, d in deltas.items() if d != 0.0}

@@ -1,4 +1,5 @@
 """Typed run-time settings stored in system_settings: documented defaults, validated changes."""
+
 from __future__ import annotations
 
 import json
@@ -27,35 +28,67 @@ class Setting:
 
 
 SETTINGS: dict[str, Setting] = {
-    "score_bands": Setting([[80.0, "Low"], [60.0, "Medium"], [40.0, "High"]],
-                           "Lower bounds (0-100) of the Low, Medium and High risk bands, highest "
-                           "first; below the last is Critical."),
-    "session_idle_minutes": Setting(30, "Sign out after this many minutes without activity.", 5, 480),
-    "session_absolute_hours": Setting(12, "Sign out this many hours after sign-in, active or not.", 1, 72),
+    "score_bands": Setting(
+        [[80.0, "Low"], [60.0, "Medium"], [40.0, "High"]],
+        "Lower bounds (0-100) of the Low, Medium and High risk bands, highest "
+        "first; below the last is Critical.",
+    ),
+    "session_idle_minutes": Setting(
+        30, "Sign out after this many minutes without activity.", 5, 480
+    ),
+    "session_absolute_hours": Setting(
+        12, "Sign out this many hours after sign-in, active or not.", 1, 72
+    ),
     "review_sla_days": Setting(10, "Days a submitted assessment may wait for a decision.", 1, 90),
     "upload_max_mb": Setting(20, "Largest evidence file accepted, in MB.", 1, 200),
-    "benchmark_min_peers": Setting(10, "Scored products of other organisations (from at least 3 of "
-                                   "them) a peer group needs before a client sees its figures.",
-                                   5, 1000),
-    "evidence_max_per_answer": Setting(20, "Most evidence files one answer may carry (removed files "
-                                       "do not count).", 1, 200),
-    "evidence_max_per_assessment": Setting(500, "Most evidence files one assessment may carry "
-                                           "(removed files do not count).", 10, 5000),
-    "reviewer_visibility": Setting("all", "Lead reviewers see all assessments, or only those "
-                                   "assigned to them plus unclaimed submissions.",
-                                   choices=("all", "assigned")),
-    "throttle_account_failures": Setting(5, "Failed sign-ins on one account that start a cooldown.", 3, 20),
-    "throttle_cooldown_minutes": Setting(15, "First cooldown in minutes; each further one doubles.", 1, 60),
+    "benchmark_min_peers": Setting(
+        10,
+        "Scored products of other organisations (from at least 3 of "
+        "them) a peer group needs before a client sees its figures.",
+        5,
+        1000,
+    ),
+    "evidence_max_per_answer": Setting(
+        20, "Most evidence files one answer may carry (removed files do not count).", 1, 200
+    ),
+    "evidence_max_per_assessment": Setting(
+        500, "Most evidence files one assessment may carry (removed files do not count).", 10, 5000
+    ),
+    "reviewer_visibility": Setting(
+        "all",
+        "Lead reviewers see all assessments, or only those "
+        "assigned to them plus unclaimed submissions.",
+        choices=("all", "assigned"),
+    ),
+    "throttle_account_failures": Setting(
+        5, "Failed sign-ins on one account that start a cooldown.", 3, 20
+    ),
+    "throttle_cooldown_minutes": Setting(
+        15, "First cooldown in minutes; each further one doubles.", 1, 60
+    ),
     "throttle_cooldown_max_minutes": Setting(60, "Longest cooldown in minutes.", 5, 240),
-    "throttle_address_failures": Setting(50, "Failed sign-ins from one address, within the window, "
-                                         "after which that address is refused.", 10, 1000),
-    "throttle_address_window_minutes": Setting(15, "Window for counting failures per address.", 1, 120),
-    "retention_sign_in_days": Setting(90, "Days sign-in records are kept before `purge` removes them.",
-                                      7, 3650),
-    "retention_evidence_days": Setting(365, "Days a removed evidence file is kept before `purge` "
-                                       "deletes it for good.", 1, 3650),
-    "retention_audit_days": Setting(0, "Days audit rows are kept; older ones are replaced by a signed "
-                                    "checkpoint at `purge`. 0 keeps them forever.", 0, 36500),
+    "throttle_address_failures": Setting(
+        50,
+        "Failed sign-ins from one address, within the window, after which that address is refused.",
+        10,
+        1000,
+    ),
+    "throttle_address_window_minutes": Setting(
+        15, "Window for counting failures per address.", 1, 120
+    ),
+    "retention_sign_in_days": Setting(
+        90, "Days sign-in records are kept before `purge` removes them.", 7, 3650
+    ),
+    "retention_evidence_days": Setting(
+        365, "Days a removed evidence file is kept before `purge` deletes it for good.", 1, 3650
+    ),
+    "retention_audit_days": Setting(
+        0,
+        "Days audit rows are kept; older ones are replaced by a signed "
+        "checkpoint at `purge`. 0 keeps them forever.",
+        0,
+        36500,
+    ),
 }
 DEFAULTS: dict[str, Any] = {key: spec.default for key, spec in SETTINGS.items()}
 BAND_ORDER = ("Low", "Medium", "High")
@@ -105,7 +138,9 @@ def _check_bands(value: Any) -> list:
     if [name for _, name in pairs] != list(BAND_ORDER):
         raise ValidationError("score_bands must name Low, Medium and High, in that order.")
     if not all(0 < low <= 100 for low in lows) or lows != sorted(set(lows), reverse=True):
-        raise ValidationError("score_bands bounds must be distinct, between 0 and 100, highest first.")
+        raise ValidationError(
+            "score_bands bounds must be distinct, between 0 and 100, highest first."
+        )
     return pairs
 
 
@@ -121,8 +156,9 @@ def parse_setting(key: str, text: str) -> Any:
     return validate_setting(key, text)
 
 
-def update_setting(session: Session, actor: Actor, key: str, value: Any, *,
-                   now: datetime | None = None) -> Any:
+def update_setting(
+    session: Session, actor: Actor, key: str, value: Any, *, now: datetime | None = None
+) -> Any:
     """Change one setting (admins only), audited with the old and new value; applies at once."""
     require_role(actor, "admin")
     value = validate_setting(key, value)
@@ -132,6 +168,13 @@ def update_setting(session: Session, actor: Actor, key: str, value: Any, *,
         row = SystemSetting(key=key, value=value)
         session.add(row)
     row.value, row.updated_by, row.updated_at = value, actor.user_id, now or utcnow()
-    audit.record(session, actor, "setting_changed", object_type="setting", object_id=key,
-                 detail={"old": old, "new": value}, now=now)
+    audit.record(
+        session,
+        actor,
+        "setting_changed",
+        object_type="setting",
+        object_id=key,
+        detail={"old": old, "new": value},
+        now=now,
+    )
     return value

@@ -1,4 +1,5 @@
 """Score snapshots: append-only rows in score_history, and the per-assessment summary."""
+
 from __future__ import annotations
 
 import math
@@ -26,7 +27,8 @@ def load_answers(session: Session, assessment_id: int) -> dict[str, Answer]:
     rows = session.execute(
         select(Question.key, QuestionnaireResponse.value, QuestionnaireResponse.is_na)
         .join(Question, Question.id == QuestionnaireResponse.question_id)
-        .where(QuestionnaireResponse.assessment_id == assessment_id)).all()
+        .where(QuestionnaireResponse.assessment_id == assessment_id)
+    ).all()
     return {key: Answer(value=value, is_na=is_na) for key, value, is_na in rows}
 
 
@@ -39,11 +41,18 @@ class ScoreInputs:
     bands: Bands
 
 
-def score_inputs(session: Session, assessment: Assessment, bank: Bank | None = None,
-                 used_bands: Bands | None = None) -> ScoreInputs:
+def score_inputs(
+    session: Session,
+    assessment: Assessment,
+    bank: Bank | None = None,
+    used_bands: Bands | None = None,
+) -> ScoreInputs:
     """The assessment's bank, stored answers and today's bands (or the bank and bands given)."""
-    return ScoreInputs(bank or load_bank(session, assessment.questionnaire_id),
-                       load_answers(session, assessment.id), used_bands or bands(session))
+    return ScoreInputs(
+        bank or load_bank(session, assessment.questionnaire_id),
+        load_answers(session, assessment.id),
+        used_bands or bands(session),
+    )
 
 
 def _score(inputs: ScoreInputs) -> tuple[ScoreInputs, ScoreResult]:
@@ -60,51 +69,88 @@ def stored_scores(bank: Bank, answers: dict[str, Answer], result: ScoreResult) -
     """What a snapshot keeps per question: the score of every visible question (None when
     unscored) and the overall points each scored question contributed."""
     visible = [q.key for q in bank.questions if is_visible(q, answers, bank)]
-    return {"scores": {key: result.question_scores[key] for key in visible},
-            "contributions": dict(result.contributions)}
+    return {
+        "scores": {key: result.question_scores[key] for key in visible},
+        "contributions": dict(result.contributions),
+    }
 
 
-def take_snapshot(session: Session, actor: Actor, assessment: Assessment, trigger: str, *,
-                  now: datetime | None = None, inputs: ScoreInputs | None = None) -> ScoreHistory:
+def take_snapshot(
+    session: Session,
+    actor: Actor,
+    assessment: Assessment,
+    trigger: str,
+    *,
+    now: datetime | None = None,
+    inputs: ScoreInputs | None = None,
+) -> ScoreHistory:
     """Append a snapshot of the current score and refresh the assessment's summary columns;
     ``inputs``, when the caller has them, must be the answers as stored."""
     scored = _score(inputs or score_inputs(session, assessment))
     return _write(session, actor, assessment, scored, trigger, now)
 
 
-def _write(session: Session, actor: Actor, assessment: Assessment,
-           scored: tuple[ScoreInputs, ScoreResult], trigger: str,
-           now: datetime | None) -> ScoreHistory:
+def _write(
+    session: Session,
+    actor: Actor,
+    assessment: Assessment,
+    scored: tuple[ScoreInputs, ScoreResult],
+    trigger: str,
+    now: datetime | None,
+) -> ScoreHistory:
     now = now or utcnow()
     inputs, result = scored
     bank, answers = inputs.bank, inputs.answers
     used = {"bands": [list(b) for b in inputs.bands]}
-    row = ScoreHistory(assessment_id=assessment.id, overall_score=result.overall,
-                       section_scores=dict(result.sections), band=result.band,
-                       completion=result.completion, answered_count=result.answered,
-                       total_count=result.total, trigger=trigger, actor_id=actor.user_id,
-                       formula_version=FORMULA_VERSION, settings_used=used,
-                       question_scores=stored_scores(bank, answers, result),
-                       created_at=now, updated_at=now)
+    row = ScoreHistory(
+        assessment_id=assessment.id,
+        overall_score=result.overall,
+        section_scores=dict(result.sections),
+        band=result.band,
+        completion=result.completion,
+        answered_count=result.answered,
+        total_count=result.total,
+        trigger=trigger,
+        actor_id=actor.user_id,
+        formula_version=FORMULA_VERSION,
+        settings_used=used,
+        question_scores=stored_scores(bank, answers, result),
+        created_at=now,
+        updated_at=now,
+    )
     session.add(row)
     assessment.latest_score, assessment.latest_band = result.overall, result.band
     assessment.completion = result.completion
     session.flush()
-    audit.record(session, actor, "score_snapshot", object_type="assessment",
-                 object_id=assessment.id, detail={"trigger": trigger, "overall": result.overall,
-                                                  "band": result.band}, now=now)
+    audit.record(
+        session,
+        actor,
+        "score_snapshot",
+        object_type="assessment",
+        object_id=assessment.id,
+        detail={"trigger": trigger, "overall": result.overall, "band": result.band},
+        now=now,
+    )
     return row
 
 
 def _latest_snapshots(session: Session) -> list:
     """The newest snapshot of every assessment that has one (summary columns only)."""
-    rank = func.row_number().over(partition_by=ScoreHistory.assessment_id,
-                                  order_by=(ScoreHistory.created_at.desc(), ScoreHistory.id.desc()))
-    ranked = select(ScoreHistory.assessment_id, ScoreHistory.overall_score, ScoreHistory.band,
-                    ScoreHistory.section_scores, ScoreHistory.completion,
-                    rank.label("rank")).subquery()
-    return session.execute(select(ranked).where(ranked.c.rank == 1)
-                           .order_by(ranked.c.assessment_id)).all()
+    rank = func.row_number().over(
+        partition_by=ScoreHistory.assessment_id,
+        order_by=(ScoreHistory.created_at.desc(), ScoreHistory.id.desc()),
+    )
+    ranked = select(
+        ScoreHistory.assessment_id,
+        ScoreHistory.overall_score,
+        ScoreHistory.band,
+        ScoreHistory.section_scores,
+        ScoreHistory.completion,
+        rank.label("rank"),
+    ).subquery()
+    return session.execute(
+        select(ranked).where(ranked.c.rank == 1).order_by(ranked.c.assessment_id)
+    ).all()
 
 
 def _close(a: float | None, b: float | None) -> bool:
@@ -116,18 +162,22 @@ def _close(a: float | None, b: float | None) -> bool:
 def result_differs(snapshot, result: ScoreResult) -> bool:
     """True when a result's overall, band, section scores or completion differ from a snapshot's."""
     sections = snapshot.section_scores or {}
-    return (snapshot.band != result.band or not _close(snapshot.overall_score, result.overall)
-            or not _close(snapshot.completion, result.completion)
-            or set(sections) != set(result.sections)
-            or not all(_close(sections[k], result.sections[k]) for k in sections))
+    return (
+        snapshot.band != result.band
+        or not _close(snapshot.overall_score, result.overall)
+        or not _close(snapshot.completion, result.completion)
+        or set(sections) != set(result.sections)
+        or not all(_close(sections[k], result.sections[k]) for k in sections)
+    )
 
 
 # Answers that can no longer change: only these are re-scored by a recompute.
 FROZEN = ("submitted", "under_review", "approved", "rejected")
 
 
-def recompute_scores(session: Session, actor: Actor, *, dry_run: bool = False,
-                     now: datetime | None = None) -> dict:
+def recompute_scores(
+    session: Session, actor: Actor, *, dry_run: bool = False, now: datetime | None = None
+) -> dict:
     """Re-score every snapshotted assessment with today's bands and formula and append a
     "recompute" snapshot where the result changed (admins only); returns {checked, changed}."""
     require_role(actor, "admin")
@@ -139,7 +189,9 @@ def recompute_scores(session: Session, actor: Actor, *, dry_run: bool = False,
         if assessment.status not in FROZEN:
             continue  # the client is editing: its answers are a draft, scored at the next submit
         checked += 1
-        bank = banks.get(assessment.questionnaire_id) or load_bank(session, assessment.questionnaire_id)
+        bank = banks.get(assessment.questionnaire_id) or load_bank(
+            session, assessment.questionnaire_id
+        )
         banks[assessment.questionnaire_id] = bank
         scored = _score(score_inputs(session, assessment, bank, today))
         if result_differs(snapshot, scored[1]):
@@ -148,7 +200,12 @@ def recompute_scores(session: Session, actor: Actor, *, dry_run: bool = False,
                 _write(session, actor, assessment, scored, "recompute", now)
     counts = {"checked": checked, "changed": len(changed)}
     if not dry_run:
-        audit.record(session, actor, "scores_recomputed", object_type="score_history",
-                     detail={**counts, "assessments": changed, "formula_version": FORMULA_VERSION},
-                     now=now)
+        audit.record(
+            session,
+            actor,
+            "scores_recomputed",
+            object_type="score_history",
+            detail={**counts, "assessments": changed, "formula_version": FORMULA_VERSION},
+            now=now,
+        )
     return counts

@@ -6,6 +6,7 @@ raw HTML, `$math$`) in st.markdown, captions, alerts, toasts, titles, widget lab
 and radio or pill options; Plotly renders a subset of HTML (`<a href>`, `<b>`, `<br>`) in titles,
 tick labels, legends and hover text. Anything a user typed must reach them escaped.
 """
+
 from __future__ import annotations
 
 import html
@@ -24,11 +25,23 @@ _SPACES = re.compile(r"\s+")
 BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 # Characters that take no room: two names that differ only by one of them look the same.
 INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
-_KINDS = {"Cc": "a control character", "Cf": "an invisible character",
-          "Cs": "an invalid character", "Co": "a private-use character",
-          "Cn": "an unassigned character", "Zl": "a line separator", "Zp": "a paragraph separator"}
-_CONTROL_NAMES = {"\x00": "null", "\t": "tab", "\n": "line feed", "\r": "carriage return",
-                  "\x1b": "escape", "\x7f": "delete"}
+_KINDS = {
+    "Cc": "a control character",
+    "Cf": "an invisible character",
+    "Cs": "an invalid character",
+    "Co": "a private-use character",
+    "Cn": "an unassigned character",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+}
+_CONTROL_NAMES = {
+    "\x00": "null",
+    "\t": "tab",
+    "\n": "line feed",
+    "\r": "carriage return",
+    "\x1b": "escape",
+    "\x7f": "delete",
+}
 
 
 def md_escape(text: object, *, multiline: bool = False) -> str:
@@ -71,8 +84,9 @@ def refuse_hidden(value: str, what: str, *, multiline: bool = False) -> None:
         raise ValidationError(f"{what} contains {_kind(ch)} ({_describe(ch)}); remove it.")
 
 
-def clean_text(value: object, what: str, *, limit: int, multiline: bool = False,
-               required: bool = True) -> str:
+def clean_text(
+    value: object, what: str, *, limit: int, multiline: bool = False, required: bool = True
+) -> str:
     """The one check for user-entered names and text: refuses hidden characters, returns the text
     in NFC without surrounding whitespace (single-line: inner runs of spaces become one)."""
     if value is None:

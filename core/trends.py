@@ -10,6 +10,7 @@ submission, so they are nearly always complete): such an assessment counts from 
 started, at its current completion scaled by the share of its answers already given by each
 month's end (answers are read only for these assessments, never the whole table).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -21,8 +22,15 @@ from sqlalchemy.orm import Session
 from core.access import ROLES, Actor, require_role
 from core.analytics import Filters, scope, seen_by
 from core.labels import format_date, trigger_label
-from core.models import (Assessment, Organization, Product, Questionnaire, QuestionnaireResponse,
-                         ScoreHistory, utcnow)
+from core.models import (
+    Assessment,
+    Organization,
+    Product,
+    Questionnaire,
+    QuestionnaireResponse,
+    ScoreHistory,
+    utcnow,
+)
 from core.periods import month_of, months_between
 from core.products import get_product
 from core.settings import get_settings
@@ -32,43 +40,64 @@ MAX_SERIES = 20  # product lines computed at most (the first by name within the 
 MAX_LINES = 8  # past this many groups a trend chart names only the highest and lowest...
 KEEP_LINES = 4  # ...this many of each, and draws the others as a median inside their middle half
 TREND_COLUMNS = ["month", "group", "score", "completion", "assessments"]
-MOVER_COLUMNS = ["assessment_id", "organization", "product", "cycle", "start_score", "end_score",
-                 "change", "direction"]
+MOVER_COLUMNS = [
+    "assessment_id",
+    "organization",
+    "product",
+    "cycle",
+    "start_score",
+    "end_score",
+    "change",
+    "direction",
+]
 
 
 def _group_key(group: str):
     if group not in GROUPS:
         raise ValueError(f"group must be one of {', '.join(GROUPS)}")
-    return {"portfolio": literal(0), "organization": Assessment.organization_id,
-            "product": Assessment.product_id, "questionnaire": Assessment.questionnaire_id}[group]
+    return {
+        "portfolio": literal(0),
+        "organization": Assessment.organization_id,
+        "product": Assessment.product_id,
+        "questionnaire": Assessment.questionnaire_id,
+    }[group]
 
 
 def _names(session: Session, group: str, ids) -> dict:
     """Display names of the groups (ids from _group_key)."""
     if group == "portfolio":
         return {0: "All assessments"}
-    column, name = {"organization": (Organization.id, Organization.name),
-                    "product": (Product.id, Product.name),
-                    "questionnaire": (Questionnaire.id, Questionnaire.title + " v" + func.cast(
-                        Questionnaire.version, Questionnaire.title.type))}[group]
+    column, name = {
+        "organization": (Organization.id, Organization.name),
+        "product": (Product.id, Product.name),
+        "questionnaire": (
+            Questionnaire.id,
+            Questionnaire.title + " v" + func.cast(Questionnaire.version, Questionnaire.title.type),
+        ),
+    }[group]
     return dict(session.execute(select(column, name).where(column.in_(list(ids)))).all())
 
 
 def _deltas(actor: Actor, filters: Filters, group: str, seen: str) -> Select:
     """Per snapshot: its group, month, and the change it makes to the group's running sums."""
-    window = dict(partition_by=ScoreHistory.assessment_id,
-                  order_by=(ScoreHistory.created_at, ScoreHistory.id))
+    window = dict(
+        partition_by=ScoreHistory.assessment_id, order_by=(ScoreHistory.created_at, ScoreHistory.id)
+    )
     prev_score = func.lag(ScoreHistory.overall_score).over(**window)
     prev_done = func.lag(ScoreHistory.completion).over(**window)  # completion is never NULL
     first = case((prev_done.is_(None), 1), else_=0)
-    scored = lambda column: case((column.is_(None), 0), else_=1)
-    stmt = (select(_group_key(group).label("g"), month_of(ScoreHistory.created_at).label("m"),
-                   (func.coalesce(ScoreHistory.overall_score, 0)
-                    - func.coalesce(prev_score, 0)).label("ds"),
-                   (scored(ScoreHistory.overall_score) - (1 - first) * scored(prev_score)).label("dn"),
-                   (ScoreHistory.completion - func.coalesce(prev_done, 0)).label("dc"),
-                   first.label("dk"))
-            .join(Assessment, Assessment.id == ScoreHistory.assessment_id))
+
+    def scored(column):
+        return case((column.is_(None), 0), else_=1)
+
+    stmt = select(
+        _group_key(group).label("g"),
+        month_of(ScoreHistory.created_at).label("m"),
+        (func.coalesce(ScoreHistory.overall_score, 0) - func.coalesce(prev_score, 0)).label("ds"),
+        (scored(ScoreHistory.overall_score) - (1 - first) * scored(prev_score)).label("dn"),
+        (ScoreHistory.completion - func.coalesce(prev_done, 0)).label("dc"),
+        first.label("dk"),
+    ).join(Assessment, Assessment.id == ScoreHistory.assessment_id)
     if filters.until is not None:
         stmt = stmt.where(ScoreHistory.created_at < filters.until)
     if group == "product":
@@ -78,8 +107,12 @@ def _deltas(actor: Actor, filters: Filters, group: str, seen: str) -> Select:
 
 def _first_products(actor: Actor, filters: Filters) -> Select:
     products = select(Assessment.product_id).join(Product, Product.id == Assessment.product_id)
-    return (scope(products, actor, filters).group_by(Assessment.product_id, Product.name)
-            .order_by(Product.name).limit(MAX_SERIES))
+    return (
+        scope(products, actor, filters)
+        .group_by(Assessment.product_id, Product.name)
+        .order_by(Product.name)
+        .limit(MAX_SERIES)
+    )
 
 
 def _unsnapshotted(stmt: Select, actor: Actor, filters: Filters, group: str, seen: str) -> Select:
@@ -99,18 +132,24 @@ def _open_deltas(session: Session, actor: Actor, filters: Filters, group: str, s
     no snapshot yet (their completion now, spread over the months their answers were given)."""
     g, started = _group_key(group).label("g"), month_of(Assessment.created_at)
     out: dict = {}
-    rows = session.execute(_unsnapshotted(select(g, started, func.count()), actor, filters, group,
-                                          seen).group_by(g, started)).all()
+    rows = session.execute(
+        _unsnapshotted(select(g, started, func.count()), actor, filters, group, seen).group_by(
+            g, started
+        )
+    ).all()
     for key, month, count in rows:
         out[(key, month)] = [0.0, float(count)]
     given = func.coalesce(QuestionnaireResponse.answered_at, QuestionnaireResponse.updated_at)
-    share = (cast(Assessment.completion, Float)
-             / func.count().over(partition_by=QuestionnaireResponse.assessment_id))
+    share = cast(Assessment.completion, Float) / func.count().over(
+        partition_by=QuestionnaireResponse.assessment_id
+    )
     # The open assessments first, then their answers by index: never a probe per answer.
     ids = _unsnapshotted(select(Assessment.id), actor, filters, group, seen)
-    answers = (select(g, given.label("at"), share.label("w"))
-               .join(Assessment, Assessment.id == QuestionnaireResponse.assessment_id)
-               .where(QuestionnaireResponse.assessment_id.in_(ids))).subquery()
+    answers = (
+        select(g, given.label("at"), share.label("w"))
+        .join(Assessment, Assessment.id == QuestionnaireResponse.assessment_id)
+        .where(QuestionnaireResponse.assessment_id.in_(ids))
+    ).subquery()
     month = month_of(answers.c.at)
     stmt = select(answers.c.g, month, func.sum(answers.c.w)).group_by(answers.c.g, month)
     if filters.until is not None:
@@ -120,25 +159,45 @@ def _open_deltas(session: Session, actor: Actor, filters: Filters, group: str, s
     return out
 
 
-def trend_frame(session: Session, actor: Actor, filters: Filters, *, group: str = "organization",
-                today: date | None = None) -> pd.DataFrame:
+def trend_frame(
+    session: Session,
+    actor: Actor,
+    filters: Filters,
+    *,
+    group: str = "organization",
+    today: date | None = None,
+) -> pd.DataFrame:
     """Monthly latest score (mean over scored assessments) and completion (mean over assessments,
     open ones without a snapshot included) per group, for every month of the date range from the
     group's first snapshot or start on; columns TREND_COLUMNS."""
     require_role(actor, *ROLES)
     seen = seen_by(actor, get_settings(session))
     deltas = _deltas(actor, filters, group, seen).subquery()
-    running = lambda column: func.sum(func.sum(column)).over(partition_by=deltas.c.g,
-                                                              order_by=deltas.c.m)
-    stmt = select(deltas.c.g, deltas.c.m, running(deltas.c.ds), running(deltas.c.dn),
-                  running(deltas.c.dc), running(deltas.c.dk)).group_by(deltas.c.g, deltas.c.m)
+
+    def running(column):
+        return func.sum(func.sum(column)).over(partition_by=deltas.c.g, order_by=deltas.c.m)
+
+    stmt = select(
+        deltas.c.g,
+        deltas.c.m,
+        running(deltas.c.ds),
+        running(deltas.c.dn),
+        running(deltas.c.dc),
+        running(deltas.c.dk),
+    ).group_by(deltas.c.g, deltas.c.m)
     rows = session.connection().execute(stmt).all()  # Core rows: no ORM result processing
     opened = _open_deltas(session, actor, filters, group, seen)
     names = _names(session, group, {r[0] for r in rows} | {g for g, _ in opened})
-    name = lambda g: names.get(g, str(g))
-    return _monthly([(name(g), m, *map(float, sums)) for g, m, *sums in rows],
-                    {(name(g), m): v for (g, m), v in opened.items()}, filters,
-                    today or utcnow().date())
+
+    def name(g):
+        return names.get(g, str(g))
+
+    return _monthly(
+        [(name(g), m, *map(float, sums)) for g, m, *sums in rows],
+        {(name(g), m): v for (g, m), v in opened.items()},
+        filters,
+        today or utcnow().date(),
+    )
 
 
 def _monthly(rows: list, opened: dict, filters: Filters, today: date) -> pd.DataFrame:
@@ -147,8 +206,9 @@ def _monthly(rows: list, opened: dict, filters: Filters, today: date) -> pd.Data
     if not rows and not opened:
         return pd.DataFrame(columns=TREND_COLUMNS)
     sums = {(g, m): rest for g, m, *rest in rows}
-    months = months_between(date.fromisoformat(min(m for _, m in (*sums, *opened)) + "-01"),
-                            filters.end or today)
+    months = months_between(
+        date.fromisoformat(min(m for _, m in (*sums, *opened)) + "-01"), filters.end or today
+    )
     first = f"{filters.start:%Y-%m}" if filters.start else months[0]
     out = []
     for group in sorted({g for g, _ in (*sums, *opened)}):
@@ -159,37 +219,59 @@ def _monthly(rows: list, opened: dict, filters: Filters, today: date) -> pd.Data
             oc, ok = oc + gained, ok + started
             count = round(dk + ok)
             if month >= first and count > 0:
-                out.append((month, group, ds / dn if round(dn) > 0 else None, (dc + oc) / count,
-                            count))
+                out.append(
+                    (month, group, ds / dn if round(dn) > 0 else None, (dc + oc) / count, count)
+                )
     return pd.DataFrame(out, columns=TREND_COLUMNS)
 
 
-def readable_lines(frame: pd.DataFrame, value: str) -> tuple[pd.DataFrame, pd.DataFrame | None, int]:
+def readable_lines(
+    frame: pd.DataFrame, value: str
+) -> tuple[pd.DataFrame, pd.DataFrame | None, int]:
     """The lines a person can read: every group while there are at most MAX_LINES; else the
     KEEP_LINES highest and lowest by their latest `value`, plus per month the median and quartiles
     of the others (columns month, median, q1, q3, groups) and how many others there are. Named
     groups come highest first."""
-    latest = (frame.dropna(subset=[value]).sort_values("month").groupby("group")[value].last()
-              .sort_values(ascending=False, kind="stable"))
+    latest = (
+        frame.dropna(subset=[value])
+        .sort_values("month")
+        .groupby("group")[value]
+        .last()
+        .sort_values(ascending=False, kind="stable")
+    )
     drawn = list(latest.index)
     if frame["group"].nunique() <= MAX_LINES:
         order = drawn + sorted(set(frame["group"]) - set(drawn))
         return _in_order(frame, order), None, 0
     names = list(dict.fromkeys([*drawn[:KEEP_LINES], *drawn[-KEEP_LINES:]]))
     rest = frame[~frame["group"].isin(names)].dropna(subset=[value])
-    others = (rest.groupby("month")[value]
-              .agg(median="median", q1=lambda v: v.quantile(0.25), q3=lambda v: v.quantile(0.75),
-                   groups="size").reset_index().sort_values("month"))
+    others = (
+        rest.groupby("month")[value]
+        .agg(
+            median="median",
+            q1=lambda v: v.quantile(0.25),
+            q3=lambda v: v.quantile(0.75),
+            groups="size",
+        )
+        .reset_index()
+        .sort_values("month")
+    )
     return _in_order(frame, names), others, frame["group"].nunique() - len(names)
 
 
 def _in_order(frame: pd.DataFrame, groups: list) -> pd.DataFrame:
     rank = {g: i for i, g in enumerate(groups)}
     kept = frame[frame["group"].isin(rank)]
-    return kept.assign(_rank=kept["group"].map(rank)).sort_values(["_rank", "month"]).drop(columns="_rank")
+    return (
+        kept.assign(_rank=kept["group"].map(rank))
+        .sort_values(["_rank", "month"])
+        .drop(columns="_rank")
+    )
 
 
-def movers_frame(session: Session, actor: Actor, filters: Filters, *, limit: int = 10) -> pd.DataFrame:
+def movers_frame(
+    session: Session, actor: Actor, filters: Filters, *, limit: int = 10
+) -> pd.DataFrame:
     """The assessments whose latest score rose and fell most over the date range: the score at its
     end minus the score at its start (the newest snapshot before the start, else the first in the
     range); only assessments with a snapshot in the range; columns MOVER_COLUMNS."""
@@ -197,21 +279,39 @@ def movers_frame(session: Session, actor: Actor, filters: Filters, *, limit: int
     ends = _ends(actor, filters, seen_by(actor, get_settings(session))).subquery()
     start, end = ScoreHistory.__table__.alias("s0"), ScoreHistory.__table__.alias("s1")
     change = (end.c.overall_score - start.c.overall_score).label("change")
-    ranked = (select(ends.c.aid, start.c.overall_score.label("a"), end.c.overall_score.label("b"),
-                     change, func.row_number().over(order_by=(change.desc(), ends.c.aid)).label("up"),
-                     func.row_number().over(order_by=(change, ends.c.aid)).label("down"))
-              .join(start, start.c.id == func.coalesce(ends.c.before, ends.c.first))
-              .join(end, end.c.id == ends.c.last)
-              .where(start.c.overall_score.is_not(None), end.c.overall_score.is_not(None))).subquery()
+    ranked = (
+        select(
+            ends.c.aid,
+            start.c.overall_score.label("a"),
+            end.c.overall_score.label("b"),
+            change,
+            func.row_number().over(order_by=(change.desc(), ends.c.aid)).label("up"),
+            func.row_number().over(order_by=(change, ends.c.aid)).label("down"),
+        )
+        .join(start, start.c.id == func.coalesce(ends.c.before, ends.c.first))
+        .join(end, end.c.id == ends.c.last)
+        .where(start.c.overall_score.is_not(None), end.c.overall_score.is_not(None))
+    ).subquery()
     rows = session.execute(
-        select(ranked.c.aid, Organization.name, Product.name, Assessment.cycle, ranked.c.a,
-               ranked.c.b, ranked.c.change, case((ranked.c.up <= limit, "up"), else_="down"))
+        select(
+            ranked.c.aid,
+            Organization.name,
+            Product.name,
+            Assessment.cycle,
+            ranked.c.a,
+            ranked.c.b,
+            ranked.c.change,
+            case((ranked.c.up <= limit, "up"), else_="down"),
+        )
         .join(Assessment, Assessment.id == ranked.c.aid)
         .join(Organization, Organization.id == Assessment.organization_id)
         .join(Product, Product.id == Assessment.product_id)
-        .where(((ranked.c.up <= limit) & (ranked.c.change > 0))
-               | ((ranked.c.down <= limit) & (ranked.c.change < 0)))
-        .order_by(ranked.c.change.desc(), ranked.c.aid)).all()
+        .where(
+            ((ranked.c.up <= limit) & (ranked.c.change > 0))
+            | ((ranked.c.down <= limit) & (ranked.c.change < 0))
+        )
+        .order_by(ranked.c.change.desc(), ranked.c.aid)
+    ).all()
     return pd.DataFrame(rows, columns=MOVER_COLUMNS)
 
 
@@ -223,22 +323,34 @@ def _ends(actor: Actor, filters: Filters, seen: str) -> Select:
     else:
         before = func.max(case((ScoreHistory.created_at < filters.since, ScoreHistory.id)))
         first = func.min(case((ScoreHistory.created_at >= filters.since, ScoreHistory.id)))
-    stmt = (select(ScoreHistory.assessment_id.label("aid"), before.label("before"),
-                   first.label("first"), func.max(ScoreHistory.id).label("last"))
-            .join(Assessment, Assessment.id == ScoreHistory.assessment_id)
-            .group_by(ScoreHistory.assessment_id).having(first.is_not(None)))
+    stmt = (
+        select(
+            ScoreHistory.assessment_id.label("aid"),
+            before.label("before"),
+            first.label("first"),
+            func.max(ScoreHistory.id).label("last"),
+        )
+        .join(Assessment, Assessment.id == ScoreHistory.assessment_id)
+        .group_by(ScoreHistory.assessment_id)
+        .having(first.is_not(None))
+    )
     if filters.until is not None:
         stmt = stmt.where(ScoreHistory.created_at < filters.until)
     return scope(stmt, actor, filters, seen)
 
 
-def product_choices(session: Session, actor: Actor, filters: Filters, *,
-                    limit: int = 500) -> tuple[list[dict], int]:
+def product_choices(
+    session: Session, actor: Actor, filters: Filters, *, limit: int = 500
+) -> tuple[list[dict], int]:
     """Products with a snapshot within the filters, by name (at most `limit`), and how many."""
-    stmt = scope(select(Product.id, Product.name, Organization.name.label("organization"))
-                 .join(Assessment, Assessment.product_id == Product.id)
-                 .join(Organization, Organization.id == Product.organization_id)
-                 .where(Assessment.latest_score.is_not(None)), actor, filters).distinct()
+    stmt = scope(
+        select(Product.id, Product.name, Organization.name.label("organization"))
+        .join(Assessment, Assessment.product_id == Product.id)
+        .join(Organization, Organization.id == Product.organization_id)
+        .where(Assessment.latest_score.is_not(None)),
+        actor,
+        filters,
+    ).distinct()
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = session.execute(stmt.order_by(Product.name, Product.id).limit(limit)).all()
     return [dict(r._mapping) for r in rows], int(total)
@@ -248,20 +360,32 @@ def product_history_frame(session: Session, actor: Actor, product_id: int) -> pd
     """Every snapshot of every cycle of one product the actor may read, oldest first: time, cycle,
     questionnaire, overall, band, completion, trigger and a label."""
     get_product(session, actor, product_id)
-    stmt = scope(select(ScoreHistory.created_at, Assessment.cycle,
-                        Questionnaire.title + " v" + func.cast(Questionnaire.version,
-                                                               Questionnaire.title.type),
-                        ScoreHistory.overall_score, ScoreHistory.band, ScoreHistory.completion,
-                        ScoreHistory.trigger)
-                 .join(Assessment, Assessment.id == ScoreHistory.assessment_id)
-                 .join(Questionnaire, Questionnaire.id == Assessment.questionnaire_id)
-                 .where(Assessment.product_id == product_id), actor, Filters(),
-                 seen_by(actor, get_settings(session)))
-    frame = pd.DataFrame(session.execute(stmt.order_by(ScoreHistory.created_at, ScoreHistory.id)).all(),
-                         columns=["time", "cycle", "questionnaire", "overall", "band", "completion",
-                                  "trigger"])
-    frame["label"] = [f"Cycle {c} · {trigger_label(t)} · {format_date(w)}: "
-                      + ("no score" if pd.isna(o) else f"{o:.1f}")
-                      for c, t, w, o in zip(frame["cycle"], frame["trigger"], frame["time"],
-                                            frame["overall"])]
+    stmt = scope(
+        select(
+            ScoreHistory.created_at,
+            Assessment.cycle,
+            Questionnaire.title + " v" + func.cast(Questionnaire.version, Questionnaire.title.type),
+            ScoreHistory.overall_score,
+            ScoreHistory.band,
+            ScoreHistory.completion,
+            ScoreHistory.trigger,
+        )
+        .join(Assessment, Assessment.id == ScoreHistory.assessment_id)
+        .join(Questionnaire, Questionnaire.id == Assessment.questionnaire_id)
+        .where(Assessment.product_id == product_id),
+        actor,
+        Filters(),
+        seen_by(actor, get_settings(session)),
+    )
+    frame = pd.DataFrame(
+        session.execute(stmt.order_by(ScoreHistory.created_at, ScoreHistory.id)).all(),
+        columns=["time", "cycle", "questionnaire", "overall", "band", "completion", "trigger"],
+    )
+    frame["label"] = [
+        f"Cycle {c} · {trigger_label(t)} · {format_date(w)}: "
+        + ("no score" if pd.isna(o) else f"{o:.1f}")
+        for c, t, w, o in zip(
+            frame["cycle"], frame["trigger"], frame["time"], frame["overall"], strict=False
+        )
+    ]
     return frame

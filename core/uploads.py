@@ -1,4 +1,5 @@
 """Upload checks: the file name, the content against its extension, zip and image bombs."""
+
 from __future__ import annotations
 
 import io
@@ -6,7 +7,7 @@ import re
 import unicodedata
 import zipfile
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 from PIL import Image
 
@@ -24,9 +25,37 @@ ZIP_MAX_MEMBERS = 1000
 IMAGE_MAX_PIXELS = 50_000_000
 _IMAGE_FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "gif": "GIF"}
 # Refused anywhere after the first dot: "report.pdf.exe" fools people, "x.php.pdf" fools some servers.
-EXECUTABLE = frozenset({"exe", "dll", "bat", "cmd", "com", "scr", "js", "vbs", "ps1", "sh", "msi",
-                        "jar", "apk", "php", "html", "htm", "svg", "hta", "lnk", "pif", "reg",
-                        "wsf", "vbe", "jse", "cpl", "xhtml", "phtml"})
+EXECUTABLE = frozenset(
+    {
+        "exe",
+        "dll",
+        "bat",
+        "cmd",
+        "com",
+        "scr",
+        "js",
+        "vbs",
+        "ps1",
+        "sh",
+        "msi",
+        "jar",
+        "apk",
+        "php",
+        "html",
+        "htm",
+        "svg",
+        "hta",
+        "lnk",
+        "pif",
+        "reg",
+        "wsf",
+        "vbe",
+        "jse",
+        "cpl",
+        "xhtml",
+        "phtml",
+    }
+)
 _UNSAFE_DOWNLOAD = re.compile(r"[^A-Za-z0-9 ._-]+")
 
 
@@ -72,27 +101,44 @@ def _is_office(data: bytes, main_folder: str) -> bool:
             members = archive.infolist()
             _check_zip_limits(members)
             names = {m.filename for m in members}
-            if "[Content_Types].xml" not in names or not any(n.startswith(main_folder) for n in names):
+            if "[Content_Types].xml" not in names or not any(
+                n.startswith(main_folder) for n in names
+            ):
                 return False
             # Inflates in memory only, and never past the declared sizes already bounded above.
             damaged = archive.testzip()
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError,
-            ValueError):
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        NotImplementedError,
+        RuntimeError,
+        ValueError,
+    ):
         damaged = True
     if damaged:
-        raise ValidationError("The file is not a readable Office document (its zip structure is damaged).")
+        raise ValidationError(
+            "The file is not a readable Office document (its zip structure is damaged)."
+        )
     return True
 
 
 def _check_zip_limits(members: list[zipfile.ZipInfo]) -> None:
     if len(members) > ZIP_MAX_MEMBERS:
-        raise ValidationError(f"The document holds more than {ZIP_MAX_MEMBERS} parts; it is refused.")
+        raise ValidationError(
+            f"The document holds more than {ZIP_MAX_MEMBERS} parts; it is refused."
+        )
     if sum(m.file_size for m in members) > ZIP_MAX_TOTAL:
-        raise ValidationError(f"The document would expand to more than {ZIP_MAX_TOTAL // MB} MB; "
-                              "it is refused as a possible zip bomb.")
+        raise ValidationError(
+            f"The document would expand to more than {ZIP_MAX_TOTAL // MB} MB; "
+            "it is refused as a possible zip bomb."
+        )
     if any(m.file_size > ZIP_MAX_RATIO * max(m.compress_size, 1) for m in members):
-        raise ValidationError(f"Part of the document is compressed more than {ZIP_MAX_RATIO}:1; "
-                              "it is refused as a possible zip bomb.")
+        raise ValidationError(
+            f"Part of the document is compressed more than {ZIP_MAX_RATIO}:1; "
+            "it is refused as a possible zip bomb."
+        )
 
 
 def _check_image(data: bytes, ext: str) -> None:
@@ -103,8 +149,10 @@ def _check_image(data: bytes, ext: str) -> None:
         with Image.open(io.BytesIO(data), formats=[fmt]) as image:
             width, height = image.size
             if width * height > IMAGE_MAX_PIXELS:
-                raise ValidationError(f"The image is {width} x {height} pixels; the limit is "
-                                      f"{IMAGE_MAX_PIXELS // 1_000_000} million pixels.")
+                raise ValidationError(
+                    f"The image is {width} x {height} pixels; the limit is "
+                    f"{IMAGE_MAX_PIXELS // 1_000_000} million pixels."
+                )
             image.verify()
         # verify() leaves the image unusable, and it does not decode pixels: a fresh open does.
         with Image.open(io.BytesIO(data), formats=[fmt]) as image:
@@ -112,11 +160,14 @@ def _check_image(data: bytes, ext: str) -> None:
     except ValidationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError(f"The image has more than {IMAGE_MAX_PIXELS // 1_000_000} million "
-                              "pixels; it is refused as a possible decompression bomb.") from None
-    except Exception:  # noqa: BLE001 - decoders raise many types (OSError, SyntaxError, struct.error...)
-        raise ValidationError(f"The file is not a readable {fmt} image: it is damaged or not "
-                              "an image.") from None
+        raise ValidationError(
+            f"The image has more than {IMAGE_MAX_PIXELS // 1_000_000} million "
+            "pixels; it is refused as a possible decompression bomb."
+        ) from None
+    except Exception:
+        raise ValidationError(
+            f"The file is not a readable {fmt} image: it is damaged or not an image."
+        ) from None
 
 
 def _check_name(filename: str) -> tuple[str, str]:
@@ -129,16 +180,23 @@ def _check_name(filename: str) -> tuple[str, str]:
     if len(name) > MAX_NAME:
         raise ValidationError(f"The file name is longer than {MAX_NAME} characters.")
     if any(sep in name for sep in "/\\:") or name.startswith("."):
-        raise ValidationError("The file name must be a plain name: no folders, '..', ':' or leading dot.")
+        raise ValidationError(
+            "The file name must be a plain name: no folders, '..', ':' or leading dot."
+        )
     parts = [part.strip().lower() for part in name.split(".")]
     if len(parts) < 2 or not parts[-1]:
         raise ValidationError("The file name needs an extension such as .pdf.")
     hidden = sorted(set(parts[1:]) & EXECUTABLE)
     if hidden:
-        raise ValidationError(f"The file name has a program extension (.{hidden[0]}); it is refused.")
+        raise ValidationError(
+            f"The file name has a program extension (.{hidden[0]}); it is refused."
+        )
     if parts[-1] not in ALLOWED_TYPES:
-        raise ValidationError(f"Files of type .{parts[-1]} are not accepted; allowed: "
-                              + ", ".join(f".{ext}" for ext in ALLOWED_TYPES) + ".")
+        raise ValidationError(
+            f"Files of type .{parts[-1]} are not accepted; allowed: "
+            + ", ".join(f".{ext}" for ext in ALLOWED_TYPES)
+            + "."
+        )
     return name, parts[-1]
 
 
@@ -147,7 +205,9 @@ def check_upload(filename: str, data: bytes, *, max_bytes: int) -> tuple[str, st
     if not data:
         raise ValidationError("The file is empty.")
     if len(data) > max_bytes:
-        raise ValidationError(f"The file is {len(data) / MB:.1f} MB; the limit is {max_bytes / MB:g} MB.")
+        raise ValidationError(
+            f"The file is {len(data) / MB:.1f} MB; the limit is {max_bytes / MB:g} MB."
+        )
     name, ext = _check_name(filename)
     content_type, matches = ALLOWED_TYPES[ext]
     if not matches(data):

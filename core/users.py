@@ -1,4 +1,5 @@
 """Organisations and user accounts."""
+
 from __future__ import annotations
 
 import re
@@ -24,14 +25,26 @@ def clean_name(value: str, label: str, limit: int = 120) -> str:
     return clean_text(value, label, limit=limit)
 
 
-def create_user(session: Session, actor: Actor, *, username: str, name: str, role: str,
-                email: str = "", organization_id: int | None = None, password: str | None = None,
-                rounds: int = 12, is_demo: bool = False) -> tuple[User, str | None]:
+def create_user(
+    session: Session,
+    actor: Actor,
+    *,
+    username: str,
+    name: str,
+    role: str,
+    email: str = "",
+    organization_id: int | None = None,
+    password: str | None = None,
+    rounds: int = 12,
+    is_demo: bool = False,
+) -> tuple[User, str | None]:
     """Create an account; without a password a one-time one is generated and returned."""
     require_role(actor, "admin")
     username = (username or "").strip().lower()
     if not USERNAME_RE.match(username):
-        raise ValidationError("Username must be 2-64 characters: lower-case letters, digits, '.', '_' or '-'.")
+        raise ValidationError(
+            "Username must be 2-64 characters: lower-case letters, digits, '.', '_' or '-'."
+        )
     if role not in ROLES:
         raise ValidationError(f"Role must be one of {', '.join(ROLES)}.")
     if email and not EMAIL_RE.match(email):
@@ -42,13 +55,26 @@ def create_user(session: Session, actor: Actor, *, username: str, name: str, rol
     one_time = password is None
     password = generate_password() if one_time else password
     check_password_policy(password, username)
-    user = User(username=username, name=clean_name(name, "The name"), email=email, role=role,
-                organization_id=organization_id, password_hash=hash_password(password, rounds),
-                must_change_password=one_time, is_demo=is_demo)
+    user = User(
+        username=username,
+        name=clean_name(name, "The name"),
+        email=email,
+        role=role,
+        organization_id=organization_id,
+        password_hash=hash_password(password, rounds),
+        must_change_password=one_time,
+        is_demo=is_demo,
+    )
     session.add(user)
     session.flush()
-    audit.record(session, actor, "user_created", object_type="user", object_id=user.id,
-                 detail={"username": username, "role": role, "organization_id": organization_id})
+    audit.record(
+        session,
+        actor,
+        "user_created",
+        object_type="user",
+        object_id=user.id,
+        detail={"username": username, "role": role, "organization_id": organization_id},
+    )
     return user, password if one_time else None
 
 
@@ -61,8 +87,9 @@ def _check_organization(session: Session, role: str, organization_id: int | None
 
 def demo_accounts_exist(session: Session) -> bool:
     """True while any active demo account exists (the app then shows a demo marker)."""
-    return bool(session.scalar(select(func.count()).select_from(User)
-                               .where(User.is_demo, User.is_active)))
+    return bool(
+        session.scalar(select(func.count()).select_from(User).where(User.is_demo, User.is_active))
+    )
 
 
 def get_user(session: Session, actor: Actor, user_id: int) -> User:
@@ -75,17 +102,31 @@ def get_user(session: Session, actor: Actor, user_id: int) -> User:
     return user
 
 
-def list_users(session: Session, actor: Actor, *, search: str = "", role: str = "",
-               organization_id: int | None = None, active: bool | None = None,
-               page: int = 1, page_size: int = 25) -> tuple[list[dict], int]:
+def list_users(
+    session: Session,
+    actor: Actor,
+    *,
+    search: str = "",
+    role: str = "",
+    organization_id: int | None = None,
+    active: bool | None = None,
+    page: int = 1,
+    page_size: int = 25,
+) -> tuple[list[dict], int]:
     """One page of accounts matching the filters, and the total count (admins only)."""
     require_role(actor, "admin")
     stmt = select(User, Organization.name.label("organization")).outerjoin(
-        Organization, Organization.id == User.organization_id)
+        Organization, Organization.id == User.organization_id
+    )
     if search.strip():
         like = f"%{search.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(User.username).like(like), func.lower(User.name).like(like),
-                              func.lower(User.email).like(like)))
+        stmt = stmt.where(
+            or_(
+                func.lower(User.username).like(like),
+                func.lower(User.name).like(like),
+                func.lower(User.email).like(like),
+            )
+        )
     if role:
         stmt = stmt.where(User.role == role)
     if organization_id is not None:
@@ -93,21 +134,31 @@ def list_users(session: Session, actor: Actor, *, search: str = "", role: str = 
     if active is not None:
         stmt = stmt.where(User.is_active.is_(active))
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = session.execute(stmt.order_by(User.username).limit(page_size)
-                           .offset((max(page, 1) - 1) * page_size)).all()
+    rows = session.execute(
+        stmt.order_by(User.username).limit(page_size).offset((max(page, 1) - 1) * page_size)
+    ).all()
     return [_user_row(user, org) for user, org in rows], total
 
 
 def _user_row(user: User, organization: str | None) -> dict:
-    return {"id": user.id, "username": user.username, "name": user.name, "email": user.email,
-            "role": user.role, "organization": organization or "", "active": user.is_active,
-            "locked_until": user.locked_until, "must_change_password": user.must_change_password,
-            "last_login_at": user.last_login_at}
+    return {
+        "id": user.id,
+        "username": user.username,
+        "name": user.name,
+        "email": user.email,
+        "role": user.role,
+        "organization": organization or "",
+        "active": user.is_active,
+        "locked_until": user.locked_until,
+        "must_change_password": user.must_change_password,
+        "last_login_at": user.last_login_at,
+    }
 
 
 def _active_admins(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(User)
-                          .where(User.role == "admin", User.is_active))
+    return session.scalar(
+        select(func.count()).select_from(User).where(User.role == "admin", User.is_active)
+    )
 
 
 def _protect_last_admin(session: Session, user: User) -> None:
@@ -115,8 +166,17 @@ def _protect_last_admin(session: Session, user: User) -> None:
         raise ValidationError("This is the last active admin: make another admin first.")
 
 
-def update_user(session: Session, actor: Actor, user_id: int, *, name: str, email: str, role: str,
-                organization_id: int | None, now: datetime | None = None) -> User:
+def update_user(
+    session: Session,
+    actor: Actor,
+    user_id: int,
+    *,
+    name: str,
+    email: str,
+    role: str,
+    organization_id: int | None,
+    now: datetime | None = None,
+) -> User:
     """Edit an account's name, e-mail, role and organisation; a role or organisation change ends its sessions."""
     require_role(actor, "admin")
     user = get_user(session, actor, user_id)
@@ -128,21 +188,33 @@ def update_user(session: Session, actor: Actor, user_id: int, *, name: str, emai
     _check_organization(session, role, organization_id)
     if role != "admin":
         _protect_last_admin(session, user)
-    new = {"name": clean_name(name, "The name"), "email": email.strip(), "role": role,
-           "organization_id": organization_id}
+    new = {
+        "name": clean_name(name, "The name"),
+        "email": email.strip(),
+        "role": role,
+        "organization_id": organization_id,
+    }
     changed = {k: [getattr(user, k), v] for k, v in new.items() if getattr(user, k) != v}
     for key, (_, value) in changed.items():
         setattr(user, key, value)
     if {"role", "organization_id"} & set(changed):
         revoke_sessions(session, user, "role_changed", now or utcnow())
     if changed:
-        audit.record(session, actor, "user_updated", object_type="user", object_id=user.id,
-                     detail={"changed": changed}, now=now)
+        audit.record(
+            session,
+            actor,
+            "user_updated",
+            object_type="user",
+            object_id=user.id,
+            detail={"changed": changed},
+            now=now,
+        )
     return user
 
 
-def set_user_active(session: Session, actor: Actor, user_id: int, active: bool, *,
-                    now: datetime | None = None) -> User:
+def set_user_active(
+    session: Session, actor: Actor, user_id: int, active: bool, *, now: datetime | None = None
+) -> User:
     """Deactivate (ending every session) or reactivate an account; never the last admin."""
     require_role(actor, "admin")
     user = get_user(session, actor, user_id)
@@ -152,12 +224,20 @@ def set_user_active(session: Session, actor: Actor, user_id: int, active: bool, 
         _protect_last_admin(session, user)
         revoke_sessions(session, user, "deactivated", now or utcnow())
     user.is_active = active
-    audit.record(session, actor, "user_activated" if active else "user_deactivated",
-                 object_type="user", object_id=user.id, now=now)
+    audit.record(
+        session,
+        actor,
+        "user_activated" if active else "user_deactivated",
+        object_type="user",
+        object_id=user.id,
+        now=now,
+    )
     return user
 
 
-def unlock_user(session: Session, actor: Actor, user_id: int, *, now: datetime | None = None) -> None:
+def unlock_user(
+    session: Session, actor: Actor, user_id: int, *, now: datetime | None = None
+) -> None:
     """Clear an account's sign-in cooldown and failure counters."""
     require_role(actor, "admin")
     user = get_user(session, actor, user_id)
@@ -165,8 +245,9 @@ def unlock_user(session: Session, actor: Actor, user_id: int, *, now: datetime |
     audit.record(session, actor, "user_unlocked", object_type="user", object_id=user.id, now=now)
 
 
-def reset_password(session: Session, actor: Actor, user_id: int, *, rounds: int = 12,
-                   now: datetime | None = None) -> str:
+def reset_password(
+    session: Session, actor: Actor, user_id: int, *, rounds: int = 12, now: datetime | None = None
+) -> str:
     """Give the account a one-time password (returned once, to hand over) that must be changed."""
     require_role(actor, "admin")
     user = get_user(session, actor, user_id)
@@ -178,12 +259,20 @@ def reset_password(session: Session, actor: Actor, user_id: int, *, rounds: int 
     return password
 
 
-def sign_out_everywhere(session: Session, actor: Actor, user_id: int, *,
-                        now: datetime | None = None) -> int:
+def sign_out_everywhere(
+    session: Session, actor: Actor, user_id: int, *, now: datetime | None = None
+) -> int:
     """End every session of an account, remember-me cookies included; returns how many ended."""
     require_role(actor, "admin")
     user = get_user(session, actor, user_id)
     ended = revoke_sessions(session, user, "signed_out_by_admin", now or utcnow())
-    audit.record(session, actor, "sessions_revoked", object_type="user", object_id=user.id,
-                 detail={"sessions": ended}, now=now)
+    audit.record(
+        session,
+        actor,
+        "sessions_revoked",
+        object_type="user",
+        object_id=user.id,
+        detail={"sessions": ended},
+        now=now,
+    )
     return ended

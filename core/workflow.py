@@ -1,4 +1,5 @@
 """The assessment status machine: one table of allowed transitions and who may make them."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,17 +24,29 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
 }
 EDITABLE = ("not_started", "in_progress", "changes_requested")
 CLOSED = ("approved", "rejected")
-SNAPSHOT_ON = {"submitted": "submit", "changes_requested": "changes_requested",
-               "approved": "approve", "rejected": "reject"}
-LABELS = {"not_started": "Not started", "in_progress": "In progress", "submitted": "Submitted",
-          "under_review": "Under review", "changes_requested": "Changes requested",
-          "approved": "Approved", "rejected": "Rejected"}
+SNAPSHOT_ON = {
+    "submitted": "submit",
+    "changes_requested": "changes_requested",
+    "approved": "approve",
+    "rejected": "reject",
+}
+LABELS = {
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    "submitted": "Submitted",
+    "under_review": "Under review",
+    "changes_requested": "Changes requested",
+    "approved": "Approved",
+    "rejected": "Rejected",
+}
 # A reviewer's decision, whose note is addressed to the client; a new submission supersedes it.
 DECISIONS = ("changes_requested", "approved", "rejected")
-_EVENTS = {("not_started", "in_progress"): "Answering started",
-           ("changes_requested", "in_progress"): "Answering resumed",
-           ("in_progress", "submitted"): "Submitted for review",
-           ("submitted", "under_review"): "Review started"}
+_EVENTS = {
+    ("not_started", "in_progress"): "Answering started",
+    ("changes_requested", "in_progress"): "Answering resumed",
+    ("in_progress", "submitted"): "Submitted for review",
+    ("submitted", "under_review"): "Review started",
+}
 
 
 def event_label(from_status: str, to_status: str) -> str:
@@ -52,27 +65,49 @@ def current_decision(history: list[dict]) -> dict | None:
     return None
 
 
-def transition(session: Session, actor: Actor, assessment: Assessment, to_status: str, *,
-               note: str = "", now: datetime | None = None,
-               inputs: ScoreInputs | None = None) -> ProductStatus:
+def transition(
+    session: Session,
+    actor: Actor,
+    assessment: Assessment,
+    to_status: str,
+    *,
+    note: str = "",
+    now: datetime | None = None,
+    inputs: ScoreInputs | None = None,
+) -> ProductStatus:
     """Move an assessment along an allowed edge: timeline row, audit row and, where due, a snapshot
     (scored from ``inputs`` when the caller loaded them already)."""
     now = now or utcnow()
     edge = (assessment.status, to_status)
     if edge not in TRANSITIONS:
-        raise ValidationError(f"An assessment that is {LABELS[assessment.status].lower()} "
-                              f"cannot become {LABELS.get(to_status, to_status).lower()}.")
+        raise ValidationError(
+            f"An assessment that is {LABELS[assessment.status].lower()} "
+            f"cannot become {LABELS.get(to_status, to_status).lower()}."
+        )
     if actor.role not in TRANSITIONS[edge]:
         raise AccessDenied("You do not have permission to make this status change.")
     if len(note) > 5000:
         raise ValidationError("The note must be at most 5,000 characters.")
-    row = ProductStatus(assessment_id=assessment.id, from_status=assessment.status,
-                        to_status=to_status, actor_id=actor.user_id, note=note.strip(),
-                        created_at=now, updated_at=now)
+    row = ProductStatus(
+        assessment_id=assessment.id,
+        from_status=assessment.status,
+        to_status=to_status,
+        actor_id=actor.user_id,
+        note=note.strip(),
+        created_at=now,
+        updated_at=now,
+    )
     session.add(row)
     assessment.status, assessment.updated_at = to_status, now
-    audit.record(session, actor, "status_changed", object_type="assessment",
-                 object_id=assessment.id, detail={"from": edge[0], "to": to_status}, now=now)
+    audit.record(
+        session,
+        actor,
+        "status_changed",
+        object_type="assessment",
+        object_id=assessment.id,
+        detail={"from": edge[0], "to": to_status},
+        now=now,
+    )
     if to_status in SNAPSHOT_ON:
         take_snapshot(session, actor, assessment, SNAPSHOT_ON[to_status], now=now, inputs=inputs)
     session.flush()

@@ -1,4 +1,5 @@
 """Everything the questionnaire page shows for one assessment, read in one go."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,8 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import Actor
-from core.assessments import (answer_details, can_edit, get_assessment, missing_items,
-                              section_progress)
+from core.assessments import (
+    answer_details,
+    can_edit,
+    get_assessment,
+    missing_items,
+    section_progress,
+)
 from core.banks.model import Answer, Bank
 from core.banks.store import load_bank
 from core.evidence import list_evidence
@@ -52,7 +58,21 @@ def worksheet(session: Session, actor: Actor, assessment_id: int) -> Worksheet:
         comments.setdefault(c["question"] or "", []).append(c)
     product = session.scalar(select(Product.name).where(Product.id == a.product_id))
     qn = session.get(Questionnaire, a.questionnaire_id)
-    return Worksheet(a.id, product, f"{qn.title} v{qn.version}", a.status, a.cycle, a.due_date,
-                     a.completion, a.latest_score, can_edit(actor, a), bank, answers, evidence,
-                     comments, comments.pop("", []), section_progress(bank, stored),
-                     missing_items(session, a))
+    return Worksheet(
+        a.id,
+        product,
+        f"{qn.title} v{qn.version}",
+        a.status,
+        a.cycle,
+        a.due_date,
+        a.completion,
+        a.latest_score,
+        can_edit(actor, a),
+        bank,
+        answers,
+        evidence,
+        comments,
+        comments.pop("", []),
+        section_progress(bank, stored),
+        missing_items(session, a),
+    )

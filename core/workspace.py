@@ -1,5 +1,6 @@
 """One assessment as a user action needs it, loaded once and passed down: the row, its bank, its
 stored answers and its questions' ids (one query, where separate reads had each read them again)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,7 +32,9 @@ def require_readable(session: Session, actor: Actor, assessment: Assessment | No
     if assessment is None or not assessment.is_active:
         raise NotFound("That assessment does not exist.")
     # Only a lead reviewer's reach depends on a setting; nobody else's needs it read.
-    visibility = get_settings(session)["reviewer_visibility"] if actor.role == "lead_reviewer" else "all"
+    visibility = (
+        get_settings(session)["reviewer_visibility"] if actor.role == "lead_reviewer" else "all"
+    )
     if not can_read_assessment(actor, assessment, visibility):
         raise AccessDenied("You do not have access to this assessment.")
     return assessment
@@ -40,15 +43,31 @@ def require_readable(session: Session, actor: Actor, assessment: Assessment | No
 def load_workspace(session: Session, actor: Actor, assessment_id: int) -> Workspace:
     """The assessment with its bank and stored answers, read in one query."""
     rows = session.execute(
-        select(Assessment, Questionnaire.content_sha256, Question.key, Question.id,
-               QuestionnaireResponse)
+        select(
+            Assessment,
+            Questionnaire.content_sha256,
+            Question.key,
+            Question.id,
+            QuestionnaireResponse,
+        )
         .join(Questionnaire, Questionnaire.id == Assessment.questionnaire_id)
         .join(Question, Question.questionnaire_id == Assessment.questionnaire_id)
-        .outerjoin(QuestionnaireResponse, and_(QuestionnaireResponse.question_id == Question.id,
-                                               QuestionnaireResponse.assessment_id == Assessment.id))
-        .where(Assessment.id == assessment_id)).all()
+        .outerjoin(
+            QuestionnaireResponse,
+            and_(
+                QuestionnaireResponse.question_id == Question.id,
+                QuestionnaireResponse.assessment_id == Assessment.id,
+            ),
+        )
+        .where(Assessment.id == assessment_id)
+    ).all()
     assessment = require_readable(session, actor, rows[0][0] if rows else None)
     bank = load_bank(session, assessment.questionnaire_id, fingerprint=rows[0][1])
     responses = {key: row for _, _, key, _, row in rows if row is not None}
-    return Workspace(assessment, bank, {key: qid for _, _, key, qid, _ in rows}, responses,
-                     {key: Answer(r.value, r.is_na) for key, r in responses.items()})
+    return Workspace(
+        assessment,
+        bank,
+        {key: qid for _, _, key, qid, _ in rows},
+        responses,
+        {key: Answer(r.value, r.is_na) for key, r in responses.items()},
+    )

@@ -1,4 +1,5 @@
 """Admin: sign-in activity and active sessions."""
+
 import pandas as pd
 import streamlit as st
 
@@ -11,10 +12,13 @@ from ui.tables import show_table
 actor = guard(__file__)
 st.title("Sign-in activity")
 with reading() as s:
-    attempts = pd.DataFrame(sign_in_activity(s, actor, limit=500),
-                            columns=["time", "username", "succeeded", "client_address"])
-    sessions = pd.DataFrame(active_sessions(s, actor),
-                            columns=["username", "signed_in", "last_seen", "client_address"])
+    attempts = pd.DataFrame(
+        sign_in_activity(s, actor, limit=500),
+        columns=["time", "username", "succeeded", "client_address"],
+    )
+    sessions = pd.DataFrame(
+        active_sessions(s, actor), columns=["username", "signed_in", "last_seen", "client_address"]
+    )
 
 c1, c2, c3 = st.columns(3)
 c1.metric("Active sessions", len(sessions))

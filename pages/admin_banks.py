@@ -1,4 +1,5 @@
 """Admin: question banks. Upload a bank, preview it, import it; list every stored version."""
+
 import pandas as pd
 import streamlit as st
 
@@ -15,12 +16,16 @@ actor = guard(__file__)
 st.title("Question banks")
 with reading() as s:
     banks = list_questionnaires(s)
-show_table(pd.DataFrame(banks).drop(columns=["id"]),
-           {"questions": st.column_config.NumberColumn("Questions")})
+show_table(
+    pd.DataFrame(banks).drop(columns=["id"]),
+    {"questions": st.column_config.NumberColumn("Questions")},
+)
 
 st.subheader("Import a bank")
-st.caption("Our YAML format, an OSCAL catalog (JSON or XML, e.g. from NIST) or the OWASP ASVS CSV. "
-           "An edited bank must come in with a new version number.")
+st.caption(
+    "Our YAML format, an OSCAL catalog (JSON or XML, e.g. from NIST) or the OWASP ASVS CSV. "
+    "An edited bank must come in with a new version number."
+)
 upload = st.file_uploader("Bank file", type=["yaml", "yml", "json", "xml", "csv"])
 level = st.selectbox("ASVS level (CSV only)", [1, 2, 3])
 if upload is None:
@@ -30,13 +35,30 @@ try:
 except SecureSphereError as exc:
     st.error(md_escape(str(exc)))  # parse errors quote the uploaded file
     st.stop()
-st.success(f"**{md_escape(bank.title)}** ({md_escape(bank.key)} v{bank.version}): {len(bank.questions)} "
-           f"questions in {len(bank.sections)} sections. Licence: {md_escape(bank.licence) or 'not stated'}.")
-show_table(pd.DataFrame([{"section": s.title, "questions": len(s.questions),
-                          "question_types": ", ".join(sorted({question_type_label(q.type) for q in s.questions}))}
-                         for s in bank.sections]))
+st.success(
+    f"**{md_escape(bank.title)}** ({md_escape(bank.key)} v{bank.version}): {len(bank.questions)} "
+    f"questions in {len(bank.sections)} sections. Licence: {md_escape(bank.licence) or 'not stated'}."
+)
+show_table(
+    pd.DataFrame(
+        [
+            {
+                "section": s.title,
+                "questions": len(s.questions),
+                "question_types": ", ".join(
+                    sorted({question_type_label(q.type) for q in s.questions})
+                ),
+            }
+            for s in bank.sections
+        ]
+    )
+)
 if st.button("Import this bank", type="primary", icon=":material/upload:"):
     outcome = {}
     if run_action(lambda s, a: outcome.update(created=import_bank(s, a, bank)[1])):
-        st.toast("Bank imported." if outcome["created"] else "This exact bank version is already stored.",
-                 icon=":material/check_circle:")
+        st.toast(
+            "Bank imported."
+            if outcome["created"]
+            else "This exact bank version is already stored.",
+            icon=":material/check_circle:",
+        )

@@ -1,4 +1,5 @@
 """Admin: client organisations (industry and tier feed benchmark peer groups)."""
+
 import pandas as pd
 import streamlit as st
 
@@ -19,10 +20,16 @@ with st.expander("Create an organisation", icon=":material/domain_add:"):
         name = st.text_input("Name")
         c1, c2 = st.columns(2)
         industry = c1.text_input("Industry", placeholder="e.g. Financial services")
-        tier = c2.selectbox("Tier", TIERS, index=1, format_func=tier_label, help="Tier 1 = most critical")
+        tier = c2.selectbox(
+            "Tier", TIERS, index=1, format_func=tier_label, help="Tier 1 = most critical"
+        )
         if st.form_submit_button("Create organisation", icon=":material/domain_add:"):
-            run_action(lambda s, a: organizations.create_organization(
-                s, a, name=name, industry=industry, tier=tier), success="Organisation created.")
+            run_action(
+                lambda s, a: organizations.create_organization(
+                    s, a, name=name, industry=industry, tier=tier
+                ),
+                success="Organisation created.",
+            )
 
 with reading() as s:
     rows = organizations.list_organizations(s, actor, include_inactive=True)
@@ -39,13 +46,23 @@ with st.form("edit_org"):
     new_industry = c1.text_input("Industry", org["industry"])
     new_tier = c2.selectbox("Tier", TIERS, index=TIERS.index(org["tier"]), format_func=tier_label)
     if st.form_submit_button("Save changes", icon=":material/save:"):
-        run_action(lambda s, a: organizations.update_organization(
-            s, a, org["id"], name=new_name, industry=new_industry, tier=new_tier),
-            success="Organisation updated.")
+        run_action(
+            lambda s, a: organizations.update_organization(
+                s, a, org["id"], name=new_name, industry=new_industry, tier=new_tier
+            ),
+            success="Organisation updated.",
+        )
 if org["active"]:
-    confirm_action("Deactivate", f"{md_escape(org['name'])} is hidden from lists and gets no new products.",
-                   lambda s, a: organizations.set_organization_active(s, a, org["id"], False),
-                   success="Organisation deactivated.", key="deactivate_org", icon=":material/block:")
+    confirm_action(
+        "Deactivate",
+        f"{md_escape(org['name'])} is hidden from lists and gets no new products.",
+        lambda s, a: organizations.set_organization_active(s, a, org["id"], False),
+        success="Organisation deactivated.",
+        key="deactivate_org",
+        icon=":material/block:",
+    )
 elif st.button("Reactivate", icon=":material/check_circle:"):
-    run_action(lambda s, a: organizations.set_organization_active(s, a, org["id"], True),
-               success="Organisation reactivated.")
+    run_action(
+        lambda s, a: organizations.set_organization_active(s, a, org["id"], True),
+        success="Organisation reactivated.",
+    )

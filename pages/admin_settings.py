@@ -1,4 +1,5 @@
 """Admin: run-time settings, validated and audited, applied at once."""
+
 import streamlit as st
 
 from core.labels import setting_label, setting_value
@@ -8,8 +9,10 @@ from ui.state import feedback, reading, run_action
 
 actor = guard(__file__)
 st.title("System settings")
-st.caption("Every change is checked, written to the audit trail with its old and new value, and "
-           "applies from the next page load.")
+st.caption(
+    "Every change is checked, written to the audit trail with its old and new value, and "
+    "applies from the next page load."
+)
 with reading() as s:
     current = get_settings(s)
 
@@ -17,10 +20,14 @@ with st.form("bands"):
     st.subheader("Risk bands")
     st.caption(SETTINGS["score_bands"].help)
     cols = st.columns(3)
-    lows = [col.number_input(f"{name} risk from", min_value=0.0, max_value=100.0, value=float(low), step=1.0)
-            for col, (low, name) in zip(cols, current["score_bands"])]
+    lows = [
+        col.number_input(
+            f"{name} risk from", min_value=0.0, max_value=100.0, value=float(low), step=1.0
+        )
+        for col, (low, name) in zip(cols, current["score_bands"], strict=False)
+    ]
     if st.form_submit_button("Save bands", icon=":material/save:"):
-        bands = [[low, name] for low, (_, name) in zip(lows, current["score_bands"])]
+        bands = [[low, name] for low, (_, name) in zip(lows, current["score_bands"], strict=False)]
         run_action(lambda s, a: update_setting(s, a, "score_bands", bands), success="Bands saved.")
 
 with st.form("settings"):
@@ -31,17 +38,31 @@ with st.form("settings"):
             continue
         label = setting_label(key)
         if spec.choices:
-            values[key] = st.selectbox(label, spec.choices, index=spec.choices.index(current[key]),
-                                       help=spec.help, format_func=lambda v, k=key: setting_value(k, v))
+            values[key] = st.selectbox(
+                label,
+                spec.choices,
+                index=spec.choices.index(current[key]),
+                help=spec.help,
+                format_func=lambda v, k=key: setting_value(k, v),
+            )
         else:
-            values[key] = int(st.number_input(label, min_value=spec.low, max_value=spec.high,
-                                              value=int(current[key]), step=1, help=spec.help))
+            values[key] = int(
+                st.number_input(
+                    label,
+                    min_value=spec.low,
+                    max_value=spec.high,
+                    value=int(current[key]),
+                    step=1,
+                    help=spec.help,
+                )
+            )
     if st.form_submit_button("Save settings", icon=":material/save:"):
         changed = {k: v for k, v in values.items() if v != current[k]}
 
         def save(s, a):
             for key, value in changed.items():
                 update_setting(s, a, key, value)
+
         if run_action(save, success=f"{len(changed)} setting(s) saved.", slot="settings"):
             st.rerun()
     feedback("settings")

@@ -1,4 +1,5 @@
 """User activity: sign-ins per day, active users by role, audited actions by type."""
+
 import streamlit as st
 
 from core.activity_metrics import actions_frame, active_users_frame, sign_ins_frame
@@ -20,8 +21,10 @@ c1.metric("Sign-ins", int(sign_ins["succeeded"].sum()) if not sign_ins.empty els
 c2.metric("Failed sign-ins", int(sign_ins["failed"].sum()) if not sign_ins.empty else 0)
 c3.metric("People who signed in", int(users["active_users"].sum()))
 if sign_ins.empty:
-    st.info("No sign-in in this date range. Widen the date range in the sidebar.",
-            icon=":material/history:")
+    st.info(
+        "No sign-in in this date range. Widen the date range in the sidebar.",
+        icon=":material/history:",
+    )
 else:
     st.plotly_chart(figure(sign_ins_per_day_figure, sign_ins_frame, filters), width="stretch")
 left, right = st.columns(2)

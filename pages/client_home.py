@@ -1,4 +1,5 @@
 """Client home: the organisation's products, their assessments, and starting new ones."""
+
 import datetime as dt
 
 import streamlit as st
@@ -6,9 +7,9 @@ import streamlit as st
 from core import assessments, products, review
 from core.banks.store import list_questionnaires
 from core.labels import format_datetime, tier_label
+from core.models import TIERS
 from core.review_queue import notices
 from core.text import md_escape
-from core.models import TIERS
 from core.workflow import LABELS, current_decision
 from ui.decisions import show_decision, show_timeline
 from ui.navigation import guard
@@ -26,17 +27,27 @@ with reading() as s:
     history = review.timelines(s, actor, [r["id"] for r in rows])
 
 c1, c2, c3 = st.columns(3)
-c1.metric("Open for answers", sum(counts.get(k, 0) for k in ("not_started", "in_progress", "changes_requested")))
+c1.metric(
+    "Open for answers",
+    sum(counts.get(k, 0) for k in ("not_started", "in_progress", "changes_requested")),
+)
 c2.metric("With reviewers", counts.get("submitted", 0) + counts.get("under_review", 0))
 c3.metric("Approved", counts.get("approved", 0))
 for item in notes["assessments"]:
-    st.warning(f"**{md_escape(item['product'])}**: the reviewer asked for changes to {item['to_fix']} answer(s). "
-               f"Open it in the Questionnaire.", icon=":material/feedback:")
+    st.warning(
+        f"**{md_escape(item['product'])}**: the reviewer asked for changes to {item['to_fix']} answer(s). "
+        f"Open it in the Questionnaire.",
+        icon=":material/feedback:",
+    )
 if notes["comments"]:
-    with st.expander(f"Latest comments from reviewers ({len(notes['comments'])})", icon=":material/forum:"):
+    with st.expander(
+        f"Latest comments from reviewers ({len(notes['comments'])})", icon=":material/forum:"
+    ):
         for c in notes["comments"]:
-            st.markdown(f"**{md_escape(c['author'])}** on {md_escape(c['product'])} · {format_datetime(c['time'])}"
-                        f"  \n{md_escape(c['body'], multiline=True)}")
+            st.markdown(
+                f"**{md_escape(c['author'])}** on {md_escape(c['product'])} · {format_datetime(c['time'])}"
+                f"  \n{md_escape(c['body'], multiline=True)}"
+            )
 
 # Each form reruns only on success (so lists show the change); its message waits in the session
 # and is drawn inside the form, next to the button that caused it.
@@ -44,11 +55,22 @@ with st.expander("Add a product", icon=":material/add_box:", expanded=not mine):
     with st.form("new_product", clear_on_submit=True):
         name = st.text_input("Product name")
         description = st.text_area("Description", max_chars=2000)
-        tier = st.selectbox("Tier", TIERS, index=1, format_func=tier_label, help="Tier 1 = most critical")
+        tier = st.selectbox(
+            "Tier", TIERS, index=1, format_func=tier_label, help="Tier 1 = most critical"
+        )
         if st.form_submit_button("Add product", icon=":material/add:"):
-            if run_action(lambda s, a: products.create_product(
-                    s, a, organization_id=a.organization_id, name=name, description=description,
-                    tier=tier), success=f"Product \"{name.strip()}\" added.", slot="new_product"):
+            if run_action(
+                lambda s, a: products.create_product(
+                    s,
+                    a,
+                    organization_id=a.organization_id,
+                    name=name,
+                    description=description,
+                    tier=tier,
+                ),
+                success=f'Product "{name.strip()}" added.',
+                slot="new_product",
+            ):
                 st.rerun()
         feedback("new_product")
 
@@ -58,29 +80,49 @@ if mine:
         with st.form("edit_product"):
             new_name = st.text_input("Name", chosen["name"])
             new_description = st.text_area("Description", chosen["description"], max_chars=2000)
-            new_tier = st.selectbox("Tier", TIERS, index=TIERS.index(chosen["tier"]), format_func=tier_label)
+            new_tier = st.selectbox(
+                "Tier", TIERS, index=TIERS.index(chosen["tier"]), format_func=tier_label
+            )
             if st.form_submit_button("Save", icon=":material/save:"):
-                if run_action(lambda s, a: products.update_product(
-                        s, a, chosen["id"], name=new_name, description=new_description, tier=new_tier),
-                        success="Product saved.", slot="edit_product"):
+                if run_action(
+                    lambda s, a: products.update_product(
+                        s,
+                        a,
+                        chosen["id"],
+                        name=new_name,
+                        description=new_description,
+                        tier=new_tier,
+                    ),
+                    success="Product saved.",
+                    slot="edit_product",
+                ):
                     st.rerun()
             feedback("edit_product")
     with st.expander("Start an assessment", icon=":material/playlist_add:"):
         with st.form("start_assessment"):
             product = st.selectbox("Product", mine, format_func=lambda p: p["name"])
-            bank = st.selectbox("Questionnaire", banks,
-                                format_func=lambda b: f"{b['title']} v{b['version']} ({b['questions']} questions)")
+            bank = st.selectbox(
+                "Questionnaire",
+                banks,
+                format_func=lambda b: f"{b['title']} v{b['version']} ({b['questions']} questions)",
+            )
             due = st.date_input("Due date", value=dt.date.today() + dt.timedelta(days=30))
             if st.form_submit_button("Start", icon=":material/play_arrow:"):
-                if run_action(lambda s, a: assessments.start_assessment(
-                        s, a, product_id=product["id"], questionnaire_id=bank["id"], due_date=due),
-                        success="Assessment started: open it in the Questionnaire.", slot="start"):
+                if run_action(
+                    lambda s, a: assessments.start_assessment(
+                        s, a, product_id=product["id"], questionnaire_id=bank["id"], due_date=due
+                    ),
+                    success="Assessment started: open it in the Questionnaire.",
+                    slot="start",
+                ):
                     st.rerun()
             feedback("start")
 
 if not rows:
-    st.info("No assessments yet. Add a product, then start an assessment on it.",
-            icon=":material/inventory_2:")
+    st.info(
+        "No assessments yet. Add a product, then start an assessment on it.",
+        icon=":material/inventory_2:",
+    )
     st.stop()
 assessments_table(rows)
 latest = {}
@@ -89,17 +131,27 @@ for r in rows:  # newest cycle first per product and questionnaire
 closed = [r for r in latest.values() if r["status"] in ("approved", "rejected")]
 if closed:
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    pick = left.selectbox("Start the next cycle of", closed,
-                          format_func=lambda r: f"{r['product']} · {r['questionnaire']} · cycle {r['cycle']}")
-    if right.button("New cycle", icon=":material/autorenew:", help="Pre-filled with this cycle's answers"):
-        if run_action(lambda s, a: assessments.start_next_cycle(s, a, pick["id"]),
-                      success="New cycle started with the last answers.", slot="new_cycle"):
+    pick = left.selectbox(
+        "Start the next cycle of",
+        closed,
+        format_func=lambda r: f"{r['product']} · {r['questionnaire']} · cycle {r['cycle']}",
+    )
+    if right.button(
+        "New cycle", icon=":material/autorenew:", help="Pre-filled with this cycle's answers"
+    ):
+        if run_action(
+            lambda s, a: assessments.start_next_cycle(s, a, pick["id"]),
+            success="New cycle started with the last answers.",
+            slot="new_cycle",
+        ):
             st.rerun()
     feedback("new_cycle")
 
 st.subheader("Reviewer decisions")
-st.caption("The latest cycle of each product and questionnaire: the current decision with the "
-           "reviewer's note, and every status change.")
+st.caption(
+    "The latest cycle of each product and questionnaire: the current decision with the "
+    "reviewer's note, and every status change."
+)
 for r in latest.values():
     title = f"{r['product']} · {r['questionnaire']} v{r['version']} · cycle {r['cycle']}"
     with st.container(border=True):
@@ -111,5 +163,9 @@ for r in latest.values():
         left, right = st.columns([3, 1], vertical_alignment="center")
         with left:
             show_timeline(history.get(r["id"], []))
-        right.page_link("pages/questionnaire.py", label="Open", icon=":material/assignment:",
-                        query_params={"assessment": str(r["id"])})
+        right.page_link(
+            "pages/questionnaire.py",
+            label="Open",
+            icon=":material/assignment:",
+            query_params={"assessment": str(r["id"])},
+        )

@@ -1,4 +1,5 @@
 """Portfolio home for managers, analysts and admins: totals and status at a glance."""
+
 import streamlit as st
 
 from core.analytics import band_frame, portfolio_totals, status_frame
@@ -17,13 +18,20 @@ c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric("Organisations", totals["organizations"])
 c2.metric("Products", totals["products"])
 c3.metric("Assessments", totals["assessments"])
-c4.metric("Average latest score", "–" if totals["average_score"] is None else f"{totals['average_score']:.1f}")
-c5.metric("Average completion", "–" if totals["average_completion"] is None
-          else f"{totals['average_completion'] * 100:.0f}%")
+c4.metric(
+    "Average latest score",
+    "–" if totals["average_score"] is None else f"{totals['average_score']:.1f}",
+)
+c5.metric(
+    "Average completion",
+    "–" if totals["average_completion"] is None else f"{totals['average_completion'] * 100:.0f}%",
+)
 
 if not totals["assessments"]:
-    st.info("No assessments yet. Clients start assessments from their products page.",
-            icon=":material/dashboard:")
+    st.info(
+        "No assessments yet. Clients start assessments from their products page.",
+        icon=":material/dashboard:",
+    )
     st.stop()
 left, right = st.columns(2)
 left.plotly_chart(status_figure(statuses), width="stretch")

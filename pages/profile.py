@@ -1,4 +1,5 @@
 """Profile: who I am, and changing my password."""
+
 import streamlit as st
 
 from core import auth
@@ -11,22 +12,29 @@ actor = guard(__file__)
 st.title("My profile")
 with reading() as s:
     me = auth.user_summary(s, actor)
-st.markdown(f"Signed in as **{md_escape(actor.username)}** ({role_label(me['role']).lower()})"
-            + (f", {md_escape(me['organization'])}" if me["organization"] else ""))
+st.markdown(
+    f"Signed in as **{md_escape(actor.username)}** ({role_label(me['role']).lower()})"
+    + (f", {md_escape(me['organization'])}" if me["organization"] else "")
+)
 
 with st.form("change_password", clear_on_submit=True):
     st.subheader("Change password")
-    st.caption(f"At least {auth.MIN_PASSWORD_CHARS} characters and at most "
-               f"{auth.MAX_PASSWORD_BYTES} bytes. A long passphrase is best.")
+    st.caption(
+        f"At least {auth.MIN_PASSWORD_CHARS} characters and at most "
+        f"{auth.MAX_PASSWORD_BYTES} bytes. A long passphrase is best."
+    )
     old = st.text_input("Current password", type="password")
     new = st.text_input("New password", type="password")
     again = st.text_input("Repeat new password", type="password")
     if st.form_submit_button("Change password", icon=":material/key:"):
         if new != again:
             st.error("The two new passwords differ.")
-        elif run_action(lambda s, a: auth.change_password(s, a, old=old, new=new,
-                                                           rounds=settings().bcrypt_rounds),
-                        success="Password changed."):
+        elif run_action(
+            lambda s, a: auth.change_password(
+                s, a, old=old, new=new, rounds=settings().bcrypt_rounds
+            ),
+            success="Password changed.",
+        ):
             st.success("Password changed. Other sessions were signed out.")
             if me["must_change_password"]:
                 st.rerun()

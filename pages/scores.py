@@ -1,8 +1,13 @@
 """Scores: an assessment's score per section, what costs points, its history and what moved it."""
+
 import streamlit as st
 
-from core.charts import (lost_points_figure, score_history_figure, section_scores_figure,
-                         waterfall_figure)
+from core.charts import (
+    lost_points_figure,
+    score_history_figure,
+    section_scores_figure,
+    waterfall_figure,
+)
 from core.explain import score_explanation
 from core.labels import format_score
 from core.snapshots import recompute_scores
@@ -15,13 +20,21 @@ actor = guard(__file__)
 st.title("Scores")
 if actor.role == "admin":
     done: dict = {}
-    if confirm_action("Recompute scores", "Every assessment with a snapshot is scored again with "
-                      "today's bands and formula; those whose result changed get a new "
-                      "'recompute' snapshot. Existing snapshots are never changed.",
-                      lambda s, a: done.update(recompute_scores(s, a)), success="Scores recomputed.",
-                      key="recompute", icon=":material/calculate:", rerun=False):
-        st.success(f"Checked {done['checked']} assessments with snapshots: {done['changed']} "
-                   f"changed and got a new snapshot.")
+    if confirm_action(
+        "Recompute scores",
+        "Every assessment with a snapshot is scored again with "
+        "today's bands and formula; those whose result changed get a new "
+        "'recompute' snapshot. Existing snapshots are never changed.",
+        lambda s, a: done.update(recompute_scores(s, a)),
+        success="Scores recomputed.",
+        key="recompute",
+        icon=":material/calculate:",
+        rerun=False,
+    ):
+        st.success(
+            f"Checked {done['checked']} assessments with snapshots: {done['changed']} "
+            f"changed and got a new snapshot."
+        )
 aid = choose_assessment("No assessment to show yet.", icon=":material/analytics:", prefer_next=True)
 ex = load(lambda s, a: score_explanation(s, a, aid))
 result = ex["result"]
@@ -32,41 +45,67 @@ c2.metric("Risk band", result.band or "—")
 c3.metric("Completion", f"{result.completion * 100:.0f}%")
 c4.metric("Snapshots", sum(s["assessment_id"] == aid for s in ex["snapshots"]))
 if ex["latest"] is None:
-    st.info("Not yet submitted: this is the live score of the current answers. It is recorded "
-            "in the score history when the assessment is submitted.", icon=":material/pending:")
+    st.info(
+        "Not yet submitted: this is the live score of the current answers. It is recorded "
+        "in the score history when the assessment is submitted.",
+        icon=":material/pending:",
+    )
 elif ex["recorded_differs"]:
     latest = ex["latest"]
-    st.warning(f"The live score differs from the last snapshot ({md_escape(latest['label'])}, band "
-               f"{latest['band'] or 'none'}): answers or bands changed since it was recorded.")
+    st.warning(
+        f"The live score differs from the last snapshot ({md_escape(latest['label'])}, band "
+        f"{latest['band'] or 'none'}): answers or bands changed since it was recorded."
+    )
 if result.failed_critical:
     failed = "; ".join(md_escape(ex["bank"].question(key).text) for key in result.failed_critical)
-    st.warning(f"Critical controls failed: {failed}. The band is at best High however good the rest "
-               "is.", icon=":material/report:")
+    st.warning(
+        f"Critical controls failed: {failed}. The band is at best High however good the rest is.",
+        icon=":material/report:",
+    )
 
 if result.overall is None:
-    st.info("No score yet: none of the answered questions is scored. A score of zero would mean "
-            "every scored answer is 'no'; this assessment simply has none.", icon=":material/info:")
+    st.info(
+        "No score yet: none of the answered questions is scored. A score of zero would mean "
+        "every scored answer is 'no'; this assessment simply has none.",
+        icon=":material/info:",
+    )
 else:
     st.subheader("Sections")
     left, right = st.columns([2, 3])
-    sections = ex["sections"].assign(score=ex["sections"]["score"].map(
-        lambda v: format_score(v, empty="No score")), band=ex["sections"]["band"].fillna("—"))
-    left.dataframe(sections[["section", "score", "weight", "answered", "band"]],
-                   hide_index=True, width="stretch", column_config={
-                       "section": "Section", "answered": "Scored answers", "band": "Band",
-                       "score": st.column_config.TextColumn("Score"),
-                       "weight": st.column_config.NumberColumn("Weight", format="%g")})
+    sections = ex["sections"].assign(
+        score=ex["sections"]["score"].map(lambda v: format_score(v, empty="No score")),
+        band=ex["sections"]["band"].fillna("—"),
+    )
+    left.dataframe(
+        sections[["section", "score", "weight", "answered", "band"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "section": "Section",
+            "answered": "Scored answers",
+            "band": "Band",
+            "score": st.column_config.TextColumn("Score"),
+            "weight": st.column_config.NumberColumn("Weight", format="%g"),
+        },
+    )
     right.plotly_chart(section_scores_figure(ex["sections"]), width="stretch")
     st.subheader("Questions that cost the most points")
     if ex["lost"].empty:
         st.success("Every scored answer is at full marks.")
     else:
-        st.dataframe(ex["lost"].assign(score=ex["lost"]["score"] * 100), hide_index=True,
-                     width="stretch", column_config={
-            "question": "Question", "text": "Text", "section": "Section",
-            "weight": st.column_config.NumberColumn("Weight", format="%g"),
-            "score": st.column_config.NumberColumn("Answer score (0-100)", format="%.0f"),
-            "points_lost": st.column_config.NumberColumn("Points lost", format="%.2f")})
+        st.dataframe(
+            ex["lost"].assign(score=ex["lost"]["score"] * 100),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "question": "Question",
+                "text": "Text",
+                "section": "Section",
+                "weight": st.column_config.NumberColumn("Weight", format="%g"),
+                "score": st.column_config.NumberColumn("Answer score (0-100)", format="%.0f"),
+                "points_lost": st.column_config.NumberColumn("Points lost", format="%.2f"),
+            },
+        )
         st.plotly_chart(lost_points_figure(ex["lost"]), width="stretch")
 
 st.subheader("Score history")
@@ -80,21 +119,45 @@ snaps = {s["id"]: s["label"] for s in ex["snapshots"]}
 if len(snaps) >= 2 and ex["after"] is not None:
     order = list(snaps)
     b, a = st.columns(2)
-    before_id = b.selectbox("From snapshot", order, key=f"sc{aid}:before", format_func=snaps.get,
-                            index=order.index(ex["before"]["id"]) if ex["before"] else 0)
-    after_id = a.selectbox("To snapshot", order, key=f"sc{aid}:after", format_func=snaps.get,
-                           index=order.index(ex["after"]["id"]))
+    before_id = b.selectbox(
+        "From snapshot",
+        order,
+        key=f"sc{aid}:before",
+        format_func=snaps.get,
+        index=order.index(ex["before"]["id"]) if ex["before"] else 0,
+    )
+    after_id = a.selectbox(
+        "To snapshot",
+        order,
+        key=f"sc{aid}:after",
+        format_func=snaps.get,
+        index=order.index(ex["after"]["id"]),
+    )
     if (before_id, after_id) != ((ex["before"] or {}).get("id"), ex["after"]["id"]):
         ex = load(lambda s, a: score_explanation(s, a, aid, before_id=before_id, after_id=after_id))
 if ex["movement_note"]:
     st.info(md_escape(ex["movement_note"]), icon=":material/compare_arrows:")
 if not ex["movement"].empty:
-    st.plotly_chart(waterfall_figure(ex["movement"], ex["before"]["overall"], ex["after"]["overall"]),
-                    width="stretch")
-    moved = ex["movement"].assign(**{c: ex["movement"][c].map(lambda v: format_score(v, scale=100))
-                                     for c in ("before", "after")})
-    st.dataframe(moved, hide_index=True, width="stretch", column_config={
-        "question": "Question", "text": "Text", "section": "Section",
-        "before": st.column_config.TextColumn("Answer score before (0-100)"),
-        "after": st.column_config.TextColumn("Answer score after (0-100)"),
-        "change": st.column_config.NumberColumn("Points", format="%+.2f")})
+    st.plotly_chart(
+        waterfall_figure(ex["movement"], ex["before"]["overall"], ex["after"]["overall"]),
+        width="stretch",
+    )
+    moved = ex["movement"].assign(
+        **{
+            c: ex["movement"][c].map(lambda v: format_score(v, scale=100))
+            for c in ("before", "after")
+        }
+    )
+    st.dataframe(
+        moved,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "question": "Question",
+            "text": "Text",
+            "section": "Section",
+            "before": st.column_config.TextColumn("Answer score before (0-100)"),
+            "after": st.column_config.TextColumn("Answer score after (0-100)"),
+            "change": st.column_config.NumberColumn("Points", format="%+.2f"),
+        },
+    )

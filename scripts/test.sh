@@ -4,7 +4,7 @@
 #   - as root (or with passwordless sudo) first installs Debian's chromium, postgresql, nginx and
 #     openssl if they are missing (SECURESPHERE_INSTALL_SYSTEM=0 turns this off); otherwise those
 #     layers skip
-#   - runs pytest; "no tests collected" (exit code 5) counts as a failure
+#   - runs ruff (lint and format check), then pytest; "no tests collected" (exit code 5) counts as a failure
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -54,6 +54,11 @@ fi
 ensure_venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 print_versions
+
+# Lint and format first: a style or type error fails the run before the long suite starts.
+echo "==> ruff check, ruff format --check"
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
 
 rc=0
 .venv/bin/python -m pytest "$@" || rc=$?

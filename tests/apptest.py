@@ -1,4 +1,5 @@
 """AppTest helpers: signed-in app sessions on the demo database (fixtures in conftest)."""
+
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest

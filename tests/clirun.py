@@ -1,4 +1,5 @@
 """Calling the CLI in-process: main([...]) with its exit code and captured output."""
+
 from core.cli import main
 
 

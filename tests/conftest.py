@@ -1,4 +1,5 @@
 """Shared fixtures: databases built from the real migrations, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import itertools
@@ -10,8 +11,8 @@ from psycopg import sql
 
 from core import db, migrate
 from core.access import SYSTEM
-from core.banks.store import import_bank
 from core.banks.frameworks import shipped_banks
+from core.banks.store import import_bank
 from core.cli import main
 from core.settings import ensure_defaults
 from tests.apptest import DEMO_PASSWORD
@@ -75,8 +76,11 @@ def _pg_url(request) -> str:
     template = request.getfixturevalue("pg_template")
     name = f"t{next(_counter)}"
     with cluster._admin_connect() as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
-                                                                      sql.Identifier(template)))
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        )
     request.addfinalizer(lambda: cluster.drop_database(name))
     return cluster.url(name)
 
@@ -107,6 +111,7 @@ def env(monkeypatch, tmp_path):
 
     def use(url: str) -> None:
         monkeypatch.setenv("SECURESPHERE_DATABASE_URL", url)
+
     return use
 
 

@@ -1,4 +1,5 @@
 """Plain factory functions for test data, built through core like the pages do."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -6,8 +7,8 @@ from sqlalchemy import select
 from core import db
 from core.access import SYSTEM, Actor
 from core.models import Questionnaire
-from core.products import create_product
 from core.organizations import create_organization
+from core.products import create_product
 from core.users import create_user
 
 PASSWORD = "plum orchard lantern 7"
@@ -18,11 +19,21 @@ def make_org(url: str, name: str = "Acme Ltd") -> int:
         return create_organization(s, SYSTEM, name=name, industry="Retail").id
 
 
-def make_actor(url: str, role: str, org_id: int | None = None, username: str | None = None) -> Actor:
+def make_actor(
+    url: str, role: str, org_id: int | None = None, username: str | None = None
+) -> Actor:
     username = username or f"{role}{org_id or ''}"
     with db.transaction(url) as s:
-        user, _ = create_user(s, SYSTEM, username=username, name=username.title(), role=role,
-                              organization_id=org_id, password=PASSWORD, rounds=4)
+        user, _ = create_user(
+            s,
+            SYSTEM,
+            username=username,
+            name=username.title(),
+            role=role,
+            organization_id=org_id,
+            password=PASSWORD,
+            rounds=4,
+        )
         return Actor(user.id, user.username, role, org_id)
 
 
@@ -33,4 +44,6 @@ def make_product(url: str, actor: Actor, name: str = "Web Shop") -> int:
 
 def baseline_id(url: str) -> int:
     with db.reading(url) as s:
-        return s.scalar(select(Questionnaire.id).where(Questionnaire.key == "securesphere-baseline"))
+        return s.scalar(
+            select(Questionnaire.id).where(Questionnaire.key == "securesphere-baseline")
+        )

@@ -1,4 +1,5 @@
 """Every role x object type x own/other organisation x operation, against core (8.2.1-8.4.1)."""
+
 import random
 from itertools import count
 
@@ -32,17 +33,31 @@ def world(db_url, tmp_path):
     for org, client in ((own, actors["client"]), (other, other_client)):
         product = make_product(db_url, client, name=f"Product {org}")
         with db.transaction(db_url) as s:
-            a = assessments.start_assessment(s, client, product_id=product,
-                                             questionnaire_id=baseline_id(db_url))
+            a = assessments.start_assessment(
+                s, client, product_id=product, questionnaire_id=baseline_id(db_url)
+            )
             bank = load_bank(s, baseline_id(db_url))
             first = dict(list(demo_answers(bank, 0.5, random.Random(3)).items())[:3])
             assessments.save_answers(s, client, a.id, first)
             review.add_comment(s, client, a.id, "A question for the reviewer.")
-            evidence = add_evidence(s, client, a.id, question_key=next(iter(first)),
-                                    filename="policy.pdf", data=sample_pdf("Policy"),
-                                    data_dir=tmp_path)
-        targets[org] = {"org": org, "product": product, "assessment": a.id, "client": client,
-                        "question": next(iter(first)), "evidence": evidence.id, "data_dir": tmp_path}
+            evidence = add_evidence(
+                s,
+                client,
+                a.id,
+                question_key=next(iter(first)),
+                filename="policy.pdf",
+                data=sample_pdf("Policy"),
+                data_dir=tmp_path,
+            )
+        targets[org] = {
+            "org": org,
+            "product": product,
+            "assessment": a.id,
+            "client": client,
+            "question": next(iter(first)),
+            "evidence": evidence.id,
+            "data_dir": tmp_path,
+        }
     return {"url": db_url, "actors": actors, "own": targets[own], "other": targets[other]}
 
 
@@ -53,40 +68,84 @@ def _read(target):
 OPERATIONS = {
     # object, operation: (call(session, actor, target), expected(role, own))
     ("product", "read"): (lambda s, a, t: get_product(s, a, t["product"]), "read"),
-    ("product", "write"): (lambda s, a, t: create_product(s, a, organization_id=t["org"],
-                                                          name=f"New {next(_names)}"), "client_write"),
-    ("assessment", "read"): (lambda s, a, t: assessments.get_assessment(s, a, t["assessment"]), "read"),
-    ("assessment", "write"): (lambda s, a, t: assessments.start_assessment(
-        s, a, product_id=create_product(s, t["client"], organization_id=t["org"],
-                                        name=f"Fresh {next(_names)}").id,
-        questionnaire_id=baseline_id_of(s)), "client_write"),
+    ("product", "write"): (
+        lambda s, a, t: create_product(s, a, organization_id=t["org"], name=f"New {next(_names)}"),
+        "client_write",
+    ),
+    ("assessment", "read"): (
+        lambda s, a, t: assessments.get_assessment(s, a, t["assessment"]),
+        "read",
+    ),
+    ("assessment", "write"): (
+        lambda s, a, t: assessments.start_assessment(
+            s,
+            a,
+            product_id=create_product(
+                s, t["client"], organization_id=t["org"], name=f"Fresh {next(_names)}"
+            ).id,
+            questionnaire_id=baseline_id_of(s),
+        ),
+        "client_write",
+    ),
     ("answer", "read"): (lambda s, a, t: assessments.answer_rows(s, a, t["assessment"]), "read"),
-    ("answer", "write"): (lambda s, a, t: assessments.save_answers(
-        s, a, t["assessment"], {t["question"]: load_answers_input(s, t)}), "client_write"),
+    ("answer", "write"): (
+        lambda s, a, t: assessments.save_answers(
+            s, a, t["assessment"], {t["question"]: load_answers_input(s, t)}
+        ),
+        "client_write",
+    ),
     ("answer", "export"): (lambda s, a, t: assessment_answers_csv(s, a, t["assessment"]), "read"),
     ("evidence", "read"): (lambda s, a, t: list_evidence(s, a, t["assessment"]), "read"),
-    ("evidence", "download"): (lambda s, a, t: read_evidence(s, a, t["evidence"],
-                                                             data_dir=t["data_dir"]), "read"),
-    ("evidence", "write"): (lambda s, a, t: add_evidence(
-        s, a, t["assessment"], question_key=t["question"], filename=f"e{next(_names)}.txt",
-        data=b"evidence text", data_dir=t["data_dir"]), "client_write"),
+    ("evidence", "download"): (
+        lambda s, a, t: read_evidence(s, a, t["evidence"], data_dir=t["data_dir"]),
+        "read",
+    ),
+    ("evidence", "write"): (
+        lambda s, a, t: add_evidence(
+            s,
+            a,
+            t["assessment"],
+            question_key=t["question"],
+            filename=f"e{next(_names)}.txt",
+            data=b"evidence text",
+            data_dir=t["data_dir"],
+        ),
+        "client_write",
+    ),
     ("comment", "read"): (lambda s, a, t: review.list_comments(s, a, t["assessment"]), "read"),
-    ("comment", "write"): (lambda s, a, t: review.add_comment(s, a, t["assessment"], "Noted."),
-                           "comment_write"),
+    ("comment", "write"): (
+        lambda s, a, t: review.add_comment(s, a, t["assessment"], "Noted."),
+        "comment_write",
+    ),
     ("score", "read"): (lambda s, a, t: assessments.score_history(s, a, t["assessment"]), "read"),
     # the target user is the organisation's client, so client/own reads its own account
     ("user", "read"): (lambda s, a, t: get_user(s, a, t["client"].user_id), "admin_or_self"),
-    ("user", "write"): (lambda s, a, t: update_user(s, a, t["client"].user_id, name="Renamed",
-                                                    email="", role="client",
-                                                    organization_id=t["org"]), "admin_only"),
+    ("user", "write"): (
+        lambda s, a, t: update_user(
+            s,
+            a,
+            t["client"].user_id,
+            name="Renamed",
+            email="",
+            role="client",
+            organization_id=t["org"],
+        ),
+        "admin_only",
+    ),
     ("organisation", "read"): (lambda s, a, t: get_organization(s, a, t["org"]), "read"),
-    ("organisation", "write"): (lambda s, a, t: update_organization(
-        s, a, t["org"], name=f"Org {next(_names)}", industry="", tier="tier_2"), "admin_only"),
+    ("organisation", "write"): (
+        lambda s, a, t: update_organization(
+            s, a, t["org"], name=f"Org {next(_names)}", industry="", tier="tier_2"
+        ),
+        "admin_only",
+    ),
 }
 
 
 def baseline_id_of(session):
-    return session.scalar(select(Questionnaire.id).where(Questionnaire.key == "securesphere-baseline"))
+    return session.scalar(
+        select(Questionnaire.id).where(Questionnaire.key == "securesphere-baseline")
+    )
 
 
 def load_answers_input(session, target):
@@ -97,7 +156,9 @@ def load_answers_input(session, target):
 RULES = {
     "read": lambda role, own: role != "client" or own,
     "client_write": lambda role, own: role == "admin" or (role == "client" and own),
-    "comment_write": lambda role, own: role in ("admin", "lead_reviewer") or (role == "client" and own),
+    "comment_write": lambda role, own: (
+        role in ("admin", "lead_reviewer") or (role == "client" and own)
+    ),
     "admin_only": lambda role, own: role == "admin",
     "admin_or_self": lambda role, own: role == "admin" or (role == "client" and own),
 }
@@ -121,7 +182,15 @@ def test_access_matrix(world, object_type, operation):
     assert wrong == []
 
 
-@pytest.mark.parametrize("group", [access.STAFF, access.OVERSIGHT, access.REVIEWERS,
-                                   access.RESPONDENTS, access.ANALYTICS_AUDIENCE])
+@pytest.mark.parametrize(
+    "group",
+    [
+        access.STAFF,
+        access.OVERSIGHT,
+        access.REVIEWERS,
+        access.RESPONDENTS,
+        access.ANALYTICS_AUDIENCE,
+    ],
+)
 def test_every_role_group_is_drawn_from_the_roles(group):
     assert set(group) <= set(ROLES) and len(set(group)) == len(group)

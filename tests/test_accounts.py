@@ -1,4 +1,5 @@
 """Throttling, session revocation, admin account management and reviewer visibility."""
+
 from datetime import timedelta
 
 import pytest
@@ -7,8 +8,14 @@ from sqlalchemy import select
 from core import assessments, auth, db
 from core.errors import AccessDenied, ValidationError
 from core.models import AuditLog, SystemSetting, User, utcnow
-from core.users import (list_users, reset_password, set_user_active, sign_out_everywhere,
-                        unlock_user, update_user)
+from core.users import (
+    list_users,
+    reset_password,
+    set_user_active,
+    sign_out_everywhere,
+    unlock_user,
+    update_user,
+)
 from tests.factories import PASSWORD, baseline_id, make_actor, make_org, make_product
 
 ADDRESS = "203.0.113.7"
@@ -17,7 +24,9 @@ ADDRESS = "203.0.113.7"
 def _fail(url, username, times, now, address=ADDRESS):
     for i in range(times):
         with db.transaction(url) as s:
-            auth.record_failed_sign_in(s, username, client_address=address, now=now + timedelta(seconds=i))
+            auth.record_failed_sign_in(
+                s, username, client_address=address, now=now + timedelta(seconds=i)
+            )
 
 
 def _can_sign_in(url, username, now, address=ADDRESS):
@@ -135,13 +144,12 @@ def test_deactivation_and_sign_out_everywhere_end_sessions_and_cookies(db_url):
 
 def test_the_last_active_admin_cannot_be_demoted_or_deactivated(db_url):
     admin = make_actor(db_url, "admin", username="boss")
-    with pytest.raises(ValidationError, match="last active admin"):
-        with db.transaction(db_url) as s:
-            update_user(s, admin, admin.user_id, name="Boss", email="", role="analyst",
-                        organization_id=None)
-    with pytest.raises(ValidationError, match="last active admin"):
-        with db.transaction(db_url) as s:
-            set_user_active(s, admin, admin.user_id, False)
+    with pytest.raises(ValidationError, match="last active admin"), db.transaction(db_url) as s:
+        update_user(
+            s, admin, admin.user_id, name="Boss", email="", role="analyst", organization_id=None
+        )
+    with pytest.raises(ValidationError, match="last active admin"), db.transaction(db_url) as s:
+        set_user_active(s, admin, admin.user_id, False)
     second = make_actor(db_url, "admin", username="deputy")
     with db.transaction(db_url) as s:
         set_user_active(s, second, admin.user_id, False)
@@ -166,12 +174,14 @@ def test_password_reset_gives_a_one_time_password_that_must_be_changed(db_url):
 def test_only_admins_manage_accounts(db_url):
     manager = make_actor(db_url, "security_manager", username="sam")
     target = make_actor(db_url, "analyst", username="ann")
-    for call in (lambda s: list_users(s, manager), lambda s: unlock_user(s, manager, target.user_id),
-                 lambda s: reset_password(s, manager, target.user_id),
-                 lambda s: set_user_active(s, manager, target.user_id, False)):
-        with pytest.raises(AccessDenied):
-            with db.transaction(db_url) as s:
-                call(s)
+    for call in (
+        lambda s: list_users(s, manager),
+        lambda s: unlock_user(s, manager, target.user_id),
+        lambda s: reset_password(s, manager, target.user_id),
+        lambda s: set_user_active(s, manager, target.user_id, False),
+    ):
+        with pytest.raises(AccessDenied), db.transaction(db_url) as s:
+            call(s)
 
 
 def test_user_list_searches_filters_and_pages(db_url):
@@ -191,8 +201,15 @@ def test_role_change_ends_the_users_sessions(db_url):
     target = make_actor(db_url, "analyst", username="ann")
     with db.transaction(db_url) as s:
         live = auth.open_session(s, "ann")
-        update_user(s, admin, target.user_id, name="Ann", email="ann@example.com",
-                    role="security_manager", organization_id=None)
+        update_user(
+            s,
+            admin,
+            target.user_id,
+            name="Ann",
+            email="ann@example.com",
+            role="security_manager",
+            organization_id=None,
+        )
     with db.transaction(db_url) as s:
         assert auth.check_session(s, live.session_id) is None
 
@@ -203,8 +220,9 @@ def test_reviewers_see_only_their_assessments_when_visibility_is_assigned(db_url
     reviewer = make_actor(db_url, "lead_reviewer", username="rev")
     other = make_actor(db_url, "lead_reviewer", username="rev2")
     with db.transaction(db_url) as s:
-        a = assessments.start_assessment(s, client, product_id=make_product(db_url, client),
-                                         questionnaire_id=baseline_id(db_url))
+        a = assessments.start_assessment(
+            s, client, product_id=make_product(db_url, client), questionnaire_id=baseline_id(db_url)
+        )
         s.merge(SystemSetting(key="reviewer_visibility", value="assigned"))
         s.get(type(a), a.id).reviewer_id = other.user_id
     with db.reading(db_url) as s, pytest.raises(AccessDenied):

@@ -1,4 +1,5 @@
 """Admin pages and the forced password change, through AppTest on the demo database."""
+
 import pytest
 from sqlalchemy import select
 
@@ -88,7 +89,6 @@ def test_one_time_password_must_be_changed_before_anything_else(app_env):
     assert _on(at, "pages/portfolio_home.py").title[0].value == "Portfolio"
 
 
-
 def test_admin_changes_a_setting_and_it_is_audited(app_env):
     at = _on(signed_in(app_env, "admin").run(), "pages/admin_settings.py")
     next(n for n in at.number_input if n.label == "Idle sign-out (minutes)").set_value(20)
@@ -97,8 +97,12 @@ def test_admin_changes_a_setting_and_it_is_audited(app_env):
     assert not at.exception
     with db.reading(app_env) as s:
         assert get_settings(s)["session_idle_minutes"] == 20
-        row = s.scalar(select(AuditLog).where(AuditLog.action == "setting_changed")
-                       .order_by(AuditLog.id.desc()).limit(1))
+        row = s.scalar(
+            select(AuditLog)
+            .where(AuditLog.action == "setting_changed")
+            .order_by(AuditLog.id.desc())
+            .limit(1)
+        )
     assert row.detail == {"old": 30, "new": 20}
 
 
@@ -131,7 +135,10 @@ def test_audit_trail_shows_actions_and_details_as_words(app_env):
     rerun(at)
     row = at.dataframe[0].value.iloc[0]
     assert (row["action"], row["object"], row["details"]) == (
-        "Setting changed", "Setting: Idle sign-out (minutes)", f"{old} → {old + 5}")
+        "Setting changed",
+        "Setting: Idle sign-out (minutes)",
+        f"{old} → {old + 5}",
+    )
     assert "Setting changed" in next(s for s in at.selectbox if s.label == "Action").options
 
 

@@ -1,4 +1,5 @@
 """The analytics pages through AppTest: roles, shared filters, downloads, anonymous benchmarks."""
+
 import re
 
 import pytest
@@ -13,8 +14,13 @@ from core.users import create_user
 from tests.apptest import rerun, signed_in
 from ui.navigation import PAGES
 
-USERS = {"admin": "admin", "lead_reviewer": "lead_reviewer", "security_manager": "security_manager",
-         "analyst": "analyst", "client": "demo_client"}
+USERS = {
+    "admin": "admin",
+    "lead_reviewer": "lead_reviewer",
+    "security_manager": "security_manager",
+    "analyst": "analyst",
+    "client": "demo_client",
+}
 OURS = [spec for spec in PAGES if spec.group == "Analytics"]
 CASES = [(role, spec) for spec in OURS for role in USERS]
 
@@ -27,15 +33,35 @@ def peers_url(demo_url):
     seed_synthetic(url, products=36, questions=12, organizations=6, seed=11)
     with db.transaction(url) as s:
         org = s.scalar(select(Organization.id).where(Organization.name == "Synthetic Org 01"))
-        create_user(s, SYSTEM, username="peer_client", name="Peer Client", role="client",
-                    organization_id=org, password="a long enough password 42", rounds=4)
+        create_user(
+            s,
+            SYSTEM,
+            username="peer_client",
+            name="Peer Client",
+            role="client",
+            organization_id=org,
+            password="a long enough password 42",
+            rounds=4,
+        )
     return url
 
 
 def _texts(at: AppTest) -> str:
     """Everything a person could read on the page: text, tables, charts, widget options."""
-    parts = [e.value for kind in ("title", "subheader", "markdown", "caption", "info", "success",
-                                  "warning", "error") for e in at.get(kind)]
+    parts = [
+        e.value
+        for kind in (
+            "title",
+            "subheader",
+            "markdown",
+            "caption",
+            "info",
+            "success",
+            "warning",
+            "error",
+        )
+        for e in at.get(kind)
+    ]
     parts += [f"{m.label} {m.value}" for m in at.metric]
     parts += [d.value.to_csv() for d in at.dataframe]
     parts += [p.proto.spec for p in at.get("plotly_chart")]
@@ -43,7 +69,9 @@ def _texts(at: AppTest) -> str:
     return "\n".join(map(str, parts))
 
 
-@pytest.mark.parametrize("role, spec", CASES, ids=[f"{r}-{s.path.split('/')[-1]}" for r, s in CASES])
+@pytest.mark.parametrize(
+    "role, spec", CASES, ids=[f"{r}-{s.path.split('/')[-1]}" for r, s in CASES]
+)
 def test_each_page_runs_for_its_roles_and_refuses_the_others(app_env, role, spec):
     at = signed_in(app_env, USERS[role], page=spec.path).run()
     assert not at.exception
@@ -67,7 +95,10 @@ def test_a_filter_change_updates_the_overview_and_follows_to_other_pages(app_env
     assert int(after["Assessments"]) < int(before["Assessments"])
     at.switch_page("pages/analytics_trends.py").run()
     assert at.title[0].value == "Trends"
-    assert at.sidebar.selectbox(key="_w_flt_organization").value == at.session_state["flt_organization"]
+    assert (
+        at.sidebar.selectbox(key="_w_flt_organization").value
+        == at.session_state["flt_organization"]
+    )
     assert "Enterprise Inc" not in " ".join(p.proto.spec for p in at.get("plotly_chart"))
 
 
@@ -78,7 +109,10 @@ def test_trends_group_choice_redraws_the_lines(app_env):
     at.get("button_group")[0].set_value("questionnaire").run()
     assert not at.exception
     by_questionnaire = at.get("plotly_chart")[0].proto.spec
-    assert "Demo Corp" not in by_questionnaire and "SecureSphere Product Security Baseline" in by_questionnaire
+    assert (
+        "Demo Corp" not in by_questionnaire
+        and "SecureSphere Product Security Baseline" in by_questionnaire
+    )
 
 
 @pytest.mark.parametrize("username", ["admin", "demo_client"])
@@ -106,7 +140,12 @@ def test_client_benchmark_shows_peers_anonymously(peers_url, app_env):
     at.selectbox(key="bench_product").select_index(1).run()
     label = at.metric[0].label
     assert re.search(r"overall standing among \d+–\d+ peers$", label), label
-    assert at.metric[0].value in {"Bottom quarter", "Second quarter", "Third quarter", "Top quarter"}
+    assert at.metric[0].value in {
+        "Bottom quarter",
+        "Second quarter",
+        "Third quarter",
+        "Top quarter",
+    }
     assert list(at.dataframe[0].value.columns) == ["title", "score", "standing"]
 
 

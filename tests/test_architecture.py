@@ -1,4 +1,5 @@
 """Layering rules that keep the code base honest."""
+
 import ast
 from pathlib import Path
 
@@ -18,7 +19,9 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "core").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "core").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_core_never_imports_streamlit(path):
     assert not {"streamlit", "streamlit_authenticator", "ui"} & _imports(path)
 
@@ -30,6 +33,7 @@ def test_pages_do_not_touch_the_database_directly(path):
 
 def test_nothing_reads_the_shared_folder():
     needle = "/".join(("..", "shared"))
-    offenders = [p for p in ROOT.rglob("*.py") if ".venv" not in p.parts
-                 and needle in p.read_text()]
+    offenders = [
+        p for p in ROOT.rglob("*.py") if ".venv" not in p.parts and needle in p.read_text()
+    ]
     assert offenders == []

@@ -1,5 +1,6 @@
 """The audit trail: tampering is named, retention keeps the chain provable, the admin listing."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, func, select, text, update
@@ -10,15 +11,27 @@ from core.errors import AccessDenied, ValidationError
 from core.models import AuditLog
 
 KEY = b"k" * 48
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
-def _fresh_trail(url: str, count: int = 6, *, start: datetime = NOW, step=timedelta(days=1)) -> list[int]:
+def _fresh_trail(
+    url: str, count: int = 6, *, start: datetime = NOW, step=timedelta(days=1)
+) -> list[int]:
     """Replace the trail with `count` rows, one per `step` from `start`; returns their ids."""
     with db.transaction(url) as s:
         s.execute(delete(AuditLog))  # an empty trail is a valid chain; we build our own
-        return [audit.record(s, SYSTEM, f"action_{i % 3}", object_type="thing", object_id=i,
-                             detail={"n": i}, now=start + step * i).id for i in range(count)]
+        return [
+            audit.record(
+                s,
+                SYSTEM,
+                f"action_{i % 3}",
+                object_type="thing",
+                object_id=i,
+                detail={"n": i},
+                now=start + step * i,
+            ).id
+            for i in range(count)
+        ]
 
 
 def _problem(url: str, key: bytes | None = None):
@@ -59,8 +72,17 @@ def test_a_deleted_row_shows_as_a_broken_link_at_the_next_row(db_url):
 def test_a_malformed_inserted_row_is_named(db_url):
     ids = _fresh_trail(db_url)
     with db.transaction(db_url) as s:
-        s.add(AuditLog(id=ids[-1] + 5, created_at=NOW, updated_at=NOW, action="forged",
-                       prev_hash=audit.GENESIS, hash="f" * 64, detail={}))
+        s.add(
+            AuditLog(
+                id=ids[-1] + 5,
+                created_at=NOW,
+                updated_at=NOW,
+                action="forged",
+                prev_hash=audit.GENESIS,
+                hash="f" * 64,
+                detail={},
+            )
+        )
     assert _problem(db_url).row_id == ids[-1] + 5
 
 
@@ -72,11 +94,26 @@ def test_a_well_formed_row_inserted_between_two_others_is_named(db_url):
         s.execute(text("UPDATE audit_log SET id = (id - 1000000) * 10"))
     assert _problem(db_url) is None
     before = _row(db_url, ids[2] * 10)
-    fields = dict(actor_id=None, actor_role="admin", session_id="", action="approved_quietly",
-                  object_type="assessment", object_id="7", detail={})
+    fields = dict(
+        actor_id=None,
+        actor_role="admin",
+        session_id="",
+        action="approved_quietly",
+        object_type="assessment",
+        object_id="7",
+        detail={},
+    )
     with db.transaction(db_url) as s:
-        s.add(AuditLog(id=ids[2] * 10 + 5, created_at=NOW, updated_at=NOW, prev_hash=before.hash,
-                       hash=audit.row_hash(before.hash, NOW, **fields), **fields))
+        s.add(
+            AuditLog(
+                id=ids[2] * 10 + 5,
+                created_at=NOW,
+                updated_at=NOW,
+                prev_hash=before.hash,
+                hash=audit.row_hash(before.hash, NOW, **fields),
+                **fields,
+            )
+        )
     problem = _problem(db_url)
     assert problem.row_id == ids[2] * 10 + 5 and "inserted" in problem.reason
 
@@ -95,8 +132,12 @@ def test_checkpoint_purge_keeps_the_chain_verifiable(db_url):
     assert _problem(db_url) is None and _problem(db_url, KEY) is None
     # A second purge takes the first checkpoint with it and leaves one that still vouches.
     with db.transaction(db_url) as s:
-        assert audit.checkpoint_and_purge(s, before=NOW + timedelta(days=1), key=KEY,
-                                          now=NOW + timedelta(days=2)) == 5
+        assert (
+            audit.checkpoint_and_purge(
+                s, before=NOW + timedelta(days=1), key=KEY, now=NOW + timedelta(days=2)
+            )
+            == 5
+        )
         assert s.scalar(select(func.count()).select_from(AuditLog)) == 1
     assert _problem(db_url, KEY) is None
 
@@ -126,9 +167,16 @@ def test_a_forged_checkpoint_is_refused_when_the_key_is_given(db_url):
     with db.transaction(db_url) as s:
         s.execute(delete(AuditLog).where(AuditLog.id <= ids[2]))
         # Whoever deleted the rows appends a well-chained checkpoint, but cannot sign it.
-        forged = audit.record(s, SYSTEM, audit.CHECKPOINT, detail={
-            "last_deleted_id": last.id, "last_deleted_hash": last.hash,
-            "hmac": audit.checkpoint_mac(b"not the key" * 4, last.id, last.hash)}).id
+        forged = audit.record(
+            s,
+            SYSTEM,
+            audit.CHECKPOINT,
+            detail={
+                "last_deleted_id": last.id,
+                "last_deleted_hash": last.hash,
+                "hmac": audit.checkpoint_mac(b"not the key" * 4, last.id, last.hash),
+            },
+        ).id
     assert _problem(db_url) is None  # without the key only the shape is checked
     problem = _problem(db_url, KEY)
     assert problem.row_id == forged and "signature" in problem.reason
@@ -155,8 +203,9 @@ def test_list_audit_filters_and_pages_newest_first(db_url):
         assert total == 7 and [r["id"] for r in rows] == ids[::-1]
         rows, total = audit.list_audit(s, admin, action="action_0")
         assert total == 3 and {r["action"] for r in rows} == {"action_0"}
-        rows, total = audit.list_audit(s, admin, since=NOW - timedelta(days=5),
-                                       until=NOW - timedelta(days=3))
+        rows, total = audit.list_audit(
+            s, admin, since=NOW - timedelta(days=5), until=NOW - timedelta(days=3)
+        )
         assert total == 2 and [r["id"] for r in rows] == [ids[3], ids[2]]
         page2, total = audit.list_audit(s, admin, page=2, page_size=3)
         assert total == 7 and [r["id"] for r in page2] == [ids[3], ids[2], ids[1]]
@@ -168,6 +217,7 @@ def test_list_audit_filters_and_pages_newest_first(db_url):
 
 def test_list_audit_shows_who_acted(db_url):
     from tests.factories import make_actor
+
     admin = make_actor(db_url, "admin", username="auditor")
     with db.transaction(db_url) as s:
         audit.record(s, admin, "looked_around", object_type="page")

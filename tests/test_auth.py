@@ -1,4 +1,5 @@
 """Passwords, sessions and sign-in records through core.auth."""
+
 import statistics
 import time
 from datetime import timedelta
@@ -15,17 +16,28 @@ from tests.apptest import APP
 from tests.factories import PASSWORD, make_actor
 
 
-@pytest.mark.parametrize("password, ok", [
-    ("kestrelmang", False), ("kestrelmango", True), ("é" * 36, True), ("é" * 37, False),
-    ("x" * 72, True), ("x" * 73, False), ("lowercaseonly", True), ("ALL CAPS WORDS", True),
-    ("password1234", False), ("Password1234", False), ("qwertyuiop12", False),
-    ("123456789012", False),
-])
+@pytest.mark.parametrize(
+    "password, ok",
+    [
+        ("kestrelmang", False),
+        ("kestrelmango", True),
+        ("é" * 36, True),
+        ("é" * 37, False),
+        ("x" * 72, True),
+        ("x" * 73, False),
+        ("lowercaseonly", True),
+        ("ALL CAPS WORDS", True),
+        ("password1234", False),
+        ("Password1234", False),
+        ("qwertyuiop12", False),
+        ("123456789012", False),
+    ],
+)
 def test_password_policy_is_length_and_common_list_only(password, ok):
     if ok:
         auth.check_password_policy(password)
     else:
-        with pytest.raises(ValidationError, match="characters|bytes|too common"):
+        with pytest.raises(ValidationError, match=r"characters|bytes|too common"):
             auth.check_password_policy(password)
 
 
@@ -59,7 +71,9 @@ def test_each_sign_in_opens_a_new_session_that_expires_when_idle(db_url):
         second = auth.open_session(s, "ann", now=start)
     assert first.session_id != second.session_id
     with db.transaction(db_url) as s:
-        assert auth.check_session(s, first.session_id, now=start + timedelta(minutes=29)) is not None
+        assert (
+            auth.check_session(s, first.session_id, now=start + timedelta(minutes=29)) is not None
+        )
     with db.transaction(db_url) as s:
         assert auth.check_session(s, first.session_id, now=start + timedelta(minutes=60)) is None
     with db.reading(db_url) as s:
@@ -95,11 +109,15 @@ def test_a_cookie_resumes_only_its_own_live_session(db_url):
     start = utcnow()
     actor = _remembered(db_url, "ann", start, "cookie-one")
     with db.transaction(db_url) as s:
-        assert auth.resume_session(s, "cookie-one", now=start + timedelta(minutes=20)).session_id \
+        assert (
+            auth.resume_session(s, "cookie-one", now=start + timedelta(minutes=20)).session_id
             == actor.session_id
+        )
         assert auth.resume_session(s, "cookie-two", now=start) is None
     with db.reading(db_url) as s:  # the database holds only the cookie's fingerprint
-        assert s.get(AuthSession, actor.session_id).cookie_hash == auth.cookie_fingerprint("cookie-one")
+        assert s.get(AuthSession, actor.session_id).cookie_hash == auth.cookie_fingerprint(
+            "cookie-one"
+        )
     with db.transaction(db_url) as s:  # idle since the resume 20 minutes in
         assert auth.resume_session(s, "cookie-one", now=start + timedelta(minutes=51)) is None
     with db.transaction(db_url) as s:  # and it stays ended
@@ -115,7 +133,9 @@ def test_a_cookie_kept_alive_still_ends_at_the_absolute_timeout(db_url):
         with db.transaction(db_url) as s:
             assert auth.resume_session(s, "cookie-one", now=start + timedelta(minutes=minutes))
     with db.transaction(db_url) as s:
-        assert auth.resume_session(s, "cookie-one", now=start + timedelta(hours=12, minutes=1)) is None
+        assert (
+            auth.resume_session(s, "cookie-one", now=start + timedelta(hours=12, minutes=1)) is None
+        )
 
 
 def test_sign_out_in_one_browser_ends_a_copied_cookie_in_another(db_url):
@@ -159,12 +179,12 @@ def test_failed_sign_in_is_counted_and_audited_without_the_password(db_url):
 
 def test_change_password_needs_the_old_one_and_a_valid_new_one(db_url):
     actor = make_actor(db_url, "analyst", username="ann")
-    with pytest.raises(ValidationError, match="current password"):
-        with db.transaction(db_url) as s:
-            auth.change_password(s, actor, old="wrong password!", new="another long passphrase", rounds=4)
-    with pytest.raises(ValidationError, match="at least 12"):
-        with db.transaction(db_url) as s:
-            auth.change_password(s, actor, old=PASSWORD, new="short", rounds=4)
+    with pytest.raises(ValidationError, match="current password"), db.transaction(db_url) as s:
+        auth.change_password(
+            s, actor, old="wrong password!", new="another long passphrase", rounds=4
+        )
+    with pytest.raises(ValidationError, match="at least 12"), db.transaction(db_url) as s:
+        auth.change_password(s, actor, old=PASSWORD, new="short", rounds=4)
     with db.transaction(db_url) as s:
         auth.change_password(s, actor, old=PASSWORD, new="another long passphrase", rounds=4)
     with db.reading(db_url) as s:
@@ -190,8 +210,9 @@ def test_unknown_user_costs_as_much_as_a_wrong_password(sqlite_url, env):
     make_actor(sqlite_url, "analyst", username="ann")
     with db.transaction(sqlite_url) as s:
         # A real cost for this account: at cost 4 the bcrypt check would hide in the noise.
-        s.scalar(select(User).where(User.username == "ann")).password_hash = \
-            auth.hash_password(PASSWORD, rounds=11)
+        s.scalar(select(User).where(User.username == "ann")).password_hash = auth.hash_password(
+            PASSWORD, rounds=11
+        )
         s.merge(SystemSetting(key="throttle_address_failures", value=1000))
     _failed_form_sign_in_seconds("warm-up", "first run imports everything")
     wrong, unknown = [], []
@@ -206,14 +227,17 @@ def test_unknown_user_costs_as_much_as_a_wrong_password(sqlite_url, env):
     assert 1 / 1.5 < ratio < 1.5, (statistics.median(wrong), statistics.median(unknown))
 
 
-@pytest.mark.parametrize("url, forwarded_proto, secure", [
-    ("https://assess.example.com/", None, True),
-    ("http://127.0.0.1:8501/", "https", True),  # nginx terminated TLS and said so
-    ("http://127.0.0.1:8501/", "HTTPS, http", True),
-    ("http://127.0.0.1:8501/", None, False),
-    ("http://127.0.0.1:8501/", "http", False),
-    (None, None, False),  # AppTest: no browser URL at all
-])
+@pytest.mark.parametrize(
+    "url, forwarded_proto, secure",
+    [
+        ("https://assess.example.com/", None, True),
+        ("http://127.0.0.1:8501/", "https", True),  # nginx terminated TLS and said so
+        ("http://127.0.0.1:8501/", "HTTPS, http", True),
+        ("http://127.0.0.1:8501/", None, False),
+        ("http://127.0.0.1:8501/", "http", False),
+        (None, None, False),  # AppTest: no browser URL at all
+    ],
+)
 def test_the_cookie_is_secure_whenever_the_browser_talks_https(url, forwarded_proto, secure):
     from ui.login import served_over_https
 

@@ -1,4 +1,5 @@
 """Backups: taken while writers work, verified, restored elsewhere row for row, on both engines."""
+
 import hashlib
 import io
 import json
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core import assessments, audit, db, evidence
+from core.access import SYSTEM, Actor
 from core.assessments import AnswerInput
 from core.backup import list_backups, make_backup, prune_backups, read_manifest, verify_backup
 from core.banks.store import load_bank
@@ -22,7 +24,6 @@ from core.errors import AccessDenied, SecureSphereError, ValidationError
 from core.models import AuditLog, Base, EvidenceFile, Organization
 from core.organizations import create_organization
 from core.restore import restore_backup
-from core.access import SYSTEM, Actor
 from core.settings import SETTINGS, update_setting
 from tests.factories import baseline_id, make_actor, make_org, make_product
 
@@ -37,7 +38,9 @@ def _world(url: str, data: Path) -> dict:
     for name in ("Web Shop", "Mobile App"):
         product = make_product(url, client, name)
         with db.transaction(url) as s:
-            a = assessments.start_assessment(s, client, product_id=product, questionnaire_id=bank_id)
+            a = assessments.start_assessment(
+                s, client, product_id=product, questionnaire_id=bank_id
+            )
             bank = load_bank(s, bank_id)
             answers = demo_answers(bank, 0.7, random.Random(len(ids)))
             assessments.save_answers(s, client, a.id, answers)
@@ -46,8 +49,13 @@ def _world(url: str, data: Path) -> dict:
     with db.transaction(url) as s:  # the first writer keeps uploading for as long as it runs
         for limit in ("evidence_max_per_answer", "evidence_max_per_assessment"):
             update_setting(s, SYSTEM, limit, SETTINGS[limit].high)
-    keys = [q.key for q in bank.questions if q.type == "yes_no" and not q.condition
-            and q.key not in {c.condition.question for c in bank.questions if c.condition}]
+    keys = [
+        q.key
+        for q in bank.questions
+        if q.type == "yes_no"
+        and not q.condition
+        and q.key not in {c.condition.question for c in bank.questions if c.condition}
+    ]
     return {"client": client, "ids": ids, "keys": keys}
 
 
@@ -59,12 +67,19 @@ def _write(url, world, index, data, stop, committed, errors) -> None:
         key = world["keys"][n % len(world["keys"])]
         try:
             with db.transaction(url) as s:
-                assessments.save_answers(s, world["client"], aid,
-                                         {key: AnswerInput(value="yes" if n % 2 else "no")})
+                assessments.save_answers(
+                    s, world["client"], aid, {key: AnswerInput(value="yes" if n % 2 else "no")}
+                )
                 if index == 0 and n % 3 == 0:
-                    evidence.add_evidence(s, world["client"], aid, question_key=key,
-                                          filename=f"live-{n}.pdf", data_dir=data,
-                                          data=evidence.sample_pdf(f"live upload {n}"))
+                    evidence.add_evidence(
+                        s,
+                        world["client"],
+                        aid,
+                        question_key=key,
+                        filename=f"live-{n}.pdf",
+                        data_dir=data,
+                        data=evidence.sample_pdf(f"live upload {n}"),
+                    )
         except Exception as exc:  # any error here is one a user would have seen
             errors.append(repr(exc))
             return
@@ -73,20 +88,31 @@ def _write(url, world, index, data, stop, committed, errors) -> None:
 
 def _saves(url: str, ids: list[int]) -> list[int]:
     with db.reading(url) as s:
-        return [s.scalar(select(func.count()).select_from(AuditLog).where(
-            AuditLog.action == "answers_saved", AuditLog.object_id == str(aid))) for aid in ids]
+        return [
+            s.scalar(
+                select(func.count())
+                .select_from(AuditLog)
+                .where(AuditLog.action == "answers_saved", AuditLog.object_id == str(aid))
+            )
+            for aid in ids
+        ]
 
 
 def _tables(url: str) -> dict[str, list[tuple]]:
     """Every row of every table, ordered by primary key."""
     with db.reading(url) as s:
-        return {t.name: [tuple(r) for r in s.execute(select(t).order_by(*t.primary_key.columns))]
-                for t in Base.metadata.sorted_tables}
+        return {
+            t.name: [tuple(r) for r in s.execute(select(t).order_by(*t.primary_key.columns))]
+            for t in Base.metadata.sorted_tables
+        }
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _target(request, tmp_path: Path, name: str) -> str:
@@ -101,8 +127,10 @@ def _target(request, tmp_path: Path, name: str) -> str:
 
 def _backup_under_load(url: str, data: Path, world: dict) -> tuple[Path, list, list, list]:
     stop, committed, errors = threading.Event(), Counter(), []
-    threads = [threading.Thread(target=_write, args=(url, world, i, data, stop, committed, errors))
-               for i in range(WRITERS)]
+    threads = [
+        threading.Thread(target=_write, args=(url, world, i, data, stop, committed, errors))
+        for i in range(WRITERS)
+    ]
     for thread in threads:
         thread.start()
     _wait_for(lambda: errors or min(committed[i] for i in range(WRITERS)) >= 5)
@@ -137,15 +165,25 @@ def test_round_trip_while_two_writers_keep_saving(db_url, tmp_path, request):
     done = restore_backup(archive, target, restored)
     assert done["safety_backup"] is None and done["tables"] == read_manifest(archive)["tables"]
     # A consistent snapshot: every writer's commits up to some point, each with its audit row.
-    saved = [after - base for after, base in zip(_saves(target, world["ids"]), before)]
-    assert all(lo <= n <= hi + 1 for lo, n, hi in zip(low, saved, high)), (low, saved, high)
-    print(f"writers at backup start {low}, in the snapshot {saved}, at its end {high}, "
-          f"in all {dict(committed)}")
+    saved = [
+        after - base for after, base in zip(_saves(target, world["ids"]), before, strict=False)
+    ]
+    assert all(lo <= n <= hi + 1 for lo, n, hi in zip(low, saved, high, strict=False)), (
+        low,
+        saved,
+        high,
+    )
+    print(
+        f"writers at backup start {low}, in the snapshot {saved}, at its end {high}, "
+        f"in all {dict(committed)}"
+    )
     with db.reading(target) as s:
         assert audit.find_problem(s) is None
         rows = s.execute(select(EvidenceFile.storage_key, EvidenceFile.sha256)).all()
-    assert rows and all(hashlib.sha256((restored / "evidence" / key).read_bytes()).hexdigest() == sha
-                        for key, sha in rows)
+    assert rows and all(
+        hashlib.sha256((restored / "evidence" / key).read_bytes()).hexdigest() == sha
+        for key, sha in rows
+    )
 
     # Quiet now: a second round trip must give back every table row for row and every file.
     archive = make_backup(db_url, data)
@@ -189,6 +227,7 @@ def archive(sqlite_url, tmp_path):
 def test_a_changed_evidence_file_fails_verification(archive, tmp_path):
     def flip(name, data):
         return data.replace(b"Evidence", b"Evidenze") if name.startswith("evidence/") else data
+
     problems = verify_backup(SYSTEM, _rewrite(archive, tmp_path / "bad.tar.gz", flip))
     assert problems and all("does not match the manifest" in p for p in problems)
 
@@ -197,7 +236,9 @@ def test_a_missing_or_extra_member_fails_verification(archive, tmp_path):
     first = next(n for n in read_manifest(archive)["members"] if n.startswith("evidence/"))
     dropped = _rewrite(archive, tmp_path / "dropped.tar.gz", lambda n, d: None if n == first else d)
     assert verify_backup(SYSTEM, dropped) == [f"{first}: missing from the archive"]
-    no_manifest = _rewrite(archive, tmp_path / "nm.tar.gz", lambda n, d: None if n == "manifest.json" else d)
+    no_manifest = _rewrite(
+        archive, tmp_path / "nm.tar.gz", lambda n, d: None if n == "manifest.json" else d
+    )
     assert "manifest.json is missing" in verify_backup(SYSTEM, no_manifest)
 
 
@@ -208,10 +249,13 @@ def test_a_damaged_database_fails_verification_even_with_a_matching_manifest(arc
         if name == "manifest.json":
             manifest = json.loads(data)
             cut = damage.db[: len(damage.db) // 2]
-            manifest["members"]["database.sqlite"] = {"sha256": hashlib.sha256(cut).hexdigest(),
-                                                      "size": len(cut)}
+            manifest["members"]["database.sqlite"] = {
+                "sha256": hashlib.sha256(cut).hexdigest(),
+                "size": len(cut),
+            }
             return json.dumps(manifest).encode()
         return data
+
     with tarfile.open(archive) as tar:
         damage.db = tar.extractfile("database.sqlite").read()
     problems = verify_backup(SYSTEM, _rewrite(archive, tmp_path / "half.tar.gz", damage))
@@ -248,7 +292,7 @@ def test_restore_refuses_a_non_empty_target_without_force(sqlite_url, tmp_path):
     _world(sqlite_url, data)
     archive = make_backup(sqlite_url, data)
     make_org(sqlite_url, "Joined after the backup")
-    with pytest.raises(SecureSphereError, match="not empty.*--force"):
+    with pytest.raises(SecureSphereError, match=r"not empty.*--force"):
         restore_backup(archive, sqlite_url, data)
     with pytest.raises(SecureSphereError, match="not empty"):  # evidence alone is enough
         restore_backup(archive, f"sqlite:///{tmp_path / 'empty.db'}", data)
@@ -264,9 +308,16 @@ def test_forced_restore_keeps_a_safety_copy_first(db_url, tmp_path):
     latest = _tables(db_url)
     done = restore_backup(archive, db_url, data, force=True)
     safety = done["safety_backup"]
-    assert safety.exists() and verify_backup(SYSTEM, safety) == [] and safety.parent == data / "backups"
+    assert (
+        safety.exists()
+        and verify_backup(SYSTEM, safety) == []
+        and safety.parent == data / "backups"
+    )
     with db.reading(db_url) as s:
-        assert s.scalar(select(Organization).where(Organization.name == "Joined after the backup")) is None
+        assert (
+            s.scalar(select(Organization).where(Organization.name == "Joined after the backup"))
+            is None
+        )
     restore_backup(safety, db_url, data, force=True)  # and the safety copy brings it back
     assert _tables(db_url) == latest
 

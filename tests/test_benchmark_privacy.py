@@ -5,6 +5,7 @@ peer_distribution, rank_against and peer_groups_frame for a client actor, and th
 scores. On the same data, the exact figures the benchmark published before (computed here from
 the raw scores) give every peer away; what a client receives now does not.
 """
+
 import numpy as np
 import pytest
 from sqlalchemy import select
@@ -12,27 +13,45 @@ from sqlalchemy import select
 from core import db
 from core.access import SYSTEM
 from core.analytics import Filters
-from core.peer_benchmarks import OVERALL, peer_distribution, peer_groups_frame, product_scores, rank_against
 from core.errors import ValidationError
 from core.models import Assessment, ScoreHistory, Section
 from core.organizations import create_organization
+from core.peer_benchmarks import (
+    OVERALL,
+    peer_distribution,
+    peer_groups_frame,
+    product_scores,
+    rank_against,
+)
 from core.products import create_product
 from core.settings import update_setting, validate_setting
 from tests.factories import baseline_id, make_actor
 from tests.support.attacker import max_error, recover_difference, recover_group
 
 OWN = (55.0, 62.0)  # the attacker's product: overall, first section
-SIX = {"Peer A": [(23.4, 35.0), (81.3, 90.5)], "Peer B": [(41.7, 57.25), (66.9, 12.5)],
-       "Peer C": [(48.2, 70.0)]}
-TEN = {"Peer A": [18.5, 34.0, 61.0, 93.5], "Peer B": [37.5, 52.5, 88.0], "Peer C": [55.0, 63.5, 77.5]}
+SIX = {
+    "Peer A": [(23.4, 35.0), (81.3, 90.5)],
+    "Peer B": [(41.7, 57.25), (66.9, 12.5)],
+    "Peer C": [(48.2, 70.0)],
+}
+TEN = {
+    "Peer A": [18.5, 34.0, 61.0, 93.5],
+    "Peer B": [37.5, 52.5, 88.0],
+    "Peer C": [55.0, 63.5, 77.5],
+}
 LONE = 47.0  # the one peer in tier_2
 
 
 def _exact(scores) -> dict:
     """What the benchmark published before, from the raw scores: N, mean and five quantiles."""
     v = np.asarray(scores, dtype=float)
-    return {"mean": v.mean(), **{k: np.quantile(v, q) for k, q in
-                                 (("p05", .05), ("q1", .25), ("median", .5), ("q3", .75), ("p95", .95))}}
+    return {
+        "mean": v.mean(),
+        **{
+            k: np.quantile(v, q)
+            for k, q in (("p05", 0.05), ("q1", 0.25), ("median", 0.5), ("q3", 0.75), ("p95", 0.95))
+        },
+    }
 
 
 def _mid_rank(scores, x) -> float:
@@ -43,19 +62,38 @@ def _mid_rank(scores, x) -> float:
 def _product(s, org: int, name: str, qid: int, overall: float, section: float, key: str) -> int:
     """A product whose newest assessment on the version is scored `overall`, `section` in `key`."""
     product = create_product(s, SYSTEM, organization_id=org, name=name)
-    a = Assessment(product_id=product.id, questionnaire_id=qid, organization_id=org, status="approved",
-                   latest_score=overall, latest_band="Medium", completion=1.0)
+    a = Assessment(
+        product_id=product.id,
+        questionnaire_id=qid,
+        organization_id=org,
+        status="approved",
+        latest_score=overall,
+        latest_band="Medium",
+        completion=1.0,
+    )
     s.add(a)
     s.flush()
-    s.add(ScoreHistory(assessment_id=a.id, overall_score=overall, section_scores={key: section},
-                       band="Medium", completion=1.0, answered_count=1, total_count=1,
-                       trigger="approve", formula_version="2026.1"))
+    s.add(
+        ScoreHistory(
+            assessment_id=a.id,
+            overall_score=overall,
+            section_scores={key: section},
+            band="Medium",
+            completion=1.0,
+            answered_count=1,
+            total_count=1,
+            trigger="approve",
+            formula_version="2026.1",
+        )
+    )
     return product.id
 
 
 def _section_key(url: str, qid: int) -> str:
     with db.reading(url) as s:
-        return s.scalar(select(Section.key).where(Section.questionnaire_id == qid).order_by(Section.position))
+        return s.scalar(
+            select(Section.key).where(Section.questionnaire_id == qid).order_by(Section.position)
+        )
 
 
 def _build(url: str, peers: dict, lone: float | None = None):
@@ -64,7 +102,9 @@ def _build(url: str, peers: dict, lone: float | None = None):
     qid = baseline_id(url)
     key = _section_key(url, qid)
     with db.transaction(url) as s:
-        mine = create_organization(s, SYSTEM, name="Attacker Ltd", industry="Retail", tier="tier_1").id
+        mine = create_organization(
+            s, SYSTEM, name="Attacker Ltd", industry="Retail", tier="tier_1"
+        ).id
         own = _product(s, mine, "Own App", qid, *OWN, key)
         for name, scores in peers.items():
             org = create_organization(s, SYSTEM, name=name, industry="Retail", tier="tier_1").id
@@ -72,15 +112,17 @@ def _build(url: str, peers: dict, lone: float | None = None):
                 overall, section = score if isinstance(score, tuple) else (score, score)
                 _product(s, org, f"{name} product {i}", qid, overall, section, key)
         if lone is not None:
-            org = create_organization(s, SYSTEM, name="Lone Peer", industry="Retail", tier="tier_2").id
+            org = create_organization(
+                s, SYSTEM, name="Lone Peer", industry="Retail", tier="tier_2"
+            ).id
             _product(s, org, "Lone product", qid, lone, lone, key)
     return make_actor(url, "client", mine), qid, own, key
 
 
-def _client_view(url, actor, qid, own, filters=Filters()):
+def _client_view(url, actor, qid, own, filters=None):
     """Everything the benchmarking page receives from core for the client."""
     with db.reading(url) as s:
-        peers = peer_distribution(s, actor, filters, qid)
+        peers = peer_distribution(s, actor, filters or Filters(), qid)
         ranked = rank_against(product_scores(s, actor, own, qid), peers)
         return peers, ranked, peer_groups_frame(s, actor, qid)
 
@@ -125,7 +167,7 @@ def test_at_the_lowest_minimum_the_attack_fails_on_the_coarse_figures(db_url):
         others = [p[column] for ps in SIX.values() for p in ps]
         figures = rows.loc[section].to_dict()
         assert max_error(recover_group(figures, len(others)), others) > 5
-    standing = dict(zip(ranked["section"], ranked["standing"]))
+    standing = dict(zip(ranked["section"], ranked["standing"], strict=False))
     assert standing[OVERALL] == "Third quarter" and standing[key] == "Third quarter"  # 55 and 62
     assert set(standing.values()) == {"Third quarter", ""}  # no score, no standing
 
@@ -158,7 +200,9 @@ def test_a_clients_own_products_never_move_its_peer_figures(db_url):
         for i in range(6):
             _product(s, actor.organization_id, f"Decoy {i}", qid, 0.0, 0.0, key)
     after, _, _ = _client_view(db_url, actor, qid, own)
-    assert after["sections"].equals(before["sections"]) and after["size"] == before["size"] == "10–19"
+    assert (
+        after["sections"].equals(before["sections"]) and after["size"] == before["size"] == "10–19"
+    )
 
 
 def test_staff_keep_exact_figures(db_url):
@@ -170,14 +214,18 @@ def test_staff_keep_exact_figures(db_url):
     everyone = [*(v for vs in TEN.values() for v in vs), OWN[0], LONE]
     assert peers["exact"] and peers["size"] == "12" and overall["assessments"] == 12
     assert overall["mean"] == pytest.approx(np.mean(everyone))
-    assert overall["p05"] == pytest.approx(np.quantile(everyone, .05))
+    assert overall["p05"] == pytest.approx(np.quantile(everyone, 0.05))
 
 
-@pytest.mark.parametrize("value, ok", [(4, False), (5, True), (10, True), (1000, True), (1001, False),
-                                       (True, False), ("10", False)])
+@pytest.mark.parametrize(
+    "value, ok",
+    [(4, False), (5, True), (10, True), (1000, True), (1001, False), (True, False), ("10", False)],
+)
 def test_benchmark_min_peers_is_validated(value, ok):
     if ok:
         assert validate_setting("benchmark_min_peers", value) == value
     else:
-        with pytest.raises(ValidationError, match="benchmark_min_peers must be a whole number from 5 to 1000"):
+        with pytest.raises(
+            ValidationError, match="benchmark_min_peers must be a whole number from 5 to 1000"
+        ):
             validate_setting("benchmark_min_peers", value)

@@ -11,8 +11,10 @@ Menus: the app keeps gaining pages, so a role's menu is compared with what
 order), and separately with a fixed list of entries the role must have and
 must never have.
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -51,10 +53,18 @@ NOT_FOR_CLIENTS = ("Portfolio", "Review desk", "Review") + ADMIN_PAGES
 # username -> (role, home page title, role line in the sidebar, menu entries that must never show)
 ACCOUNTS = {
     "admin": ("admin", "Portfolio", "Admin", ("My products",)),
-    "lead_reviewer": ("lead_reviewer", "Review desk", "Lead Reviewer",
-                      ("My products", "Portfolio") + ADMIN_PAGES),
-    "security_manager": ("security_manager", "Portfolio", "Security Manager",
-                         ("My products", "Review desk") + ADMIN_PAGES),
+    "lead_reviewer": (
+        "lead_reviewer",
+        "Review desk",
+        "Lead Reviewer",
+        ("My products", "Portfolio") + ADMIN_PAGES,
+    ),
+    "security_manager": (
+        "security_manager",
+        "Portfolio",
+        "Security Manager",
+        ("My products", "Review desk") + ADMIN_PAGES,
+    ),
     "analyst": ("analyst", "Portfolio", "Analyst", ("My products", "Review desk") + ADMIN_PAGES),
     "demo_client": ("client", "My products", "Client · Demo Corp", NOT_FOR_CLIENTS),
     "enterprise_client": ("client", "My products", "Client · Enterprise Inc", NOT_FOR_CLIENTS),
@@ -76,6 +86,7 @@ def registry_menu(role: str) -> list[str]:
 
 # --------------------------------------------------------------------------- fixtures
 
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``streamlit run app.py`` over a fresh database with the demo data."""
@@ -90,8 +101,14 @@ def server(tmp_path_factory):
     }
     init_env = {k: v for k, v in os.environ.items() if k not in env}
     init_env.update({k: v for k, v in env.items() if v is not None})
-    init = subprocess.run([sys.executable, "-m", "core.cli", "init", "--demo"], cwd=b.REPO_ROOT,
-                          env=init_env, capture_output=True, text=True, timeout=180)
+    init = subprocess.run(
+        [sys.executable, "-m", "core.cli", "init", "--demo"],
+        cwd=b.REPO_ROOT,
+        env=init_env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert init.returncode == 0, f"core.cli init --demo failed:\n{init.stdout}\n{init.stderr}"
 
     # The registry as the server is about to load it (read once, so every test compares
@@ -100,8 +117,13 @@ def server(tmp_path_factory):
     port = b.free_port()
     proc = b.start_streamlit(env, port, log_name="browser-e2e")
     try:
-        yield SimpleNamespace(url=b.base_url(port), port=port, log_path=proc.log_path, menus=menus,
-                              db_url=env["SECURESPHERE_DATABASE_URL"])
+        yield SimpleNamespace(
+            url=b.base_url(port),
+            port=port,
+            log_path=proc.log_path,
+            menus=menus,
+            db_url=env["SECURESPHERE_DATABASE_URL"],
+        )
     finally:
         b.stop_streamlit(proc)
 
@@ -143,13 +165,12 @@ def app_page(request, new_context):
     yield page
     # The call phase has been reported (and counted) before fixture teardown runs.
     if request.session.testsfailed > failed_before and not page.is_closed():
-        try:
+        with contextlib.suppress(Exception):  # a failing screenshot must not hide the real failure
             b.screenshot(page, "FAILED_" + request.node.name)
-        except Exception:  # a failing screenshot must not hide the real failure
-            pass
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _log_tail(server, chars: int = 3000) -> str:
     try:
@@ -161,8 +182,10 @@ def _log_tail(server, chars: int = 3000) -> str:
 def assert_no_app_error(page, server) -> None:
     """Streamlit's (redacted) uncaught-exception box is never acceptable."""
     if page.get_by_text(APP_ERROR).count() or page.locator('[data-testid="stException"]').count():
-        pytest.fail(f"the app raised an exception on {page.url}; server log tail:\n{_log_tail(server)}",
-                    pytrace=False)
+        pytest.fail(
+            f"the app raised an exception on {page.url}; server log tail:\n{_log_tail(server)}",
+            pytrace=False,
+        )
 
 
 def auth_cookie(ctx) -> dict | None:
@@ -204,8 +227,9 @@ def sign_in(page, server, username: str, password: str = PASSWORD, *, path: str 
     """Sign in through the form (at ``path``); returns the remember-me cookie once set."""
     open_app(page, server, path)
     submit_login(page, username, password)
-    assert wait_until(lambda: auth_cookie(page.context) is not None), \
+    assert wait_until(lambda: auth_cookie(page.context) is not None), (
         f"no {COOKIE} cookie 10 s after signing in as {username}"
+    )
     b.wait_stable(page)
     assert_no_app_error(page, server)
     expect(page.locator(NAV)).to_be_visible(timeout=10_000)
@@ -253,8 +277,11 @@ def wait_for_charts(page) -> None:
 
 def visit_in_session(page, path: str) -> None:
     """Change the URL inside the open app (as back/forward does): same Streamlit session."""
-    page.evaluate("p => { history.pushState({}, '', '/' + p);"
-                  " window.dispatchEvent(new PopStateEvent('popstate', {state: {}})); }", path)
+    page.evaluate(
+        "p => { history.pushState({}, '', '/' + p);"
+        " window.dispatchEvent(new PopStateEvent('popstate', {state: {}})); }",
+        path,
+    )
     b.wait_stable(page, quiet_ms=800)
 
 
@@ -269,8 +296,14 @@ def mint_cookie(username: str, key: str) -> dict:
     """A remember-me cookie in streamlit-authenticator's format, signed with ``key``."""
     exp_date = time.time() + COOKIE_DAYS * 86400
     token = jwt.encode({"username": username, "exp_date": exp_date}, key, algorithm="HS256")
-    return {"name": COOKIE, "value": token, "domain": "127.0.0.1", "path": "/",
-            "expires": int(exp_date), "sameSite": "Strict"}
+    return {
+        "name": COOKIE,
+        "value": token,
+        "domain": "127.0.0.1",
+        "path": "/",
+        "expires": int(exp_date),
+        "sameSite": "Strict",
+    }
 
 
 def assert_no_foreign_role_content(page) -> None:
@@ -287,12 +320,14 @@ def assert_no_foreign_role_content(page) -> None:
 
 def assert_client_home_or_refusal(page, server, path: str) -> None:
     expect(page.locator(NAV)).to_be_visible()
-    assert titles(page) == ["My products"] or page.get_by_text(NO_ACCESS).count(), \
+    assert titles(page) == ["My products"] or page.get_by_text(NO_ACCESS).count(), (
         f"{path}: titles {titles(page)} on {page.url}"
+    )
     assert nav_labels(page) == server.menus["client"]
 
 
 # --------------------------------------------------------------------------- tests
+
 
 @pytest.mark.parametrize("username", list(ACCOUNTS))
 def test_sign_in_shows_role_home_and_menu_then_sign_out(app_page, server, username):
@@ -313,8 +348,9 @@ def test_sign_in_shows_role_home_and_menu_then_sign_out(app_page, server, userna
 
     sidebar = page.locator(SIDEBAR)
     expect(sidebar).to_contain_text(role_line)  # under the name, in the same paragraph
-    expect(sidebar.locator('[data-testid="stMarkdownContainer"]').filter(has_text="Demo data")
-           .first).to_be_visible()
+    expect(
+        sidebar.locator('[data-testid="stMarkdownContainer"]').filter(has_text="Demo data").first
+    ).to_be_visible()
     wait_for_charts(page)
     shot(page, f"home_{username}")
 
@@ -326,8 +362,10 @@ def test_sign_in_shows_role_home_and_menu_then_sign_out(app_page, server, userna
 def test_wrong_password_and_unknown_user_get_the_same_refusal(app_page, server):
     page = app_page
     messages = {}
-    for label, username, password in (("wrong password", "analyst", "not-the-right-passphrase"),
-                                      ("unknown user", "nobody_here", PASSWORD)):
+    for label, username, password in (
+        ("wrong password", "analyst", "not-the-right-passphrase"),
+        ("unknown user", "nobody_here", PASSWORD),
+    ):
         open_app(page, server)  # a fresh Streamlit session for each attempt
         submit_login(page, username, password)
         b.wait_stable(page)
@@ -369,8 +407,9 @@ def test_client_types_other_roles_urls(app_page, server):
         shot(page, f"client_url_{path}")
 
 
-def test_client_deep_link_to_other_roles_page_survives_sign_in_safely(app_page, server,
-                                                                        new_context):
+def test_client_deep_link_to_other_roles_page_survives_sign_in_safely(
+    app_page, server, new_context
+):
     """Signed out, a deep link shows the sign-in form; after signing in the page is checked."""
     control = new_context().new_page()
     sign_in(control, server, "demo_client", path="profile")  # deep links do survive sign-in
@@ -416,8 +455,12 @@ def _idle_for(server, username: str, minutes: int) -> int:
     from core.models import AuthSession, User
 
     with db.transaction(server.db_url) as s:
-        rows = s.query(AuthSession).join(User, User.id == AuthSession.user_id).filter(
-            User.username == username, AuthSession.revoked_at.is_(None)).all()
+        rows = (
+            s.query(AuthSession)
+            .join(User, User.id == AuthSession.user_id)
+            .filter(User.username == username, AuthSession.revoked_at.is_(None))
+            .all()
+        )
         for row in rows:
             row.last_seen_at -= timedelta(minutes=minutes)
     db.dispose_all()
@@ -478,10 +521,13 @@ def test_cookie_signed_with_another_key_is_refused(app_page, server):
     expect_login_form(page)
 
 
-@pytest.mark.parametrize("username, own, foreign", [
-    ("demo_client", ["Customer Portal", "Mobile App"], ["Payments Gateway"]),
-    ("enterprise_client", ["Payments Gateway"], ["Customer Portal", "Mobile App"]),
-])
+@pytest.mark.parametrize(
+    "username, own, foreign",
+    [
+        ("demo_client", ["Customer Portal", "Mobile App"], ["Payments Gateway"]),
+        ("enterprise_client", ["Payments Gateway"], ["Customer Portal", "Mobile App"]),
+    ],
+)
 def test_client_home_lists_only_own_products(app_page, server, username, own, foreign):
     page = app_page
     sign_in(page, server, username)
@@ -502,8 +548,13 @@ def test_portfolio_home_shows_metrics_and_chart(app_page, server):
     assert heading(page) == "Portfolio"
     labels = [t.strip() for t in page.locator(METRIC_LABEL).all_inner_texts()]
     assert "Organisations" in labels, labels
-    value = page.locator('[data-testid="stMetric"]').filter(has_text="Organisations") \
-        .locator('[data-testid="stMetricValue"]').inner_text().strip()
+    value = (
+        page.locator('[data-testid="stMetric"]')
+        .filter(has_text="Organisations")
+        .locator('[data-testid="stMetricValue"]')
+        .inner_text()
+        .strip()
+    )
     assert re.fullmatch(r"[1-9]\d*", value), f"Organisations metric is {value!r}"
     expect(page.locator(PLOTLY).first).to_be_visible()
     wait_for_charts(page)
@@ -517,8 +568,15 @@ def test_cookie_of_a_deactivated_account_is_refused_and_deleted(app_page, server
     from core.users import create_user, set_user_active
 
     with db.transaction(server.db_url) as s:
-        create_user(s, SYSTEM, username="leaver", name="Lee Leaver", role="analyst",
-                    password=PASSWORD, rounds=4)
+        create_user(
+            s,
+            SYSTEM,
+            username="leaver",
+            name="Lee Leaver",
+            role="analyst",
+            password=PASSWORD,
+            rounds=4,
+        )
     db.dispose_all()
     page = app_page
     cookie = sign_in(page, server, "leaver")

@@ -1,6 +1,7 @@
 """Every chart of every analytics page, for every role that may open it, on the demo and on a small
 synthetic set: time axes are dates in order, counts are whole numbers on whole-number ticks, no
 figure is empty when its frame has rows, and no payload is over 150 KB."""
+
 from __future__ import annotations
 
 import base64
@@ -16,18 +17,39 @@ from core import db
 from core.access import SYSTEM, Actor
 from core.activity_metrics import actions_frame, active_users_frame, sign_ins_frame
 from core.analytics import Filters, band_frame, overview, status_frame
-from core.peer_benchmarks import heatmap_frame, peer_distribution, versions
 from core.charts import SMALL_COUNT, movers_figure, score_history_figure, trend_figure
-from core.dashboard_charts import (actions_figure, active_users_figure, band_figure, decisions_figure,
-                                   funnel_figure, heatmap_figure, rounds_figure, section_box_figure,
-                                   sign_ins_per_day_figure, status_figure, time_in_status_figure,
-                                   turnaround_figure)
+from core.dashboard_charts import (
+    actions_figure,
+    active_users_figure,
+    band_figure,
+    decisions_figure,
+    funnel_figure,
+    heatmap_figure,
+    rounds_figure,
+    section_box_figure,
+    sign_ins_per_day_figure,
+    status_figure,
+    time_in_status_figure,
+    turnaround_figure,
+)
 from core.models import Organization, User
-from core.operations_metrics import (decisions_frame, rounds_frame, time_in_status_frame,
-                                     turnaround_frame)
+from core.operations_metrics import (
+    decisions_frame,
+    rounds_frame,
+    time_in_status_frame,
+    turnaround_frame,
+)
+from core.peer_benchmarks import heatmap_frame, peer_distribution, versions
 from core.synthetic import seed_synthetic
-from core.trends import (GROUPS, KEEP_LINES, MAX_LINES, movers_frame, product_choices,
-                         product_history_frame, trend_frame)
+from core.trends import (
+    GROUPS,
+    KEEP_LINES,
+    MAX_LINES,
+    movers_frame,
+    product_choices,
+    product_history_frame,
+    trend_frame,
+)
 from core.users import create_user
 from tests.apptest import signed_in
 from tests.conftest import _sqlite_url
@@ -35,25 +57,43 @@ from ui.navigation import PAGES
 
 MAX_PAYLOAD = 150_000
 # title: (the x axis is time, the axis whose values are counts)
-KINDS = {"Assessments by status": (False, "x"), "Latest risk band": (False, "y"),
-         "Assessment funnel": (False, "x"), "Latest score by month": (True, None),
-         "Completion by month": (True, None), "Biggest movers in the period": (False, None),
-         "Score history": (True, None), "Latest scores per section against peers": (False, None),
-         "Section scores per product": (False, None),
-         "Review turnaround (submission to decision)": (True, None),
-         "Time in each status": (False, None), "Change-request rounds per assessment": (False, "y"),
-         "Decisions per reviewer": (True, "y"), "Sign-ins per day": (True, "y"),
-         "Active users by role": (False, "y"), "Actions by type": (False, "x")}
-CHART_PAGES = [spec for spec in PAGES
-               if spec.group == "Analytics" and spec.path != "pages/extracts.py"
-               or spec.path == "pages/portfolio_home.py"]
-DEMO_USERS = {"admin": "admin", "lead_reviewer": "lead_reviewer",
-              "security_manager": "security_manager", "analyst": "analyst",
-              "client": "demo_client", "client2": "enterprise_client"}
+KINDS = {
+    "Assessments by status": (False, "x"),
+    "Latest risk band": (False, "y"),
+    "Assessment funnel": (False, "x"),
+    "Latest score by month": (True, None),
+    "Completion by month": (True, None),
+    "Biggest movers in the period": (False, None),
+    "Score history": (True, None),
+    "Latest scores per section against peers": (False, None),
+    "Section scores per product": (False, None),
+    "Review turnaround (submission to decision)": (True, None),
+    "Time in each status": (False, None),
+    "Change-request rounds per assessment": (False, "y"),
+    "Decisions per reviewer": (True, "y"),
+    "Sign-ins per day": (True, "y"),
+    "Active users by role": (False, "y"),
+    "Actions by type": (False, "x"),
+}
+CHART_PAGES = [
+    spec
+    for spec in PAGES
+    if (spec.group == "Analytics" and spec.path != "pages/extracts.py")
+    or spec.path == "pages/portfolio_home.py"
+]
+DEMO_USERS = {
+    "admin": "admin",
+    "lead_reviewer": "lead_reviewer",
+    "security_manager": "security_manager",
+    "analyst": "analyst",
+    "client": "demo_client",
+    "client2": "enterprise_client",
+}
 PASSWORD = "a long enough password 42"
 
 
 # --- the data sets ------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def synthetic_url(tmp_path_factory, sqlite_template):
@@ -64,9 +104,16 @@ def synthetic_url(tmp_path_factory, sqlite_template):
     with db.transaction(url) as s:
         org = s.scalar(select(Organization.id).order_by(Organization.id))
         for role in ("admin", "lead_reviewer", "security_manager", "analyst", "client"):
-            create_user(s, SYSTEM, username=f"walk_{role}", name=f"Walk {role}", role=role,
-                        organization_id=org if role == "client" else None, password=PASSWORD,
-                        rounds=4)
+            create_user(
+                s,
+                SYSTEM,
+                username=f"walk_{role}",
+                name=f"Walk {role}",
+                role=role,
+                organization_id=org if role == "client" else None,
+                password=PASSWORD,
+                rounds=4,
+            )
     yield url
     db.dispose_all()
 
@@ -79,7 +126,8 @@ def dataset(request):
         return url, DEMO_USERS
     url = request.getfixturevalue("synthetic_url")
     return url, {role: f"walk_{role}" for role in DEMO_USERS if role != "client2"} | {
-        "client2": "walk_client"}
+        "client2": "walk_client"
+    }
 
 
 def _actor(url: str, username: str) -> Actor:
@@ -89,6 +137,7 @@ def _actor(url: str, username: str) -> Actor:
 
 
 # --- reading a figure ---------------------------------------------------------------------------
+
 
 def _values(data):
     """A Plotly JSON array (plain list or base64 typed array) as a list."""
@@ -123,13 +172,17 @@ def check_figure(spec: dict, where: str) -> None:
         assert axis.get("type") == "date", f"{where}: {title} has no date axis: {axis}"
         for trace in traces:
             x = pd.to_datetime(_values(trace.get("x")))
-            assert x.is_monotonic_increasing and x.is_unique, f"{where}: {title} runs backwards: {list(x)}"
+            assert x.is_monotonic_increasing and x.is_unique, (
+                f"{where}: {title} runs backwards: {list(x)}"
+            )
     if counts:
         axis = spec["layout"].get(f"{counts}axis", {})
         values = [v for t in traces for v in _present(_values(t.get(counts)))]
         assert all(float(v).is_integer() for v in values), f"{where}: {title} counts {values}"
         assert axis.get("tickformat", "").endswith("d"), f"{where}: {title} ticks {axis}"
-        assert axis.get("dtick") == 1 or max(values, default=0) > SMALL_COUNT, f"{where}: {title} {axis}"
+        assert axis.get("dtick") == 1 or max(values, default=0) > SMALL_COUNT, (
+            f"{where}: {title} {axis}"
+        )
     for trace in traces:
         points = len(_present(_values(trace.get("y"))))
         if points == 1 and trace.get("type") == "scatter" and not trace.get("fill"):
@@ -141,6 +194,7 @@ def _spec(fig) -> dict:
 
 
 # --- the core walk: every frame and its figure --------------------------------------------------
+
 
 def _page_filters() -> Filters:
     """The pages' default date range: the last two years."""
@@ -161,19 +215,39 @@ def core_charts(s, actor: Actor, page: str, filters: Filters):
         groups = [g for g in GROUPS if not (actor.role == "client" and g == "organization")]
         for group in groups:
             trend = trend_frame(s, actor, filters, group=group)
-            yield "Latest score by month", trend.dropna(subset=["score"]), lambda f, t=trend: trend_figure(t)
+            yield (
+                "Latest score by month",
+                trend.dropna(subset=["score"]),
+                lambda f, t=trend: trend_figure(t),
+            )
             yield "Completion by month", trend, lambda f: trend_figure(f, "completion")
         yield "Biggest movers in the period", movers_frame(s, actor, filters), movers_figure
         for product in product_choices(s, actor, filters)[0][:3]:
-            yield "Score history", product_history_frame(s, actor, product["id"]), score_history_figure
+            yield (
+                "Score history",
+                product_history_frame(s, actor, product["id"]),
+                score_history_figure,
+            )
     elif page == "analytics_benchmarks":
         for version in versions(s, actor):
             peers = peer_distribution(s, actor, filters, version["id"])
             if not peers["withheld"]:
-                yield "Latest scores per section against peers", peers["sections"], section_box_figure
-            yield "Section scores per product", heatmap_frame(s, actor, filters, version["id"])[0], heatmap_figure
+                yield (
+                    "Latest scores per section against peers",
+                    peers["sections"],
+                    section_box_figure,
+                )
+            yield (
+                "Section scores per product",
+                heatmap_frame(s, actor, filters, version["id"])[0],
+                heatmap_figure,
+            )
     elif page == "analytics_reviews":
-        yield "Review turnaround (submission to decision)", turnaround_frame(s, actor, filters), turnaround_figure
+        yield (
+            "Review turnaround (submission to decision)",
+            turnaround_frame(s, actor, filters),
+            turnaround_figure,
+        )
         yield "Time in each status", time_in_status_frame(s, actor, filters), time_in_status_figure
         yield "Change-request rounds per assessment", rounds_frame(s, actor, filters), rounds_figure
         yield "Decisions per reviewer", decisions_frame(s, actor, filters), decisions_figure
@@ -207,6 +281,7 @@ def test_every_chart_frame_draws_ordered_whole_and_never_empty(dataset, role):
 
 # --- the page walk: what st.plotly_chart really receives -----------------------------------------
 
+
 def _rendered(at) -> list[str]:
     return [p.proto.spec for p in at.get("plotly_chart")]
 
@@ -224,7 +299,10 @@ def _page_runs(url: str, username: str, spec):
             at.get("button_group")[0].set_value(group).run()
             assert not at.exception, at.exception
             yield f"one line per {group}", _rendered(at)
-    if spec.path.endswith("analytics_benchmarks.py") and at.selectbox(key="bench_product") is not None:
+    if (
+        spec.path.endswith("analytics_benchmarks.py")
+        and at.selectbox(key="bench_product") is not None
+    ):
         picker = at.selectbox(key="bench_product")
         if len(picker.options) > 1:
             picker.select_index(1).run()
@@ -268,10 +346,17 @@ def test_trends_page_draws_the_charts_its_frames_have_rows_for(demo_url, monkeyp
 
 # --- the fixes, one by one ------------------------------------------------------------------------
 
+
 def test_months_arriving_out_of_order_are_drawn_in_time_order():
-    frame = pd.DataFrame({"month": ["2026-10", "2026-11", "2026-12", "2026-09", "2026-05"],
-                          "group": ["B", "B", "B", "A", "A"], "score": [60.0, 62, 64, 50, 40],
-                          "completion": [1.0] * 5, "assessments": [1] * 5})
+    frame = pd.DataFrame(
+        {
+            "month": ["2026-10", "2026-11", "2026-12", "2026-09", "2026-05"],
+            "group": ["B", "B", "B", "A", "A"],
+            "score": [60.0, 62, 64, 50, 40],
+            "completion": [1.0] * 5,
+            "assessments": [1] * 5,
+        }
+    )
     spec = _spec(trend_figure(frame))
     assert spec["layout"]["xaxis"]["type"] == "date"
     for trace in spec["data"]:
@@ -280,8 +365,11 @@ def test_months_arriving_out_of_order_are_drawn_in_time_order():
 
 
 def test_sign_ins_on_one_day_are_drawn_on_a_day_wide_axis():
-    spec = _spec(sign_ins_per_day_figure(pd.DataFrame({"day": ["2026-11-30"], "succeeded": [13],
-                                                       "failed": [2]})))
+    spec = _spec(
+        sign_ins_per_day_figure(
+            pd.DataFrame({"day": ["2026-11-30"], "succeeded": [13], "failed": [2]})
+        )
+    )
     axis = spec["layout"]["xaxis"]
     assert axis["type"] == "date"
     low, high = pd.to_datetime(axis["range"])
@@ -292,20 +380,41 @@ def test_sign_ins_on_one_day_are_drawn_on_a_day_wide_axis():
 
 
 def test_sign_ins_fill_the_quiet_days_with_zero():
-    spec = _spec(sign_ins_per_day_figure(pd.DataFrame({"day": ["2026-11-01", "2026-11-04"],
-                                                       "succeeded": [3, 1], "failed": [0, 1]})))
+    spec = _spec(
+        sign_ins_per_day_figure(
+            pd.DataFrame(
+                {"day": ["2026-11-01", "2026-11-04"], "succeeded": [3, 1], "failed": [0, 1]}
+            )
+        )
+    )
     assert _values(spec["data"][0]["y"]) == [3, 0, 0, 1]
     check_figure(spec, "quiet days")
 
 
-@pytest.mark.parametrize("make, frame, axis", [
-    (status_figure, pd.DataFrame({"status": ["submitted", "approved"], "assessments": [1, 2]}), "x"),
-    (rounds_figure, pd.DataFrame({"rounds": [2, 0, 1], "assessments": [1, 3, 2]}), "y"),
-    (decisions_figure, pd.DataFrame({"month": ["2026-11", "2026-10"], "reviewer": ["R", "R"],
-                                     "decisions": [1, 2]}), "y"),
-    (active_users_figure, pd.DataFrame({"role": ["admin"], "active_users": [1], "accounts": [2]}), "y"),
-    (actions_figure, pd.DataFrame({"action": ["sign_in"], "count": [3]}), "x"),
-])
+@pytest.mark.parametrize(
+    "make, frame, axis",
+    [
+        (
+            status_figure,
+            pd.DataFrame({"status": ["submitted", "approved"], "assessments": [1, 2]}),
+            "x",
+        ),
+        (rounds_figure, pd.DataFrame({"rounds": [2, 0, 1], "assessments": [1, 3, 2]}), "y"),
+        (
+            decisions_figure,
+            pd.DataFrame(
+                {"month": ["2026-11", "2026-10"], "reviewer": ["R", "R"], "decisions": [1, 2]}
+            ),
+            "y",
+        ),
+        (
+            active_users_figure,
+            pd.DataFrame({"role": ["admin"], "active_users": [1], "accounts": [2]}),
+            "y",
+        ),
+        (actions_figure, pd.DataFrame({"action": ["sign_in"], "count": [3]}), "x"),
+    ],
+)
 def test_small_counts_tick_in_whole_numbers(make, frame, axis):
     spec = _spec(make(frame))
     layout = spec["layout"][f"{axis}axis"]
@@ -320,13 +429,18 @@ def test_rounds_are_in_numeric_order():
 
 def test_many_organisations_become_the_top_and_bottom_and_a_band():
     months = [f"2026-{m:02d}" for m in range(1, 7)]
-    frame = pd.DataFrame([(m, f"Org {g:02d}", 10.0 + g + i, 1.0, 1) for g in range(50)
-                          for i, m in enumerate(months)],
-                         columns=["month", "group", "score", "completion", "assessments"])
+    frame = pd.DataFrame(
+        [
+            (m, f"Org {g:02d}", 10.0 + g + i, 1.0, 1)
+            for g in range(50)
+            for i, m in enumerate(months)
+        ],
+        columns=["month", "group", "score", "completion", "assessments"],
+    )
     spec = _spec(trend_figure(frame))
     names = [t["name"] for t in spec["data"]]
     assert names[:KEEP_LINES] == ["Org 49", "Org 48", "Org 47", "Org 46"]
-    assert names[KEEP_LINES:2 * KEEP_LINES] == ["Org 03", "Org 02", "Org 01", "Org 00"]
+    assert names[KEEP_LINES : 2 * KEEP_LINES] == ["Org 03", "Org 02", "Org 01", "Org 00"]
     assert "Median of the other 42" in names and "Middle half of the other 42" in names
     median = next(t for t in spec["data"] if t["name"].startswith("Median"))
     assert _values(median["y"])[0] == pytest.approx(10.0 + 24.5)
@@ -335,8 +449,10 @@ def test_many_organisations_become_the_top_and_bottom_and_a_band():
 
 
 def test_a_few_organisations_are_all_drawn():
-    frame = pd.DataFrame([("2026-01", f"Org {g}", 50.0, 1.0, 1) for g in range(MAX_LINES)],
-                         columns=["month", "group", "score", "completion", "assessments"])
+    frame = pd.DataFrame(
+        [("2026-01", f"Org {g}", 50.0, 1.0, 1) for g in range(MAX_LINES)],
+        columns=["month", "group", "score", "completion", "assessments"],
+    )
     assert len(trend_figure(frame).data) == MAX_LINES
 
 
@@ -350,8 +466,10 @@ def test_completion_by_month_ends_at_the_overview_completion(demo_url):
 
 
 def test_the_legend_lists_the_highest_first_and_the_others_last():
-    frame = pd.DataFrame([("2026-01", f"Org {g:02d}", 10.0 + g, 1.0, 1) for g in range(20)],
-                         columns=["month", "group", "score", "completion", "assessments"])
+    frame = pd.DataFrame(
+        [("2026-01", f"Org {g:02d}", 10.0 + g, 1.0, 1) for g in range(20)],
+        columns=["month", "group", "score", "completion", "assessments"],
+    )
     spec = _spec(trend_figure(frame))
     assert spec["layout"]["legend"]["traceorder"] == "normal"
     assert spec["data"][0]["name"] == "Org 19" and spec["data"][-1]["name"].startswith("Median")

@@ -1,4 +1,5 @@
 """The command line, called as main([...]) with a real database."""
+
 import json
 import stat
 
@@ -20,11 +21,23 @@ def test_init_demo_then_stats_json_lists_every_table_with_demo_rows(cli_db, caps
     assert code == 0, err
     stats = json.loads(out)
     assert set(stats["tables"]) == set(TABLES)
-    for table in ("organizations", "users", "products", "assessments", "questionnaire_responses",
-                  "score_history", "product_statuses", "lead_comments", "audit_log", "questions"):
+    for table in (
+        "organizations",
+        "users",
+        "products",
+        "assessments",
+        "questionnaire_responses",
+        "score_history",
+        "product_statuses",
+        "lead_comments",
+        "audit_log",
+        "questions",
+    ):
         assert stats["tables"][table] > 0, table
     assert stats["engine"] == "sqlite" and stats["database_bytes"] > 0
-    assert {"approved", "rejected", "submitted", "in_progress"} <= set(stats["assessments_by_status"])
+    assert {"approved", "rejected", "submitted", "in_progress"} <= set(
+        stats["assessments_by_status"]
+    )
 
 
 def test_init_twice_changes_nothing(cli_db, capsys):
@@ -41,8 +54,14 @@ def test_random_demo_passwords_are_printed_and_kept_private(cli_db, capsys, tmp_
     path = tmp_path / "data" / "demo_passwords.txt"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     passwords = dict(line.split(": ") for line in path.read_text().splitlines())
-    assert set(passwords) == {"admin", "lead_reviewer", "security_manager", "analyst",
-                              "demo_client", "enterprise_client"}
+    assert set(passwords) == {
+        "admin",
+        "lead_reviewer",
+        "security_manager",
+        "analyst",
+        "demo_client",
+        "enterprise_client",
+    }
     assert all(f"{user}: {pw}" in out for user, pw in passwords.items())
     assert len(set(passwords.values())) == 6
 
@@ -57,11 +76,17 @@ def test_create_user_prints_a_one_time_password_to_change(cli_db, capsys):
     assert user.must_change_password and user.role == "admin"
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["create-user", "--username", "x y", "--role", "admin"], "Username must be"),
-    (["create-user", "--username", "c1", "--role", "client"], "must belong to an organisation"),
-    (["create-user", "--username", "c1", "--role", "client", "--organization", "Nope"], "no organisation"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["create-user", "--username", "x y", "--role", "admin"], "Username must be"),
+        (["create-user", "--username", "c1", "--role", "client"], "must belong to an organisation"),
+        (
+            ["create-user", "--username", "c1", "--role", "client", "--organization", "Nope"],
+            "no organisation",
+        ),
+    ],
+)
 def test_bad_cli_input_gives_one_line_and_changes_nothing(cli_db, capsys, argv, message):
     assert run(capsys, "init")[0] == 0
     code, _, err = run(capsys, *argv)
@@ -85,8 +110,12 @@ def test_init_loads_the_shipped_frameworks(cli_db, capsys):
     assert run(capsys, "init")[0] == 0
     with db.reading(cli_db) as s:
         counts = {q["key"]: q["questions"] for q in list_questionnaires(s)}
-    assert counts == {"securesphere-baseline": 52, "nist-csf-2.0": 106, "nist-800-53-r5-low": 149,
-                      "owasp-asvs-5.0-l1": 70}
+    assert counts == {
+        "securesphere-baseline": 52,
+        "nist-csf-2.0": 106,
+        "nist-800-53-r5-low": 149,
+        "owasp-asvs-5.0-l1": 70,
+    }
 
 
 def test_import_bank_dry_run_previews_and_writes_nothing(cli_db, capsys):
@@ -111,15 +140,21 @@ def test_export_then_import_gives_the_same_bank(cli_db, capsys, tmp_path):
     assert code == 0 and "already present, unchanged" in out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["import-bank", "missing.yaml"], "no such file"),
-    (["export-bank", "nope"], "no bank 'nope'"),
-    (["settings", "session_idle_minutes", "2"], "from 5 to 480"),
-    (["settings", "reviewer_visibility", "some"], "one of: all, assigned"),
-    (["settings", "score_bands", "[[50, \"Low\"], [60, \"Medium\"], [40, \"High\"]]"], "highest first"),
-    (["settings", "no_such_thing", "1"], "Unknown setting"),
-    (["settings", "session_idle_minutes"], "give a value"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["import-bank", "missing.yaml"], "no such file"),
+        (["export-bank", "nope"], "no bank 'nope'"),
+        (["settings", "session_idle_minutes", "2"], "from 5 to 480"),
+        (["settings", "reviewer_visibility", "some"], "one of: all, assigned"),
+        (
+            ["settings", "score_bands", '[[50, "Low"], [60, "Medium"], [40, "High"]]'],
+            "highest first",
+        ),
+        (["settings", "no_such_thing", "1"], "Unknown setting"),
+        (["settings", "session_idle_minutes"], "give a value"),
+    ],
+)
 def test_bad_bank_and_setting_commands_fail_with_one_line(cli_db, capsys, argv, message):
     assert run(capsys, "init")[0] == 0
     code, _, err = run(capsys, *argv)

@@ -1,4 +1,5 @@
 """Operations: backup, verify, restore, backups, purge, health and audit-verify, as main([...])."""
+
 import random
 import tarfile
 from datetime import timedelta
@@ -9,12 +10,12 @@ from sqlalchemy import func, select, update
 
 from core import assessments, audit, db, evidence
 from core.access import SYSTEM, Actor
-from core.retention import purge_expired
 from core.banks.store import load_bank
 from core.config import load_settings
 from core.demo import demo_answers
 from core.errors import AccessDenied
 from core.models import AuditLog, EvidenceFile, SignInAttempt, utcnow
+from core.retention import purge_expired
 from tests.clirun import run
 from tests.factories import baseline_id, make_actor, make_org, make_product
 
@@ -71,8 +72,9 @@ def test_verify_names_what_is_wrong_in_one_line(cli_db, capsys, tmp_path):
     _one_line_error(run(capsys, "verify", str(bad)), "database.sqlite: missing from the archive")
 
 
-def test_restore_needs_force_over_data_and_says_where_the_safety_copy_is(cli_db, capsys, tmp_path,
-                                                                          monkeypatch):
+def test_restore_needs_force_over_data_and_says_where_the_safety_copy_is(
+    cli_db, capsys, tmp_path, monkeypatch
+):
     assert run(capsys, "init")[0] == 0
     archive = tmp_path / "b.tar.gz"
     assert run(capsys, "backup", "--out", str(archive))[0] == 0
@@ -103,6 +105,7 @@ def test_audit_verify_counts_rows_or_names_the_first_bad_one(cli_db, capsys):
 
 # --- purge ---------------------------------------------------------------------------------------
 
+
 def _evidence_world(url: str, data: Path) -> dict:
     """Withdrawn evidence: one file of its own, one shared with a live row, one shared with a row
     withdrawn only recently; plus old and recent sign-in attempts."""
@@ -111,18 +114,39 @@ def _evidence_world(url: str, data: Path) -> dict:
     long_ago = utcnow() - timedelta(days=400)
     with db.transaction(url) as s:
         a = assessments.start_assessment(s, client, product_id=product, questionnaire_id=bank_id)
-        assessments.save_answers(s, client, a.id, demo_answers(load_bank(s, bank_id), 0.8, random.Random(1)))
+        assessments.save_answers(
+            s, client, a.id, demo_answers(load_bank(s, bank_id), 0.8, random.Random(1))
+        )
         key = next(q.key for q in load_bank(s, bank_id).questions if q.evidence_required)
-        rows = {name: evidence.add_evidence(s, client, a.id, question_key=key, filename=f"{name}.pdf",
-                                            data=evidence.sample_pdf(content), data_dir=data)
-                for name, content in (("own", "own"), ("shared", "shared"), ("shared_live", "shared"),
-                                      ("late", "late"), ("late_recent", "late"))}
+        rows = {
+            name: evidence.add_evidence(
+                s,
+                client,
+                a.id,
+                question_key=key,
+                filename=f"{name}.pdf",
+                data=evidence.sample_pdf(content),
+                data_dir=data,
+            )
+            for name, content in (
+                ("own", "own"),
+                ("shared", "shared"),
+                ("shared_live", "shared"),
+                ("late", "late"),
+                ("late_recent", "late"),
+            )
+        }
         for name in ("own", "shared", "late"):
             evidence.remove_evidence(s, client, rows[name].id, now=long_ago)
         evidence.remove_evidence(s, client, rows["late_recent"].id)
         for days in (100, 91, 5):
-            s.add(SignInAttempt(username="alice", client_address="10.0.0.1",
-                                created_at=utcnow() - timedelta(days=days)))
+            s.add(
+                SignInAttempt(
+                    username="alice",
+                    client_address="10.0.0.1",
+                    created_at=utcnow() - timedelta(days=days),
+                )
+            )
     return {name: (row.id, data / "evidence" / row.storage_key) for name, row in rows.items()}
 
 
@@ -130,11 +154,15 @@ def test_purge_dry_run_then_purge(cli_db, capsys, tmp_path):
     assert run(capsys, "init")[0] == 0
     world = _evidence_world(cli_db, tmp_path / "data")
     code, out, _ = run(capsys, "purge", "--dry-run")
-    assert code == 0 and out.strip() == ("would remove: 2 sign-in attempts, 3 withdrawn evidence rows "
-                                         "and 1 of their files, 0 audit rows")
+    assert code == 0 and out.strip() == (
+        "would remove: 2 sign-in attempts, 3 withdrawn evidence rows "
+        "and 1 of their files, 0 audit rows"
+    )
     assert all(path.exists() for _, path in world.values())
     code, out, _ = run(capsys, "purge")
-    assert code == 0 and out.startswith("removed: 2 sign-in attempts, 3 withdrawn evidence rows and 1 ")
+    assert code == 0 and out.startswith(
+        "removed: 2 sign-in attempts, 3 withdrawn evidence rows and 1 "
+    )
     with db.reading(cli_db) as s:
         left = set(s.scalars(select(EvidenceFile.id)))
         assert s.scalar(select(func.count()).select_from(SignInAttempt)) == 1
@@ -152,18 +180,26 @@ def test_purge_of_the_audit_trail_leaves_a_signed_checkpoint(db_url, tmp_path, m
     data = tmp_path / "data"
     _evidence_world(db_url, data)
     settings = {"retention_audit_days": 30, "retention_evidence_days": 365}
-    monkeypatch.setattr("core.retention.get_settings", lambda session: settings)  # not in SETTINGS yet
+    monkeypatch.setattr(
+        "core.retention.get_settings", lambda session: settings
+    )  # not in SETTINGS yet
     key = b"cookie key " * 4
     later = utcnow() + timedelta(days=60)
     with db.reading(db_url) as s:
         total = s.scalar(select(func.count()).select_from(AuditLog))
-        assert purge_expired(s, SYSTEM, data_dir=data, key=key, now=later, dry_run=True)["audit_rows"] == total
+        assert (
+            purge_expired(s, SYSTEM, data_dir=data, key=key, now=later, dry_run=True)["audit_rows"]
+            == total
+        )
     with db.transaction(db_url) as s:
         done = purge_expired(s, SYSTEM, data_dir=data, key=key, now=later)
     assert done["audit_rows"] == total  # not the purge's own rows, written just before
     with db.reading(db_url) as s:
         assert s.scalars(select(AuditLog.action).order_by(AuditLog.id)).all() == [
-            "sign_in_attempts_purged", "evidence_purged", audit.CHECKPOINT]
+            "sign_in_attempts_purged",
+            "evidence_purged",
+            audit.CHECKPOINT,
+        ]
         assert audit.find_problem(s, key) is None
 
 
@@ -179,6 +215,7 @@ def test_cookie_key_of_the_process_signs_checkpoints(cli_db, capsys):
         audit.checkpoint_and_purge(s, before=utcnow() + timedelta(days=1), key=b"other key " * 4)
     _one_line_error(run(capsys, "audit-verify"), "checkpoint signature does not verify")
     with db.transaction(cli_db) as s:
-        audit.checkpoint_and_purge(s, before=utcnow() + timedelta(days=1),
-                                   key=load_settings().cookie_key.encode())
+        audit.checkpoint_and_purge(
+            s, before=utcnow() + timedelta(days=1), key=load_settings().cookie_key.encode()
+        )
     assert run(capsys, "audit-verify")[:2] == (0, "audit trail intact: 1 rows\n")

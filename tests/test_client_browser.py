@@ -1,7 +1,7 @@
 """In Chromium, what AppTest cannot show: a confirmation drawn before the page reruns survives the
 rerun (a toast would be dropped), and the next refusal replaces it beside the same button."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect, sync_playwright

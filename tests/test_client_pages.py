@@ -1,5 +1,6 @@
 """The client's pages through AppTest: refusals beside their controls, and the reviewer's
 decisions with their notes and the status timeline, on My products and the Questionnaire."""
+
 import itertools
 import random
 
@@ -9,7 +10,7 @@ from core import assessments, db, review
 from core.access import Actor
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
-from core.models import Assessment, Product, User
+from core.models import Product, User
 from core.products import create_product
 from tests.apptest import rerun, signed_in
 from tests.factories import baseline_id
@@ -32,8 +33,9 @@ def _decided(url, data_dir, decision):
     name = f"Decided product {next(_names)}"
     with db.transaction(url) as s:
         product = create_product(s, client, organization_id=client.organization_id, name=name)
-        a = assessments.start_assessment(s, client, product_id=product.id,
-                                         questionnaire_id=baseline_id(url))
+        a = assessments.start_assessment(
+            s, client, product_id=product.id, questionnaire_id=baseline_id(url)
+        )
         bank = load_bank(s, baseline_id(url))
         answers = demo_answers(bank, 0.8, random.Random(3))
         assessments.save_answers(s, client, a.id, answers)
@@ -52,20 +54,34 @@ def _decided(url, data_dir, decision):
 
 
 def _texts(at):
-    return [e.value for kind in (at.error, at.warning, at.success, at.info, at.markdown) for e in kind]
+    return [
+        e.value for kind in (at.error, at.warning, at.success, at.info, at.markdown) for e in kind
+    ]
 
 
 def test_a_rejection_and_its_note_reach_the_clients_home_with_the_timeline(app_env, demo_url):
-    aid, name = _decided(app_env, demo_url[1] / "data", "rejected")
+    _aid, name = _decided(app_env, demo_url[1] / "data", "rejected")
     at = signed_in(app_env, "demo_client").run()
     assert not at.exception and at.title[0].value == "My products"
     decision = [e.value for e in at.error if name in e.value]
-    assert len(decision) == 1 and "Rejected" in decision[0] and NOTE[:30] in decision[0].replace("\\", "")
-    timeline = next(e for e in at.expander if e.label.startswith("Status timeline")
-                    and any(NOTE[:30] in m.value.replace("\\", "") for m in e.markdown))
+    assert (
+        len(decision) == 1
+        and "Rejected" in decision[0]
+        and NOTE[:30] in decision[0].replace("\\", "")
+    )
+    timeline = next(
+        e
+        for e in at.expander
+        if e.label.startswith("Status timeline")
+        and any(NOTE[:30] in m.value.replace("\\", "") for m in e.markdown)
+    )
     events = [m.value for m in timeline.markdown]
-    assert [e.split("**")[1] for e in events] == ["Rejected", "Review started", "Submitted for review",
-                                                  "Answering started"]
+    assert [e.split("**")[1] for e in events] == [
+        "Rejected",
+        "Review started",
+        "Submitted for review",
+        "Answering started",
+    ]
     assert "UTC" in events[0]
     assert not any(INTERNAL[:20] in t for t in _texts(at))
     other = signed_in(app_env, "enterprise_client").run()
@@ -73,7 +89,7 @@ def test_a_rejection_and_its_note_reach_the_clients_home_with_the_timeline(app_e
 
 
 def test_a_change_request_and_its_note_reach_the_questionnaire_page(app_env, demo_url):
-    aid, name = _decided(app_env, demo_url[1] / "data", "changes_requested")
+    aid, _name = _decided(app_env, demo_url[1] / "data", "changes_requested")
     at = signed_in(app_env, "demo_client").run()
     at.query_params["assessment"] = str(aid)
     at.switch_page("pages/questionnaire.py").run()
@@ -116,7 +132,9 @@ def test_refused_product_names_are_said_inside_the_add_form(app_env):
     at = signed_in(app_env, "demo_client").run()
     existing = _actor(app_env, "demo_client")
     with db.reading(app_env) as s:
-        taken = s.scalar(select(Product.name).where(Product.organization_id == existing.organization_id))
+        taken = s.scalar(
+            select(Product.name).where(Product.organization_id == existing.organization_id)
+        )
     for name, refusal in (("", "name is required"), (taken, "already exists")):
         next(t for t in at.text_input if t.label == "Product name").input(name)
         _click(at, "Add product")

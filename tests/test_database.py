@@ -1,6 +1,7 @@
 """The database layer: migrations match the models, SQLite durability settings, UTC times."""
+
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, text
@@ -48,24 +49,22 @@ def test_read_transactions_do_not_block_writers(sqlite_url):
 
 
 def test_foreign_keys_are_enforced(db_url):
-    with pytest.raises(IntegrityError):
-        with db.transaction(db_url) as s:
-            s.add(Product(organization_id=999_999, name="Orphan"))
-            s.flush()
+    with pytest.raises(IntegrityError), db.transaction(db_url) as s:
+        s.add(Product(organization_id=999_999, name="Orphan"))
+        s.flush()
 
 
 def test_a_failed_transaction_leaves_nothing_behind(db_url):
-    with pytest.raises(RuntimeError):
-        with db.transaction(db_url) as s:
-            s.add(Organization(name="Half done"))
-            s.flush()
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), db.transaction(db_url) as s:
+        s.add(Organization(name="Half done"))
+        s.flush()
+        raise RuntimeError("boom")
     with db.reading(db_url) as s:
         assert s.scalar(select(Organization).where(Organization.name == "Half done")) is None
 
 
 def test_timestamps_come_back_as_aware_utc(db_url):
-    moment = datetime(2026, 3, 1, 12, 30, tzinfo=timezone.utc)
+    moment = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
     with db.transaction(db_url) as s:
         s.add(Organization(name="Timely", created_at=moment, updated_at=moment))
     with db.reading(db_url) as s:

@@ -1,4 +1,5 @@
 """Documentation that must keep up with the code."""
+
 from pathlib import Path
 
 import pytest

@@ -3,6 +3,7 @@
 Both tests drive tests/support/writer.py in child processes, which saves answers through core and
 prints each one only after its transaction has committed.
 """
+
 import json
 import random
 import signal
@@ -28,9 +29,21 @@ BATCH = 5  # answers per transaction, as a questionnaire section is saved
 
 
 def _spawn(url: str, client, tag: str, *extra: str, stderr=subprocess.DEVNULL) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(WRITER), url, str(client.user_id),
-                             str(client.organization_id), tag, *extra],
-                            stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=ROOT)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(WRITER),
+            url,
+            str(client.user_id),
+            str(client.organization_id),
+            tag,
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        cwd=ROOT,
+    )
 
 
 def _parse(lines) -> list[tuple[int, str, str]]:
@@ -40,16 +53,19 @@ def _parse(lines) -> list[tuple[int, str, str]]:
 
 def _stored(url: str) -> dict[tuple[int, str], object]:
     with db.reading(url) as s:
-        rows = s.execute(select(QuestionnaireResponse.assessment_id, Question.key,
-                                QuestionnaireResponse.value)
-                         .join(Question, Question.id == QuestionnaireResponse.question_id))
+        rows = s.execute(
+            select(
+                QuestionnaireResponse.assessment_id, Question.key, QuestionnaireResponse.value
+            ).join(Question, Question.id == QuestionnaireResponse.question_id)
+        )
         return {(a, k): v for a, k, v in rows}
 
 
 def _audited(url: str) -> set[tuple[int, str]]:
     with db.reading(url) as s:
-        rows = s.execute(select(AuditLog.object_id, AuditLog.detail)
-                         .where(AuditLog.action == "answers_saved"))
+        rows = s.execute(
+            select(AuditLog.object_id, AuditLog.detail).where(AuditLog.action == "answers_saved")
+        )
         return {(int(oid), key) for oid, detail in rows for key in detail["questions"]}
 
 
@@ -92,8 +108,10 @@ def test_answers_reported_as_committed_survive_sigkill(sqlite_url):
     assert set(stored) == _audited(sqlite_url)
     with db.reading(sqlite_url) as s:
         assert audit.find_problem(s) is None
-    print(f"{kills} kills, {len(reported)} acknowledged answers verified, "
-          f"{time.monotonic() - started:.1f} s")
+    print(
+        f"{kills} kills, {len(reported)} acknowledged answers verified, "
+        f"{time.monotonic() - started:.1f} s"
+    )
 
 
 def test_eight_processes_write_concurrently_without_lock_errors(sqlite_url):
@@ -101,8 +119,19 @@ def test_eight_processes_write_concurrently_without_lock_errors(sqlite_url):
     db.dispose_all()
     share = ANSWERS // PROCESSES
     started = time.monotonic()
-    children = [_spawn(sqlite_url, client, f"w{i}", "--count", str(share), "--batch", str(BATCH),
-                       stderr=subprocess.PIPE) for i in range(PROCESSES)]
+    children = [
+        _spawn(
+            sqlite_url,
+            client,
+            f"w{i}",
+            "--count",
+            str(share),
+            "--batch",
+            str(BATCH),
+            stderr=subprocess.PIPE,
+        )
+        for i in range(PROCESSES)
+    ]
     outputs = [child.communicate(timeout=120) for child in children]
     elapsed = time.monotonic() - started
     assert all(child.returncode == 0 for child in children), [err[-500:] for _, err in outputs]
@@ -113,11 +142,15 @@ def test_eight_processes_write_concurrently_without_lock_errors(sqlite_url):
             errors[message] = errors.get(message, 0) + count
     locked = errors.get("database is locked", 0)
     diagnosis = [line for _, err in outputs for line in err.splitlines()][:5]
-    assert errors == {}, f"{locked} 'database is locked' failures; all errors: {errors}; {diagnosis}"
+    assert errors == {}, (
+        f"{locked} 'database is locked' failures; all errors: {errors}; {diagnosis}"
+    )
     reported = [row for out, _ in outputs for row in _parse(out.splitlines(keepends=True)[:-1])]
     assert len(reported) == ANSWERS == sum(s["saved"] for s in summaries)
     stored = _stored(sqlite_url)
     assert all(stored.get((a, k)) == v for a, k, v in reported)
     assert _integrity(sqlite_url) == ["ok"]
-    print(f"{ANSWERS} answers from {PROCESSES} processes in {elapsed:.1f} s "
-          f"({ANSWERS / elapsed:.0f} answers/s), locked errors: {locked}")
+    print(
+        f"{ANSWERS} answers from {PROCESSES} processes in {elapsed:.1f} s "
+        f"({ANSWERS / elapsed:.0f} answers/s), locked errors: {locked}"
+    )

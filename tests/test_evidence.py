@@ -1,4 +1,5 @@
 """Evidence uploads: the checks on names and bytes (pure), and storage through core on both engines."""
+
 import hashlib
 import io
 import json
@@ -34,11 +35,19 @@ def _image(fmt: str, size=(40, 30), mode="RGB") -> bytes:
 
 def _png_claiming(width: int, height: int) -> bytes:
     """A well-formed PNG header for a huge image, with almost no pixel data behind it."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+        return (
+            len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+        )
+
     header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([1, 0, 0, 0, 0])
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(64)))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(bytes(64)))
+        + chunk(b"IEND", b"")
+    )
 
 
 PNG, JPEG, GIF = _image("PNG"), _image("JPEG"), _image("GIF")
@@ -57,11 +66,19 @@ def _zip(members: dict[str, bytes], method=zipfile.ZIP_DEFLATED) -> bytes:
 
 
 def _office(main_part: str) -> bytes:
-    return _zip({"[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="urn:x"/>',
-                 main_part: b'<?xml version="1.0"?><doc><p>Firewall rules, reviewed 2024-05.</p></doc>'})
+    return _zip(
+        {
+            "[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="urn:x"/>',
+            main_part: b'<?xml version="1.0"?><doc><p>Firewall rules, reviewed 2024-05.</p></doc>',
+        }
+    )
 
 
-DOCX, XLSX, PPTX = _office("word/document.xml"), _office("xl/workbook.xml"), _office("ppt/presentation.xml")
+DOCX, XLSX, PPTX = (
+    _office("word/document.xml"),
+    _office("xl/workbook.xml"),
+    _office("ppt/presentation.xml"),
+)
 
 
 @cache
@@ -79,10 +96,16 @@ def _zip_bomb() -> bytes:
 
 def _corrupt_zip() -> bytes:
     """A zip whose directory is intact but whose compressed data is scrambled."""
-    data = bytearray(_zip({"[Content_Types].xml": b"<Types/>",
-                           "word/document.xml": bytes(random.Random(3).randbytes(4000))}))
+    data = bytearray(
+        _zip(
+            {
+                "[Content_Types].xml": b"<Types/>",
+                "word/document.xml": bytes(random.Random(3).randbytes(4000)),
+            }
+        )
+    )
     start = data.index(b"word/document.xml") + len("word/document.xml")
-    data[start + 100:start + 400] = bytes(300)
+    data[start + 100 : start + 400] = bytes(300)
     return bytes(data)
 
 
@@ -99,7 +122,12 @@ BAD = [
     ("alternate stream", "notes.txt:hidden", lambda: b"hello", "plain name"),
     ("nul in name", "report\x00.pdf", lambda: PDF, r"control character \(U\+0000"),
     ("newline at end", "report.pdf\n", lambda: PDF, r"control character \(U\+000A"),
-    ("right-to-left override", "report\u202efdp.txt", lambda: b"hello", r"bidirectional control character \(U\+202E"),
+    (
+        "right-to-left override",
+        "report\u202efdp.txt",
+        lambda: b"hello",
+        r"bidirectional control character \(U\+202E",
+    ),
     ("no name", "", lambda: b"hello", "needs a name"),
     ("too long", "a" * 197 + ".pdf", lambda: PDF, "longer than 200"),
     ("no extension", "README", lambda: b"hello", "needs an extension"),
@@ -111,21 +139,42 @@ BAD = [
     ("docx that is not a zip", "report.docx", lambda: PDF, r"does not match its \.docx"),
     ("xlsx named docx", "report.docx", lambda: XLSX, r"does not match its \.docx"),
     ("zip bomb as docx", "report.docx", _zip_bomb, "more than 100 MB"),
-    ("ratio bomb as xlsx", "sheet.xlsx",
-     lambda: _zip({"[Content_Types].xml": b"<Types/>", "xl/sheet.xml": bytes(5 * MB)}), "more than 100:1"),
-    ("too many parts", "deck.pptx",
-     lambda: _zip({f"ppt/s{i}.xml": b"" for i in range(1001)}, zipfile.ZIP_STORED), "more than 1000 parts"),
+    (
+        "ratio bomb as xlsx",
+        "sheet.xlsx",
+        lambda: _zip({"[Content_Types].xml": b"<Types/>", "xl/sheet.xml": bytes(5 * MB)}),
+        "more than 100:1",
+    ),
+    (
+        "too many parts",
+        "deck.pptx",
+        lambda: _zip({f"ppt/s{i}.xml": b"" for i in range(1001)}, zipfile.ZIP_STORED),
+        "more than 1000 parts",
+    ),
     ("corrupt zip", "report.docx", _corrupt_zip, "damaged"),
     ("truncated zip", "report.docx", lambda: DOCX[: len(DOCX) // 2], "damaged"),
     ("png signature, garbage body", "shot.png", lambda: FAKE_PNG, "not a readable PNG image"),
     ("jpeg signature, garbage body", "photo.jpg", lambda: FAKE_JPEG, "not a readable JPEG image"),
-    ("gif signature, garbage body", "anim.gif", lambda: b"GIF89a" + bytes(20), "not a readable GIF image"),
+    (
+        "gif signature, garbage body",
+        "anim.gif",
+        lambda: b"GIF89a" + bytes(20),
+        "not a readable GIF image",
+    ),
     ("truncated png", "shot.png", lambda: PNG[: len(PNG) // 2], "not a readable PNG image"),
     ("truncated jpeg", "photo.jpg", lambda: JPEG[: len(JPEG) - 40], "not a readable JPEG image"),
-    ("png past our pixel cap", "map.png", lambda: _image("PNG", (8000, 7000), "1"),
-     "8000 x 7000 pixels; the limit is 50 million"),
-    ("png bomb past pillow's cap", "map.png", lambda: _png_claiming(20000, 20000),
-     "more than 50 million pixels.*decompression bomb"),
+    (
+        "png past our pixel cap",
+        "map.png",
+        lambda: _image("PNG", (8000, 7000), "1"),
+        "8000 x 7000 pixels; the limit is 50 million",
+    ),
+    (
+        "png bomb past pillow's cap",
+        "map.png",
+        lambda: _png_claiming(20000, 20000),
+        "more than 50 million pixels.*decompression bomb",
+    ),
 ]
 
 
@@ -135,17 +184,23 @@ def test_check_upload_refuses_bad_input_with_a_clear_message(name, filename, mak
         check_upload(filename, make(), max_bytes=LIMIT)
 
 
-GOOD = [("Pen test.pdf", PDF, "application/pdf"), ("diagram.png", PNG, "image/png"),
-        ("photo.jpg", JPEG, "image/jpeg"), ("photo.JPEG", JPEG, "image/jpeg"),
-        ("anim.gif", GIF, "image/gif"), ("grey.png", _image("PNG", mode="L"), "image/png"),
-        ("notes.txt", "Pâté: 2FA enforced ✓\n".encode(), "text/plain"),
-        ("assets.csv", b"host,owner\nweb1,ops\n", "text/csv"),
-        ("runbook.md", b"# Runbook\n", "text/markdown"),
-        ("policy.json", b'{"mfa": true}', "application/json"), ("auth.log", b"ok\n", "text/plain"),
-        ("Policy v2.1.docx", DOCX, ALLOWED_TYPES["docx"][0]),
-        ("assets.xlsx", XLSX, ALLOWED_TYPES["xlsx"][0]),
-        ("board.pptx", PPTX, ALLOWED_TYPES["pptx"][0]),
-        ("Prüfbericht 2024.pdf", PDF, "application/pdf")]
+GOOD = [
+    ("Pen test.pdf", PDF, "application/pdf"),
+    ("diagram.png", PNG, "image/png"),
+    ("photo.jpg", JPEG, "image/jpeg"),
+    ("photo.JPEG", JPEG, "image/jpeg"),
+    ("anim.gif", GIF, "image/gif"),
+    ("grey.png", _image("PNG", mode="L"), "image/png"),
+    ("notes.txt", "Pâté: 2FA enforced ✓\n".encode(), "text/plain"),
+    ("assets.csv", b"host,owner\nweb1,ops\n", "text/csv"),
+    ("runbook.md", b"# Runbook\n", "text/markdown"),
+    ("policy.json", b'{"mfa": true}', "application/json"),
+    ("auth.log", b"ok\n", "text/plain"),
+    ("Policy v2.1.docx", DOCX, ALLOWED_TYPES["docx"][0]),
+    ("assets.xlsx", XLSX, ALLOWED_TYPES["xlsx"][0]),
+    ("board.pptx", PPTX, ALLOWED_TYPES["pptx"][0]),
+    ("Prüfbericht 2024.pdf", PDF, "application/pdf"),
+]
 
 
 @pytest.mark.parametrize("filename, data, content_type", GOOD, ids=[row[0] for row in GOOD])
@@ -157,9 +212,17 @@ def test_check_upload_trims_surrounding_spaces_and_accepts_exactly_the_limit():
     assert check_upload("  report.pdf ", PDF, max_bytes=len(PDF))[0] == "report.pdf"
 
 
-@pytest.mark.parametrize("given, expected", [
-    ("Pen test.pdf", "Pen test.pdf"), ("Prüf\"be;richt.pdf", "Pr_f_be_richt.pdf"), ("ü.pdf", "_.pdf"),
-    ("ééé", "evidence"), ("", "evidence"), ("a\r\nContent-Type: x.txt", "a_Content-Type_ x.txt")])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("Pen test.pdf", "Pen test.pdf"),
+        ('Prüf"be;richt.pdf', "Pr_f_be_richt.pdf"),
+        ("ü.pdf", "_.pdf"),
+        ("ééé", "evidence"),
+        ("", "evidence"),
+        ("a\r\nContent-Type: x.txt", "a_Content-Type_ x.txt"),
+    ],
+)
 def test_download_name_is_header_safe_and_never_empty(given, expected):
     assert download_name(given) == expected
 
@@ -176,22 +239,36 @@ def test_sample_pdf_has_correct_cross_reference_offsets():
 
 # ---- through core, on SQLite and PostgreSQL -------------------------------------------------------
 
+
 @pytest.fixture
 def world(db_url, tmp_path):
     org, other_org = make_org(db_url, "Acme Ltd"), make_org(db_url, "Rival plc")
     client = make_actor(db_url, "client", org)
     product = make_product(db_url, client)
     with db.transaction(db_url) as s:
-        aid = assessments.start_assessment(s, client, product_id=product,
-                                           questionnaire_id=baseline_id(db_url)).id
+        aid = assessments.start_assessment(
+            s, client, product_id=product, questionnaire_id=baseline_id(db_url)
+        ).id
         key = load_bank(s, baseline_id(db_url)).questions[0].key
-    return {"url": db_url, "client": client, "rival": make_actor(db_url, "client", other_org),
-            "admin": make_actor(db_url, "admin"), "reviewer": make_actor(db_url, "lead_reviewer"),
-            "id": aid, "key": key, "dir": tmp_path / "data"}
+    return {
+        "url": db_url,
+        "client": client,
+        "rival": make_actor(db_url, "client", other_org),
+        "admin": make_actor(db_url, "admin"),
+        "reviewer": make_actor(db_url, "lead_reviewer"),
+        "id": aid,
+        "key": key,
+        "dir": tmp_path / "data",
+    }
 
 
 def _add(w, actor=None, filename="pentest.pdf", data=PDF, **options):
-    options = {"question_key": w["key"], "filename": filename, "data": data, "data_dir": w["dir"]} | options
+    options = {
+        "question_key": w["key"],
+        "filename": filename,
+        "data": data,
+        "data_dir": w["dir"],
+    } | options
     with db.transaction(w["url"]) as s:
         return evidence.add_evidence(s, actor or w["client"], w["id"], **options).id
 
@@ -207,7 +284,11 @@ def _rows(url) -> int:
 
 
 def _blobs(w) -> list:
-    return sorted(p for p in (w["dir"] / "evidence").rglob("*") if p.is_file()) if w["dir"].exists() else []
+    return (
+        sorted(p for p in (w["dir"] / "evidence").rglob("*") if p.is_file())
+        if w["dir"].exists()
+        else []
+    )
 
 
 def test_add_list_read_round_trip_stores_the_file_under_its_hash(world):
@@ -215,9 +296,28 @@ def test_add_list_read_round_trip_stores_the_file_under_its_hash(world):
     digest = hashlib.sha256(PDF).hexdigest()
     with db.reading(world["url"]) as s:
         listed = evidence.list_evidence(s, world["client"], world["id"])
-    assert [(r["id"], r["question_key"], r["filename"], r["content_type"], r["size_bytes"], r["sha256"],
-             r["uploaded_by"]) for r in listed] == [(eid, world["key"], "pentest.pdf", "application/pdf",
-                                                     len(PDF), digest, world["client"].user_id)]
+    assert [
+        (
+            r["id"],
+            r["question_key"],
+            r["filename"],
+            r["content_type"],
+            r["size_bytes"],
+            r["sha256"],
+            r["uploaded_by"],
+        )
+        for r in listed
+    ] == [
+        (
+            eid,
+            world["key"],
+            "pentest.pdf",
+            "application/pdf",
+            len(PDF),
+            digest,
+            world["client"].user_id,
+        )
+    ]
     assert listed[0]["created_at"] is not None
     assert _blobs(world) == [world["dir"] / "evidence" / digest[:2] / digest]
     assert _read(world, eid) == ("pentest.pdf", "application/pdf", PDF)
@@ -256,9 +356,16 @@ def test_upload_limit_comes_from_the_settings(world):
     _add(world, filename="fits.txt", data=b"a" * MB)
 
 
-@pytest.mark.parametrize("filename, data", [("report.pdf", EXE), ("report.pdf.exe", PDF),
-                                            ("shot.png", FAKE_PNG), ("shot.png", PNG[: len(PNG) // 2])],
-                         ids=["exe as pdf", "exe name", "fake png", "truncated png"])
+@pytest.mark.parametrize(
+    "filename, data",
+    [
+        ("report.pdf", EXE),
+        ("report.pdf.exe", PDF),
+        ("shot.png", FAKE_PNG),
+        ("shot.png", PNG[: len(PNG) // 2]),
+    ],
+    ids=["exe as pdf", "exe name", "fake png", "truncated png"],
+)
 def test_bad_upload_writes_neither_row_nor_file(world, filename, data):
     with pytest.raises(ValidationError):
         _add(world, filename=filename, data=data)
@@ -282,18 +389,16 @@ def test_submitted_assessment_takes_no_evidence_changes(world):
         assessments.submit(s, client, aid)
     with pytest.raises(ValidationError, match="open for answers"):
         _add(world, data=sample_pdf("Late"))
-    with pytest.raises(ValidationError, match="open for answers"):
-        with db.transaction(url) as s:
-            evidence.remove_evidence(s, client, eid)
+    with pytest.raises(ValidationError, match="open for answers"), db.transaction(url) as s:
+        evidence.remove_evidence(s, client, eid)
     assert _rows(url) == 1 + added and _read(world, eid)[2] == PDF
 
 
 def test_removed_evidence_is_not_listed_nor_readable(world):
     url, client = world["url"], world["client"]
     keep, gone = _add(world), _add(world, filename="old.txt", data=b"outdated\n")
-    with pytest.raises(AccessDenied):
-        with db.transaction(url) as s:
-            evidence.remove_evidence(s, world["rival"], gone)
+    with pytest.raises(AccessDenied), db.transaction(url) as s:
+        evidence.remove_evidence(s, world["rival"], gone)
     with db.transaction(url) as s:
         evidence.remove_evidence(s, client, gone)
     with db.reading(url) as s:
@@ -302,9 +407,8 @@ def test_removed_evidence_is_not_listed_nor_readable(world):
     for attempt in (lambda: _read(world, gone), lambda: _read(world, 999_999)):
         with pytest.raises(NotFound):
             attempt()
-    with pytest.raises(NotFound):
-        with db.transaction(url) as s:
-            evidence.remove_evidence(s, client, gone)
+    with pytest.raises(NotFound), db.transaction(url) as s:
+        evidence.remove_evidence(s, client, gone)
 
 
 def test_tampered_or_missing_file_is_reported(world):
@@ -332,18 +436,26 @@ def test_audit_rows_name_the_file_but_never_hold_its_content(world):
     with db.transaction(world["url"]) as s:
         evidence.remove_evidence(s, world["client"], eid)
     with db.reading(world["url"]) as s:
-        rows = s.scalars(select(AuditLog).where(AuditLog.action.like("evidence_%"))
-                         .order_by(AuditLog.id)).all()
+        rows = s.scalars(
+            select(AuditLog).where(AuditLog.action.like("evidence_%")).order_by(AuditLog.id)
+        ).all()
         assert audit.verify_chain(s) is None
-    assert [(r.action, r.object_id) for r in rows] == [("evidence_added", str(eid)),
-                                                       ("evidence_removed", str(eid))]
-    assert rows[0].detail == {"assessment_id": world["id"], "question_key": world["key"],
-                              "filename": "creds.txt", "size_bytes": len(secret),
-                              "sha256": hashlib.sha256(secret).hexdigest()}
+    assert [(r.action, r.object_id) for r in rows] == [
+        ("evidence_added", str(eid)),
+        ("evidence_removed", str(eid)),
+    ]
+    assert rows[0].detail == {
+        "assessment_id": world["id"],
+        "question_key": world["key"],
+        "filename": "creds.txt",
+        "size_bytes": len(secret),
+        "sha256": hashlib.sha256(secret).hexdigest(),
+    }
     assert "hunter2" not in json.dumps([r.detail for r in rows])
 
 
 # ---- limits on the number of files ----------------------------------------------------------------
+
 
 def _set(url, key, value):
     with db.transaction(url) as s:
@@ -353,9 +465,17 @@ def _set(url, key, value):
 def _add_many(w, count, question_key=None, start=0):
     files = [(f"note {i}.txt", f"note {i}\n".encode()) for i in range(start, start + count)]
     with db.transaction(w["url"]) as s:
-        return [r.id for r in evidence.add_evidence_files(
-            s, w["client"], w["id"], question_key=question_key or w["key"], files=files,
-            data_dir=w["dir"])]
+        return [
+            r.id
+            for r in evidence.add_evidence_files(
+                s,
+                w["client"],
+                w["id"],
+                question_key=question_key or w["key"],
+                files=files,
+                data_dir=w["dir"],
+            )
+        ]
 
 
 def test_an_answer_takes_twenty_files_by_default_and_refuses_the_next(world):
@@ -373,7 +493,9 @@ def test_a_batch_past_the_answer_limit_is_refused_whole(world):
     _set(world["url"], "evidence_max_per_answer", 3)
     _add_many(world, 1)
     blobs = _blobs(world)
-    with pytest.raises(ValidationError, match="at most 3 evidence files and this one has 1, so 3 more"):
+    with pytest.raises(
+        ValidationError, match="at most 3 evidence files and this one has 1, so 3 more"
+    ):
         _add_many(world, 3, start=1)
     assert _rows(world["url"]) == 1 and _blobs(world) == blobs
     assert len(_add_many(world, 2, start=1)) == 2
@@ -393,17 +515,31 @@ def test_the_assessment_limit_counts_every_answer(world):
 
 def test_one_bad_file_in_a_batch_adds_nothing_and_is_named(world):
     files = [("good.txt", b"fine\n"), ("shot.png", FAKE_PNG), ("also good.pdf", PDF)]
-    with pytest.raises(ValidationError, match=r"^shot\.png: The file is not a readable PNG.*No file was added"):
-        with db.transaction(world["url"]) as s:
-            evidence.add_evidence_files(s, world["client"], world["id"], question_key=world["key"],
-                                        files=files, data_dir=world["dir"])
+    with (
+        pytest.raises(
+            ValidationError, match=r"^shot\.png: The file is not a readable PNG.*No file was added"
+        ),
+        db.transaction(world["url"]) as s,
+    ):
+        evidence.add_evidence_files(
+            s,
+            world["client"],
+            world["id"],
+            question_key=world["key"],
+            files=files,
+            data_dir=world["dir"],
+        )
     assert _rows(world["url"]) == 0 and _blobs(world) == []
 
 
-@pytest.mark.parametrize("key, low, high", [("evidence_max_per_answer", 1, 200),
-                                            ("evidence_max_per_assessment", 10, 5000)])
+@pytest.mark.parametrize(
+    "key, low, high",
+    [("evidence_max_per_answer", 1, 200), ("evidence_max_per_assessment", 10, 5000)],
+)
 def test_evidence_limits_are_validated_settings(key, low, high):
-    assert settings.validate_setting(key, low) == low and settings.validate_setting(key, high) == high
+    assert (
+        settings.validate_setting(key, low) == low and settings.validate_setting(key, high) == high
+    )
     for bad in (low - 1, high + 1, "20", 2.5):
         with pytest.raises(ValidationError, match=f"from {low} to {high}"):
             settings.validate_setting(key, bad)

@@ -1,4 +1,5 @@
 """Score explanations without a database: section and lost-point frames, snapshot movement, charts."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,13 @@ from hypothesis import strategies as st
 
 from core import charts
 from core.banks import Bank, parse_bank
-from core.explain import (NO_QUESTION_SCORES, history_frame, lost_points_frame, movement_frame,
-                          section_frame)
+from core.explain import (
+    NO_QUESTION_SCORES,
+    history_frame,
+    lost_points_frame,
+    movement_frame,
+    section_frame,
+)
 from core.scoring import Answer, score_assessment
 from core.snapshots import stored_scores
 
@@ -23,8 +29,10 @@ def q(key: str, qtype: str = "yes_no", **extra: object) -> dict:
     """A question dict; choice types get options a=0, b=0.25, c=0.5, d=1."""
     data = {"key": key, "text": f"{key}?", "type": qtype, **extra}
     if qtype in ("single_choice", "multi_choice"):
-        data["options"] = [{"key": k, "label": k, "score": s}
-                           for k, s in (("a", 0), ("b", 0.25), ("c", 0.5), ("d", 1))]
+        data["options"] = [
+            {"key": k, "label": k, "score": s}
+            for k, s in (("a", 0), ("b", 0.25), ("c", 0.5), ("d", 1))
+        ]
     return data
 
 
@@ -40,51 +48,95 @@ def sec(key: str, *questions: dict, weight: float = 1) -> dict:
 
 
 SMALL = bank(
-    sec("gov", q("gate"), q("follow", "yes_no_partial", allow_na=True, weight=3,
-                            condition={"question": "gate", "equals": "yes"}),
-        q("mat", "maturity", critical=True), weight=2),
-    sec("ops", q("one", "single_choice", weight=0.5), q("many", "multi_choice", allow_na=True),
-        q("num", "number")),
-    sec("notes", q("txt", "text", required=False)))
+    sec(
+        "gov",
+        q("gate"),
+        q(
+            "follow",
+            "yes_no_partial",
+            allow_na=True,
+            weight=3,
+            condition={"question": "gate", "equals": "yes"},
+        ),
+        q("mat", "maturity", critical=True),
+        weight=2,
+    ),
+    sec(
+        "ops",
+        q("one", "single_choice", weight=0.5),
+        q("many", "multi_choice", allow_na=True),
+        q("num", "number"),
+    ),
+    sec("notes", q("txt", "text", required=False)),
+)
 
 
 def snapshot(bank_: Bank, given: dict[str, Answer], ident: int = 1) -> dict:
     """A snapshot row as the database gives it back (stored scores through JSON)."""
     result = score_assessment(bank_, given)
     stored = json.loads(json.dumps(stored_scores(bank_, given, result)))
-    return {"id": ident, "overall": result.overall, "band": result.band,
-            "sections": dict(result.sections), "question_scores": stored}
+    return {
+        "id": ident,
+        "overall": result.overall,
+        "band": result.band,
+        "sections": dict(result.sections),
+        "question_scores": stored,
+    }
 
 
 # --------------------------------------------------------------------------- frames
 
+
 def test_section_frame_lists_every_section_with_no_score_as_none():
-    result = score_assessment(SMALL, {"gate": Answer("yes"), "follow": Answer("partial"),
-                                      "mat": Answer("5"), "one": Answer("b")})
+    result = score_assessment(
+        SMALL,
+        {
+            "gate": Answer("yes"),
+            "follow": Answer("partial"),
+            "mat": Answer("5"),
+            "one": Answer("b"),
+        },
+    )
     frame = section_frame(SMALL, result)
     assert list(frame["key"]) == ["gov", "ops", "notes"]
     gov, ops, notes = (frame.iloc[i] for i in range(3))
     assert gov["score"] == pytest.approx(100 * (1 + 3 * 0.5 + 1) / 5) and gov["answered"] == 3
     assert gov["weight"] == 2 and gov["band"] == "Medium"
-    assert ops["score"] == pytest.approx(25.0) and ops["answered"] == 1 and ops["band"] == "Critical"
+    assert (
+        ops["score"] == pytest.approx(25.0) and ops["answered"] == 1 and ops["band"] == "Critical"
+    )
     assert pd.isna(notes["score"]) and notes["answered"] == 0 and pd.isna(notes["band"])
 
 
 def test_section_frame_uses_the_bands_given():
-    result = score_assessment(SMALL, {"gate": Answer("yes"), "follow": Answer("yes"),
-                                      "mat": Answer("5")})
-    assert section_frame(SMALL, result, ((101.0, "Low"), (100.0, "Medium"), (1.0, "High")))["band"][0] == "Medium"
+    result = score_assessment(
+        SMALL, {"gate": Answer("yes"), "follow": Answer("yes"), "mat": Answer("5")}
+    )
+    assert (
+        section_frame(SMALL, result, ((101.0, "Low"), (100.0, "Medium"), (1.0, "High")))["band"][0]
+        == "Medium"
+    )
 
 
 def test_lost_points_frame_orders_by_loss_and_omits_full_marks():
-    given = {"gate": Answer("yes"), "follow": Answer("no"), "mat": Answer("3"),
-             "one": Answer("d"), "many": Answer(["a"])}
+    given = {
+        "gate": Answer("yes"),
+        "follow": Answer("no"),
+        "mat": Answer("3"),
+        "one": Answer("d"),
+        "many": Answer(["a"]),
+    }
     frame = lost_points_frame(SMALL, score_assessment(SMALL, given))
     assert list(frame.columns) == ["question", "text", "section", "weight", "score", "points_lost"]
     assert list(frame["question"]) == ["follow", "many", "mat"]
     # gov carries 2/3 of 100 points; follow is 3/5 of gov and scored 0.
     assert frame["points_lost"][0] == pytest.approx(200 / 3 * 3 / 5)
-    assert frame.iloc[0][["text", "section", "weight", "score"]].tolist() == ["follow?", "Gov", 3, 0]
+    assert frame.iloc[0][["text", "section", "weight", "score"]].tolist() == [
+        "follow?",
+        "Gov",
+        3,
+        0,
+    ]
     assert len(lost_points_frame(SMALL, score_assessment(SMALL, given), top=2)) == 2
 
 
@@ -94,13 +146,21 @@ def test_lost_points_frame_is_empty_without_scored_answers():
 
 # --------------------------------------------------------------------------- movement
 
+
 def test_movement_names_the_questions_that_moved_and_sums_to_the_change():
     before = snapshot(SMALL, {"gate": Answer("no"), "mat": Answer("5"), "one": Answer("d")})
-    after = snapshot(SMALL, {"gate": Answer("yes"), "follow": Answer("yes"), "mat": Answer("5"),
-                             "one": Answer("d")}, 2)
+    after = snapshot(
+        SMALL,
+        {"gate": Answer("yes"), "follow": Answer("yes"), "mat": Answer("5"), "one": Answer("d")},
+        2,
+    )
     frame = movement_frame(SMALL, before, after)
     assert list(frame.columns) == ["question", "text", "section", "before", "after", "change"]
-    assert set(frame["question"]) == {"gate", "follow", "mat"}  # mat's share shrank: follow appeared
+    assert set(frame["question"]) == {
+        "gate",
+        "follow",
+        "mat",
+    }  # mat's share shrank: follow appeared
     follow = frame.set_index("question").loc["follow"]
     assert pd.isna(follow["before"]) and follow["after"] == 1.0 and follow["section"] == "Gov"
     assert abs(frame["change"].sum() - (after["overall"] - before["overall"])) <= TOL
@@ -164,10 +224,20 @@ def test_movement_contributions_sum_to_the_overall_difference(first, second):
 
 # --------------------------------------------------------------------------- charts
 
+
 def _movement_example() -> tuple[dict, dict, pd.DataFrame]:
     before = snapshot(SMALL, {"gate": Answer("no"), "mat": Answer("1"), "one": Answer("a")})
-    after = snapshot(SMALL, {"gate": Answer("yes"), "follow": Answer("partial"), "mat": Answer("4"),
-                             "one": Answer("c"), "many": Answer(["b", "c"])}, 2)
+    after = snapshot(
+        SMALL,
+        {
+            "gate": Answer("yes"),
+            "follow": Answer("partial"),
+            "mat": Answer("4"),
+            "one": Answer("c"),
+            "many": Answer(["b", "c"]),
+        },
+        2,
+    )
     return before, after, movement_frame(SMALL, before, after)
 
 
@@ -189,9 +259,19 @@ def test_section_lost_and_history_figures_build_from_frames():
     bars = charts.section_scores_figure(section_frame(SMALL, result)).data[0]
     assert list(bars.y) == ["Gov", "Ops", "Notes"] and bars.marker.color[1] == charts.NO_BAND_COLOUR
     assert charts.lost_points_figure(lost_points_frame(SMALL, result)).data[0].y[0] == "follow"
-    rows = [{"id": i, "assessment_id": 1 + i // 2, "cycle": 1 + i // 2,
-             "time": pd.Timestamp("2026-01-01") + pd.Timedelta(days=i), "overall": 50.0 + i,
-             "band": "High", "completion": 1.0, "trigger": "submit", "label": f"snap {i}"}
-            for i in range(4)]
+    rows = [
+        {
+            "id": i,
+            "assessment_id": 1 + i // 2,
+            "cycle": 1 + i // 2,
+            "time": pd.Timestamp("2026-01-01") + pd.Timedelta(days=i),
+            "overall": 50.0 + i,
+            "band": "High",
+            "completion": 1.0,
+            "trigger": "submit",
+            "label": f"snap {i}",
+        }
+        for i in range(4)
+    ]
     figure = charts.score_history_figure(history_frame(rows))
     assert [t.name for t in figure.data] == ["Cycle 1", "Cycle 2"]

@@ -1,8 +1,9 @@
 """Extracts: exact CSV bytes, XLSX escaping, role scoping and the data dictionary."""
+
 import io
 import re
 import zipfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select, update
@@ -13,10 +14,15 @@ from core.analytics import Filters
 from core.auth import actor_for
 from core.banks.store import load_bank
 from core.exports import audit_csv, csv_bytes
-from core.extract_columns import TIME
-from core.extract_columns import DICTIONARY_COLUMNS, EXTRACTS
-from core.extracts import (data_dictionary, dictionary_csv, extract_count, extract_csv, extract_rows,
-                           workbook_xlsx)
+from core.extract_columns import DICTIONARY_COLUMNS, EXTRACTS, TIME
+from core.extracts import (
+    data_dictionary,
+    dictionary_csv,
+    extract_count,
+    extract_csv,
+    extract_rows,
+    workbook_xlsx,
+)
 from core.labels import iso_utc
 from core.models import Assessment, LeadComment, Organization, QuestionnaireResponse, ScoreHistory
 from core.organizations import create_organization
@@ -28,17 +34,53 @@ CRLF = "\r\n"
 
 
 def test_csv_bytes_golden_every_prefix_quotes_newlines_and_non_ascii():
-    rows = [{"a": v, "b": i} for i, v in enumerate(
-        ["=1+1", "+1", "-1", "@x", "\tx", "\rx", "\0x", 'say "hi"\r\nnext', "naïve — ü", None,
-         ["x", "y"], -5, "plain, comma", "a\nb"])]
-    expected = CRLF.join([
-        "a,b", "'=1+1,0", "'+1,1", "'-1,2", "'@x,3", "'\tx,4", "\"'\rx\",5", "'\0x,6",
-        '"say ""hi""\r\nnext",7', "naïve — ü,8", ",9", '"[""x"", ""y""]",10', "'-5,11",
-        '"plain, comma",12', '"a\nb",13']) + CRLF
+    rows = [
+        {"a": v, "b": i}
+        for i, v in enumerate(
+            [
+                "=1+1",
+                "+1",
+                "-1",
+                "@x",
+                "\tx",
+                "\rx",
+                "\0x",
+                'say "hi"\r\nnext',
+                "naïve — ü",
+                None,
+                ["x", "y"],
+                -5,
+                "plain, comma",
+                "a\nb",
+            ]
+        )
+    ]
+    expected = (
+        CRLF.join(
+            [
+                "a,b",
+                "'=1+1,0",
+                "'+1,1",
+                "'-1,2",
+                "'@x,3",
+                "'\tx,4",
+                '"\'\rx",5',
+                "'\0x,6",
+                '"say ""hi""\r\nnext",7',
+                "naïve — ü,8",
+                ",9",
+                '"[""x"", ""y""]",10',
+                "'-5,11",
+                '"plain, comma",12',
+                '"a\nb",13',
+            ]
+        )
+        + CRLF
+    )
     assert csv_bytes(rows, ["a", "b"]) == expected.encode("utf-8")
 
 
-T = [datetime(2026, 3, 1, 9, minute, tzinfo=timezone.utc) for minute in range(8)]
+T = [datetime(2026, 3, 1, 9, minute, tzinfo=UTC) for minute in range(8)]
 
 
 @pytest.fixture
@@ -50,26 +92,37 @@ def crafted(db_url):
     reviewer = make_actor(db_url, "lead_reviewer", None, "reviewer1")
     with db.transaction(db_url) as s:
         pid = create_product(s, client, organization_id=org, name='-Widget, "v2"').id
-        aid = assessments.start_assessment(s, client, product_id=pid, questionnaire_id=baseline_id(db_url),
-                                           now=T[0]).id
-        for i, (who, body, visibility) in enumerate([
-                (client, "=1+1", "shared"), (reviewer, 'He said "ok"\r\nthen left', "shared"),
-                (reviewer, "internal note", "internal"), (client, "@mention ü — naïve", "shared"),
-                (reviewer, "+7 points\n-5 points", "shared"), (client, "start", "shared")]):
+        aid = assessments.start_assessment(
+            s, client, product_id=pid, questionnaire_id=baseline_id(db_url), now=T[0]
+        ).id
+        for i, (who, body, visibility) in enumerate(
+            [
+                (client, "=1+1", "shared"),
+                (reviewer, 'He said "ok"\r\nthen left', "shared"),
+                (reviewer, "internal note", "internal"),
+                (client, "@mention ü — naïve", "shared"),
+                (reviewer, "+7 points\n-5 points", "shared"),
+                (client, "start", "shared"),
+            ]
+        ):
             review.add_comment(s, who, aid, body, visibility=visibility, now=T[i + 1])
         # Bodies are trimmed on the way in; whatever sits in the database is escaped on the way out
         # (NUL, which PostgreSQL cannot store, is covered by the csv_bytes golden above).
         s.execute(update(LeadComment).where(LeadComment.id == 3).values(body="\tinternal note"))
         # Line breaks are stored as LF; a CR LF from an older row must still be quoted whole.
-        s.execute(update(LeadComment).where(LeadComment.id == 2).values(body='He said "ok"\r\nthen left'))
+        s.execute(
+            update(LeadComment).where(LeadComment.id == 2).values(body='He said "ok"\r\nthen left')
+        )
         s.execute(update(LeadComment).where(LeadComment.id == 6).values(body="\rstart; end"))
     return {"url": db_url, "client": client, "reviewer": reviewer}
 
 
 def _comment_line(cid, author, role, visibility, minute, body) -> str:
-    return (f"{cid},1,\"'+Ünïcode \"\"Org\"\", Ltd\",\"'-Widget, \"\"v2\"\"\","
-            f"SecureSphere Product Security Baseline,1,1,,,{author},{role},{visibility},False,"
-            f"2026-03-01T09:0{minute}:00Z,{body}")
+    return (
+        f'{cid},1,"\'+Ünïcode ""Org"", Ltd","\'-Widget, ""v2""",'
+        f"SecureSphere Product Security Baseline,1,1,,,{author},{role},{visibility},False,"
+        f"2026-03-01T09:0{minute}:00Z,{body}"
+    )
 
 
 GOLDEN = [
@@ -79,8 +132,8 @@ GOLDEN = [
     _comment_line(2, "Reviewer1", "lead_reviewer", "shared", 2, '"He said ""ok""\r\nthen left"'),
     _comment_line(3, "Reviewer1", "lead_reviewer", "internal", 3, "'\tinternal note"),
     _comment_line(4, "Client1", "client", "shared", 4, "'@mention ü — naïve"),
-    _comment_line(5, "Reviewer1", "lead_reviewer", "shared", 5, "\"'+7 points\n-5 points\""),
-    _comment_line(6, "Client1", "client", "shared", 6, "\"'\rstart; end\""),
+    _comment_line(5, "Reviewer1", "lead_reviewer", "shared", 5, '"\'+7 points\n-5 points"'),
+    _comment_line(6, "Client1", "client", "shared", 6, '"\'\rstart; end"'),
 ]
 
 
@@ -97,7 +150,7 @@ def test_xlsx_cells_are_escaped_like_csv_and_never_formulas(crafted):
         data = workbook_xlsx(s, SYSTEM, Filters())
     book = zipfile.ZipFile(io.BytesIO(data))
     workbook = book.read("xl/workbook.xml").decode()
-    assert [n for n in re.findall(r'<sheet name="([^"]+)"', workbook)] == [*EXTRACTS, "data_dictionary"]
+    assert list(re.findall(r'<sheet name="([^"]+)"', workbook)) == [*EXTRACTS, "data_dictionary"]
     sheets = [n for n in book.namelist() if n.startswith("xl/worksheets/sheet")]
     xml = "".join(book.read(n).decode() for n in sheets)
     assert "<f>" not in xml and "<f " not in xml
@@ -130,7 +183,9 @@ def test_internal_comments_never_reach_a_client(app_env, username):
     internal = [r for r in staff if r["visibility"] == "internal"]
     assert internal and all(r["visibility"] == "shared" for r in mine)
     texts = zipfile.ZipFile(io.BytesIO(workbook))
-    xml = "".join(texts.read(n).decode() for n in texts.namelist() if n.startswith("xl/worksheets/"))
+    xml = "".join(
+        texts.read(n).decode() for n in texts.namelist() if n.startswith("xl/worksheets/")
+    )
     for row in internal:
         assert row["body"] not in xml
 
@@ -142,9 +197,15 @@ def test_assigned_reviewers_extract_only_their_assessments(app_env):
         other = make_actor(app_env, "lead_reviewer", None, "second_reviewer")
         with db.reading(app_env) as s:
             lead = actor_for(s, "lead_reviewer")
-            theirs = {r["assessment_id"] for r in extract_rows(s, lead, "status_timeline", Filters())}
-            fresh = {r["assessment_id"] for r in extract_rows(s, other, "status_timeline", Filters())}
-            everyone = {r["assessment_id"] for r in extract_rows(s, SYSTEM, "status_timeline", Filters())}
+            theirs = {
+                r["assessment_id"] for r in extract_rows(s, lead, "status_timeline", Filters())
+            }
+            fresh = {
+                r["assessment_id"] for r in extract_rows(s, other, "status_timeline", Filters())
+            }
+            everyone = {
+                r["assessment_id"] for r in extract_rows(s, SYSTEM, "status_timeline", Filters())
+            }
         assert fresh < theirs < everyone
     finally:
         with db.transaction(app_env) as s:
@@ -162,15 +223,20 @@ def test_filters_narrow_extracts(app_env):
         today = Filters(end=date(2000, 1, 1))
         assert extract_csv(s, SYSTEM, "snapshots", today).count(b"\r\n") == 1  # header only
         sections = list(extract_rows(s, SYSTEM, "section_scores", Filters()))
-        assert sections and {r["section"] for r in sections} and all(r["score"] is None or 0 <= r["score"] <= 100
-                                                                    for r in sections)
+        assert (
+            sections
+            and {r["section"] for r in sections}
+            and all(r["score"] is None or 0 <= r["score"] <= 100 for r in sections)
+        )
 
 
 def test_data_dictionary_describes_every_column_of_every_extract(app_env):
     described = {(d["extract"], d["column"]) for d in data_dictionary()}
     with db.reading(app_env) as s:
         for name, extract in EXTRACTS.items():
-            header = extract_csv(s, SYSTEM, name, Filters()).split(b"\r\n", 1)[0].decode().split(",")
+            header = (
+                extract_csv(s, SYSTEM, name, Filters()).split(b"\r\n", 1)[0].decode().split(",")
+            )
             assert header == [c.name for c in extract.columns]
             assert {(name, c) for c in header} <= described
     assert all(d["description"] and d["type"] for d in data_dictionary())
@@ -196,12 +262,17 @@ def test_every_time_in_every_extract_is_iso_8601_utc(app_env):
             rows = list(extract_rows(s, SYSTEM, name, Filters()))
             values = [r[c] for r in rows for c in timed if r[c] is not None]
             assert timed and values, name
-            assert all(isinstance(v, str) and ISO_UTC.fullmatch(v) for v in values), (name, values[:3])
+            assert all(isinstance(v, str) and ISO_UTC.fullmatch(v) for v in values), (
+                name,
+                values[:3],
+            )
 
 
 def test_answers_extract_gives_the_option_label_beside_the_key(app_env):
     with db.reading(app_env) as s:
-        header = extract_csv(s, SYSTEM, "answers", Filters()).split(b"\r\n", 1)[0].decode().split(",")
+        header = (
+            extract_csv(s, SYSTEM, "answers", Filters()).split(b"\r\n", 1)[0].decode().split(",")
+        )
         rows = list(extract_rows(s, SYSTEM, "answers", Filters()))
         aid = rows[0]["assessment_id"]
         bank = load_bank(s, s.get(Assessment, aid).questionnaire_id)
@@ -227,33 +298,57 @@ def test_extract_scores_and_completion_read_0_to_100_as_on_screen(app_env):
         snapshots = list(extract_rows(s, SYSTEM, "snapshots", Filters()))
         stored = dict(s.execute(select(ScoreHistory.id, ScoreHistory.completion)).all())
         overall = dict(s.execute(select(ScoreHistory.id, ScoreHistory.overall_score)).all())
-        partial = s.scalar(select(func.count()).select_from(QuestionnaireResponse)
-                           .where(QuestionnaireResponse.score == 0.5))
+        partial = s.scalar(
+            select(func.count())
+            .select_from(QuestionnaireResponse)
+            .where(QuestionnaireResponse.score == 0.5)
+        )
     scored = [r["score"] for r in answers if r["score"] is not None]
     assert partial and 50.0 in scored and max(scored) == 100.0  # "partially" is 50 on screen
     assert all(0 <= v <= 100 and v == round(v, 1) for v in scored)
     for row in snapshots:
         assert row["completion"] == round(stored[row["snapshot_id"]] * 100, 1)
         if row["overall_score"] is not None:
-            assert f"{row['overall_score']}" == f"{overall[row['snapshot_id']]:.1f}".rstrip("0").rstrip(".") \
-                or row["overall_score"] == round(overall[row["snapshot_id"]], 1)
+            assert f"{row['overall_score']}" == f"{overall[row['snapshot_id']]:.1f}".rstrip(
+                "0"
+            ).rstrip(".") or row["overall_score"] == round(overall[row["snapshot_id"]], 1)
 
 
 AUDIT_ROWS = [
-    {"id": 2, "created_at": datetime(2026, 12, 1, 14, 5, 9, tzinfo=timezone.utc), "username": "=admin",
-     "actor_role": "admin", "action": "setting_changed", "object_type": "setting",
-     "object_id": "reviewer_visibility", "detail": {"old": "all", "new": "assigned"}},
-    {"id": 1, "created_at": datetime(2026, 12, 1, 14, 0, tzinfo=timezone.utc), "username": None,
-     "actor_role": "", "action": "sign_in_failed", "object_type": "user", "object_id": "",
-     "detail": {"username": "-nobody"}},
+    {
+        "id": 2,
+        "created_at": datetime(2026, 12, 1, 14, 5, 9, tzinfo=UTC),
+        "username": "=admin",
+        "actor_role": "admin",
+        "action": "setting_changed",
+        "object_type": "setting",
+        "object_id": "reviewer_visibility",
+        "detail": {"old": "all", "new": "assigned"},
+    },
+    {
+        "id": 1,
+        "created_at": datetime(2026, 12, 1, 14, 0, tzinfo=UTC),
+        "username": None,
+        "actor_role": "",
+        "action": "sign_in_failed",
+        "object_type": "user",
+        "object_id": "",
+        "detail": {"username": "-nobody"},
+    },
 ]
 
 
 def test_audit_export_golden_bytes_keys_json_iso_times_and_readable_words():
-    expected = CRLF.join([
-        "id,created_at,username,actor_role,action,action_label,object_type,object_id,detail,description",
-        "2,2026-12-01T14:05:09Z,'=admin,admin,setting_changed,Setting changed,setting,reviewer_visibility,"
-        '"{""old"": ""all"", ""new"": ""assigned""}","All assessments → Assigned to them, and unclaimed"',
-        "1,2026-12-01T14:00:00Z,,,sign_in_failed,Sign-in failed,user,,"
-        '"{""username"": ""-nobody""}",Username: -nobody']) + CRLF
+    expected = (
+        CRLF.join(
+            [
+                "id,created_at,username,actor_role,action,action_label,object_type,object_id,detail,description",
+                "2,2026-12-01T14:05:09Z,'=admin,admin,setting_changed,Setting changed,setting,reviewer_visibility,"
+                '"{""old"": ""all"", ""new"": ""assigned""}","All assessments → Assigned to them, and unclaimed"',
+                "1,2026-12-01T14:00:00Z,,,sign_in_failed,Sign-in failed,user,,"
+                '"{""username"": ""-nobody""}",Username: -nobody',
+            ]
+        )
+        + CRLF
+    )
     assert audit_csv(AUDIT_ROWS) == expected.encode("utf-8")

@@ -1,14 +1,14 @@
 """Health check and structured logging."""
+
 import io
 import json
 import logging
 import os
 import sqlite3
 import stat
-
-import pytest
 from pathlib import Path
 
+import pytest
 from sqlalchemy import make_url, text
 
 from core import db
@@ -97,13 +97,14 @@ def _assert_private(database, data):
 
 
 def test_init_creates_the_database_and_data_dir_for_the_owner_only(fresh_paths, capsys):
-    code, out, err = run(capsys, "init", "--demo")
+    code, _out, err = run(capsys, "init", "--demo")
     assert code == 0, err
     _assert_private(*fresh_paths)
 
 
 def test_the_app_creates_the_database_and_data_dir_for_the_owner_only(fresh_paths):
     from streamlit.testing.v1 import AppTest
+
     AppTest.from_file(APP, default_timeout=30).run()  # refuses the empty database, after opening it
     _assert_private(*fresh_paths)
 
@@ -124,14 +125,23 @@ def test_health_warns_about_readable_private_files_but_still_passes(fresh_paths,
     (data / "backups").mkdir(mode=0o700)
     backup = data / "backups" / "securesphere-x.tar.gz"
     backup.write_bytes(b"x")
-    for path, mode in [(database, 0o644), (data / ".cookie_key", 0o640), (backup, 0o604), (data, 0o755)]:
+    for path, mode in [
+        (database, 0o644),
+        (data / ".cookie_key", 0o640),
+        (backup, 0o604),
+        (data, 0o755),
+    ]:
         os.chmod(path, mode)
     db.dispose_all()  # as a fresh `health` process would, which opens the database itself
     code, out, err = run(capsys, "health")
     assert code == 0 and out.strip() == "ok"
     warned = [line for line in err.splitlines() if line.startswith("warning: ")]
-    assert [line.split()[1] for line in warned] == [str(data), str(data / ".cookie_key"), str(backup),
-                                                   str(database)]
+    assert [line.split()[1] for line in warned] == [
+        str(data),
+        str(data / ".cookie_key"),
+        str(backup),
+        str(database),
+    ]
     assert "mode 644" in warned[-1] and f"chmod 600 {database}" in warned[-1]
 
 
@@ -151,8 +161,9 @@ def _lines(stream: io.StringIO) -> list[dict]:
 
 
 def test_log_lines_are_json_with_time_level_logger_message_and_extras(log_stream):
-    logging.getLogger("securesphere.test").info("backup %s written", "x.tar.gz",
-                                                extra={"size_bytes": 1234, "engine": "sqlite"})
+    logging.getLogger("securesphere.test").info(
+        "backup %s written", "x.tar.gz", extra={"size_bytes": 1234, "engine": "sqlite"}
+    )
     [line] = _lines(log_stream)
     assert line["level"] == "INFO" and line["logger"] == "securesphere.test"
     assert line["message"] == "backup x.tar.gz written" and line["time"].endswith("+00:00")
@@ -160,12 +171,22 @@ def test_log_lines_are_json_with_time_level_logger_message_and_extras(log_stream
 
 
 def test_secret_named_keys_are_redacted_at_any_depth(log_stream):
-    secrets = {"password": "hunter2-hunter2", "session_token": "tok-123456",
-               "cookie_key": "ck-abcdef", "client_secret": "cs-999", "password_hash": "$2b$12$xyz"}
+    secrets = {
+        "password": "hunter2-hunter2",
+        "session_token": "tok-123456",
+        "cookie_key": "ck-abcdef",
+        "client_secret": "cs-999",
+        "password_hash": "$2b$12$xyz",
+    }
     logging.getLogger("securesphere.test").warning(
-        "sign-in", extra={**secrets, "username": "alice",
-                          "request": {"headers": {"Cookie": "c=1"}, "path": "/"},
-                          "items": [{"token": "t-in-a-list"}]})
+        "sign-in",
+        extra={
+            **secrets,
+            "username": "alice",
+            "request": {"headers": {"Cookie": "c=1"}, "path": "/"},
+            "items": [{"token": "t-in-a-list"}],
+        },
+    )
     [line] = _lines(log_stream)
     output = log_stream.getvalue()
     assert all(line[key] == "[redacted]" for key in secrets)

@@ -1,4 +1,5 @@
 """Tests of the test-support code itself (tests/support/); they do not need the app."""
+
 from __future__ import annotations
 
 import http.server
@@ -124,7 +125,7 @@ _STATIC_PAGE = b"""<!doctype html>
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(_STATIC_PAGE)))
@@ -210,8 +211,9 @@ def test_start_streamlit_serves_a_tiny_app(tmp_path, chromium_page):
         "    st.write('clicked!')\n"
     )
     port = b.free_port()
-    proc = b.start_streamlit({"INFRA_MARKER": "m-42"}, port, app=str(app),
-                             log_name="infra_tiny_app")
+    proc = b.start_streamlit(
+        {"INFRA_MARKER": "m-42"}, port, app=str(app), log_name="infra_tiny_app"
+    )
     try:
         page = chromium_page
         page.goto(b.base_url(port))
@@ -232,5 +234,4 @@ def test_start_streamlit_serves_a_tiny_app(tmp_path, chromium_page):
 def test_start_streamlit_reports_crash(tmp_path):
     app = tmp_path / "missing_app.py"  # does not exist: streamlit exits at once
     with pytest.raises(RuntimeError, match="streamlit"):
-        b.start_streamlit({}, b.free_port(), app=str(app), log_name="infra_crash",
-                          timeout=30)
+        b.start_streamlit({}, b.free_port(), app=str(app), log_name="infra_crash", timeout=30)

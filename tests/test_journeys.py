@@ -1,6 +1,7 @@
 """Journeys a person makes, in Debian's Chromium against a real server on the demo data:
 throttled sign-in, deactivation of an open session, a client answering NIST CSF 2.0 with
 evidence, and a full review loop with change requests."""
+
 from __future__ import annotations
 
 import random
@@ -62,6 +63,7 @@ def person(browser):
         page.goto(server["url"])
         b.wait_stable(page)
         return page
+
     yield open_for
     for context in contexts:
         context.close()
@@ -122,8 +124,15 @@ def test_six_wrong_passwords_then_the_right_one_is_refused_during_the_cooldown(s
 
 def test_an_admin_deactivates_a_user_whose_open_session_ends_at_the_next_action(server, person):
     with db.transaction(server["db"]) as s:
-        create_user(s, SYSTEM, username="temp_manager", name="Temp Manager", role="security_manager",
-                    password=PASSWORD, rounds=4)
+        create_user(
+            s,
+            SYSTEM,
+            username="temp_manager",
+            name="Temp Manager",
+            role="security_manager",
+            password=PASSWORD,
+            rounds=4,
+        )
     user = person(server)
     sign_in(user, "temp_manager")
     expect(heading(user)).to_have_text("Portfolio")
@@ -133,7 +142,9 @@ def test_an_admin_deactivates_a_user_whose_open_session_ends_at_the_next_action(
     choose(admin, "Manage user", "temp_manager")
     admin.get_by_role("button", name="Deactivate").click()
     admin.get_by_role("button", name="Yes, deactivate").click()
-    b.eventually(lambda: not _is_active(server, "temp_manager"), what="the deactivation to be stored")
+    b.eventually(
+        lambda: not _is_active(server, "temp_manager"), what="the deactivation to be stored"
+    )
     user.locator('[data-testid="stSidebarNav"]').get_by_text("My profile", exact=True).click()
     b.wait_stable(user)
     expect(user.get_by_text("Your session has ended. Please sign in again.")).to_be_visible()
@@ -151,14 +162,19 @@ def _answer_visible_radios(page, option):
     groups = page.locator(f'{MAIN} [role="radiogroup"]')
     for index in range(groups.count()):
         group = groups.nth(index)
-        if group.get_attribute("aria-label") == "Sections" or group.locator("input:checked").count():
+        if (
+            group.get_attribute("aria-label") == "Sections"
+            or group.locator("input:checked").count()
+        ):
             continue
         group.get_by_text(option, exact=True).click()
         b.wait_stable(page, quiet_ms=250)
         expect(group.get_by_role("radio", name=option)).to_be_checked()
 
 
-def test_a_client_answers_nist_csf_with_evidence_and_submits_when_complete(server, person, tmp_path):
+def test_a_client_answers_nist_csf_with_evidence_and_submits_when_complete(
+    server, person, tmp_path
+):
     page = person(server)
     sign_in(page, "demo_client")
     expect(heading(page)).to_have_text("My products")
@@ -172,8 +188,10 @@ def test_a_client_answers_nist_csf_with_evidence_and_submits_when_complete(serve
     choose(page, "Questionnaire", "NIST Cybersecurity Framework 2.0")
     page.get_by_role("button", name="Start").click()
     b.wait_stable(page)
-    journey = b.eventually(lambda: _journey_field(server, Assessment.id),
-                           what="the assessment the Start button creates")
+    journey = b.eventually(
+        lambda: _journey_field(server, Assessment.id),
+        what="the assessment the Start button creates",
+    )
     page.goto(f"{server['url']}questionnaire?assessment={journey}")
     b.wait_stable(page)
     expect(heading(page)).to_have_text("Questionnaire")
@@ -200,15 +218,20 @@ def test_a_client_answers_nist_csf_with_evidence_and_submits_when_complete(serve
     b.wait_stable(page)
     expect(page.get_by_text("read-only in its current status")).to_be_visible()
     b.screenshot(page, "journey_csf_submitted")
-    b.eventually(lambda: _journey_field(server, Assessment.status) == "submitted",
-                 what="the submission to be stored")
+    b.eventually(
+        lambda: _journey_field(server, Assessment.status) == "submitted",
+        what="the submission to be stored",
+    )
 
 
 def _journey_field(server, column):
     """One column of the journey's assessment, or None while it does not exist yet."""
     with db.reading(server["db"]) as s:
-        return s.scalar(select(column).join(Product, Product.id == Assessment.product_id)
-                        .where(Product.name == "Journey Portal"))
+        return s.scalar(
+            select(column)
+            .join(Product, Product.id == Assessment.product_id)
+            .where(Product.name == "Journey Portal")
+        )
 
 
 def _arrange_answered_assessment(server):
@@ -219,7 +242,9 @@ def _arrange_answered_assessment(server):
         user = s.scalar(select(User).where(User.username == "demo_client"))
         client = Actor(user.id, user.username, user.role, user.organization_id)
         product = create_product(s, client, organization_id=user.organization_id, name="Loop App")
-        a = assessments.start_assessment(s, client, product_id=product.id, questionnaire_id=baseline_id(url))
+        a = assessments.start_assessment(
+            s, client, product_id=product.id, questionnaire_id=baseline_id(url)
+        )
         bank = load_bank(s, baseline_id(url))
         answers = demo_answers(bank, 0.9, random.Random(11))
         answers["gov-owner"] = assessments.AnswerInput(value="no")
@@ -257,24 +282,30 @@ def test_review_loop_with_changes_requested_then_approval(server, person):
     reviewer.get_by_role("button", name="Claim for review").click()
     b.wait_stable(reviewer)
     expect(reviewer.locator('[data-testid="stMetricValue"]').first).to_have_text("Under review")
-    for key, text in (("gov-owner", "Name the accountable person."),
-                      ("gov-awareness", "Training must cover every team member.")):
+    for key, text in (
+        ("gov-owner", "Name the accountable person."),
+        ("gov-awareness", "Training must cover every team member."),
+    ):
         form = review_form(reviewer, key)
         form.get_by_label("Comment").fill(text)
         form.get_by_role("button", name="Flag: needs changes").click()
-        b.eventually(lambda: text in _comments(server, aid), what=f"the flag on {key}")
+        b.eventually(lambda t=text: t in _comments(server, aid), what=f"the flag on {key}")
         b.wait_stable(reviewer)
     form = review_form(reviewer, "gov-policy")
     form.get_by_label("Comment").fill("Policy PDF is an old draft; check next round.")
     form.get_by_text("Internal note (reviewers only)").click()
     form.get_by_role("button", name="Add comment").click()
-    b.eventually(lambda: "Policy PDF is an old draft; check next round." in _comments(server, aid),
-                 what="the internal note")
+    b.eventually(
+        lambda: "Policy PDF is an old draft; check next round." in _comments(server, aid),
+        what="the internal note",
+    )
     b.wait_stable(reviewer)
     reviewer.get_by_role("button", name="Request changes").click()  # in view, asks first
     reviewer.get_by_role("button", name="Yes, request changes").click()
     b.wait_stable(reviewer)
-    expect(reviewer.locator('[data-testid="stMetricValue"]').first).to_have_text("Changes requested")
+    expect(reviewer.locator('[data-testid="stMetricValue"]').first).to_have_text(
+        "Changes requested"
+    )
 
     client.reload()
     b.wait_stable(client)
@@ -301,9 +332,13 @@ def test_review_loop_with_changes_requested_then_approval(server, person):
     reviewer.get_by_role("tab", name="Timeline").click()
     b.wait_stable(reviewer)
     b.screenshot(reviewer, "journey_review_timeline")
-    b.eventually(lambda: _status_and_triggers(server, aid) == (
-        "approved", ["submit", "changes_requested", "submit", "approve"]),
-        what="the approval and its four snapshots")
+    b.eventually(
+        lambda: (
+            _status_and_triggers(server, aid)
+            == ("approved", ["submit", "changes_requested", "submit", "approve"])
+        ),
+        what="the approval and its four snapshots",
+    )
 
 
 def _comments(server, aid):
@@ -313,15 +348,20 @@ def _comments(server, aid):
 
 def _status_and_triggers(server, aid):
     with db.reading(server["db"]) as s:
-        triggers = s.scalars(select(ScoreHistory.trigger).where(ScoreHistory.assessment_id == aid)
-                             .order_by(ScoreHistory.id)).all()
+        triggers = s.scalars(
+            select(ScoreHistory.trigger)
+            .where(ScoreHistory.assessment_id == aid)
+            .order_by(ScoreHistory.id)
+        ).all()
         return s.get(Assessment, aid).status, list(triggers)
 
 
 ANALYTICS = ("Overview", "Trends", "Benchmarking", "Review operations", "User activity", "Extracts")
 
 
-def test_a_manager_explores_dashboards_filters_and_downloads_a_matching_csv(server, person, tmp_path):
+def test_a_manager_explores_dashboards_filters_and_downloads_a_matching_csv(
+    server, person, tmp_path
+):
     page = person(server)
     sign_in(page, "security_manager")
     for title in ANALYTICS:

@@ -1,14 +1,25 @@
 """Words people read: one date format, labels for stored keys, audit details as readable fields
 (issue 12 item 10)."""
-from datetime import date, datetime, timedelta, timezone
+
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
 from core.access import ROLES
 from core.audit_labels import describe_detail, describe_object, readable_row
-from core.labels import (ACTION_LABELS, ROLE_LABELS, SETTING_LABELS, STATUS_LABELS, TIER_LABELS,
-                         TRIGGER_LABELS, format_date, format_datetime, humanize, plain_value,
-                         setting_value)
+from core.labels import (
+    ACTION_LABELS,
+    ROLE_LABELS,
+    SETTING_LABELS,
+    STATUS_LABELS,
+    TIER_LABELS,
+    TRIGGER_LABELS,
+    format_date,
+    format_datetime,
+    humanize,
+    plain_value,
+    setting_value,
+)
 from core.models import STATUSES, TIERS
 from core.settings import SETTINGS
 from core.workflow import LABELS
@@ -16,30 +27,47 @@ from core.workflow import LABELS
 SNAKE = "_"
 
 
-@pytest.mark.parametrize("value, shown", [
-    (datetime(2026, 12, 1, 14, 5, tzinfo=timezone.utc), "1 Dec 2026, 14:05 UTC"),
-    (datetime(2026, 12, 1, 15, 5, tzinfo=timezone(timedelta(hours=1))), "1 Dec 2026, 14:05 UTC"),
-    (datetime(2026, 3, 9, 7, 0), "9 Mar 2026, 07:00 UTC"),  # stored naive means UTC
-    ("2026-12-01T14:05:00Z", "1 Dec 2026, 14:05 UTC"),
-    ("2026-12-01T14:05:00+00:00", "1 Dec 2026, 14:05 UTC"),
-    (None, "—"),
-])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (datetime(2026, 12, 1, 14, 5, tzinfo=UTC), "1 Dec 2026, 14:05 UTC"),
+        (
+            datetime(2026, 12, 1, 15, 5, tzinfo=timezone(timedelta(hours=1))),
+            "1 Dec 2026, 14:05 UTC",
+        ),
+        (datetime(2026, 3, 9, 7, 0), "9 Mar 2026, 07:00 UTC"),  # stored naive means UTC
+        ("2026-12-01T14:05:00Z", "1 Dec 2026, 14:05 UTC"),
+        ("2026-12-01T14:05:00+00:00", "1 Dec 2026, 14:05 UTC"),
+        (None, "—"),
+    ],
+)
 def test_every_time_reads_one_way(value, shown):
     assert format_datetime(value) == shown
 
 
-@pytest.mark.parametrize("value, shown", [
-    (date(2026, 12, 1), "1 Dec 2026"), ("2026-03-15", "15 Mar 2026"),
-    (datetime(2026, 12, 31, 23, 30, tzinfo=timezone(timedelta(hours=-2))), "1 Jan 2027"), (None, "—"),
-])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (date(2026, 12, 1), "1 Dec 2026"),
+        ("2026-03-15", "15 Mar 2026"),
+        (datetime(2026, 12, 31, 23, 30, tzinfo=timezone(timedelta(hours=-2))), "1 Jan 2027"),
+        (None, "—"),
+    ],
+)
 def test_every_date_reads_one_way(value, shown):
     assert format_date(value) == shown
 
 
-@pytest.mark.parametrize("labels, keys", [
-    (ROLE_LABELS, ROLES), (TIER_LABELS, TIERS), (STATUS_LABELS, STATUSES), (SETTING_LABELS, SETTINGS),
-    (TRIGGER_LABELS, ("submit", "changes_requested", "approve", "reject", "recompute")),
-])
+@pytest.mark.parametrize(
+    "labels, keys",
+    [
+        (ROLE_LABELS, ROLES),
+        (TIER_LABELS, TIERS),
+        (STATUS_LABELS, STATUSES),
+        (SETTING_LABELS, SETTINGS),
+        (TRIGGER_LABELS, ("submit", "changes_requested", "approve", "reject", "recompute")),
+    ],
+)
 def test_every_stored_key_has_a_label_without_underscores(labels, keys):
     assert set(keys) <= set(labels)
     assert not [v for v in labels.values() if SNAKE in v]
@@ -54,51 +82,123 @@ def test_action_labels_read_as_words():
     assert humanize("some_new_action") == "Some new action"
 
 
-@pytest.mark.parametrize("value, shown", [
-    (None, "—"), (True, "yes"), (False, "no"), (65.95362, "66.0"), (20.0, "20"), ([], "—"),
-    (["a", "b"], "a, b"), ({"old_value": None}, "Old value: —"), ("2026-12-01T14:05:00", "1 Dec 2026, 14:05 UTC"),
-])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (None, "—"),
+        (True, "yes"),
+        (False, "no"),
+        (65.95362, "66.0"),
+        (20.0, "20"),
+        ([], "—"),
+        (["a", "b"], "a, b"),
+        ({"old_value": None}, "Old value: —"),
+        ("2026-12-01T14:05:00", "1 Dec 2026, 14:05 UTC"),
+    ],
+)
 def test_plain_values_never_show_none_or_json(value, shown):
     assert plain_value(value) == shown
 
 
 def test_setting_values_read_as_words():
-    assert setting_value("score_bands", [[80.0, "Low"], [60.0, "Medium"], [40.0, "High"]]) \
+    assert (
+        setting_value("score_bands", [[80.0, "Low"], [60.0, "Medium"], [40.0, "High"]])
         == "Low from 80, Medium from 60, High from 40, Critical below"
+    )
     assert setting_value("reviewer_visibility", "assigned") == "Assigned to them, and unclaimed"
     assert setting_value("session_idle_minutes", 30) == "30"
 
 
-@pytest.mark.parametrize("action, object_id, detail, shown", [
-    ("status_changed", "5", {"from": "changes_requested", "to": "in_progress"},
-     "Changes requested → In progress"),
-    ("setting_changed", "session_idle_minutes", {"old": 30, "new": 20}, "30 → 20"),
-    ("user_updated", "3", {"changed": {"role": ["analyst", "lead_reviewer"], "organization_id": [None, 2]}},
-     "Role: Analyst → Lead reviewer; Organisation: — → 2"),
-    ("organization_created", "1", {"name": "Demo Corp", "industry": "", "tier": "tier_2"},
-     "Name: Demo Corp; Industry: —; Tier: Tier 2"),
-    ("score_snapshot", "5", {"trigger": "changes_requested", "overall": 65.95362, "band": "Medium"},
-     "Trigger: Changes requested; Score: 66.0; Band: Medium"),
-    ("answer_reviewed", "6", {"question": "iam-mfa-admin", "state": "needs_changes"},
-     "Question: iam-mfa-admin; Verdict: Needs changes"),
-    ("answers_saved", "5", {"questions": [f"q{i}" for i in range(8)], "changed": 8},
-     "Questions: q0, q1, q2, q3, q4 and 3 more; Changed: 8"),
-    ("evidence_added", "1", {"sha256": "ab" * 32, "size_bytes": 598}, "SHA-256: abababababab…; Size (bytes): 598"),
-    ("sign_in", "1", {}, "—"),
-])
+@pytest.mark.parametrize(
+    "action, object_id, detail, shown",
+    [
+        (
+            "status_changed",
+            "5",
+            {"from": "changes_requested", "to": "in_progress"},
+            "Changes requested → In progress",
+        ),
+        ("setting_changed", "session_idle_minutes", {"old": 30, "new": 20}, "30 → 20"),
+        (
+            "user_updated",
+            "3",
+            {"changed": {"role": ["analyst", "lead_reviewer"], "organization_id": [None, 2]}},
+            "Role: Analyst → Lead reviewer; Organisation: — → 2",
+        ),
+        (
+            "organization_created",
+            "1",
+            {"name": "Demo Corp", "industry": "", "tier": "tier_2"},
+            "Name: Demo Corp; Industry: —; Tier: Tier 2",
+        ),
+        (
+            "score_snapshot",
+            "5",
+            {"trigger": "changes_requested", "overall": 65.95362, "band": "Medium"},
+            "Trigger: Changes requested; Score: 66.0; Band: Medium",
+        ),
+        (
+            "answer_reviewed",
+            "6",
+            {"question": "iam-mfa-admin", "state": "needs_changes"},
+            "Question: iam-mfa-admin; Verdict: Needs changes",
+        ),
+        (
+            "answers_saved",
+            "5",
+            {"questions": [f"q{i}" for i in range(8)], "changed": 8},
+            "Questions: q0, q1, q2, q3, q4 and 3 more; Changed: 8",
+        ),
+        (
+            "evidence_added",
+            "1",
+            {"sha256": "ab" * 32, "size_bytes": 598},
+            "SHA-256: abababababab…; Size (bytes): 598",
+        ),
+        ("sign_in", "1", {}, "—"),
+    ],
+)
 def test_audit_details_read_as_fields(action, object_id, detail, shown):
     assert describe_detail(action, object_id, detail) == shown
 
 
 def test_audit_rows_read_as_words():
-    row = readable_row({"id": 9, "created_at": datetime(2026, 12, 1, tzinfo=timezone.utc),
-                        "username": None, "actor_role": "", "action": "sign_in_failed",
-                        "object_type": "user", "object_id": "", "detail": {"username": "x"}})
-    assert row == {"id": 9, "when": datetime(2026, 12, 1, tzinfo=timezone.utc), "who": "—",
-                   "role": "—", "action": "Sign-in failed", "object": "User",
-                   "details": "Username: x"}
-    system = readable_row({"id": 1, "created_at": None, "username": None, "actor_role": "admin",
-                           "action": "bank_imported", "object_type": "questionnaire", "object_id": "1"})
-    assert (system["who"], system["object"], system["details"]) == ("System", "Question bank 1", "—")
+    row = readable_row(
+        {
+            "id": 9,
+            "created_at": datetime(2026, 12, 1, tzinfo=UTC),
+            "username": None,
+            "actor_role": "",
+            "action": "sign_in_failed",
+            "object_type": "user",
+            "object_id": "",
+            "detail": {"username": "x"},
+        }
+    )
+    assert row == {
+        "id": 9,
+        "when": datetime(2026, 12, 1, tzinfo=UTC),
+        "who": "—",
+        "role": "—",
+        "action": "Sign-in failed",
+        "object": "User",
+        "details": "Username: x",
+    }
+    system = readable_row(
+        {
+            "id": 1,
+            "created_at": None,
+            "username": None,
+            "actor_role": "admin",
+            "action": "bank_imported",
+            "object_type": "questionnaire",
+            "object_id": "1",
+        }
+    )
+    assert (system["who"], system["object"], system["details"]) == (
+        "System",
+        "Question bank 1",
+        "—",
+    )
     assert describe_object("setting", "review_sla_days") == "Setting: Review deadline (days)"
     assert describe_object("organization", 2) == "Organisation 2"

@@ -6,6 +6,7 @@ nginx connects from) and an empty FORWARDED_ALLOW_IPS (so uvicorn does not resol
 X-Forwarded-For itself). The browser comes from ::1, an address that is not trusted, so the
 address the app records shows whose word it took.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -40,8 +41,9 @@ def _until(read, what: str, timeout: float = 20.0):
 
 def _config(prefix: Path, app_ports=(8501, 8502)) -> Path:
     cert, key = n.make_certificate(prefix)
-    site = n.site_config(http_port=b.free_port(), https_port=b.free_port(), app_ports=app_ports,
-                         cert=cert, key=key)
+    site = n.site_config(
+        http_port=b.free_port(), https_port=b.free_port(), app_ports=app_ports, cert=cert, key=key
+    )
     return n.write_config(prefix, site)
 
 
@@ -58,10 +60,15 @@ def site(tmp_path_factory):
     binary = n.require_nginx()
     root = tmp_path_factory.mktemp("nginx")
     database = root / "db" / "securesphere.db"
-    env = {"SECURESPHERE_DATABASE_URL": f"sqlite:///{database}",
-           "SECURESPHERE_DATA_DIR": str(root / "data"), "SECURESPHERE_DEMO_PASSWORD": PASSWORD,
-           "SECURESPHERE_BCRYPT_ROUNDS": "4", "SECURESPHERE_COOKIE_KEY": None,
-           "SECURESPHERE_TRUSTED_PROXIES": "127.0.0.1", "FORWARDED_ALLOW_IPS": ""}
+    env = {
+        "SECURESPHERE_DATABASE_URL": f"sqlite:///{database}",
+        "SECURESPHERE_DATA_DIR": str(root / "data"),
+        "SECURESPHERE_DEMO_PASSWORD": PASSWORD,
+        "SECURESPHERE_BCRYPT_ROUNDS": "4",
+        "SECURESPHERE_COOKIE_KEY": None,
+        "SECURESPHERE_TRUSTED_PROXIES": "127.0.0.1",
+        "FORWARDED_ALLOW_IPS": "",
+    }
     b.run_cli(env, ["init", "--demo"])
     ports = (b.free_port(), b.free_port())
     apps = []
@@ -72,13 +79,18 @@ def site(tmp_path_factory):
         prefix.mkdir()
         cert, key = n.make_certificate(prefix)
         https_port = b.free_port()
-        site = n.site_config(http_port=b.free_port(), https_port=https_port, app_ports=ports,
-                             cert=cert, key=key)
+        site = n.site_config(
+            http_port=b.free_port(), https_port=https_port, app_ports=ports, cert=cert, key=key
+        )
         proxy = n.start_nginx(binary, prefix, n.write_config(prefix, site), https_port)
         try:
-            yield SimpleNamespace(url=f"https://{n.LISTEN_HOST}:{https_port}/", prefix=prefix,
-                                  db_url=env["SECURESPHERE_DATABASE_URL"], database=database,
-                                  data_dir=root / "data")
+            yield SimpleNamespace(
+                url=f"https://{n.LISTEN_HOST}:{https_port}/",
+                prefix=prefix,
+                db_url=env["SECURESPHERE_DATABASE_URL"],
+                database=database,
+                data_dir=root / "data",
+            )
         finally:
             n.stop_nginx(proxy)
     finally:
@@ -107,6 +119,7 @@ def new_context(nginx_chromium):
         ctx.add_init_script(b.STABLE_INIT_SCRIPT)
         made.append(ctx)
         return ctx
+
     yield make
     for ctx in made:
         ctx.close()
@@ -158,13 +171,20 @@ def test_a_failed_sign_in_through_nginx_is_recorded_with_the_browsers_address(si
 
     def failed():
         with db.reading(site.db_url) as s:
-            return s.scalar(select(SignInAttempt).where(SignInAttempt.username == "analyst",
-                                                        SignInAttempt.succeeded.is_(False)))
+            return s.scalar(
+                select(SignInAttempt).where(
+                    SignInAttempt.username == "analyst", SignInAttempt.succeeded.is_(False)
+                )
+            )
+
     attempt = _until(failed, "the failed sign-in row")
     # The app's peer is nginx (127.0.0.1, trusted); nginx appended the browser's address.
     assert attempt.client_address == "::1"
-    stream = [line for line in (site.prefix / "access.log").read_text().splitlines()
-              if "/_stcore/stream" in line]
+    stream = [
+        line
+        for line in (site.prefix / "access.log").read_text().splitlines()
+        if "/_stcore/stream" in line
+    ]
     assert stream and all(line.startswith("::1 ") for line in stream)
 
 
@@ -176,7 +196,8 @@ def test_the_live_database_and_data_dir_are_private(site):
         files = [p for p in db.sqlite_files(site.database) if p.exists()]
         assert len(files) == 3
         assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in files} == dict.fromkeys(
-            (p.name for p in files), 0o600)
+            (p.name for p in files), 0o600
+        )
     reader.close()
     assert stat.S_IMODE(site.data_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE(site.database.parent.stat().st_mode) == 0o700

@@ -1,4 +1,5 @@
 """Every page through AppTest, for every role that may see it, on the demo database."""
+
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
@@ -8,14 +9,18 @@ from core.models import AuditLog, Product, User
 from tests.apptest import APP, DEMO_PASSWORD, rerun, signed_in
 from ui.navigation import HOME_BY_ROLE, PAGES
 
-USERS = {"admin": "admin", "lead_reviewer": "lead_reviewer", "security_manager": "security_manager",
-         "analyst": "analyst", "client": "demo_client"}
+USERS = {
+    "admin": "admin",
+    "lead_reviewer": "lead_reviewer",
+    "security_manager": "security_manager",
+    "analyst": "analyst",
+    "client": "demo_client",
+}
 TITLES = {spec.path: spec.title for spec in PAGES}
 
 
 def _heading(at: AppTest) -> str:
     return at.title[0].value if at.title else ""
-
 
 
 def test_login_form_signs_in_through_streamlit_authenticator(app_env):
@@ -64,14 +69,22 @@ def test_pages_refuse_roles_they_are_not_for(app_env, role, path):
     assert [e.value for e in at.error] == ["You do not have access to this page."]
     assert not at.metric and not at.dataframe
     with db.reading(app_env) as s:
-        assert s.scalar(select(AuditLog).where(AuditLog.action == "access_denied")
-                        .order_by(AuditLog.id.desc()).limit(1)).actor_role == role
+        assert (
+            s.scalar(
+                select(AuditLog)
+                .where(AuditLog.action == "access_denied")
+                .order_by(AuditLog.id.desc())
+                .limit(1)
+            ).actor_role
+            == role
+        )
 
 
 def _open_url(at: AppTest, url_path: str) -> AppTest:
     """Run the page registered at this URL path, as typing /url_path in the browser does."""
-    at._page_hash = next(h for h, info in at._registered_pages.items()
-                         if info.get("url_pathname") == url_path)
+    at._page_hash = next(
+        h for h, info in at._registered_pages.items() if info.get("url_pathname") == url_path
+    )
     return at.run()
 
 
@@ -90,7 +103,12 @@ def test_typing_the_url_of_a_page_outside_the_role_says_so_and_is_audited(app_en
     assert not at.title and not at.metric and not at.dataframe  # neither the page nor home ran
     row = _last_audit(app_env)
     assert (row.id > before, row.action, row.actor_role, row.object_type, row.object_id) == (
-        True, "access_denied", role, "page", path.removeprefix("pages/").removesuffix(".py"))
+        True,
+        "access_denied",
+        role,
+        "page",
+        path.removeprefix("pages/").removesuffix(".py"),
+    )
 
 
 def test_client_home_shows_only_its_organisation(app_env):
@@ -132,7 +150,8 @@ def test_invalid_configuration_stops_the_app_with_one_line(monkeypatch, tmp_path
     assert not at.exception
     assert [e.value for e in at.error] == [
         "SecureSphere cannot start: SECURESPHERE_DATABASE_URL uses unsupported driver 'mysql'; "
-        "use sqlite:///path.db or postgresql+psycopg://user@host/db"]
+        "use sqlite:///path.db or postgresql+psycopg://user@host/db"
+    ]
     assert not at.text_input  # no login form
 
 

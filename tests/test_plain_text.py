@@ -1,5 +1,6 @@
 """User text is plain text: escaped for Markdown and Plotly everywhere it is shown, and refused
 when it hides control, bidi or invisible characters (issue 11, items 2 and 3)."""
+
 from __future__ import annotations
 
 import html
@@ -8,18 +9,40 @@ import re
 
 import pandas as pd
 import pytest
-from markdown_it import MarkdownIt
 import streamlit as st
+from markdown_it import MarkdownIt
 from sqlalchemy import String, func, select, update
 
 from core import assessments, db, review
 from core.access import SYSTEM
 from core.assessments import AnswerInput
-from core.charts import lost_points_figure, movers_figure, section_scores_figure, trend_figure, waterfall_figure
-from core.dashboard_charts import decisions_figure, heatmap_figure, section_box_figure, sign_in_figure
+from core.charts import (
+    lost_points_figure,
+    movers_figure,
+    section_scores_figure,
+    trend_figure,
+    waterfall_figure,
+)
+from core.dashboard_charts import (
+    decisions_figure,
+    heatmap_figure,
+    section_box_figure,
+    sign_in_figure,
+)
 from core.errors import ValidationError
-from core.models import (Assessment, EvidenceFile, LeadComment, Organization, Product, Question,
-                         Questionnaire, QuestionnaireResponse, Section, SignInAttempt, User)
+from core.models import (
+    Assessment,
+    EvidenceFile,
+    LeadComment,
+    Organization,
+    Product,
+    Question,
+    Questionnaire,
+    QuestionnaireResponse,
+    Section,
+    SignInAttempt,
+    User,
+)
 from core.organizations import create_organization, update_organization
 from core.products import create_product, update_product
 from core.text import clean_text, md_escape, name_key, plotly_escape
@@ -56,8 +79,9 @@ def _rendered_text(markdown: str) -> str:
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_escaped_markdown_renders_exactly_as_typed(payload):
-    assert _rendered_text(md_escape(payload, multiline=True)).replace("\n", "") \
-        == payload.replace("\n", "")
+    assert _rendered_text(md_escape(payload, multiline=True)).replace("\n", "") == payload.replace(
+        "\n", ""
+    )
     assert _rendered_text(md_escape(payload)) == " ".join(payload.split())
 
 
@@ -68,12 +92,15 @@ def test_multiline_text_keeps_its_line_breaks():
     assert out.count("<br") == 2
 
 
-@pytest.mark.parametrize("text, expected", [
-    ('<a href="http://x">y</a>', '&lt;a href="http://x"&gt;y&lt;/a&gt;'),
-    ("<b>bold</b><br>", "&lt;b&gt;bold&lt;/b&gt;&lt;br&gt;"),
-    ("Tom & Jerry", "Tom &amp; Jerry"),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('<a href="http://x">y</a>', '&lt;a href="http://x"&gt;y&lt;/a&gt;'),
+        ("<b>bold</b><br>", "&lt;b&gt;bold&lt;/b&gt;&lt;br&gt;"),
+        ("Tom & Jerry", "Tom &amp; Jerry"),
+        (None, ""),
+    ],
+)
 def test_plotly_text_is_html_escaped(text, expected):
     assert plotly_escape(text) == expected
 
@@ -97,25 +124,61 @@ def _figure_strings(fig) -> list[str]:
 
 
 FIGURES = {
-    "movers": lambda: movers_figure(pd.DataFrame({
-        "product": [EVIL], "organization": [EVIL], "change": [5.0], "start_score": [50.0],
-        "end_score": [55.0]})),
-    "heatmap": lambda: heatmap_figure(pd.DataFrame({"product": [EVIL], "title": [EVIL], "score": [50.0]})),
+    "movers": lambda: movers_figure(
+        pd.DataFrame(
+            {
+                "product": [EVIL],
+                "organization": [EVIL],
+                "change": [5.0],
+                "start_score": [50.0],
+                "end_score": [55.0],
+            }
+        )
+    ),
+    "heatmap": lambda: heatmap_figure(
+        pd.DataFrame({"product": [EVIL], "title": [EVIL], "score": [50.0]})
+    ),
     "box": lambda: section_box_figure(
-        pd.DataFrame({"title": [EVIL], "q1": [1.0], "median": [2.0], "q3": [3.0], "p05": [0.0],
-                      "p95": [4.0], "mean": [2.0]}),
-        pd.DataFrame({"title": [EVIL], "score": [2.0], "percentile": [50.0], "standing": ["top half"]}), EVIL),
-    "trend": lambda: trend_figure(pd.DataFrame({"group": [EVIL], "month": ["2026-01"], "score": [50.0],
-                                                "assessments": [1]})),
-    "decisions": lambda: decisions_figure(pd.DataFrame({"reviewer": [EVIL], "month": ["2026-01"],
-                                                        "decisions": [2]})),
+        pd.DataFrame(
+            {
+                "title": [EVIL],
+                "q1": [1.0],
+                "median": [2.0],
+                "q3": [3.0],
+                "p05": [0.0],
+                "p95": [4.0],
+                "mean": [2.0],
+            }
+        ),
+        pd.DataFrame(
+            {"title": [EVIL], "score": [2.0], "percentile": [50.0], "standing": ["top half"]}
+        ),
+        EVIL,
+    ),
+    "trend": lambda: trend_figure(
+        pd.DataFrame({"group": [EVIL], "month": ["2026-01"], "score": [50.0], "assessments": [1]})
+    ),
+    "decisions": lambda: decisions_figure(
+        pd.DataFrame({"reviewer": [EVIL], "month": ["2026-01"], "decisions": [2]})
+    ),
     "sign_ins": lambda: sign_in_figure(pd.DataFrame({"username": [EVIL], "succeeded": [False]})),
-    "sections": lambda: section_scores_figure(pd.DataFrame({
-        "section": [EVIL], "score": [50.0], "band": ["Medium"], "answered": [1], "weight": [1.0]})),
-    "lost": lambda: lost_points_figure(pd.DataFrame({"question": ["q1"], "section": [EVIL],
-                                                     "text": [EVIL], "points_lost": [1.0]})),
-    "waterfall": lambda: waterfall_figure(pd.DataFrame({"question": ["q1"], "text": [EVIL],
-                                                        "change": [1.0]}), 50.0, 51.0),
+    "sections": lambda: section_scores_figure(
+        pd.DataFrame(
+            {
+                "section": [EVIL],
+                "score": [50.0],
+                "band": ["Medium"],
+                "answered": [1],
+                "weight": [1.0],
+            }
+        )
+    ),
+    "lost": lambda: lost_points_figure(
+        pd.DataFrame({"question": ["q1"], "section": [EVIL], "text": [EVIL], "points_lost": [1.0]})
+    ),
+    "waterfall": lambda: waterfall_figure(
+        pd.DataFrame({"question": ["q1"], "text": [EVIL], "change": [1.0]}), 50.0, 51.0
+    ),
 }
 
 
@@ -127,8 +190,9 @@ def test_chart_labels_show_user_text_as_typed(name):
 
 
 def test_a_name_in_a_hover_template_is_not_read_as_a_template():
-    fig = trend_figure(pd.DataFrame({"group": ["%{y}"], "month": ["2026-01"], "score": [50.0],
-                                     "assessments": [1]}))
+    fig = trend_figure(
+        pd.DataFrame({"group": ["%{y}"], "month": ["2026-01"], "score": [50.0], "assessments": [1]})
+    )
     assert "%{y}" not in fig.data[0].hovertemplate.split("<br>")[0]
 
 
@@ -167,13 +231,16 @@ def test_clean_text_names_the_hidden_character(text, named):
     assert kind is None or kind in message
 
 
-@pytest.mark.parametrize("text, single, multi", [
-    ("  Mobile \u00a0 App  ", "Mobile App", "Mobile \u00a0 App"),  # look-alike spaces collapse
-    ("Mobile\tApp", None, "Mobile\tApp"),
-    ("Cafe\u0301", "Caf\u00e9", "Caf\u00e9"),  # NFC
-    ("a\r\nb", None, "a\nb"),
-    ("a\tb\nc", None, "a\tb\nc"),
-])
+@pytest.mark.parametrize(
+    "text, single, multi",
+    [
+        ("  Mobile \u00a0 App  ", "Mobile App", "Mobile \u00a0 App"),  # look-alike spaces collapse
+        ("Mobile\tApp", None, "Mobile\tApp"),
+        ("Cafe\u0301", "Caf\u00e9", "Caf\u00e9"),  # NFC
+        ("a\r\nb", None, "a\nb"),
+        ("a\tb\nc", None, "a\tb\nc"),
+    ],
+)
 def test_clean_text_normalises(text, single, multi):
     if single is None:
         with pytest.raises(ValidationError, match="control character"):
@@ -196,74 +263,145 @@ def world(db_url):
     admin = make_actor(db_url, "admin", username="root")
     product = make_product(db_url, client, "Mobile App")
     with db.transaction(db_url) as s:
-        a = assessments.start_assessment(s, client, product_id=product,
-                                         questionnaire_id=baseline_id(db_url))
+        a = assessments.start_assessment(
+            s, client, product_id=product, questionnaire_id=baseline_id(db_url)
+        )
         assessments.save_answers(s, client, a.id, {"gov-policy": AnswerInput(value="yes")})
-    return {"url": db_url, "org": org, "client": client, "reviewer": reviewer, "admin": admin,
-            "product": product, "assessment": a.id}
+    return {
+        "url": db_url,
+        "org": org,
+        "client": client,
+        "reviewer": reviewer,
+        "admin": admin,
+        "product": product,
+        "assessment": a.id,
+    }
 
 
 def _state(url) -> tuple:
     """Everything the refused writes could touch."""
     with db.reading(url) as s:
-        return (tuple(s.scalars(select(Product.name).order_by(Product.id))),
-                tuple(s.scalars(select(Organization.name).order_by(Organization.id))),
-                tuple(s.scalars(select(Organization.industry).order_by(Organization.id))),
-                tuple(s.scalars(select(User.name).order_by(User.id))),
-                s.scalar(select(func.count()).select_from(LeadComment)),
-                tuple(s.execute(select(QuestionnaireResponse.value, QuestionnaireResponse.justification,
-                                       QuestionnaireResponse.review_state)
-                                .order_by(QuestionnaireResponse.id)).all()))
+        return (
+            tuple(s.scalars(select(Product.name).order_by(Product.id))),
+            tuple(s.scalars(select(Organization.name).order_by(Organization.id))),
+            tuple(s.scalars(select(Organization.industry).order_by(Organization.id))),
+            tuple(s.scalars(select(User.name).order_by(User.id))),
+            s.scalar(select(func.count()).select_from(LeadComment)),
+            tuple(
+                s.execute(
+                    select(
+                        QuestionnaireResponse.value,
+                        QuestionnaireResponse.justification,
+                        QuestionnaireResponse.review_state,
+                    ).order_by(QuestionnaireResponse.id)
+                ).all()
+            ),
+        )
 
 
 FIELDS = {  # field -> (what the message calls it, write(session, world, text))
-    "new product": ("The product name", lambda s, w, t: create_product(
-        s, w["client"], organization_id=w["org"], name=t)),
-    "renamed product": ("The product name", lambda s, w, t: update_product(
-        s, w["client"], w["product"], name=t, description="", tier="tier_2")),
-    "product description": ("The description", lambda s, w, t: create_product(
-        s, w["client"], organization_id=w["org"], name="Other", description=t)),
-    "new organisation": ("The organisation name", lambda s, w, t: create_organization(
-        s, w["admin"], name=t)),
-    "renamed organisation": ("The organisation name", lambda s, w, t: update_organization(
-        s, w["admin"], w["org"], name=t, industry="Retail", tier="tier_2")),
-    "industry": ("The industry", lambda s, w, t: update_organization(
-        s, w["admin"], w["org"], name="Acme Ltd", industry=t, tier="tier_2")),
-    "new user's name": ("The name", lambda s, w, t: create_user(
-        s, w["admin"], username="newbie", name=t, role="analyst", password="plum orchard lantern 7",
-        rounds=4)),
-    "user's name": ("The name", lambda s, w, t: update_user(
-        s, w["admin"], w["reviewer"].user_id, name=t, email="", role="lead_reviewer",
-        organization_id=None)),
-    "comment": ("The comment", lambda s, w, t: review.add_comment(
-        s, w["client"], w["assessment"], t)),
-    "text answer": ("The answer to question 'tp-list'", lambda s, w, t: assessments.save_answers(
-        s, w["client"], w["assessment"], {"tp-list": AnswerInput(value=t)})),
-    "justification": ("The justification of question 'gov-policy'",
-                      lambda s, w, t: assessments.save_answers(
-                          s, w["client"], w["assessment"],
-                          {"gov-policy": AnswerInput(value="no", justification=t)})),
+    "new product": (
+        "The product name",
+        lambda s, w, t: create_product(s, w["client"], organization_id=w["org"], name=t),
+    ),
+    "renamed product": (
+        "The product name",
+        lambda s, w, t: update_product(
+            s, w["client"], w["product"], name=t, description="", tier="tier_2"
+        ),
+    ),
+    "product description": (
+        "The description",
+        lambda s, w, t: create_product(
+            s, w["client"], organization_id=w["org"], name="Other", description=t
+        ),
+    ),
+    "new organisation": (
+        "The organisation name",
+        lambda s, w, t: create_organization(s, w["admin"], name=t),
+    ),
+    "renamed organisation": (
+        "The organisation name",
+        lambda s, w, t: update_organization(
+            s, w["admin"], w["org"], name=t, industry="Retail", tier="tier_2"
+        ),
+    ),
+    "industry": (
+        "The industry",
+        lambda s, w, t: update_organization(
+            s, w["admin"], w["org"], name="Acme Ltd", industry=t, tier="tier_2"
+        ),
+    ),
+    "new user's name": (
+        "The name",
+        lambda s, w, t: create_user(
+            s,
+            w["admin"],
+            username="newbie",
+            name=t,
+            role="analyst",
+            password="plum orchard lantern 7",
+            rounds=4,
+        ),
+    ),
+    "user's name": (
+        "The name",
+        lambda s, w, t: update_user(
+            s,
+            w["admin"],
+            w["reviewer"].user_id,
+            name=t,
+            email="",
+            role="lead_reviewer",
+            organization_id=None,
+        ),
+    ),
+    "comment": (
+        "The comment",
+        lambda s, w, t: review.add_comment(s, w["client"], w["assessment"], t),
+    ),
+    "text answer": (
+        "The answer to question 'tp-list'",
+        lambda s, w, t: assessments.save_answers(
+            s, w["client"], w["assessment"], {"tp-list": AnswerInput(value=t)}
+        ),
+    ),
+    "justification": (
+        "The justification of question 'gov-policy'",
+        lambda s, w, t: assessments.save_answers(
+            s,
+            w["client"],
+            w["assessment"],
+            {"gov-policy": AnswerInput(value="no", justification=t)},
+        ),
+    ),
 }
 CASES = [(f, t, n) for f in FIELDS for t, n in BAD[::4] + [BAD[6], BAD[12]]]
 
 
-@pytest.mark.parametrize("field, text, named", CASES,
-                         ids=[f"{f}-{n.split()[0]}" for f, _, n in CASES])
+@pytest.mark.parametrize(
+    "field, text, named", CASES, ids=[f"{f}-{n.split()[0]}" for f, _, n in CASES]
+)
 def test_hidden_characters_are_refused_and_change_nothing(world, field, text, named):
     what, write = FIELDS[field]
     before = _state(world["url"])
-    with pytest.raises(ValidationError) as err:
-        with db.transaction(world["url"]) as s:
-            write(s, world, text)
+    with pytest.raises(ValidationError) as err, db.transaction(world["url"]) as s:
+        write(s, world, text)
     assert str(err.value).startswith(f"{what} contains ") and named in str(err.value)
     assert _state(world["url"]) == before
 
 
 def test_multiline_fields_keep_tabs_and_newlines(world):
     with db.transaction(world["url"]) as s:
-        comment = review.add_comment(s, world["client"], world["assessment"], "Line one\n\tLine two\r\n")
-        assessments.save_answers(s, world["client"], world["assessment"], {
-            "gov-policy": AnswerInput(value="yes", justification="See:\n- policy.pdf")})
+        comment = review.add_comment(
+            s, world["client"], world["assessment"], "Line one\n\tLine two\r\n"
+        )
+        assessments.save_answers(
+            s,
+            world["client"],
+            world["assessment"],
+            {"gov-policy": AnswerInput(value="yes", justification="See:\n- policy.pdf")},
+        )
         assert comment.body == "Line one\n\tLine two"
 
 
@@ -272,36 +410,39 @@ def test_flagging_with_a_hidden_character_flags_nothing(world):
     with db.transaction(url) as s:  # straight to review: only the flag is under test
         s.execute(update(Assessment).where(Assessment.id == aid).values(status="under_review"))
     before = _state(url)
-    with pytest.raises(ValidationError, match="U\\+200B"):
-        with db.transaction(url) as s:
-            review.set_review_state(s, world["reviewer"], aid, "gov-policy", "needs_changes",
-                                    comment="Fix\u200b this")
+    with pytest.raises(ValidationError, match="U\\+200B"), db.transaction(url) as s:
+        review.set_review_state(
+            s, world["reviewer"], aid, "gov-policy", "needs_changes", comment="Fix\u200b this"
+        )
     assert _state(url) == before
 
 
-@pytest.mark.parametrize("taken, attempt", [
-    ("Mobile App", " Mobile App "),
-    ("Mobile App", "mobile  APP"),
-    ("Mobile App", "\uff2d\uff4f\uff42\uff49\uff4c\uff45 App"),  # fullwidth letters
-    ("\u00c9cole", "\u00e9cole"),  # SQL lower() folds only ASCII on SQLite
-    ("Cafe\u0301", "Caf\u00e9"),  # the same word, decomposed and composed
-])
+@pytest.mark.parametrize(
+    "taken, attempt",
+    [
+        ("Mobile App", " Mobile App "),
+        ("Mobile App", "mobile  APP"),
+        ("Mobile App", "\uff2d\uff4f\uff42\uff49\uff4c\uff45 App"),  # fullwidth letters
+        ("\u00c9cole", "\u00e9cole"),  # SQL lower() folds only ASCII on SQLite
+        ("Cafe\u0301", "Caf\u00e9"),  # the same word, decomposed and composed
+    ],
+)
 def test_product_names_that_look_alike_cannot_coexist(world, taken, attempt):
     url, client = world["url"], world["client"]
     if taken != "Mobile App":
         with db.transaction(url) as s:
             create_product(s, client, organization_id=world["org"], name=taken)
     before = _state(url)
-    with pytest.raises(ValidationError, match="already exists"):
-        with db.transaction(url) as s:
-            create_product(s, client, organization_id=world["org"], name=attempt)
+    with pytest.raises(ValidationError, match="already exists"), db.transaction(url) as s:
+        create_product(s, client, organization_id=world["org"], name=attempt)
     assert _state(url) == before
 
 
 def test_renaming_a_product_to_its_own_name_in_other_case_is_allowed(world):
     with db.transaction(world["url"]) as s:
-        product = update_product(s, world["client"], world["product"], name="MOBILE app",
-                                 description="", tier="tier_2")
+        product = update_product(
+            s, world["client"], world["product"], name="MOBILE app", description="", tier="tier_2"
+        )
         assert product.name == "MOBILE app"
 
 
@@ -316,13 +457,26 @@ def test_organisation_names_that_look_alike_cannot_coexist(world, attempt):
 
 # --- item 2 through the pages: a database whose user text is all Markdown and HTML payload --------
 
-PAYLOAD = ('![p](http://evil.test/p.png)[c](http://evil.test):green-badge[Accepted]'
-           '**Lee Reviewer** <a href="http://evil.test">y</a>$m$')
+PAYLOAD = (
+    "![p](http://evil.test/p.png)[c](http://evil.test):green-badge[Accepted]"
+    '**Lee Reviewer** <a href="http://evil.test">y</a>$m$'
+)
 # Each payload part as it would take effect: not preceded by the backslash that escapes it.
 RAW = re.compile(r"(?<!\\)(!\[|\]\(|:green-badge\[|\*\*Lee|<a |\$m)")
 MARKDOWN_FIELDS = {"body", "label", "help", "title", "captions", "content"}
-PLAIN_MESSAGES = {"Text", "Code", "Json", "Exception", "Selectbox", "MultiSelect", "TextInput",
-                  "TextArea", "PlotlyChart", "Arrow", "DataFrame"}
+PLAIN_MESSAGES = {
+    "Text",
+    "Code",
+    "Json",
+    "Exception",
+    "Selectbox",
+    "MultiSelect",
+    "TextInput",
+    "TextArea",
+    "PlotlyChart",
+    "Arrow",
+    "DataFrame",
+}
 
 
 def _markdown_strings(message, inside: str = "") -> list[str]:
@@ -367,20 +521,31 @@ def _fill_with_payload(url: str) -> None:
     names = lambda column, tail: func.substr(PAYLOAD, 1, 100) + " " + tail  # noqa: E731
     with db.transaction(url) as s:
         s.execute(update(Product).values(name=names(Product.name, Product.id.cast(String))))
-        s.execute(update(Organization).values(name=names(Organization.name, Organization.id.cast(String))))
+        s.execute(
+            update(Organization).values(name=names(Organization.name, Organization.id.cast(String)))
+        )
         s.execute(update(User).values(name=PAYLOAD + " " + User.username))
         s.execute(update(LeadComment).values(body=PAYLOAD + "\nsecond line"))
         s.execute(update(QuestionnaireResponse).values(justification=PAYLOAD))
         s.execute(update(EvidenceFile).values(filename=PAYLOAD + ".pdf"))
-        s.execute(update(Questionnaire).values(title=PAYLOAD + " " + Questionnaire.key,
-                                               content_sha256=func.substr(Questionnaire.content_sha256, 2) + "x"))
+        s.execute(
+            update(Questionnaire).values(
+                title=PAYLOAD + " " + Questionnaire.key,
+                content_sha256=func.substr(Questionnaire.content_sha256, 2) + "x",
+            )
+        )
         s.execute(update(Section).values(title=PAYLOAD + " " + Section.key))
         s.execute(update(Question).values(text=PAYLOAD + " " + Question.key, help=PAYLOAD))
-        for rid, aid, qtype in s.execute(select(QuestionnaireResponse.id, QuestionnaireResponse.assessment_id,
-                                                Question.type).join(Question)).all():
+        for rid, aid, qtype in s.execute(
+            select(
+                QuestionnaireResponse.id, QuestionnaireResponse.assessment_id, Question.type
+            ).join(Question)
+        ).all():
             if qtype == "text":
                 s.get(QuestionnaireResponse, rid).value = PAYLOAD
-            s.add(LeadComment(assessment_id=aid, response_id=rid, body=PAYLOAD, visibility="shared"))
+            s.add(
+                LeadComment(assessment_id=aid, response_id=rid, body=PAYLOAD, visibility="shared")
+            )
         for aid in s.scalars(select(Assessment.id)):
             s.add(LeadComment(assessment_id=aid, body=PAYLOAD, visibility="shared"))
         s.add(SignInAttempt(username=PAYLOAD[:64], succeeded=False))  # what a stranger typed
@@ -400,8 +565,13 @@ def shown_env(payload_db, app_env):
     return app_env
 
 
-USERS = {"admin": "admin", "lead_reviewer": "lead_reviewer", "security_manager": "security_manager",
-         "analyst": "analyst", "client": "demo_client"}
+USERS = {
+    "admin": "admin",
+    "lead_reviewer": "lead_reviewer",
+    "security_manager": "security_manager",
+    "analyst": "analyst",
+    "client": "demo_client",
+}
 ALLOWED = [(role, spec.path) for spec in PAGES for role in spec.roles]
 
 
@@ -412,16 +582,26 @@ def _assert_plain(at) -> int:
     assert not raw, f"unescaped user text reaches Markdown: {raw[:3]}"
     assert not [p for p in plotly if "<a " in p], "unescaped user text reaches a Plotly label"
     start = PAYLOAD[:40]  # names are cut to fit their columns
-    return (sum(md_escape(start) in m for m in markdown)
-            + sum(plotly_escape(start) in p for p in plotly))
+    return sum(md_escape(start) in m for m in markdown) + sum(
+        plotly_escape(start) in p for p in plotly
+    )
 
 
 # Pages that show user text only in tables and select boxes, which render plain text, or none
 # at all (the sidebar, checked on every home page, still holds some).
-NO_USER_TEXT = {"pages/admin_settings.py", "pages/extracts.py", "pages/profile.py",
-                "pages/admin_audit.py", "pages/portfolio_home.py", "pages/analytics_overview.py",
-                "pages/analytics_activity.py", "pages/admin_users.py", "pages/admin_organizations.py",
-                "pages/admin_banks.py", "pages/admin_operations.py"}
+NO_USER_TEXT = {
+    "pages/admin_settings.py",
+    "pages/extracts.py",
+    "pages/profile.py",
+    "pages/admin_audit.py",
+    "pages/portfolio_home.py",
+    "pages/analytics_overview.py",
+    "pages/analytics_activity.py",
+    "pages/admin_users.py",
+    "pages/admin_organizations.py",
+    "pages/admin_banks.py",
+    "pages/admin_operations.py",
+}
 
 
 @pytest.mark.parametrize("role, path", ALLOWED, ids=[f"{r}-{p.split('/')[-1]}" for r, p in ALLOWED])
@@ -431,13 +611,19 @@ def test_no_page_renders_user_text_as_markdown(shown_env, role, path):
     at.switch_page(path).run()
     assert not at.exception
     shown = _assert_plain(at)
-    assert shown or path in NO_USER_TEXT, "the payload never reached this page: the test proves nothing"
+    assert shown or path in NO_USER_TEXT, (
+        "the payload never reached this page: the test proves nothing"
+    )
 
 
 def _open(url, username, page, product):
     with db.reading(url) as s:
-        aid = s.scalar(select(Assessment.id).join(Product).where(Product.name.endswith(f" {product}"))
-                       .order_by(Assessment.cycle.desc()))
+        aid = s.scalar(
+            select(Assessment.id)
+            .join(Product)
+            .where(Product.name.endswith(f" {product}"))
+            .order_by(Assessment.cycle.desc())
+        )
     at = signed_in(url, username).run()
     at.query_params["assessment"] = str(aid)
     return at.switch_page(page).run()
@@ -445,7 +631,9 @@ def _open(url, username, page, product):
 
 def _under_review(url) -> int:
     with db.reading(url) as s:
-        return s.scalar(select(Product.id).join(Assessment).where(Assessment.status == "under_review"))
+        return s.scalar(
+            select(Product.id).join(Assessment).where(Assessment.status == "under_review")
+        )
 
 
 def test_review_cards_threads_and_files_show_user_text_as_typed(shown_env):
@@ -458,8 +646,12 @@ def test_review_cards_threads_and_files_show_user_text_as_typed(shown_env):
 
 def test_questionnaire_shows_comments_labels_and_sections_as_typed(shown_env):
     with db.reading(shown_env) as s:
-        product = s.scalar(select(Product.id).join(Assessment).join(Organization)
-                           .where(Assessment.status == "changes_requested", Organization.id == 1))
+        product = s.scalar(
+            select(Product.id)
+            .join(Assessment)
+            .join(Organization)
+            .where(Assessment.status == "changes_requested", Organization.id == 1)
+        )
     at = _open(shown_env, "demo_client", "pages/questionnaire.py", product)
     assert not at.exception
     labels = [w.label for w in (*at.radio, *at.text_area)]

@@ -3,6 +3,7 @@
 A type that lacks a part (definition, validate, score, dump, describe, demo, a label or a
 questionnaire input) fails here rather than silently in a branch somewhere else.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,27 +19,44 @@ from core.scoring import answer_score
 from ui.questionnaire import INPUTS
 
 DATA_FIELDS = {"key", "label", "scored", "multiple"}
-SCORED = [{"key": "a", "label": "A", "score": 0}, {"key": "b", "label": "B", "score": 0.5},
-          {"key": "c", "label": "C", "score": 1}]
+SCORED = [
+    {"key": "a", "label": "A", "score": 0},
+    {"key": "b", "label": "B", "score": 0.5},
+    {"key": "c", "label": "C", "score": 1},
+]
 # One definition per type, as a bank file gives it; a new type needs one here.
 EXAMPLES = {
-    "yes_no": {}, "yes_no_partial": {}, "maturity": {}, "date": {},
-    "single_choice": {"options": SCORED}, "multi_choice": {"options": SCORED},
-    "number": {"min": 0, "max": 10}, "text": {"max_length": 200},
+    "yes_no": {},
+    "yes_no_partial": {},
+    "maturity": {},
+    "date": {},
+    "single_choice": {"options": SCORED},
+    "multi_choice": {"options": SCORED},
+    "number": {"min": 0, "max": 10},
+    "text": {"max_length": 200},
 }
 
 
 def missing_parts(qtype: QuestionType) -> list[str]:
     """The parts of the type's contract that are not callable."""
-    return [f.name for f in fields(qtype) if f.name not in DATA_FIELDS
-            and not callable(getattr(qtype, f.name))]
+    return [
+        f.name
+        for f in fields(qtype)
+        if f.name not in DATA_FIELDS and not callable(getattr(qtype, f.name))
+    ]
 
 
 def one_question_bank(key: str):
     question = {"key": "q1", "text": "Question?", "type": key, **EXAMPLES[key]}
-    return parse_bank({"key": "types", "version": 1, "title": "Types",
-                       "sections": [{"key": "s1", "title": "S", "questions": [question]}]},
-                      source_name="types.yaml")
+    return parse_bank(
+        {
+            "key": "types",
+            "version": 1,
+            "title": "Types",
+            "sections": [{"key": "s1", "title": "S", "questions": [question]}],
+        },
+        source_name="types.yaml",
+    )
 
 
 def test_every_question_type_has_every_part_of_the_contract():

@@ -1,18 +1,18 @@
 """The client's questionnaire page through AppTest: autosave, conditions, N/A, submit refusal,
 the gaps list, evidence limits."""
+
 import itertools
 import tomllib
 
 from sqlalchemy import func, select
 
 from core import assessments, db, review
-from core.access import Actor
+from core.access import SYSTEM, Actor
 from core.assessments import answer_details
 from core.banks.store import load_bank
 from core.models import Assessment, AuditLog, EvidenceFile, Product, User
 from core.products import create_product
 from core.settings import SETTINGS, update_setting
-from core.access import SYSTEM
 from core.text import md_escape
 from tests.apptest import ROOT, rerun, signed_in
 from tests.factories import baseline_id
@@ -22,8 +22,11 @@ _names = itertools.count(1)
 
 def _assessment(url, product, cycle=1):
     with db.reading(url) as s:
-        return s.scalar(select(Assessment.id).join(Product, Product.id == Assessment.product_id)
-                        .where(Product.name == product, Assessment.cycle == cycle))
+        return s.scalar(
+            select(Assessment.id)
+            .join(Product, Product.id == Assessment.product_id)
+            .where(Product.name == product, Assessment.cycle == cycle)
+        )
 
 
 def _open(url, username, assessment_id):
@@ -42,10 +45,12 @@ def _fresh(url, username="demo_client"):
     with db.transaction(url) as s:
         user = s.scalar(select(User).where(User.username == username))
         client = Actor(user.id, user.username, user.role, user.organization_id)
-        product = create_product(s, client, organization_id=user.organization_id,
-                                 name=f"Fresh product {next(_names)}")
-        return assessments.start_assessment(s, client, product_id=product.id,
-                                            questionnaire_id=baseline_id(url)).id
+        product = create_product(
+            s, client, organization_id=user.organization_id, name=f"Fresh product {next(_names)}"
+        )
+        return assessments.start_assessment(
+            s, client, product_id=product.id, questionnaire_id=baseline_id(url)
+        ).id
 
 
 def _saved_notes(at):
@@ -71,7 +76,10 @@ def test_answering_one_question_stores_that_answer_only_and_says_so(app_env):
     at.date_input(key=f"ws{aid}:gov-policy-review:v").set_value("2026-01-15")
     rerun(at)
     assert [n for n in _saved_notes(at) if "Saved 1 change " in n]
-    assert sorted(_stored(app_env, at.session_state["actor"], aid)) == ["gov-policy", "gov-policy-review"]
+    assert sorted(_stored(app_env, at.session_state["actor"], aid)) == [
+        "gov-policy",
+        "gov-policy-review",
+    ]
 
 
 def test_hiding_a_question_keeps_it_out_of_the_save(app_env):
@@ -127,19 +135,25 @@ def test_submit_with_gaps_lists_them_by_section_and_text_and_each_opens_its_sect
     buttons = _gap_buttons(at, aid)
     assert len(buttons) == len(missing)
     assert [b.key.split(":gap:")[1] for b in buttons] == [m["key"] for m in missing]
-    for button, item in zip(buttons, missing):
+    for button, item in zip(buttons, missing, strict=False):
         assert button.label.startswith(md_escape(item["text"])[:40])
         assert item["key"] not in button.label
     answers = sum(m["what"] == "answer" for m in missing)
     heading = next(m.value for m in at.markdown if "Missing before you can submit" in m.value)
     assert f"{len(missing)} items" in heading and f"{answers} answers" in heading
     assert (f"{len(missing) - answers} evidence file" in heading) == (len(missing) > answers)
-    per_section = {e.label.rsplit(": ", 1)[0]: int(e.label.rsplit(": ", 1)[1].split()[0])
-                   for e in at.expander if e.label.endswith(" missing")}
+    per_section = {
+        e.label.rsplit(": ", 1)[0]: int(e.label.rsplit(": ", 1)[1].split()[0])
+        for e in at.expander
+        if e.label.endswith(" missing")
+    }
     assert sum(per_section.values()) == len(missing)
-    assert list(per_section) == list(dict.fromkeys(md_escape(bank.section(m["section"]).title)
-                                                   for m in missing))
-    elsewhere = next(b for b, m in zip(buttons, missing) if m["section"] != "governance")
+    assert list(per_section) == list(
+        dict.fromkeys(md_escape(bank.section(m["section"]).title) for m in missing)
+    )
+    elsewhere = next(
+        b for b, m in zip(buttons, missing, strict=False) if m["section"] != "governance"
+    )
     target = missing[buttons.index(elsewhere)]["section"]
     elsewhere.click()
     rerun(at)
@@ -151,12 +165,18 @@ def test_submit_with_gaps_lists_them_by_section_and_text_and_each_opens_its_sect
 
 def test_submitted_assessment_is_read_only(app_env):
     with db.reading(app_env) as s:
-        aid = s.scalar(select(Assessment.id).join(Product, Product.id == Assessment.product_id)
-                       .join(User, User.organization_id == Product.organization_id)
-                       .where(User.username == "demo_client", Assessment.status == "submitted").limit(1))
+        aid = s.scalar(
+            select(Assessment.id)
+            .join(Product, Product.id == Assessment.product_id)
+            .join(User, User.organization_id == Product.organization_id)
+            .where(User.username == "demo_client", Assessment.status == "submitted")
+            .limit(1)
+        )
     at = _open(app_env, "demo_client", aid)
     assert any("read-only" in i.value for i in at.info)
-    assert all(r.disabled for r in at.radio if r.key.startswith(f"ws{aid}:") and r.key.endswith(":v"))
+    assert all(
+        r.disabled for r in at.radio if r.key.startswith(f"ws{aid}:") and r.key.endswith(":v")
+    )
     assert not [b for b in at.button if b.label == "Submit for review"]
 
 
@@ -195,8 +215,11 @@ def test_changes_requested_shows_shared_comments_next_to_flagged_answers_only(ap
 
 def _evidence_count(url, assessment_id):
     with db.reading(url) as s:
-        return s.scalar(select(func.count()).select_from(EvidenceFile).where(
-            EvidenceFile.assessment_id == assessment_id, EvidenceFile.is_active))
+        return s.scalar(
+            select(func.count())
+            .select_from(EvidenceFile)
+            .where(EvidenceFile.assessment_id == assessment_id, EvidenceFile.is_active)
+        )
 
 
 def test_a_selection_of_files_past_the_answer_limit_adds_none_of_them(app_env):

@@ -1,4 +1,5 @@
 """The review workflow: the status x role x action table, comments, queue, timeline and rounds."""
+
 import random
 
 import pytest
@@ -25,16 +26,22 @@ def case(db_url, tmp_path):
     actors = {role: make_actor(db_url, role, org if role == "client" else None) for role in ROLES}
     client = actors["client"]
     with db.transaction(db_url) as s:
-        a = assessments.start_assessment(s, client, product_id=make_product(db_url, client),
-                                         questionnaire_id=baseline_id(db_url))
+        a = assessments.start_assessment(
+            s, client, product_id=make_product(db_url, client), questionnaire_id=baseline_id(db_url)
+        )
         bank = load_bank(s, baseline_id(db_url))
         answers = demo_answers(bank, 0.6, random.Random(5))
         assessments.save_answers(s, client, a.id, answers)
         attach_evidence(s, client, a.id, bank, answers, tmp_path)
         referenced = {q.condition.question for q in bank.questions if q.condition}
-        weak = next(k for k, v in answers.items() if v.value in ("no", "partial") and k not in referenced)
-        s.execute(update(QuestionnaireResponse).where(QuestionnaireResponse.assessment_id == a.id)
-                  .values(review_state="pending"))
+        weak = next(
+            k for k, v in answers.items() if v.value in ("no", "partial") and k not in referenced
+        )
+        s.execute(
+            update(QuestionnaireResponse)
+            .where(QuestionnaireResponse.assessment_id == a.id)
+            .values(review_state="pending")
+        )
     return {"url": db_url, "actors": actors, "id": a.id, "weak": weak, "data_dir": tmp_path}
 
 
@@ -51,8 +58,11 @@ def _action(name, case):
 
 
 def _flag(session, aid, key):
-    session.execute(update(QuestionnaireResponse).where(QuestionnaireResponse.assessment_id == aid)
-                    .values(review_state="needs_changes"))
+    session.execute(
+        update(QuestionnaireResponse)
+        .where(QuestionnaireResponse.assessment_id == aid)
+        .values(review_state="needs_changes")
+    )
 
 
 EXPECTED = {  # action -> (statuses where it is allowed, roles allowed)
@@ -106,26 +116,28 @@ def test_internal_comments_never_reach_the_client(case):
     _to_review(case)
     with db.transaction(url) as s:
         review.add_comment(s, a["lead_reviewer"], aid, "Shared remark", question_key=case["weak"])
-        note = review.add_comment(s, a["lead_reviewer"], aid, "Internal remark", visibility="internal")
+        note = review.add_comment(
+            s, a["lead_reviewer"], aid, "Internal remark", visibility="internal"
+        )
     with db.reading(url) as s:
         client_sees = [c["body"] for c in review.list_comments(s, a["client"], aid)]
         reviewer_sees = [c["body"] for c in review.list_comments(s, a["lead_reviewer"], aid)]
         client_notices = [c["body"] for c in notices(s, a["client"])["comments"]]
     assert "Shared remark" in client_sees and "Internal remark" not in client_sees
     assert "Internal remark" in reviewer_sees and "Internal remark" not in client_notices
-    with pytest.raises(SecureSphereError):
-        with db.transaction(url) as s:
-            review.add_comment(s, a["client"], aid, "Sneaky reply", parent_id=note.id)
-    with pytest.raises(SecureSphereError):
-        with db.transaction(url) as s:
-            review.add_comment(s, a["client"], aid, "I want it internal", visibility="internal")
+    with pytest.raises(SecureSphereError), db.transaction(url) as s:
+        review.add_comment(s, a["client"], aid, "Sneaky reply", parent_id=note.id)
+    with pytest.raises(SecureSphereError), db.transaction(url) as s:
+        review.add_comment(s, a["client"], aid, "I want it internal", visibility="internal")
 
 
 def test_threads_can_be_replied_to_and_resolved(case):
     url, aid, a = case["url"], case["id"], case["actors"]
     _to_review(case)
     with db.transaction(url) as s:
-        first = review.add_comment(s, a["lead_reviewer"], aid, "Which tool?", question_key=case["weak"])
+        first = review.add_comment(
+            s, a["lead_reviewer"], aid, "Which tool?", question_key=case["weak"]
+        )
         review.add_comment(s, a["client"], aid, "We use a SAST tool.", parent_id=first.id)
         review.resolve_comment(s, a["lead_reviewer"], first.id)
     with db.reading(url) as s:
@@ -138,7 +150,9 @@ def test_request_changes_resubmit_marks_changes_and_keeps_unflagged_answers(case
     url, aid, a, weak = case["url"], case["id"], case["actors"], case["weak"]
     _to_review(case)
     with db.transaction(url) as s:
-        review.set_review_state(s, a["lead_reviewer"], aid, weak, "needs_changes", comment="Fix this.")
+        review.set_review_state(
+            s, a["lead_reviewer"], aid, weak, "needs_changes", comment="Fix this."
+        )
         review.request_changes(s, a["lead_reviewer"], aid)
     with db.reading(url) as s:
         before = assessments.answer_details(s, a["client"], aid)
@@ -150,8 +164,9 @@ def test_request_changes_resubmit_marks_changes_and_keeps_unflagged_answers(case
         changed = changed_since_last_round(s, a["lead_reviewer"], aid)
         resubmitted = notices(s, a["lead_reviewer"])["assessments"]
     assert changed["answers"] == {weak}
-    assert {k: v["value"] for k, v in after.items() if k != weak} == \
-        {k: v["value"] for k, v in before.items() if k != weak}
+    assert {k: v["value"] for k, v in after.items() if k != weak} == {
+        k: v["value"] for k, v in before.items() if k != weak
+    }
     assert after[weak]["review_state"] == "pending"  # fixed: back to the reviewer
     assert [r["id"] for r in resubmitted] == [aid]
 
@@ -167,9 +182,8 @@ def test_queue_filters_sorts_and_marks_overdue(case):
         assert review_queue(s, a["lead_reviewer"], mine=True)[1] == 0
         assert review_queue(s, a["lead_reviewer"], overdue_only=True)[1] == 1
         assert review_queue(s, a["lead_reviewer"], statuses=("under_review",))[1] == 0
-    with pytest.raises(SecureSphereError):
-        with db.reading(url) as s:
-            review_queue(s, a["client"])
+    with pytest.raises(SecureSphereError), db.reading(url) as s:
+        review_queue(s, a["client"])
 
 
 def test_assign_gives_the_assessment_to_a_reviewer(case):
@@ -179,9 +193,8 @@ def test_assign_gives_the_assessment_to_a_reviewer(case):
         review.assign(s, a["admin"], aid, a["lead_reviewer"].user_id)
     with db.reading(url) as s:
         assert review_queue(s, a["lead_reviewer"], mine=True)[1] == 1
-    with pytest.raises(SecureSphereError, match="lead reviewers"):
-        with db.transaction(url) as s:
-            review.assign(s, a["admin"], aid, a["analyst"].user_id)
+    with pytest.raises(SecureSphereError, match="lead reviewers"), db.transaction(url) as s:
+        review.assign(s, a["admin"], aid, a["analyst"].user_id)
 
 
 def test_timeline_lists_every_step_with_time_in_state(case):

@@ -1,7 +1,7 @@
 """In Chromium at 1280 px on a busy database (demo plus a small synthetic set): a page outside the
 role's set says so, the review desk stays short, and decisions are in view and ask first."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -52,6 +52,7 @@ def signed_in(chromium, server):
         b.wait_stable(page)
         b.sign_in_form(page, username, PASSWORD)
         return page
+
     yield open_as
     for context in contexts:
         context.close()
@@ -64,8 +65,14 @@ def _open(page, server, path):
 
 def _denials(server) -> list[tuple[str, str]]:
     with db.reading(server["db"]) as s:
-        return [tuple(r) for r in s.execute(select(AuditLog.actor_role, AuditLog.object_id)
-                                             .where(AuditLog.action == "access_denied"))]
+        return [
+            tuple(r)
+            for r in s.execute(
+                select(AuditLog.actor_role, AuditLog.object_id).where(
+                    AuditLog.action == "access_denied"
+                )
+            )
+        ]
 
 
 def test_a_client_typing_an_admin_url_is_told_and_the_refusal_is_audited(signed_in, server):
@@ -75,7 +82,9 @@ def test_a_client_typing_an_admin_url_is_told_and_the_refusal_is_audited(signed_
     expect(page.locator(f"{MAIN} h1")).to_have_count(0)  # neither Users nor My products ran
     expect(page.locator(NAV).get_by_text("Users", exact=True)).to_have_count(0)
     expect(page.locator(NAV).get_by_text("My products", exact=True)).to_be_visible()
-    b.eventually(lambda: ("client", "admin_users") in _denials(server), what="the access_denied row")
+    b.eventually(
+        lambda: ("client", "admin_users") in _denials(server), what="the access_denied row"
+    )
     b.screenshot(page, "review_browser_client_denied")
 
 
@@ -93,8 +102,12 @@ def test_the_review_desk_is_short_and_its_table_fits_1280_px(signed_in, server):
 
 def _under_review(server) -> int:
     with db.reading(server["db"]) as s:
-        return s.scalar(select(Assessment.id).where(Assessment.status == "under_review")
-                        .order_by(Assessment.id).limit(1))
+        return s.scalar(
+            select(Assessment.id)
+            .where(Assessment.status == "under_review")
+            .order_by(Assessment.id)
+            .limit(1)
+        )
 
 
 @pytest.mark.parametrize("decision", ["Request changes", "Reject"])

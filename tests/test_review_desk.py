@@ -1,7 +1,8 @@
 """Review desk, Review and Scores through AppTest on a busy database (the demo plus a small
 synthetic set, hundreds waiting): resubmissions in one box, the queue's link first, Overdue as
 the due day says, and each page opening on the assessment that waits for the user."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, update
@@ -23,8 +24,12 @@ def busy(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("busy")
     url = f"sqlite:///{tmp / 'busy.db'}"
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in (("DATABASE_URL", url), ("DATA_DIR", str(tmp / "data")),
-                            ("DEMO_PASSWORD", DEMO_PASSWORD), ("BCRYPT_ROUNDS", "4")):
+        for name, value in (
+            ("DATABASE_URL", url),
+            ("DATA_DIR", str(tmp / "data")),
+            ("DEMO_PASSWORD", DEMO_PASSWORD),
+            ("BCRYPT_ROUNDS", "4"),
+        ):
             mp.setenv(f"SECURESPHERE_{name}", value)
         assert main(["init", "--demo"]) == 0
         seed_synthetic(url, products=300, questions=8, organizations=5)
@@ -38,11 +43,17 @@ def _decided_first_by_name(url) -> None:
     with db.transaction(url) as s:
         user = s.scalar(select(User).where(User.username == "demo_client"))
         client = Actor(user.id, user.username, user.role, user.organization_id)
-        product = create_product(s, client, organization_id=user.organization_id, name=FIRST_BY_NAME)
-        aid = assessments.start_assessment(s, client, product_id=product.id,
-                                           questionnaire_id=baseline_id(url)).id
-        s.execute(update(Assessment).where(Assessment.id == aid).values(
-            status="approved", submitted_at=datetime(2020, 1, 1, tzinfo=timezone.utc)))
+        product = create_product(
+            s, client, organization_id=user.organization_id, name=FIRST_BY_NAME
+        )
+        aid = assessments.start_assessment(
+            s, client, product_id=product.id, questionnaire_id=baseline_id(url)
+        ).id
+        s.execute(
+            update(Assessment)
+            .where(Assessment.id == aid)
+            .values(status="approved", submitted_at=datetime(2020, 1, 1, tzinfo=UTC))
+        )
 
 
 @pytest.fixture
@@ -53,8 +64,11 @@ def env(busy, monkeypatch):
 
 def _resubmitted(url) -> int:
     with db.reading(url) as s:
-        return s.scalar(select(func.count()).select_from(Assessment).where(
-            Assessment.is_active, Assessment.status == "submitted", Assessment.round > 1))
+        return s.scalar(
+            select(func.count())
+            .select_from(Assessment)
+            .where(Assessment.is_active, Assessment.status == "submitted", Assessment.round > 1)
+        )
 
 
 def test_resubmissions_are_one_line_with_a_paged_list(env):
@@ -66,7 +80,7 @@ def test_resubmissions_are_one_line_with_a_paged_list(env):
     box = next(e for e in at.expander if "resubmission" in e.label)
     assert box.label == f"{total:,} resubmissions wait for review: show"
     first = box.dataframe[0].value
-    assert len(first) == 10 and list(first.columns)[0] == "open"
+    assert len(first) == 10 and next(iter(first.columns)) == "open"
     box.number_input(key="resubmitted_page").increment()
     rerun(at)
     second = next(e for e in at.expander if "resubmission" in e.label).dataframe[0].value
@@ -78,19 +92,30 @@ def test_the_queue_leads_with_its_link_and_overdue_follows_the_decision_due_day(
     at.switch_page("pages/review_home.py").run()
     assert not at.exception
     queue = at.dataframe[-1].value
-    assert list(queue.columns)[:6] == ["open", "product", "organization", "status", "decision_due",
-                                       "overdue"]
+    assert list(queue.columns)[:6] == [
+        "open",
+        "product",
+        "organization",
+        "status",
+        "decision_due",
+        "overdue",
+    ]
     assert "due_date" not in queue.columns  # the answering deadline is not the review's
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     assert queue["overdue"].any() and all(
-        overdue == (due < today) for due, overdue in zip(queue["decision_due"], queue["overdue"]))
+        overdue == (due < today)
+        for due, overdue in zip(queue["decision_due"], queue["overdue"], strict=False)
+    )
 
 
 def _oldest_waiting(url) -> int:
     with db.reading(url) as s:
-        return s.scalar(select(Assessment.id).where(
-            Assessment.is_active, Assessment.status.in_(("submitted", "under_review")))
-            .order_by(Assessment.submitted_at, Assessment.id).limit(1))
+        return s.scalar(
+            select(Assessment.id)
+            .where(Assessment.is_active, Assessment.status.in_(("submitted", "under_review")))
+            .order_by(Assessment.submitted_at, Assessment.id)
+            .limit(1)
+        )
 
 
 def _picked(at) -> int:

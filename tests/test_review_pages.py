@@ -1,4 +1,5 @@
 """Review desk and review page through AppTest on the demo database."""
+
 import hashlib
 import os
 from pathlib import Path
@@ -7,16 +8,26 @@ from sqlalchemy import select
 
 from core import db
 from core.banks.store import load_bank
-from core.models import (Assessment, EvidenceFile, LeadComment, Product, QuestionnaireResponse,
-                         Question, utcnow)
+from core.models import (
+    Assessment,
+    EvidenceFile,
+    LeadComment,
+    Product,
+    Question,
+    QuestionnaireResponse,
+    utcnow,
+)
 from core.text import md_escape
 from tests.apptest import rerun, signed_in
 
 
 def _assessment(url, product, cycle=1):
     with db.reading(url) as s:
-        return s.scalar(select(Assessment).join(Product, Product.id == Assessment.product_id)
-                        .where(Product.name == product, Assessment.cycle == cycle))
+        return s.scalar(
+            select(Assessment)
+            .join(Product, Product.id == Assessment.product_id)
+            .where(Product.name == product, Assessment.cycle == cycle)
+        )
 
 
 def _review(url, username, assessment_id):
@@ -44,16 +55,26 @@ def test_claim_flag_and_request_changes_from_the_review_page(app_env):
     first = next(t for t in at.text_input if t.key and t.key.startswith("ctext"))
     key = first.key.removeprefix("ctext")
     first.input("Please attach the signed policy.")
-    next(b for b in at.button if b.label == "Flag: needs changes" and key in (b.form_id or "")).click()
+    next(
+        b for b in at.button if b.label == "Flag: needs changes" and key in (b.form_id or "")
+    ).click()
     rerun(at)
     assert not at.exception
     with db.reading(app_env) as s:
-        state = s.scalar(select(QuestionnaireResponse.review_state)
-                         .join(Question, Question.id == QuestionnaireResponse.question_id)
-                         .where(QuestionnaireResponse.assessment_id == mobile.id, Question.key == key))
+        state = s.scalar(
+            select(QuestionnaireResponse.review_state)
+            .join(Question, Question.id == QuestionnaireResponse.question_id)
+            .where(QuestionnaireResponse.assessment_id == mobile.id, Question.key == key)
+        )
         assert state == "needs_changes"
-        assert s.scalar(select(LeadComment.visibility).where(LeadComment.assessment_id == mobile.id,
-                                                             LeadComment.body.like("Please attach%"))) == "shared"
+        assert (
+            s.scalar(
+                select(LeadComment.visibility).where(
+                    LeadComment.assessment_id == mobile.id, LeadComment.body.like("Please attach%")
+                )
+            )
+            == "shared"
+        )
     at.button(key=f"changes{mobile.id}").click()  # "Yes, request changes" in its popover
     rerun(at)
     assert not at.exception
@@ -100,11 +121,23 @@ def _legacy_evidence(url, assessment, filename, data, stored=True) -> int:
         blob.write_bytes(data)
     with db.transaction(url) as s:
         first = load_bank(s, assessment.questionnaire_id).sections[0].questions[0].key
-        question_id = s.scalar(select(Question.id).where(
-            Question.questionnaire_id == assessment.questionnaire_id, Question.key == first))
-        row = EvidenceFile(assessment_id=assessment.id, question_id=question_id, filename=filename,
-                           content_type="image/png", size_bytes=len(data), sha256=digest,
-                           storage_key=key, is_active=True, created_at=utcnow(), updated_at=utcnow())
+        question_id = s.scalar(
+            select(Question.id).where(
+                Question.questionnaire_id == assessment.questionnaire_id, Question.key == first
+            )
+        )
+        row = EvidenceFile(
+            assessment_id=assessment.id,
+            question_id=question_id,
+            filename=filename,
+            content_type="image/png",
+            size_bytes=len(data),
+            sha256=digest,
+            storage_key=key,
+            is_active=True,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
         s.add(row)
         s.flush()
         return row.id

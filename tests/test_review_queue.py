@@ -1,6 +1,7 @@
 """What waits for whom: the decision due day and its overdue mark, the assessment a page opens on,
 and resubmissions counted and paged."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
@@ -10,7 +11,7 @@ from core.models import Assessment
 from core.review_queue import next_for, resubmissions, review_queue
 from tests.factories import baseline_id, make_actor, make_org, make_product
 
-NOW = datetime(2026, 5, 20, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
 SLA = 10  # the default review_sla_days
 
 
@@ -18,9 +19,15 @@ SLA = 10  # the default review_sla_days
 def desk(db_url):
     org = make_org(db_url)
     client = make_actor(db_url, "client", org)
-    return {"url": db_url, "client": client, "reviewer": make_actor(db_url, "lead_reviewer"),
-            "analyst": make_actor(db_url, "analyst"), "other": make_actor(db_url, "client", make_org(
-                db_url, "Other Ltd"), username="otherclient")}
+    return {
+        "url": db_url,
+        "client": client,
+        "reviewer": make_actor(db_url, "lead_reviewer"),
+        "analyst": make_actor(db_url, "analyst"),
+        "other": make_actor(
+            db_url, "client", make_org(db_url, "Other Ltd"), username="otherclient"
+        ),
+    }
 
 
 def _assessment(desk, name, *, client=None, **values) -> int:
@@ -28,8 +35,9 @@ def _assessment(desk, name, *, client=None, **values) -> int:
     client = client or desk["client"]
     product = make_product(desk["url"], client, name=name)
     with db.transaction(desk["url"]) as s:
-        aid = assessments.start_assessment(s, client, product_id=product,
-                                           questionnaire_id=baseline_id(desk["url"])).id
+        aid = assessments.start_assessment(
+            s, client, product_id=product, questionnaire_id=baseline_id(desk["url"])
+        ).id
         if values:
             s.execute(update(Assessment).where(Assessment.id == aid).values(**values))
     return aid
@@ -42,16 +50,20 @@ def _submitted(days_ago: float, **values) -> dict:
 def test_overdue_is_the_decision_due_day_having_passed_whatever_the_answer_due_date(desk):
     far = (NOW + timedelta(days=60)).date()
     late = _assessment(desk, "Late", due_date=far, **_submitted(12))
-    due_today = _assessment(desk, "Due today", **_submitted(SLA, submitted_at=NOW.replace(hour=6)
-                                                            - timedelta(days=SLA)))
+    due_today = _assessment(
+        desk, "Due today", **_submitted(SLA, submitted_at=NOW.replace(hour=6) - timedelta(days=SLA))
+    )
     fresh = _assessment(desk, "Fresh", **_submitted(2))
     with db.reading(desk["url"]) as s:
         rows = {r["id"]: r for r in review_queue(s, desk["reviewer"], now=NOW)[0]}
-        overdue = {r["id"] for r in review_queue(s, desk["reviewer"], overdue_only=True, now=NOW)[0]}
+        overdue = {
+            r["id"] for r in review_queue(s, desk["reviewer"], overdue_only=True, now=NOW)[0]
+        }
     assert {aid: (rows[aid]["decision_due"], rows[aid]["overdue"]) for aid in rows} == {
         late: ((NOW - timedelta(days=2)).date(), True),
         due_today: (NOW.date(), False),
-        fresh: ((NOW + timedelta(days=8)).date(), False)}
+        fresh: ((NOW + timedelta(days=8)).date(), False),
+    }
     assert overdue == {late}
     assert all(row["overdue"] == (row["decision_due"] < NOW.date()) for row in rows.values())
 

@@ -1,4 +1,5 @@
 """The scores page through AppTest on the demo database."""
+
 import json
 
 import pytest
@@ -10,14 +11,22 @@ from core.explain import score_explanation
 from core.models import Assessment, Organization, Product, ScoreHistory, User
 from tests.apptest import rerun, signed_in
 
-USERS = {"admin": "admin", "lead_reviewer": "lead_reviewer", "security_manager": "security_manager",
-         "analyst": "analyst", "client": "demo_client"}
+USERS = {
+    "admin": "admin",
+    "lead_reviewer": "lead_reviewer",
+    "security_manager": "security_manager",
+    "analyst": "analyst",
+    "client": "demo_client",
+}
 
 
 def _assessment(url, product, cycle=1):
     with db.reading(url) as s:
-        return s.scalar(select(Assessment.id).join(Product, Product.id == Assessment.product_id)
-                        .where(Product.name == product, Assessment.cycle == cycle))
+        return s.scalar(
+            select(Assessment.id)
+            .join(Product, Product.id == Assessment.product_id)
+            .where(Product.name == product, Assessment.cycle == cycle)
+        )
 
 
 def _open(url, username, assessment_id=None):
@@ -32,8 +41,10 @@ def _metrics(at) -> dict:
 
 
 def _chart_types(at) -> list[list[str]]:
-    return [[trace["type"] for trace in json.loads(c.proto.spec)["data"]]
-            for c in at.get("plotly_chart")]
+    return [
+        [trace["type"] for trace in json.loads(c.proto.spec)["data"]]
+        for c in at.get("plotly_chart")
+    ]
 
 
 @pytest.mark.parametrize("role", USERS)
@@ -52,13 +63,21 @@ def test_a_client_sees_only_its_own_organisations_assessments(app_env):
     chosen = next(s for s in at.selectbox if s.label == "Assessment")
     with db.reading(app_env) as s:
         org = s.scalar(select(User.organization_id).where(User.username == "demo_client"))
-        own = set(s.scalars(select(Product.name).join(Assessment, Assessment.product_id == Product.id)
-                            .where(Assessment.organization_id == org, Assessment.is_active)))
+        own = set(
+            s.scalars(
+                select(Product.name)
+                .join(Assessment, Assessment.product_id == Product.id)
+                .where(Assessment.organization_id == org, Assessment.is_active)
+            )
+        )
     assert {label.split(" · ")[0] for label in chosen.options} == own
     assert chosen.value != foreign and at.query_params["assessment"] != str(foreign)
     with db.reading(app_env) as s:
-        theirs = set(s.scalars(select(Product.name).join(Organization).where(
-            Organization.name == "Enterprise Inc")))
+        theirs = set(
+            s.scalars(
+                select(Product.name).join(Organization).where(Organization.name == "Enterprise Inc")
+            )
+        )
     shown = " ".join(str(e.value) for e in (*at.markdown, *at.info, *at.caption, *at.selectbox))
     assert theirs and not any(name in shown for name in theirs)
 
@@ -79,8 +98,10 @@ def test_the_waterfall_explains_the_move_between_cycles(app_env):
     assert any("Pick two different snapshots" in i.value for i in at.info)
 
 
-@pytest.mark.parametrize("product, cycle, score", [("Internal HR System", 1, "No score yet"),
-                                                   ("Customer Portal", 2, None)])
+@pytest.mark.parametrize(
+    "product, cycle, score",
+    [("Internal HR System", 1, "No score yet"), ("Customer Portal", 2, None)],
+)
 def test_an_unsubmitted_assessment_shows_its_live_score(app_env, product, cycle, score):
     at = _open(app_env, "demo_client", _assessment(app_env, product, cycle))
     assert not at.exception and not at.error
@@ -91,7 +112,9 @@ def test_an_unsubmitted_assessment_shows_its_live_score(app_env, product, cycle,
 
 def test_admin_recomputes_scores_after_confirming(app_env):
     with db.transaction(app_env) as s:
-        settings.update_setting(s, SYSTEM, "score_bands", [[95, "Low"], [90, "Medium"], [85, "High"]])
+        settings.update_setting(
+            s, SYSTEM, "score_bands", [[95, "Low"], [90, "Medium"], [85, "High"]]
+        )
     try:
         at = _open(app_env, "admin")
         assert not at.exception
@@ -100,8 +123,11 @@ def test_admin_recomputes_scores_after_confirming(app_env):
         assert not at.exception and not at.error
         message = next(m.value for m in at.success if "changed" in m.value)
         with db.reading(app_env) as s:
-            written = s.scalar(select(func.count()).select_from(ScoreHistory)
-                               .where(ScoreHistory.trigger == "recompute"))
+            written = s.scalar(
+                select(func.count())
+                .select_from(ScoreHistory)
+                .where(ScoreHistory.trigger == "recompute")
+            )
         assert written > 0 and f": {written} changed" in message
     finally:
         with db.transaction(app_env) as s:
@@ -110,8 +136,11 @@ def test_admin_recomputes_scores_after_confirming(app_env):
 
 def test_failed_critical_controls_are_named_by_their_question_text(app_env):
     with db.reading(app_env) as s:
-        failing = next(ex for aid in s.scalars(select(Assessment.id).order_by(Assessment.id))
-                       if (ex := score_explanation(s, SYSTEM, aid))["result"].failed_critical)
+        failing = next(
+            ex
+            for aid in s.scalars(select(Assessment.id).order_by(Assessment.id))
+            if (ex := score_explanation(s, SYSTEM, aid))["result"].failed_critical
+        )
     key = failing["result"].failed_critical[0]
     at = _open(app_env, "admin", failing["assessment_id"])
     warning = next(w.value for w in at.warning if "Critical controls failed" in w.value)

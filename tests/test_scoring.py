@@ -1,4 +1,5 @@
 """Scoring formula: tables for each rule and Hypothesis properties (no database)."""
+
 from __future__ import annotations
 
 import copy
@@ -11,8 +12,16 @@ from hypothesis import strategies as st
 
 from core.banks import Bank, Option, parse_bank
 from core.errors import ValidationError
-from core.scoring import (DEFAULT_BANDS, FORMULA_VERSION, Answer, answer_score, band_for,
-                          lost_points, score_assessment, score_delta)
+from core.scoring import (
+    DEFAULT_BANDS,
+    FORMULA_VERSION,
+    Answer,
+    answer_score,
+    band_for,
+    lost_points,
+    score_assessment,
+    score_delta,
+)
 
 NA = Answer(None, is_na=True)
 TOL = 1e-9
@@ -22,8 +31,10 @@ def q(key: str, qtype: str = "yes_no", **extra: object) -> dict:
     """A question dict; choice types get options a=0, b=0.25, c=0.5, d=1 unless given."""
     data = {"key": key, "text": f"{key}?", "type": qtype, **extra}
     if qtype in ("single_choice", "multi_choice") and "options" not in data:
-        data["options"] = [{"key": k, "label": k, "score": s}
-                           for k, s in (("a", 0), ("b", 0.25), ("c", 0.5), ("d", 1))]
+        data["options"] = [
+            {"key": k, "label": k, "score": s}
+            for k, s in (("a", 0), ("b", 0.25), ("c", 0.5), ("d", 1))
+        ]
     return data
 
 
@@ -45,22 +56,48 @@ def answers(**values: object) -> dict[str, Answer]:
 
 # --------------------------------------------------------------------------- answer_score
 
-TYPES_BANK = bank(sec(
-    "all", q("yn"), q("ynp", "yes_no_partial", allow_na=True), q("mat", "maturity"),
-    q("lvl", "maturity", options=[{"key": k, "label": k} for k in ("lo", "mid", "hi")]),
-    q("sc", "maturity", options=[{"key": "x", "label": "X", "score": 0.1},
-                                 {"key": "y", "label": "Y", "score": 0.9}]),
-    q("one", "single_choice"), q("many", "multi_choice"), q("num", "number"), q("txt", "text"),
-    q("day", "date")))
+TYPES_BANK = bank(
+    sec(
+        "all",
+        q("yn"),
+        q("ynp", "yes_no_partial", allow_na=True),
+        q("mat", "maturity"),
+        q("lvl", "maturity", options=[{"key": k, "label": k} for k in ("lo", "mid", "hi")]),
+        q(
+            "sc",
+            "maturity",
+            options=[
+                {"key": "x", "label": "X", "score": 0.1},
+                {"key": "y", "label": "Y", "score": 0.9},
+            ],
+        ),
+        q("one", "single_choice"),
+        q("many", "multi_choice"),
+        q("num", "number"),
+        q("txt", "text"),
+        q("day", "date"),
+    )
+)
 
 ANSWER_SCORES = [
-    ("yn", Answer("yes"), 1.0), ("yn", Answer("no"), 0.0), ("ynp", Answer("partial"), 0.5),
-    ("ynp", NA, None), ("ynp", Answer(), None), ("ynp", None, None),
-    ("mat", Answer("0"), 0.0), ("mat", Answer("3"), 0.6), ("mat", Answer("5"), 1.0),
-    ("lvl", Answer("mid"), 0.5), ("sc", Answer("y"), 0.9), ("one", Answer("b"), 0.25),
-    ("many", Answer(["b"]), 0.25), ("many", Answer(["b", "c"]), 0.75),
+    ("yn", Answer("yes"), 1.0),
+    ("yn", Answer("no"), 0.0),
+    ("ynp", Answer("partial"), 0.5),
+    ("ynp", NA, None),
+    ("ynp", Answer(), None),
+    ("ynp", None, None),
+    ("mat", Answer("0"), 0.0),
+    ("mat", Answer("3"), 0.6),
+    ("mat", Answer("5"), 1.0),
+    ("lvl", Answer("mid"), 0.5),
+    ("sc", Answer("y"), 0.9),
+    ("one", Answer("b"), 0.25),
+    ("many", Answer(["b"]), 0.25),
+    ("many", Answer(["b", "c"]), 0.75),
     ("many", Answer(["c", "d"]), 1.0),
-    ("many", Answer(["a"]), 0.0), ("num", Answer(7), None), ("txt", Answer("hi"), None),
+    ("many", Answer(["a"]), 0.0),
+    ("num", Answer(7), None),
+    ("txt", Answer("hi"), None),
     ("day", Answer("2025-01-01"), None),
 ]
 
@@ -86,29 +123,63 @@ def test_invalid_stored_answer_is_an_error_not_a_silent_zero():
 WEIGHTS = bank(sec("s1", q("heavy", weight=3), q("light")), sec("s2", q("other"), weight=3))
 CONDITIONAL = bank(
     sec("s1", q("gate"), q("follow", condition={"question": "gate", "equals": "yes"}, weight=5)),
-    sec("s2", q("only", "yes_no_partial")))
+    sec("s2", q("only", "yes_no_partial")),
+)
 
 SCENARIOS = [  # (id, bank, answers, overall, section scores)
     ("question weights", WEIGHTS, answers(heavy="yes", light="no"), 75.0, {"s1": 75.0, "s2": None}),
-    ("section weights", WEIGHTS, answers(heavy="yes", light="yes", other="no"), 25.0,
-     {"s1": 100.0, "s2": 0.0}),
-    ("unanswered section has no score", WEIGHTS, answers(other="yes"), 100.0,
-     {"s1": None, "s2": 100.0}),
+    (
+        "section weights",
+        WEIGHTS,
+        answers(heavy="yes", light="yes", other="no"),
+        25.0,
+        {"s1": 100.0, "s2": 0.0},
+    ),
+    (
+        "unanswered section has no score",
+        WEIGHTS,
+        answers(other="yes"),
+        100.0,
+        {"s1": None, "s2": 100.0},
+    ),
     ("n/a excluded", TYPES_BANK, answers(yn="yes", ynp=NA), 100.0, {"all": 100.0}),
-    ("unscored types only", TYPES_BANK, answers(num=3, txt="x", day="2024-01-01"), None,
-     {"all": None}),
+    (
+        "unscored types only",
+        TYPES_BANK,
+        answers(num=3, txt="x", day="2024-01-01"),
+        None,
+        {"all": None},
+    ),
     ("nothing answered", WEIGHTS, {}, None, {"s1": None, "s2": None}),
-    ("hidden answer ignored", CONDITIONAL, answers(gate="no", follow="yes"), 0.0,
-     {"s1": 0.0, "s2": None}),
-    ("visible follow-up counts", CONDITIONAL, answers(gate="yes", follow="no"), 100 / 6,
-     {"s1": 100 / 6, "s2": None}),
-    ("mixed sections", CONDITIONAL, answers(gate="yes", follow="yes", only="partial"), 75.0,
-     {"s1": 100.0, "s2": 50.0}),
+    (
+        "hidden answer ignored",
+        CONDITIONAL,
+        answers(gate="no", follow="yes"),
+        0.0,
+        {"s1": 0.0, "s2": None},
+    ),
+    (
+        "visible follow-up counts",
+        CONDITIONAL,
+        answers(gate="yes", follow="no"),
+        100 / 6,
+        {"s1": 100 / 6, "s2": None},
+    ),
+    (
+        "mixed sections",
+        CONDITIONAL,
+        answers(gate="yes", follow="yes", only="partial"),
+        75.0,
+        {"s1": 100.0, "s2": 50.0},
+    ),
 ]
 
 
-@pytest.mark.parametrize("bank_, given_answers, overall, sections", [s[1:] for s in SCENARIOS],
-                         ids=[s[0] for s in SCENARIOS])
+@pytest.mark.parametrize(
+    "bank_, given_answers, overall, sections",
+    [s[1:] for s in SCENARIOS],
+    ids=[s[0] for s in SCENARIOS],
+)
 def test_scores(bank_, given_answers, overall, sections):
     result = score_assessment(bank_, given_answers)
     assert result.overall == pytest.approx(overall)
@@ -126,11 +197,20 @@ def test_hidden_questions_count_nowhere():
     assert (visible.answered, visible.total) == (2, 3)
 
 
-COMPLETION_BANK = bank(sec("sx", q("r1"), q("r2", allow_na=True), q("opt", required=False),
-                           q("cond", condition={"question": "r1", "equals": "yes"})))
+COMPLETION_BANK = bank(
+    sec(
+        "sx",
+        q("r1"),
+        q("r2", allow_na=True),
+        q("opt", required=False),
+        q("cond", condition={"question": "r1", "equals": "yes"}),
+    )
+)
 
 COMPLETION = [
-    ({}, 0.0, 0, 3), (answers(r1="no"), 0.5, 1, 3), (answers(r1="no", r2=NA), 1.0, 2, 3),
+    ({}, 0.0, 0, 3),
+    (answers(r1="no"), 0.5, 1, 3),
+    (answers(r1="no", r2=NA), 1.0, 2, 3),
     (answers(r1="yes", r2="no"), 2 / 3, 2, 4),
     (answers(r1="yes", r2="no", cond="no", opt="yes"), 1.0, 4, 4),
     (answers(r1="no", r2=Answer(None)), 0.5, 1, 3),
@@ -148,8 +228,18 @@ def test_completion_is_full_without_required_questions():
     assert score_assessment(bank(sec("sx", q("x1", required=False))), {}).completion == 1.0
 
 
-BANDS = [(100.0, "Low"), (80.0, "Low"), (79.99, "Medium"), (60.0, "Medium"), (59.99, "High"),
-         (40.0, "High"), (39.99, "Critical"), (0.0, "Critical"), (None, None), (80 - 1e-12, "Low")]
+BANDS = [
+    (100.0, "Low"),
+    (80.0, "Low"),
+    (79.99, "Medium"),
+    (60.0, "Medium"),
+    (59.99, "High"),
+    (40.0, "High"),
+    (39.99, "Critical"),
+    (0.0, "Critical"),
+    (None, None),
+    (80 - 1e-12, "Low"),
+]
 
 
 @pytest.mark.parametrize("score, band", BANDS)
@@ -161,9 +251,14 @@ def test_custom_bands():
     assert band_for(50.0, ((90.0, "Low"), (70.0, "Medium"), (50.0, "High"))) == "High"
 
 
-CRIT_BANK = bank(sec("sx", q("crit", "yes_no_partial", critical=True, allow_na=True),
-                     q("b1", weight=9),
-                     q("hid", critical=True, condition={"question": "b1", "equals": "no"})))
+CRIT_BANK = bank(
+    sec(
+        "sx",
+        q("crit", "yes_no_partial", critical=True, allow_na=True),
+        q("b1", weight=9),
+        q("hid", critical=True, condition={"question": "b1", "equals": "no"}),
+    )
+)
 
 CRITICAL = [
     ("failed critical caps Low at High", answers(crit="no", b1="yes"), 90.0, "High", ("crit",)),
@@ -171,15 +266,26 @@ CRITICAL = [
     ("unanswered critical is not a failure", answers(b1="yes"), 100.0, "Low", ()),
     ("n/a critical is not a failure", answers(crit=NA, b1="yes"), 100.0, "Low", ()),
     ("hidden critical is not a failure", answers(crit="yes", b1="yes", hid="no"), 100.0, "Low", ()),
-    ("Critical stays Critical", answers(crit="no", b1="no", hid="yes"), 100 / 11, "Critical",
-     ("crit",)),
-    ("visible failed critical", answers(crit="yes", b1="no", hid="no"), 100 / 11, "Critical",
-     ("hid",)),
+    (
+        "Critical stays Critical",
+        answers(crit="no", b1="no", hid="yes"),
+        100 / 11,
+        "Critical",
+        ("crit",),
+    ),
+    (
+        "visible failed critical",
+        answers(crit="yes", b1="no", hid="no"),
+        100 / 11,
+        "Critical",
+        ("hid",),
+    ),
 ]
 
 
-@pytest.mark.parametrize("given_answers, overall, band, failed", [c[1:] for c in CRITICAL],
-                         ids=[c[0] for c in CRITICAL])
+@pytest.mark.parametrize(
+    "given_answers, overall, band, failed", [c[1:] for c in CRITICAL], ids=[c[0] for c in CRITICAL]
+)
 def test_critical_questions(given_answers, overall, band, failed):
     result = score_assessment(CRIT_BANK, given_answers)
     assert result.overall == pytest.approx(overall)
@@ -216,12 +322,19 @@ weights = st.sampled_from([0.5, 1, 2, 3]) | st.floats(0.01, 100)
 def question_dicts(draw: st.DrawFn, key: str) -> dict:
     """A random unconditional question, mostly of scored types."""
     qtype = draw(st.sampled_from(SCORED + ["number"]))
-    data = {"key": key, "text": "?", "type": qtype, "weight": draw(weights),
-            "allow_na": draw(st.booleans()), "critical": draw(st.booleans())}
+    data = {
+        "key": key,
+        "text": "?",
+        "type": qtype,
+        "weight": draw(weights),
+        "allow_na": draw(st.booleans()),
+        "critical": draw(st.booleans()),
+    }
     if qtype in ("single_choice", "multi_choice"):
         scores = draw(st.lists(st.floats(0, 1), min_size=2, max_size=4))
-        data["options"] = [{"key": f"o{i}", "label": f"O{i}", "score": s}
-                           for i, s in enumerate(scores)]
+        data["options"] = [
+            {"key": f"o{i}", "label": f"O{i}", "score": s} for i, s in enumerate(scores)
+        ]
     return data
 
 
@@ -233,8 +346,9 @@ def bank_dicts(draw: st.DrawFn) -> dict:
         size = draw(st.integers(1, 5))
         questions = [draw(question_dicts(f"q{count + i}")) for i in range(size)]
         count += size
-        sections.append({"key": f"s{s}", "title": "S", "weight": draw(weights),
-                         "questions": questions})
+        sections.append(
+            {"key": f"s{s}", "title": "S", "weight": draw(weights), "questions": questions}
+        )
     return {"key": "random", "version": 1, "title": "Random", "sections": sections}
 
 
@@ -272,13 +386,15 @@ def rescore(data: dict, given_answers: dict[str, Answer]):
 
 def same_scores(a, b) -> bool:
     """Overall and section scores equal up to float error."""
+
     def close(x: float | None, y: float | None) -> bool:
         if x is None or y is None:
             return x is y
         return math.isclose(x, y, abs_tol=1e-7)
 
-    return close(a.overall, b.overall) and all(close(a.sections.get(k), b.sections.get(k))
-                                               for k in set(a.sections) | set(b.sections))
+    return close(a.overall, b.overall) and all(
+        close(a.sections.get(k), b.sections.get(k)) for k in set(a.sections) | set(b.sections)
+    )
 
 
 @given(scenarios())
@@ -297,8 +413,9 @@ def test_scores_stay_in_range_and_contributions_sum_to_overall(scenario):
 @given(scenarios(), st.data())
 def test_raising_an_answer_never_lowers_scores(scenario, data):
     _, bank_, given_answers = scenario
-    raisable = [k for k, a in given_answers.items()
-                if not a.is_na and bank_.question(k).type in SCORED]
+    raisable = [
+        k for k, a in given_answers.items() if not a.is_na and bank_.question(k).type in SCORED
+    ]
     assume(raisable)
     question = bank_.question(data.draw(st.sampled_from(raisable)))
     old_value = given_answers[question.key].value

@@ -1,4 +1,5 @@
 """Score snapshots, recompute and explanations through core, on SQLite and PostgreSQL."""
+
 import random
 
 import pytest
@@ -21,17 +22,29 @@ HIGH_BANDS = [[99.0, "Low"], [98.0, "Medium"], [97.0, "High"]]
 @pytest.fixture
 def world(db_url, tmp_path):
     org, other = make_org(db_url, "Acme Ltd"), make_org(db_url, "Rival plc")
-    people = {"client": make_actor(db_url, "client", org), "rival": make_actor(db_url, "client", other),
-              "reviewer": make_actor(db_url, "lead_reviewer"), "admin": make_actor(db_url, "admin"),
-              "analyst": make_actor(db_url, "analyst")}
-    return {"url": db_url, "data_dir": tmp_path, "product": make_product(db_url, people["client"]),
-            **people}
+    people = {
+        "client": make_actor(db_url, "client", org),
+        "rival": make_actor(db_url, "client", other),
+        "reviewer": make_actor(db_url, "lead_reviewer"),
+        "admin": make_actor(db_url, "admin"),
+        "analyst": make_actor(db_url, "analyst"),
+    }
+    return {
+        "url": db_url,
+        "data_dir": tmp_path,
+        "product": make_product(db_url, people["client"]),
+        **people,
+    }
 
 
 def _start(world, product=None) -> int:
     with db.transaction(world["url"]) as s:
-        return assessments.start_assessment(s, world["client"], product_id=product or world["product"],
-                                            questionnaire_id=baseline_id(world["url"])).id
+        return assessments.start_assessment(
+            s,
+            world["client"],
+            product_id=product or world["product"],
+            questionnaire_id=baseline_id(world["url"]),
+        ).id
 
 
 def _answered(world, quality=0.7, product=None) -> int:
@@ -54,16 +67,19 @@ def _submitted(world, quality=0.7, product=None) -> int:
 
 def _snapshots(url, aid) -> list[ScoreHistory]:
     with db.reading(url) as s:
-        return s.scalars(select(ScoreHistory).where(ScoreHistory.assessment_id == aid)
-                         .order_by(ScoreHistory.id)).all()
+        return s.scalars(
+            select(ScoreHistory).where(ScoreHistory.assessment_id == aid).order_by(ScoreHistory.id)
+        ).all()
 
 
 def _raw_history(url) -> list[tuple]:
     """Every score_history row, every column as the database's own text."""
     columns = ScoreHistory.__table__.columns
     with db.reading(url) as s:
-        return [tuple(r) for r in s.execute(select(*[cast(c, Text) for c in columns])
-                                            .order_by(ScoreHistory.id))]
+        return [
+            tuple(r)
+            for r in s.execute(select(*[cast(c, Text) for c in columns]).order_by(ScoreHistory.id))
+        ]
 
 
 def _count(url, model, **where) -> int:
@@ -73,15 +89,20 @@ def _count(url, model, **where) -> int:
 
 # --------------------------------------------------------------------------- snapshots
 
+
 def _request_changes(world, aid) -> str:
     """Claim, flag one weak answer that no other question depends on, send back; returns its key."""
     url, reviewer = world["url"], world["reviewer"]
     with db.transaction(url) as s:
         review.claim(s, reviewer, aid)
-        referenced = {q.condition.question for q in load_bank(s, baseline_id(url)).questions
-                      if q.condition}
-        key = next(k for k, v in assessments.answer_details(s, reviewer, aid).items()
-                   if v["value"] in ("no", "partial") and k not in referenced)
+        referenced = {
+            q.condition.question for q in load_bank(s, baseline_id(url)).questions if q.condition
+        }
+        key = next(
+            k
+            for k, v in assessments.answer_details(s, reviewer, aid).items()
+            if v["value"] in ("no", "partial") and k not in referenced
+        )
         review.set_review_state(s, reviewer, aid, key, "needs_changes", comment="Really?")
         review.request_changes(s, reviewer, aid)
     return key
@@ -89,7 +110,9 @@ def _request_changes(world, aid) -> str:
 
 def _fix_and_resubmit(world, aid, key) -> None:
     with db.transaction(world["url"]) as s:
-        assessments.save_answers(s, world["client"], aid, {key: assessments.AnswerInput(value="yes")})
+        assessments.save_answers(
+            s, world["client"], aid, {key: assessments.AnswerInput(value="yes")}
+        )
         assessments.submit(s, world["client"], aid)
 
 
@@ -107,8 +130,13 @@ def test_submit_and_each_decision_write_exactly_one_snapshot(world):
     assert [r.trigger for r in rows] == ["submit", "changes_requested", "submit", "approve"]
     with db.reading(url) as s:
         assessment = s.get(Assessment, aid)
-        triggers = s.scalars(select(AuditLog.detail).where(AuditLog.action == "score_snapshot")).all()
-    assert (assessment.latest_score, assessment.latest_band) == (rows[-1].overall_score, rows[-1].band)
+        triggers = s.scalars(
+            select(AuditLog.detail).where(AuditLog.action == "score_snapshot")
+        ).all()
+    assert (assessment.latest_score, assessment.latest_band) == (
+        rows[-1].overall_score,
+        rows[-1].band,
+    )
     assert [d["trigger"] for d in triggers] == [r.trigger for r in rows]
 
 
@@ -127,10 +155,10 @@ def test_a_failing_submit_leaves_neither_status_change_nor_snapshot(world, monke
 
     def broken(*args):
         raise RuntimeError("disk full")
+
     monkeypatch.setattr(snapshots, "stored_scores", broken)
-    with pytest.raises(RuntimeError):
-        with db.transaction(url) as s:
-            assessments.submit(s, world["client"], aid)
+    with pytest.raises(RuntimeError), db.transaction(url) as s:
+        assessments.submit(s, world["client"], aid)
     with db.reading(url) as s:
         assert s.get(Assessment, aid).status == "in_progress"
     assert _snapshots(url, aid) == []
@@ -141,11 +169,12 @@ def test_a_failing_decision_leaves_neither_status_change_nor_snapshot(world):
     url, reviewer, aid = world["url"], world["reviewer"], _submitted(world)
     with db.transaction(url) as s:
         review.claim(s, reviewer, aid)
-    with pytest.raises(RuntimeError):
-        with db.transaction(url) as s:
-            review.decide(s, reviewer, aid, "approved")
-            assert len(s.scalars(select(ScoreHistory).where(ScoreHistory.assessment_id == aid)).all()) == 2
-            raise RuntimeError("the page crashed after the decision")
+    with pytest.raises(RuntimeError), db.transaction(url) as s:
+        review.decide(s, reviewer, aid, "approved")
+        assert (
+            len(s.scalars(select(ScoreHistory).where(ScoreHistory.assessment_id == aid)).all()) == 2
+        )
+        raise RuntimeError("the page crashed after the decision")
     with db.reading(url) as s:
         assert s.get(Assessment, aid).status == "under_review"
     assert [r.trigger for r in _snapshots(url, aid)] == ["submit"]
@@ -153,12 +182,15 @@ def test_a_failing_decision_leaves_neither_status_change_nor_snapshot(world):
 
 # --------------------------------------------------------------------------- recompute
 
+
 def _two_scored(world) -> tuple[int, int]:
     """A Medium-or-better assessment and a Critical one, both submitted."""
     good = _submitted(world, 0.7)
     weak = _submitted(world, 0.0, product=make_product(world["url"], world["client"], "CRM"))
     rows = {aid: _snapshots(world["url"], aid)[-1] for aid in (good, weak)}
-    assert rows[good].band != "Critical" and rows[weak].overall_score < 40 <= rows[good].overall_score
+    assert (
+        rows[good].band != "Critical" and rows[weak].overall_score < 40 <= rows[good].overall_score
+    )
     return good, weak
 
 
@@ -175,7 +207,7 @@ def test_recompute_after_a_band_change_snapshots_only_what_changed(world):
     with db.transaction(url) as s:
         assert snapshots.recompute_scores(s, admin) == {"checked": 2, "changed": 1}
     after = _raw_history(url)
-    assert after[:len(before)] == before  # old rows byte-for-byte identical
+    assert after[: len(before)] == before  # old rows byte-for-byte identical
     new = _snapshots(url, good)[-1]
     assert len(after) == len(before) + 1 and new.trigger == "recompute" and new.band == "Critical"
     assert new.settings_used["bands"] == HIGH_BANDS and new.question_scores is not None
@@ -184,7 +216,7 @@ def test_recompute_after_a_band_change_snapshots_only_what_changed(world):
         assert s.get(Assessment, good).latest_band == "Critical"
     with db.transaction(url) as s:
         assert snapshots.recompute_scores(s, admin) == {"checked": 2, "changed": 0}
-    assert _raw_history(url)[:len(after)] == after
+    assert _raw_history(url)[: len(after)] == after
 
 
 @pytest.mark.parametrize("role", ["client", "reviewer", "analyst"])
@@ -193,9 +225,8 @@ def test_recompute_is_for_admins_only(world, role):
     _submitted(world)
     with db.transaction(url) as s:
         settings.update_setting(s, world["admin"], "score_bands", HIGH_BANDS)
-    with pytest.raises(AccessDenied):
-        with db.transaction(url) as s:
-            snapshots.recompute_scores(s, world[role])
+    with pytest.raises(AccessDenied), db.transaction(url) as s:
+        snapshots.recompute_scores(s, world[role])
     assert _count(url, ScoreHistory, trigger="recompute") == 0
 
 
@@ -215,6 +246,7 @@ def test_cli_recompute_scores(world, env, capsys):
 
 
 # --------------------------------------------------------------------------- explanation
+
 
 def _resubmitted_after_changes(world) -> int:
     aid = _submitted(world, 0.5)
@@ -241,8 +273,11 @@ def test_explanation_defaults_to_previous_and_latest_and_explains_the_move(world
 def test_explanation_says_when_old_snapshots_cannot_be_broken_down(world):
     url, aid = world["url"], _resubmitted_after_changes(world)
     with db.transaction(url) as s:  # as a row written before revision 0003 would be
-        s.execute(update(ScoreHistory).where(ScoreHistory.assessment_id == aid)
-                  .values(question_scores=None))
+        s.execute(
+            update(ScoreHistory)
+            .where(ScoreHistory.assessment_id == aid)
+            .values(question_scores=None)
+        )
     with db.reading(url) as s:
         ex = score_explanation(s, world["admin"], aid)
     assert ex["movement"].empty and ex["movement_note"] == NO_QUESTION_SCORES
@@ -255,7 +290,9 @@ def test_explanation_of_an_unsubmitted_assessment_is_live(world):
     assert ex["latest"] is None and ex["snapshots"] == [] and ex["result"].overall is not None
     assert ex["movement"].empty and "No snapshot yet" in ex["movement_note"]
     with db.reading(url) as s:
-        empty = score_explanation(s, world["client"], _start(world, make_product(url, world["client"], "New")))
+        empty = score_explanation(
+            s, world["client"], _start(world, make_product(url, world["client"], "New"))
+        )
     assert empty["result"].overall is None and empty["lost"].empty
 
 

@@ -1,10 +1,10 @@
 """One user action loads what it needs once: SQL statements counted per action on both engines."""
+
 from __future__ import annotations
 
 import random
 from contextlib import contextmanager
 
-import pytest
 from sqlalchemy import event, select
 
 from core import assessments, db
@@ -37,8 +37,9 @@ def _start(url: str, questionnaire_id: int) -> tuple:
     client = make_actor(url, "client", make_org(url))
     product = make_product(url, client)
     with db.transaction(url) as s:
-        aid = assessments.start_assessment(s, client, product_id=product,
-                                           questionnaire_id=questionnaire_id).id
+        aid = assessments.start_assessment(
+            s, client, product_id=product, questionnaire_id=questionnaire_id
+        ).id
     return client, aid
 
 
@@ -54,7 +55,9 @@ def _csf(url: str):
 
 
 def _report(statements: list[str]) -> str:
-    return f"{len(statements)} statements:\n" + "\n".join(s.split("\n")[0][:120] for s in statements)
+    return f"{len(statements)} statements:\n" + "\n".join(
+        s.split("\n")[0][:120] for s in statements
+    )
 
 
 def test_saving_a_section_runs_few_statements_the_first_time_and_later(db_url):
@@ -64,8 +67,10 @@ def test_saving_a_section_runs_few_statements_the_first_time_and_later(db_url):
     with counting(db_url) as first, db.transaction(db_url) as s:
         assert assessments.save_section(s, client, aid, section, answers) == 20
     assert len(first) <= SECTION_SAVE_MAX, _report(first)
-    changed = {k: assessments.AnswerInput(value=a.value, is_na=a.is_na, justification="Checked.")
-               for k, a in answers.items()}
+    changed = {
+        k: assessments.AnswerInput(value=a.value, is_na=a.is_na, justification="Checked.")
+        for k, a in answers.items()
+    }
     with counting(db_url) as later, db.transaction(db_url) as s:
         assert assessments.save_section(s, client, aid, section, changed) == 20
     assert len(later) <= SECTION_SAVE_MAX, _report(later)

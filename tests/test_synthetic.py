@@ -1,4 +1,7 @@
 """The synthetic benchmark data set: row counts, consistency, the audit chain, the CLI."""
+
+import itertools
+
 import pytest
 from sqlalchemy import func, select
 
@@ -7,8 +10,19 @@ from core.access import SYSTEM
 from core.audit import find_problem
 from core.cli import main
 from core.errors import SecureSphereError
-from core.models import (Assessment, AuditLog, LeadComment, Organization, Product, ProductStatus,
-                         Question, QuestionnaireResponse, ScoreHistory, SignInAttempt, User)
+from core.models import (
+    Assessment,
+    AuditLog,
+    LeadComment,
+    Organization,
+    Product,
+    ProductStatus,
+    Question,
+    QuestionnaireResponse,
+    ScoreHistory,
+    SignInAttempt,
+    User,
+)
 from core.organizations import create_organization
 from core.synthetic import BANK_KEY, seed_synthetic, synthetic_bank_data
 from core.synthetic_stories import STATUS_WEIGHTS
@@ -38,7 +52,9 @@ def test_small_data_set_has_the_right_row_counts_and_a_sound_audit_chain(db_url)
         # the bank import and one closing row: every other synthetic row carries no audit row
         assert _count(s, AuditLog) == audit_before + 2
         assert find_problem(s) is None
-        statuses = set(s.scalars(select(Assessment.status).where(Assessment.organization_id.in_(orgs))))
+        statuses = set(
+            s.scalars(select(Assessment.status).where(Assessment.organization_id.in_(orgs)))
+        )
         assert statuses <= set(STATUS_WEIGHTS)
 
 
@@ -46,17 +62,27 @@ def test_summary_columns_match_the_newest_snapshot(db_url):
     seed_synthetic(db_url, products=15, questions=20, seed=9, organizations=3)
     newest = select(func.max(ScoreHistory.id)).group_by(ScoreHistory.assessment_id)
     with db.reading(db_url) as s:
-        rows = s.execute(select(Assessment.latest_score, Assessment.latest_band, ScoreHistory.overall_score,
-                                ScoreHistory.band, ScoreHistory.section_scores)
-                         .join(ScoreHistory, ScoreHistory.assessment_id == Assessment.id)
-                         .where(ScoreHistory.id.in_(newest))).all()
-        times = s.execute(select(ScoreHistory.assessment_id, ScoreHistory.created_at)
-                          .order_by(ScoreHistory.assessment_id, ScoreHistory.id)).all()
+        rows = s.execute(
+            select(
+                Assessment.latest_score,
+                Assessment.latest_band,
+                ScoreHistory.overall_score,
+                ScoreHistory.band,
+                ScoreHistory.section_scores,
+            )
+            .join(ScoreHistory, ScoreHistory.assessment_id == Assessment.id)
+            .where(ScoreHistory.id.in_(newest))
+        ).all()
+        times = s.execute(
+            select(ScoreHistory.assessment_id, ScoreHistory.created_at).order_by(
+                ScoreHistory.assessment_id, ScoreHistory.id
+            )
+        ).all()
     assert len(rows) == 15
     for latest, band, overall, snap_band, sections in rows:
         assert latest == pytest.approx(overall) and band == snap_band
         assert len(sections) == 10
-    for (a, t), (b, u) in zip(times, times[1:]):  # snapshot ids grow with time per assessment
+    for (a, t), (b, u) in itertools.pairwise(times):  # snapshot ids grow with time per assessment
         assert a != b or t <= u
 
 
@@ -85,8 +111,22 @@ def test_bank_spreads_questions_over_ten_sections():
 
 def test_cli_seed_synthetic_prints_rows_per_second(sqlite_url, env, capsys):
     env(sqlite_url)
-    assert main(["seed-synthetic", "--products", "6", "--questions", "10", "--seed", "2",
-                 "--url", sqlite_url]) == 0
+    assert (
+        main(
+            [
+                "seed-synthetic",
+                "--products",
+                "6",
+                "--questions",
+                "10",
+                "--seed",
+                "2",
+                "--url",
+                sqlite_url,
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "60 answers" in out and "rows/s" in out
     with db.reading(sqlite_url) as s:

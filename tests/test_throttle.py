@@ -1,5 +1,6 @@
 """Per-address throttling: the client address behind trusted proxies, failing closed without one,
 and failed sign-ins during a cooldown attributed to the account that was tried."""
+
 from datetime import timedelta
 
 import pytest
@@ -16,45 +17,55 @@ NGINX_HERE = trusted_proxies("127.0.0.1, ::1")
 TWO_HOPS = trusted_proxies("127.0.0.1, 10.0.0.0/8")
 
 
-@pytest.mark.parametrize("peer, forwarded_for, trusted, expected", [
-    # A peer that is no trusted proxy is the client, whatever X-Forwarded-For it sends.
-    ("203.0.113.9", [], (), "203.0.113.9"),
-    ("203.0.113.9", ["198.51.100.1"], (), "203.0.113.9"),
-    ("203.0.113.9", ["198.51.100.1"], NGINX_HERE, "203.0.113.9"),
-    ("127.0.0.1", ["198.51.100.1"], (), "127.0.0.1"),
-    # Behind a trusted proxy: the right-most entry, what nginx appended.
-    ("127.0.0.1", ["203.0.113.9"], NGINX_HERE, "203.0.113.9"),
-    # A client-sent (spoofed) entry left of it is ignored.
-    ("127.0.0.1", ["198.51.100.1, 203.0.113.9"], NGINX_HERE, "203.0.113.9"),
-    ("127.0.0.1", ["198.51.100.1", "203.0.113.9"], NGINX_HERE, "203.0.113.9"),  # repeated header
-    # Trusted hops are skipped from the right, CIDR networks included.
-    ("127.0.0.1", ["203.0.113.9, 10.1.2.3"], TWO_HOPS, "203.0.113.9"),
-    ("10.9.9.9", ["198.51.100.1, 203.0.113.9, 10.1.2.3"], TWO_HOPS, "203.0.113.9"),
-    # ...but an untrusted hop is where belief stops, even if trusted-looking entries are left of it.
-    ("127.0.0.1", ["10.1.2.3, 203.0.113.9"], TWO_HOPS, "203.0.113.9"),
-    ("::1", ["2001:db8::7"], NGINX_HERE, "2001:db8::7"),
-    ("127.0.0.1", ["[2001:db8::7]:4711"], NGINX_HERE, "2001:db8::7"),
-    ("127.0.0.1", ["203.0.113.9:4711"], NGINX_HERE, "203.0.113.9"),
-    ("::ffff:203.0.113.9", [], (), "203.0.113.9"),
-    # Nothing usable: one shared key, never an empty (exempt) address.
-    ("127.0.0.1", [], NGINX_HERE, "unknown"),
-    ("127.0.0.1", [" , "], NGINX_HERE, "unknown"),
-    ("127.0.0.1", ["::1, 127.0.0.1"], NGINX_HERE, "unknown"),
-    ("127.0.0.1", ["not-an-address"], NGINX_HERE, "unknown"),
-    ("127.0.0.1", ["203.0.113.9, junk"], NGINX_HERE, "unknown"),
-    (None, [], (), "unknown"),
-    ("", ["203.0.113.9"], NGINX_HERE, "unknown"),
-])
-def test_client_address_believes_forwarded_for_only_from_trusted_proxies(peer, forwarded_for,
-                                                                         trusted, expected):
+@pytest.mark.parametrize(
+    "peer, forwarded_for, trusted, expected",
+    [
+        # A peer that is no trusted proxy is the client, whatever X-Forwarded-For it sends.
+        ("203.0.113.9", [], (), "203.0.113.9"),
+        ("203.0.113.9", ["198.51.100.1"], (), "203.0.113.9"),
+        ("203.0.113.9", ["198.51.100.1"], NGINX_HERE, "203.0.113.9"),
+        ("127.0.0.1", ["198.51.100.1"], (), "127.0.0.1"),
+        # Behind a trusted proxy: the right-most entry, what nginx appended.
+        ("127.0.0.1", ["203.0.113.9"], NGINX_HERE, "203.0.113.9"),
+        # A client-sent (spoofed) entry left of it is ignored.
+        ("127.0.0.1", ["198.51.100.1, 203.0.113.9"], NGINX_HERE, "203.0.113.9"),
+        (
+            "127.0.0.1",
+            ["198.51.100.1", "203.0.113.9"],
+            NGINX_HERE,
+            "203.0.113.9",
+        ),  # repeated header
+        # Trusted hops are skipped from the right, CIDR networks included.
+        ("127.0.0.1", ["203.0.113.9, 10.1.2.3"], TWO_HOPS, "203.0.113.9"),
+        ("10.9.9.9", ["198.51.100.1, 203.0.113.9, 10.1.2.3"], TWO_HOPS, "203.0.113.9"),
+        # ...but an untrusted hop is where belief stops, even if trusted-looking entries are left of it.
+        ("127.0.0.1", ["10.1.2.3, 203.0.113.9"], TWO_HOPS, "203.0.113.9"),
+        ("::1", ["2001:db8::7"], NGINX_HERE, "2001:db8::7"),
+        ("127.0.0.1", ["[2001:db8::7]:4711"], NGINX_HERE, "2001:db8::7"),
+        ("127.0.0.1", ["203.0.113.9:4711"], NGINX_HERE, "203.0.113.9"),
+        ("::ffff:203.0.113.9", [], (), "203.0.113.9"),
+        # Nothing usable: one shared key, never an empty (exempt) address.
+        ("127.0.0.1", [], NGINX_HERE, "unknown"),
+        ("127.0.0.1", [" , "], NGINX_HERE, "unknown"),
+        ("127.0.0.1", ["::1, 127.0.0.1"], NGINX_HERE, "unknown"),
+        ("127.0.0.1", ["not-an-address"], NGINX_HERE, "unknown"),
+        ("127.0.0.1", ["203.0.113.9, junk"], NGINX_HERE, "unknown"),
+        (None, [], (), "unknown"),
+        ("", ["203.0.113.9"], NGINX_HERE, "unknown"),
+    ],
+)
+def test_client_address_believes_forwarded_for_only_from_trusted_proxies(
+    peer, forwarded_for, trusted, expected
+):
     assert throttle.client_address(peer, forwarded_for, trusted) == expected
 
 
 def _fail(url, username, times, address, now):
     for i in range(times):
         with db.transaction(url) as s:
-            auth.record_failed_sign_in(s, username, client_address=address,
-                                       now=now + timedelta(seconds=i))
+            auth.record_failed_sign_in(
+                s, username, client_address=address, now=now + timedelta(seconds=i)
+            )
 
 
 def _blocked(url, address, now):
@@ -84,8 +95,10 @@ def test_failures_during_a_cooldown_do_not_extend_it(db_url):
     with db.reading(db_url) as s:
         user = s.scalar(select(User).where(User.username == "ann"))
         assert (user.locked_until, user.lockouts, user.failed_logins) == (first, 1, 0)
-        assert s.scalar(select(SignInAttempt.username).order_by(SignInAttempt.id.desc())
-                        .limit(1)) == "ann"
+        assert (
+            s.scalar(select(SignInAttempt.username).order_by(SignInAttempt.id.desc()).limit(1))
+            == "ann"
+        )
 
 
 def _submit(username: str, password: str) -> AppTest:

@@ -1,4 +1,5 @@
 """The assessment workflow through core, on SQLite and PostgreSQL."""
+
 import random
 
 import pytest
@@ -6,10 +7,10 @@ from sqlalchemy import func, select
 
 from core import assessments, audit, db, review
 from core.assessments import AnswerInput
+from core.banks.model import Answer
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
 from core.errors import AccessDenied, NotFound, ValidationError
-from core.banks.model import Answer
 from core.models import Assessment, AuditLog, ProductStatus, QuestionnaireResponse, ScoreHistory
 from core.workflow import current_decision
 from tests.factories import baseline_id, make_actor, make_org, make_product
@@ -23,10 +24,17 @@ def world(db_url, tmp_path):
     reviewer = make_actor(db_url, "lead_reviewer")
     product = make_product(db_url, client)
     with db.transaction(db_url) as s:
-        a = assessments.start_assessment(s, client, product_id=product,
-                                         questionnaire_id=baseline_id(db_url))
-    return {"url": db_url, "client": client, "rival": rival, "reviewer": reviewer, "id": a.id,
-            "data_dir": tmp_path}
+        a = assessments.start_assessment(
+            s, client, product_id=product, questionnaire_id=baseline_id(db_url)
+        )
+    return {
+        "url": db_url,
+        "client": client,
+        "rival": rival,
+        "reviewer": reviewer,
+        "id": a.id,
+        "data_dir": tmp_path,
+    }
 
 
 def _answer_all(world, quality=0.7):
@@ -34,8 +42,14 @@ def _answer_all(world, quality=0.7):
     url, answers = world["url"], _full_answers(world["url"], quality)
     with db.transaction(url) as s:
         assessments.save_answers(s, world["client"], world["id"], answers)
-        attach_evidence(s, world["client"], world["id"], load_bank(s, baseline_id(url)), answers,
-                        world["data_dir"])
+        attach_evidence(
+            s,
+            world["client"],
+            world["id"],
+            load_bank(s, baseline_id(url)),
+            answers,
+            world["data_dir"],
+        )
     return answers
 
 
@@ -50,13 +64,18 @@ def _weak_key(url):
     with db.reading(url) as s:
         bank = load_bank(s, baseline_id(url))
     referenced = {q.condition.question for q in bank.questions if q.condition}
-    return next(k for k, v in _full_answers(url).items()
-                if v.value in ("no", "partial") and k not in referenced)
+    return next(
+        k
+        for k, v in _full_answers(url).items()
+        if v.value in ("no", "partial") and k not in referenced
+    )
 
 
 def _count(url, model, assessment_id):
     with db.reading(url) as s:
-        return s.scalar(select(func.count()).select_from(model).where(model.assessment_id == assessment_id))
+        return s.scalar(
+            select(func.count()).select_from(model).where(model.assessment_id == assessment_id)
+        )
 
 
 def test_full_review_loop_writes_timeline_snapshots_and_a_valid_audit_chain(world):
@@ -77,14 +96,28 @@ def test_full_review_loop_writes_timeline_snapshots_and_a_valid_audit_chain(worl
         review.claim(s, reviewer, aid)
         review.decide(s, reviewer, aid, "approved")
     with db.reading(url) as s:
-        statuses = s.scalars(select(ProductStatus.to_status).where(ProductStatus.assessment_id == aid)
-                             .order_by(ProductStatus.id)).all()
-        triggers = s.scalars(select(ScoreHistory.trigger).where(ScoreHistory.assessment_id == aid)
-                             .order_by(ScoreHistory.id)).all()
+        statuses = s.scalars(
+            select(ProductStatus.to_status)
+            .where(ProductStatus.assessment_id == aid)
+            .order_by(ProductStatus.id)
+        ).all()
+        triggers = s.scalars(
+            select(ScoreHistory.trigger)
+            .where(ScoreHistory.assessment_id == aid)
+            .order_by(ScoreHistory.id)
+        ).all()
         a = s.get(Assessment, aid)
         assert audit.verify_chain(s) is None
-    assert statuses == ["in_progress", "submitted", "under_review", "changes_requested",
-                        "in_progress", "submitted", "under_review", "approved"]
+    assert statuses == [
+        "in_progress",
+        "submitted",
+        "under_review",
+        "changes_requested",
+        "in_progress",
+        "submitted",
+        "under_review",
+        "approved",
+    ]
     assert triggers == ["submit", "changes_requested", "submit", "approve"]
     assert a.status == "approved" and a.latest_score is not None and a.completion == 1.0
 
@@ -117,9 +150,8 @@ def test_another_organisation_cannot_read_or_answer(world):
     url, rival, aid = world["url"], world["rival"], world["id"]
     with db.reading(url) as s, pytest.raises(AccessDenied):
         assessments.get_assessment(s, rival, aid)
-    with pytest.raises(AccessDenied):
-        with db.transaction(url) as s:
-            assessments.save_answers(s, rival, aid, dict(list(_full_answers(url).items())[:1]))
+    with pytest.raises(AccessDenied), db.transaction(url) as s:
+        assessments.save_answers(s, rival, aid, dict(list(_full_answers(url).items())[:1]))
     with db.reading(url) as s:
         assert assessments.client_overview(s, rival) == []
     assert _count(url, QuestionnaireResponse, aid) == 0
@@ -127,12 +159,10 @@ def test_another_organisation_cannot_read_or_answer(world):
 
 def test_clients_cannot_claim_and_reviewers_cannot_answer(world):
     url, client, reviewer, aid = world["url"], world["client"], world["reviewer"], world["id"]
-    with pytest.raises(AccessDenied):
-        with db.transaction(url) as s:
-            review.claim(s, client, aid)
-    with pytest.raises(AccessDenied):
-        with db.transaction(url) as s:
-            assessments.save_answers(s, reviewer, aid, dict(list(_full_answers(url).items())[:1]))
+    with pytest.raises(AccessDenied), db.transaction(url) as s:
+        review.claim(s, client, aid)
+    with pytest.raises(AccessDenied), db.transaction(url) as s:
+        assessments.save_answers(s, reviewer, aid, dict(list(_full_answers(url).items())[:1]))
 
 
 def test_submitted_assessment_is_read_only(world):
@@ -140,9 +170,8 @@ def test_submitted_assessment_is_read_only(world):
     answers = _answer_all(world)
     with db.transaction(url) as s:
         assessments.submit(s, client, aid)
-    with pytest.raises(ValidationError, match="not open for answers"):
-        with db.transaction(url) as s:
-            assessments.save_answers(s, client, aid, dict(list(answers.items())[:1]))
+    with pytest.raises(ValidationError, match="not open for answers"), db.transaction(url) as s:
+        assessments.save_answers(s, client, aid, dict(list(answers.items())[:1]))
 
 
 def test_request_changes_needs_a_flagged_answer(world):
@@ -154,9 +183,8 @@ def test_request_changes_needs_a_flagged_answer(world):
     with pytest.raises(ValidationError, match="Flag at least one answer"):
         with db.transaction(url) as s:
             review.request_changes(s, reviewer, aid)
-    with pytest.raises(ValidationError, match="reason"):
-        with db.transaction(url) as s:
-            review.decide(s, reviewer, aid, "rejected")
+    with pytest.raises(ValidationError, match="reason"), db.transaction(url) as s:
+        review.decide(s, reviewer, aid, "rejected")
 
 
 def test_unknown_assessment_is_not_found(world):
@@ -180,9 +208,8 @@ def test_answers_that_require_evidence_block_submit_until_a_file_is_attached(wor
     with db.reading(url) as s:
         missing = assessments.missing_items(s, s.get(Assessment, aid))
     assert missing and {m["what"] for m in missing} == {"evidence"}
-    with pytest.raises(ValidationError, match="First: evidence for"):
-        with db.transaction(url) as s:
-            assessments.submit(s, client, aid)
+    with pytest.raises(ValidationError, match="First: evidence for"), db.transaction(url) as s:
+        assessments.submit(s, client, aid)
     _answer_all(world)
     with db.transaction(url) as s:
         assessments.submit(s, client, aid)
@@ -201,9 +228,13 @@ def test_next_cycle_starts_from_the_last_cycles_answers(world):
         carried = assessments.answer_details(s, client, fresh.id)
         new = s.get(Assessment, fresh.id)
     assert new.cycle == 2 and new.previous_id == aid and new.status == "in_progress"
+
     def norm(value):  # multi-choice answers are stored in the bank's option order
         return sorted(value) if isinstance(value, list) else value
-    assert {k: norm(v["value"]) for k, v in carried.items()} == {k: norm(v.value) for k, v in answers.items()}
+
+    assert {k: norm(v["value"]) for k, v in carried.items()} == {
+        k: norm(v.value) for k, v in answers.items()
+    }
 
 
 def test_an_open_cycle_cannot_be_followed_by_another(world):
@@ -229,13 +260,17 @@ def test_blank_inputs_for_unanswered_questions_store_nothing_and_count_nothing(w
     keys = list(_full_answers(url))[:4]
     blank = {k: AnswerInput() for k in keys}
     with db.transaction(url) as s:
-        assert assessments.save_answers(s, client, aid, {**blank, keys[0]: AnswerInput(value="yes")}) == 1
+        assert (
+            assessments.save_answers(s, client, aid, {**blank, keys[0]: AnswerInput(value="yes")})
+            == 1
+        )
     assert _count(url, QuestionnaireResponse, aid) == 1
     with db.transaction(url) as s:  # clearing a given answer is a change
         assert assessments.save_answers(s, client, aid, blank) == 1
     with db.reading(url) as s:
-        saves = s.scalars(select(AuditLog.detail).where(AuditLog.action == "answers_saved")
-                          .order_by(AuditLog.id)).all()
+        saves = s.scalars(
+            select(AuditLog.detail).where(AuditLog.action == "answers_saved").order_by(AuditLog.id)
+        ).all()
     assert [d["questions"] for d in saves] == [[keys[0]], [keys[0]]]
 
 
@@ -247,13 +282,14 @@ def test_a_refused_submission_names_questions_by_text_with_counts_that_add_up(wo
         missing = assessments.missing_items(s, s.get(Assessment, aid))
         bank = load_bank(s, baseline_id(url))
     answers = sum(m["what"] == "answer" for m in missing)
-    with pytest.raises(ValidationError) as refused:
-        with db.transaction(url) as s:
-            assessments.submit(s, client, aid)
+    with pytest.raises(ValidationError) as refused, db.transaction(url) as s:
+        assessments.submit(s, client, aid)
     message = str(refused.value)
     first = missing[0]
     assert f"{len(missing)} required answers or evidence files are missing" in message
-    assert f"{answers} answers" in message and (answers == len(missing) or "evidence file" in message)
+    assert f"{answers} answers" in message and (
+        answers == len(missing) or "evidence file" in message
+    )
     assert first["text"][:40] in message and bank.section(first["section"]).title in message
     assert first["key"] not in message
     assert all(m["section_title"] == bank.section(m["section"]).title for m in missing)
@@ -262,15 +298,22 @@ def test_a_refused_submission_names_questions_by_text_with_counts_that_add_up(wo
 def test_a_decision_is_current_until_the_client_submits_again():
     def rows(*statuses):
         return [{"status": s, "note": s} for s in statuses]
+
     assert current_decision(rows("in_progress", "submitted", "under_review")) is None
-    assert current_decision(rows("submitted", "under_review", "changes_requested", "in_progress"))["status"] \
+    assert (
+        current_decision(rows("submitted", "under_review", "changes_requested", "in_progress"))[
+            "status"
+        ]
         == "changes_requested"
+    )
     assert current_decision(rows("changes_requested", "in_progress", "submitted")) is None
     assert current_decision(rows("submitted", "under_review", "rejected"))["status"] == "rejected"
 
 
 def test_the_timeline_carries_the_note_to_the_client_and_only_to_its_organisation(world):
-    url, client, rival, reviewer, aid = (world[k] for k in ("url", "client", "rival", "reviewer", "id"))
+    url, client, rival, reviewer, aid = (
+        world[k] for k in ("url", "client", "rival", "reviewer", "id")
+    )
     _answer_all(world)
     with db.transaction(url) as s:
         assessments.submit(s, client, aid)
@@ -282,8 +325,12 @@ def test_the_timeline_carries_the_note_to_the_client_and_only_to_its_organisatio
         assert review.timelines(s, rival, [aid]) == {}
         with pytest.raises(AccessDenied):
             review.status_history(s, rival, aid)
-    assert [h["what"] for h in history] == ["Answering started", "Submitted for review",
-                                            "Review started", "Approved"]
+    assert [h["what"] for h in history] == [
+        "Answering started",
+        "Submitted for review",
+        "Review started",
+        "Approved",
+    ]
     assert current_decision(history)["note"] == "Fine; renew the pen test in spring."
     assert not any("doubtful" in h["note"] for h in history)
 
@@ -301,4 +348,6 @@ def test_a_client_may_send_an_assessment_back_unchanged_after_a_change_request(w
         assessments.submit(s, client, aid)
     with db.reading(url) as s:
         assert [h["what"] for h in review.status_history(s, client, aid)][-2:] == [
-            "Answering resumed", "Submitted for review"]
+            "Answering resumed",
+            "Submitted for review",
+        ]

@@ -8,6 +8,7 @@ which every write moves). Only aggregates go through here: small frames, never r
 Results that depend on the clock (overdue days) may lag by up to the hour-long TTL while nothing
 is written.
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -20,7 +21,11 @@ from ui.state import checked, current_actor, reading
 def scope_key(actor: Actor) -> tuple:
     """What an aggregate's result may depend on: role, organisation, and for lead reviewers who
     they are (reviewer_visibility can narrow them to their own assessments)."""
-    return actor.role, actor.organization_id, actor.user_id if actor.role == "lead_reviewer" else None
+    return (
+        actor.role,
+        actor.organization_id,
+        actor.user_id if actor.role == "lead_reviewer" else None,
+    )
 
 
 def version() -> int:
@@ -32,8 +37,13 @@ def version() -> int:
 def _key(fn, args: tuple, kwargs: dict) -> tuple:
     """What a cached aggregate depends on: the function, the actor's scope, the data version and
     the arguments."""
-    return (f"{fn.__module__}.{fn.__qualname__}", scope_key(current_actor()), version(), args,
-            tuple(sorted(kwargs.items())))
+    return (
+        f"{fn.__module__}.{fn.__qualname__}",
+        scope_key(current_actor()),
+        version(),
+        args,
+        tuple(sorted(kwargs.items())),
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
@@ -64,5 +74,10 @@ def figure(make, fn, *args, part: str | int | None = None, extra: tuple = (), **
     built once per aggregate result."""
     key = _key(fn, args, kwargs)
     result = _run(key, fn)
-    return _figure(key, f"{make.__module__}.{make.__qualname__}:{part}", extra, _make=make,
-                   _result=result[part] if part is not None else result)
+    return _figure(
+        key,
+        f"{make.__module__}.{make.__qualname__}:{part}",
+        extra,
+        _make=make,
+        _result=result[part] if part is not None else result,
+    )

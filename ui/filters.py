@@ -4,6 +4,7 @@ Values live in st.session_state under FILTER_KEYS, outside the widgets' own keys
 made on one page is still there on the next (Streamlit forgets a widget's state on pages that do
 not draw it). Each page shows the filters that mean something to it.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -14,8 +15,13 @@ from core.access import Actor
 from core.analytics import Filters, filter_options
 from ui.cache import aggregate
 
-FILTER_KEYS = {"organization": "flt_organization", "questionnaire": "flt_questionnaire",
-               "dates": "flt_dates", "industry": "flt_industry", "tier": "flt_tier"}
+FILTER_KEYS = {
+    "organization": "flt_organization",
+    "questionnaire": "flt_questionnaire",
+    "dates": "flt_dates",
+    "industry": "flt_industry",
+    "tier": "flt_tier",
+}
 ALL = ("organization", "questionnaire", "dates", "industry", "tier")
 DEFAULT_DAYS = 730  # two years
 EVERYTHING = "*"
@@ -33,8 +39,14 @@ def _choice(label: str, key: str, options: list[tuple], everything: str) -> obje
     if st.session_state.get(key) not in values:
         st.session_state[key] = EVERYTHING
     st.session_state[f"_w_{key}"] = st.session_state[key]
-    picked = st.selectbox(label, values, format_func=lambda v: labels.get(v, str(v)),
-                          key=f"_w_{key}", on_change=_persist, args=(key,))
+    picked = st.selectbox(
+        label,
+        values,
+        format_func=lambda v: labels.get(v, str(v)),
+        key=f"_w_{key}",
+        on_change=_persist,
+        args=(key,),
+    )
     return None if picked == EVERYTHING else picked
 
 
@@ -49,8 +61,13 @@ def _dates(key: str) -> tuple[date | None, date | None]:
     if not isinstance(stored, tuple) or not stored:
         stored = st.session_state[key] = default_dates()
     st.session_state[f"_w_{key}"] = stored
-    picked = st.date_input("Date range", key=f"_w_{key}", on_change=_persist, args=(key,),
-                           help="Inclusive, in UTC days.")
+    picked = st.date_input(
+        "Date range",
+        key=f"_w_{key}",
+        on_change=_persist,
+        args=(key,),
+        help="Inclusive, in UTC days.",
+    )
     picked = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
     return (picked[0] if picked else None), (picked[1] if len(picked) > 1 else None)
 
@@ -63,20 +80,35 @@ def filter_block(actor: Actor, show: tuple[str, ...] = ALL, *, caption: str = ""
     with st.sidebar:
         st.subheader("Filters")
         if "organization" in show and not actor.is_client:
-            values["organization_id"] = _choice("Organisation", FILTER_KEYS["organization"],
-                                                options["organizations"], "All organisations")
+            values["organization_id"] = _choice(
+                "Organisation",
+                FILTER_KEYS["organization"],
+                options["organizations"],
+                "All organisations",
+            )
         if "questionnaire" in show:
-            values["questionnaire_id"] = _choice("Questionnaire", FILTER_KEYS["questionnaire"],
-                                                 options["questionnaires"], "All questionnaires")
+            values["questionnaire_id"] = _choice(
+                "Questionnaire",
+                FILTER_KEYS["questionnaire"],
+                options["questionnaires"],
+                "All questionnaires",
+            )
         if "dates" in show:
             values["start"], values["end"] = _dates(FILTER_KEYS["dates"])
         if "industry" in show:
-            values["industry"] = _choice("Industry", FILTER_KEYS["industry"],
-                                         [(i, i) for i in options["industries"]], "All industries")
+            values["industry"] = _choice(
+                "Industry",
+                FILTER_KEYS["industry"],
+                [(i, i) for i in options["industries"]],
+                "All industries",
+            )
         if "tier" in show:
-            values["tier"] = _choice("Tier", FILTER_KEYS["tier"],
-                                     [(t, t.replace("_", " ").title()) for t in options["tiers"]],
-                                     "All tiers")
+            values["tier"] = _choice(
+                "Tier",
+                FILTER_KEYS["tier"],
+                [(t, t.replace("_", " ").title()) for t in options["tiers"]],
+                "All tiers",
+            )
         if caption:
             st.caption(caption)
     return Filters(**values)

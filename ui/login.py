@@ -1,8 +1,9 @@
 """Sign-in with streamlit-authenticator's form, backed by server-side sessions in core.auth."""
+
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jwt
 import streamlit as st
@@ -16,15 +17,20 @@ from ui.state import reading, session, settings
 COOKIE_NAME = "securesphere_auth"
 SESSION_ENDED = "Your session has ended. Please sign in again."
 _SUBMIT_KEY = "FormSubmitter:Login-Sign in"
-_FIELDS = {"Form name": "Sign in to SecureSphere", "Username": "Username", "Password": "Password",
-           "Login": "Sign in"}
+_FIELDS = {
+    "Form name": "Sign in to SecureSphere",
+    "Username": "Username",
+    "Password": "Password",
+    "Login": "Sign in",
+}
 LOOPBACK = "127.0.0.1"
 
 
 def _authenticator(creds: dict) -> stauth.Authenticate:
     # Expiry 0: the library never sets its own cookie; _set_cookie sets ours, bound to a session.
-    return stauth.Authenticate(creds, COOKIE_NAME, settings().cookie_key, 0,
-                               auto_hash=False, login_sleep_time=0)
+    return stauth.Authenticate(
+        creds, COOKIE_NAME, settings().cookie_key, 0, auto_hash=False, login_sleep_time=0
+    )
 
 
 def sign_in() -> Actor | None:
@@ -88,7 +94,7 @@ def _open_by_form(authenticator: stauth.Authenticate, username: str) -> Actor:
     """A new server-side session, and a cookie that is valid only as long as that session."""
     with session() as s:
         actor = auth.open_session(s, username, client_address=_client_address())
-        expires = datetime.now(timezone.utc).replace(microsecond=0) + auth.session_lifetime(s)
+        expires = datetime.now(UTC).replace(microsecond=0) + auth.session_lifetime(s)
         token = _cookie_token(username, expires)
         auth.bind_cookie(s, actor.session_id, token)
     _set_cookie(authenticator, token, expires)
@@ -119,7 +125,11 @@ def _remember(actor: Actor) -> Actor:
 def _cookie_token(username: str, expires: datetime) -> str:
     # The library's format (it reads the cookie back), plus a random id: every sign-in's cookie
     # differs, so its fingerprint names exactly one session row.
-    claims = {"username": username, "exp_date": expires.timestamp(), "jti": secrets.token_urlsafe(16)}
+    claims = {
+        "username": username,
+        "exp_date": expires.timestamp(),
+        "jti": secrets.token_urlsafe(16),
+    }
     return jwt.encode(claims, settings().cookie_key, algorithm="HS256")
 
 
@@ -127,10 +137,14 @@ def _set_cookie(authenticator: stauth.Authenticate, token: str, expires: datetim
     # Set from JavaScript by the component, so it cannot be HttpOnly; Secure over HTTPS,
     # SameSite=Strict, and no longer-lived than the session's absolute timeout.
     manager = authenticator.cookie_controller.cookie_model.cookie_manager
-    manager.set(COOKIE_NAME, token, expires_at=expires,
-                max_age=int((expires - datetime.now(timezone.utc)).total_seconds()),
-                secure=served_over_https(st.context.url, st.context.headers.get("X-Forwarded-Proto")),
-                same_site="strict")
+    manager.set(
+        COOKIE_NAME,
+        token,
+        expires_at=expires,
+        max_age=int((expires - datetime.now(UTC)).total_seconds()),
+        secure=served_over_https(st.context.url, st.context.headers.get("X-Forwarded-Proto")),
+        same_site="strict",
+    )
 
 
 def served_over_https(url: str | None, forwarded_proto: str | None) -> bool:
@@ -165,8 +179,9 @@ def _client_address() -> str:
     # AppTest has no real peer (a mock): both count as loopback.
     peer = st.context.ip_address
     peer = peer if isinstance(peer, str) and peer else LOOPBACK
-    return throttle.client_address(peer, st.context.headers.get_all("X-Forwarded-For"),
-                                   settings().trusted_proxies)
+    return throttle.client_address(
+        peer, st.context.headers.get_all("X-Forwarded-For"), settings().trusted_proxies
+    )
 
 
 def _forget(authenticator: stauth.Authenticate) -> None:

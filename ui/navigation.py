@@ -1,4 +1,5 @@
 """Which pages each role gets: navigation is data, built per run from the actor's role."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,8 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.access import (ANALYTICS_AUDIENCE, OVERSIGHT, RESPONDENTS, REVIEWERS, ROLES, STAFF,
-                         Actor)
+from core.access import ANALYTICS_AUDIENCE, OVERSIGHT, RESPONDENTS, REVIEWERS, ROLES, STAFF, Actor
 from ui.state import require_role
 
 
@@ -29,32 +29,83 @@ PAGES = (
     PageSpec("pages/portfolio_home.py", "Portfolio", ":material/dashboard:", OVERSIGHT),
     PageSpec("pages/scores.py", "Scores", ":material/analytics:", ROLES),
     PageSpec("pages/admin_users.py", "Users", ":material/group:", ("admin",), "Administration"),
-    PageSpec("pages/admin_organizations.py", "Organisations", ":material/domain:", ("admin",),
-             "Administration"),
-    PageSpec("pages/admin_banks.py", "Question banks", ":material/library_books:", ("admin",),
-             "Administration"),
-    PageSpec("pages/admin_settings.py", "System settings", ":material/tune:", ("admin",),
-             "Administration"),
-    PageSpec("pages/admin_audit.py", "Audit trail", ":material/policy:", ("admin",), "Administration"),
-    PageSpec("pages/admin_operations.py", "Backups and integrity", ":material/backup:", ("admin",),
-             "Administration"),
-    PageSpec("pages/admin_activity.py", "Sign-in activity", ":material/login:", ("admin",),
-             "Administration"),
-    PageSpec("pages/analytics_overview.py", "Overview", ":material/monitoring:", ANALYTICS_AUDIENCE,
-             "Analytics"),
-    PageSpec("pages/analytics_trends.py", "Trends", ":material/trending_up:", ANALYTICS_AUDIENCE,
-             "Analytics"),
-    PageSpec("pages/analytics_benchmarks.py", "Benchmarking", ":material/leaderboard:",
-             ANALYTICS_AUDIENCE, "Analytics"),
-    PageSpec("pages/analytics_reviews.py", "Review operations", ":material/timer:", STAFF,
-             "Analytics"),
-    PageSpec("pages/analytics_activity.py", "User activity", ":material/group_work:", OVERSIGHT,
-             "Analytics"),
+    PageSpec(
+        "pages/admin_organizations.py",
+        "Organisations",
+        ":material/domain:",
+        ("admin",),
+        "Administration",
+    ),
+    PageSpec(
+        "pages/admin_banks.py",
+        "Question banks",
+        ":material/library_books:",
+        ("admin",),
+        "Administration",
+    ),
+    PageSpec(
+        "pages/admin_settings.py",
+        "System settings",
+        ":material/tune:",
+        ("admin",),
+        "Administration",
+    ),
+    PageSpec(
+        "pages/admin_audit.py", "Audit trail", ":material/policy:", ("admin",), "Administration"
+    ),
+    PageSpec(
+        "pages/admin_operations.py",
+        "Backups and integrity",
+        ":material/backup:",
+        ("admin",),
+        "Administration",
+    ),
+    PageSpec(
+        "pages/admin_activity.py",
+        "Sign-in activity",
+        ":material/login:",
+        ("admin",),
+        "Administration",
+    ),
+    PageSpec(
+        "pages/analytics_overview.py",
+        "Overview",
+        ":material/monitoring:",
+        ANALYTICS_AUDIENCE,
+        "Analytics",
+    ),
+    PageSpec(
+        "pages/analytics_trends.py",
+        "Trends",
+        ":material/trending_up:",
+        ANALYTICS_AUDIENCE,
+        "Analytics",
+    ),
+    PageSpec(
+        "pages/analytics_benchmarks.py",
+        "Benchmarking",
+        ":material/leaderboard:",
+        ANALYTICS_AUDIENCE,
+        "Analytics",
+    ),
+    PageSpec(
+        "pages/analytics_reviews.py", "Review operations", ":material/timer:", STAFF, "Analytics"
+    ),
+    PageSpec(
+        "pages/analytics_activity.py",
+        "User activity",
+        ":material/group_work:",
+        OVERSIGHT,
+        "Analytics",
+    ),
     PageSpec("pages/extracts.py", "Extracts", ":material/download:", ROLES, "Analytics"),
     PageSpec("pages/profile.py", "My profile", ":material/account_circle:", ROLES, "Account"),
 )
-HOME_BY_ROLE = {"client": "pages/client_home.py", "lead_reviewer": "pages/review_home.py",
-                **{role: "pages/portfolio_home.py" for role in OVERSIGHT}}
+HOME_BY_ROLE = {
+    "client": "pages/client_home.py",
+    "lead_reviewer": "pages/review_home.py",
+    **dict.fromkeys(OVERSIGHT, "pages/portfolio_home.py"),
+}
 
 
 def pages_for(actor: Actor, must_change_password: bool) -> dict[str, list]:
@@ -70,15 +121,23 @@ def pages_for(actor: Actor, must_change_password: bool) -> dict[str, list]:
             continue
         if must_change_password and spec.path != "pages/profile.py":
             continue
-        home = spec.path == HOME_BY_ROLE[actor.role] or (must_change_password and spec.path == "pages/profile.py")
+        home = spec.path == HOME_BY_ROLE[actor.role] or (
+            must_change_password and spec.path == "pages/profile.py"
+        )
         groups.setdefault(spec.group, []).append(
-            st.Page(spec.path, title=spec.title, icon=spec.icon, default=home))
+            st.Page(spec.path, title=spec.title, icon=spec.icon, default=home)
+        )
     return groups
 
 
 def _refusal(spec: PageSpec):
-    return st.Page(partial(guard, spec.path), title=spec.title, icon=spec.icon,
-                   url_path=Path(spec.path).stem, visibility="hidden")
+    return st.Page(
+        partial(guard, spec.path),
+        title=spec.title,
+        icon=spec.icon,
+        url_path=Path(spec.path).stem,
+        visibility="hidden",
+    )
 
 
 def guard(page_file: str) -> Actor:
@@ -94,4 +153,6 @@ def sign_in_doors(screen) -> list:
     """Before sign-in every page URL shows the sign-in screen, so a deep link survives signing in
     (the URL stays, and the next run opens the real page) without exposing any page."""
     doors = [st.Page(screen, title="Sign in", icon=":material/login:", default=True)]
-    return doors + [st.Page(screen, title=spec.title, url_path=Path(spec.path).stem) for spec in PAGES]
+    return doors + [
+        st.Page(screen, title=spec.title, url_path=Path(spec.path).stem) for spec in PAGES
+    ]

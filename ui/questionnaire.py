@@ -1,4 +1,5 @@
 """Questionnaire widgets: the right input per question type, autosaved a section at a time."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,14 +16,18 @@ from core.labels import format_datetime
 from core.settings import get_settings
 from core.text import md_escape
 from core.worksheet import Worksheet
-from ui.state import (attempt, current_actor, feedback, leave_message, reading, run_action,
-                      settings)
+from ui.state import attempt, current_actor, feedback, leave_message, reading, run_action, settings
 
 
 def _radio(label: str, q: Question, common: dict) -> None:
     labels = {o.key: o.label for o in q.options}
-    st.radio(label, list(labels), format_func=lambda k: md_escape(labels[k]),
-             horizontal=len(labels) <= 4, **common)
+    st.radio(
+        label,
+        list(labels),
+        format_func=lambda k: md_escape(labels[k]),
+        horizontal=len(labels) <= 4,
+        **common,
+    )
 
 
 def _multiselect(label: str, q: Question, common: dict) -> None:
@@ -45,6 +50,7 @@ def _date(label: str, q: Question, common: dict) -> None:
 @dataclass(frozen=True)
 class Input:
     """How the page asks one question type: the widget, and a stored value as the widget holds it."""
+
     draw: Callable[[str, Question, dict], None]
     held: Callable[[object], object] = lambda value: value
 
@@ -52,9 +58,13 @@ class Input:
 RADIO = Input(_radio)
 # One input per question type (core.banks.question_types.QUESTION_TYPES); a test keeps the keys equal.
 INPUTS: dict[str, Input] = {
-    "yes_no": RADIO, "yes_no_partial": RADIO, "maturity": RADIO, "single_choice": RADIO,
+    "yes_no": RADIO,
+    "yes_no_partial": RADIO,
+    "maturity": RADIO,
+    "single_choice": RADIO,
     "multi_choice": Input(_multiselect, held=lambda value: [] if value is None else value),
-    "number": Input(_number), "text": Input(_text),
+    "number": Input(_number),
+    "text": Input(_text),
     "date": Input(_date, held=lambda value: dt.date.fromisoformat(value) if value else value),
 }
 
@@ -69,8 +79,11 @@ def seed(ws: Worksheet, section: Section) -> None:
     Streamlit dropped the state of a section that was not on screen)."""
     for q in section.questions:
         stored = ws.answers.get(q.key, {})
-        defaults = {"v": INPUTS[q.type].held(stored.get("value")),
-                    "na": stored.get("is_na", False), "j": stored.get("justification", "")}
+        defaults = {
+            "v": INPUTS[q.type].held(stored.get("value")),
+            "na": stored.get("is_na", False),
+            "j": stored.get("justification", ""),
+        }
         for part, default in defaults.items():
             st.session_state.setdefault(key(ws.assessment_id, q.key, part), default)
 
@@ -82,8 +95,11 @@ def _input(ws_id: int, question: str) -> AnswerInput:
     if value == [] or value == "":
         value = None
     is_na = bool(st.session_state.get(key(ws_id, question, "na")))
-    return AnswerInput(value=None if is_na else value, is_na=is_na,
-                       justification=st.session_state.get(key(ws_id, question, "j")) or "")
+    return AnswerInput(
+        value=None if is_na else value,
+        is_na=is_na,
+        justification=st.session_state.get(key(ws_id, question, "j")) or "",
+    )
 
 
 def on_screen(ws: Worksheet, section: Section) -> dict[str, Answer]:
@@ -100,13 +116,19 @@ def _autosave(ws_id: int, section_key: str, keys: tuple[str, ...], question: str
     answers = {k: _input(ws_id, k) for k in keys}
     slot = key(ws_id, question, "saved")
     saved: list[int] = []
-    refusal = attempt(lambda s, a: saved.append(assessments.save_section(s, a, ws_id, section_key, answers)))
+    refusal = attempt(
+        lambda s, a: saved.append(assessments.save_section(s, a, ws_id, section_key, answers))
+    )
     if refusal:
         leave_message(slot, "error", refusal)
         return
     if changed := saved[0]:
-        leave_message(slot, "success", f"Saved {changed} change{'' if changed == 1 else 's'} "
-                                       f"at {dt.datetime.now(dt.timezone.utc):%H:%M:%S} UTC")
+        leave_message(
+            slot,
+            "success",
+            f"Saved {changed} change{'' if changed == 1 else 's'} "
+            f"at {dt.datetime.now(dt.UTC):%H:%M:%S} UTC",
+        )
 
 
 def render_section(ws: Worksheet, section: Section) -> None:
@@ -128,35 +150,59 @@ def _limits() -> dict:
 
 
 def _question(ws: Worksheet, q: Question, args: tuple, limits: dict) -> None:
-    flags = [":red[critical]" if q.critical else "", ":orange[evidence required]" if q.evidence_required else "",
-             "" if q.required else ":gray[optional]"]
+    flags = [
+        ":red[critical]" if q.critical else "",
+        ":orange[evidence required]" if q.evidence_required else "",
+        "" if q.required else ":gray[optional]",
+    ]
     st.caption(" · ".join([f"`{q.key}`", *[f for f in flags if f]]))
     na = bool(st.session_state.get(key(ws.assessment_id, q.key, "na")))
     disabled = not ws.editable
     _value_widget(ws.assessment_id, q, disabled or na, args)
     cols = st.columns([1, 3])
     if q.allow_na:
-        cols[0].checkbox("Not applicable", key=key(ws.assessment_id, q.key, "na"), disabled=disabled,
-                         on_change=_autosave, args=args)
+        cols[0].checkbox(
+            "Not applicable",
+            key=key(ws.assessment_id, q.key, "na"),
+            disabled=disabled,
+            on_change=_autosave,
+            args=args,
+        )
     feedback(key(ws.assessment_id, q.key, "saved"), compact=True)
     stored = ws.answers.get(q.key, {})
     if stored.get("review_state") == "needs_changes":
         st.warning("The reviewer asked for changes to this answer.", icon=":material/feedback:")
     for comment in ws.comments.get(q.key, []):
-        st.info(f"**{md_escape(comment['author'])}** ({format_datetime(comment['time'])}): "
-                f"{md_escape(comment['body'], multiline=True)}",
-                icon=":material/comment:")
+        st.info(
+            f"**{md_escape(comment['author'])}** ({format_datetime(comment['time'])}): "
+            f"{md_escape(comment['body'], multiline=True)}",
+            icon=":material/comment:",
+        )
     files = ws.evidence.get(q.key, [])
-    with st.expander(f"Justification and evidence ({len(files)} file{'s' if len(files) != 1 else ''})"):
-        st.text_area("Justification", key=key(ws.assessment_id, q.key, "j"), max_chars=5000,
-                     disabled=disabled, on_change=_autosave, args=args, height=80)
+    with st.expander(
+        f"Justification and evidence ({len(files)} file{'s' if len(files) != 1 else ''})"
+    ):
+        st.text_area(
+            "Justification",
+            key=key(ws.assessment_id, q.key, "j"),
+            max_chars=5000,
+            disabled=disabled,
+            on_change=_autosave,
+            args=args,
+            height=80,
+        )
         _evidence(ws, q, files, limits)
 
 
 def _value_widget(ws_id: int, q: Question, disabled: bool, args: tuple) -> None:
     # Bank texts come from uploaded files: labels, help and radio options render Markdown.
-    common = dict(key=key(ws_id, q.key, "v"), help=md_escape(q.help, multiline=True) or None,
-                  disabled=disabled, on_change=_autosave, args=args)
+    common = dict(
+        key=key(ws_id, q.key, "v"),
+        help=md_escape(q.help, multiline=True) or None,
+        disabled=disabled,
+        on_change=_autosave,
+        args=args,
+    )
     label = md_escape(q.text) + ("" if q.required else " (optional)")
     INPUTS[q.type].draw(label, q, common)
 
@@ -165,12 +211,20 @@ def _evidence(ws: Worksheet, q: Question, files: list[dict], limits: dict) -> No
     slot = key(ws.assessment_id, q.key, "evidence")
     for item in files:
         left, right = st.columns([4, 1])
-        left.download_button(f"{md_escape(item['filename'])} ({item['size_bytes'] / 1024:.0f} KB)",
-                             data=lambda i=item["id"]: _file_bytes(i), file_name=evidence.download_name(item["filename"]),
-                             mime=item["content_type"], icon=":material/download:", key=f"dl{item['id']}")
+        left.download_button(
+            f"{md_escape(item['filename'])} ({item['size_bytes'] / 1024:.0f} KB)",
+            data=lambda i=item["id"]: _file_bytes(i),
+            file_name=evidence.download_name(item["filename"]),
+            mime=item["content_type"],
+            icon=":material/download:",
+            key=f"dl{item['id']}",
+        )
         if ws.editable and right.button("Remove", key=f"rm{item['id']}", icon=":material/delete:"):
-            if run_action(lambda s, a: evidence.remove_evidence(s, a, item["id"]),
-                          success=f"{item['filename']} removed.", slot=slot):
+            if run_action(
+                lambda s, a, i=item["id"]: evidence.remove_evidence(s, a, i),
+                success=f"{item['filename']} removed.",
+                slot=slot,
+            ):
                 st.rerun()
     if ws.editable:
         counter = st.session_state.setdefault(f"ws{ws.assessment_id}:uploads", 0)
@@ -178,25 +232,36 @@ def _evidence(ws: Worksheet, q: Question, files: list[dict], limits: dict) -> No
         # Streamlit refuses a larger file in the browser, beside this uploader, and says the limit
         # ("Limit 20MB per file"); the server's maxUploadSize is the setting's maximum, and core
         # checks the setting again, so the one limit a user meets is the setting's.
-        st.file_uploader("Add evidence", key=uploader, accept_multiple_files=True,
-                         max_upload_size=limits["mb"], on_change=_upload,
-                         args=(ws.assessment_id, q.key, uploader, slot),
-                         help=f"Up to {limits['mb']} MB per file and {limits['files']} files per answer.")
+        st.file_uploader(
+            "Add evidence",
+            key=uploader,
+            accept_multiple_files=True,
+            max_upload_size=limits["mb"],
+            on_change=_upload,
+            args=(ws.assessment_id, q.key, uploader, slot),
+            help=f"Up to {limits['mb']} MB per file and {limits['files']} files per answer.",
+        )
     feedback(slot)
 
 
 def _file_bytes(evidence_id: int) -> bytes:
     with reading() as s:
-        return evidence.read_evidence(s, current_actor(), evidence_id, data_dir=settings().data_dir)[2]
+        return evidence.read_evidence(
+            s, current_actor(), evidence_id, data_dir=settings().data_dir
+        )[2]
 
 
 def _upload(ws_id: int, question_key: str, uploader: str, slot: str) -> None:
     # One transaction for the whole selection: a batch past a limit, or with one bad file, adds nothing.
     files = [(f.name, f.getvalue()) for f in st.session_state.get(uploader) or []]
     if files:
-        run_action(lambda s, a: evidence.add_evidence_files(
-            s, a, ws_id, question_key=question_key, files=files, data_dir=settings().data_dir),
-            success=f"{len(files)} file{'s' if len(files) != 1 else ''} added.", slot=slot)
+        run_action(
+            lambda s, a: evidence.add_evidence_files(
+                s, a, ws_id, question_key=question_key, files=files, data_dir=settings().data_dir
+            ),
+            success=f"{len(files)} file{'s' if len(files) != 1 else ''} added.",
+            slot=slot,
+        )
     st.session_state[f"ws{ws_id}:uploads"] += 1  # a fresh uploader, so files are not added twice
 
 
@@ -208,17 +273,26 @@ def show_missing(ws: Worksheet) -> None:
     answers = sum(1 for m in ws.missing if m["what"] == "answer")
     files = len(ws.missing) - answers
     with st.container(border=True):
-        parts = [_count(n, word) for n, word in ((answers, "answer"), (files, "evidence file")) if n]
-        st.markdown(f"**Missing before you can submit: {_count(len(ws.missing), 'item')}** "
-                    f"({', '.join(parts)})")
+        parts = [
+            _count(n, word) for n, word in ((answers, "answer"), (files, "evidence file")) if n
+        ]
+        st.markdown(
+            f"**Missing before you can submit: {_count(len(ws.missing), 'item')}** "
+            f"({', '.join(parts)})"
+        )
         for section_key, items in by_section.items():
             title = md_escape(items[0]["section_title"])
             with st.expander(f"{title}: {len(items)} missing", expanded=len(by_section) == 1):
                 for item in items:
                     need = "needs an answer" if item["what"] == "answer" else "needs evidence"
-                    st.button(f"{md_escape(_short(item['text']))} · {need}", type="tertiary",
-                              icon=":material/arrow_forward:", key=f"ws{ws.assessment_id}:gap:{item['key']}",
-                              on_click=_go_to_section, args=(ws.assessment_id, section_key))
+                    st.button(
+                        f"{md_escape(_short(item['text']))} · {need}",
+                        type="tertiary",
+                        icon=":material/arrow_forward:",
+                        key=f"ws{ws.assessment_id}:gap:{item['key']}",
+                        on_click=_go_to_section,
+                        args=(ws.assessment_id, section_key),
+                    )
 
 
 def _go_to_section(ws_id: int, section_key: str) -> None:
@@ -230,4 +304,4 @@ def _count(n: int, word: str) -> str:
 
 
 def _short(text: str, limit: int = 110) -> str:
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

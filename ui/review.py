@@ -1,4 +1,5 @@
 """Review page widgets: one card per answer with its evidence, thread and review actions."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -12,8 +13,11 @@ from core.worksheet import Worksheet
 from ui.state import current_actor, reading, run_action, settings
 from ui.widgets import confirm_action
 
-STATE_BADGES = {"pending": ("Unreviewed", "gray"), "accepted": ("Accepted", "green"),
-                "needs_changes": ("Needs changes", "orange")}
+STATE_BADGES = {
+    "pending": ("Unreviewed", "gray"),
+    "accepted": ("Accepted", "green"),
+    "needs_changes": ("Needs changes", "orange"),
+}
 FILTERS = ("All", "Unreviewed", "Flagged", "Low-scoring", "Critical", "Changed this round")
 
 
@@ -36,10 +40,14 @@ def keep(q: Question, ws: Worksheet, changed: set[str], wanted: str) -> bool:
     """Whether the answer passes the chosen filter."""
     stored = ws.answers.get(q.key, {})
     score = stored.get("score")
-    return {"All": True, "Unreviewed": stored.get("review_state", "pending") == "pending",
-            "Flagged": stored.get("review_state") == "needs_changes",
-            "Low-scoring": score is not None and score < 0.5, "Critical": q.critical,
-            "Changed this round": q.key in changed}[wanted]
+    return {
+        "All": True,
+        "Unreviewed": stored.get("review_state", "pending") == "pending",
+        "Flagged": stored.get("review_state") == "needs_changes",
+        "Low-scoring": score is not None and score < 0.5,
+        "Critical": q.critical,
+        "Changed this round": q.key in changed,
+    }[wanted]
 
 
 def answer_card(ws: Worksheet, q: Question, changed: set[str], can_review: bool) -> None:
@@ -55,7 +63,10 @@ def answer_card(ws: Worksheet, q: Question, changed: set[str], can_review: bool)
         st.markdown(" ".join(head))
         st.markdown(f"**{md_escape(q.text)}**")
         score = stored.get("score")
-        st.markdown(f"{answer_text(q, stored)}" + ("" if score is None else f" · score {score * 100:.0f}/100"))
+        st.markdown(
+            f"{answer_text(q, stored)}"
+            + ("" if score is None else f" · score {score * 100:.0f}/100")
+        )
         if stored.get("justification"):
             st.caption(md_escape(stored["justification"], multiline=True))
         _evidence(ws, q)
@@ -67,11 +78,18 @@ def answer_card(ws: Worksheet, q: Question, changed: set[str], can_review: bool)
 def _evidence(ws: Worksheet, q: Question) -> None:
     for item in ws.evidence.get(q.key, []):
         with st.popover(md_escape(item["filename"]), icon=":material/attach_file:"):
-            st.download_button("Download", data=lambda i=item["id"]: _file_bytes(i),
-                               file_name=evidence.download_name(item["filename"]),
-                               mime=item["content_type"], key=f"rdl{item['id']}",
-                               icon=":material/download:")
-            previewable = item["content_type"].startswith("image/") or item["content_type"] == "application/pdf"
+            st.download_button(
+                "Download",
+                data=lambda i=item["id"]: _file_bytes(i),
+                file_name=evidence.download_name(item["filename"]),
+                mime=item["content_type"],
+                key=f"rdl{item['id']}",
+                icon=":material/download:",
+            )
+            previewable = (
+                item["content_type"].startswith("image/")
+                or item["content_type"] == "application/pdf"
+            )
             # Files are read only when asked for: a long assessment can carry hundreds.
             if previewable and st.toggle("Preview", key=f"pv{item['id']}"):
                 _preview(item)
@@ -85,13 +103,18 @@ def _preview(item: dict) -> None:
         return
     try:
         st.image(data) if item["content_type"].startswith("image/") else st.pdf(data, height=400)
-    except Exception:  # noqa: BLE001 - files stored before uploads were decoded may break any decoder
-        st.info("This file cannot be previewed; download it to open it.", icon=":material/visibility_off:")
+    except Exception:
+        st.info(
+            "This file cannot be previewed; download it to open it.",
+            icon=":material/visibility_off:",
+        )
 
 
 def _file_bytes(evidence_id: int) -> bytes:
     with reading() as s:
-        return evidence.read_evidence(s, current_actor(), evidence_id, data_dir=settings().data_dir)[2]
+        return evidence.read_evidence(
+            s, current_actor(), evidence_id, data_dir=settings().data_dir
+        )[2]
 
 
 def _thread(ws: Worksheet, q: Question) -> None:
@@ -99,30 +122,56 @@ def _thread(ws: Worksheet, q: Question) -> None:
         tag = ":violet-badge[internal]" if c["visibility"] == "internal" else ""
         done = " :green-badge[resolved]" if c["resolved"] else ""
         reply = "↳ " if c["parent_id"] else ""
-        st.markdown(f"{reply}**{md_escape(c['author'])}** · {format_datetime(c['time'])} {tag}{done}  \n"
-                    f"{md_escape(c['body'], multiline=True)}")
+        st.markdown(
+            f"{reply}**{md_escape(c['author'])}** · {format_datetime(c['time'])} {tag}{done}  \n"
+            f"{md_escape(c['body'], multiline=True)}"
+        )
         if not c["resolved"] and st.button("Resolve", key=f"res{c['id']}", icon=":material/done:"):
-            if run_action(lambda s, a, cid=c["id"]: review.resolve_comment(s, a, cid), success="Resolved."):
+            if run_action(
+                lambda s, a, cid=c["id"]: review.resolve_comment(s, a, cid), success="Resolved."
+            ):
                 st.rerun()
 
 
 def _actions(ws: Worksheet, q: Question) -> None:
     left, right = st.columns([1, 3])
     if left.button("Accept", key=f"acc{q.key}", icon=":material/check:"):
-        if run_action(lambda s, a: review.set_review_state(s, a, ws.assessment_id, q.key, "accepted"),
-                      success="Answer accepted."):
+        if run_action(
+            lambda s, a: review.set_review_state(s, a, ws.assessment_id, q.key, "accepted"),
+            success="Answer accepted.",
+        ):
             st.rerun()
     with right.form(f"flag{q.key}", clear_on_submit=True, border=False):
-        text = st.text_input("Comment", key=f"ctext{q.key}", placeholder="What should change, or a note")
+        text = st.text_input(
+            "Comment", key=f"ctext{q.key}", placeholder="What should change, or a note"
+        )
         internal = st.checkbox("Internal note (reviewers only)", key=f"cint{q.key}")
         flag, note = st.columns(2)
-        if flag.form_submit_button("Flag: needs changes", icon=":material/flag:", disabled=internal):
-            _after(run_action(lambda s, a: review.set_review_state(
-                s, a, ws.assessment_id, q.key, "needs_changes", comment=text), success="Answer flagged."))
+        if flag.form_submit_button(
+            "Flag: needs changes", icon=":material/flag:", disabled=internal
+        ):
+            _after(
+                run_action(
+                    lambda s, a: review.set_review_state(
+                        s, a, ws.assessment_id, q.key, "needs_changes", comment=text
+                    ),
+                    success="Answer flagged.",
+                )
+            )
         if note.form_submit_button("Add comment", icon=":material/comment:"):
-            _after(run_action(lambda s, a: review.add_comment(
-                s, a, ws.assessment_id, text, question_key=q.key,
-                visibility="internal" if internal else "shared"), success="Comment added."))
+            _after(
+                run_action(
+                    lambda s, a: review.add_comment(
+                        s,
+                        a,
+                        ws.assessment_id,
+                        text,
+                        question_key=q.key,
+                        visibility="internal" if internal else "shared",
+                    ),
+                    success="Comment added.",
+                )
+            )
 
 
 def _after(ok: bool) -> None:
@@ -137,15 +186,29 @@ def decision_panel(aid: int) -> None:
         note = st.text_area("Note to the client (a reason is required to reject)", key=f"note{aid}")
         changes, approve, reject = st.columns(3)
         with changes:
-            confirm_action("Request changes", "The assessment goes back to the client with the "
-                           "flagged answers and this note.",
-                           lambda s, a: review.request_changes(s, a, aid, note=note),
-                           success="Sent back to the client.", key=f"changes{aid}", icon=":material/undo:")
+            confirm_action(
+                "Request changes",
+                "The assessment goes back to the client with the flagged answers and this note.",
+                lambda s, a: review.request_changes(s, a, aid, note=note),
+                success="Sent back to the client.",
+                key=f"changes{aid}",
+                icon=":material/undo:",
+            )
         with approve:
-            confirm_action("Approve", "The assessment becomes read-only and its score is final.",
-                           lambda s, a: review.decide(s, a, aid, "approved", note=note),
-                           success="Approved.", key=f"approve{aid}", icon=":material/verified:")
+            confirm_action(
+                "Approve",
+                "The assessment becomes read-only and its score is final.",
+                lambda s, a: review.decide(s, a, aid, "approved", note=note),
+                success="Approved.",
+                key=f"approve{aid}",
+                icon=":material/verified:",
+            )
         with reject:
-            confirm_action("Reject", "The assessment becomes read-only. The note is the reason.",
-                           lambda s, a: review.decide(s, a, aid, "rejected", note=note),
-                           success="Rejected.", key=f"reject{aid}", icon=":material/block:")
+            confirm_action(
+                "Reject",
+                "The assessment becomes read-only. The note is the reason.",
+                lambda s, a: review.decide(s, a, aid, "rejected", note=note),
+                success="Rejected.",
+                key=f"reject{aid}",
+                icon=":material/block:",
+            )

@@ -1,4 +1,5 @@
 """Review desk widgets: resubmissions summed up in one line, and the queue with its link first."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -26,10 +27,16 @@ def resubmission_notices() -> None:
         rows = page_of(resubmissions, page_size=NOTICE_PAGE, key="resubmitted_page", total=total)
         frame = pd.DataFrame(rows)
         frame.insert(0, "open", _open_link(frame))
-        show_table(frame.drop(columns=["id"]), {
-            "open": st.column_config.LinkColumn("Open", display_text="Review", width="small"),
-            "product": "Product", "organization": "Organisation", "round": "Round",
-            "submitted_at": when_column("Resubmitted")})
+        show_table(
+            frame.drop(columns=["id"]),
+            {
+                "open": st.column_config.LinkColumn("Open", display_text="Review", width="small"),
+                "product": "Product",
+                "organization": "Organisation",
+                "round": "Round",
+                "submitted_at": when_column("Resubmitted"),
+            },
+        )
 
 
 def queue_table(rows: list[dict]) -> None:
@@ -40,14 +47,32 @@ def queue_table(rows: list[dict]) -> None:
     frame.insert(0, "open", _open_link(frame))
     frame["status"] = frame["status"].map(LABELS)
     frame["reviewer"] = frame["reviewer"].fillna("Unassigned")
-    columns = ["open", "product", "organization", "status", "decision_due", "overdue",
-               "latest_score", "reviewer", "questionnaire"]
-    show_table(frame[columns], {
-        "open": st.column_config.LinkColumn("Open", display_text="Review", width="small"),
-        "product": "Product", "organization": "Organisation", "questionnaire": "Questionnaire",
-        "status": "Status", "reviewer": "Reviewer",
-        "decision_due": day_column(
-            "Decision due", help="The submission day plus the review time allowed in "
-            "System settings; overdue once this day has passed."),
-        "overdue": st.column_config.CheckboxColumn("Overdue", width="small"),
-        "latest_score": st.column_config.NumberColumn("Score", format="%.1f", width="small")})
+    columns = [
+        "open",
+        "product",
+        "organization",
+        "status",
+        "decision_due",
+        "overdue",
+        "latest_score",
+        "reviewer",
+        "questionnaire",
+    ]
+    show_table(
+        frame[columns],
+        {
+            "open": st.column_config.LinkColumn("Open", display_text="Review", width="small"),
+            "product": "Product",
+            "organization": "Organisation",
+            "questionnaire": "Questionnaire",
+            "status": "Status",
+            "reviewer": "Reviewer",
+            "decision_due": day_column(
+                "Decision due",
+                help="The submission day plus the review time allowed in "
+                "System settings; overdue once this day has passed.",
+            ),
+            "overdue": st.column_config.CheckboxColumn("Overdue", width="small"),
+            "latest_score": st.column_config.NumberColumn("Score", format="%.1f", width="small"),
+        },
+    )

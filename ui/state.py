@@ -1,8 +1,9 @@
 """Settings, transactions, the current actor and role guards for pages."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import streamlit as st
 from sqlalchemy.orm import Session
@@ -77,9 +78,11 @@ def run_action(action, success: str | None = None, *, slot: str | None = None) -
 
 def attempt(action) -> str | None:
     """Run a core call in one write transaction; the refusal's message, or None when it passed."""
+
     def write(actor: Actor) -> None:
         with session() as s:
             action(s, actor)
+
     _, refusal = guarded(write)
     if refusal is None:
         invalidate()
@@ -138,7 +141,9 @@ def invalidate() -> None:
 
 def load(read):
     """Run a read-only core call; a refusal or a missing object becomes a plain message and a stop."""
+
     def run(actor: Actor):
         with reading() as s:
             return read(s, actor)
+
     return checked(run)

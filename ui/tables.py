@@ -1,5 +1,6 @@
 """Tables in the words people read: column names as labels, times in the one UI format, and no
 "None" where a cell is empty (Streamlit writes "None" into every empty cell of any type)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,14 +8,22 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from core.labels import (DATE_FORMAT_MOMENT, DATETIME_FORMAT_MOMENT, NOTHING, format_date,
-                         format_datetime, humanize, plain_value)
+from core.labels import (
+    DATE_FORMAT_MOMENT,
+    DATETIME_FORMAT_MOMENT,
+    NOTHING,
+    format_date,
+    format_datetime,
+    humanize,
+    plain_value,
+)
 
 
 def when_column(label: str, **kwargs):
     """A datetime column shown as "1 Dec 2026, 14:05 UTC"."""
-    return st.column_config.DatetimeColumn(label, format=DATETIME_FORMAT_MOMENT,
-                                           timezone="UTC", **kwargs)
+    return st.column_config.DatetimeColumn(
+        label, format=DATETIME_FORMAT_MOMENT, timezone="UTC", **kwargs
+    )
 
 
 def day_column(label: str, **kwargs):
@@ -23,13 +32,21 @@ def day_column(label: str, **kwargs):
 
 
 def _empty(value) -> bool:
-    return value is None or value is pd.NaT or value == "" or (isinstance(value, float) and value != value)
+    return (
+        value is None
+        or value is pd.NaT
+        or value == ""
+        or (isinstance(value, float) and value != value)
+    )
 
 
 def _is_dates(series: pd.Series) -> bool:
     values = series.dropna()
-    return series.dtype == object and len(values) > 0 and all(
-        isinstance(v, dt.date) and not isinstance(v, dt.datetime) for v in values)
+    return (
+        series.dtype == object
+        and len(values) > 0
+        and all(isinstance(v, dt.date) and not isinstance(v, dt.datetime) for v in values)
+    )
 
 
 def _label(entry, name: str) -> str:
@@ -63,7 +80,11 @@ def _as_text(series: pd.Series, entry) -> pd.Series:
         show = lambda v: fmt % v  # noqa: E731
     else:
         show = plain_value
-    return series.map(lambda v: NOTHING if _empty(v) else show(v.to_pydatetime() if isinstance(v, pd.Timestamp) else v))
+    return series.map(
+        lambda v: (
+            NOTHING if _empty(v) else show(v.to_pydatetime() if isinstance(v, pd.Timestamp) else v)
+        )
+    )
 
 
 def readable(frame: pd.DataFrame, config: dict | None = None) -> tuple[pd.DataFrame, dict]:

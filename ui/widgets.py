@@ -1,4 +1,5 @@
 """Shared page widgets."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -21,22 +22,45 @@ def assessments_table(rows: list[dict]) -> None:
     frame["latest_band"] = frame["latest_band"].fillna("—")
     frame["latest_score"] = frame["latest_score"].map(format_score)  # a table shows None as "None"
     st.dataframe(
-        frame[["product", "questionnaire", "cycle", "status", "completion", "latest_score",
-               "latest_band", "due_date"]],
-        hide_index=True, width="stretch",
+        frame[
+            [
+                "product",
+                "questionnaire",
+                "cycle",
+                "status",
+                "completion",
+                "latest_score",
+                "latest_band",
+                "due_date",
+            ]
+        ],
+        hide_index=True,
+        width="stretch",
         column_config={
-            "product": "Product", "questionnaire": "Questionnaire", "cycle": "Cycle",
+            "product": "Product",
+            "questionnaire": "Questionnaire",
+            "cycle": "Cycle",
             "status": "Status",
-            "completion": st.column_config.ProgressColumn("Progress", format="%.0f%%",
-                                                          min_value=0, max_value=100),
+            "completion": st.column_config.ProgressColumn(
+                "Progress", format="%.0f%%", min_value=0, max_value=100
+            ),
             "latest_score": st.column_config.TextColumn("Latest score"),
             "latest_band": "Risk band",
             "due_date": day_column("Due"),
-        })
+        },
+    )
 
 
-def confirm_action(label: str, message: str, action, *, success: str, key: str,
-                   icon: str | None = None, rerun: bool = True) -> bool:
+def confirm_action(
+    label: str,
+    message: str,
+    action,
+    *,
+    success: str,
+    key: str,
+    icon: str | None = None,
+    rerun: bool = True,
+) -> bool:
     """A destructive action behind a popover that asks for confirmation first; by default the
     page reruns after it so everything shown reflects the change. Its outcome is drawn beside
     the popover, after the rerun too (a toast followed by a rerun never shows)."""
@@ -74,9 +98,11 @@ def page_of(fetch, *, page_size: int, key: str, total: int | None = None) -> lis
 def choose_assessment(empty: str, *, icon: str, include=None, prefer_next: bool = False) -> int:
     """The assessment picked from the actor's overview (those ``include`` keeps); with
     prefer_next the one waiting for the actor comes first. None to pick: ``empty`` and a stop."""
+
     def read(s, actor):
         rows = [r for r in client_overview(s, actor) if include is None or include(r)]
         return rows, next_for(s, actor) if prefer_next else None
+
     rows, waiting = load(read)
     if not rows:
         st.info(empty, icon=icon)
@@ -88,8 +114,11 @@ def assessment_picker(rows: list[dict], preferred: int | None = None) -> int:
     """Choose one of the given assessments (type to search); `?assessment=ID` in the URL
     preselects it and follows the choice, so a page can be linked to and reloaded. Without one,
     the preferred assessment (the one waiting for the user) is shown first."""
-    labels = {r["id"]: f"{r['product']} · {r['questionnaire']} v{r['version']} · cycle {r['cycle']} "
-                       f"({LABELS[r['status']].lower()})" for r in rows}
+    labels = {
+        r["id"]: f"{r['product']} · {r['questionnaire']} v{r['version']} · cycle {r['cycle']} "
+        f"({LABELS[r['status']].lower()})"
+        for r in rows
+    }
     ids = list(labels)
     wanted = st.query_params.get("assessment", "")
     if not (wanted.isdigit() and int(wanted) in labels):

@@ -1,4 +1,5 @@
 """Answer validation and visibility rules for one question of a bank."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -24,8 +25,13 @@ def validate_answer(question: Question, value: object, is_na: bool) -> object:
 
 def clean_justification(question_key: str, text: object, limit: int) -> str:
     """A justification checked like any user text (multi-line; may be empty)."""
-    return clean_text(text, f"The justification of question '{question_key}'", limit=limit,
-                      multiline=True, required=False)
+    return clean_text(
+        text,
+        f"The justification of question '{question_key}'",
+        limit=limit,
+        multiline=True,
+        required=False,
+    )
 
 
 def is_visible(question: Question, answers: Mapping[str, Answer], bank: Bank) -> bool:
@@ -44,4 +50,3 @@ def is_visible(question: Question, answers: Mapping[str, Answer], bank: Bank) ->
             return False
         current = bank.question(cond.question)
     return True
-

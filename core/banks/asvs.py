@@ -1,4 +1,5 @@
 """Import the OWASP Application Security Verification Standard (ASVS) CSV as a question bank."""
+
 from __future__ import annotations
 
 import csv
@@ -11,21 +12,36 @@ from core.errors import ValidationError
 
 ASVS_LICENCE = "CC BY-SA 4.0"  # the standard's licence, which a derived bank keeps
 LEVELS = (1, 2, 3)
-REQUIRED_COLUMNS = ("chapter_id", "chapter_name", "section_name", "req_id", "req_description",
-                    "L")
+REQUIRED_COLUMNS = ("chapter_id", "chapter_name", "section_name", "req_id", "req_description", "L")
 
 
-def asvs_bank(text: str, *, level: int, key: str, version: int, title: str, source_name: str,
-              source: str | None = None, licence: str | None = ASVS_LICENCE,
-              description: str | None = None) -> Bank:
+def asvs_bank(
+    text: str,
+    *,
+    level: int,
+    key: str,
+    version: int,
+    title: str,
+    source_name: str,
+    source: str | None = None,
+    licence: str | None = ASVS_LICENCE,
+    description: str | None = None,
+) -> Bank:
     """A bank of the requirements at `level` (1-3) or below, one section per chapter."""
     if type(level) is not int or level not in LEVELS:
         raise ValidationError(f"{source_name}: ASVS level must be 1, 2 or 3, got {level!r}")
     chapters = _chapters(_rows(text, source_name), level, source_name)
     if not chapters:
         raise ValidationError(f"{source_name}: no requirements at level {level} or below")
-    data = {"key": key, "version": version, "title": title, "description": description,
-            "source": source, "licence": licence, "sections": list(chapters.values())}
+    data = {
+        "key": key,
+        "version": version,
+        "title": title,
+        "description": description,
+        "source": source,
+        "licence": licence,
+        "sections": list(chapters.values()),
+    }
     return parse_bank({k: v for k, v in data.items() if v is not None}, source_name=source_name)
 
 
@@ -36,8 +52,10 @@ def _rows(text: str, source_name: str) -> list[tuple[int, dict]]:
         columns = reader.fieldnames or []
         missing = [c for c in REQUIRED_COLUMNS if c not in columns]
         if not columns:
-            raise ValidationError(f"{source_name}: the file is empty (expected a CSV header "
-                                  f"with {', '.join(REQUIRED_COLUMNS)})")
+            raise ValidationError(
+                f"{source_name}: the file is empty (expected a CSV header "
+                f"with {', '.join(REQUIRED_COLUMNS)})"
+            )
         if missing:
             raise ValidationError(f"{source_name}: missing CSV column(s): {', '.join(missing)}")
         rows, start = [], reader.line_num + 1
@@ -46,8 +64,9 @@ def _rows(text: str, source_name: str) -> list[tuple[int, dict]]:
             start = reader.line_num + 1
         return rows
     except csv.Error as exc:
-        raise ValidationError(f"{source_name}: line {reader.line_num}: invalid CSV "
-                              f"({exc})") from None
+        raise ValidationError(
+            f"{source_name}: line {reader.line_num}: invalid CSV ({exc})"
+        ) from None
 
 
 def _chapters(rows: list[tuple[int, dict]], level: int, source_name: str) -> dict[str, dict]:
@@ -57,19 +76,27 @@ def _chapters(rows: list[tuple[int, dict]], level: int, source_name: str) -> dic
         where = f"{source_name}: line {line}"
         key = _req_key(row, where)
         if key in first_line:
-            raise ValidationError(f"{where}: duplicate requirement id {row['req_id']!r} "
-                                  f"(first on line {first_line[key]})")
+            raise ValidationError(
+                f"{where}: duplicate requirement id {row['req_id']!r} "
+                f"(first on line {first_line[key]})"
+            )
         first_line[key] = line
         if _level(row, where) > level:
             continue
         chapter = _cell(row, "chapter_id", where)
         name = _cell(row, "chapter_name", where)
-        section = chapters.setdefault(chapter, {"key": normalise_key(chapter),
-                                                "title": f"{chapter} {name}", "questions": []})
-        section["questions"].append({
-            "key": key, "text": _cell(row, "req_description", where),
-            "help": f"Section: {_cell(row, 'section_name', where)}",
-            "type": "yes_no_partial", "allow_na": True})
+        section = chapters.setdefault(
+            chapter, {"key": normalise_key(chapter), "title": f"{chapter} {name}", "questions": []}
+        )
+        section["questions"].append(
+            {
+                "key": key,
+                "text": _cell(row, "req_description", where),
+                "help": f"Section: {_cell(row, 'section_name', where)}",
+                "type": "yes_no_partial",
+                "allow_na": True,
+            }
+        )
     return chapters
 
 
@@ -78,8 +105,9 @@ def _req_key(row: dict, where: str) -> str:
     if not req_id:
         raise ValidationError(f"{where}: missing req_id")
     if not KEY_PATTERN.match(req_id.lower()):
-        raise ValidationError(f"{where}: req_id {req_id!r} is not a usable id (expected "
-                              "something like V1.2.3)")
+        raise ValidationError(
+            f"{where}: req_id {req_id!r} is not a usable id (expected something like V1.2.3)"
+        )
     return req_id.lower()
 
 

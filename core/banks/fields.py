@@ -1,4 +1,5 @@
 """Strict readers for the fields of a bank dict; each raises Problem saying where it failed."""
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,9 @@ def check_fields(raw: object, where: str, allowed: set, required: set) -> None:
         raise Problem(f"{where}: expected a mapping, got {type(raw).__name__}")
     for name in raw:
         if name not in allowed:
-            raise Problem(f"{where}: unknown field {name!r} "
-                          f"(allowed: {', '.join(sorted(allowed))})")
+            raise Problem(
+                f"{where}: unknown field {name!r} (allowed: {', '.join(sorted(allowed))})"
+            )
     for name in sorted(required):
         if raw.get(name) is None:
             raise Problem(f"{where}: missing required field '{name}'")

@@ -1,6 +1,7 @@
 """Question bank model: constants and frozen dataclasses shared by the parser, scoring and storage.
 
 What differs by question type lives in core/banks/question_types.py."""
+
 from __future__ import annotations
 
 import re
@@ -21,6 +22,7 @@ KEY_RULE = "2-64 characters a-z, 0-9, '.', '_' or '-', starting with a letter or
 @dataclass(frozen=True)
 class Option:
     """One selectable answer; score in [0, 1] or None when unscored."""
+
     key: str
     label: str
     score: float | None
@@ -29,6 +31,7 @@ class Option:
 @dataclass(frozen=True)
 class Condition:
     """Show a question only when an earlier question's answer matches."""
+
     question: str
     op: str  # "equals" | "in" | "any_of"
     values: tuple
@@ -37,6 +40,7 @@ class Condition:
 @dataclass(frozen=True)
 class Question:
     """One question with its effective options and constraints."""
+
     key: str
     section_key: str
     text: str
@@ -58,6 +62,7 @@ class Question:
 @dataclass(frozen=True)
 class Section:
     """A weighted group of questions."""
+
     key: str
     title: str
     description: str | None
@@ -69,6 +74,7 @@ class Section:
 @dataclass(frozen=True)
 class Bank:
     """A versioned question bank."""
+
     key: str
     version: int
     title: str
@@ -104,6 +110,6 @@ class Bank:
 @dataclass(frozen=True)
 class Answer:
     """A stored answer: value None means unanswered; is_na marks "not applicable"."""
+
     value: object = None
     is_na: bool = False
-

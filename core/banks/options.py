@@ -1,21 +1,42 @@
 """Option-based question types: their option sets and how options are read, checked, scored,
 written, labelled and picked for demo data."""
+
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
 
-from core.banks.fields import (Problem, check_fields, drop_none, is_number, plain_number,
-                               read_list, read_text)
+from core.banks.fields import (
+    Problem,
+    check_fields,
+    drop_none,
+    is_number,
+    plain_number,
+    read_list,
+    read_text,
+)
 from core.banks.model import MAX_TITLE, OPTION_KEY_PATTERN, Option, Question
 from core.errors import ValidationError
 
 YES_NO_OPTIONS = (Option("yes", "Yes", 1.0), Option("no", "No", 0.0))
-YES_NO_PARTIAL_OPTIONS = (Option("yes", "Yes", 1.0), Option("partial", "Partially", 0.5),
-                          Option("no", "No", 0.0))
-DEFAULT_MATURITY_SCALE = tuple(Option(str(i), label, i / 5) for i, label in enumerate(
-    ("0 - Not performed", "1 - Initial", "2 - Managed", "3 - Defined", "4 - Measured",
-     "5 - Optimising")))
+YES_NO_PARTIAL_OPTIONS = (
+    Option("yes", "Yes", 1.0),
+    Option("partial", "Partially", 0.5),
+    Option("no", "No", 0.0),
+)
+DEFAULT_MATURITY_SCALE = tuple(
+    Option(str(i), label, i / 5)
+    for i, label in enumerate(
+        (
+            "0 - Not performed",
+            "1 - Initial",
+            "2 - Managed",
+            "3 - Defined",
+            "4 - Measured",
+            "5 - Optimising",
+        )
+    )
+)
 
 
 def no_options(raw: dict, where: str, qtype: str) -> tuple[Option, ...]:
@@ -27,9 +48,11 @@ def no_options(raw: dict, where: str, qtype: str) -> tuple[Option, ...]:
 
 def fixed(options: tuple[Option, ...]) -> Callable[[dict, str, str], tuple[Option, ...]]:
     """Definition reader of a type whose options are fixed: refuses an 'options' field."""
+
     def read(raw: dict, where: str, qtype: str) -> tuple[Option, ...]:
         no_options(raw, where, qtype)
         return options
+
     return read
 
 
@@ -67,15 +90,21 @@ def _option_list(raw: dict, where: str, *, scored: bool) -> tuple[Option, ...]:
 
 
 def _option(item: object, where: str, scored: bool) -> Option:
-    check_fields(item, where, {"key", "label", "score"}, {"key", "label"} | ({"score"} if scored else set()))
+    check_fields(
+        item, where, {"key", "label", "score"}, {"key", "label"} | ({"score"} if scored else set())
+    )
     key = item["key"]
     if not isinstance(key, str) or not OPTION_KEY_PATTERN.match(key):
-        raise Problem(f"{where}: option key {key!r} must be text of 1-64 characters a-z, 0-9, "
-                      "'.', '_' or '-' (quote numbers and yes/no in YAML)")
+        raise Problem(
+            f"{where}: option key {key!r} must be text of 1-64 characters a-z, 0-9, "
+            "'.', '_' or '-' (quote numbers and yes/no in YAML)"
+        )
     score = item.get("score")
     if score is not None and (not is_number(score) or not 0 <= score <= 1):
         raise Problem(f"{where}: option score must be a number between 0 and 1, got {score!r}")
-    return Option(key, read_text(item, "label", where, MAX_TITLE), None if score is None else float(score))
+    return Option(
+        key, read_text(item, "label", where, MAX_TITLE), None if score is None else float(score)
+    )
 
 
 def one_option(question: Question, value: object) -> object:
@@ -89,7 +118,9 @@ def many_options(question: Question, value: object) -> object:
     if not isinstance(value, (list, tuple)) or not value:
         raise ValidationError(f"Question '{question.key}' needs a non-empty list of options.")
     _check_chosen(question, value)
-    return [o.key for o in question.options if o.key in value]  # option order: equal choices compare equal
+    return [
+        o.key for o in question.options if o.key in value
+    ]  # option order: equal choices compare equal
 
 
 def _check_chosen(question: Question, chosen: list | tuple) -> None:
@@ -98,8 +129,10 @@ def _check_chosen(question: Question, chosen: list | tuple) -> None:
         raise ValidationError(f"Question '{question.key}': an option was chosen twice.")
     for item in chosen:
         if not isinstance(item, str) or item not in keys:
-            raise ValidationError(f"Question '{question.key}': {item!r} is not one of its "
-                                  f"options ({', '.join(keys)}).")
+            raise ValidationError(
+                f"Question '{question.key}': {item!r} is not one of its "
+                f"options ({', '.join(keys)})."
+            )
 
 
 def option_score(question: Question, key: str) -> float:
@@ -120,9 +153,18 @@ def many_score(question: Question, value: object) -> float:
 
 def options_data(question: Question) -> dict:
     """The options in the file format."""
-    return {"options": [drop_none({"key": o.key, "label": o.label,
-                                   "score": None if o.score is None else plain_number(o.score)})
-                        for o in question.options]}
+    return {
+        "options": [
+            drop_none(
+                {
+                    "key": o.key,
+                    "label": o.label,
+                    "score": None if o.score is None else plain_number(o.score),
+                }
+            )
+            for o in question.options
+        ]
+    }
 
 
 def scale_data(question: Question) -> dict:

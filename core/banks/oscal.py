@@ -2,6 +2,7 @@
 
 Reading the JSON and XML forms into one plain catalog structure is core/banks/oscal_catalog.py.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,6 +32,7 @@ def normalise_key(raw: str) -> str:
 
 # ---------------------------------------------------------------- building the bank
 
+
 class _Rules(NamedTuple):
     question_type: str
     scale: list | None
@@ -38,11 +40,21 @@ class _Rules(NamedTuple):
     containers: frozenset
 
 
-def oscal_bank(catalog: dict, *, key: str, version: int, title: str, question_type: str,
-               scale: Sequence[Mapping] | None = None, source: str | None,
-               licence: str | None, source_name: str, description: str | None = None,
-               require_part: str | None = None,
-               containers: Sequence[str] = ("category",)) -> Bank:
+def oscal_bank(
+    catalog: dict,
+    *,
+    key: str,
+    version: int,
+    title: str,
+    question_type: str,
+    scale: Sequence[Mapping] | None = None,
+    source: str | None,
+    licence: str | None,
+    source_name: str,
+    description: str | None = None,
+    require_part: str | None = None,
+    containers: Sequence[str] = ("category",),
+) -> Bank:
     """A validated bank from a normalised catalog: groups become sections, controls questions.
 
     scale: options ({"key", "label"[, "score"]}) for maturity questions. containers: control
@@ -50,14 +62,26 @@ def oscal_bank(catalog: dict, *, key: str, version: int, title: str, question_ty
     require_part: a control without a part of this name or class counts as withdrawn (the CSF
     2.0 catalog shipped here marks withdrawn subcategories only by their missing examples).
     """
-    rules = _Rules(question_type, [dict(o) for o in scale] if scale else None, require_part,
-                   frozenset(containers))
+    rules = _Rules(
+        question_type,
+        [dict(o) for o in scale] if scale else None,
+        require_part,
+        frozenset(containers),
+    )
     sections = [s for group in catalog["groups"] for s in _sections(group, rules)]
     if not sections:
-        raise ValidationError(f"{source_name}: the catalog has no controls to import "
-                              "(all withdrawn?)")
-    data = {"key": key, "version": version, "title": title, "description": description,
-            "source": source, "licence": licence, "sections": sections}
+        raise ValidationError(
+            f"{source_name}: the catalog has no controls to import (all withdrawn?)"
+        )
+    data = {
+        "key": key,
+        "version": version,
+        "title": title,
+        "description": description,
+        "source": source,
+        "licence": licence,
+        "sections": sections,
+    }
     return parse_bank({k: v for k, v in data.items() if v is not None}, source_name=source_name)
 
 
@@ -67,8 +91,12 @@ def _sections(group: dict, rules: _Rules) -> Iterator[dict]:
         gid, title = group["id"], group["title"]
         if not re.search(rf"\b{re.escape(gid)}\b", title, re.IGNORECASE):
             title = f"{title} ({gid.upper()})"
-        yield {"key": normalise_key(gid), "title": title, "questions": questions,
-               **({"description": group["description"]} if group["description"] else {})}
+        yield {
+            "key": normalise_key(gid),
+            "title": title,
+            "questions": questions,
+            **({"description": group["description"]} if group["description"] else {}),
+        }
     for child in group["groups"]:  # nested groups become sections of their own
         yield from _sections(child, rules)
 
@@ -77,10 +105,15 @@ def _questions(control: dict, ancestors: list[dict], rules: _Rules) -> Iterator[
     if control["withdrawn"]:
         return
     if control["class"] not in rules.containers and (
-            rules.require_part is None or rules.require_part in control["kinds"]):
-        question = {"key": normalise_key(control["id"]), "text": _text(control),
-                    "help": _help(control, ancestors), "type": rules.question_type,
-                    "allow_na": True}  # broad frameworks get tailored: not every control applies
+        rules.require_part is None or rules.require_part in control["kinds"]
+    ):
+        question = {
+            "key": normalise_key(control["id"]),
+            "text": _text(control),
+            "help": _help(control, ancestors),
+            "type": rules.question_type,
+            "allow_na": True,
+        }  # broad frameworks get tailored: not every control applies
         yield question | ({"options": rules.scale} if rules.scale else {})
     for child in control["controls"]:
         yield from _questions(child, [*ancestors, control], rules)
@@ -91,7 +124,7 @@ def _text(control: dict) -> str:
     if len(text) <= MAX_QUESTION_TEXT:
         return text
     # Cut at a word; _help then carries the full statement, as help has room for it.
-    return text[:MAX_QUESTION_TEXT - 1].rsplit(" ", 1)[0] + "\u2026"
+    return text[: MAX_QUESTION_TEXT - 1].rsplit(" ", 1)[0] + "\u2026"
 
 
 def _help(control: dict, ancestors: list[dict]) -> str:

@@ -7,6 +7,7 @@ Both readers normalise a catalog to this shape, which core.banks.oscal.oscal_ban
                "guidance": str, "examples": [str], "kinds": {part names and classes},
                "controls": [control]}
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,13 @@ from core.errors import ValidationError
 
 MAX_PARAM_TEXT = 2000  # a parameter placeholder longer than a whole question is not a parameter
 _INSERT = re.compile(r"\{\{\s*insert:\s*param,\s*([^\s}]+)\s*\}\}")
-_XML_LISTS = {"group": "groups", "control": "controls", "part": "parts", "prop": "props",
-              "param": "params"}
+_XML_LISTS = {
+    "group": "groups",
+    "control": "controls",
+    "part": "parts",
+    "prop": "props",
+    "param": "params",
+}
 _NOT_PROSE = {"part", "prop", "link", "title"}  # XML children of a part that are not its prose
 
 
@@ -34,14 +40,16 @@ def catalog_from_json(text: str, *, source_name: str) -> dict:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValidationError(f"{source_name}: not valid JSON (line {exc.lineno}, column "
-                              f"{exc.colno}: {exc.msg})") from None
+        raise ValidationError(
+            f"{source_name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
     except RecursionError:
         raise ValidationError(f"{source_name}: the JSON is nested too deeply") from None
     catalog = data.get("catalog") if isinstance(data, dict) else None
     if not isinstance(catalog, dict):
-        raise ValidationError(f"{source_name}: not an OSCAL catalog (no top-level 'catalog' "
-                              "object)")
+        raise ValidationError(
+            f"{source_name}: not an OSCAL catalog (no top-level 'catalog' object)"
+        )
     return _read(source_name, lambda: catalog)
 
 
@@ -49,19 +57,23 @@ def catalog_from_xml(data: bytes, *, source_name: str) -> dict:
     """Normalise an OSCAL catalog in XML, refusing DTDs, entities and external references."""
     try:
         # OSCAL needs no DTD, so refuse any: that stops entity bombs and external entities early.
-        root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True,
-                                 forbid_external=True)
+        root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except defusedxml.DefusedXmlException:
-        raise ValidationError(f"{source_name}: XML with a DOCTYPE or entity declarations is "
-                              "refused (entities can expand into an 'XML bomb' or read external "
-                              "files)") from None
+        raise ValidationError(
+            f"{source_name}: XML with a DOCTYPE or entity declarations is "
+            "refused (entities can expand into an 'XML bomb' or read external "
+            "files)"
+        ) from None
     except SafeET.ParseError as exc:
         line, column = exc.position
-        raise ValidationError(f"{source_name}: not well-formed XML (line {line}, column "
-                              f"{column + 1})") from None
+        raise ValidationError(
+            f"{source_name}: not well-formed XML (line {line}, column {column + 1})"
+        ) from None
     if _tag(root) != "catalog":
-        raise ValidationError(f"{source_name}: not an OSCAL catalog (the root element is "
-                              f"<{_tag(root)}>, expected <catalog>)")
+        raise ValidationError(
+            f"{source_name}: not an OSCAL catalog (the root element is "
+            f"<{_tag(root)}>, expected <catalog>)"
+        )
     return _read(source_name, lambda: _xml_node(root))
 
 
@@ -76,8 +88,7 @@ def _read(source_name: str, catalog: Callable[[], dict]) -> dict:
 
 # The XML form is first converted to the JSON form's shape, so that one reader serves both.
 def _xml_node(el) -> dict:
-    node = {k: v for k, v in el.attrib.items() if k in ("id", "class", "name", "value",
-                                                          "how-many")}
+    node = {k: v for k, v in el.attrib.items() if k in ("id", "class", "name", "value", "how-many")}
     for child in el:
         tag = _tag(child)
         if tag in _XML_LISTS:
@@ -98,8 +109,10 @@ def _xml_text(el) -> str:
     pieces = [el.text or ""]
     for child in el:
         is_insert = _tag(child) == "insert"
-        pieces += [f"{{{{ insert: param, {child.get('id-ref')} }}}}" if is_insert
-                   else _xml_text(child), child.tail or ""]
+        pieces += [
+            f"{{{{ insert: param, {child.get('id-ref')} }}}}" if is_insert else _xml_text(child),
+            child.tail or "",
+        ]
     return "".join(pieces)
 
 
@@ -126,8 +139,10 @@ class _Reader:
         groups = _dicts(self.catalog.get("groups"), "catalog: groups")
         if not groups:
             raise _Problem("catalog: no groups (nothing to import)")
-        return {"title": title or None,
-                "groups": [self._group(g, f"group {i + 1}") for i, g in enumerate(groups)]}
+        return {
+            "title": title or None,
+            "groups": [self._group(g, f"group {i + 1}") for i, g in enumerate(groups)],
+        }
 
     def _collect_params(self, node: object) -> None:
         if isinstance(node, dict):
@@ -144,12 +159,16 @@ class _Reader:
         gid = _required(raw, "id", where)
         where = f"group {gid!r}"
         subgroups = _dicts(raw.get("groups"), f"{where}: groups")
-        return {"id": gid, "title": _required(raw, "title", where),
-                "description": "\n".join(self._prose(p) for p in
-                                         _dicts(raw.get("parts"), f"{where}: parts")) or None,
-                "controls": self._controls(raw, where),
-                "groups": [self._group(g, f"{where} group {i + 1}") for i, g in
-                           enumerate(subgroups)]}
+        return {
+            "id": gid,
+            "title": _required(raw, "title", where),
+            "description": "\n".join(
+                self._prose(p) for p in _dicts(raw.get("parts"), f"{where}: parts")
+            )
+            or None,
+            "controls": self._controls(raw, where),
+            "groups": [self._group(g, f"{where} group {i + 1}") for i, g in enumerate(subgroups)],
+        }
 
     def _controls(self, raw: dict, where: str) -> list[dict]:
         items = _dicts(raw.get("controls"), f"{where}: controls")
@@ -159,22 +178,31 @@ class _Reader:
         cid = _required(raw, "id", f"{parent} control {index + 1}")
         where = f"{parent} control {cid!r}"
         props = _dicts(raw.get("props"), f"{where}: props")
-        parts = [(_str(p.get("name")), _str(p.get("class")), p)
-                 for p in _dicts(raw.get("parts"), f"{where}: parts")]
-        return {"id": cid, "class": _str(raw.get("class")), "title": _required(raw, "title", where),
-                "label": _label(props) or cid, "withdrawn": any(
-                    p.get("name") == "status" and _str(p.get("value")).lower() == "withdrawn"
-                    for p in props),
-                "statement": "\n".join(self._item(p) for n, _, p in parts if n == "statement"),
-                "guidance": " ".join(self._prose(p) for n, _, p in parts if n == "guidance"),
-                "examples": [self._prose(p) for n, c, p in parts if "example" in (n, c)],
-                "kinds": {kind for n, c, _ in parts for kind in (n, c) if kind},
-                "controls": self._controls(raw, where)}
+        parts = [
+            (_str(p.get("name")), _str(p.get("class")), p)
+            for p in _dicts(raw.get("parts"), f"{where}: parts")
+        ]
+        return {
+            "id": cid,
+            "class": _str(raw.get("class")),
+            "title": _required(raw, "title", where),
+            "label": _label(props) or cid,
+            "withdrawn": any(
+                p.get("name") == "status" and _str(p.get("value")).lower() == "withdrawn"
+                for p in props
+            ),
+            "statement": "\n".join(self._item(p) for n, _, p in parts if n == "statement"),
+            "guidance": " ".join(self._prose(p) for n, _, p in parts if n == "guidance"),
+            "examples": [self._prose(p) for n, c, p in parts if "example" in (n, c)],
+            "kinds": {kind for n, c, _ in parts for kind in (n, c) if kind},
+            "controls": self._controls(raw, where),
+        }
 
     def _item(self, part: dict) -> str:
         """A statement part and its nested items, one labelled line each ("a. ...", "1. ...")."""
-        head = " ".join(s for s in (_label(_dicts(part.get("props"), "part props")),
-                                    self._prose(part)) if s)
+        head = " ".join(
+            s for s in (_label(_dicts(part.get("props"), "part props")), self._prose(part)) if s
+        )
         items = [self._item(child) for child in _dicts(part.get("parts"), "part parts")]
         return "\n".join(line for line in (head, *items) if line)
 
@@ -193,8 +221,9 @@ class _Reader:
             self.rendered[pid] = f"[{pid}]"  # a placeholder, should the parameter insert itself
             text = self._param_text(param) if param else f"[{pid}]"
             if len(text) > MAX_PARAM_TEXT:
-                raise _Problem(f"parameter {pid!r} expands to more than {MAX_PARAM_TEXT} "
-                               "characters")
+                raise _Problem(
+                    f"parameter {pid!r} expands to more than {MAX_PARAM_TEXT} characters"
+                )
             self.rendered[pid] = text
         return self.rendered[pid]
 
@@ -239,4 +268,3 @@ def _label(props: list[dict]) -> str:
     labels = [p for p in props if p.get("name") == "label" and _clean(p.get("value"))]
     plain = [p for p in labels if not p.get("class")] or labels
     return _clean(plain[0]["value"]) if plain else ""
-

@@ -3,6 +3,7 @@
 Adding a type means one entry in QUESTION_TYPES here and one input in ui/questionnaire.py INPUTS;
 tests/test_question_types.py fails while either lacks a part.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from core.banks import options as opt
 from core.banks.fields import Problem, is_number
 from core.banks.model import Option, Question
-from core.banks.options import DEFAULT_MATURITY_SCALE, YES_NO_OPTIONS, YES_NO_PARTIAL_OPTIONS
+from core.banks.options import YES_NO_OPTIONS, YES_NO_PARTIAL_OPTIONS
 from core.errors import ValidationError
 from core.text import refuse_hidden
 
@@ -25,6 +26,7 @@ _DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 @dataclass(frozen=True)
 class Definition:
     """The type-specific part of a question definition: its options and limits."""
+
     options: tuple[Option, ...] = ()
     min: float | None = None
     max: float | None = None
@@ -34,6 +36,7 @@ class Definition:
 @dataclass(frozen=True)
 class QuestionType:
     """One question type. Every callable part is required; the tests check each type has all."""
+
     key: str
     label: str  # as people read it: "Multiple choice"
     scored: bool  # answers score in [0, 1]; unscored types never count in a score
@@ -54,11 +57,18 @@ class QuestionType:
 
 # ----------------------------------------------------------------- definition
 
-def _definition(qtype: str, options: Callable[[dict, str, str], tuple[Option, ...]], *,
-                bounds: bool = False, text: bool = False) -> Callable[[dict, str], Definition]:
+
+def _definition(
+    qtype: str,
+    options: Callable[[dict, str, str], tuple[Option, ...]],
+    *,
+    bounds: bool = False,
+    text: bool = False,
+) -> Callable[[dict, str], Definition]:
     def parse(raw: dict, where: str) -> Definition:
         low, high = _bounds(raw, where, bounds)
         return Definition(options(raw, where, qtype), low, high, _max_length(raw, where, text))
+
     return parse
 
 
@@ -90,15 +100,18 @@ def _max_length(raw: dict, where: str, allowed: bool) -> int | None:
 
 # ----------------------------------------------------------------- answers
 
+
 def _number(question: Question, value: object) -> object:
     if not is_number(value):
         raise ValidationError(f"Question '{question.key}' needs a number, got {value!r}.")
     if question.min is not None and value < question.min:
-        raise ValidationError(f"Question '{question.key}': {value} is below the minimum "
-                              f"{question.min}.")
+        raise ValidationError(
+            f"Question '{question.key}': {value} is below the minimum {question.min}."
+        )
     if question.max is not None and value > question.max:
-        raise ValidationError(f"Question '{question.key}': {value} is above the maximum "
-                              f"{question.max}.")
+        raise ValidationError(
+            f"Question '{question.key}': {value} is above the maximum {question.max}."
+        )
     return value
 
 
@@ -107,8 +120,9 @@ def _text(question: Question, value: object) -> object:
         raise ValidationError(f"Question '{question.key}' needs text, got {type(value).__name__}.")
     limit = question.max_length or DEFAULT_TEXT_MAX_LENGTH
     if len(value) > limit:
-        raise ValidationError(f"Question '{question.key}': the answer is longer than "
-                              f"{limit} characters.")
+        raise ValidationError(
+            f"Question '{question.key}': the answer is longer than {limit} characters."
+        )
     # Refused, not normalised: bank conditions compare text answers exactly as written.
     refuse_hidden(value, f"The answer to question '{question.key}'", multiline=True)
     return value if value.strip() else None  # blank text is no answer
@@ -127,11 +141,13 @@ def _date(question: Question, value: object) -> object:
 
 # ----------------------------------------------------------------- scores
 
+
 def _unscored(question: Question, value: object) -> None:
     return None
 
 
 # ----------------------------------------------------------------- file format
+
 
 def _implied(question: Question) -> dict:
     return {}
@@ -147,6 +163,7 @@ def _length_data(question: Question) -> dict:
 
 
 # ----------------------------------------------------------------- labels and demo answers
+
 
 def _no_label(question: Question, value: object) -> None:
     return None
@@ -167,30 +184,56 @@ def _demo_date(question: Question, quality: float, rng: random.Random) -> object
 
 # ----------------------------------------------------------------- the registry
 
-def _option_type(key: str, label: str, options: Callable, dump: Callable, *,
-                 multiple: bool = False) -> QuestionType:
-    return QuestionType(key, label, scored=True, multiple=multiple,
-                        definition=_definition(key, options),
-                        validate=opt.many_options if multiple else opt.one_option,
-                        score=opt.many_score if multiple else opt.option_score, dump=dump,
-                        describe=opt.option_labels, demo=opt.demo_many if multiple else opt.demo_one)
+
+def _option_type(
+    key: str, label: str, options: Callable, dump: Callable, *, multiple: bool = False
+) -> QuestionType:
+    return QuestionType(
+        key,
+        label,
+        scored=True,
+        multiple=multiple,
+        definition=_definition(key, options),
+        validate=opt.many_options if multiple else opt.one_option,
+        score=opt.many_score if multiple else opt.option_score,
+        dump=dump,
+        describe=opt.option_labels,
+        demo=opt.demo_many if multiple else opt.demo_one,
+    )
 
 
-def _plain_type(key: str, label: str, validate: Callable, dump: Callable, demo: Callable,
-                **limits: bool) -> QuestionType:
-    return QuestionType(key, label, scored=False, multiple=False,
-                        definition=_definition(key, opt.no_options, **limits), validate=validate,
-                        score=_unscored, dump=dump, describe=_no_label, demo=demo)
+def _plain_type(
+    key: str, label: str, validate: Callable, dump: Callable, demo: Callable, **limits: bool
+) -> QuestionType:
+    return QuestionType(
+        key,
+        label,
+        scored=False,
+        multiple=False,
+        definition=_definition(key, opt.no_options, **limits),
+        validate=validate,
+        score=_unscored,
+        dump=dump,
+        describe=_no_label,
+        demo=demo,
+    )
 
 
-QUESTION_TYPES: dict[str, QuestionType] = {t.key: t for t in (
-    _option_type("yes_no", "Yes/no", opt.fixed(YES_NO_OPTIONS), _implied),
-    _option_type("yes_no_partial", "Yes/partially/no", opt.fixed(YES_NO_PARTIAL_OPTIONS), _implied),
-    _option_type("maturity", "Maturity", opt.scale, opt.scale_data),
-    _option_type("single_choice", "Single choice", opt.choices, opt.options_data),
-    _option_type("multi_choice", "Multiple choice", opt.choices, opt.options_data, multiple=True),
-    _plain_type("number", "Number", _number, _bounds_data, _demo_number, bounds=True),
-    _plain_type("text", "Text", _text, _length_data, _demo_text, text=True),
-    _plain_type("date", "Date", _date, _implied, _demo_date),
-)}
+QUESTION_TYPES: dict[str, QuestionType] = {
+    t.key: t
+    for t in (
+        _option_type("yes_no", "Yes/no", opt.fixed(YES_NO_OPTIONS), _implied),
+        _option_type(
+            "yes_no_partial", "Yes/partially/no", opt.fixed(YES_NO_PARTIAL_OPTIONS), _implied
+        ),
+        _option_type("maturity", "Maturity", opt.scale, opt.scale_data),
+        _option_type("single_choice", "Single choice", opt.choices, opt.options_data),
+        _option_type(
+            "multi_choice", "Multiple choice", opt.choices, opt.options_data, multiple=True
+        ),
+        _plain_type("number", "Number", _number, _bounds_data, _demo_number, bounds=True),
+        _plain_type("text", "Text", _text, _length_data, _demo_text, text=True),
+        _plain_type("date", "Date", _date, _implied, _demo_date),
+    )
+}
 SCORED_TYPES = frozenset(k for k, t in QUESTION_TYPES.items() if t.scored)

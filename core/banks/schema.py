@@ -1,20 +1,43 @@
 """Strict parsing of bank dicts (from YAML or the database) into the frozen model."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
 from core.banks.answers import validate_answer
 from core.banks.fields import Problem, check_fields, is_number, read_list, read_text
-from core.banks.model import (KEY_PATTERN, KEY_RULE, MAX_LONG_TEXT, MAX_QUESTION_TEXT, MAX_TITLE,
-                              Bank, Condition, Question, Section)
+from core.banks.model import (
+    KEY_PATTERN,
+    KEY_RULE,
+    MAX_LONG_TEXT,
+    MAX_QUESTION_TEXT,
+    MAX_TITLE,
+    Bank,
+    Condition,
+    Question,
+    Section,
+)
 from core.banks.question_types import QUESTION_TYPES
 from core.errors import ValidationError
 
 _BANK_FIELDS = {"key", "version", "title", "description", "source", "licence", "sections"}
 _SECTION_FIELDS = {"key", "title", "description", "weight", "questions"}
-_QUESTION_FIELDS = {"key", "text", "help", "type", "weight", "required", "critical",
-                    "evidence_required", "allow_na", "options", "min", "max", "max_length",
-                    "condition"}
+_QUESTION_FIELDS = {
+    "key",
+    "text",
+    "help",
+    "type",
+    "weight",
+    "required",
+    "critical",
+    "evidence_required",
+    "allow_na",
+    "options",
+    "min",
+    "max",
+    "max_length",
+    "condition",
+}
 _CONDITION_OPS = ("equals", "in", "any_of")
 
 
@@ -32,8 +55,11 @@ def _bank(data: object) -> Bank:
     version = data["version"]
     if type(version) is not int or version < 1:
         raise Problem(f"bank: 'version' must be an integer >= 1, got {version!r}")
-    meta = (_opt_text(data, "description", "bank"), _opt_text(data, "source", "bank", MAX_TITLE),
-            _opt_text(data, "licence", "bank", MAX_TITLE))
+    meta = (
+        _opt_text(data, "description", "bank"),
+        _opt_text(data, "source", "bank", MAX_TITLE),
+        _opt_text(data, "licence", "bank", MAX_TITLE),
+    )
     raw_sections = read_list(data, "sections", "bank")
     all_keys = _raw_question_keys(raw_sections)
     seen: dict[str, Question] = {}
@@ -56,8 +82,9 @@ def _section(raw: object, index: int, seen: dict[str, Question], all_keys: set) 
     return Section(key, title, description, weight, index, tuple(questions))
 
 
-def _question(raw: object, loc: str, section_key: str, index: int,
-              seen: dict[str, Question], all_keys: set) -> Question:
+def _question(
+    raw: object, loc: str, section_key: str, index: int, seen: dict[str, Question], all_keys: set
+) -> Question:
     where = _where(loc, raw)
     check_fields(raw, where, _QUESTION_FIELDS, {"key", "text", "type"})
     key = _key(raw, where)
@@ -65,20 +92,42 @@ def _question(raw: object, loc: str, section_key: str, index: int,
         raise Problem(f"{where}: duplicate question key '{key}'")
     qtype = raw["type"]
     if not isinstance(qtype, str) or qtype not in QUESTION_TYPES:  # a YAML list is unhashable
-        raise Problem(f"{where}: unknown question type {qtype!r} (expected one of: "
-                      f"{', '.join(QUESTION_TYPES)})")
-    text, help_text = read_text(raw, "text", where, MAX_QUESTION_TEXT), _opt_text(raw, "help", where)
+        raise Problem(
+            f"{where}: unknown question type {qtype!r} (expected one of: "
+            f"{', '.join(QUESTION_TYPES)})"
+        )
+    text, help_text = (
+        read_text(raw, "text", where, MAX_QUESTION_TEXT),
+        _opt_text(raw, "help", where),
+    )
     weight = _weight(raw, where)
-    flags = (_flag(raw, "required", where, True), _flag(raw, "critical", where, False),
-             _flag(raw, "evidence_required", where, False), _flag(raw, "allow_na", where, False))
+    flags = (
+        _flag(raw, "required", where, True),
+        _flag(raw, "critical", where, False),
+        _flag(raw, "evidence_required", where, False),
+        _flag(raw, "allow_na", where, False),
+    )
     spec = QUESTION_TYPES[qtype].definition(raw, where)
-    return Question(key, section_key, text, help_text, qtype, weight, *flags, spec.options,
-                    spec.min, spec.max, spec.max_length,
-                    _condition(raw.get("condition"), where, seen, all_keys), index)
+    return Question(
+        key,
+        section_key,
+        text,
+        help_text,
+        qtype,
+        weight,
+        *flags,
+        spec.options,
+        spec.min,
+        spec.max,
+        spec.max_length,
+        _condition(raw.get("condition"), where, seen, all_keys),
+        index,
+    )
 
 
-def _condition(raw: object, where: str, seen: Mapping[str, Question],
-               all_keys: set) -> Condition | None:
+def _condition(
+    raw: object, where: str, seen: Mapping[str, Question], all_keys: set
+) -> Condition | None:
     if raw is None:
         return None
     where = f"{where}.condition"
@@ -91,8 +140,10 @@ def _condition(raw: object, where: str, seen: Mapping[str, Question],
         raise Problem(f"{where}: 'question' must be a question key, got {ref_key!r}")
     if ref_key not in seen:
         when = "comes later in the bank" if ref_key in all_keys else "does not exist"
-        raise Problem(f"{where}: refers to question {ref_key!r}, which {when}; "
-                       "conditions may only refer to earlier questions")
+        raise Problem(
+            f"{where}: refers to question {ref_key!r}, which {when}; "
+            "conditions may only refer to earlier questions"
+        )
     ref, op = seen[ref_key], ops[0]
     values = _condition_values(raw[op], op, ref, where)
     return Condition(ref_key, op, values)
@@ -111,12 +162,11 @@ def _condition_values(raw: object, op: str, ref: Question, where: str) -> tuple:
         values = raw
     keys = [o.key for o in ref.options]
     normalised = [v if op == "any_of" and v in keys else _valid_answer(ref, v) for v in values]
-    for value, norm in zip(values, normalised):
+    for value, norm in zip(values, normalised, strict=False):
         if norm is None:
             quote = isinstance(value, (bool, int, float)) and QUESTION_TYPES[ref.type].scored
             hint = " (quote numbers and yes/no in YAML)" if quote else ""
-            raise Problem(f"{where}: {value!r} is not a valid answer to question "
-                           f"'{ref.key}'{hint}")
+            raise Problem(f"{where}: {value!r} is not a valid answer to question '{ref.key}'{hint}")
     return tuple(normalised)
 
 
@@ -159,6 +209,10 @@ def _flag(raw: dict, name: str, where: str, default: bool) -> bool:
 
 def _raw_question_keys(raw_sections: Iterable) -> set:
     # Lets a condition error say "later" rather than "does not exist".
-    return {q.get("key") for s in raw_sections
-            if isinstance(s, dict) and isinstance(s.get("questions"), list)
-            for q in s["questions"] if isinstance(q, dict)}
+    return {
+        q.get("key")
+        for s in raw_sections
+        if isinstance(s, dict) and isinstance(s.get("questions"), list)
+        for q in s["questions"]
+        if isinstance(q, dict)
+    }

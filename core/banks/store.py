@@ -1,4 +1,5 @@
 """Question banks in the database: import (idempotent, versioned) and load back as a Bank."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,14 +10,24 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.access import Actor, require_role
-from core.banks.model import Bank, Question as BankQuestion
+from core.banks.model import Bank
+from core.banks.model import Question as BankQuestion
 from core.banks.schema import parse_bank
 from core.banks.yaml_io import bank_data, question_data
 from core.errors import NotFound, ValidationError
 from core.models import Question, Questionnaire, Section
 
-COLUMNS = ("key", "text", "help", "type", "weight", "required", "critical", "evidence_required",
-           "allow_na")
+COLUMNS = (
+    "key",
+    "text",
+    "help",
+    "type",
+    "weight",
+    "required",
+    "critical",
+    "evidence_required",
+    "allow_na",
+)
 _banks: dict[str, Bank] = {}  # by content fingerprint: a stored version never changes
 
 
@@ -35,68 +46,124 @@ def import_bank(session: Session, actor: Actor, bank: Bank) -> tuple[Questionnai
     """Store a bank as (key, version); returns (questionnaire, created). Identical re-imports change nothing."""
     require_role(actor, "admin")
     fingerprint = bank_fingerprint(bank)
-    existing = session.scalar(select(Questionnaire).where(Questionnaire.key == bank.key,
-                                                          Questionnaire.version == bank.version))
+    existing = session.scalar(
+        select(Questionnaire).where(
+            Questionnaire.key == bank.key, Questionnaire.version == bank.version
+        )
+    )
     if existing is not None:
         if existing.content_sha256 != fingerprint:
-            raise ValidationError(f"Bank {bank.key!r} version {bank.version} already exists with "
-                                  "different content; import the edited bank as a new version.")
+            raise ValidationError(
+                f"Bank {bank.key!r} version {bank.version} already exists with "
+                "different content; import the edited bank as a new version."
+            )
         return existing, False
-    questionnaire = Questionnaire(key=bank.key, version=bank.version, title=bank.title,
-                                  description=bank.description or "", source=bank.source or "",
-                                  licence=bank.licence or "", content_sha256=fingerprint)
+    questionnaire = Questionnaire(
+        key=bank.key,
+        version=bank.version,
+        title=bank.title,
+        description=bank.description or "",
+        source=bank.source or "",
+        licence=bank.licence or "",
+        content_sha256=fingerprint,
+    )
     session.add(questionnaire)
     session.flush()
     for section in bank.sections:
         _add_section(session, questionnaire.id, section)
-    audit.record(session, actor, "bank_imported", object_type="questionnaire",
-                 object_id=questionnaire.id, detail={"key": bank.key, "version": bank.version,
-                                                     "questions": len(bank.questions)})
+    audit.record(
+        session,
+        actor,
+        "bank_imported",
+        object_type="questionnaire",
+        object_id=questionnaire.id,
+        detail={"key": bank.key, "version": bank.version, "questions": len(bank.questions)},
+    )
     return questionnaire, True
 
 
 def _add_section(session: Session, questionnaire_id: int, section) -> None:
-    row = Section(questionnaire_id=questionnaire_id, key=section.key, title=section.title,
-                  description=section.description or "", weight=section.weight,
-                  position=section.position)
+    row = Section(
+        questionnaire_id=questionnaire_id,
+        key=section.key,
+        title=section.title,
+        description=section.description or "",
+        weight=section.weight,
+        position=section.position,
+    )
     session.add(row)
     session.flush()
-    session.add_all(Question(questionnaire_id=questionnaire_id, section_id=row.id, key=q.key,
-                             position=q.position, text=q.text, help=q.help or "", type=q.type,
-                             weight=q.weight, required=q.required, critical=q.critical,
-                             evidence_required=q.evidence_required, allow_na=q.allow_na,
-                             spec=_spec(q)) for q in section.questions)
+    session.add_all(
+        Question(
+            questionnaire_id=questionnaire_id,
+            section_id=row.id,
+            key=q.key,
+            position=q.position,
+            text=q.text,
+            help=q.help or "",
+            type=q.type,
+            weight=q.weight,
+            required=q.required,
+            critical=q.critical,
+            evidence_required=q.evidence_required,
+            allow_na=q.allow_na,
+            spec=_spec(q),
+        )
+        for q in section.questions
+    )
 
 
 def load_bank(session: Session, questionnaire_id: int, *, fingerprint: str | None = None) -> Bank:
     """The questionnaire as a validated Bank (cached: a stored version never changes); a caller
     that read the questionnaire's content_sha256 already passes it as ``fingerprint``."""
-    fingerprint = fingerprint or session.scalar(select(Questionnaire.content_sha256)
-                                                .where(Questionnaire.id == questionnaire_id))
+    fingerprint = fingerprint or session.scalar(
+        select(Questionnaire.content_sha256).where(Questionnaire.id == questionnaire_id)
+    )
     if fingerprint is None:
         raise NotFound("That questionnaire does not exist.")
     if fingerprint not in _banks:
-        _banks[fingerprint] = parse_bank(_stored_dict(session, questionnaire_id),
-                                         source_name=f"stored bank {fingerprint[:8]}")
+        _banks[fingerprint] = parse_bank(
+            _stored_dict(session, questionnaire_id), source_name=f"stored bank {fingerprint[:8]}"
+        )
     return _banks[fingerprint]
 
 
 def _stored_dict(session: Session, questionnaire_id: int) -> dict:
     qn = session.get(Questionnaire, questionnaire_id)
-    sections = session.scalars(select(Section).where(Section.questionnaire_id == qn.id)
-                               .order_by(Section.position)).all()
-    questions = session.scalars(select(Question).where(Question.questionnaire_id == qn.id)
-                                .order_by(Question.section_id, Question.position)).all()
+    sections = session.scalars(
+        select(Section).where(Section.questionnaire_id == qn.id).order_by(Section.position)
+    ).all()
+    questions = session.scalars(
+        select(Question)
+        .where(Question.questionnaire_id == qn.id)
+        .order_by(Question.section_id, Question.position)
+    ).all()
     by_section: dict[int, list] = {}
     for q in questions:
         columns = {name: getattr(q, name) for name in COLUMNS}
         by_section.setdefault(q.section_id, []).append(_no_blanks({**columns, **q.spec}))
-    return _no_blanks({"key": qn.key, "version": qn.version, "title": qn.title,
-                       "description": qn.description, "source": qn.source, "licence": qn.licence,
-                       "sections": [_no_blanks({"key": s.key, "title": s.title,
-                                                "description": s.description, "weight": s.weight,
-                                                "questions": by_section.get(s.id, [])})
-                                    for s in sections]})
+    return _no_blanks(
+        {
+            "key": qn.key,
+            "version": qn.version,
+            "title": qn.title,
+            "description": qn.description,
+            "source": qn.source,
+            "licence": qn.licence,
+            "sections": [
+                _no_blanks(
+                    {
+                        "key": s.key,
+                        "title": s.title,
+                        "description": s.description,
+                        "weight": s.weight,
+                        "questions": by_section.get(s.id, []),
+                    }
+                )
+                for s in sections
+            ],
+        }
+    )
 
 
 def _no_blanks(data: dict) -> dict:
@@ -106,11 +173,26 @@ def _no_blanks(data: dict) -> dict:
 
 def list_questionnaires(session: Session) -> list[dict]:
     """Every stored questionnaire version with its question count, newest version first."""
-    counts = (select(Question.questionnaire_id, func.count().label("n"))
-              .group_by(Question.questionnaire_id).subquery())
-    rows = session.execute(select(Questionnaire, counts.c.n)
-                           .join(counts, counts.c.questionnaire_id == Questionnaire.id)
-                           .where(Questionnaire.is_active)
-                           .order_by(Questionnaire.title, Questionnaire.version.desc())).all()
-    return [{"id": q.id, "key": q.key, "version": q.version, "title": q.title, "source": q.source,
-             "licence": q.licence, "questions": n} for q, n in rows]
+    counts = (
+        select(Question.questionnaire_id, func.count().label("n"))
+        .group_by(Question.questionnaire_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Questionnaire, counts.c.n)
+        .join(counts, counts.c.questionnaire_id == Questionnaire.id)
+        .where(Questionnaire.is_active)
+        .order_by(Questionnaire.title, Questionnaire.version.desc())
+    ).all()
+    return [
+        {
+            "id": q.id,
+            "key": q.key,
+            "version": q.version,
+            "title": q.title,
+            "source": q.source,
+            "licence": q.licence,
+            "questions": n,
+        }
+        for q, n in rows
+    ]

@@ -1,4 +1,5 @@
 """Reading and writing question banks as YAML."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,7 +29,8 @@ class _StrictLoader(yaml.SafeLoader):
                 continue
             if key_node.value in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key_node.value!r}", key_node.start_mark)
+                    None, None, f"duplicate key {key_node.value!r}", key_node.start_mark
+                )
             seen.add(key_node.value)
         return super().construct_mapping(node, deep=deep)
 
@@ -67,14 +69,15 @@ def load_bank_text(text: str, *, source_name: str) -> Bank:
     if len(text.encode("utf-8")) > MAX_BANK_BYTES:
         raise ValidationError(f"{source_name}: bank is larger than 2 MB")
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         raise ValidationError(f"{source_name}: {_describe(exc)}") from None
     except yaml.YAMLError as exc:
         raise ValidationError(f"{source_name}: invalid YAML ({exc})") from None
     if not isinstance(data, dict):
-        raise ValidationError(f"{source_name}: the top level must be a mapping with key, "
-                              "version, title and sections")
+        raise ValidationError(
+            f"{source_name}: the top level must be a mapping with key, version, title and sections"
+        )
     return parse_bank(data, source_name=source_name)
 
 
@@ -87,10 +90,17 @@ def _describe(exc: yaml.MarkedYAMLError) -> str:
 
 def bank_data(bank: Bank) -> dict:
     """The bank as plain data in the file format, omitting defaults (parse_bank reads it back)."""
-    return drop_none({"key": bank.key, "version": bank.version, "title": bank.title,
-                      "description": bank.description, "source": bank.source,
-                      "licence": bank.licence,
-                      "sections": [_section_data(s) for s in bank.sections]})
+    return drop_none(
+        {
+            "key": bank.key,
+            "version": bank.version,
+            "title": bank.title,
+            "description": bank.description,
+            "source": bank.source,
+            "licence": bank.licence,
+            "sections": [_section_data(s) for s in bank.sections],
+        }
+    )
 
 
 def question_data(q: Question) -> dict:
@@ -100,26 +110,42 @@ def question_data(q: Question) -> dict:
 
 def dump_bank(bank: Bank) -> str:
     """YAML text for a bank, omitting defaults, that loads back to an equal Bank."""
-    return yaml.dump(bank_data(bank), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(
+        bank_data(bank), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
+    )
 
 
 def _section_data(section: Section) -> dict:
-    return drop_none({"key": section.key, "title": section.title,
-                      "description": section.description,
-                      "weight": plain_number(section.weight) if section.weight != 1 else None,
-                      "questions": [_question_data(q) for q in section.questions]})
+    return drop_none(
+        {
+            "key": section.key,
+            "title": section.title,
+            "description": section.description,
+            "weight": plain_number(section.weight) if section.weight != 1 else None,
+            "questions": [_question_data(q) for q in section.questions],
+        }
+    )
 
 
 def _question_data(q: Question) -> dict:
-    data = {"key": q.key, "text": q.text, "help": q.help, "type": q.type,
-            "weight": plain_number(q.weight) if q.weight != 1 else None,
-            "required": None if q.required else False, "critical": q.critical or None,
-            "evidence_required": q.evidence_required or None, "allow_na": q.allow_na or None,
-            **QUESTION_TYPES[q.type].dump(q)}
+    data = {
+        "key": q.key,
+        "text": q.text,
+        "help": q.help,
+        "type": q.type,
+        "weight": plain_number(q.weight) if q.weight != 1 else None,
+        "required": None if q.required else False,
+        "critical": q.critical or None,
+        "evidence_required": q.evidence_required or None,
+        "allow_na": q.allow_na or None,
+        **QUESTION_TYPES[q.type].dump(q),
+    }
     if q.condition:
         values = list(q.condition.values)
-        data["condition"] = {"question": q.condition.question,
-                             q.condition.op: values[0] if q.condition.op == "equals" else values}
+        data["condition"] = {
+            "question": q.condition.question,
+            q.condition.op: values[0] if q.condition.op == "equals" else values,
+        }
     return drop_none(data)
 
 

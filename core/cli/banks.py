@@ -1,4 +1,5 @@
 """Question banks: import-bank, export-bank."""
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,10 @@ def cmd_import_bank(settings: Settings, args: argparse.Namespace) -> int:
         raise SecureSphereError(f"no such file: {path}")
     bank = load_bank_source(path, path.read_bytes(), fmt=args.format, level=args.level)
     sections = ", ".join(f"{s.title} ({len(s.questions)})" for s in bank.sections)
-    print(f"{bank.title} [{bank.key} v{bank.version}]: {len(bank.questions)} questions in "
-          f"{len(bank.sections)} sections: {sections}")
+    print(
+        f"{bank.title} [{bank.key} v{bank.version}]: {len(bank.questions)} questions in "
+        f"{len(bank.sections)} sections: {sections}"
+    )
     if args.dry_run:
         print("dry run: nothing written")
         return 0
@@ -35,10 +38,15 @@ def cmd_import_bank(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_export_bank(settings: Settings, args: argparse.Namespace) -> int:
     """Print a stored bank as YAML (newest version unless --version)."""
     with db.reading(settings.database_url) as session:
-        versions = [q for q in list_questionnaires(session) if q["key"] == args.key
-                    and (args.version is None or q["version"] == args.version)]
+        versions = [
+            q
+            for q in list_questionnaires(session)
+            if q["key"] == args.key and (args.version is None or q["version"] == args.version)
+        ]
         if not versions:
-            raise SecureSphereError(f"no bank {args.key!r}" + (f" version {args.version}" if args.version else ""))
+            raise SecureSphereError(
+                f"no bank {args.key!r}" + (f" version {args.version}" if args.version else "")
+            )
         bank = load_bank(session, max(versions, key=lambda q: q["version"])["id"])
     sys.stdout.write(dump_bank(bank))
     return 0
@@ -48,7 +56,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add import-bank and export-bank."""
     imp = sub.add_parser("import-bank", help="import a YAML bank, OSCAL catalog or ASVS CSV")
     imp.add_argument("path")
-    imp.add_argument("--format", choices=("yaml", "oscal", "asvs"), help="default: from the extension")
+    imp.add_argument(
+        "--format", choices=("yaml", "oscal", "asvs"), help="default: from the extension"
+    )
     imp.add_argument("--level", type=int, help="ASVS level to include (1-3)")
     imp.add_argument("--dry-run", action="store_true", help="preview only")
     imp.set_defaults(handler=cmd_import_bank)

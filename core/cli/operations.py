@@ -1,4 +1,5 @@
 """Operations: backup, verify, restore, backups, purge, health, audit-verify."""
+
 from __future__ import annotations
 
 import argparse
@@ -24,10 +25,17 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     """Write a backup archive of the database and evidence files, recorded in the audit trail."""
     started = time.monotonic()
     with db.transaction(settings.database_url) as session:
-        path = take_backup(session, SYSTEM, settings.database_url, settings.data_dir,
-                           Path(args.out) if args.out else None)
-    print(f"backup written: {path} ({path.stat().st_size / 1024:.0f} KiB, "
-          f"{time.monotonic() - started:.1f} s)")
+        path = take_backup(
+            session,
+            SYSTEM,
+            settings.database_url,
+            settings.data_dir,
+            Path(args.out) if args.out else None,
+        )
+    print(
+        f"backup written: {path} ({path.stat().st_size / 1024:.0f} KiB, "
+        f"{time.monotonic() - started:.1f} s)"
+    )
     return 0
 
 
@@ -37,8 +45,10 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
     if problems:
         raise SecureSphereError(f"{args.path} failed verification: " + "; ".join(problems))
     manifest = read_manifest(Path(args.path))
-    print(f"backup ok: {args.path} ({manifest['engine']}, schema {manifest['schema_revision']}, "
-          f"{len(manifest['members'])} files, taken {manifest['created_at']})")
+    print(
+        f"backup ok: {args.path} ({manifest['engine']}, schema {manifest['schema_revision']}, "
+        f"{len(manifest['members'])} files, taken {manifest['created_at']})"
+    )
     return 0
 
 
@@ -48,12 +58,23 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     done = restore_backup(path, settings.database_url, settings.data_dir, force=args.force)
     # The restored trail is the backup's, unchanged; the restore itself is the next row on it.
     with db.transaction(settings.database_url) as session:
-        record(session, SYSTEM, "backup_restored", object_type="backup", object_id=path.name[:64],
-               detail={"taken_at": done["created_at"], "safety_backup": str(done["safety_backup"] or "")})
+        record(
+            session,
+            SYSTEM,
+            "backup_restored",
+            object_type="backup",
+            object_id=path.name[:64],
+            detail={
+                "taken_at": done["created_at"],
+                "safety_backup": str(done["safety_backup"] or ""),
+            },
+        )
     if done["safety_backup"]:
         print(f"the previous data was backed up first to {done['safety_backup']}")
-    print(f"restored {sum(done['tables'].values())} rows in {len(done['tables'])} tables and "
-          f"{done['evidence_files']} evidence files (schema {done['schema_revision']})")
+    print(
+        f"restored {sum(done['tables'].values())} rows in {len(done['tables'])} tables and "
+        f"{done['evidence_files']} evidence files (schema {done['schema_revision']})"
+    )
     if done["schema_revision"] != migrate.head_revision():
         print("the backup is from an older version: run python -m core.cli init to upgrade it")
     return 0
@@ -66,8 +87,10 @@ def cmd_backups(settings: Settings, args: argparse.Namespace) -> int:
         print("\n".join(f"removed {path}" for path in removed) or "nothing to remove")
         return 0
     for entry in list_backups(SYSTEM, settings.data_dir):
-        print(f"{entry['created']:%Y-%m-%d %H:%M:%S} UTC  {entry['size_bytes'] / 1024:>10.0f} KiB  "
-              f"{entry['path']}")
+        print(
+            f"{entry['created']:%Y-%m-%d %H:%M:%S} UTC  {entry['size_bytes'] / 1024:>10.0f} KiB  "
+            f"{entry['path']}"
+        )
     return 0
 
 
@@ -75,18 +98,27 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     """Remove sign-in attempts, withdrawn evidence and audit rows past their retention."""
     opener = db.reading if args.dry_run else db.transaction
     with opener(settings.database_url) as session:
-        done = purge_expired(session, SYSTEM, data_dir=settings.data_dir, dry_run=args.dry_run,
-                             key=settings.cookie_key.encode())
-    print(f"{'would remove' if args.dry_run else 'removed'}: {done['sign_in_attempts']} sign-in "
-          f"attempts, {len(done['evidence_rows'])} withdrawn evidence rows and "
-          f"{len(done['evidence_files'])} of their files, {done['audit_rows']} audit rows")
+        done = purge_expired(
+            session,
+            SYSTEM,
+            data_dir=settings.data_dir,
+            dry_run=args.dry_run,
+            key=settings.cookie_key.encode(),
+        )
+    print(
+        f"{'would remove' if args.dry_run else 'removed'}: {done['sign_in_attempts']} sign-in "
+        f"attempts, {len(done['evidence_rows'])} withdrawn evidence rows and "
+        f"{len(done['evidence_files'])} of their files, {done['audit_rows']} audit rows"
+    )
     return 0
 
 
 def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
     """Exit 0 with "ok" when the database answers and is migrated, else 1 with the reason;
     files others may read are warned about on stderr without failing."""
-    warnings = loose_permissions(settings.database_url, settings.data_dir)  # before opening fixes them
+    warnings = loose_permissions(
+        settings.database_url, settings.data_dir
+    )  # before opening fixes them
     ok, reason = check_health(settings.database_url)
     if not ok:
         raise SecureSphereError(reason)
@@ -110,7 +142,9 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add backup, verify, restore, backups, purge, health and audit-verify."""
     back = sub.add_parser("backup", help="back up the database and evidence files to one archive")
-    back.add_argument("--out", help="archive path (default: data dir/backups/securesphere-TIME.tar.gz)")
+    back.add_argument(
+        "--out", help="archive path (default: data dir/backups/securesphere-TIME.tar.gz)"
+    )
     back.set_defaults(handler=cmd_backup)
     ver = sub.add_parser("verify", help="check a backup archive")
     ver.add_argument("path")
@@ -129,6 +163,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     purge.add_argument("--dry-run", action="store_true", help="show what would go, remove nothing")
     purge.set_defaults(handler=cmd_purge)
     sub.add_parser("health", help="exit 0 when the database answers and is migrated").set_defaults(
-        handler=cmd_health)
+        handler=cmd_health
+    )
     sub.add_parser("audit-verify", help="check the audit trail's hash chain").set_defaults(
-        handler=cmd_audit_verify)
+        handler=cmd_audit_verify
+    )

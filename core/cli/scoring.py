@@ -1,4 +1,5 @@
 """Scoring: recompute-scores."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,13 +15,17 @@ def cmd_recompute_scores(settings: Settings, args: argparse.Namespace) -> int:
     opener = db.reading if args.dry_run else db.transaction
     with opener(settings.database_url) as session:
         counts = recompute_scores(session, SYSTEM, dry_run=args.dry_run)
-    print(f"checked {counts['checked']} assessments with snapshots; {counts['changed']} changed"
-          + (" (dry run: nothing written)" if args.dry_run else " (a 'recompute' snapshot each)"))
+    print(
+        f"checked {counts['checked']} assessments with snapshots; {counts['changed']} changed"
+        + (" (dry run: nothing written)" if args.dry_run else " (a 'recompute' snapshot each)")
+    )
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add recompute-scores."""
     rec = sub.add_parser("recompute-scores", help="re-score with today's bands; snapshot changes")
-    rec.add_argument("--dry-run", action="store_true", help="count what would change, write nothing")
+    rec.add_argument(
+        "--dry-run", action="store_true", help="count what would change, write nothing"
+    )
     rec.set_defaults(handler=cmd_recompute_scores)

@@ -1,4 +1,5 @@
 """Setting up: init, stats, create-user, settings."""
+
 from __future__ import annotations
 
 import argparse
@@ -27,10 +28,20 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
         ensure_defaults(session)
         created = [b.key for b in banks if import_bank(session, SYSTEM, b)[1]]
         demo = args.demo and not demo_exists(session)
-        passwords = build_demo(session, data_dir=settings.data_dir, password=settings.demo_password,
-                               rounds=settings.bcrypt_rounds) if demo else {}
-    print(f"schema at revision {migrate.current_revision(settings.database_url)}; "
-          f"banks imported: {len(created)} new, {len(banks) - len(created)} unchanged")
+        passwords = (
+            build_demo(
+                session,
+                data_dir=settings.data_dir,
+                password=settings.demo_password,
+                rounds=settings.bcrypt_rounds,
+            )
+            if demo
+            else {}
+        )
+    print(
+        f"schema at revision {migrate.current_revision(settings.database_url)}; "
+        f"banks imported: {len(created)} new, {len(banks) - len(created)} unchanged"
+    )
     if passwords and not settings.demo_password:
         print("demo accounts created; passwords (also in the data dir, demo_passwords.txt):")
         for user, password in passwords.items():
@@ -45,14 +56,23 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
 def collect_stats(settings: Settings) -> dict:
     """Row counts of every table, assessments by status, database size and engine."""
     with db.reading(settings.database_url) as session:
-        tables = {name: session.scalar(select(func.count()).select_from(table))
-                  for name, table in sorted(Base.metadata.tables.items())}
-        statuses = dict(session.execute(select(Assessment.status, func.count())
-                                        .group_by(Assessment.status)).all())
+        tables = {
+            name: session.scalar(select(func.count()).select_from(table))
+            for name, table in sorted(Base.metadata.tables.items())
+        }
+        statuses = dict(
+            session.execute(
+                select(Assessment.status, func.count()).group_by(Assessment.status)
+            ).all()
+        )
         size = db.database_size(session)
         engine = session.get_bind().dialect.name
-    return {"engine": engine, "database_bytes": size, "tables": tables,
-            "assessments_by_status": statuses}
+    return {
+        "engine": engine,
+        "database_bytes": size,
+        "tables": tables,
+        "assessments_by_status": statuses,
+    }
 
 
 def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
@@ -80,12 +100,20 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
             if org is None:
                 raise SecureSphereError(f"no organisation named {args.organization!r}")
             org_id = org.id
-        _, password = create_user(session, SYSTEM, username=args.username,
-                                  name=args.name or args.username, role=args.role,
-                                  email=args.email, organization_id=org_id,
-                                  rounds=settings.bcrypt_rounds)
-    print(f"created {args.role} {args.username!r}; one-time password (shown once, "
-          f"must be changed at first sign-in): {password}")
+        _, password = create_user(
+            session,
+            SYSTEM,
+            username=args.username,
+            name=args.name or args.username,
+            role=args.role,
+            email=args.email,
+            organization_id=org_id,
+            rounds=settings.bcrypt_rounds,
+        )
+    print(
+        f"created {args.role} {args.username!r}; one-time password (shown once, "
+        f"must be changed at first sign-in): {password}"
+    )
     return 0
 
 
@@ -124,4 +152,3 @@ def register(sub: argparse._SubParsersAction) -> None:
     conf.add_argument("key", nargs="?")
     conf.add_argument("value", nargs="?")
     conf.set_defaults(handler=cmd_settings)
-

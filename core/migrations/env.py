@@ -1,4 +1,5 @@
 """Alembic environment: runs against the connection handed over by core.migrate."""
+
 from alembic import context
 
 from core.models import Base
@@ -9,8 +10,12 @@ target_metadata = Base.metadata
 
 def run_migrations_online() -> None:
     connection = config.attributes["connection"]
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True, compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -7,6 +7,7 @@ percentile. The attacker takes the published quantiles joined by straight lines 
 and moves it as little as possible to satisfy every equation (least squares). With as many
 independent equations as unknowns the guess no longer matters and the answer is exact.
 """
+
 from __future__ import annotations
 
 import math
@@ -49,7 +50,9 @@ def first_guess(figures: dict, n: int) -> np.ndarray:
     return np.interp((np.arange(n) / max(n - 1, 1)), [q for q, _ in points], [v for _, v in points])
 
 
-def solve(rows: list[np.ndarray], values: list[float], guess: np.ndarray) -> tuple[np.ndarray, float]:
+def solve(
+    rows: list[np.ndarray], values: list[float], guess: np.ndarray
+) -> tuple[np.ndarray, float]:
     """The scores nearest the guess that satisfy the equations best, and the residual left."""
     a, b = np.array(rows), np.array(values)
     x = guess + np.linalg.pinv(a) @ (b - a @ guess)
@@ -61,8 +64,9 @@ def own_rank(percentile: float, n: int) -> int:
     return min(n - 1, max(0, round(percentile * n / 100 - 0.5)))
 
 
-def recover_group(figures: dict, n: int, own: float | None = None,
-                  own_percentile: float | None = None) -> np.ndarray:
+def recover_group(
+    figures: dict, n: int, own: float | None = None, own_percentile: float | None = None
+) -> np.ndarray:
     """The other members' sorted scores of a group of n, from its figures and (if it is in the
     group) the attacker's own score and percentile."""
     rows, values = equations(figures, n)

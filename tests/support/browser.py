@@ -27,6 +27,7 @@ Streamlit marks its root element ``[data-testid="stApp"]`` with
 ``data-test-connection-state`` (``INITIAL`` / ``CONNECTING`` / ``CONNECTED`` /
 ``PINGING_SERVER`` / ``DISCONNECTED_FOREVER`` ...); :func:`wait_stable` uses both.
 """
+
 from __future__ import annotations
 
 import os
@@ -156,18 +157,31 @@ def start_streamlit(
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", log_name or f"streamlit-{port}")
     log_path = ARTIFACTS_DIR / f"{safe}.log"
-    log = open(log_path, "wb")
+    log = open(log_path, "wb")  # noqa: SIM115 - the server process owns it until stop_streamlit
     argv = [
-        sys.executable, "-m", "streamlit", "run", app,
-        "--server.address", "127.0.0.1",
-        "--server.port", str(port),
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        app,
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
     ]
     try:
         proc = subprocess.Popen(
-            argv, cwd=REPO_ROOT, env=full_env, stdin=subprocess.DEVNULL,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            argv,
+            cwd=REPO_ROOT,
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     except BaseException:
         log.close()
@@ -265,10 +279,14 @@ def app_env(root: Path, password: str, **extra) -> dict:
     """The environment of an app over a fresh SQLite database and data folder under ``root``,
     with every demo account on ``password`` and cheap bcrypt; ``extra`` adds or overrides
     variables (a value of ``None`` removes one, as in :func:`start_streamlit`)."""
-    return {"SECURESPHERE_DATABASE_URL": f"sqlite:///{root / 'securesphere.db'}",
-            "SECURESPHERE_DATA_DIR": str(root / "data"), "SECURESPHERE_DEMO_PASSWORD": password,
-            "SECURESPHERE_BCRYPT_ROUNDS": "4", "SECURESPHERE_COOKIE_KEY": os.urandom(24).hex(),
-            **extra}
+    return {
+        "SECURESPHERE_DATABASE_URL": f"sqlite:///{root / 'securesphere.db'}",
+        "SECURESPHERE_DATA_DIR": str(root / "data"),
+        "SECURESPHERE_DEMO_PASSWORD": password,
+        "SECURESPHERE_BCRYPT_ROUNDS": "4",
+        "SECURESPHERE_COOKIE_KEY": os.urandom(24).hex(),
+        **extra,
+    }
 
 
 def run_cli(env: dict, *commands: list[str]) -> None:
@@ -277,9 +295,17 @@ def run_cli(env: dict, *commands: list[str]) -> None:
     full = {k: v for k, v in os.environ.items() if k not in env}
     full.update({k: str(v) for k, v in env.items() if v is not None})
     for args in commands:
-        done = subprocess.run([sys.executable, "-m", "core.cli", *args], cwd=REPO_ROOT, env=full,
-                              capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, f"core.cli {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+        done = subprocess.run(
+            [sys.executable, "-m", "core.cli", *args],
+            cwd=REPO_ROOT,
+            env=full,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, (
+            f"core.cli {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+        )
 
 
 def sign_in_form(page, username: str, password: str) -> None:

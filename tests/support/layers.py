@@ -4,6 +4,7 @@ Locally a missing system dependency skips the layer; under
 ``SECURESPHERE_REQUIRE_ALL=1`` (set by ``.ci/run``) it fails instead, so CI can
 never go green by silently skipping a whole layer.
 """
+
 from __future__ import annotations
 
 import os

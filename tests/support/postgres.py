@@ -19,6 +19,7 @@ free port (and on a Unix socket inside the temp dir), trusts every local
 connection and runs with ``fsync=off``.  When running as root the server runs
 as the ``postgres`` system user (PostgreSQL refuses to run as root).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -141,7 +142,11 @@ class PgCluster:
     def _pg_ctl(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
         argv = _as_server_user([str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), *args])
         return subprocess.run(
-            argv, cwd=self.base_dir, capture_output=True, text=True, timeout=timeout,
+            argv,
+            cwd=self.base_dir,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
             stdin=subprocess.DEVNULL,
         )
 
@@ -168,7 +173,7 @@ class PgCluster:
             self.running = False
         shutil.rmtree(self.base_dir, ignore_errors=True)
 
-    def __enter__(self) -> "PgCluster":
+    def __enter__(self) -> PgCluster:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -221,17 +226,36 @@ def start_cluster(bin_dir: Path | None = None, attempts: int = 3) -> PgCluster:
         if owner:
             _chown_tree(base, *owner)
 
-        initdb = _as_server_user([
-            str(bin_dir / "initdb"), "-D", str(base / "data"), "-A", "trust", "-U", SUPERUSER,
-            "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions",
-        ])
-        res = subprocess.run(initdb, cwd=base, capture_output=True, text=True, timeout=120,
-                             stdin=subprocess.DEVNULL)
+        initdb = _as_server_user(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(base / "data"),
+                "-A",
+                "trust",
+                "-U",
+                SUPERUSER,
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+                "--no-instructions",
+            ]
+        )
+        res = subprocess.run(
+            initdb, cwd=base, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+        )
         if res.returncode != 0 and "--no-instructions" in (res.stderr or ""):
             # very old initdb without --no-instructions
             initdb.remove("--no-instructions")
-            res = subprocess.run(initdb, cwd=base, capture_output=True, text=True, timeout=120,
-                                 stdin=subprocess.DEVNULL)
+            res = subprocess.run(
+                initdb,
+                cwd=base,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                stdin=subprocess.DEVNULL,
+            )
         if res.returncode != 0:
             raise PgClusterError(f"initdb failed:\n{res.stdout}{res.stderr}")
 

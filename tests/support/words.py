@@ -1,5 +1,6 @@
 """What a person reads on a page run by AppTest, and the words they should never meet there:
 snake_case keys, None/nan/NaT, JSON, and dates or times not in the one UI format."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,18 @@ import re
 from core.labels import DATE_FORMAT_MOMENT, DATETIME_FORMAT_MOMENT
 
 # Proto fields a person reads (ids, icons, formats, defaults and URLs are not read).
-READ_FIELDS = {"body", "label", "help", "options", "placeholder", "text", "content", "captions",
-               "display_text", "caption"}
+READ_FIELDS = {
+    "body",
+    "label",
+    "help",
+    "options",
+    "placeholder",
+    "text",
+    "content",
+    "captions",
+    "display_text",
+    "caption",
+}
 SKIP_MESSAGES = {"PlotlyChart", "Arrow", "DataFrame", "Code"}  # charts are checked elsewhere
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _CODE_SPAN = re.compile(r"`[^`]*`")  # commands and keys quoted as code are meant as code
@@ -74,14 +85,19 @@ def _table_problems(df, code_columns: set[str], user_data: list[str]) -> list[st
     config = json.loads(df.proto.columns or "{}")
     frame = df.value
     # A table of file column names (the data dictionary) speaks of keys by their names.
-    code_table = bool(code_columns & {(config.get(str(n), {}).get("label") or str(n)) for n in frame.columns})
+    code_table = bool(
+        code_columns & {(config.get(str(n), {}).get("label") or str(n)) for n in frame.columns}
+    )
     for name in frame.columns:
         entry = config.get(str(name), {})
         if entry.get("hidden"):
             continue
         label = entry.get("label") or str(name)
-        found += [f"table column name {label!r}: {kind}" for kind, rx in PROBLEMS.items()
-                  if rx.search(label)]
+        found += [
+            f"table column name {label!r}: {kind}"
+            for kind, rx in PROBLEMS.items()
+            if rx.search(label)
+        ]
         column = frame[name]
         if column.isna().any():
             found.append(f"table column {label!r} shows None in an empty cell")
@@ -98,8 +114,11 @@ def _table_problems(df, code_columns: set[str], user_data: list[str]) -> list[st
             cell = _without(cell, user_data)
             if _EMPTY_CELL.fullmatch(cell.strip()):
                 found.append(f"table {label!r} shows a cell as {cell!r}")
-            found += [f"table {label!r} cell {cell[:60]!r}: {k}" for k, rx in CELL_PROBLEMS.items()
-                      if rx.search(cell) and not (code_table and k == "snake_case")]
+            found += [
+                f"table {label!r} cell {cell[:60]!r}: {k}"
+                for k, rx in CELL_PROBLEMS.items()
+                if rx.search(cell) and not (code_table and k == "snake_case")
+            ]
     return found
 
 
@@ -111,8 +130,9 @@ def page_problems(at, *, user_data: set[str], code_columns: set[str] = frozenset
     for proto in _protos(at):
         for where, text in _strings(proto):
             text = _without(plain(text), cleaned)
-            found += [f"{where} {text[:80]!r}: {kind}" for kind, rx in PROBLEMS.items()
-                      if rx.search(text)]
+            found += [
+                f"{where} {text[:80]!r}: {kind}" for kind, rx in PROBLEMS.items() if rx.search(text)
+            ]
     for df in at.dataframe:
         found += _table_problems(df, code_columns, cleaned)
     return found

@@ -10,6 +10,7 @@ Without --count it loops until killed; with it, it stops after N answers and pri
 JSON line: {"saved": N, "failed": F, "errors": {"message": count, ...}}. A failed save is counted, not retried:
 an error here is an error a user would have seen.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,14 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import select
 
-from core import assessments, db  # noqa: E402
-from core.access import Actor  # noqa: E402
-from core.assessments import AnswerInput  # noqa: E402
-from core.banks.store import load_bank  # noqa: E402
-from core.models import Questionnaire  # noqa: E402
-from core.products import create_product  # noqa: E402
+from core import assessments, db
+from core.access import Actor
+from core.assessments import AnswerInput
+from core.banks.store import load_bank
+from core.models import Questionnaire
+from core.products import create_product
 
 BASELINE = "securesphere-baseline"
 
@@ -39,39 +40,54 @@ def answerable(url: str) -> tuple[int, list[tuple[str, tuple[str, ...]]]]:
         bank_id = s.scalar(select(Questionnaire.id).where(Questionnaire.key == BASELINE))
         bank = load_bank(s, bank_id)
     referenced = {q.condition.question for q in bank.questions if q.condition}
-    return bank_id, [(q.key, tuple(o.key for o in q.options)) for q in bank.questions
-                     if q.type in ("yes_no", "yes_no_partial") and not q.condition
-                     and q.key not in referenced]
+    return bank_id, [
+        (q.key, tuple(o.key for o in q.options))
+        for q in bank.questions
+        if q.type in ("yes_no", "yes_no_partial") and not q.condition and q.key not in referenced
+    ]
 
 
 def new_assessment(url: str, actor: Actor, bank_id: int, name: str) -> int:
     """A fresh product with a fresh assessment, so every answer saved to it is new."""
     with db.transaction(url) as s:
         product = create_product(s, actor, organization_id=actor.organization_id, name=name)
-        return assessments.start_assessment(s, actor, product_id=product.id,
-                                            questionnaire_id=bank_id).id
+        return assessments.start_assessment(
+            s, actor, product_id=product.id, questionnaire_id=bank_id
+        ).id
 
 
 def save_batch(url: str, actor: Actor, assessment_id: int, answers: dict[str, str]) -> None:
     """Some answers, one transaction (a section save); returns only once it has committed."""
     with db.transaction(url) as s:
-        assessments.save_answers(s, actor, assessment_id,
-                                 {key: AnswerInput(value=value) for key, value in answers.items()})
+        assessments.save_answers(
+            s,
+            actor,
+            assessment_id,
+            {key: AnswerInput(value=value) for key, value in answers.items()},
+        )
 
 
 def _batches(questions, n: int, size: int):
     for start in range(0, len(questions), size):
-        chunk = questions[start:start + size]
-        yield {key: options[(n + start + i) % len(options)] for i, (key, options) in enumerate(chunk)}
+        chunk = questions[start : start + size]
+        yield {
+            key: options[(n + start + i) % len(options)] for i, (key, options) in enumerate(chunk)
+        }
 
 
 def _kind(exc: Exception, started: float) -> str:
     """The error's kind for the summary; its statement and wait go to stderr for diagnosis."""
     statement = (getattr(exc, "statement", None) or "").split("\n")[0][:80]
-    print(f"{type(exc).__name__} after {time.monotonic() - started:.1f} s at {statement!r}: "
-          f"{str(exc).splitlines()[0][:200]}", file=sys.stderr, flush=True)
+    print(
+        f"{type(exc).__name__} after {time.monotonic() - started:.1f} s at {statement!r}: "
+        f"{str(exc).splitlines()[0][:200]}",
+        file=sys.stderr,
+        flush=True,
+    )
     # SQLAlchemy may wrap the driver's message ("raised as a result of Query-invoked autoflush").
-    return "database is locked" if "database is locked" in str(exc) else str(exc).splitlines()[0][:120]
+    return (
+        "database is locked" if "database is locked" in str(exc) else str(exc).splitlines()[0][:120]
+    )
 
 
 def run(url: str, actor: Actor, tag: str, count: int | None, batch: int) -> dict:
@@ -88,7 +104,7 @@ def run(url: str, actor: Actor, tag: str, count: int | None, batch: int) -> dict
             continue
         for answers in _batches(questions, n, batch):
             if count is not None:
-                answers = dict(list(answers.items())[:count - saved - failed])
+                answers = dict(list(answers.items())[: count - saved - failed])
             if not answers:
                 break
             started = time.monotonic()
