@@ -12,7 +12,7 @@ from core.access import Actor, can_read_assessment
 from core.assessments import get_assessment
 from core.banks.model import Bank
 from core.errors import NotFound
-from core.labels import format_datetime
+from core.labels import format_datetime, trigger_label
 from core.models import Assessment, Questionnaire, ScoreHistory
 from core.scoring import DEFAULT_BANDS, Bands, ScoreResult, band_for, lost_points, score_delta
 from core.settings import bands, get_settings
@@ -32,13 +32,6 @@ HISTORY_COLUMNS = [
     "trigger",
     "label",
 ]
-TRIGGERS = {
-    "submit": "Submitted",
-    "changes_requested": "Changes requested",
-    "approve": "Approved",
-    "reject": "Rejected",
-    "recompute": "Recomputed",
-}
 NO_QUESTION_SCORES = (
     "One of these snapshots was taken before per-question scores were recorded, "
     "so what moved between them cannot be broken down."
@@ -152,7 +145,7 @@ def _label(row: ScoreHistory, cycle: int) -> str:
     score = "no score" if row.overall_score is None else f"{row.overall_score:.1f}"
     return (
         f"Cycle {cycle} · {format_datetime(row.created_at)} · "
-        f"{TRIGGERS.get(row.trigger, row.trigger)} · {score}"
+        f"{trigger_label(row.trigger)} · {score}"
     )
 
 
