@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import Actor, can_read_assessment
-from core.assessments import get_assessment
+from core.workspace import get_assessment
 from core.banks.model import Bank
 from core.errors import NotFound
 from core.labels import format_datetime, trigger_label
@@ -21,21 +23,56 @@ from core.snapshots import current_result, result_differs
 SECTION_COLUMNS = ["key", "section", "score", "weight", "answered", "band"]
 LOST_COLUMNS = ["question", "text", "section", "weight", "score", "points_lost"]
 MOVEMENT_COLUMNS = ["question", "text", "section", "before", "after", "change"]
-HISTORY_COLUMNS = [
-    "id",
-    "assessment_id",
-    "cycle",
-    "time",
-    "overall",
-    "band",
-    "completion",
-    "trigger",
-    "label",
-]
 NO_QUESTION_SCORES = (
     "One of these snapshots was taken before per-question scores were recorded, "
     "so what moved between them cannot be broken down."
 )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One score_history row as the explanation shows it, with the cycle of its assessment."""
+
+    id: int
+    assessment_id: int
+    cycle: int
+    time: datetime
+    overall: float | None
+    band: str | None
+    completion: float
+    trigger: str
+    sections: dict[str, Any]
+    formula_version: str
+    # {"scores": ..., "contributions": ...}; None on snapshots taken before revision 0003
+    question_scores: dict[str, Any] | None
+    label: str
+
+
+# The history chart's columns: every snapshot field but what only explains the movement.
+_MOVEMENT_ONLY = ("sections", "formula_version", "question_scores")
+HISTORY_COLUMNS = [f.name for f in fields(Snapshot) if f.name not in _MOVEMENT_ONLY]
+
+
+@dataclass(frozen=True)
+class ScoreExplanation:
+    """Everything that explains one assessment's score, as score_explanation() loads it."""
+
+    assessment_id: int
+    status: str
+    cycle: int
+    bank: Bank
+    result: ScoreResult  # the live score of the answers as they stand, with today's bands
+    bands: Bands
+    snapshots: list[Snapshot]  # every readable cycle of the product on this bank, oldest first
+    latest: Snapshot | None  # this assessment's newest snapshot
+    recorded_differs: bool  # the live result differs from this assessment's newest snapshot
+    sections: pd.DataFrame
+    lost: pd.DataFrame
+    history: pd.DataFrame
+    before: Snapshot | None
+    after: Snapshot | None
+    movement: pd.DataFrame
+    movement_note: str | None
 
 
 def section_frame(
@@ -83,38 +120,38 @@ def lost_points_frame(bank: Bank, result: ScoreResult, top: int = 10) -> pd.Data
     return pd.DataFrame(rows, columns=LOST_COLUMNS)
 
 
-def has_question_scores(row: Mapping | None) -> bool:
-    """True when a snapshot row carries the per-question scores that explain it."""
-    stored = (row or {}).get("question_scores")
-    return isinstance(stored, Mapping) and "contributions" in stored and "scores" in stored
+def has_question_scores(snapshot: Snapshot | None) -> bool:
+    """True when a snapshot carries the per-question scores that explain it."""
+    stored = snapshot.question_scores if snapshot is not None else None
+    return isinstance(stored, dict) and "contributions" in stored and "scores" in stored
 
 
-def _stored_result(row: Mapping) -> ScoreResult:
-    """A snapshot row as a ScoreResult, from its stored columns only."""
-    stored = row["question_scores"]
+def _stored_result(snapshot: Snapshot) -> ScoreResult:
+    """A snapshot as a ScoreResult, from its stored columns only."""
+    stored = snapshot.question_scores or {}
     return ScoreResult(
-        overall=row.get("overall"),
-        sections=dict(row.get("sections") or {}),
+        overall=snapshot.overall,
+        sections=dict(snapshot.sections or {}),
         question_scores=dict(stored["scores"]),
         contributions={k: float(v) for k, v in stored["contributions"].items()},
-        completion=row.get("completion") or 0.0,
+        completion=snapshot.completion or 0.0,
         answered=0,
         total=0,
-        band=row.get("band"),
+        band=snapshot.band,
         failed_critical=(),
-        formula_version=row.get("formula_version") or "",
+        formula_version=snapshot.formula_version or "",
     )
 
 
-def movement_frame(bank: Bank, before_row: Mapping, after_row: Mapping) -> pd.DataFrame:
+def movement_frame(bank: Bank, before_snap: Snapshot, after_snap: Snapshot) -> pd.DataFrame:
     """Per question, the change in overall points between two snapshots (largest first); the
     changes sum to the change in overall. Empty, with attrs["note"], when a snapshot lacks
     stored question scores."""
-    if not (has_question_scores(before_row) and has_question_scores(after_row)):
+    if not (has_question_scores(before_snap) and has_question_scores(after_snap)):
         frame = pd.DataFrame(columns=MOVEMENT_COLUMNS)
         frame.attrs["note"] = NO_QUESTION_SCORES
         return frame
-    before, after = _stored_result(before_row), _stored_result(after_row)
+    before, after = _stored_result(before_snap), _stored_result(after_snap)
     order = {q.key: i for i, q in enumerate(bank.questions)}
     deltas = sorted(
         score_delta(before, after).items(),
@@ -134,10 +171,10 @@ def movement_frame(bank: Bank, before_row: Mapping, after_row: Mapping) -> pd.Da
     return pd.DataFrame(rows, columns=MOVEMENT_COLUMNS)
 
 
-def history_frame(snapshots: list[dict]) -> pd.DataFrame:
+def history_frame(snapshots: list[Snapshot]) -> pd.DataFrame:
     """Snapshots as a frame for the history chart, in the order given."""
     return pd.DataFrame(
-        [{c: s.get(c) for c in HISTORY_COLUMNS} for s in snapshots], columns=HISTORY_COLUMNS
+        [{c: getattr(s, c) for c in HISTORY_COLUMNS} for s in snapshots], columns=HISTORY_COLUMNS
     )
 
 
@@ -149,21 +186,21 @@ def _label(row: ScoreHistory, cycle: int) -> str:
     )
 
 
-def _as_dict(row: ScoreHistory, cycle: int) -> dict:
-    return {
-        "id": row.id,
-        "assessment_id": row.assessment_id,
-        "cycle": cycle,
-        "time": row.created_at,
-        "overall": row.overall_score,
-        "band": row.band,
-        "completion": row.completion,
-        "trigger": row.trigger,
-        "sections": row.section_scores,
-        "formula_version": row.formula_version,
-        "question_scores": row.question_scores,
-        "label": _label(row, cycle),
-    }
+def _snapshot(row: ScoreHistory, cycle: int) -> Snapshot:
+    return Snapshot(
+        id=row.id,
+        assessment_id=row.assessment_id,
+        cycle=cycle,
+        time=row.created_at,
+        overall=row.overall_score,
+        band=row.band,
+        completion=row.completion,
+        trigger=row.trigger,
+        sections=row.section_scores,
+        formula_version=row.formula_version,
+        question_scores=row.question_scores,
+        label=_label(row, cycle),
+    )
 
 
 def _product_snapshots(
@@ -186,13 +223,13 @@ def _product_snapshots(
 
 
 def _pick_pair(
-    snaps: list[dict], assessment_id: int, before_id: int | None, after_id: int | None
-) -> tuple[dict | None, dict | None]:
+    snaps: list[Snapshot], assessment_id: int, before_id: int | None, after_id: int | None
+) -> tuple[Snapshot | None, Snapshot | None]:
     """The chosen snapshots; by default this assessment's latest and the one just before it."""
-    by_id = {s["id"]: s for s in snaps}
+    by_id = {s.id: s for s in snaps}
     if any(i is not None and i not in by_id for i in (before_id, after_id)):
         raise NotFound("That snapshot is not in this product's score history.")
-    own = [s for s in snaps if s["assessment_id"] == assessment_id]
+    own = [s for s in snaps if s.assessment_id == assessment_id]
     after = by_id[after_id] if after_id is not None else (own[-1] if own else None)
     if before_id is not None:
         return by_id[before_id], after
@@ -201,21 +238,22 @@ def _pick_pair(
 
 
 def _movement(
-    bank: Bank, before: dict | None, after: dict | None
+    bank: Bank, before: Snapshot | None, after: Snapshot | None
 ) -> tuple[pd.DataFrame, str | None]:
     empty = pd.DataFrame(columns=MOVEMENT_COLUMNS)
     if after is None:
         return empty, "No snapshot yet: the score is recorded when the assessment is submitted."
     if before is None:
         return empty, "Only one snapshot so far: there is nothing to compare it with yet."
-    if before["id"] == after["id"]:
+    if before.id == after.id:
         return empty, "Pick two different snapshots to see what moved."
     frame = movement_frame(bank, before, after)
-    if frame.attrs.get("note") or len(frame):
-        return frame, frame.attrs.get("note")
+    note = frame.attrs.get("note")
+    if note or len(frame):
+        return frame, note
     band = (
-        f"; the band went from {before['band']} to {after['band']} because the band limits differ"
-        if before["band"] != after["band"]
+        f"; the band went from {before.band} to {after.band} because the band limits differ"
+        if before.band != after.band
         else ""
     )
     return frame, f"No question's points moved between these snapshots{band}."
@@ -228,32 +266,32 @@ def score_explanation(
     *,
     before_id: int | None = None,
     after_id: int | None = None,
-) -> dict:
+) -> ScoreExplanation:
     """Everything that explains one readable assessment's score: live result, frames, history
     of the product's cycles and what moved between two snapshots (default: previous and latest)."""
     assessment = get_assessment(session, actor, assessment_id)
     bank, result = current_result(session, assessment)
     pairs = _product_snapshots(session, actor, assessment, bank.key)
-    snaps = [_as_dict(s, a.cycle) for s, a in pairs]
+    snaps = [_snapshot(s, a.cycle) for s, a in pairs]
     own = [s for s, _ in pairs if s.assessment_id == assessment.id]
     before, after = _pick_pair(snaps, assessment.id, before_id, after_id)
     movement, note = _movement(bank, before, after)
     today = bands(session)
-    return {
-        "assessment_id": assessment.id,
-        "status": assessment.status,
-        "cycle": assessment.cycle,
-        "bank": bank,
-        "result": result,
-        "bands": today,
-        "snapshots": snaps,
-        "latest": next((s for s in reversed(snaps) if s["assessment_id"] == assessment.id), None),
-        "recorded_differs": bool(own) and result_differs(own[-1], result),
-        "sections": section_frame(bank, result, today),
-        "lost": lost_points_frame(bank, result),
-        "history": history_frame(snaps),
-        "before": before,
-        "after": after,
-        "movement": movement,
-        "movement_note": note,
-    }
+    return ScoreExplanation(
+        assessment_id=assessment.id,
+        status=assessment.status,
+        cycle=assessment.cycle,
+        bank=bank,
+        result=result,
+        bands=today,
+        snapshots=snaps,
+        latest=next((s for s in reversed(snaps) if s.assessment_id == assessment.id), None),
+        recorded_differs=bool(own) and result_differs(own[-1], result),
+        sections=section_frame(bank, result, today),
+        lost=lost_points_frame(bank, result),
+        history=history_frame(snaps),
+        before=before,
+        after=after,
+        movement=movement,
+        movement_note=note,
+    )

@@ -37,27 +37,27 @@ if actor.role == "admin":
         )
 aid = choose_assessment("No assessment to show yet.", icon=":material/analytics:", prefer_next=True)
 ex = load(lambda s, a: score_explanation(s, a, aid))
-result = ex["result"]
+result = ex.result
 
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Overall score", "No score yet" if result.overall is None else f"{result.overall:.1f}")
 c2.metric("Risk band", result.band or "—")
 c3.metric("Completion", f"{result.completion * 100:.0f}%")
-c4.metric("Snapshots", sum(s["assessment_id"] == aid for s in ex["snapshots"]))
-if ex["latest"] is None:
+c4.metric("Snapshots", sum(s.assessment_id == aid for s in ex.snapshots))
+if ex.latest is None:
     st.info(
         "Not yet submitted: this is the live score of the current answers. It is recorded "
         "in the score history when the assessment is submitted.",
         icon=":material/pending:",
     )
-elif ex["recorded_differs"]:
-    latest = ex["latest"]
+elif ex.recorded_differs:
+    latest = ex.latest
     st.warning(
-        f"The live score differs from the last snapshot ({md_escape(latest['label'])}, band "
-        f"{latest['band'] or 'none'}): answers or bands changed since it was recorded."
+        f"The live score differs from the last snapshot ({md_escape(latest.label)}, band "
+        f"{latest.band or 'none'}): answers or bands changed since it was recorded."
     )
 if result.failed_critical:
-    failed = "; ".join(md_escape(ex["bank"].question(key).text) for key in result.failed_critical)
+    failed = "; ".join(md_escape(ex.bank.question(key).text) for key in result.failed_critical)
     st.warning(
         f"Critical controls failed: {failed}. The band is at best High however good the rest is.",
         icon=":material/report:",
@@ -72,9 +72,9 @@ if result.overall is None:
 else:
     st.subheader("Sections")
     left, right = st.columns([2, 3])
-    sections = ex["sections"].assign(
-        score=ex["sections"]["score"].map(lambda v: format_score(v, empty="No score")),
-        band=ex["sections"]["band"].fillna("—"),
+    sections = ex.sections.assign(
+        score=ex.sections["score"].map(lambda v: format_score(v, empty="No score")),
+        band=ex.sections["band"].fillna("—"),
     )
     left.dataframe(
         sections[["section", "score", "weight", "answered", "band"]],
@@ -88,13 +88,13 @@ else:
             "weight": st.column_config.NumberColumn("Weight", format="%g"),
         },
     )
-    right.plotly_chart(section_scores_figure(ex["sections"]), width="stretch")
+    right.plotly_chart(section_scores_figure(ex.sections), width="stretch")
     st.subheader("Questions that cost the most points")
-    if ex["lost"].empty:
+    if ex.lost.empty:
         st.success("Every scored answer is at full marks.")
     else:
         st.dataframe(
-            ex["lost"].assign(score=ex["lost"]["score"] * 100),
+            ex.lost.assign(score=ex.lost["score"] * 100),
             hide_index=True,
             width="stretch",
             column_config={
@@ -106,17 +106,17 @@ else:
                 "points_lost": st.column_config.NumberColumn("Points lost", format="%.2f"),
             },
         )
-        st.plotly_chart(lost_points_figure(ex["lost"]), width="stretch")
+        st.plotly_chart(lost_points_figure(ex.lost), width="stretch")
 
 st.subheader("Score history")
-if ex["history"].empty:
+if ex.history.empty:
     st.info("No snapshot yet for this product on this questionnaire.", icon=":material/timeline:")
 else:
-    st.plotly_chart(score_history_figure(ex["history"]), width="stretch")
+    st.plotly_chart(score_history_figure(ex.history), width="stretch")
 
 st.subheader("What moved the score")
-snaps = {s["id"]: s["label"] for s in ex["snapshots"]}
-if len(snaps) >= 2 and ex["after"] is not None:
+snaps = {s.id: s.label for s in ex.snapshots}
+if len(snaps) >= 2 and ex.after is not None:
     order = list(snaps)
     b, a = st.columns(2)
     before_id = b.selectbox(
@@ -124,29 +124,25 @@ if len(snaps) >= 2 and ex["after"] is not None:
         order,
         key=f"sc{aid}:before",
         format_func=snaps.get,
-        index=order.index(ex["before"]["id"]) if ex["before"] else 0,
+        index=order.index(ex.before.id) if ex.before else 0,
     )
     after_id = a.selectbox(
         "To snapshot",
         order,
         key=f"sc{aid}:after",
         format_func=snaps.get,
-        index=order.index(ex["after"]["id"]),
+        index=order.index(ex.after.id),
     )
-    if (before_id, after_id) != ((ex["before"] or {}).get("id"), ex["after"]["id"]):
+    if (before_id, after_id) != (ex.before.id if ex.before else None, ex.after.id):
         ex = load(lambda s, a: score_explanation(s, a, aid, before_id=before_id, after_id=after_id))
-if ex["movement_note"]:
-    st.info(md_escape(ex["movement_note"]), icon=":material/compare_arrows:")
-if not ex["movement"].empty:
+if ex.movement_note:
+    st.info(md_escape(ex.movement_note), icon=":material/compare_arrows:")
+if not ex.movement.empty:
     st.plotly_chart(
-        waterfall_figure(ex["movement"], ex["before"]["overall"], ex["after"]["overall"]),
-        width="stretch",
+        waterfall_figure(ex.movement, ex.before.overall, ex.after.overall), width="stretch"
     )
-    moved = ex["movement"].assign(
-        **{
-            c: ex["movement"][c].map(lambda v: format_score(v, scale=100))
-            for c in ("before", "after")
-        }
+    moved = ex.movement.assign(
+        **{c: ex.movement[c].map(lambda v: format_score(v, scale=100)) for c in ("before", "after")}
     )
     st.dataframe(
         moved,

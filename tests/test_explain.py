@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import datetime
 
 import pandas as pd
 import pytest
@@ -13,6 +15,7 @@ from core import charts
 from core.banks import Bank, parse_bank
 from core.explain import (
     NO_QUESTION_SCORES,
+    Snapshot,
     history_frame,
     lost_points_frame,
     movement_frame,
@@ -71,17 +74,24 @@ SMALL = bank(
 )
 
 
-def snapshot(bank_: Bank, given: dict[str, Answer], ident: int = 1) -> dict:
-    """A snapshot row as the database gives it back (stored scores through JSON)."""
+def snapshot(bank_: Bank, given: dict[str, Answer], ident: int = 1) -> Snapshot:
+    """A snapshot as the database gives it back (stored scores through JSON)."""
     result = score_assessment(bank_, given)
     stored = json.loads(json.dumps(stored_scores(bank_, given, result)))
-    return {
-        "id": ident,
-        "overall": result.overall,
-        "band": result.band,
-        "sections": dict(result.sections),
-        "question_scores": stored,
-    }
+    return Snapshot(
+        id=ident,
+        assessment_id=1,
+        cycle=1,
+        time=datetime(2026, 1, ident),
+        overall=result.overall,
+        band=result.band,
+        completion=result.completion,
+        trigger="submit",
+        sections=dict(result.sections),
+        formula_version=result.formula_version,
+        question_scores=stored,
+        label=f"snap {ident}",
+    )
 
 
 # --------------------------------------------------------------------------- frames
@@ -163,19 +173,19 @@ def test_movement_names_the_questions_that_moved_and_sums_to_the_change():
     }  # mat's share shrank: follow appeared
     follow = frame.set_index("question").loc["follow"]
     assert pd.isna(follow["before"]) and follow["after"] == 1.0 and follow["section"] == "Gov"
-    assert abs(frame["change"].sum() - (after["overall"] - before["overall"])) <= TOL
+    assert abs(frame["change"].sum() - (after.overall - before.overall)) <= TOL
     assert list(frame["change"].abs()) == sorted(frame["change"].abs(), reverse=True)
 
 
 def test_identical_snapshots_move_nothing():
     row = snapshot(SMALL, {"gate": Answer("yes"), "follow": Answer("partial")})
-    assert movement_frame(SMALL, row, {**row, "id": 2}).empty
+    assert movement_frame(SMALL, row, replace(row, id=2)).empty
 
 
 @pytest.mark.parametrize("stored", [None, {}, {"scores": {}}])
 def test_snapshots_without_question_scores_give_an_empty_frame_that_says_so(stored):
     row = snapshot(SMALL, {"gate": Answer("yes")})
-    old = {**row, "question_scores": stored}
+    old = replace(row, question_scores=stored)
     for pair in ((old, row), (row, old)):
         frame = movement_frame(SMALL, *pair)
         assert frame.empty and frame.attrs["note"] == NO_QUESTION_SCORES
@@ -215,7 +225,7 @@ def answer_sets(draw: st.DrawFn) -> dict[str, Answer]:
 def test_movement_contributions_sum_to_the_overall_difference(first, second):
     before, after = snapshot(SMALL, first), snapshot(SMALL, second, 2)
     frame = movement_frame(SMALL, before, after)
-    difference = (after["overall"] or 0.0) - (before["overall"] or 0.0)
+    difference = (after.overall or 0.0) - (before.overall or 0.0)
     assert abs(frame["change"].sum() - difference) <= TOL
     assert (frame["change"] != 0).all()
     reverse = movement_frame(SMALL, after, before)
@@ -225,7 +235,7 @@ def test_movement_contributions_sum_to_the_overall_difference(first, second):
 # --------------------------------------------------------------------------- charts
 
 
-def _movement_example() -> tuple[dict, dict, pd.DataFrame]:
+def _movement_example() -> tuple[Snapshot, Snapshot, pd.DataFrame]:
     before = snapshot(SMALL, {"gate": Answer("no"), "mat": Answer("1"), "one": Answer("a")})
     after = snapshot(
         SMALL,
@@ -244,11 +254,11 @@ def _movement_example() -> tuple[dict, dict, pd.DataFrame]:
 @pytest.mark.parametrize("top", [15, 2])
 def test_waterfall_starts_at_before_and_its_steps_reach_after(top):
     before, after, frame = _movement_example()
-    trace = charts.waterfall_figure(frame, before["overall"], after["overall"], top=top).data[0]
+    trace = charts.waterfall_figure(frame, before.overall, after.overall, top=top).data[0]
     assert trace.type == "waterfall" and trace.x[0] == "Before" and trace.x[-1] == "After"
     assert trace.measure[0] == "absolute" and trace.measure[-1] == "total"
-    assert trace.y[0] == before["overall"]
-    assert abs(trace.y[0] + sum(trace.y[1:-1]) - after["overall"]) <= TOL
+    assert trace.y[0] == before.overall
+    assert abs(trace.y[0] + sum(trace.y[1:-1]) - after.overall) <= TOL
     assert len(trace.x) == 2 + min(top, len(frame)) + (len(frame) > top)
     assert all("points" in text for text in trace.customdata[1:-1])
 
@@ -260,17 +270,20 @@ def test_section_lost_and_history_figures_build_from_frames():
     assert list(bars.y) == ["Gov", "Ops", "Notes"] and bars.marker.color[1] == charts.NO_BAND_COLOUR
     assert charts.lost_points_figure(lost_points_frame(SMALL, result)).data[0].y[0] == "follow"
     rows = [
-        {
-            "id": i,
-            "assessment_id": 1 + i // 2,
-            "cycle": 1 + i // 2,
-            "time": pd.Timestamp("2026-01-01") + pd.Timedelta(days=i),
-            "overall": 50.0 + i,
-            "band": "High",
-            "completion": 1.0,
-            "trigger": "submit",
-            "label": f"snap {i}",
-        }
+        Snapshot(
+            id=i,
+            assessment_id=1 + i // 2,
+            cycle=1 + i // 2,
+            time=pd.Timestamp("2026-01-01") + pd.Timedelta(days=i),
+            overall=50.0 + i,
+            band="High",
+            completion=1.0,
+            trigger="submit",
+            sections={},
+            formula_version="",
+            question_scores=None,
+            label=f"snap {i}",
+        )
         for i in range(4)
     ]
     figure = charts.score_history_figure(history_frame(rows))

@@ -139,10 +139,10 @@ def test_failed_critical_controls_are_named_by_their_question_text(app_env):
         failing = next(
             ex
             for aid in s.scalars(select(Assessment.id).order_by(Assessment.id))
-            if (ex := score_explanation(s, SYSTEM, aid))["result"].failed_critical
+            if (ex := score_explanation(s, SYSTEM, aid)).result.failed_critical
         )
-    key = failing["result"].failed_critical[0]
-    at = _open(app_env, "admin", failing["assessment_id"])
+    key = failing.result.failed_critical[0]
+    at = _open(app_env, "admin", failing.assessment_id)
     warning = next(w.value for w in at.warning if "Critical controls failed" in w.value)
-    assert failing["bank"].question(key).text.split()[0] in warning
+    assert failing.bank.question(key).text.split()[0] in warning
     assert key not in warning.replace("\\", "")

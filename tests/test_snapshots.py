@@ -5,7 +5,7 @@ import random
 import pytest
 from sqlalchemy import Text, cast, func, select, update
 
-from core import assessments, db, review, settings, snapshots
+from core import assessments, db, responses, review, settings, snapshots, submission
 from core.access import SYSTEM
 from core.banks.store import load_bank
 from core.cli import main
@@ -53,7 +53,7 @@ def _answered(world, quality=0.7, product=None) -> int:
     with db.transaction(url) as s:
         bank = load_bank(s, baseline_id(url))
         answers = demo_answers(bank, quality, random.Random(7))
-        assessments.save_answers(s, world["client"], aid, answers)
+        responses.save_answers(s, world["client"], aid, answers)
         attach_evidence(s, world["client"], aid, bank, answers, world["data_dir"])
     return aid
 
@@ -61,7 +61,7 @@ def _answered(world, quality=0.7, product=None) -> int:
 def _submitted(world, quality=0.7, product=None) -> int:
     aid = _answered(world, quality, product)
     with db.transaction(world["url"]) as s:
-        assessments.submit(s, world["client"], aid)
+        submission.submit(s, world["client"], aid)
     return aid
 
 
@@ -100,7 +100,7 @@ def _request_changes(world, aid) -> str:
         }
         key = next(
             k
-            for k, v in assessments.answer_details(s, reviewer, aid).items()
+            for k, v in responses.answer_details(s, reviewer, aid).items()
             if v["value"] in ("no", "partial") and k not in referenced
         )
         review.set_review_state(s, reviewer, aid, key, "needs_changes", comment="Really?")
@@ -110,10 +110,8 @@ def _request_changes(world, aid) -> str:
 
 def _fix_and_resubmit(world, aid, key) -> None:
     with db.transaction(world["url"]) as s:
-        assessments.save_answers(
-            s, world["client"], aid, {key: assessments.AnswerInput(value="yes")}
-        )
-        assessments.submit(s, world["client"], aid)
+        responses.save_answers(s, world["client"], aid, {key: responses.AnswerInput(value="yes")})
+        submission.submit(s, world["client"], aid)
 
 
 def test_submit_and_each_decision_write_exactly_one_snapshot(world):
@@ -158,7 +156,7 @@ def test_a_failing_submit_leaves_neither_status_change_nor_snapshot(world, monke
 
     monkeypatch.setattr(snapshots, "stored_scores", broken)
     with pytest.raises(RuntimeError), db.transaction(url) as s:
-        assessments.submit(s, world["client"], aid)
+        submission.submit(s, world["client"], aid)
     with db.reading(url) as s:
         assert s.get(Assessment, aid).status == "in_progress"
     assert _snapshots(url, aid) == []
@@ -258,16 +256,16 @@ def test_explanation_defaults_to_previous_and_latest_and_explains_the_move(world
     url, aid = world["url"], _resubmitted_after_changes(world)
     with db.reading(url) as s:
         ex = score_explanation(s, world["client"], aid)
-    assert [x["trigger"] for x in ex["snapshots"]] == ["submit", "changes_requested", "submit"]
-    assert ex["before"]["trigger"] == "changes_requested" and ex["after"] is ex["latest"]
-    moved = ex["movement"]
+    assert [x.trigger for x in ex.snapshots] == ["submit", "changes_requested", "submit"]
+    assert ex.before.trigger == "changes_requested" and ex.after is ex.latest
+    moved = ex.movement
     assert len(moved) >= 1 and moved.iloc[0]["after"] == 1.0
-    assert abs(moved["change"].sum() - (ex["after"]["overall"] - ex["before"]["overall"])) <= TOL
-    assert not ex["recorded_differs"] and ex["movement_note"] is None
-    first, last = ex["snapshots"][0]["id"], ex["snapshots"][-1]["id"]
+    assert abs(moved["change"].sum() - (ex.after.overall - ex.before.overall)) <= TOL
+    assert not ex.recorded_differs and ex.movement_note is None
+    first, last = ex.snapshots[0].id, ex.snapshots[-1].id
     with db.reading(url) as s:
         picked = score_explanation(s, world["client"], aid, before_id=first, after_id=last)
-    assert (picked["before"]["id"], picked["after"]["id"]) == (first, last)
+    assert (picked.before.id, picked.after.id) == (first, last)
 
 
 def test_explanation_says_when_old_snapshots_cannot_be_broken_down(world):
@@ -280,20 +278,20 @@ def test_explanation_says_when_old_snapshots_cannot_be_broken_down(world):
         )
     with db.reading(url) as s:
         ex = score_explanation(s, world["admin"], aid)
-    assert ex["movement"].empty and ex["movement_note"] == NO_QUESTION_SCORES
+    assert ex.movement.empty and ex.movement_note == NO_QUESTION_SCORES
 
 
 def test_explanation_of_an_unsubmitted_assessment_is_live(world):
     url, aid = world["url"], _answered(world)
     with db.reading(url) as s:
         ex = score_explanation(s, world["client"], aid)
-    assert ex["latest"] is None and ex["snapshots"] == [] and ex["result"].overall is not None
-    assert ex["movement"].empty and "No snapshot yet" in ex["movement_note"]
+    assert ex.latest is None and ex.snapshots == [] and ex.result.overall is not None
+    assert ex.movement.empty and "No snapshot yet" in ex.movement_note
     with db.reading(url) as s:
         empty = score_explanation(
             s, world["client"], _start(world, make_product(url, world["client"], "New"))
         )
-    assert empty["result"].overall is None and empty["lost"].empty
+    assert empty.result.overall is None and empty.lost.empty
 
 
 def test_explanation_is_access_checked(world):
