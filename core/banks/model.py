@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from core.banks.sheet_ref import SourceRef
 from core.errors import NotFound
 
 MAX_QUESTION_TEXT = 2000
@@ -57,6 +58,7 @@ class Question:
     max_length: int | None
     condition: Condition | None
     position: int  # 0-based, within its section
+    source_ref: SourceRef | None = None  # its row in a source spreadsheet, if any
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from core.banks.model import (
     Section,
 )
 from core.banks.question_types import QUESTION_TYPES
+from core.banks.sheet_ref import read_source_ref
 from core.errors import ValidationError
 
 _BANK_FIELDS = {"key", "version", "title", "description", "source", "licence", "sections"}
@@ -37,6 +38,7 @@ _QUESTION_FIELDS = {
     "max",
     "max_length",
     "condition",
+    "source_ref",
 }
 _CONDITION_OPS = ("equals", "in", "any_of")
 
@@ -122,6 +124,7 @@ def _question(
         spec.max_length,
         _condition(raw.get("condition"), where, seen, all_keys),
         index,
+        read_source_ref(raw.get("source_ref"), where),
     )
 
 

@@ -10,6 +10,7 @@ from core.banks.fields import drop_none, plain_number
 from core.banks.model import Bank, Question, Section
 from core.banks.question_types import QUESTION_TYPES
 from core.banks.schema import parse_bank
+from core.banks.sheet_ref import source_ref_data
 from core.errors import ValidationError
 
 MAX_BANK_BYTES = 2 * 1024 * 1024
@@ -146,6 +147,7 @@ def _question_data(q: Question) -> dict:
             "question": q.condition.question,
             q.condition.op: values[0] if q.condition.op == "equals" else values,
         }
+    data["source_ref"] = source_ref_data(q.source_ref)
     return drop_none(data)
 
 
