@@ -17,14 +17,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from core import assessments, db, migrate
+from core import assessments, db, migrate, responses, submission
 from core.access import SYSTEM, Actor
-from core.assessments import AnswerInput
 from core.banks import Bank, parse_bank
 from core.banks.store import import_bank
 from core.demo import demo_answers
 from core.organizations import create_organization
 from core.products import create_product
+from core.responses import AnswerInput
 from core.scoring import Answer, score_assessment
 from core.settings import ensure_defaults
 from core.users import create_user
@@ -127,7 +127,7 @@ def _ready_assessment(
         aid = assessments.start_assessment(
             s, client, product_id=product.id, questionnaire_id=bank_id
         ).id
-        assessments.save_answers(s, client, aid, answers)
+        responses.save_answers(s, client, aid, answers)
     return aid
 
 
@@ -141,7 +141,7 @@ def bench_submit(bank: Bank, submits: int = SUBMITS) -> dict:
             aid = _ready_assessment(url, client, bank_id, demo_answers(bank, rng.random(), rng), n)
             start = time.perf_counter()
             with db.transaction(url) as s:
-                assessments.submit(s, client, aid)
+                submission.submit(s, client, aid)
             samples.append((time.perf_counter() - start) * 1000)
         samples = samples[1:]
         db.dispose_all()

@@ -12,9 +12,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import assessments, review
+from core import assessments, responses, review, submission
 from core.access import SYSTEM, Actor
-from core.assessments import AnswerInput
 from core.auth import generate_password
 from core.banks.answers import is_visible
 from core.banks.model import Answer, Bank, Question
@@ -35,6 +34,7 @@ from core.evidence import add_evidence, sample_pdf
 from core.models import Questionnaire, User, utcnow
 from core.organizations import create_organization, organization_by_name
 from core.products import create_product
+from core.responses import AnswerInput
 from core.users import create_user
 
 PASSWORD_FILE = "demo_passwords.txt"
@@ -184,12 +184,12 @@ def _play_cycle(session, client, reviewer, story: Story, rng, data_dir, end) -> 
     bank = load_bank(session, story.bank_id)
     answers = demo_answers(bank, plan.quality, rng, complete=plan.story != "in_progress")
     # A new cycle starts from the last one's answers; those this round leaves out are cleared.
-    carried = assessments.answer_details(session, client, aid)
+    carried = responses.answer_details(session, client, aid)
     cleared = {key: AnswerInput() for key in carried if key not in answers}
-    assessments.save_answers(session, client, aid, cleared | answers, now=next(when))
+    responses.save_answers(session, client, aid, cleared | answers, now=next(when))
     attach_evidence(session, client, aid, bank, answers, data_dir, now=next(when))
     if plan.story != "in_progress":
-        assessments.submit(session, client, aid, now=next(when))
+        submission.submit(session, client, aid, now=next(when))
         _review(session, client, reviewer, aid, bank, answers, plan.story, when)
     return aid
 
@@ -287,11 +287,11 @@ def _request_changes(session, reviewer, assessment_id, bank, answers, when, loop
 
 def _resubmit(session, client, assessment_id, when, loop: Loop) -> None:
     flagged = review.flagged_keys(session, client, assessment_id)
-    assessments.save_answers(
+    responses.save_answers(
         session, client, assessment_id, dict.fromkeys(flagged, loop.fix), now=next(when)
     )
     review.add_comment(session, client, assessment_id, loop.reply, now=next(when))
-    assessments.submit(session, client, assessment_id, now=next(when))
+    submission.submit(session, client, assessment_id, now=next(when))
 
 
 def attach_evidence(

@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.access import Actor, require_org_write
-from core.assessments import get_assessment
 from core.banks.store import load_bank
 from core.errors import NotFound, SecureSphereError, ValidationError
 from core.models import Assessment, EvidenceFile, Question, utcnow
 from core.settings import get_settings
 from core.uploads import MB, check_upload, download_name
 from core.workflow import EDITABLE
+from core.workspace import get_assessment
 
 _BLOB_KEY = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}")
 

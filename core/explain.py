@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import Actor, can_read_assessment
-from core.workspace import get_assessment
 from core.banks.model import Bank
 from core.errors import NotFound
 from core.labels import format_datetime, trigger_label
@@ -19,6 +18,7 @@ from core.models import Assessment, Questionnaire, ScoreHistory
 from core.scoring import DEFAULT_BANDS, Bands, ScoreResult, band_for, lost_points, score_delta
 from core.settings import bands, get_settings
 from core.snapshots import current_result, result_differs
+from core.workspace import get_assessment
 
 SECTION_COLUMNS = ["key", "section", "score", "weight", "answered", "band"]
 LOST_COLUMNS = ["question", "text", "section", "weight", "score", "points_lost"]

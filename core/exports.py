@@ -10,9 +10,9 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy.orm import Session
 
 from core.access import Actor
-from core.assessments import answer_rows
 from core.audit_labels import readable_row
 from core.labels import iso_utc
+from core.responses import answer_rows
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 AUDIT_COLUMNS = (

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.access import REVIEWERS, Actor, require_org_write, require_role, scope_assessments
-from core.assessments import get_assessment
 from core.errors import AccessDenied, NotFound, ValidationError
 from core.models import (
     VISIBILITIES,
@@ -24,6 +23,7 @@ from core.models import (
 from core.settings import get_settings
 from core.text import clean_text
 from core.workflow import event_label, transition
+from core.workspace import get_assessment
 
 MAX_COMMENT = 5000
 

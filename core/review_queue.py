@@ -8,7 +8,6 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from core.access import REVIEWERS, Actor, require_role, scope_assessments
-from core.assessments import get_assessment
 from core.models import (
     Assessment,
     EvidenceFile,
@@ -23,6 +22,7 @@ from core.models import (
     utcnow,
 )
 from core.settings import get_settings
+from core.workspace import get_assessment
 
 WAITING = ("submitted", "under_review")
 CLIENT_TODO = ("changes_requested", "in_progress")

@@ -8,18 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import Actor
-from core.assessments import (
-    answer_details,
-    can_edit,
-    get_assessment,
-    missing_items,
-    section_progress,
-)
+from core.assessments import can_edit
 from core.banks.model import Answer, Bank
 from core.banks.store import load_bank
 from core.evidence import list_evidence
 from core.models import Product, Questionnaire
+from core.responses import answer_details
 from core.review import list_comments
+from core.submission import missing_items, section_progress
+from core.workspace import get_assessment
 
 
 @dataclass(frozen=True)

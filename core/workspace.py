@@ -40,6 +40,11 @@ def require_readable(session: Session, actor: Actor, assessment: Assessment | No
     return assessment
 
 
+def get_assessment(session: Session, actor: Actor, assessment_id: int) -> Assessment:
+    """An assessment the actor may read."""
+    return require_readable(session, actor, session.get(Assessment, assessment_id))
+
+
 def load_workspace(session: Session, actor: Actor, assessment_id: int) -> Workspace:
     """The assessment with its bank and stored answers, read in one query."""
     rows = session.execute(

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import assessments, review
+from core import review, submission
 from core.labels import format_date
 from core.text import md_escape
 from core.workflow import CLOSED, LABELS, current_decision
@@ -76,7 +76,7 @@ with nav:
         "Submit for review", type="primary", icon=":material/send:", width="stretch"
     ):
         if run_action(
-            lambda s, a: assessments.submit(s, a, aid),
+            lambda s, a: submission.submit(s, a, aid),
             success="Submitted for review.",
             slot=f"ws{aid}:submit",
         ):

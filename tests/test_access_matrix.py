@@ -6,9 +6,8 @@ from itertools import count
 import pytest
 from sqlalchemy import select
 
-from core import access, assessments, db, review
+from core import access, assessments, db, responses, review, workspace
 from core.access import ROLES
-from core.assessments import AnswerInput
 from core.banks.store import load_bank
 from core.demo import demo_answers
 from core.errors import AccessDenied
@@ -17,6 +16,7 @@ from core.exports import assessment_answers_csv
 from core.models import Questionnaire
 from core.organizations import get_organization, update_organization
 from core.products import create_product, get_product
+from core.responses import AnswerInput
 from core.snapshots import load_answers
 from core.users import get_user, update_user
 from tests.factories import baseline_id, make_actor, make_org, make_product
@@ -38,7 +38,7 @@ def world(db_url, tmp_path):
             )
             bank = load_bank(s, baseline_id(db_url))
             first = dict(list(demo_answers(bank, 0.5, random.Random(3)).items())[:3])
-            assessments.save_answers(s, client, a.id, first)
+            responses.save_answers(s, client, a.id, first)
             review.add_comment(s, client, a.id, "A question for the reviewer.")
             evidence = add_evidence(
                 s,
@@ -62,7 +62,7 @@ def world(db_url, tmp_path):
 
 
 def _read(target):
-    return lambda s, actor: assessments.get_assessment(s, actor, target["assessment"])
+    return lambda s, actor: workspace.get_assessment(s, actor, target["assessment"])
 
 
 OPERATIONS = {
@@ -73,7 +73,7 @@ OPERATIONS = {
         "client_write",
     ),
     ("assessment", "read"): (
-        lambda s, a, t: assessments.get_assessment(s, a, t["assessment"]),
+        lambda s, a, t: workspace.get_assessment(s, a, t["assessment"]),
         "read",
     ),
     ("assessment", "write"): (
@@ -87,9 +87,9 @@ OPERATIONS = {
         ),
         "client_write",
     ),
-    ("answer", "read"): (lambda s, a, t: assessments.answer_rows(s, a, t["assessment"]), "read"),
+    ("answer", "read"): (lambda s, a, t: responses.answer_rows(s, a, t["assessment"]), "read"),
     ("answer", "write"): (
-        lambda s, a, t: assessments.save_answers(
+        lambda s, a, t: responses.save_answers(
             s, a, t["assessment"], {t["question"]: load_answers_input(s, t)}
         ),
         "client_write",

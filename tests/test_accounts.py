@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from core import assessments, auth, db
+from core import assessments, auth, db, workspace
 from core.errors import AccessDenied, ValidationError
 from core.models import AuditLog, SystemSetting, User, utcnow
 from core.users import (
@@ -226,7 +226,7 @@ def test_reviewers_see_only_their_assessments_when_visibility_is_assigned(db_url
         s.merge(SystemSetting(key="reviewer_visibility", value="assigned"))
         s.get(type(a), a.id).reviewer_id = other.user_id
     with db.reading(db_url) as s, pytest.raises(AccessDenied):
-        assessments.get_assessment(s, reviewer, a.id)
+        workspace.get_assessment(s, reviewer, a.id)
     with db.reading(db_url) as s:
-        assert assessments.get_assessment(s, other, a.id).id == a.id
+        assert workspace.get_assessment(s, other, a.id).id == a.id
         assert assessments.client_overview(s, reviewer) == []

@@ -3,11 +3,11 @@
 import pytest
 from sqlalchemy import func, select
 
-from core import assessments, db
-from core.assessments import AnswerInput
+from core import assessments, db, responses, submission
 from core.banks.store import load_bank
 from core.errors import AccessDenied, NotFound, ValidationError
 from core.models import AuditLog, QuestionnaireResponse
+from core.responses import AnswerInput
 from tests.factories import baseline_id, make_actor, make_org, make_product
 
 BAD = [
@@ -54,7 +54,7 @@ def test_bad_answer_is_refused_and_nothing_is_written(
     before = _written(url)
     good = {"gov-owner": AnswerInput(value="yes")}
     with pytest.raises(error, match=message), db.transaction(url) as s:
-        assessments.save_answers(s, client, aid, {**good, question: answer})
+        responses.save_answers(s, client, aid, {**good, question: answer})
     assert _written(url) == before
 
 
@@ -103,7 +103,7 @@ def test_type_specific_limits_are_enforced(open_assessment, kind):
     answers, message = cases[kind]
     before = _written(url)
     with pytest.raises(ValidationError, match=message), db.transaction(url) as s:
-        assessments.save_answers(s, client, aid, answers)
+        responses.save_answers(s, client, aid, answers)
     assert _written(url) == before
 
 
@@ -112,5 +112,5 @@ def test_another_organisation_cannot_submit(open_assessment):
     rival = make_actor(url, "client", make_org(url, "Rival"), username="rival")
     before = _written(url)
     with pytest.raises(AccessDenied), db.transaction(url) as s:
-        assessments.submit(s, rival, aid)
+        submission.submit(s, rival, aid)
     assert _written(url) == before

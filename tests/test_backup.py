@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from core import assessments, audit, db, evidence
+from core import assessments, audit, db, evidence, responses
 from core.access import SYSTEM, Actor
-from core.assessments import AnswerInput
 from core.backup import list_backups, make_backup, prune_backups, read_manifest, verify_backup
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
 from core.errors import AccessDenied, SecureSphereError, ValidationError
 from core.models import AuditLog, Base, EvidenceFile, Organization
 from core.organizations import create_organization
+from core.responses import AnswerInput
 from core.restore import restore_backup
 from core.settings import SETTINGS, update_setting
 from tests.factories import baseline_id, make_actor, make_org, make_product
@@ -43,7 +43,7 @@ def _world(url: str, data: Path) -> dict:
             )
             bank = load_bank(s, bank_id)
             answers = demo_answers(bank, 0.7, random.Random(len(ids)))
-            assessments.save_answers(s, client, a.id, answers)
+            responses.save_answers(s, client, a.id, answers)
             attach_evidence(s, client, a.id, bank, answers, data)
             ids.append(a.id)
     with db.transaction(url) as s:  # the first writer keeps uploading for as long as it runs
@@ -67,7 +67,7 @@ def _write(url, world, index, data, stop, committed, errors) -> None:
         key = world["keys"][n % len(world["keys"])]
         try:
             with db.transaction(url) as s:
-                assessments.save_answers(
+                responses.save_answers(
                     s, world["client"], aid, {key: AnswerInput(value="yes" if n % 2 else "no")}
                 )
                 if index == 0 and n % 3 == 0:

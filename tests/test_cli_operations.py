@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from core import assessments, audit, db, evidence
+from core import assessments, audit, db, evidence, responses
 from core.access import SYSTEM, Actor
 from core.banks.store import load_bank
 from core.config import load_settings
@@ -114,7 +114,7 @@ def _evidence_world(url: str, data: Path) -> dict:
     long_ago = utcnow() - timedelta(days=400)
     with db.transaction(url) as s:
         a = assessments.start_assessment(s, client, product_id=product, questionnaire_id=bank_id)
-        assessments.save_answers(
+        responses.save_answers(
             s, client, a.id, demo_answers(load_bank(s, bank_id), 0.8, random.Random(1))
         )
         key = next(q.key for q in load_bank(s, bank_id).questions if q.evidence_required)

@@ -6,7 +6,7 @@ import random
 
 from sqlalchemy import select
 
-from core import assessments, db, review
+from core import assessments, db, responses, review, submission
 from core.access import Actor
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
@@ -38,9 +38,9 @@ def _decided(url, data_dir, decision):
         )
         bank = load_bank(s, baseline_id(url))
         answers = demo_answers(bank, 0.8, random.Random(3))
-        assessments.save_answers(s, client, a.id, answers)
+        responses.save_answers(s, client, a.id, answers)
         attach_evidence(s, client, a.id, bank, answers, data_dir)
-        assessments.submit(s, client, a.id)
+        submission.submit(s, client, a.id)
     with db.transaction(url) as s:
         review.claim(s, reviewer, a.id)
         review.add_comment(s, reviewer, a.id, INTERNAL, visibility="internal")

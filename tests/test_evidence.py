@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select, update
 
-from core import assessments, audit, db, evidence, settings
+from core import assessments, audit, db, evidence, responses, settings, submission
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
 from core.errors import AccessDenied, NotFound, SecureSphereError, ValidationError
@@ -384,9 +384,9 @@ def test_submitted_assessment_takes_no_evidence_changes(world):
     with db.transaction(url) as s:
         bank = load_bank(s, baseline_id(url))
         answers = demo_answers(bank, 0.7, random.Random(1))
-        assessments.save_answers(s, client, aid, answers)
+        responses.save_answers(s, client, aid, answers)
         added = attach_evidence(s, client, aid, bank, answers, world["dir"])
-        assessments.submit(s, client, aid)
+        submission.submit(s, client, aid)
     with pytest.raises(ValidationError, match="open for answers"):
         _add(world, data=sample_pdf("Late"))
     with pytest.raises(ValidationError, match="open for answers"), db.transaction(url) as s:

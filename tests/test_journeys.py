@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
-from core import assessments, db
+from core import assessments, db, responses
 from core.access import SYSTEM, Actor
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
@@ -247,9 +247,9 @@ def _arrange_answered_assessment(server):
         )
         bank = load_bank(s, baseline_id(url))
         answers = demo_answers(bank, 0.9, random.Random(11))
-        answers["gov-owner"] = assessments.AnswerInput(value="no")
-        answers["gov-awareness"] = assessments.AnswerInput(value="partial")
-        assessments.save_answers(s, client, a.id, answers)
+        answers["gov-owner"] = responses.AnswerInput(value="no")
+        answers["gov-awareness"] = responses.AnswerInput(value="partial")
+        responses.save_answers(s, client, a.id, answers)
         attach_evidence(s, client, a.id, bank, answers, server["data"])
         return a.id
 

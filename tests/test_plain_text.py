@@ -13,9 +13,8 @@ import streamlit as st
 from markdown_it import MarkdownIt
 from sqlalchemy import String, func, select, update
 
-from core import assessments, db, review
+from core import assessments, db, responses, review
 from core.access import SYSTEM
-from core.assessments import AnswerInput
 from core.charts import (
     lost_points_figure,
     movers_figure,
@@ -45,6 +44,7 @@ from core.models import (
 )
 from core.organizations import create_organization, update_organization
 from core.products import create_product, update_product
+from core.responses import AnswerInput
 from core.text import clean_text, md_escape, name_key, plotly_escape
 from core.users import create_user, update_user
 from tests.apptest import signed_in
@@ -266,7 +266,7 @@ def world(db_url):
         a = assessments.start_assessment(
             s, client, product_id=product, questionnaire_id=baseline_id(db_url)
         )
-        assessments.save_answers(s, client, a.id, {"gov-policy": AnswerInput(value="yes")})
+        responses.save_answers(s, client, a.id, {"gov-policy": AnswerInput(value="yes")})
     return {
         "url": db_url,
         "org": org,
@@ -362,13 +362,13 @@ FIELDS = {  # field -> (what the message calls it, write(session, world, text))
     ),
     "text answer": (
         "The answer to question 'tp-list'",
-        lambda s, w, t: assessments.save_answers(
+        lambda s, w, t: responses.save_answers(
             s, w["client"], w["assessment"], {"tp-list": AnswerInput(value=t)}
         ),
     ),
     "justification": (
         "The justification of question 'gov-policy'",
-        lambda s, w, t: assessments.save_answers(
+        lambda s, w, t: responses.save_answers(
             s,
             w["client"],
             w["assessment"],
@@ -396,7 +396,7 @@ def test_multiline_fields_keep_tabs_and_newlines(world):
         comment = review.add_comment(
             s, world["client"], world["assessment"], "Line one\n\tLine two\r\n"
         )
-        assessments.save_answers(
+        responses.save_answers(
             s,
             world["client"],
             world["assessment"],

@@ -6,12 +6,12 @@ import tomllib
 
 from sqlalchemy import func, select
 
-from core import assessments, db, review
+from core import assessments, db, review, submission
 from core.access import SYSTEM, Actor
-from core.assessments import answer_details
 from core.banks.store import load_bank
 from core.models import Assessment, AuditLog, EvidenceFile, Product, User
 from core.products import create_product
+from core.responses import answer_details
 from core.settings import SETTINGS, update_setting
 from core.text import md_escape
 from tests.apptest import ROOT, rerun, signed_in
@@ -126,7 +126,7 @@ def test_submit_with_gaps_lists_them_by_section_and_text_and_each_opens_its_sect
     assert not at.exception
     with db.reading(app_env) as s:
         a = s.get(Assessment, aid)
-        missing, bank = assessments.missing_items(s, a), load_bank(s, a.questionnaire_id)
+        missing, bank = submission.missing_items(s, a), load_bank(s, a.questionnaire_id)
         assert a.status == "in_progress"
     nav = next(c for c in at.columns if any(b.label == "Submit for review" for b in c.button))
     refusal = [e.value for e in nav.error]

@@ -5,13 +5,13 @@ import random
 import pytest
 from sqlalchemy import func, select, update
 
-from core import assessments, db, review
+from core import assessments, db, responses, review, submission
 from core.access import ROLES
-from core.assessments import AnswerInput
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
 from core.errors import SecureSphereError
 from core.models import STATUSES, Assessment, AuditLog, QuestionnaireResponse
+from core.responses import AnswerInput
 from core.review_queue import changed_since_last_round, notices, review_queue, timeline
 from tests.factories import baseline_id, make_actor, make_org, make_product
 
@@ -31,7 +31,7 @@ def case(db_url, tmp_path):
         )
         bank = load_bank(s, baseline_id(db_url))
         answers = demo_answers(bank, 0.6, random.Random(5))
-        assessments.save_answers(s, client, a.id, answers)
+        responses.save_answers(s, client, a.id, answers)
         attach_evidence(s, client, a.id, bank, answers, tmp_path)
         referenced = {q.condition.question for q in bank.questions if q.condition}
         weak = next(
@@ -48,8 +48,8 @@ def case(db_url, tmp_path):
 def _action(name, case):
     aid, weak = case["id"], case["weak"]
     return {
-        "save": lambda s, a: assessments.save_answers(s, a, aid, {weak: AnswerInput(value="yes")}),
-        "submit": lambda s, a: assessments.submit(s, a, aid),
+        "save": lambda s, a: responses.save_answers(s, a, aid, {weak: AnswerInput(value="yes")}),
+        "submit": lambda s, a: submission.submit(s, a, aid),
         "claim": lambda s, a: review.claim(s, a, aid),
         "request_changes": lambda s, a: (_flag(s, aid, weak), review.request_changes(s, a, aid)),
         "approve": lambda s, a: review.decide(s, a, aid, "approved"),
@@ -107,7 +107,7 @@ def test_every_status_role_and_action(case, action):
 def _to_review(case):
     url, aid, a = case["url"], case["id"], case["actors"]
     with db.transaction(url) as s:
-        assessments.submit(s, a["client"], aid)
+        submission.submit(s, a["client"], aid)
         review.claim(s, a["lead_reviewer"], aid)
 
 
@@ -155,12 +155,12 @@ def test_request_changes_resubmit_marks_changes_and_keeps_unflagged_answers(case
         )
         review.request_changes(s, a["lead_reviewer"], aid)
     with db.reading(url) as s:
-        before = assessments.answer_details(s, a["client"], aid)
+        before = responses.answer_details(s, a["client"], aid)
     with db.transaction(url) as s:
-        assessments.save_answers(s, a["client"], aid, {weak: AnswerInput(value="yes")})
-        assessments.submit(s, a["client"], aid)
+        responses.save_answers(s, a["client"], aid, {weak: AnswerInput(value="yes")})
+        submission.submit(s, a["client"], aid)
     with db.reading(url) as s:
-        after = assessments.answer_details(s, a["client"], aid)
+        after = responses.answer_details(s, a["client"], aid)
         changed = changed_since_last_round(s, a["lead_reviewer"], aid)
         resubmitted = notices(s, a["lead_reviewer"])["assessments"]
     assert changed["answers"] == {weak}
@@ -174,7 +174,7 @@ def test_request_changes_resubmit_marks_changes_and_keeps_unflagged_answers(case
 def test_queue_filters_sorts_and_marks_overdue(case):
     url, aid, a = case["url"], case["id"], case["actors"]
     with db.transaction(url) as s:
-        assessments.submit(s, a["client"], aid)
+        submission.submit(s, a["client"], aid)
         s.get(Assessment, aid).submitted_at = s.get(Assessment, aid).submitted_at.replace(year=2020)
     with db.reading(url) as s:
         rows, total = review_queue(s, a["lead_reviewer"])
@@ -189,7 +189,7 @@ def test_queue_filters_sorts_and_marks_overdue(case):
 def test_assign_gives_the_assessment_to_a_reviewer(case):
     url, aid, a = case["url"], case["id"], case["actors"]
     with db.transaction(url) as s:
-        assessments.submit(s, a["client"], aid)
+        submission.submit(s, a["client"], aid)
         review.assign(s, a["admin"], aid, a["lead_reviewer"].user_id)
     with db.reading(url) as s:
         assert review_queue(s, a["lead_reviewer"], mine=True)[1] == 1

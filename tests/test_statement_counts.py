@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event, select
 
-from core import assessments, db
+from core import assessments, db, responses, submission
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
 from core.models import Questionnaire
@@ -65,14 +65,14 @@ def test_saving_a_section_runs_few_statements_the_first_time_and_later(db_url):
     assert len(answers) == 20
     client, aid = _start(db_url, qid)
     with counting(db_url) as first, db.transaction(db_url) as s:
-        assert assessments.save_section(s, client, aid, section, answers) == 20
+        assert responses.save_section(s, client, aid, section, answers) == 20
     assert len(first) <= SECTION_SAVE_MAX, _report(first)
     changed = {
-        k: assessments.AnswerInput(value=a.value, is_na=a.is_na, justification="Checked.")
+        k: responses.AnswerInput(value=a.value, is_na=a.is_na, justification="Checked.")
         for k, a in answers.items()
     }
     with counting(db_url) as later, db.transaction(db_url) as s:
-        assert assessments.save_section(s, client, aid, section, changed) == 20
+        assert responses.save_section(s, client, aid, section, changed) == 20
     assert len(later) <= SECTION_SAVE_MAX, _report(later)
 
 
@@ -82,8 +82,8 @@ def test_submitting_runs_few_statements(db_url, tmp_path):
     with db.transaction(db_url) as s:
         bank = load_bank(s, qid)
         answers = demo_answers(bank, 0.7, random.Random(1))
-        assessments.save_answers(s, client, aid, answers)
+        responses.save_answers(s, client, aid, answers)
         attach_evidence(s, client, aid, bank, answers, tmp_path)
     with counting(db_url) as statements, db.transaction(db_url) as s:
-        assessments.submit(s, client, aid)
+        submission.submit(s, client, aid)
     assert len(statements) <= SUBMIT_MAX, _report(statements)

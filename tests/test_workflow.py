@@ -5,13 +5,13 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from core import assessments, audit, db, review
-from core.assessments import AnswerInput
+from core import assessments, audit, db, responses, review, submission, workspace
 from core.banks.model import Answer
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
 from core.errors import AccessDenied, NotFound, ValidationError
 from core.models import Assessment, AuditLog, ProductStatus, QuestionnaireResponse, ScoreHistory
+from core.responses import AnswerInput
 from core.workflow import current_decision
 from tests.factories import baseline_id, make_actor, make_org, make_product
 
@@ -41,7 +41,7 @@ def _answer_all(world, quality=0.7):
     """Save a full set of answers with the evidence the bank requires."""
     url, answers = world["url"], _full_answers(world["url"], quality)
     with db.transaction(url) as s:
-        assessments.save_answers(s, world["client"], world["id"], answers)
+        responses.save_answers(s, world["client"], world["id"], answers)
         attach_evidence(
             s,
             world["client"],
@@ -82,7 +82,7 @@ def test_full_review_loop_writes_timeline_snapshots_and_a_valid_audit_chain(worl
     url, client, reviewer, aid = world["url"], world["client"], world["reviewer"], world["id"]
     _answer_all(world)
     with db.transaction(url) as s:
-        assessments.submit(s, client, aid)
+        submission.submit(s, client, aid)
     with db.transaction(url) as s:
         review.claim(s, reviewer, aid)
         key = _weak_key(url)
@@ -90,8 +90,8 @@ def test_full_review_loop_writes_timeline_snapshots_and_a_valid_audit_chain(worl
         review.request_changes(s, reviewer, aid)
     with db.transaction(url) as s:
         assert review.flagged_keys(s, client, aid) == [key]
-        assessments.save_answers(s, client, aid, {key: AnswerInput(value="yes")})
-        assessments.submit(s, client, aid)
+        responses.save_answers(s, client, aid, {key: AnswerInput(value="yes")})
+        submission.submit(s, client, aid)
     with db.transaction(url) as s:
         review.claim(s, reviewer, aid)
         review.decide(s, reviewer, aid, "approved")
@@ -129,7 +129,7 @@ def test_one_bad_answer_rolls_back_the_whole_section(world):
     answers[bad_key] = AnswerInput(value="certainly")
     with pytest.raises(ValidationError, match="not one of its options"):
         with db.transaction(url) as s:
-            assessments.save_answers(s, client, aid, answers)
+            responses.save_answers(s, client, aid, answers)
     assert _count(url, QuestionnaireResponse, aid) == 0
     with db.reading(url) as s:
         assert s.get(Assessment, aid).status == "not_started"
@@ -139,19 +139,19 @@ def test_incomplete_assessment_cannot_be_submitted(world):
     url, client, aid = world["url"], world["client"], world["id"]
     partial = dict(list(_full_answers(url).items())[:3])
     with db.transaction(url) as s:
-        assessments.save_answers(s, client, aid, partial)
+        responses.save_answers(s, client, aid, partial)
     with pytest.raises(ValidationError, match="required answers or evidence files are missing"):
         with db.transaction(url) as s:
-            assessments.submit(s, client, aid)
+            submission.submit(s, client, aid)
     assert _count(url, ScoreHistory, aid) == 0
 
 
 def test_another_organisation_cannot_read_or_answer(world):
     url, rival, aid = world["url"], world["rival"], world["id"]
     with db.reading(url) as s, pytest.raises(AccessDenied):
-        assessments.get_assessment(s, rival, aid)
+        workspace.get_assessment(s, rival, aid)
     with pytest.raises(AccessDenied), db.transaction(url) as s:
-        assessments.save_answers(s, rival, aid, dict(list(_full_answers(url).items())[:1]))
+        responses.save_answers(s, rival, aid, dict(list(_full_answers(url).items())[:1]))
     with db.reading(url) as s:
         assert assessments.client_overview(s, rival) == []
     assert _count(url, QuestionnaireResponse, aid) == 0
@@ -162,23 +162,23 @@ def test_clients_cannot_claim_and_reviewers_cannot_answer(world):
     with pytest.raises(AccessDenied), db.transaction(url) as s:
         review.claim(s, client, aid)
     with pytest.raises(AccessDenied), db.transaction(url) as s:
-        assessments.save_answers(s, reviewer, aid, dict(list(_full_answers(url).items())[:1]))
+        responses.save_answers(s, reviewer, aid, dict(list(_full_answers(url).items())[:1]))
 
 
 def test_submitted_assessment_is_read_only(world):
     url, client, aid = world["url"], world["client"], world["id"]
     answers = _answer_all(world)
     with db.transaction(url) as s:
-        assessments.submit(s, client, aid)
+        submission.submit(s, client, aid)
     with pytest.raises(ValidationError, match="not open for answers"), db.transaction(url) as s:
-        assessments.save_answers(s, client, aid, dict(list(answers.items())[:1]))
+        responses.save_answers(s, client, aid, dict(list(answers.items())[:1]))
 
 
 def test_request_changes_needs_a_flagged_answer(world):
     url, client, reviewer, aid = world["url"], world["client"], world["reviewer"], world["id"]
     _answer_all(world)
     with db.transaction(url) as s:
-        assessments.submit(s, client, aid)
+        submission.submit(s, client, aid)
         review.claim(s, reviewer, aid)
     with pytest.raises(ValidationError, match="Flag at least one answer"):
         with db.transaction(url) as s:
@@ -189,7 +189,7 @@ def test_request_changes_needs_a_flagged_answer(world):
 
 def test_unknown_assessment_is_not_found(world):
     with db.reading(world["url"]) as s, pytest.raises(NotFound):
-        assessments.get_assessment(s, world["client"], 987654)
+        workspace.get_assessment(s, world["client"], 987654)
 
 
 def test_audit_chain_detects_a_changed_row(world):
@@ -204,28 +204,28 @@ def test_audit_chain_detects_a_changed_row(world):
 def test_answers_that_require_evidence_block_submit_until_a_file_is_attached(world):
     url, client, aid = world["url"], world["client"], world["id"]
     with db.transaction(url) as s:
-        assessments.save_answers(s, client, aid, _full_answers(url))
+        responses.save_answers(s, client, aid, _full_answers(url))
     with db.reading(url) as s:
-        missing = assessments.missing_items(s, s.get(Assessment, aid))
+        missing = submission.missing_items(s, s.get(Assessment, aid))
     assert missing and {m["what"] for m in missing} == {"evidence"}
     with pytest.raises(ValidationError, match="First: evidence for"), db.transaction(url) as s:
-        assessments.submit(s, client, aid)
+        submission.submit(s, client, aid)
     _answer_all(world)
     with db.transaction(url) as s:
-        assessments.submit(s, client, aid)
+        submission.submit(s, client, aid)
 
 
 def test_next_cycle_starts_from_the_last_cycles_answers(world):
     url, client, reviewer, aid = world["url"], world["client"], world["reviewer"], world["id"]
     answers = _answer_all(world)
     with db.transaction(url) as s:
-        assessments.submit(s, client, aid)
+        submission.submit(s, client, aid)
         review.claim(s, reviewer, aid)
         review.decide(s, reviewer, aid, "approved")
     with db.transaction(url) as s:
         fresh = assessments.start_next_cycle(s, client, aid)
     with db.reading(url) as s:
-        carried = assessments.answer_details(s, client, fresh.id)
+        carried = responses.answer_details(s, client, fresh.id)
         new = s.get(Assessment, fresh.id)
     assert new.cycle == 2 and new.previous_id == aid and new.status == "in_progress"
 
@@ -247,11 +247,11 @@ def test_section_progress_counts_required_visible_questions(world):
     url = world["url"]
     with db.reading(url) as s:
         bank = load_bank(s, baseline_id(url))
-    empty = assessments.section_progress(bank, {})
+    empty = submission.section_progress(bank, {})
     assert [p["key"] for p in empty] == [sec.key for sec in bank.sections]
     assert all(p["answered"] == 0 and p["required"] <= p["visible"] for p in empty)
     answers = {k: Answer(v.value, v.is_na) for k, v in _full_answers(url).items()}
-    full = assessments.section_progress(bank, answers)
+    full = submission.section_progress(bank, answers)
     assert all(p["answered"] == p["required"] for p in full)
 
 
@@ -261,12 +261,12 @@ def test_blank_inputs_for_unanswered_questions_store_nothing_and_count_nothing(w
     blank = {k: AnswerInput() for k in keys}
     with db.transaction(url) as s:
         assert (
-            assessments.save_answers(s, client, aid, {**blank, keys[0]: AnswerInput(value="yes")})
+            responses.save_answers(s, client, aid, {**blank, keys[0]: AnswerInput(value="yes")})
             == 1
         )
     assert _count(url, QuestionnaireResponse, aid) == 1
     with db.transaction(url) as s:  # clearing a given answer is a change
-        assert assessments.save_answers(s, client, aid, blank) == 1
+        assert responses.save_answers(s, client, aid, blank) == 1
     with db.reading(url) as s:
         saves = s.scalars(
             select(AuditLog.detail).where(AuditLog.action == "answers_saved").order_by(AuditLog.id)
@@ -277,13 +277,13 @@ def test_blank_inputs_for_unanswered_questions_store_nothing_and_count_nothing(w
 def test_a_refused_submission_names_questions_by_text_with_counts_that_add_up(world):
     url, client, aid = world["url"], world["client"], world["id"]
     with db.transaction(url) as s:
-        assessments.save_answers(s, client, aid, dict(list(_full_answers(url).items())[:3]))
+        responses.save_answers(s, client, aid, dict(list(_full_answers(url).items())[:3]))
     with db.reading(url) as s:
-        missing = assessments.missing_items(s, s.get(Assessment, aid))
+        missing = submission.missing_items(s, s.get(Assessment, aid))
         bank = load_bank(s, baseline_id(url))
     answers = sum(m["what"] == "answer" for m in missing)
     with pytest.raises(ValidationError) as refused, db.transaction(url) as s:
-        assessments.submit(s, client, aid)
+        submission.submit(s, client, aid)
     message = str(refused.value)
     first = missing[0]
     assert f"{len(missing)} required answers or evidence files are missing" in message
@@ -316,7 +316,7 @@ def test_the_timeline_carries_the_note_to_the_client_and_only_to_its_organisatio
     )
     _answer_all(world)
     with db.transaction(url) as s:
-        assessments.submit(s, client, aid)
+        submission.submit(s, client, aid)
         review.claim(s, reviewer, aid)
         review.add_comment(s, reviewer, aid, "Internal: doubtful vendor.", visibility="internal")
         review.decide(s, reviewer, aid, "approved", note="Fine; renew the pen test in spring.")
@@ -339,13 +339,13 @@ def test_a_client_may_send_an_assessment_back_unchanged_after_a_change_request(w
     url, client, reviewer, aid = world["url"], world["client"], world["reviewer"], world["id"]
     _answer_all(world)
     with db.transaction(url) as s:
-        assessments.submit(s, client, aid)
+        submission.submit(s, client, aid)
         review.claim(s, reviewer, aid)
         review.set_review_state(s, reviewer, aid, _weak_key(url), "needs_changes", comment="Why?")
         review.request_changes(s, reviewer, aid)
     with db.transaction(url) as s:
         review.add_comment(s, client, aid, "It is right as it stands: see the attached policy.")
-        assessments.submit(s, client, aid)
+        submission.submit(s, client, aid)
     with db.reading(url) as s:
         assert [h["what"] for h in review.status_history(s, client, aid)][-2:] == [
             "Answering resumed",

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core import assessments, evidence
-from core.assessments import AnswerInput
+from core import evidence, responses
 from core.banks.answers import is_visible
 from core.banks.model import Answer, Question, Section
 from core.labels import format_datetime
+from core.responses import AnswerInput
 from core.settings import get_settings
 from core.text import md_escape
 from core.worksheet import Worksheet
@@ -117,7 +117,7 @@ def _autosave(ws_id: int, section_key: str, keys: tuple[str, ...], question: str
     slot = key(ws_id, question, "saved")
     saved: list[int] = []
     refusal = attempt(
-        lambda s, a: saved.append(assessments.save_section(s, a, ws_id, section_key, answers))
+        lambda s, a: saved.append(responses.save_section(s, a, ws_id, section_key, answers))
     )
     if refusal:
         leave_message(slot, "error", refusal)

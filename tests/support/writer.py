@@ -24,12 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sqlalchemy import select
 
-from core import assessments, db
+from core import assessments, db, responses
 from core.access import Actor
-from core.assessments import AnswerInput
 from core.banks.store import load_bank
 from core.models import Questionnaire
 from core.products import create_product
+from core.responses import AnswerInput
 
 BASELINE = "securesphere-baseline"
 
@@ -59,7 +59,7 @@ def new_assessment(url: str, actor: Actor, bank_id: int, name: str) -> int:
 def save_batch(url: str, actor: Actor, assessment_id: int, answers: dict[str, str]) -> None:
     """Some answers, one transaction (a section save); returns only once it has committed."""
     with db.transaction(url) as s:
-        assessments.save_answers(
+        responses.save_answers(
             s,
             actor,
             assessment_id,
