@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
+from core.banks.model import Question
 from core.banks.question_types import QUESTION_TYPES
 
 # One format for every date and time a person reads: "1 Dec 2026, 14:05 UTC" and "1 Dec 2026".
@@ -196,6 +197,15 @@ def review_state_label(key: object) -> str:
 def question_type_label(key: object) -> str:
     """ "multi_choice" -> "Multiple choice"."""
     return _label(QUESTION_TYPE_LABELS, key)
+
+
+def answer_label(question: Question, value: object) -> str:
+    """A given answer as people read it: the chosen options' labels as its question type
+    describes them, a date in the one format, any other value as typed."""
+    described = QUESTION_TYPES[question.type].describe(question, value)
+    if described is not None:
+        return described
+    return format_date(str(value)) if question.type == "date" else str(value)
 
 
 def action_label(key: object) -> str:

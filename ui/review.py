@@ -7,7 +7,7 @@ import streamlit as st
 from core import evidence, review
 from core.banks.model import Question
 from core.errors import SecureSphereError
-from core.labels import format_date, format_datetime
+from core.labels import answer_label, format_datetime
 from core.text import md_escape
 from core.worksheet import Worksheet
 from ui.state import current_actor, reading, run_action, settings
@@ -27,13 +27,8 @@ def answer_text(q: Question, stored: dict) -> str:
         return "_not answered_"
     if stored["is_na"]:
         return "Not applicable"
-    labels = {o.key: o.label for o in q.options}
     value = stored["value"]
-    if q.type == "date":
-        return format_date(value)
-    if isinstance(value, list):
-        return md_escape(", ".join(labels.get(v, v) for v in value))
-    return md_escape(labels.get(value, str(value)), multiline=True)
+    return md_escape(answer_label(q, value), multiline=not isinstance(value, list))
 
 
 def keep(q: Question, ws: Worksheet, changed: set[str], wanted: str) -> bool:
