@@ -36,8 +36,10 @@ from sqlalchemy import event, select
 from benchmarks import naive
 from core import charts, dashboard_charts, db
 from core.access import SYSTEM, Actor
-from core.analytics import DROP_POINTS, Filters, attention, overview
+from core.analytics import overview
+from core.attention import DROP_POINTS, attention
 from core.auth import actor_for, open_session
+from core.filters import Filters
 from core.models import Product, utcnow
 from core.peer_benchmarks import (
     heatmap_frame,

@@ -11,7 +11,8 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from core.analytics import WAITING, Filters
+from core.analytics import WAITING
+from core.filters import Filters
 from core.models import STATUSES
 from core.periods import months_between
 from core.scoring import CRITICAL_FAIL_BELOW

@@ -11,7 +11,7 @@ from sqlalchemy import Integer, case, cast, distinct, func, select
 from sqlalchemy.orm import Session
 
 from core.access import OVERSIGHT, ROLES, Actor, require_role
-from core.analytics import Filters
+from core.filters import Filters
 from core.models import AuditLog, SignInAttempt, User
 from core.periods import day_of
 

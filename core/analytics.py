@@ -1,21 +1,20 @@
-"""Read-only aggregates for the home pages and dashboards; SQL does the grouping.
+"""Read-only aggregates for the home pages and the overview; SQL does the grouping.
 
-The analytics pages share one `Filters` value and `scope()`: every aggregate is restricted to what
-the actor may read (clients: their organisation; lead reviewers: per reviewer_visibility) and to
-the filters, and returns small DataFrames ready for core.charts.
+Every aggregate is restricted by core.filters.scope() to what the actor may read and to the
+filters, and returns small DataFrames ready for core.dashboard_charts. The assessments that need
+attention are in core/attention.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from core.access import ROLES, STAFF, Actor, require_role, scope_assessments, scope_to_org
-from core.labels import format_date
+from core.access import ROLES, STAFF, Actor, require_role, scope_to_org
+from core.filters import Filters, org_filter, scope, seen_by
 from core.models import (
     STATUSES,
     TIERS,
@@ -23,29 +22,13 @@ from core.models import (
     AuditLog,
     Organization,
     Product,
-    Question,
     Questionnaire,
-    QuestionnaireResponse,
-    ScoreHistory,
     utcnow,
 )
-from core.periods import day_end, day_start
-from core.scoring import BAND_NAMES, CRITICAL_FAIL_BELOW
+from core.scoring import BAND_NAMES
 from core.settings import get_settings
 
 WAITING = ("submitted", "under_review")
-DROP_POINTS = 5.0  # a fall of at least this many points between the last two snapshots
-ATTENTION_COLUMNS = [
-    "assessment_id",
-    "organization",
-    "product",
-    "questionnaire",
-    "status",
-    "latest_score",
-    "latest_band",
-    "reason",
-    "detail",
-]
 
 
 def portfolio_totals(session: Session, actor: Actor) -> dict:
@@ -91,66 +74,6 @@ def band_frame(session: Session, actor: Actor) -> pd.DataFrame:
     )
     rows = session.execute(scope_to_org(stmt, actor, Assessment.organization_id)).all()
     return pd.DataFrame(rows, columns=["band", "assessments"])
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What the analytics pages and extracts narrow by; None means no restriction.
-
-    The date range is inclusive and read in UTC days."""
-
-    organization_id: int | None = None
-    questionnaire_id: int | None = None
-    start: date | None = None
-    end: date | None = None
-    industry: str | None = None
-    tier: str | None = None
-
-    @property
-    def since(self) -> datetime | None:
-        """Start of the date range (midnight UTC), or None."""
-        return day_start(self.start) if self.start else None
-
-    @property
-    def until(self) -> datetime | None:
-        """End of the date range, exclusive (midnight UTC after the end day), or None."""
-        return day_end(self.end) if self.end else None
-
-    def in_range(self, statement: Select, column) -> Select:
-        """Narrow a statement to rows whose `column` falls within the date range."""
-        if self.since is not None:
-            statement = statement.where(column >= self.since)
-        if self.until is not None:
-            statement = statement.where(column < self.until)
-        return statement
-
-
-def seen_by(actor: Actor, settings: dict) -> str:
-    """The reviewer_visibility in force for this actor (it only narrows lead reviewers)."""
-    return settings["reviewer_visibility"] if actor.role == "lead_reviewer" else "all"
-
-
-def org_filter(statement: Select, filters: Filters, org_column) -> Select:
-    """Narrow by the organisation filters (the organisation, its industry and tier)."""
-    if filters.organization_id is not None:
-        statement = statement.where(org_column == filters.organization_id)
-    if filters.industry or filters.tier:
-        orgs = select(Organization.id)
-        if filters.industry:
-            orgs = orgs.where(Organization.industry == filters.industry)
-        if filters.tier:
-            orgs = orgs.where(Organization.tier == filters.tier)
-        statement = statement.where(org_column.in_(orgs))
-    return statement
-
-
-def scope(statement: Select, actor: Actor, filters: Filters, seen: str = "all") -> Select:
-    """Restrict a statement over Assessment to active assessments the actor may read that match
-    the organisation and questionnaire filters (`seen`: the reviewer_visibility in force)."""
-    statement = scope_assessments(statement, actor, seen, Assessment).where(Assessment.is_active)
-    if filters.questionnaire_id is not None:
-        statement = statement.where(Assessment.questionnaire_id == filters.questionnaire_id)
-    return org_filter(statement, filters, Assessment.organization_id)
 
 
 def _counts(session: Session, actor: Actor, filters: Filters) -> tuple[int, int]:
@@ -232,111 +155,6 @@ def _summarise(rows: list, organizations: int, products: int) -> dict:
         ),
         "funnel": pd.DataFrame(funnel, columns=["stage", "assessments"]),
     }
-
-
-def _labelled(metric: Select, keep, descending: bool, limit: int) -> Select:
-    """The first `limit` rows of (aid, value), named (organisation, product, questionnaire, status,
-    score, band), each with the number of rows before the limit."""
-    sub = metric.subquery()
-    ranked = select(sub.c.aid, sub.c.value, func.count().over().label("total"))
-    if keep is not None:
-        ranked = ranked.where(keep(sub.c.value))
-    order = (sub.c.value.desc() if descending else sub.c.value, sub.c.aid)
-    top = ranked.order_by(*order).limit(limit).subquery()
-    return (
-        select(
-            Assessment.id,
-            Organization.name,
-            Product.name,
-            Questionnaire.title + " v" + func.cast(Questionnaire.version, Questionnaire.title.type),
-            Assessment.status,
-            Assessment.latest_score,
-            Assessment.latest_band,
-            top.c.value,
-            top.c.total,
-        )
-        .join(Assessment, Assessment.id == top.c.aid)
-        .join(Organization, Organization.id == Assessment.organization_id)
-        .join(Product, Product.id == Assessment.product_id)
-        .join(Questionnaire, Questionnaire.id == Assessment.questionnaire_id)
-        .order_by(top.c.value.desc() if descending else top.c.value, Assessment.id)
-    )
-
-
-def attention(
-    session: Session,
-    actor: Actor,
-    filters: Filters,
-    *,
-    now: datetime | None = None,
-    limit: int = 20,
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Assessments that need attention (up to `limit` per reason) and how many there are per
-    reason: overdue reviews (oldest first), failed critical questions in the stored answers (most
-    first), and drops of DROP_POINTS or more between the last two snapshots (largest first)."""
-    require_role(actor, *ROLES)
-    settings = get_settings(session)
-    seen = seen_by(actor, settings)
-    now = now or utcnow()
-    rows, counts = [], {}
-    for reason, metric, keep, descending in _attention_metrics(
-        now - timedelta(days=settings["review_sla_days"])
-    ):
-        found = session.execute(
-            _labelled(scope(metric, actor, filters, seen), keep, descending, limit)
-        ).all()
-        counts[reason] = int(found[0].total) if found else 0
-        rows += [(*r[:7], reason, _detail(reason, r.value, now)) for r in found]
-    return pd.DataFrame(rows, columns=ATTENTION_COLUMNS), counts
-
-
-def _detail(reason: str, value, now: datetime) -> str:
-    if reason == "overdue":
-        return f"submitted {format_date(value)}, waiting {(now - value).days} days"
-    if reason == "failed_critical":
-        return f"{value} critical question{'s' if value != 1 else ''} below {CRITICAL_FAIL_BELOW:g}"
-    return f"{value:+.1f} points since the previous snapshot"
-
-
-def _attention_metrics(cutoff: datetime) -> tuple:
-    """(reason, statement of (aid, value) over Assessment, which values to keep, descending)."""
-    overdue = select(Assessment.id.label("aid"), Assessment.submitted_at.label("value")).where(
-        Assessment.status.in_(WAITING), Assessment.submitted_at < cutoff
-    )
-    critical = select(Question.id).where(Question.critical)
-    failed = (
-        select(QuestionnaireResponse.assessment_id.label("aid"), func.count().label("value"))
-        .where(
-            QuestionnaireResponse.question_id.in_(critical),
-            QuestionnaireResponse.score < CRITICAL_FAIL_BELOW,
-        )
-        .group_by(QuestionnaireResponse.assessment_id)
-        .subquery()
-    )
-    previous = (
-        select(ScoreHistory.overall_score)
-        .where(ScoreHistory.assessment_id == Assessment.id)
-        .order_by(ScoreHistory.created_at.desc(), ScoreHistory.id.desc())
-        .limit(1)
-        .offset(1)
-        .correlate(Assessment)
-        .scalar_subquery()
-    )
-    return (
-        ("overdue", overdue, None, False),
-        (
-            "failed_critical",
-            select(failed.c.aid, failed.c.value).join(Assessment, Assessment.id == failed.c.aid),
-            None,
-            True,
-        ),
-        (
-            "score_drop",
-            select(Assessment.id.label("aid"), (Assessment.latest_score - previous).label("value")),
-            lambda v: v <= -DROP_POINTS,
-            False,
-        ),
-    )
 
 
 def data_version(session: Session) -> int:

@@ -18,11 +18,11 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from core.access import Actor
-from core.analytics import Filters, scope, seen_by
 from core.banks.question_types import QUESTION_TYPES
 from core.banks.store import load_bank
 from core.exports import csv_bytes, safe_cell
 from core.extract_columns import DICTIONARY_COLUMNS, EXTRACTS
+from core.filters import Filters, scope, seen_by
 from core.labels import iso_utc
 from core.models import (
     Assessment,

@@ -14,7 +14,8 @@ from sqlalchemy import Integer, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from core.access import STAFF, Actor, require_role
-from core.analytics import WAITING, Filters, scope, seen_by
+from core.analytics import WAITING
+from core.filters import Filters, scope, seen_by
 from core.models import Assessment, ProductStatus, User, utcnow
 from core.periods import days_between, month_of
 from core.settings import get_settings

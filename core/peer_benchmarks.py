@@ -21,7 +21,7 @@ from sqlalchemy import Float, Select, cast, distinct, func, select, true
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, Actor, require_role
-from core.analytics import Filters, org_filter, scope, seen_by
+from core.filters import Filters, org_filter, scope, seen_by
 from core.models import Assessment, Organization, Product, Questionnaire, ScoreHistory, Section
 from core.peer_stats import (
     MIN_PEER_ORGANIZATIONS,

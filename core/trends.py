@@ -20,7 +20,7 @@ from sqlalchemy import Float, Integer, Select, case, cast, exists, func, literal
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, Actor, require_role
-from core.analytics import Filters, scope, seen_by
+from core.filters import Filters, scope, seen_by
 from core.labels import format_date, trigger_label
 from core.models import (
     Assessment,

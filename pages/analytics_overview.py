@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from core.analytics import attention, overview
+from core.analytics import overview
+from core.attention import attention
 from core.dashboard_charts import band_figure, funnel_figure, status_figure
 from core.workflow import LABELS
 from ui.cache import aggregate, figure

@@ -18,8 +18,10 @@ from benchmarks import naive
 from core import db
 from core.access import SYSTEM, Actor
 from core.activity_metrics import actions_frame, active_users_frame, sign_ins_frame
-from core.analytics import DROP_POINTS, Filters, attention, overview
+from core.analytics import overview
+from core.attention import DROP_POINTS, attention
 from core.errors import AccessDenied
+from core.filters import Filters
 from core.models import Assessment, ScoreHistory, utcnow
 from core.operations_metrics import (
     decisions_frame,

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from core import db
 from core.access import SYSTEM
-from core.analytics import Filters
 from core.errors import ValidationError
+from core.filters import Filters
 from core.models import Assessment, ScoreHistory, Section
 from core.organizations import create_organization
 from core.peer_benchmarks import (

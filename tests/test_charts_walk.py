@@ -16,7 +16,7 @@ from sqlalchemy import select
 from core import db
 from core.access import SYSTEM, Actor
 from core.activity_metrics import actions_frame, active_users_frame, sign_ins_frame
-from core.analytics import Filters, band_frame, overview, status_frame
+from core.analytics import band_frame, overview, status_frame
 from core.charts import SMALL_COUNT, movers_figure, score_history_figure, trend_figure
 from core.dashboard_charts import (
     actions_figure,
@@ -32,6 +32,7 @@ from core.dashboard_charts import (
     time_in_status_figure,
     turnaround_figure,
 )
+from core.filters import Filters
 from core.models import Organization, User
 from core.operations_metrics import (
     decisions_frame,

@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from core import analytics, audit, db, peer_benchmarks
+from core import audit_chain, db, peer_benchmarks
 from core.access import Actor
-from core.analytics import Filters
+from core.attention import attention
 from core.demo import PASSWORD_FILE
+from core.filters import Filters
 from core.models import (
     STATUSES,
     Assessment,
@@ -111,7 +112,7 @@ def test_scores_move_both_ways_between_cycles(demo):
 
 def test_a_corrected_resubmission_is_a_score_drop_that_needs_attention(demo):
     with db.reading(demo) as s:
-        _, counts = analytics.attention(s, _actor(s, "analyst"), Filters())
+        _, counts = attention(s, _actor(s, "analyst"), Filters())
     assert counts["score_drop"] >= 1
 
 
@@ -150,7 +151,7 @@ def test_shared_and_internal_comments_and_evidence_exist(demo):
 
 def test_every_write_went_through_the_audit_trail(demo):
     with db.reading(demo) as s:
-        assert audit.find_problem(s) is None
+        assert audit_chain.find_problem(s) is None
         actions = set(s.scalars(select(AuditLog.action).distinct()))
     assert {
         "assessment_started",

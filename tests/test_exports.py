@@ -8,9 +8,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from core import assessments, db, review
+from core import assessments, comments, db
 from core.access import SYSTEM
-from core.analytics import Filters
 from core.auth import actor_for
 from core.banks.store import load_bank
 from core.exports import audit_csv, csv_bytes
@@ -23,6 +22,7 @@ from core.extracts import (
     extract_rows,
     workbook_xlsx,
 )
+from core.filters import Filters
 from core.labels import iso_utc
 from core.models import Assessment, LeadComment, Organization, QuestionnaireResponse, ScoreHistory
 from core.organizations import create_organization
@@ -105,7 +105,7 @@ def crafted(db_url):
                 (client, "start", "shared"),
             ]
         ):
-            review.add_comment(s, who, aid, body, visibility=visibility, now=T[i + 1])
+            comments.add_comment(s, who, aid, body, visibility=visibility, now=T[i + 1])
         # Bodies are trimmed on the way in; whatever sits in the database is escaped on the way out
         # (NUL, which PostgreSQL cannot store, is covered by the csv_bytes golden above).
         s.execute(update(LeadComment).where(LeadComment.id == 3).values(body="\tinternal note"))

@@ -12,7 +12,8 @@ from datetime import date, timedelta
 import streamlit as st
 
 from core.access import Actor
-from core.analytics import Filters, filter_options
+from core.analytics import filter_options
+from core.filters import Filters
 from ui.cache import aggregate
 
 FILTER_KEYS = {

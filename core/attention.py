@@ -1,0 +1,148 @@
+"""The assessments that need attention: overdue reviews, failed critical questions, score drops.
+
+Each reason is one statement of (assessment id, value) over Assessment, ranked and labelled in SQL;
+only the first rows of each reason leave the database, with how many there are in all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from core.access import ROLES, Actor, require_role
+from core.analytics import WAITING
+from core.filters import Filters, scope, seen_by
+from core.labels import format_date
+from core.models import (
+    Assessment,
+    Organization,
+    Product,
+    Question,
+    Questionnaire,
+    QuestionnaireResponse,
+    ScoreHistory,
+    utcnow,
+)
+from core.scoring import CRITICAL_FAIL_BELOW
+from core.settings import get_settings
+
+DROP_POINTS = 5.0  # a fall of at least this many points between the last two snapshots
+ATTENTION_COLUMNS = [
+    "assessment_id",
+    "organization",
+    "product",
+    "questionnaire",
+    "status",
+    "latest_score",
+    "latest_band",
+    "reason",
+    "detail",
+]
+
+
+def _labelled(metric: Select, keep, descending: bool, limit: int) -> Select:
+    """The first `limit` rows of (aid, value), named (organisation, product, questionnaire, status,
+    score, band), each with the number of rows before the limit."""
+    sub = metric.subquery()
+    ranked = select(sub.c.aid, sub.c.value, func.count().over().label("total"))
+    if keep is not None:
+        ranked = ranked.where(keep(sub.c.value))
+    order = (sub.c.value.desc() if descending else sub.c.value, sub.c.aid)
+    top = ranked.order_by(*order).limit(limit).subquery()
+    return (
+        select(
+            Assessment.id,
+            Organization.name,
+            Product.name,
+            Questionnaire.title + " v" + func.cast(Questionnaire.version, Questionnaire.title.type),
+            Assessment.status,
+            Assessment.latest_score,
+            Assessment.latest_band,
+            top.c.value,
+            top.c.total,
+        )
+        .join(Assessment, Assessment.id == top.c.aid)
+        .join(Organization, Organization.id == Assessment.organization_id)
+        .join(Product, Product.id == Assessment.product_id)
+        .join(Questionnaire, Questionnaire.id == Assessment.questionnaire_id)
+        .order_by(top.c.value.desc() if descending else top.c.value, Assessment.id)
+    )
+
+
+def attention(
+    session: Session,
+    actor: Actor,
+    filters: Filters,
+    *,
+    now: datetime | None = None,
+    limit: int = 20,
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Assessments that need attention (up to `limit` per reason) and how many there are per
+    reason: overdue reviews (oldest first), failed critical questions in the stored answers (most
+    first), and drops of DROP_POINTS or more between the last two snapshots (largest first)."""
+    require_role(actor, *ROLES)
+    settings = get_settings(session)
+    seen = seen_by(actor, settings)
+    now = now or utcnow()
+    rows, counts = [], {}
+    for reason, metric, keep, descending in _attention_metrics(
+        now - timedelta(days=settings["review_sla_days"])
+    ):
+        found = session.execute(
+            _labelled(scope(metric, actor, filters, seen), keep, descending, limit)
+        ).all()
+        counts[reason] = int(found[0].total) if found else 0
+        rows += [(*r[:7], reason, _detail(reason, r.value, now)) for r in found]
+    return pd.DataFrame(rows, columns=ATTENTION_COLUMNS), counts
+
+
+def _detail(reason: str, value, now: datetime) -> str:
+    if reason == "overdue":
+        return f"submitted {format_date(value)}, waiting {(now - value).days} days"
+    if reason == "failed_critical":
+        return f"{value} critical question{'s' if value != 1 else ''} below {CRITICAL_FAIL_BELOW:g}"
+    return f"{value:+.1f} points since the previous snapshot"
+
+
+def _attention_metrics(cutoff: datetime) -> tuple:
+    """(reason, statement of (aid, value) over Assessment, which values to keep, descending)."""
+    overdue = select(Assessment.id.label("aid"), Assessment.submitted_at.label("value")).where(
+        Assessment.status.in_(WAITING), Assessment.submitted_at < cutoff
+    )
+    critical = select(Question.id).where(Question.critical)
+    failed = (
+        select(QuestionnaireResponse.assessment_id.label("aid"), func.count().label("value"))
+        .where(
+            QuestionnaireResponse.question_id.in_(critical),
+            QuestionnaireResponse.score < CRITICAL_FAIL_BELOW,
+        )
+        .group_by(QuestionnaireResponse.assessment_id)
+        .subquery()
+    )
+    previous = (
+        select(ScoreHistory.overall_score)
+        .where(ScoreHistory.assessment_id == Assessment.id)
+        .order_by(ScoreHistory.created_at.desc(), ScoreHistory.id.desc())
+        .limit(1)
+        .offset(1)
+        .correlate(Assessment)
+        .scalar_subquery()
+    )
+    return (
+        ("overdue", overdue, None, False),
+        (
+            "failed_critical",
+            select(failed.c.aid, failed.c.value).join(Assessment, Assessment.id == failed.c.aid),
+            None,
+            True,
+        ),
+        (
+            "score_drop",
+            select(Assessment.id.label("aid"), (Assessment.latest_score - previous).label("value")),
+            lambda v: v <= -DROP_POINTS,
+            False,
+        ),
+    )

@@ -1,0 +1,76 @@
+"""The shared filters of the analytics pages and extracts, and the scope every aggregate reads in.
+
+`scope()` restricts a statement over Assessment to what the actor may read (clients: their
+organisation; lead reviewers: per reviewer_visibility) and to the filters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, select
+
+from core.access import Actor, scope_assessments
+from core.models import Assessment, Organization
+from core.periods import day_end, day_start
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the analytics pages and extracts narrow by; None means no restriction.
+
+    The date range is inclusive and read in UTC days."""
+
+    organization_id: int | None = None
+    questionnaire_id: int | None = None
+    start: date | None = None
+    end: date | None = None
+    industry: str | None = None
+    tier: str | None = None
+
+    @property
+    def since(self) -> datetime | None:
+        """Start of the date range (midnight UTC), or None."""
+        return day_start(self.start) if self.start else None
+
+    @property
+    def until(self) -> datetime | None:
+        """End of the date range, exclusive (midnight UTC after the end day), or None."""
+        return day_end(self.end) if self.end else None
+
+    def in_range(self, statement: Select, column) -> Select:
+        """Narrow a statement to rows whose `column` falls within the date range."""
+        if self.since is not None:
+            statement = statement.where(column >= self.since)
+        if self.until is not None:
+            statement = statement.where(column < self.until)
+        return statement
+
+
+def seen_by(actor: Actor, settings: dict) -> str:
+    """The reviewer_visibility in force for this actor (it only narrows lead reviewers)."""
+    return settings["reviewer_visibility"] if actor.role == "lead_reviewer" else "all"
+
+
+def org_filter(statement: Select, filters: Filters, org_column) -> Select:
+    """Narrow by the organisation filters (the organisation, its industry and tier)."""
+    if filters.organization_id is not None:
+        statement = statement.where(org_column == filters.organization_id)
+    if filters.industry or filters.tier:
+        orgs = select(Organization.id)
+        if filters.industry:
+            orgs = orgs.where(Organization.industry == filters.industry)
+        if filters.tier:
+            orgs = orgs.where(Organization.tier == filters.tier)
+        statement = statement.where(org_column.in_(orgs))
+    return statement
+
+
+def scope(statement: Select, actor: Actor, filters: Filters, seen: str = "all") -> Select:
+    """Restrict a statement over Assessment to active assessments the actor may read that match
+    the organisation and questionnaire filters (`seen`: the reviewer_visibility in force)."""
+    statement = scope_assessments(statement, actor, seen, Assessment).where(Assessment.is_active)
+    if filters.questionnaire_id is not None:
+        statement = statement.where(Assessment.questionnaire_id == filters.questionnaire_id)
+    return org_filter(statement, filters, Assessment.organization_id)
