@@ -5,14 +5,14 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from core import assessments, audit, db, responses, review, submission, workspace
+from core import assessments, audit, comments, db, responses, review, submission, workspace
 from core.banks.model import Answer
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
 from core.errors import AccessDenied, NotFound, ValidationError
 from core.models import Assessment, AuditLog, ProductStatus, QuestionnaireResponse, ScoreHistory
 from core.responses import AnswerInput
-from core.workflow import current_decision
+from core.timelines import current_decision, status_history, timelines
 from tests.factories import baseline_id, make_actor, make_org, make_product
 
 
@@ -318,13 +318,13 @@ def test_the_timeline_carries_the_note_to_the_client_and_only_to_its_organisatio
     with db.transaction(url) as s:
         submission.submit(s, client, aid)
         review.claim(s, reviewer, aid)
-        review.add_comment(s, reviewer, aid, "Internal: doubtful vendor.", visibility="internal")
+        comments.add_comment(s, reviewer, aid, "Internal: doubtful vendor.", visibility="internal")
         review.decide(s, reviewer, aid, "approved", note="Fine; renew the pen test in spring.")
     with db.reading(url) as s:
-        history = review.status_history(s, client, aid)
-        assert review.timelines(s, rival, [aid]) == {}
+        history = status_history(s, client, aid)
+        assert timelines(s, rival, [aid]) == {}
         with pytest.raises(AccessDenied):
-            review.status_history(s, rival, aid)
+            status_history(s, rival, aid)
     assert [h["what"] for h in history] == [
         "Answering started",
         "Submitted for review",
@@ -344,10 +344,10 @@ def test_a_client_may_send_an_assessment_back_unchanged_after_a_change_request(w
         review.set_review_state(s, reviewer, aid, _weak_key(url), "needs_changes", comment="Why?")
         review.request_changes(s, reviewer, aid)
     with db.transaction(url) as s:
-        review.add_comment(s, client, aid, "It is right as it stands: see the attached policy.")
+        comments.add_comment(s, client, aid, "It is right as it stands: see the attached policy.")
         submission.submit(s, client, aid)
     with db.reading(url) as s:
-        assert [h["what"] for h in review.status_history(s, client, aid)][-2:] == [
+        assert [h["what"] for h in status_history(s, client, aid)][-2:] == [
             "Answering resumed",
             "Submitted for review",
         ]
