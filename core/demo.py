@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import assessments, responses, review, submission
+from core import assessments, comments, responses, review, submission
 from core.access import SYSTEM, Actor
 from core.auth import generate_password
 from core.banks.answers import is_visible
@@ -268,7 +268,7 @@ def _request_changes(session, reviewer, assessment_id, bank, answers, when, loop
             comment=loop.comment,
             now=next(when),
         )
-    review.add_comment(
+    comments.add_comment(
         session,
         reviewer,
         assessment_id,
@@ -290,7 +290,7 @@ def _resubmit(session, client, assessment_id, when, loop: Loop) -> None:
     responses.save_answers(
         session, client, assessment_id, dict.fromkeys(flagged, loop.fix), now=next(when)
     )
-    review.add_comment(session, client, assessment_id, loop.reply, now=next(when))
+    comments.add_comment(session, client, assessment_id, loop.reply, now=next(when))
     submission.submit(session, client, assessment_id, now=next(when))
 
 

@@ -1,4 +1,4 @@
-"""The reviewer side: claim, comment, flag answers, and decide."""
+"""The reviewer side: claim, assign, flag answers, and decide."""
 
 from __future__ import annotations
 
@@ -8,24 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.access import REVIEWERS, Actor, require_org_write, require_role, scope_assessments
-from core.errors import AccessDenied, NotFound, ValidationError
-from core.models import (
-    VISIBILITIES,
-    Assessment,
-    LeadComment,
-    ProductStatus,
-    Question,
-    QuestionnaireResponse,
-    User,
-    utcnow,
-)
-from core.settings import get_settings
+from core.access import REVIEWERS, Actor, require_role
+from core.comments import MAX_COMMENT, add_comment, find_response
+from core.errors import ValidationError
+from core.models import Assessment, Question, QuestionnaireResponse, User, utcnow
 from core.text import clean_text
-from core.workflow import event_label, transition
+from core.workflow import transition
 from core.workspace import get_assessment
-
-MAX_COMMENT = 5000
 
 
 def claim(
@@ -37,108 +26,6 @@ def claim(
     if assessment.reviewer_id is None:
         assessment.reviewer_id = actor.user_id
     transition(session, actor, assessment, "under_review", now=now)
-
-
-def _response(session: Session, assessment: Assessment, question_key: str) -> QuestionnaireResponse:
-    response = session.scalar(
-        select(QuestionnaireResponse)
-        .join(Question, Question.id == QuestionnaireResponse.question_id)
-        .where(QuestionnaireResponse.assessment_id == assessment.id, Question.key == question_key)
-    )
-    if response is None:
-        raise NotFound(f"{question_key}: there is no answer to review.")
-    return response
-
-
-def add_comment(
-    session: Session,
-    actor: Actor,
-    assessment_id: int,
-    body: str,
-    *,
-    visibility: str = "shared",
-    question_key: str | None = None,
-    parent_id: int | None = None,
-    now: datetime | None = None,
-) -> LeadComment:
-    """Comment on an assessment or one answer; clients may only write shared comments."""
-    now = now or utcnow()
-    assessment = get_assessment(session, actor, assessment_id)
-    if actor.is_client:
-        require_org_write(actor, assessment.organization_id)
-    if actor.role not in (*REVIEWERS, "client"):
-        raise AccessDenied("Only reviewers and the client may comment.")
-    body = clean_text(body, "The comment", limit=MAX_COMMENT, multiline=True)
-    if visibility not in VISIBILITIES or (actor.is_client and visibility != "shared"):
-        raise ValidationError("Comments are either shared or internal (reviewers only).")
-    response = _response(session, assessment, question_key) if question_key else None
-    if parent_id is not None:
-        parent = _comment(session, actor, parent_id)
-        if parent.assessment_id != assessment.id:
-            raise ValidationError("A reply belongs to the same assessment as its comment.")
-        response = (
-            session.get(QuestionnaireResponse, parent.response_id) if parent.response_id else None
-        )
-        visibility = parent.visibility
-    comment = LeadComment(
-        assessment_id=assessment.id,
-        response_id=response.id if response else None,
-        parent_id=parent_id,
-        author_id=actor.user_id,
-        body=body,
-        visibility=visibility,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(comment)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "comment_added",
-        object_type="comment",
-        object_id=comment.id,
-        detail={"assessment_id": assessment.id, "visibility": visibility},
-        now=now,
-    )
-    return comment
-
-
-def _comment(session: Session, actor: Actor, comment_id: int) -> LeadComment:
-    comment = session.get(LeadComment, comment_id)
-    if (
-        comment is None
-        or not comment.is_active
-        or (actor.is_client and comment.visibility != "shared")
-    ):
-        raise NotFound("That comment does not exist.")
-    get_assessment(session, actor, comment.assessment_id)
-    return comment
-
-
-def resolve_comment(
-    session: Session,
-    actor: Actor,
-    comment_id: int,
-    *,
-    resolved: bool = True,
-    now: datetime | None = None,
-) -> None:
-    """Mark a comment thread resolved (or open again); reviewers and the comment's client."""
-    comment = _comment(session, actor, comment_id)
-    if actor.role not in REVIEWERS:
-        require_org_write(actor, session.get(Assessment, comment.assessment_id).organization_id)
-    now = now or utcnow()
-    comment.is_resolved = resolved
-    comment.resolved_by, comment.resolved_at = (actor.user_id, now) if resolved else (None, None)
-    audit.record(
-        session,
-        actor,
-        "comment_resolved" if resolved else "comment_reopened",
-        object_type="comment",
-        object_id=comment.id,
-        now=now,
-    )
 
 
 def assign(
@@ -192,7 +79,7 @@ def set_review_state(
     comment = clean_text(comment, "The comment", limit=MAX_COMMENT, multiline=True, required=False)
     if state == "needs_changes" and not comment:
         raise ValidationError("Say what needs to change: a flagged answer needs a shared comment.")
-    response = _response(session, assessment, question_key)
+    response = find_response(session, assessment, question_key)
     response.review_state = state
     if comment:
         add_comment(session, actor, assessment_id, comment, question_key=question_key, now=now)
@@ -292,34 +179,6 @@ def review_queue_counts(session: Session, actor: Actor) -> dict[str, int]:
     }
 
 
-def list_comments(session: Session, actor: Actor, assessment_id: int) -> list[dict]:
-    """Comments on an assessment the actor may read; internal ones never reach a client."""
-    assessment = get_assessment(session, actor, assessment_id)
-    stmt = (
-        select(LeadComment, Question.key, User.name)
-        .outerjoin(QuestionnaireResponse, QuestionnaireResponse.id == LeadComment.response_id)
-        .outerjoin(Question, Question.id == QuestionnaireResponse.question_id)
-        .outerjoin(User, User.id == LeadComment.author_id)
-        .where(LeadComment.assessment_id == assessment.id, LeadComment.is_active)
-        .order_by(LeadComment.created_at, LeadComment.id)
-    )
-    if actor.is_client:
-        stmt = stmt.where(LeadComment.visibility == "shared")
-    return [
-        {
-            "id": c.id,
-            "question": key,
-            "author": author or "system",
-            "body": c.body,
-            "visibility": c.visibility,
-            "resolved": c.is_resolved,
-            "time": c.created_at,
-            "parent_id": c.parent_id,
-        }
-        for c, key, author in session.execute(stmt).all()
-    ]
-
-
 def reviewers(session: Session, actor: Actor) -> list[dict]:
     """Active lead reviewers and admins, the people an assessment can be assigned to."""
     require_role(actor, *REVIEWERS)
@@ -329,43 +188,3 @@ def reviewers(session: Session, actor: Actor) -> list[dict]:
         .order_by(User.name)
     ).all()
     return [{"id": r.id, "name": r.name} for r in rows]
-
-
-def _history_rows(session: Session, stmt) -> dict[int, list[dict]]:
-    rows = session.execute(
-        stmt.add_columns(User.name)
-        .outerjoin(User, User.id == ProductStatus.actor_id)
-        .order_by(ProductStatus.created_at, ProductStatus.id)
-    ).all()
-    history: dict[int, list[dict]] = {}
-    for r, name in rows:
-        history.setdefault(r.assessment_id, []).append(
-            {
-                "time": r.created_at,
-                "status": r.to_status,
-                "what": event_label(r.from_status, r.to_status),
-                "note": r.note or "",
-                "by": name or "system",
-            }
-        )
-    return history
-
-
-def status_history(session: Session, actor: Actor, assessment_id: int) -> list[dict]:
-    """The status timeline of an assessment the actor may read, oldest first: when, what, who,
-    and the note to the client (status notes are written for the client; internal notes are
-    comments and never appear here)."""
-    get_assessment(session, actor, assessment_id)
-    stmt = select(ProductStatus).where(ProductStatus.assessment_id == assessment_id)
-    return _history_rows(session, stmt).get(assessment_id, [])
-
-
-def timelines(session: Session, actor: Actor, assessment_ids: list[int]) -> dict[int, list[dict]]:
-    """Status timelines (as in status_history) of those of these assessments the actor may read."""
-    stmt = (
-        select(ProductStatus)
-        .join(Assessment, Assessment.id == ProductStatus.assessment_id)
-        .where(Assessment.is_active, ProductStatus.assessment_id.in_(list(assessment_ids)))
-    )
-    stmt = scope_assessments(stmt, actor, get_settings(session)["reviewer_visibility"], Assessment)
-    return _history_rows(session, stmt)

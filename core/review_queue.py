@@ -1,4 +1,5 @@
-"""What reviewers and clients need to see next: the queue, timelines, round changes, notices."""
+"""What waits for reviewers and clients: the review queue, resubmissions, the next assessment, and
+what changed since the last change request."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from core.access import REVIEWERS, Actor, require_role, scope_assessments
 from core.models import (
     Assessment,
     EvidenceFile,
-    LeadComment,
     Organization,
     Product,
     ProductStatus,
@@ -162,31 +162,6 @@ def next_for(session: Session, actor: Actor) -> int | None:
     return session.scalar(stmt.order_by(*order, Assessment.id).limit(1))
 
 
-def timeline(
-    session: Session, actor: Actor, assessment_id: int, *, now: datetime | None = None
-) -> list[dict]:
-    """Every status change with actor, note, and how long the assessment stayed in that state."""
-    get_assessment(session, actor, assessment_id)
-    rows = session.execute(
-        select(ProductStatus, User.name)
-        .outerjoin(User, User.id == ProductStatus.actor_id)
-        .where(ProductStatus.assessment_id == assessment_id)
-        .order_by(ProductStatus.created_at, ProductStatus.id)
-    ).all()
-    ends = [r.created_at for r, _ in rows[1:]] + [now or utcnow()]
-    return [
-        {
-            "time": r.created_at,
-            "from": r.from_status,
-            "to": r.to_status,
-            "actor": name or "system",
-            "note": r.note,
-            "days_in_state": round((end - r.created_at).total_seconds() / 86400, 1),
-        }
-        for (r, name), end in zip(rows, ends, strict=False)
-    ]
-
-
 def last_round_start(session: Session, assessment_id: int) -> datetime | None:
     """When the client was last asked for changes (the start of the current round)."""
     return session.scalar(
@@ -222,71 +197,3 @@ def changed_since_last_round(
         )
     )
     return {"answers": set(answers), "evidence": set(evidence)}
-
-
-def notices(session: Session, actor: Actor, *, limit: int = 5) -> dict:
-    """Home-page notices: assessments needing the actor, and the latest comments addressed to them."""
-    settings = get_settings(session)
-    needs = ("changes_requested",) if actor.is_client else ("submitted",)
-    flagged = (
-        select(QuestionnaireResponse.assessment_id, func.count().label("n"))
-        .where(QuestionnaireResponse.review_state == "needs_changes")
-        .group_by(QuestionnaireResponse.assessment_id)
-        .subquery()
-    )
-    stmt = (
-        select(
-            Assessment.id,
-            Product.name.label("product"),
-            Assessment.round,
-            func.coalesce(flagged.c.n, 0).label("to_fix"),
-        )
-        .join(Product, Product.id == Assessment.product_id)
-        .outerjoin(flagged, flagged.c.assessment_id == Assessment.id)
-        .where(Assessment.status.in_(needs), Assessment.is_active)
-    )
-    if not actor.is_client:
-        stmt = stmt.where(Assessment.round > 1)  # resubmitted after a change request
-    stmt = scope_assessments(stmt, actor, settings["reviewer_visibility"], Assessment)
-    waiting = [
-        dict(r._mapping) for r in session.execute(stmt.order_by(Assessment.updated_at.desc()))
-    ]
-    return {"assessments": waiting, "comments": _latest_comments(session, actor, settings, limit)}
-
-
-def latest_comments(session: Session, actor: Actor, *, limit: int = 5) -> list[dict]:
-    """The latest comments addressed to the actor (from clients to reviewers, and back)."""
-    return _latest_comments(session, actor, get_settings(session), limit)
-
-
-def _latest_comments(session: Session, actor: Actor, settings: dict, limit: int) -> list[dict]:
-    author = aliased(User)
-    stmt = (
-        select(
-            LeadComment.body,
-            LeadComment.created_at,
-            author.name,
-            Product.name.label("product"),
-            LeadComment.assessment_id,
-        )
-        .join(Assessment, Assessment.id == LeadComment.assessment_id)
-        .join(Product, Product.id == Assessment.product_id)
-        .outerjoin(author, author.id == LeadComment.author_id)
-        .where(LeadComment.is_active, LeadComment.author_id != actor.user_id)
-    )
-    if actor.is_client:
-        stmt = stmt.where(LeadComment.visibility == "shared", author.role != "client")
-    else:
-        stmt = stmt.where(author.role == "client")
-    stmt = scope_assessments(stmt, actor, settings["reviewer_visibility"], Assessment)
-    rows = session.execute(stmt.order_by(LeadComment.created_at.desc()).limit(limit)).all()
-    return [
-        {
-            "body": r.body,
-            "time": r.created_at,
-            "author": r.name or "system",
-            "product": r.product,
-            "assessment_id": r.assessment_id,
-        }
-        for r in rows
-    ]

@@ -39,30 +39,6 @@ LABELS = {
     "approved": "Approved",
     "rejected": "Rejected",
 }
-# A reviewer's decision, whose note is addressed to the client; a new submission supersedes it.
-DECISIONS = ("changes_requested", "approved", "rejected")
-_EVENTS = {
-    ("not_started", "in_progress"): "Answering started",
-    ("changes_requested", "in_progress"): "Answering resumed",
-    ("in_progress", "submitted"): "Submitted for review",
-    ("submitted", "under_review"): "Review started",
-}
-
-
-def event_label(from_status: str, to_status: str) -> str:
-    """What a status change means, in words a client reads on the timeline."""
-    return _EVENTS.get((from_status, to_status), LABELS.get(to_status, to_status))
-
-
-def current_decision(history: list[dict]) -> dict | None:
-    """The latest decision of a timeline (oldest first, rows with "status"), unless the client
-    submitted again after it."""
-    for row in reversed(history):
-        if row["status"] in DECISIONS:
-            return row
-        if row["status"] == "submitted":
-            return None
-    return None
 
 
 def transition(

@@ -11,10 +11,10 @@ from core.access import Actor
 from core.assessments import can_edit
 from core.banks.model import Answer, Bank
 from core.banks.store import load_bank
+from core.comments import list_comments
 from core.evidence import list_evidence
 from core.models import Product, Questionnaire
 from core.responses import answer_details
-from core.review import list_comments
 from core.submission import missing_items, section_progress
 from core.workspace import get_assessment
 

@@ -4,13 +4,14 @@ import datetime as dt
 
 import streamlit as st
 
-from core import assessments, products, review
+from core import assessments, products
 from core.banks.store import list_questionnaires
 from core.labels import format_datetime, tier_label
 from core.models import TIERS
-from core.review_queue import notices
+from core.notices import notices
 from core.text import md_escape
-from core.workflow import LABELS, current_decision
+from core.timelines import current_decision, timelines
+from core.workflow import LABELS
 from ui.decisions import show_decision, show_timeline
 from ui.navigation import guard
 from ui.state import feedback, reading, run_action
@@ -24,7 +25,7 @@ with reading() as s:
     mine = products.list_products(s, actor)
     banks = list_questionnaires(s)
     notes = notices(s, actor)
-    history = review.timelines(s, actor, [r["id"] for r in rows])
+    history = timelines(s, actor, [r["id"] for r in rows])
 
 c1, c2, c3 = st.columns(3)
 c1.metric(

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from core import review, submission
+from core import submission
 from core.labels import format_date
 from core.text import md_escape
-from core.workflow import CLOSED, LABELS, current_decision
+from core.timelines import current_decision, status_history
+from core.workflow import CLOSED, LABELS
 from core.worksheet import worksheet
 from ui.decisions import show_decision, show_timeline
 from ui.navigation import guard
@@ -19,7 +20,7 @@ aid = choose_assessment(
     "No assessment to answer yet. Start one from My products.", icon=":material/assignment:"
 )
 ws = load(lambda s, a: worksheet(s, a, aid))
-history = load(lambda s, a: review.status_history(s, a, aid))
+history = load(lambda s, a: status_history(s, a, aid))
 
 required = sum(p["required"] for p in ws.progress)
 answered = sum(p["answered"] for p in ws.progress)

@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from core import review
+from core import comments, review
 from core.labels import format_datetime
-from core.review_queue import changed_since_last_round, timeline
+from core.review_queue import changed_since_last_round
 from core.text import md_escape
+from core.timelines import timeline
 from core.workflow import LABELS
 from core.worksheet import worksheet
 from ui.navigation import guard
@@ -78,7 +79,7 @@ with general_tab:
         internal = st.checkbox("Internal note (reviewers only)")
         if st.form_submit_button("Post", icon=":material/send:"):
             if run_action(
-                lambda s, a: review.add_comment(
+                lambda s, a: comments.add_comment(
                     s, a, aid, body, visibility="internal" if internal else "shared"
                 ),
                 success="Comment posted.",

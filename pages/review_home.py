@@ -6,8 +6,9 @@ import streamlit as st
 
 from core import review
 from core.labels import format_datetime
+from core.notices import latest_comments
 from core.organizations import list_organizations
-from core.review_queue import latest_comments, review_queue
+from core.review_queue import review_queue
 from core.text import md_escape
 from ui.navigation import guard
 from ui.review_desk import queue_table, resubmission_notices

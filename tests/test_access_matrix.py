@@ -6,7 +6,7 @@ from itertools import count
 import pytest
 from sqlalchemy import select
 
-from core import access, assessments, db, responses, review, workspace
+from core import access, assessments, comments, db, responses, workspace
 from core.access import ROLES
 from core.banks.store import load_bank
 from core.demo import demo_answers
@@ -39,7 +39,7 @@ def world(db_url, tmp_path):
             bank = load_bank(s, baseline_id(db_url))
             first = dict(list(demo_answers(bank, 0.5, random.Random(3)).items())[:3])
             responses.save_answers(s, client, a.id, first)
-            review.add_comment(s, client, a.id, "A question for the reviewer.")
+            comments.add_comment(s, client, a.id, "A question for the reviewer.")
             evidence = add_evidence(
                 s,
                 client,
@@ -112,9 +112,9 @@ OPERATIONS = {
         ),
         "client_write",
     ),
-    ("comment", "read"): (lambda s, a, t: review.list_comments(s, a, t["assessment"]), "read"),
+    ("comment", "read"): (lambda s, a, t: comments.list_comments(s, a, t["assessment"]), "read"),
     ("comment", "write"): (
-        lambda s, a, t: review.add_comment(s, a, t["assessment"], "Noted."),
+        lambda s, a, t: comments.add_comment(s, a, t["assessment"], "Noted."),
         "comment_write",
     ),
     ("score", "read"): (lambda s, a, t: assessments.score_history(s, a, t["assessment"]), "read"),

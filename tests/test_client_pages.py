@@ -6,12 +6,13 @@ import random
 
 from sqlalchemy import select
 
-from core import assessments, db, responses, review, submission
+from core import assessments, comments, db, responses, review, submission
 from core.access import Actor
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
 from core.models import Product, User
 from core.products import create_product
+from core.timelines import timelines
 from tests.apptest import rerun, signed_in
 from tests.factories import baseline_id
 
@@ -43,7 +44,7 @@ def _decided(url, data_dir, decision):
         submission.submit(s, client, a.id)
     with db.transaction(url) as s:
         review.claim(s, reviewer, a.id)
-        review.add_comment(s, reviewer, a.id, INTERNAL, visibility="internal")
+        comments.add_comment(s, reviewer, a.id, INTERNAL, visibility="internal")
         if decision == "rejected":
             review.decide(s, reviewer, a.id, "rejected", note=NOTE)
         else:
@@ -105,8 +106,8 @@ def test_a_change_request_and_its_note_reach_the_questionnaire_page(app_env, dem
 def test_core_gives_a_decision_only_to_those_who_may_read_the_assessment(app_env, demo_url):
     aid, _ = _decided(app_env, demo_url[1] / "data", "rejected")
     with db.reading(app_env) as s:
-        mine = review.timelines(s, _actor(app_env, "demo_client"), [aid])
-        theirs = review.timelines(s, _actor(app_env, "enterprise_client"), [aid])
+        mine = timelines(s, _actor(app_env, "demo_client"), [aid])
+        theirs = timelines(s, _actor(app_env, "enterprise_client"), [aid])
     assert mine[aid][-1]["note"] == NOTE and theirs == {}
 
 

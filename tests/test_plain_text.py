@@ -13,7 +13,7 @@ import streamlit as st
 from markdown_it import MarkdownIt
 from sqlalchemy import String, func, select, update
 
-from core import assessments, db, responses, review
+from core import assessments, comments, db, responses, review
 from core.access import SYSTEM
 from core.charts import (
     lost_points_figure,
@@ -358,7 +358,7 @@ FIELDS = {  # field -> (what the message calls it, write(session, world, text))
     ),
     "comment": (
         "The comment",
-        lambda s, w, t: review.add_comment(s, w["client"], w["assessment"], t),
+        lambda s, w, t: comments.add_comment(s, w["client"], w["assessment"], t),
     ),
     "text answer": (
         "The answer to question 'tp-list'",
@@ -393,7 +393,7 @@ def test_hidden_characters_are_refused_and_change_nothing(world, field, text, na
 
 def test_multiline_fields_keep_tabs_and_newlines(world):
     with db.transaction(world["url"]) as s:
-        comment = review.add_comment(
+        comment = comments.add_comment(
             s, world["client"], world["assessment"], "Line one\n\tLine two\r\n"
         )
         responses.save_answers(

@@ -5,14 +5,16 @@ import random
 import pytest
 from sqlalchemy import func, select, update
 
-from core import assessments, db, responses, review, submission
+from core import assessments, comments, db, responses, review, submission
 from core.access import ROLES
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
 from core.errors import SecureSphereError
 from core.models import STATUSES, Assessment, AuditLog, QuestionnaireResponse
+from core.notices import notices
 from core.responses import AnswerInput
-from core.review_queue import changed_since_last_round, notices, review_queue, timeline
+from core.review_queue import changed_since_last_round, review_queue
+from core.timelines import timeline
 from tests.factories import baseline_id, make_actor, make_org, make_product
 
 
@@ -115,33 +117,33 @@ def test_internal_comments_never_reach_the_client(case):
     url, aid, a = case["url"], case["id"], case["actors"]
     _to_review(case)
     with db.transaction(url) as s:
-        review.add_comment(s, a["lead_reviewer"], aid, "Shared remark", question_key=case["weak"])
-        note = review.add_comment(
+        comments.add_comment(s, a["lead_reviewer"], aid, "Shared remark", question_key=case["weak"])
+        note = comments.add_comment(
             s, a["lead_reviewer"], aid, "Internal remark", visibility="internal"
         )
     with db.reading(url) as s:
-        client_sees = [c["body"] for c in review.list_comments(s, a["client"], aid)]
-        reviewer_sees = [c["body"] for c in review.list_comments(s, a["lead_reviewer"], aid)]
+        client_sees = [c["body"] for c in comments.list_comments(s, a["client"], aid)]
+        reviewer_sees = [c["body"] for c in comments.list_comments(s, a["lead_reviewer"], aid)]
         client_notices = [c["body"] for c in notices(s, a["client"])["comments"]]
     assert "Shared remark" in client_sees and "Internal remark" not in client_sees
     assert "Internal remark" in reviewer_sees and "Internal remark" not in client_notices
     with pytest.raises(SecureSphereError), db.transaction(url) as s:
-        review.add_comment(s, a["client"], aid, "Sneaky reply", parent_id=note.id)
+        comments.add_comment(s, a["client"], aid, "Sneaky reply", parent_id=note.id)
     with pytest.raises(SecureSphereError), db.transaction(url) as s:
-        review.add_comment(s, a["client"], aid, "I want it internal", visibility="internal")
+        comments.add_comment(s, a["client"], aid, "I want it internal", visibility="internal")
 
 
 def test_threads_can_be_replied_to_and_resolved(case):
     url, aid, a = case["url"], case["id"], case["actors"]
     _to_review(case)
     with db.transaction(url) as s:
-        first = review.add_comment(
+        first = comments.add_comment(
             s, a["lead_reviewer"], aid, "Which tool?", question_key=case["weak"]
         )
-        review.add_comment(s, a["client"], aid, "We use a SAST tool.", parent_id=first.id)
-        review.resolve_comment(s, a["lead_reviewer"], first.id)
+        comments.add_comment(s, a["client"], aid, "We use a SAST tool.", parent_id=first.id)
+        comments.resolve_comment(s, a["lead_reviewer"], first.id)
     with db.reading(url) as s:
-        thread = review.list_comments(s, a["client"], aid)
+        thread = comments.list_comments(s, a["client"], aid)
     assert [c["parent_id"] for c in thread] == [None, first.id]
     assert thread[0]["resolved"] and thread[1]["question"] == case["weak"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import evidence, review
+from core import comments, evidence, review
 from core.banks.model import Question
 from core.errors import SecureSphereError
 from core.labels import answer_label, format_datetime
@@ -123,7 +123,7 @@ def _thread(ws: Worksheet, q: Question) -> None:
         )
         if not c["resolved"] and st.button("Resolve", key=f"res{c['id']}", icon=":material/done:"):
             if run_action(
-                lambda s, a, cid=c["id"]: review.resolve_comment(s, a, cid), success="Resolved."
+                lambda s, a, cid=c["id"]: comments.resolve_comment(s, a, cid), success="Resolved."
             ):
                 st.rerun()
 
@@ -156,7 +156,7 @@ def _actions(ws: Worksheet, q: Question) -> None:
         if note.form_submit_button("Add comment", icon=":material/comment:"):
             _after(
                 run_action(
-                    lambda s, a: review.add_comment(
+                    lambda s, a: comments.add_comment(
                         s,
                         a,
                         ws.assessment_id,
