@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, audit_checkpoint
 from core.access import Actor, require_role
 from core.backup import EVIDENCE
 from core.models import EvidenceFile, SignInAttempt, utcnow
@@ -96,9 +96,9 @@ def purge_expired(
     if audit_days > 0:  # 0 keeps the audit trail forever
         before = now - timedelta(days=audit_days)
         audit_rows = (
-            audit.purgeable(session, before=before)[1]
+            audit_checkpoint.purgeable(session, before=before)[1]
             if dry_run
-            else audit.checkpoint_and_purge(session, before=before, key=key, now=now)
+            else audit_checkpoint.checkpoint_and_purge(session, before=before, key=key, now=now)
         )
     return {
         "sign_in_attempts": sign_ins,

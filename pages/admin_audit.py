@@ -6,7 +6,8 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core import audit
+from core.audit_labels import readable_row
+from core.audit_trail import MAX_PAGE_SIZE, audit_actions, list_audit
 from core.exports import audit_csv
 from core.labels import action_label
 from ui.navigation import guard
@@ -18,7 +19,7 @@ actor = guard(__file__)
 PAGE_SIZE = 50
 st.title("Audit trail")
 with reading() as s:
-    actions = audit.audit_actions(s)
+    actions = audit_actions(s)
 f1, f2, f3 = st.columns(3)
 action = f1.selectbox(
     "Action", ["All", *actions], format_func=lambda a: a if a == "All" else action_label(a)
@@ -30,12 +31,12 @@ filters = dict(
     since=dt.datetime.combine(start, dt.time(), dt.UTC),
     until=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC),
 )
-rows = page_of(partial(audit.list_audit, **filters), page_size=PAGE_SIZE, key="audit_page")
+rows = page_of(partial(list_audit, **filters), page_size=PAGE_SIZE, key="audit_page")
 if not rows:
     st.info("No audit rows match these filters.", icon=":material/search_off:")
     st.stop()
 show_table(
-    pd.DataFrame([audit.readable_row(r) for r in rows]),
+    pd.DataFrame([readable_row(r) for r in rows]),
     {
         "id": st.column_config.NumberColumn("Row", format="%d"),
         "when": when_column("When"),
@@ -46,12 +47,12 @@ show_table(
 
 def _export() -> bytes:
     with reading() as s:
-        everything, _ = audit.list_audit(s, actor, **filters, page_size=audit.MAX_PAGE_SIZE)
+        everything, _ = list_audit(s, actor, **filters, page_size=MAX_PAGE_SIZE)
     return audit_csv(everything)
 
 
 st.download_button(
-    f"Export these rows as CSV (up to {audit.MAX_PAGE_SIZE})",
+    f"Export these rows as CSV (up to {MAX_PAGE_SIZE})",
     data=_export,
     file_name="audit-trail.csv",
     mime="text/csv",

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core import audit, backup
+from core import audit_chain, backup
 from core.text import md_escape
 from ui.navigation import guard
 from ui.state import load, run_action, settings
@@ -57,7 +57,7 @@ else:
 st.subheader("Audit trail integrity")
 if st.button("Verify the audit trail", icon=":material/link:"):
     with st.spinner("Checking every row's hash…"):
-        problem = load(lambda s, a: audit.find_problem(s, config.cookie_key.encode()))
+        problem = load(lambda s, a: audit_chain.find_problem(s, config.cookie_key.encode()))
     if problem is None:
         st.success(
             "The audit trail is intact: every row matches its hash and links to the one before."

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import delete, func, select, text, update
 
-from core import audit, db
+from core import audit, audit_chain, audit_checkpoint, audit_trail, db
 from core.access import SYSTEM, Actor
 from core.errors import AccessDenied, ValidationError
 from core.models import AuditLog
@@ -36,7 +36,7 @@ def _fresh_trail(
 
 def _problem(url: str, key: bytes | None = None):
     with db.reading(url) as s:
-        return audit.find_problem(s, key)
+        return audit_chain.find_problem(s, key)
 
 
 def _row(url: str, row_id: int) -> AuditLog:
@@ -48,7 +48,7 @@ def test_an_untouched_trail_verifies(db_url):
     _fresh_trail(db_url)
     assert _problem(db_url) is None
     with db.reading(db_url) as s:
-        assert audit.verify_chain(s) is None and audit.verify_chain(s, KEY) is None
+        assert audit_chain.verify_chain(s) is None and audit_chain.verify_chain(s, KEY) is None
 
 
 def test_a_changed_row_is_named(db_url):
@@ -122,7 +122,9 @@ def test_checkpoint_purge_keeps_the_chain_verifiable(db_url):
     old = NOW - timedelta(days=400)
     ids = _fresh_trail(db_url, 8, start=old, step=timedelta(days=30))  # 400 .. 190 days ago
     with db.transaction(db_url) as s:
-        deleted = audit.checkpoint_and_purge(s, before=NOW - timedelta(days=300), key=KEY, now=NOW)
+        deleted = audit_checkpoint.checkpoint_and_purge(
+            s, before=NOW - timedelta(days=300), key=KEY, now=NOW
+        )
     assert deleted == 4  # rows 400, 370, 340, 310 days old
     with db.reading(db_url) as s:
         first = s.scalar(select(AuditLog).order_by(AuditLog.id).limit(1))
@@ -133,7 +135,7 @@ def test_checkpoint_purge_keeps_the_chain_verifiable(db_url):
     # A second purge takes the first checkpoint with it and leaves one that still vouches.
     with db.transaction(db_url) as s:
         assert (
-            audit.checkpoint_and_purge(
+            audit_checkpoint.checkpoint_and_purge(
                 s, before=NOW + timedelta(days=1), key=KEY, now=NOW + timedelta(days=2)
             )
             == 5
@@ -149,8 +151,10 @@ def test_only_a_prefix_of_the_trail_is_purged(db_url):
         s.execute(update(AuditLog).where(AuditLog.id == ids[0]).values(created_at=NOW))
     with db.transaction(db_url) as s:
         # The first row is new now, so nothing can go without leaving a hole in the chain.
-        assert audit.checkpoint_and_purge(s, before=NOW - timedelta(days=1), key=KEY) == 0
-        assert audit.purgeable(s, before=NOW - timedelta(days=1)) == (None, 0)
+        assert (
+            audit_checkpoint.checkpoint_and_purge(s, before=NOW - timedelta(days=1), key=KEY) == 0
+        )
+        assert audit_checkpoint.purgeable(s, before=NOW - timedelta(days=1)) == (None, 0)
 
 
 def test_rows_cut_from_the_start_without_a_checkpoint_are_refused(db_url):
@@ -174,7 +178,7 @@ def test_a_forged_checkpoint_is_refused_when_the_key_is_given(db_url):
             detail={
                 "last_deleted_id": last.id,
                 "last_deleted_hash": last.hash,
-                "hmac": audit.checkpoint_mac(b"not the key" * 4, last.id, last.hash),
+                "hmac": audit_checkpoint.checkpoint_mac(b"not the key" * 4, last.id, last.hash),
             },
         ).id
     assert _problem(db_url) is None  # without the key only the shape is checked
@@ -185,7 +189,7 @@ def test_a_forged_checkpoint_is_refused_when_the_key_is_given(db_url):
 def test_a_checkpoint_from_another_key_is_refused(db_url):
     _fresh_trail(db_url, 4, start=NOW - timedelta(days=10))
     with db.transaction(db_url) as s:
-        audit.checkpoint_and_purge(s, before=NOW, key=KEY, now=NOW)
+        audit_checkpoint.checkpoint_and_purge(s, before=NOW, key=KEY, now=NOW)
     assert _problem(db_url, KEY) is None
     assert "cookie key changed" in _problem(db_url, b"rotated key" * 4).reason
 
@@ -199,20 +203,20 @@ def _listing_world(url: str) -> tuple[Actor, list[int]]:
 def test_list_audit_filters_and_pages_newest_first(db_url):
     admin, ids = _listing_world(db_url)
     with db.reading(db_url) as s:
-        rows, total = audit.list_audit(s, admin)
+        rows, total = audit_trail.list_audit(s, admin)
         assert total == 7 and [r["id"] for r in rows] == ids[::-1]
-        rows, total = audit.list_audit(s, admin, action="action_0")
+        rows, total = audit_trail.list_audit(s, admin, action="action_0")
         assert total == 3 and {r["action"] for r in rows} == {"action_0"}
-        rows, total = audit.list_audit(
+        rows, total = audit_trail.list_audit(
             s, admin, since=NOW - timedelta(days=5), until=NOW - timedelta(days=3)
         )
         assert total == 2 and [r["id"] for r in rows] == [ids[3], ids[2]]
-        page2, total = audit.list_audit(s, admin, page=2, page_size=3)
+        page2, total = audit_trail.list_audit(s, admin, page=2, page_size=3)
         assert total == 7 and [r["id"] for r in page2] == [ids[3], ids[2], ids[1]]
-        assert audit.list_audit(s, admin, page=4, page_size=3) == ([], 7)
-        assert audit.list_audit(s, admin, object_type="nothing") == ([], 0)
-        assert audit.list_audit(s, admin, actor_id=12345) == ([], 0)
-        assert audit.audit_actions(s) == ["action_0", "action_1", "action_2"]
+        assert audit_trail.list_audit(s, admin, page=4, page_size=3) == ([], 7)
+        assert audit_trail.list_audit(s, admin, object_type="nothing") == ([], 0)
+        assert audit_trail.list_audit(s, admin, actor_id=12345) == ([], 0)
+        assert audit_trail.audit_actions(s) == ["action_0", "action_1", "action_2"]
 
 
 def test_list_audit_shows_who_acted(db_url):
@@ -222,17 +226,17 @@ def test_list_audit_shows_who_acted(db_url):
     with db.transaction(db_url) as s:
         audit.record(s, admin, "looked_around", object_type="page")
     with db.reading(db_url) as s:
-        rows, total = audit.list_audit(s, admin, actor_id=admin.user_id)
+        rows, total = audit_trail.list_audit(s, admin, actor_id=admin.user_id)
     assert total == 1 and rows[0]["username"] == "auditor" and rows[0]["actor_role"] == "admin"
 
 
 @pytest.mark.parametrize("role", ["lead_reviewer", "security_manager", "analyst", "client"])
 def test_list_audit_is_for_admins_only(db_url, role):
     with db.reading(db_url) as s, pytest.raises(AccessDenied):
-        audit.list_audit(s, Actor(1, "someone", role, 1 if role == "client" else None))
+        audit_trail.list_audit(s, Actor(1, "someone", role, 1 if role == "client" else None))
 
 
 @pytest.mark.parametrize("page, size", [(0, 50), (1, 0), (1, 501)])
 def test_list_audit_refuses_bad_pages(db_url, page, size):
     with db.reading(db_url) as s, pytest.raises(ValidationError):
-        audit.list_audit(s, SYSTEM, page=page, page_size=size)
+        audit_trail.list_audit(s, SYSTEM, page=page, page_size=size)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from core import assessments, audit, db, evidence, responses
+from core import assessments, audit, audit_chain, db, evidence, responses
 from core.access import SYSTEM, Actor
 from core.backup import list_backups, make_backup, prune_backups, read_manifest, verify_backup
 from core.banks.store import load_bank
@@ -178,7 +178,7 @@ def test_round_trip_while_two_writers_keep_saving(db_url, tmp_path, request):
         f"in all {dict(committed)}"
     )
     with db.reading(target) as s:
-        assert audit.find_problem(s) is None
+        assert audit_chain.find_problem(s) is None
         rows = s.execute(select(EvidenceFile.storage_key, EvidenceFile.sha256)).all()
     assert rows and all(
         hashlib.sha256((restored / "evidence" / key).read_bytes()).hexdigest() == sha
@@ -202,7 +202,7 @@ def test_a_restored_database_takes_new_rows(db_url, tmp_path, request):
         create_organization(s, SYSTEM, name="After the restore", industry="Retail")
         audit.record(s, SYSTEM, "after_restore")
     with db.reading(target) as s:
-        assert audit.find_problem(s) is None
+        assert audit_chain.find_problem(s) is None
 
 
 def _rewrite(archive: Path, out: Path, change) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from core import assessments, audit, db, evidence, responses
+from core import assessments, audit, audit_chain, audit_checkpoint, db, evidence, responses
 from core.access import SYSTEM, Actor
 from core.banks.store import load_bank
 from core.config import load_settings
@@ -167,7 +167,7 @@ def test_purge_dry_run_then_purge(cli_db, capsys, tmp_path):
         left = set(s.scalars(select(EvidenceFile.id)))
         assert s.scalar(select(func.count()).select_from(SignInAttempt)) == 1
         actions = set(s.scalars(select(AuditLog.action)))
-        assert audit.find_problem(s) is None
+        assert audit_chain.find_problem(s) is None
     assert left == {world["shared_live"][0], world["late_recent"][0]}
     # Only the file no remaining row names is gone; shared content stays for the rows still here.
     assert not world["own"][1].exists()
@@ -200,7 +200,7 @@ def test_purge_of_the_audit_trail_leaves_a_signed_checkpoint(db_url, tmp_path, m
             "evidence_purged",
             audit.CHECKPOINT,
         ]
-        assert audit.find_problem(s, key) is None
+        assert audit_chain.find_problem(s, key) is None
 
 
 def test_purge_is_for_admins(sqlite_url, tmp_path):
@@ -212,10 +212,12 @@ def test_cookie_key_of_the_process_signs_checkpoints(cli_db, capsys):
     """audit-verify checks checkpoints with the process key: one from another key is refused."""
     assert run(capsys, "init")[0] == 0
     with db.transaction(cli_db) as s:
-        audit.checkpoint_and_purge(s, before=utcnow() + timedelta(days=1), key=b"other key " * 4)
+        audit_checkpoint.checkpoint_and_purge(
+            s, before=utcnow() + timedelta(days=1), key=b"other key " * 4
+        )
     _one_line_error(run(capsys, "audit-verify"), "checkpoint signature does not verify")
     with db.transaction(cli_db) as s:
-        audit.checkpoint_and_purge(
+        audit_checkpoint.checkpoint_and_purge(
             s, before=utcnow() + timedelta(days=1), key=load_settings().cookie_key.encode()
         )
     assert run(capsys, "audit-verify")[:2] == (0, "audit trail intact: 1 rows\n")

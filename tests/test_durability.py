@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core import audit, db
+from core import audit_chain, db
 from core.models import AuditLog, Question, QuestionnaireResponse
 from tests.factories import make_actor, make_org
 
@@ -107,7 +107,7 @@ def test_answers_reported_as_committed_survive_sigkill(sqlite_url):
     # Each save is all or nothing: every stored answer has its audit row, and the chain is whole.
     assert set(stored) == _audited(sqlite_url)
     with db.reading(sqlite_url) as s:
-        assert audit.find_problem(s) is None
+        assert audit_chain.find_problem(s) is None
     print(
         f"{kills} kills, {len(reported)} acknowledged answers verified, "
         f"{time.monotonic() - started:.1f} s"

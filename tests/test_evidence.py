@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select, update
 
-from core import assessments, audit, db, evidence, responses, settings, submission
+from core import assessments, audit_chain, db, evidence, responses, settings, submission
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
 from core.errors import AccessDenied, NotFound, SecureSphereError, ValidationError
@@ -439,7 +439,7 @@ def test_audit_rows_name_the_file_but_never_hold_its_content(world):
         rows = s.scalars(
             select(AuditLog).where(AuditLog.action.like("evidence_%")).order_by(AuditLog.id)
         ).all()
-        assert audit.verify_chain(s) is None
+        assert audit_chain.verify_chain(s) is None
     assert [(r.action, r.object_id) for r in rows] == [
         ("evidence_added", str(eid)),
         ("evidence_removed", str(eid)),

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from core import db
 from core.access import SYSTEM
-from core.audit import find_problem
+from core.audit_chain import find_problem
 from core.cli import main
 from core.errors import SecureSphereError
 from core.models import (

@@ -5,7 +5,7 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from core import assessments, audit, comments, db, responses, review, submission, workspace
+from core import assessments, audit_chain, comments, db, responses, review, submission, workspace
 from core.banks.model import Answer
 from core.banks.store import load_bank
 from core.demo import attach_evidence, demo_answers
@@ -107,7 +107,7 @@ def test_full_review_loop_writes_timeline_snapshots_and_a_valid_audit_chain(worl
             .order_by(ScoreHistory.id)
         ).all()
         a = s.get(Assessment, aid)
-        assert audit.verify_chain(s) is None
+        assert audit_chain.verify_chain(s) is None
     assert statuses == [
         "in_progress",
         "submitted",
@@ -198,7 +198,7 @@ def test_audit_chain_detects_a_changed_row(world):
         row = s.scalar(select(AuditLog).order_by(AuditLog.id).limit(1))
         row.detail = {"tampered": True}
     with db.reading(url) as s:
-        assert audit.verify_chain(s) == row.id
+        assert audit_chain.verify_chain(s) == row.id
 
 
 def test_answers_that_require_evidence_block_submit_until_a_file_is_attached(world):

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from core import db, migrate
 from core.access import SYSTEM
-from core.audit import find_problem, record
+from core.audit import record
+from core.audit_chain import find_problem
 from core.backup import list_backups, prune_backups, read_manifest, take_backup, verify_backup
 from core.config import Settings
 from core.errors import SecureSphereError
