@@ -1,16 +1,13 @@
-"""Evidence files: content-addressed storage on disk, and the rows that point at them.
+"""Evidence files: add, list, read and withdraw them, with their rows and audit trail.
 
-File checks (names, content, zip and image bombs) live in core/uploads.py.
+File checks (names, content, zip and image bombs) live in core/uploads.py, the blobs on disk in
+core/evidence_store.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import re
-import tempfile
 from collections.abc import Sequence
-from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -21,58 +18,12 @@ from core import audit
 from core.access import Actor, require_org_write
 from core.banks.store import load_bank
 from core.errors import NotFound, SecureSphereError, ValidationError
+from core.evidence_store import blob_path, store_blob
 from core.models import Assessment, EvidenceFile, Question, utcnow
 from core.settings import get_settings
 from core.uploads import MB, check_upload, download_name
 from core.workflow import EDITABLE
 from core.workspace import get_assessment
-
-_BLOB_KEY = re.compile(r"[0-9a-f]{2}/[0-9a-f]{64}")
-
-
-def _blob_path(data_dir: Path, key: str) -> Path:
-    # Keys are server-made, but a path is only ever built from one that has exactly their shape.
-    if not _BLOB_KEY.fullmatch(key):
-        raise SecureSphereError("The evidence file is damaged (bad storage key).")
-    return Path(data_dir) / "evidence" / key
-
-
-def _sha256_of(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except FileNotFoundError:
-        return None
-
-
-def _store(data_dir: Path, digest: str, data: bytes) -> str:
-    """Write the bytes under their hash (atomically, once); returns the storage key."""
-    key = f"{digest[:2]}/{digest}"
-    target = _blob_path(data_dir, key)
-    if _sha256_of(target) == digest:
-        return key  # same content already stored: uploads of one file share one blob
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(target.parent)
-    return key
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable; platforms that cannot open a directory skip this.
-    with suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _writable(session: Session, actor: Actor, assessment_id: int) -> Assessment:
@@ -208,7 +159,7 @@ def _record(
 ) -> EvidenceFile:
     digest = hashlib.sha256(data).hexdigest()
     # File before row: a blob is named by its hash, so one orphaned by a rollback is harmless and reused.
-    key = _store(data_dir, digest, data)
+    key = store_blob(data_dir, digest, data)
     row = EvidenceFile(
         assessment_id=assessment_id,
         question_id=question_id,
@@ -277,7 +228,7 @@ def read_evidence(
     row = _active_file(session, evidence_id)
     get_assessment(session, actor, row.assessment_id)
     try:
-        data = _blob_path(data_dir, row.storage_key).read_bytes()
+        data = blob_path(data_dir, row.storage_key).read_bytes()
     except FileNotFoundError:
         raise SecureSphereError("The evidence file is missing from storage.") from None
     if hashlib.sha256(data).hexdigest() != row.sha256:
