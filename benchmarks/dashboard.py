@@ -41,6 +41,7 @@ from core.attention import DROP_POINTS, attention
 from core.auth import actor_for, open_session
 from core.filters import Filters
 from core.models import Product, utcnow
+from core.movers import movers_frame
 from core.peer_benchmarks import (
     heatmap_frame,
     peer_distribution,
@@ -49,8 +50,9 @@ from core.peer_benchmarks import (
     rank_against,
     versions,
 )
+from core.product_history import product_history_frame
 from core.synthetic import seed_synthetic
-from core.trends import movers_frame, product_history_frame, trend_frame
+from core.trends import trend_frame
 from core.users import create_user
 
 RUNS = 5

@@ -1,4 +1,6 @@
-"""Score trends over time: monthly latest score and completion, product histories, biggest movers.
+"""Score trends over time: monthly latest score and completion per group.
+
+Biggest movers are in core/movers.py, a product's own history in core/product_history.py.
 
 A month's "latest score" of an assessment is its newest snapshot up to the end of that month,
 carried forward through months without a snapshot. SQL turns each snapshot into the change it
@@ -16,12 +18,11 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Float, Integer, Select, case, cast, exists, func, literal, null, select
+from sqlalchemy import Float, Select, case, cast, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, Actor, require_role
 from core.filters import Filters, scope, seen_by
-from core.labels import format_date, trigger_label
 from core.models import (
     Assessment,
     Organization,
@@ -32,7 +33,6 @@ from core.models import (
     utcnow,
 )
 from core.periods import month_of, months_between
-from core.products import get_product
 from core.settings import get_settings
 
 GROUPS = ("portfolio", "organization", "product", "questionnaire")
@@ -40,16 +40,6 @@ MAX_SERIES = 20  # product lines computed at most (the first by name within the 
 MAX_LINES = 8  # past this many groups a trend chart names only the highest and lowest...
 KEEP_LINES = 4  # ...this many of each, and draws the others as a median inside their middle half
 TREND_COLUMNS = ["month", "group", "score", "completion", "assessments"]
-MOVER_COLUMNS = [
-    "assessment_id",
-    "organization",
-    "product",
-    "cycle",
-    "start_score",
-    "end_score",
-    "change",
-    "direction",
-]
 
 
 def _group_key(group: str):
@@ -267,125 +257,3 @@ def _in_order(frame: pd.DataFrame, groups: list) -> pd.DataFrame:
         .sort_values(["_rank", "month"])
         .drop(columns="_rank")
     )
-
-
-def movers_frame(
-    session: Session, actor: Actor, filters: Filters, *, limit: int = 10
-) -> pd.DataFrame:
-    """The assessments whose latest score rose and fell most over the date range: the score at its
-    end minus the score at its start (the newest snapshot before the start, else the first in the
-    range); only assessments with a snapshot in the range; columns MOVER_COLUMNS."""
-    require_role(actor, *ROLES)
-    ends = _ends(actor, filters, seen_by(actor, get_settings(session))).subquery()
-    start, end = ScoreHistory.__table__.alias("s0"), ScoreHistory.__table__.alias("s1")
-    change = (end.c.overall_score - start.c.overall_score).label("change")
-    ranked = (
-        select(
-            ends.c.aid,
-            start.c.overall_score.label("a"),
-            end.c.overall_score.label("b"),
-            change,
-            func.row_number().over(order_by=(change.desc(), ends.c.aid)).label("up"),
-            func.row_number().over(order_by=(change, ends.c.aid)).label("down"),
-        )
-        .join(start, start.c.id == func.coalesce(ends.c.before, ends.c.first))
-        .join(end, end.c.id == ends.c.last)
-        .where(start.c.overall_score.is_not(None), end.c.overall_score.is_not(None))
-    ).subquery()
-    rows = session.execute(
-        select(
-            ranked.c.aid,
-            Organization.name,
-            Product.name,
-            Assessment.cycle,
-            ranked.c.a,
-            ranked.c.b,
-            ranked.c.change,
-            case((ranked.c.up <= limit, "up"), else_="down"),
-        )
-        .join(Assessment, Assessment.id == ranked.c.aid)
-        .join(Organization, Organization.id == Assessment.organization_id)
-        .join(Product, Product.id == Assessment.product_id)
-        .where(
-            ((ranked.c.up <= limit) & (ranked.c.change > 0))
-            | ((ranked.c.down <= limit) & (ranked.c.change < 0))
-        )
-        .order_by(ranked.c.change.desc(), ranked.c.aid)
-    ).all()
-    return pd.DataFrame(rows, columns=MOVER_COLUMNS)
-
-
-def _ends(actor: Actor, filters: Filters, seen: str) -> Select:
-    """Per assessment: the newest snapshot id before the range, the first and the last within it
-    (snapshot ids grow with time: score_history is append-only)."""
-    if filters.since is None:
-        before, first = null().cast(Integer), func.min(ScoreHistory.id)
-    else:
-        before = func.max(case((ScoreHistory.created_at < filters.since, ScoreHistory.id)))
-        first = func.min(case((ScoreHistory.created_at >= filters.since, ScoreHistory.id)))
-    stmt = (
-        select(
-            ScoreHistory.assessment_id.label("aid"),
-            before.label("before"),
-            first.label("first"),
-            func.max(ScoreHistory.id).label("last"),
-        )
-        .join(Assessment, Assessment.id == ScoreHistory.assessment_id)
-        .group_by(ScoreHistory.assessment_id)
-        .having(first.is_not(None))
-    )
-    if filters.until is not None:
-        stmt = stmt.where(ScoreHistory.created_at < filters.until)
-    return scope(stmt, actor, filters, seen)
-
-
-def product_choices(
-    session: Session, actor: Actor, filters: Filters, *, limit: int = 500
-) -> tuple[list[dict], int]:
-    """Products with a snapshot within the filters, by name (at most `limit`), and how many."""
-    stmt = scope(
-        select(Product.id, Product.name, Organization.name.label("organization"))
-        .join(Assessment, Assessment.product_id == Product.id)
-        .join(Organization, Organization.id == Product.organization_id)
-        .where(Assessment.latest_score.is_not(None)),
-        actor,
-        filters,
-    ).distinct()
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = session.execute(stmt.order_by(Product.name, Product.id).limit(limit)).all()
-    return [dict(r._mapping) for r in rows], int(total)
-
-
-def product_history_frame(session: Session, actor: Actor, product_id: int) -> pd.DataFrame:
-    """Every snapshot of every cycle of one product the actor may read, oldest first: time, cycle,
-    questionnaire, overall, band, completion, trigger and a label."""
-    get_product(session, actor, product_id)
-    stmt = scope(
-        select(
-            ScoreHistory.created_at,
-            Assessment.cycle,
-            Questionnaire.title + " v" + func.cast(Questionnaire.version, Questionnaire.title.type),
-            ScoreHistory.overall_score,
-            ScoreHistory.band,
-            ScoreHistory.completion,
-            ScoreHistory.trigger,
-        )
-        .join(Assessment, Assessment.id == ScoreHistory.assessment_id)
-        .join(Questionnaire, Questionnaire.id == Assessment.questionnaire_id)
-        .where(Assessment.product_id == product_id),
-        actor,
-        Filters(),
-        seen_by(actor, get_settings(session)),
-    )
-    frame = pd.DataFrame(
-        session.execute(stmt.order_by(ScoreHistory.created_at, ScoreHistory.id)).all(),
-        columns=["time", "cycle", "questionnaire", "overall", "band", "completion", "trigger"],
-    )
-    frame["label"] = [
-        f"Cycle {c} · {trigger_label(t)} · {format_date(w)}: "
-        + ("no score" if pd.isna(o) else f"{o:.1f}")
-        for c, t, w, o in zip(
-            frame["cycle"], frame["trigger"], frame["time"], frame["overall"], strict=False
-        )
-    ]
-    return frame

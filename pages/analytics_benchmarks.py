@@ -14,8 +14,8 @@ from core.peer_benchmarks import (
     rank_against,
     versions,
 )
+from core.product_history import product_choices
 from core.text import md_escape
-from core.trends import product_choices
 from ui.cache import aggregate, figure
 from ui.filters import FILTER_KEYS, filter_block
 from ui.navigation import guard

@@ -23,6 +23,7 @@ from core.attention import DROP_POINTS, attention
 from core.errors import AccessDenied
 from core.filters import Filters
 from core.models import Assessment, ScoreHistory, utcnow
+from core.movers import movers_frame
 from core.operations_metrics import (
     decisions_frame,
     rounds_frame,
@@ -41,7 +42,7 @@ from core.peer_benchmarks import (
 from core.periods import months_between
 from core.settings import update_setting
 from core.synthetic import BANK_KEY, seed_synthetic
-from core.trends import MAX_SERIES, movers_frame, trend_frame
+from core.trends import MAX_SERIES, trend_frame
 from tests.conftest import _pg_url, _sqlite_url
 
 NOW = utcnow().replace(microsecond=0)

@@ -34,6 +34,7 @@ from core.dashboard_charts import (
 )
 from core.filters import Filters
 from core.models import Organization, User
+from core.movers import movers_frame
 from core.operations_metrics import (
     decisions_frame,
     rounds_frame,
@@ -41,16 +42,9 @@ from core.operations_metrics import (
     turnaround_frame,
 )
 from core.peer_benchmarks import heatmap_frame, peer_distribution, versions
+from core.product_history import product_choices, product_history_frame
 from core.synthetic import seed_synthetic
-from core.trends import (
-    GROUPS,
-    KEEP_LINES,
-    MAX_LINES,
-    movers_frame,
-    product_choices,
-    product_history_frame,
-    trend_frame,
-)
+from core.trends import GROUPS, KEEP_LINES, MAX_LINES, trend_frame
 from core.users import create_user
 from tests.apptest import signed_in
 from tests.conftest import _sqlite_url

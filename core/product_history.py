@@ -1,0 +1,66 @@
+"""A product's score history: the products to choose from, and every snapshot of every cycle."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.access import Actor
+from core.filters import Filters, scope, seen_by
+from core.labels import format_date, trigger_label
+from core.models import Assessment, Organization, Product, Questionnaire, ScoreHistory
+from core.products import get_product
+from core.settings import get_settings
+
+
+def product_choices(
+    session: Session, actor: Actor, filters: Filters, *, limit: int = 500
+) -> tuple[list[dict], int]:
+    """Products with a snapshot within the filters, by name (at most `limit`), and how many."""
+    stmt = scope(
+        select(Product.id, Product.name, Organization.name.label("organization"))
+        .join(Assessment, Assessment.product_id == Product.id)
+        .join(Organization, Organization.id == Product.organization_id)
+        .where(Assessment.latest_score.is_not(None)),
+        actor,
+        filters,
+    ).distinct()
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = session.execute(stmt.order_by(Product.name, Product.id).limit(limit)).all()
+    return [dict(r._mapping) for r in rows], int(total)
+
+
+def product_history_frame(session: Session, actor: Actor, product_id: int) -> pd.DataFrame:
+    """Every snapshot of every cycle of one product the actor may read, oldest first: time, cycle,
+    questionnaire, overall, band, completion, trigger and a label."""
+    get_product(session, actor, product_id)
+    stmt = scope(
+        select(
+            ScoreHistory.created_at,
+            Assessment.cycle,
+            Questionnaire.title + " v" + func.cast(Questionnaire.version, Questionnaire.title.type),
+            ScoreHistory.overall_score,
+            ScoreHistory.band,
+            ScoreHistory.completion,
+            ScoreHistory.trigger,
+        )
+        .join(Assessment, Assessment.id == ScoreHistory.assessment_id)
+        .join(Questionnaire, Questionnaire.id == Assessment.questionnaire_id)
+        .where(Assessment.product_id == product_id),
+        actor,
+        Filters(),
+        seen_by(actor, get_settings(session)),
+    )
+    frame = pd.DataFrame(
+        session.execute(stmt.order_by(ScoreHistory.created_at, ScoreHistory.id)).all(),
+        columns=["time", "cycle", "questionnaire", "overall", "band", "completion", "trigger"],
+    )
+    frame["label"] = [
+        f"Cycle {c} · {trigger_label(t)} · {format_date(w)}: "
+        + ("no score" if pd.isna(o) else f"{o:.1f}")
+        for c, t, w, o in zip(
+            frame["cycle"], frame["trigger"], frame["time"], frame["overall"], strict=False
+        )
+    ]
+    return frame
