@@ -1,9 +1,13 @@
-"""Import the OWASP Application Security Verification Standard (ASVS) CSV as a question bank."""
+"""Import the OWASP Application Security Verification Standard (ASVS) CSV as a question bank.
+
+Release 5.0 gives each requirement's level in column L; earlier releases (4.0.3) tick the levels
+it belongs to in columns level1, level2 and level3, and tick none for a deleted requirement."""
 
 from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from core.banks.model import KEY_PATTERN, Bank
 from core.banks.oscal import normalise_key
@@ -13,6 +17,9 @@ from core.errors import ValidationError
 ASVS_LICENCE = "CC BY-SA 4.0"  # the standard's licence, which a derived bank keeps
 LEVELS = (1, 2, 3)
 REQUIRED_COLUMNS = ("chapter_id", "chapter_name", "section_name", "req_id", "req_description", "L")
+Row = dict[str, Any]
+LEVEL_COLUMNS = ("level1", "level2", "level3")  # ASVS 4.x
+TICKS = {"✓", "✔", "x", "yes", "y", "true", "1", "●"}
 
 
 def asvs_bank(
@@ -45,12 +52,15 @@ def asvs_bank(
     return parse_bank({k: v for k, v in data.items() if v is not None}, source_name=source_name)
 
 
-def _rows(text: str, source_name: str) -> list[tuple[int, dict]]:
+def _rows(text: str, source_name: str) -> list[tuple[int, Row]]:
     """(line number, row) pairs; the line is where the row starts, for error messages."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     try:
         columns = reader.fieldnames or []
-        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        wanted: tuple[str, ...] = REQUIRED_COLUMNS
+        if "L" not in columns and all(c in columns for c in LEVEL_COLUMNS):
+            wanted = REQUIRED_COLUMNS[:-1] + LEVEL_COLUMNS
+        missing = [c for c in wanted if c not in columns]
         if not columns:
             raise ValidationError(
                 f"{source_name}: the file is empty (expected a CSV header "
@@ -69,8 +79,8 @@ def _rows(text: str, source_name: str) -> list[tuple[int, dict]]:
         ) from None
 
 
-def _chapters(rows: list[tuple[int, dict]], level: int, source_name: str) -> dict[str, dict]:
-    chapters: dict[str, dict] = {}
+def _chapters(rows: list[tuple[int, Row]], level: int, source_name: str) -> dict[str, Row]:
+    chapters: dict[str, Row] = {}
     first_line: dict[str, int] = {}
     for line, row in rows:
         where = f"{source_name}: line {line}"
@@ -81,8 +91,9 @@ def _chapters(rows: list[tuple[int, dict]], level: int, source_name: str) -> dic
                 f"(first on line {first_line[key]})"
             )
         first_line[key] = line
-        if _level(row, where) > level:
-            continue
+        row_level = _level(row, where)
+        if row_level is None or row_level > level:
+            continue  # None: a deleted requirement, at no level
         chapter = _cell(row, "chapter_id", where)
         name = _cell(row, "chapter_name", where)
         section = chapters.setdefault(
@@ -100,7 +111,7 @@ def _chapters(rows: list[tuple[int, dict]], level: int, source_name: str) -> dic
     return chapters
 
 
-def _req_key(row: dict, where: str) -> str:
+def _req_key(row: Row, where: str) -> str:
     req_id = (row.get("req_id") or "").strip()
     if not req_id:
         raise ValidationError(f"{where}: missing req_id")
@@ -111,14 +122,21 @@ def _req_key(row: dict, where: str) -> str:
     return req_id.lower()
 
 
-def _level(row: dict, where: str) -> int:
+def _level(row: Row, where: str) -> int | None:
+    if "L" not in row:  # ASVS 4.x: the lowest level ticked, None when none is
+        ticked = [n for n, c in zip(LEVELS, LEVEL_COLUMNS, strict=True) if _ticked(row.get(c))]
+        return ticked[0] if ticked else None
     raw = (row.get("L") or "").strip()
     if raw not in {str(n) for n in LEVELS}:
         raise ValidationError(f"{where}: level (column L) must be 1, 2 or 3, got {raw!r}")
     return int(raw)
 
 
-def _cell(row: dict, column: str, where: str) -> str:
+def _ticked(value: object) -> bool:
+    return isinstance(value, str) and value.strip().lower() in TICKS
+
+
+def _cell(row: Row, column: str, where: str) -> str:
     value = " ".join((row.get(column) or "").split())
     if not value:
         raise ValidationError(f"{where}: empty {column}")
