@@ -11,12 +11,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-from core.cli import analytics, banks, operations, scoring, setup
+from core.cli import analytics, banks, operations, scoring, setup, sheets
 from core.config import load_settings
 from core.errors import SecureSphereError
 from core.logs import configure_logging
 
-GROUPS = (setup, banks, scoring, operations, analytics)
+GROUPS = (setup, banks, sheets, scoring, operations, analytics)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,12 +11,15 @@ from core.access import SYSTEM
 from core.banks.frameworks import load_bank_source
 from core.banks.store import import_bank, list_questionnaires, load_bank
 from core.banks.yaml_io import dump_bank
+from core.cli import sheets
 from core.config import Settings
 from core.errors import SecureSphereError
 
 
 def cmd_import_bank(settings: Settings, args: argparse.Namespace) -> int:
     """Import a YAML bank, OSCAL catalog or ASVS CSV; --dry-run previews without writing."""
+    if sheets.wants_sheet(args):  # a questionnaire spreadsheet: core/cli/sheets.py
+        return sheets.cmd_import_sheet(settings, args)
     path = Path(args.path)
     if not path.is_file():
         raise SecureSphereError(f"no such file: {path}")
@@ -57,10 +60,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp = sub.add_parser("import-bank", help="import a YAML bank, OSCAL catalog or ASVS CSV")
     imp.add_argument("path")
     imp.add_argument(
-        "--format", choices=("yaml", "oscal", "asvs"), help="default: from the extension"
+        "--format", choices=("yaml", "oscal", "asvs", "sheet"), help="default: from the extension"
     )
     imp.add_argument("--level", type=int, help="ASVS level to include (1-3)")
     imp.add_argument("--dry-run", action="store_true", help="preview only")
+    sheets.add_sheet_flags(imp)
     imp.set_defaults(handler=cmd_import_bank)
     exp = sub.add_parser("export-bank", help="print a stored bank as YAML")
     exp.add_argument("key")
