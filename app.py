@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from core import auth, migrate
-from core.demo import demo_usernames, password_source
+from core.demo_accounts import demo_usernames, password_source
 from core.errors import ConfigError
 from core.text import md_escape
 from core.users import demo_accounts_exist

@@ -21,7 +21,7 @@ from core import assessments, db, migrate, responses, submission
 from core.access import SYSTEM, Actor
 from core.banks import Bank, parse_bank
 from core.banks.store import import_bank
-from core.demo import demo_answers
+from core.demo_content import demo_answers
 from core.organizations import create_organization
 from core.products import create_product
 from core.responses import AnswerInput

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,13 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import assessments, comments, responses, review, submission
-from core.access import SYSTEM, Actor
+from core.access import SYSTEM
 from core.auth import generate_password
-from core.banks.answers import is_visible
-from core.banks.model import Answer, Bank, Question
-from core.banks.question_types import QUESTION_TYPES
 from core.banks.store import load_bank
-from core.config import ROOT, Settings
+from core.demo_accounts import create_accounts, write_passwords
+from core.demo_content import attach_evidence, demo_answers
 from core.demo_plan import (
     ACCOUNTS,
     ASVS,
@@ -30,14 +27,11 @@ from core.demo_plan import (
     Cycle,
     demo_plan,
 )
-from core.evidence import add_evidence, sample_pdf
-from core.models import Questionnaire, User, utcnow
+from core.models import Questionnaire, utcnow
 from core.organizations import create_organization, organization_by_name
 from core.products import create_product
 from core.responses import AnswerInput
-from core.users import create_user
 
-PASSWORD_FILE = "demo_passwords.txt"
 APPROVED_NOTE = "Approved: the controls are in place. Re-assess within a year."
 REJECTED_NOTE = "Too many gaps in access control and incident response."
 
@@ -62,7 +56,7 @@ def build_demo(
         for name, industry, tier in ORGANISATIONS
     }
     passwords = {username: password or generate_password() for username, *_ in ACCOUNTS}
-    actors = _create_accounts(session, orgs, passwords, rounds)
+    actors = create_accounts(session, orgs, passwords, rounds)
     clients = {org: actors[username] for username, _, role, org in ACCOUNTS if role == "client"}
     clients |= {org: actors[username] for username, _, org in MEMBERS}
     banks = {key: _newest_bank(session, key) for key in (BASELINE, ASVS)}
@@ -83,31 +77,8 @@ def build_demo(
                 session, client, actors["lead_reviewer"], story, rng, data_dir, now
             )
     if not password:
-        _write_passwords(data_dir, passwords)
+        write_passwords(data_dir, passwords)
     return passwords
-
-
-def _create_accounts(session, orgs, passwords, rounds) -> dict[str, Actor]:
-    """The demo sign-in accounts (with passwords) and the other organisations' clients (with a
-    one-time password nobody is given)."""
-    people = [(u, n, r, o, passwords[u]) for u, n, r, o in ACCOUNTS]
-    people += [(u, n, "client", o, None) for u, n, o in MEMBERS]
-    actors = {}
-    for username, name, role, org, password in people:
-        user, _ = create_user(
-            session,
-            SYSTEM,
-            username=username,
-            name=name,
-            role=role,
-            email=f"{username}@example.com",
-            organization_id=orgs.get(org),
-            password=password,
-            rounds=rounds,
-            is_demo=password is not None,
-        )
-        actors[username] = Actor(user.id, username, role, user.organization_id)
-    return actors
 
 
 def _newest_bank(session: Session, key: str) -> int:
@@ -117,32 +88,6 @@ def _newest_bank(session: Session, key: str) -> int:
         .order_by(Questionnaire.version.desc())
         .limit(1)
     )
-
-
-def demo_usernames(session: Session) -> list[str]:
-    """The demo sign-in accounts still active, in the README's order (empty outside demo mode)."""
-    active = set(session.scalars(select(User.username).where(User.is_demo, User.is_active)))
-    return [username for username, *_ in ACCOUNTS if username in active]
-
-
-def password_source(settings: Settings) -> str:
-    """A sentence saying where the operator finds the demo passwords, never the passwords."""
-    if settings.demo_password:
-        return "Their password is the SECURESPHERE_DEMO_PASSWORD you set."
-    path = settings.data_dir / PASSWORD_FILE
-    if path.exists():
-        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-        return f"Their passwords are in {shown} on the server, written by init --demo."
-    return "Their password is the SECURESPHERE_DEMO_PASSWORD set when the demo was created."
-
-
-def _write_passwords(data_dir: Path, passwords: dict[str, str]) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / PASSWORD_FILE
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.writelines(f"{user}: {pw}\n" for user, pw in passwords.items())
-    os.chmod(path, 0o600)
 
 
 @dataclass(frozen=True)
@@ -292,51 +237,3 @@ def _resubmit(session, client, assessment_id, when, loop: Loop) -> None:
     )
     comments.add_comment(session, client, assessment_id, loop.reply, now=next(when))
     submission.submit(session, client, assessment_id, now=next(when))
-
-
-def attach_evidence(
-    session: Session,
-    actor: Actor,
-    assessment_id: int,
-    bank: Bank,
-    answers: dict[str, AnswerInput],
-    data_dir: Path,
-    *,
-    now: datetime | None = None,
-) -> int:
-    """Upload a small PDF for every answered question that requires evidence; returns how many."""
-    keys = [k for k, a in answers.items() if bank.question(k).evidence_required and not a.is_na]
-    for key in keys:
-        add_evidence(
-            session,
-            actor,
-            assessment_id,
-            question_key=key,
-            filename=f"{key}-evidence.pdf",
-            data=sample_pdf(f"Evidence for {key}"),
-            data_dir=data_dir,
-            now=now,
-        )
-    return len(keys)
-
-
-def demo_answers(
-    bank: Bank, quality: float, rng: random.Random, *, complete: bool = True
-) -> dict[str, AnswerInput]:
-    """Plausible answers of a given quality (0-1) for every visible question, in bank order."""
-    given: dict[str, Answer] = {}
-    result = {}
-    questions = bank.questions if complete else bank.questions[: len(bank.questions) // 2]
-    for q in questions:
-        if not is_visible(q, given, bank):
-            continue
-        value, is_na = _pick(q, quality, rng)
-        given[q.key] = Answer(value, is_na)
-        result[q.key] = AnswerInput(value=value, is_na=is_na)
-    return result
-
-
-def _pick(q: Question, quality: float, rng: random.Random) -> tuple[object, bool]:
-    if q.allow_na and rng.random() < 0.1:
-        return None, True
-    return QUESTION_TYPES[q.type].demo(q, quality, rng), False

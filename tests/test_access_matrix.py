@@ -9,9 +9,9 @@ from sqlalchemy import select
 from core import access, assessments, comments, db, responses, workspace
 from core.access import ROLES
 from core.banks.store import load_bank
-from core.demo import demo_answers
+from core.demo_content import demo_answers, sample_pdf
 from core.errors import AccessDenied
-from core.evidence import add_evidence, list_evidence, read_evidence, sample_pdf
+from core.evidence import add_evidence, list_evidence, read_evidence
 from core.exports import assessment_answers_csv
 from core.models import Questionnaire
 from core.organizations import get_organization, update_organization

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from core import assessments, audit, audit_chain, db, evidence, responses
+from core import assessments, audit, audit_chain, db, demo_content, evidence, responses
 from core.access import SYSTEM, Actor
 from core.backup import list_backups, make_backup, prune_backups, read_manifest, verify_backup
 from core.banks.store import load_bank
-from core.demo import attach_evidence, demo_answers
+from core.demo_content import attach_evidence, demo_answers
 from core.errors import AccessDenied, SecureSphereError, ValidationError
 from core.models import AuditLog, Base, EvidenceFile, Organization
 from core.organizations import create_organization
@@ -78,7 +78,7 @@ def _write(url, world, index, data, stop, committed, errors) -> None:
                         question_key=key,
                         filename=f"live-{n}.pdf",
                         data_dir=data,
-                        data=evidence.sample_pdf(f"live upload {n}"),
+                        data=demo_content.sample_pdf(f"live upload {n}"),
                     )
         except Exception as exc:  # any error here is one a user would have seen
             errors.append(repr(exc))

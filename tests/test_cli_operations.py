@@ -8,11 +8,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from core import assessments, audit, audit_chain, audit_checkpoint, db, evidence, responses
+from core import (
+    assessments,
+    audit,
+    audit_chain,
+    audit_checkpoint,
+    db,
+    demo_content,
+    evidence,
+    responses,
+)
 from core.access import SYSTEM, Actor
 from core.banks.store import load_bank
 from core.config import load_settings
-from core.demo import demo_answers
+from core.demo_content import demo_answers
 from core.errors import AccessDenied
 from core.models import AuditLog, EvidenceFile, SignInAttempt, utcnow
 from core.retention import purge_expired
@@ -125,7 +134,7 @@ def _evidence_world(url: str, data: Path) -> dict:
                 a.id,
                 question_key=key,
                 filename=f"{name}.pdf",
-                data=evidence.sample_pdf(content),
+                data=demo_content.sample_pdf(content),
                 data_dir=data,
             )
             for name, content in (

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core import assessments, comments, db, responses, review, submission
 from core.access import Actor
 from core.banks.store import load_bank
-from core.demo import attach_evidence, demo_answers
+from core.demo_content import attach_evidence, demo_answers
 from core.models import Product, User
 from core.products import create_product
 from core.timelines import timelines

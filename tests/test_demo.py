@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from core import audit_chain, db, peer_benchmarks
 from core.access import Actor
 from core.attention import attention
-from core.demo import PASSWORD_FILE
+from core.demo_accounts import PASSWORD_FILE
 from core.filters import Filters
 from core.models import (
     STATUSES,

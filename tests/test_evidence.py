@@ -15,9 +15,8 @@ from sqlalchemy import func, select, update
 
 from core import assessments, audit_chain, db, evidence, responses, settings, submission
 from core.banks.store import load_bank
-from core.demo import attach_evidence, demo_answers
+from core.demo_content import attach_evidence, demo_answers, sample_pdf
 from core.errors import AccessDenied, NotFound, SecureSphereError, ValidationError
-from core.evidence import sample_pdf
 from core.models import AuditLog, EvidenceFile, SystemSetting
 from core.uploads import ALLOWED_TYPES, check_upload, download_name
 from tests.factories import baseline_id, make_actor, make_org, make_product

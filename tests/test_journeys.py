@@ -14,8 +14,7 @@ from sqlalchemy import select
 from core import assessments, db, responses
 from core.access import SYSTEM, Actor
 from core.banks.store import load_bank
-from core.demo import attach_evidence, demo_answers
-from core.evidence import sample_pdf
+from core.demo_content import attach_evidence, demo_answers, sample_pdf
 from core.models import Assessment, LeadComment, Product, ScoreHistory, User
 from core.products import create_product
 from core.users import create_user

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from core import assessments, comments, db, responses, review, submission
 from core.access import ROLES
 from core.banks.store import load_bank
-from core.demo import attach_evidence, demo_answers
+from core.demo_content import attach_evidence, demo_answers
 from core.errors import SecureSphereError
 from core.models import STATUSES, Assessment, AuditLog, QuestionnaireResponse
 from core.notices import notices

@@ -9,7 +9,7 @@ from core import assessments, db, responses, review, settings, snapshots, submis
 from core.access import SYSTEM
 from core.banks.store import load_bank
 from core.cli import main
-from core.demo import attach_evidence, demo_answers
+from core.demo_content import attach_evidence, demo_answers
 from core.errors import AccessDenied, NotFound
 from core.explain import NO_QUESTION_SCORES, score_explanation
 from core.models import Assessment, AuditLog, ProductStatus, ScoreHistory

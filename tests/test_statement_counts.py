@@ -9,7 +9,7 @@ from sqlalchemy import event, select
 
 from core import assessments, db, responses, submission
 from core.banks.store import load_bank
-from core.demo import attach_evidence, demo_answers
+from core.demo_content import attach_evidence, demo_answers
 from core.models import Questionnaire
 from tests.factories import baseline_id, make_actor, make_org, make_product
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from core import assessments, audit_chain, comments, db, responses, review, submission, workspace
 from core.banks.model import Answer
 from core.banks.store import load_bank
-from core.demo import attach_evidence, demo_answers
+from core.demo_content import attach_evidence, demo_answers
 from core.errors import AccessDenied, NotFound, ValidationError
 from core.models import Assessment, AuditLog, ProductStatus, QuestionnaireResponse, ScoreHistory
 from core.responses import AnswerInput
