@@ -58,6 +58,15 @@ def find_header(grid: Grid) -> tuple[int, int]:
     return best
 
 
+def _row_naming(grid: Grid, spec: str, found: tuple[int, int]) -> tuple[int, int]:
+    """The first row holding the header the question column was given by, if any."""
+    wanted = header_key(spec)
+    for row in range(min(HEADER_SEARCH_ROWS, len(grid.rows))):
+        if wanted and any(header_key(cell) == wanted for cell in grid.rows[row]):
+            return row, max(found[1], 1)
+    return found
+
+
 def choose_grid(grids: tuple[Grid, ...], sheet: str | None) -> tuple[Grid, str]:
     """The sheet asked for, or the visible one whose header row names its columns best."""
     if sheet is not None:
@@ -82,6 +91,8 @@ def detect_mapping(
     grid, why = choose_grid(grids, options.sheet)
     notes = [] if grid.sheet is None else [f"sheet {grid.sheet!r} ({why})"]
     header, score = find_header(grid)
+    if options.header_row is None and options.text_column:
+        header, score = _row_naming(grid, options.text_column, (header, score))
     if options.header_row is not None:
         if not 1 <= options.header_row <= len(grid.rows):
             raise ValidationError(
