@@ -1,0 +1,134 @@
+"""The synthetic portfolio: organisations, their accounts and products, and one assessment row per
+product (see core/synthetic.py)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from core.auth import hash_password
+from core.models import Assessment, Organization, Product, User
+from core.synthetic_loader import Loader
+from core.synthetic_stories import DAYS
+
+ORG_PREFIX = "Synthetic Org"
+INDUSTRIES = (
+    "Technology",
+    "Financial services",
+    "Healthcare",
+    "Retail",
+    "Manufacturing",
+    "Public sector",
+)
+TIERS = ("tier_1", "tier_2", "tier_3")
+
+
+def add_organizations(loader: Loader, count: int, now: datetime) -> list[int]:
+    first, when = loader.next_id(Organization), loader.ts(now - timedelta(days=DAYS + 30))
+    loader.insert(
+        Organization,
+        (
+            {
+                "id": first + i,
+                "name": f"{ORG_PREFIX} {i + 1:02d}",
+                "industry": INDUSTRIES[i % len(INDUSTRIES)],
+                "tier": TIERS[i // len(INDUSTRIES) % len(TIERS)],
+                "is_active": True,
+                "created_at": when,
+                "updated_at": when,
+            }
+            for i in range(count)
+        ),
+    )
+    return list(range(first, first + count))
+
+
+def add_users(
+    loader: Loader, orgs: list[int], now: datetime
+) -> dict[str, list[tuple[int, str, int]]]:
+    """5 reviewers, 3 analysts and one client per organisation: inactive, unknown password."""
+    first, when = loader.next_id(User), loader.ts(now - timedelta(days=DAYS + 30))
+    hashed = hash_password(secrets.token_urlsafe(24), rounds=4)
+    specs = (
+        [("lead_reviewer", None)] * 5 + [("analyst", None)] * 3 + [("client", org) for org in orgs]
+    )
+    rows = [
+        {
+            "id": first + i,
+            "username": f"syn-{role.replace('_', '-')}-{i + 1:03d}",
+            "name": f"Synthetic {role.replace('_', ' ')} {i + 1}",
+            "email": "",
+            "role": role,
+            "organization_id": org,
+            "password_hash": hashed,
+            "must_change_password": False,
+            "is_active": False,
+            "is_demo": False,
+            "failed_logins": 0,
+            "lockouts": 0,
+            "created_at": when,
+            "updated_at": when,
+        }
+        for i, (role, org) in enumerate(specs)
+    ]
+    loader.insert(User, rows)
+    people: dict[str, list] = {}
+    for row in rows:
+        people.setdefault(row["role"], []).append(
+            (row["id"], row["username"], row["organization_id"])
+        )
+    return people
+
+
+def add_products(loader: Loader, orgs: list[int], count: int, now: datetime) -> int:
+    first, when = loader.next_id(Product), loader.ts(now - timedelta(days=DAYS + 20))
+    loader.insert(
+        Product,
+        (
+            {
+                "id": first + i,
+                "organization_id": orgs[i % len(orgs)],
+                "name": f"Product {i + 1:05d}",
+                "description": "",
+                "tier": TIERS[(i // len(orgs)) % len(TIERS)],
+                "industry": "",
+                "is_active": True,
+                "created_at": when,
+                "updated_at": when,
+            }
+            for i in range(count)
+        ),
+    )
+    return first
+
+
+def add_assessments(loader: Loader, plans: list[dict], questionnaire_id: int) -> None:
+    first = loader.next_id(Assessment)
+    for i, plan in enumerate(plans):
+        plan["id"] = first + i
+    loader.insert(Assessment, (_assessment_row(loader, p, questionnaire_id) for p in plans))
+
+
+def _assessment_row(loader: Loader, plan: dict, questionnaire_id: int) -> dict:
+    times, triggers = plan["times"], plan["triggers"]
+    started = times[0] - timedelta(days=14)
+    submitted = max(t for t, g in zip(times, triggers, strict=False) if g == "submit")
+    decided = next((t for t, g in zip(times, triggers, strict=False) if g == "approve"), None)
+    return {
+        "id": plan["id"],
+        "product_id": plan["product_id"],
+        "questionnaire_id": questionnaire_id,
+        "organization_id": plan["org"],
+        "status": plan["status"],
+        "cycle": 1,
+        "round": 1 + triggers.count("changes_requested"),
+        "reviewer_id": plan["reviewer"],
+        "created_by": plan["client"],
+        "due_date": (started + timedelta(days=30)).date(),
+        "submitted_at": loader.ts(submitted),
+        "decided_at": decided and loader.ts(decided),
+        "is_active": True,
+        "completion": 1.0,
+        "created_at": loader.ts(started),
+        "updated_at": loader.ts(times[-1]),
+    }
