@@ -1,95 +1,25 @@
-"""Passwords, sign-in records and server-side sessions."""
+"""Sign-in and server-side sessions: who may sign in, opening, checking, resuming and ending a
+session, and the remember-me cookie bound to one.
+
+Passwords are core/passwords.py; the admin's view of sign-ins and live sessions core/sign_ins.py.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 
-import bcrypt
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import audit, throttle
-from core.access import Actor, require_role
+from core.access import Actor
 from core.errors import ValidationError
-from core.models import AuthSession, Organization, SignInAttempt, User, utcnow
+from core.models import AuthSession, Organization, User, utcnow
 from core.settings import get_settings
 
-MIN_PASSWORD_CHARS = 12
-MAX_PASSWORD_BYTES = 72  # bcrypt ignores or refuses anything longer
 FAILED_SIGN_IN = "Incorrect username or password."
-DEFAULT_BCRYPT_COST = 12
-COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common_passwords.txt"
-
-
-@lru_cache(maxsize=1)
-def common_passwords() -> frozenset[str]:
-    """The shipped list of common passwords (lower-case)."""
-    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset(
-        line.strip().lower() for line in lines if line.strip() and not line.startswith("#")
-    )
-
-
-def check_password_policy(password: str, username: str = "") -> None:
-    """Refuse passwords that are too short, too long for bcrypt, common or the username itself."""
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise ValidationError(
-            f"The password must be at least {MIN_PASSWORD_CHARS} characters long."
-        )
-    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
-        raise ValidationError(
-            f"The password must be at most {MAX_PASSWORD_BYTES} bytes "
-            "(fewer characters if it uses accents or symbols)."
-        )
-    if password.lower() in common_passwords() or (
-        username and password.lower() == username.lower()
-    ):
-        raise ValidationError("This password is too common or too easy to guess; choose another.")
-
-
-def hash_password(password: str, rounds: int = 12) -> str:
-    """bcrypt hash of a password that passed the policy."""
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode()
-
-
-def verify_password(password: str, password_hash: str) -> bool:
-    """True when the password matches; never raises on over-long input."""
-    data = password.encode("utf-8")
-    if len(data) > MAX_PASSWORD_BYTES:
-        return False
-    return bcrypt.checkpw(data, password_hash.encode())
-
-
-@lru_cache(maxsize=4)
-def _dummy_hash(cost: int) -> bytes:
-    return bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(cost))
-
-
-def _usual_cost(session: Session) -> int:
-    """The bcrypt cost most stored hashes use (`$2b$12$...`), so the dummy check costs the same."""
-    cost = func.substr(User.password_hash, 5, 2)
-    usual = session.scalar(
-        select(cost).group_by(cost).order_by(func.count().desc(), cost.desc()).limit(1)
-    )
-    return (
-        int(usual) if usual and usual.isdigit() and 4 <= int(usual) <= 31 else DEFAULT_BCRYPT_COST
-    )
-
-
-def spend_password_check(session: Session) -> None:
-    """Run one bcrypt check that cannot succeed, for a refused sign-in that ran none (unknown
-    user, cooldown, inactive account, throttled address): every refusal then takes as long as a
-    wrong password, so timing does not tell which usernames exist."""
-    bcrypt.checkpw(b"no account has this password", _dummy_hash(_usual_cost(session)))
-
-
-def generate_password() -> str:
-    """A random one-time password (about 96 bits)."""
-    return secrets.token_urlsafe(12)
 
 
 def credentials(session: Session, *, client_address: str = "", now: datetime | None = None) -> dict:
@@ -255,29 +185,6 @@ def revoke_sessions(
     return result.rowcount
 
 
-def change_password(
-    session: Session,
-    actor: Actor,
-    *,
-    old: str,
-    new: str,
-    rounds: int = 12,
-    now: datetime | None = None,
-) -> None:
-    """Change one's own password: old one required, new one validated; ends other sessions."""
-    now = now or utcnow()
-    user = session.get(User, actor.user_id)
-    if user is None or not verify_password(old, user.password_hash):
-        raise ValidationError("The current password is not correct.")
-    check_password_policy(new, user.username)
-    if verify_password(new, user.password_hash):
-        raise ValidationError("The new password must differ from the current one.")
-    user.password_hash = hash_password(new, rounds)
-    user.must_change_password = False
-    revoke_sessions(session, user, "password_change", now, keep=actor.session_id)
-    audit.record(session, actor, "password_changed", object_type="user", object_id=user.id, now=now)
-
-
 def user_summary(session: Session, actor: Actor) -> dict:
     """Name, role and organisation name of the actor, for the sidebar."""
     user = session.get(User, actor.user_id)
@@ -288,42 +195,3 @@ def user_summary(session: Session, actor: Actor) -> dict:
         "organization": org.name if org else "",
         "must_change_password": user.must_change_password,
     }
-
-
-def sign_in_activity(session: Session, actor: Actor, *, limit: int = 200) -> list[dict]:
-    """Recent sign-in attempts, newest first (admins only)."""
-    require_role(actor, "admin")
-    rows = session.scalars(
-        select(SignInAttempt).order_by(SignInAttempt.id.desc()).limit(limit)
-    ).all()
-    return [
-        {
-            "time": r.created_at,
-            "username": r.username,
-            "succeeded": r.succeeded,
-            "client_address": r.client_address,
-        }
-        for r in rows
-    ]
-
-
-def active_sessions(session: Session, actor: Actor, *, now: datetime | None = None) -> list[dict]:
-    """Sessions not revoked and not idle past the timeout, with their users (admins only)."""
-    require_role(actor, "admin")
-    now = now or utcnow()
-    idle = timedelta(minutes=get_settings(session)["session_idle_minutes"])
-    rows = session.execute(
-        select(AuthSession, User.username)
-        .join(User, User.id == AuthSession.user_id)
-        .where(AuthSession.revoked_at.is_(None), AuthSession.last_seen_at > now - idle)
-        .order_by(AuthSession.last_seen_at.desc())
-    ).all()
-    return [
-        {
-            "username": name,
-            "signed_in": s.issued_at,
-            "last_seen": s.last_seen_at,
-            "client_address": s.client_address,
-        }
-        for s, name in rows
-    ]

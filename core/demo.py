@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from core import assessments, comments, responses, review, submission
 from core.access import SYSTEM
-from core.auth import generate_password
 from core.banks.store import load_bank
 from core.demo_accounts import create_accounts, write_passwords
 from core.demo_content import attach_evidence, demo_answers
@@ -29,6 +28,7 @@ from core.demo_plan import (
 )
 from core.models import Questionnaire, utcnow
 from core.organizations import create_organization, organization_by_name
+from core.passwords import generate_password
 from core.products import create_product
 from core.responses import AnswerInput
 

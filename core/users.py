@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.access import ROLES, Actor, require_role
-from core.auth import check_password_policy, generate_password, hash_password, revoke_sessions
+from core.auth import revoke_sessions
 from core.errors import AccessDenied, NotFound, ValidationError
 from core.models import Organization, User, utcnow
+from core.passwords import check_password_policy, generate_password, hash_password
 from core.text import clean_text
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import auth
+from core import auth, passwords
 from core.labels import role_label
 from core.text import md_escape
 from ui.navigation import guard
@@ -20,8 +20,8 @@ st.markdown(
 with st.form("change_password", clear_on_submit=True):
     st.subheader("Change password")
     st.caption(
-        f"At least {auth.MIN_PASSWORD_CHARS} characters and at most "
-        f"{auth.MAX_PASSWORD_BYTES} bytes. A long passphrase is best."
+        f"At least {passwords.MIN_PASSWORD_CHARS} characters and at most "
+        f"{passwords.MAX_PASSWORD_BYTES} bytes. A long passphrase is best."
     )
     old = st.text_input("Current password", type="password")
     new = st.text_input("New password", type="password")
@@ -30,7 +30,7 @@ with st.form("change_password", clear_on_submit=True):
         if new != again:
             st.error("The two new passwords differ.")
         elif run_action(
-            lambda s, a: auth.change_password(
+            lambda s, a: passwords.change_password(
                 s, a, old=old, new=new, rounds=settings().bcrypt_rounds
             ),
             success="Password changed.",

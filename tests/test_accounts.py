@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from core import assessments, auth, db, workspace
+from core import assessments, auth, db, passwords, workspace
 from core.errors import AccessDenied, ValidationError
 from core.models import AuditLog, SystemSetting, User, utcnow
 from core.users import (
@@ -34,7 +34,7 @@ def _can_sign_in(url, username, now, address=ADDRESS):
     credentials (so a refusal costs the same bcrypt work) with a hash no password matches."""
     with db.reading(url) as s:
         entry = auth.credentials(s, client_address=address, now=now)["usernames"].get(username)
-    return entry is not None and auth.verify_password(PASSWORD, entry["password"])
+    return entry is not None and passwords.verify_password(PASSWORD, entry["password"])
 
 
 def test_five_failures_start_a_cooldown_that_doubles_up_to_an_hour(db_url):
@@ -165,7 +165,7 @@ def test_password_reset_gives_a_one_time_password_that_must_be_changed(db_url):
         otp = reset_password(s, admin, target.user_id, rounds=4)
     with db.transaction(db_url) as s:
         user = s.get(User, target.user_id)
-        assert user.must_change_password and auth.verify_password(otp, user.password_hash)
+        assert user.must_change_password and passwords.verify_password(otp, user.password_hash)
         assert auth.check_session(s, session_before.session_id) is None
         rows = s.scalars(select(AuditLog).where(AuditLog.action == "password_reset")).all()
         assert rows and otp not in str([r.detail for r in rows])

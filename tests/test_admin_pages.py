@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from core import auth, db
+from core import auth, db, passwords
 from core.models import AuditLog, Organization, User
 from core.settings import get_settings
 from core.text import md_escape
@@ -31,7 +31,7 @@ def test_admin_creates_a_user_and_sees_the_one_time_password_once(app_env):
     assert len(shown) == 1
     otp = shown[0].split("`")[1]
     user = _user(app_env, "newbie")
-    assert user.must_change_password and auth.verify_password(otp, user.password_hash)
+    assert user.must_change_password and passwords.verify_password(otp, user.password_hash)
 
 
 def test_admin_deactivates_a_user_after_confirming(app_env):

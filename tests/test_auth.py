@@ -1,4 +1,4 @@
-"""Passwords, sessions and sign-in records through core.auth."""
+"""Passwords, sessions and sign-in records through core.auth and core.passwords."""
 
 import statistics
 import time
@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from core import auth, db
+from core import auth, db, passwords
 from core.errors import ValidationError
 from core.models import AuditLog, AuthSession, SystemSetting, User, utcnow
 from core.users import sign_out_everywhere
@@ -35,21 +35,21 @@ from tests.factories import PASSWORD, make_actor
 )
 def test_password_policy_is_length_and_common_list_only(password, ok):
     if ok:
-        auth.check_password_policy(password)
+        passwords.check_password_policy(password)
     else:
         with pytest.raises(ValidationError, match=r"characters|bytes|too common"):
-            auth.check_password_policy(password)
+            passwords.check_password_policy(password)
 
 
 def test_password_equal_to_the_username_is_refused():
     with pytest.raises(ValidationError, match="too common"):
-        auth.check_password_policy("averylongusername", "AveryLongUsername")
+        passwords.check_password_policy("averylongusername", "AveryLongUsername")
 
 
 def test_verify_password_never_raises_on_overlong_input():
-    hashed = auth.hash_password("a" * 20, rounds=4)
-    assert auth.verify_password("a" * 20, hashed)
-    assert not auth.verify_password("a" * 100, hashed)
+    hashed = passwords.hash_password("a" * 20, rounds=4)
+    assert passwords.verify_password("a" * 20, hashed)
+    assert not passwords.verify_password("a" * 100, hashed)
 
 
 def test_credentials_list_only_active_users_with_hashes(db_url):
@@ -180,16 +180,16 @@ def test_failed_sign_in_is_counted_and_audited_without_the_password(db_url):
 def test_change_password_needs_the_old_one_and_a_valid_new_one(db_url):
     actor = make_actor(db_url, "analyst", username="ann")
     with pytest.raises(ValidationError, match="current password"), db.transaction(db_url) as s:
-        auth.change_password(
+        passwords.change_password(
             s, actor, old="wrong password!", new="another long passphrase", rounds=4
         )
     with pytest.raises(ValidationError, match="at least 12"), db.transaction(db_url) as s:
-        auth.change_password(s, actor, old=PASSWORD, new="short", rounds=4)
+        passwords.change_password(s, actor, old=PASSWORD, new="short", rounds=4)
     with db.transaction(db_url) as s:
-        auth.change_password(s, actor, old=PASSWORD, new="another long passphrase", rounds=4)
+        passwords.change_password(s, actor, old=PASSWORD, new="another long passphrase", rounds=4)
     with db.reading(db_url) as s:
         user = s.get(User, actor.user_id)
-        assert auth.verify_password("another long passphrase", user.password_hash)
+        assert passwords.verify_password("another long passphrase", user.password_hash)
         assert user.sessions_valid_after is not None
 
 
@@ -210,9 +210,9 @@ def test_unknown_user_costs_as_much_as_a_wrong_password(sqlite_url, env):
     make_actor(sqlite_url, "analyst", username="ann")
     with db.transaction(sqlite_url) as s:
         # A real cost for this account: at cost 4 the bcrypt check would hide in the noise.
-        s.scalar(select(User).where(User.username == "ann")).password_hash = auth.hash_password(
-            PASSWORD, rounds=11
-        )
+        s.scalar(
+            select(User).where(User.username == "ann")
+        ).password_hash = passwords.hash_password(PASSWORD, rounds=11)
         s.merge(SystemSetting(key="throttle_address_failures", value=1000))
     _failed_form_sign_in_seconds("warm-up", "first run imports everything")
     wrong, unknown = [], []

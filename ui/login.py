@@ -10,7 +10,7 @@ import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
-from core import auth, throttle
+from core import auth, passwords, throttle
 from core.access import Actor
 from ui.state import reading, session, settings
 
@@ -77,7 +77,7 @@ def _spend_check_if_none_ran(creds: dict) -> None:
     # usernames exist.
     if not any(data.get("failed_login_attempts") for data in creds["usernames"].values()):
         with reading() as s:
-            auth.spend_password_check(s)
+            passwords.spend_password_check(s)
 
 
 def _mark_form_login(_event: dict) -> None:
