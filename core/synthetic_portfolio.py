@@ -6,8 +6,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from core.auth import hash_password
 from core.models import Assessment, Organization, Product, User
+from core.passwords import hash_password
 from core.synthetic_loader import Loader
 from core.synthetic_stories import DAYS
 
