@@ -27,7 +27,6 @@ _FLAGS = (
     "guidance_column",
     "answer_column",
     "justification_column",
-    "bank_version",
 )
 
 
@@ -49,7 +48,6 @@ def add_sheet_flags(imp: argparse.ArgumentParser) -> None:
     group.add_argument("--answer-column", help="where export-answers writes each answer")
     group.add_argument("--justification-column", help="where export-answers writes justifications")
     group.add_argument("--type", choices=SHEET_TYPES, default="yes_no_partial", dest="sheet_type")
-    group.add_argument("--bank-version", type=int, help="version of the bank (default 1)")
 
 
 def wants_sheet(args: argparse.Namespace) -> bool:
@@ -93,7 +91,15 @@ def cmd_import_sheet(settings: Settings, args: argparse.Namespace) -> int:
         question_type=args.sheet_type,
     )
     result = sheet_bank(
-        path.name, path.read_bytes(), options, BankIdentity(version=args.bank_version or 1)
+        path.name,
+        path.read_bytes(),
+        options,
+        BankIdentity(
+            # --key, --title and --version are import-bank's own flags (core/cli/banks.py)
+            title=getattr(args, "title", None),
+            key=getattr(args, "key", None),
+            version=getattr(args, "version", None) or 1,
+        ),
     )
     print(describe_import(result))
     if args.dry_run:
