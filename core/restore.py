@@ -13,15 +13,8 @@ import tempfile
 from pathlib import Path
 
 from core import db
-from core.backup import (
-    DB_MEMBERS,
-    EVIDENCE,
-    archive_problems,
-    default_path,
-    evidence_files,
-    make_backup,
-    read_manifest,
-)
+from core.backup import DB_MEMBERS, EVIDENCE, default_path, evidence_files, make_backup
+from core.backup_integrity import archive_problems, read_manifest
 from core.dumps import describe, engine_name, pg_env, pg_tool, plain_engine, run_tool, sqlite_path
 from core.errors import SecureSphereError, ValidationError
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core import audit_chain, backup
+from core import audit_chain, backup, backup_integrity
 from core.text import md_escape
 from ui.navigation import guard
 from ui.state import load, run_action, settings
@@ -46,7 +46,7 @@ else:
         icon=":material/download:",
     )
     if right.button("Verify", icon=":material/verified:"):
-        problems = backup.verify_backup(actor, config.data_dir / backup.BACKUPS / name)
+        problems = backup_integrity.verify_backup(actor, config.data_dir / backup.BACKUPS / name)
         if problems:
             st.error(md_escape("; ".join(problems)))
         else:

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 
 from core import assessments, audit, audit_chain, db, demo_content, evidence, responses
 from core.access import SYSTEM, Actor
-from core.backup import list_backups, make_backup, prune_backups, read_manifest, verify_backup
+from core.backup import list_backups, make_backup, prune_backups
+from core.backup_integrity import read_manifest, verify_backup
 from core.banks.store import load_bank
 from core.demo_content import attach_evidence, demo_answers
 from core.errors import AccessDenied, SecureSphereError, ValidationError

@@ -13,7 +13,8 @@ from core import db, migrate
 from core.access import SYSTEM
 from core.audit import record
 from core.audit_chain import find_problem
-from core.backup import list_backups, prune_backups, read_manifest, take_backup, verify_backup
+from core.backup import list_backups, prune_backups, take_backup
+from core.backup_integrity import read_manifest, verify_backup
 from core.config import Settings
 from core.errors import SecureSphereError
 from core.health import check_health, loose_permissions
