@@ -34,7 +34,7 @@ from pathlib import Path
 from sqlalchemy import event, select
 
 from benchmarks import naive
-from core import charts, dashboard_charts, db
+from core import charts, dashboard_charts, db, trend_charts
 from core.access import SYSTEM, Actor
 from core.analytics import overview
 from core.attention import DROP_POINTS, attention
@@ -198,9 +198,9 @@ def chart_kb(results: dict) -> float:
         dashboard_charts.funnel_figure(results["overview"]["funnel"]),
         dashboard_charts.status_figure(results["overview"]["statuses"]),
         dashboard_charts.band_figure(results["overview"]["bands"]),
-        charts.trend_figure(results["trend"], "score"),
-        charts.trend_figure(results["trend"], "completion"),
-        charts.movers_figure(results["movers"]),
+        trend_charts.trend_figure(results["trend"], "score"),
+        trend_charts.trend_figure(results["trend"], "completion"),
+        trend_charts.movers_figure(results["movers"]),
         charts.score_history_figure(results["history"]),
         dashboard_charts.section_box_figure(
             results["peers"]["sections"], results["position"], "product"

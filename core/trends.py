@@ -37,8 +37,6 @@ from core.settings import get_settings
 
 GROUPS = ("portfolio", "organization", "product", "questionnaire")
 MAX_SERIES = 20  # product lines computed at most (the first by name within the filters)
-MAX_LINES = 8  # past this many groups a trend chart names only the highest and lowest...
-KEEP_LINES = 4  # ...this many of each, and draws the others as a median inside their middle half
 TREND_COLUMNS = ["month", "group", "score", "completion", "assessments"]
 
 
@@ -213,47 +211,3 @@ def _monthly(rows: list, opened: dict, filters: Filters, today: date) -> pd.Data
                     (month, group, ds / dn if round(dn) > 0 else None, (dc + oc) / count, count)
                 )
     return pd.DataFrame(out, columns=TREND_COLUMNS)
-
-
-def readable_lines(
-    frame: pd.DataFrame, value: str
-) -> tuple[pd.DataFrame, pd.DataFrame | None, int]:
-    """The lines a person can read: every group while there are at most MAX_LINES; else the
-    KEEP_LINES highest and lowest by their latest `value`, plus per month the median and quartiles
-    of the others (columns month, median, q1, q3, groups) and how many others there are. Named
-    groups come highest first."""
-    latest = (
-        frame.dropna(subset=[value])
-        .sort_values("month")
-        .groupby("group")[value]
-        .last()
-        .sort_values(ascending=False, kind="stable")
-    )
-    drawn = list(latest.index)
-    if frame["group"].nunique() <= MAX_LINES:
-        order = drawn + sorted(set(frame["group"]) - set(drawn))
-        return _in_order(frame, order), None, 0
-    names = list(dict.fromkeys([*drawn[:KEEP_LINES], *drawn[-KEEP_LINES:]]))
-    rest = frame[~frame["group"].isin(names)].dropna(subset=[value])
-    others = (
-        rest.groupby("month")[value]
-        .agg(
-            median="median",
-            q1=lambda v: v.quantile(0.25),
-            q3=lambda v: v.quantile(0.75),
-            groups="size",
-        )
-        .reset_index()
-        .sort_values("month")
-    )
-    return _in_order(frame, names), others, frame["group"].nunique() - len(names)
-
-
-def _in_order(frame: pd.DataFrame, groups: list) -> pd.DataFrame:
-    rank = {g: i for i, g in enumerate(groups)}
-    kept = frame[frame["group"].isin(rank)]
-    return (
-        kept.assign(_rank=kept["group"].map(rank))
-        .sort_values(["_rank", "month"])
-        .drop(columns="_rank")
-    )

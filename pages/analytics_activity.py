@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+from core.activity_charts import actions_figure, active_users_figure, sign_ins_per_day_figure
 from core.activity_metrics import actions_frame, active_users_frame, sign_ins_frame
-from core.dashboard_charts import actions_figure, active_users_figure, sign_ins_per_day_figure
 from ui.cache import aggregate, figure
 from ui.filters import filter_block
 from ui.navigation import guard

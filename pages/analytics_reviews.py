@@ -2,18 +2,18 @@
 
 import streamlit as st
 
-from core.dashboard_charts import (
-    decisions_figure,
-    rounds_figure,
-    time_in_status_figure,
-    turnaround_figure,
-)
 from core.operations_metrics import (
     decisions_frame,
     rounds_frame,
     time_in_status_frame,
     turnaround_frame,
     workload_frame,
+)
+from core.review_charts import (
+    decisions_figure,
+    rounds_figure,
+    time_in_status_figure,
+    turnaround_figure,
 )
 from ui.cache import aggregate, figure
 from ui.filters import filter_block

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from core.charts import movers_figure, score_history_figure, trend_figure
+from core.charts import score_history_figure
 from core.movers import movers_frame
 from core.product_history import product_choices, product_history_frame
-from core.trends import KEEP_LINES, MAX_LINES, MAX_SERIES, trend_frame
+from core.trend_charts import KEEP_LINES, MAX_LINES, movers_figure, trend_figure
+from core.trends import MAX_SERIES, trend_frame
 from ui.cache import aggregate, figure
 from ui.filters import filter_block
 from ui.navigation import guard

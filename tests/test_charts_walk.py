@@ -15,22 +15,17 @@ from sqlalchemy import select
 
 from core import db
 from core.access import SYSTEM, Actor
+from core.activity_charts import actions_figure, active_users_figure, sign_ins_per_day_figure
 from core.activity_metrics import actions_frame, active_users_frame, sign_ins_frame
 from core.analytics import band_frame, overview, status_frame
-from core.charts import SMALL_COUNT, movers_figure, score_history_figure, trend_figure
+from core.chart_layout import SMALL_COUNT
+from core.charts import score_history_figure
 from core.dashboard_charts import (
-    actions_figure,
-    active_users_figure,
     band_figure,
-    decisions_figure,
     funnel_figure,
     heatmap_figure,
-    rounds_figure,
     section_box_figure,
-    sign_ins_per_day_figure,
     status_figure,
-    time_in_status_figure,
-    turnaround_figure,
 )
 from core.filters import Filters
 from core.models import Organization, User
@@ -43,8 +38,15 @@ from core.operations_metrics import (
 )
 from core.peer_benchmarks import heatmap_frame, peer_distribution, versions
 from core.product_history import product_choices, product_history_frame
+from core.review_charts import (
+    decisions_figure,
+    rounds_figure,
+    time_in_status_figure,
+    turnaround_figure,
+)
 from core.synthetic import seed_synthetic
-from core.trends import GROUPS, KEEP_LINES, MAX_LINES, trend_frame
+from core.trend_charts import KEEP_LINES, MAX_LINES, movers_figure, trend_figure
+from core.trends import GROUPS, trend_frame
 from core.users import create_user
 from tests.apptest import signed_in
 from tests.conftest import _sqlite_url

@@ -15,19 +15,8 @@ from sqlalchemy import String, func, select, update
 
 from core import assessments, comments, db, responses, review
 from core.access import SYSTEM
-from core.charts import (
-    lost_points_figure,
-    movers_figure,
-    section_scores_figure,
-    trend_figure,
-    waterfall_figure,
-)
-from core.dashboard_charts import (
-    decisions_figure,
-    heatmap_figure,
-    section_box_figure,
-    sign_in_figure,
-)
+from core.charts import lost_points_figure, section_scores_figure, waterfall_figure
+from core.dashboard_charts import heatmap_figure, section_box_figure, sign_in_figure
 from core.errors import ValidationError
 from core.models import (
     Assessment,
@@ -45,7 +34,9 @@ from core.models import (
 from core.organizations import create_organization, update_organization
 from core.products import create_product, update_product
 from core.responses import AnswerInput
+from core.review_charts import decisions_figure
 from core.text import clean_text, md_escape, name_key, plotly_escape
+from core.trend_charts import movers_figure, trend_figure
 from core.users import create_user, update_user
 from tests.apptest import signed_in
 from tests.factories import baseline_id, make_actor, make_org, make_product
