@@ -4,10 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from core.banks.frameworks import load_bank_source
+from core.banks.sheet_import import is_sheet_source
 from core.banks.store import import_bank, list_questionnaires
 from core.errors import SecureSphereError
 from core.labels import question_type_label
 from core.text import md_escape
+from ui.bank_import import sheet_import_form
 from ui.navigation import guard
 from ui.state import reading, run_action
 from ui.tables import show_table
@@ -23,13 +25,17 @@ show_table(
 
 st.subheader("Import a bank")
 st.caption(
-    "Our YAML format, an OSCAL catalog (JSON or XML, e.g. from NIST) or the OWASP ASVS CSV. "
-    "An edited bank must come in with a new version number."
+    "Our YAML format, an OSCAL catalog (JSON or XML, e.g. from NIST), the OWASP ASVS CSV, or a "
+    "questionnaire spreadsheet (XLSX or CSV, one question per row). An edited bank must come in "
+    "with a new version number."
 )
-upload = st.file_uploader("Bank file", type=["yaml", "yml", "json", "xml", "csv"])
-level = st.selectbox("ASVS level (CSV only)", [1, 2, 3])
+upload = st.file_uploader("Bank file", type=["yaml", "yml", "json", "xml", "csv", "xlsx"])
 if upload is None:
     st.stop()
+if is_sheet_source(upload.name, upload.getvalue()):
+    sheet_import_form(upload.name, upload.getvalue())
+    st.stop()
+level = st.selectbox("ASVS level (CSV only)", [1, 2, 3])
 try:
     bank = load_bank_source(upload.name, upload.getvalue(), level=level)
 except SecureSphereError as exc:

@@ -12,6 +12,7 @@ from core.explain import score_explanation
 from core.labels import format_score
 from core.snapshots import recompute_scores
 from core.text import md_escape
+from ui.bank_import import answers_workbook_download
 from ui.navigation import guard
 from ui.state import load
 from ui.widgets import choose_assessment, confirm_action
@@ -157,3 +158,5 @@ if not ex.movement.empty:
             "change": st.column_config.NumberColumn("Points", format="%+.2f"),
         },
     )
+
+answers_workbook_download(aid)  # only for a bank imported from an XLSX workbook

@@ -61,6 +61,15 @@ class SheetImport:
         ]
 
 
+def is_sheet_source(name: str, data: bytes) -> bool:
+    """True for a workbook, and for a CSV file that is not the OWASP ASVS CSV."""
+    ext = Path(name).suffix.lower()
+    if ext in {".xlsx", ".xlsm", ".xltm", ".xlam", ".xlsb", ".xls", ".tsv"}:
+        return True
+    first = data[:4096].split(b"\n", 1)[0]
+    return ext == ".csv" and not (b"req_id" in first and b"req_description" in first)
+
+
 def sheet_bank(
     name: str,
     data: bytes,

@@ -10,13 +10,18 @@ from core import db
 from core.access import SYSTEM
 from core.answer_sheet import filled_workbook
 from core.banks.sheet_detect import SheetOptions
-from core.banks.sheet_import import SHEET_TYPES, BankIdentity, SheetImport, sheet_bank
+from core.banks.sheet_import import (
+    SHEET_TYPES,
+    BankIdentity,
+    SheetImport,
+    is_sheet_source,
+    sheet_bank,
+)
 from core.banks.sheet_ref import column_letter
 from core.banks.store import import_bank
 from core.config import Settings
 from core.errors import SecureSphereError
 
-SHEET_EXTENSIONS = {".xlsx", ".xlsm", ".xltm", ".xlam", ".xlsb", ".xls", ".tsv"}
 _FLAGS = (
     "sheet",
     "header_row",
@@ -54,21 +59,15 @@ def wants_sheet(args: argparse.Namespace) -> bool:
     """True when import-bank should read the file as a questionnaire spreadsheet."""
     if args.format == "sheet" or any(getattr(args, f, None) is not None for f in _FLAGS):
         return True
-    path = Path(args.path)
     if args.format is not None:
         return False
-    if path.suffix.lower() in SHEET_EXTENSIONS:
-        return True
-    return path.suffix.lower() == ".csv" and not _asvs_header(path)
-
-
-def _asvs_header(path: Path) -> bool:
+    path = Path(args.path)
     try:
         with path.open("rb") as handle:
-            first = handle.readline(4096)
+            start = handle.read(4096)
     except OSError:
-        return False
-    return b"req_id" in first and b"req_description" in first
+        start = b""
+    return is_sheet_source(path.name, start)
 
 
 def cmd_import_sheet(settings: Settings, args: argparse.Namespace) -> int:
