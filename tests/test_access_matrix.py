@@ -1,6 +1,5 @@
 """Every role x object type x own/other organisation x operation, against core (8.2.1-8.4.1)."""
 
-import random
 from itertools import count
 
 import pytest
@@ -8,8 +7,6 @@ from sqlalchemy import select
 
 from core import access, assessments, comments, db, responses, workspace
 from core.access import ROLES
-from core.banks.store import load_bank
-from core.demo_content import demo_answers, sample_pdf
 from core.errors import AccessDenied
 from core.evidence import add_evidence, list_evidence, read_evidence
 from core.exports import assessment_answers_csv
@@ -19,46 +16,36 @@ from core.products import create_product, get_product
 from core.responses import AnswerInput
 from core.snapshots import load_answers
 from core.users import get_user, update_user
-from tests.factories import baseline_id, make_actor, make_org, make_product
+from tests.factories import World
 
 _names = count()
 
 
 @pytest.fixture
 def world(db_url, tmp_path):
-    own, other = make_org(db_url, "Own Org"), make_org(db_url, "Other Org")
-    actors = {role: make_actor(db_url, role, own if role == "client" else None) for role in ROLES}
-    other_client = make_actor(db_url, "client", other, username="otherclient")
-    targets = {}
-    for org, client in ((own, actors["client"]), (other, other_client)):
-        product = make_product(db_url, client, name=f"Product {org}")
-        with db.transaction(db_url) as s:
-            a = assessments.start_assessment(
-                s, client, product_id=product, questionnaire_id=baseline_id(db_url)
-            )
-            bank = load_bank(s, baseline_id(db_url))
-            first = dict(list(demo_answers(bank, 0.5, random.Random(3)).items())[:3])
-            responses.save_answers(s, client, a.id, first)
-            comments.add_comment(s, client, a.id, "A question for the reviewer.")
-            evidence = add_evidence(
-                s,
-                client,
-                a.id,
-                question_key=next(iter(first)),
-                filename="policy.pdf",
-                data=sample_pdf("Policy"),
-                data_dir=tmp_path,
-            )
-        targets[org] = {
-            "org": org,
-            "product": product,
-            "assessment": a.id,
-            "client": client,
-            "question": next(iter(first)),
-            "evidence": evidence.id,
-            "data_dir": tmp_path,
-        }
-    return {"url": db_url, "actors": actors, "own": targets[own], "other": targets[other]}
+    w = World(db_url, tmp_path)
+    own, other = w.org("Own Org"), w.org("Other Org")
+    w.name(**{role: w.person(role, own if role == "client" else None) for role in ROLES})
+    other_client = w.person("client", other, username="otherclient")
+    w.name(own=_target(w, own, w["client"]), other=_target(w, other, other_client))
+    return w
+
+
+def _target(w, org, client):
+    """An organisation's product and assessment with three answers, a comment and a file."""
+    product = w.product(client, name=f"Product {org}")
+    aid = w.start(client, product)
+    key = next(iter(w.answer(client, aid, w.demo_answers(0.5, seed=3, first=3))))
+    w.comment(client, aid, "A question for the reviewer.")
+    return {
+        "org": org,
+        "product": product,
+        "assessment": aid,
+        "client": client,
+        "question": key,
+        "evidence": w.evidence(client, aid, key, "policy.pdf"),
+        "data_dir": w.data_dir,
+    }
 
 
 def _read(target):
@@ -172,8 +159,8 @@ def test_access_matrix(world, object_type, operation):
         for side in ("own", "other"):
             expected = RULES[rule](role, side == "own")
             try:
-                with db.transaction(world["url"]) as s:
-                    call(s, world["actors"][role], world[side])
+                with db.transaction(world.url) as s:
+                    call(s, world[role], world[side])
                 allowed = True
             except AccessDenied:
                 allowed = False

@@ -13,13 +13,13 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select, update
 
-from core import assessments, audit_chain, db, evidence, responses, settings, submission
+from core import audit_chain, db, evidence, responses, settings, submission
 from core.banks.store import load_bank
 from core.demo_content import attach_evidence, demo_answers, sample_pdf
 from core.errors import AccessDenied, NotFound, SecureSphereError, ValidationError
 from core.models import AuditLog, EvidenceFile, SystemSetting
 from core.uploads import ALLOWED_TYPES, check_upload, download_name
-from tests.factories import baseline_id, make_actor, make_org, make_product
+from tests.factories import World
 
 MB = 1024 * 1024
 LIMIT = 20 * MB
@@ -241,24 +241,13 @@ def test_sample_pdf_has_correct_cross_reference_offsets():
 
 @pytest.fixture
 def world(db_url, tmp_path):
-    org, other_org = make_org(db_url, "Acme Ltd"), make_org(db_url, "Rival plc")
-    client = make_actor(db_url, "client", org)
-    product = make_product(db_url, client)
-    with db.transaction(db_url) as s:
-        aid = assessments.start_assessment(
-            s, client, product_id=product, questionnaire_id=baseline_id(db_url)
-        ).id
-        key = load_bank(s, baseline_id(db_url)).questions[0].key
-    return {
-        "url": db_url,
-        "client": client,
-        "rival": make_actor(db_url, "client", other_org),
-        "admin": make_actor(db_url, "admin"),
-        "reviewer": make_actor(db_url, "lead_reviewer"),
-        "id": aid,
-        "key": key,
-        "dir": tmp_path / "data",
-    }
+    w = World(db_url, tmp_path / "data")
+    acme, rival = w.org("Acme Ltd"), w.org("Rival plc")
+    client = w.person("client", acme)
+    w.name(client=client, id=w.start(client, w.product(client)), key=w.bank.questions[0].key)
+    w.name(rival=w.person("client", rival), admin=w.person("admin"))
+    w.name(reviewer=w.person("lead_reviewer"))
+    return w
 
 
 def _add(w, actor=None, filename="pentest.pdf", data=PDF, **options):
@@ -266,15 +255,15 @@ def _add(w, actor=None, filename="pentest.pdf", data=PDF, **options):
         "question_key": w["key"],
         "filename": filename,
         "data": data,
-        "data_dir": w["dir"],
+        "data_dir": w.data_dir,
     } | options
-    with db.transaction(w["url"]) as s:
+    with db.transaction(w.url) as s:
         return evidence.add_evidence(s, actor or w["client"], w["id"], **options).id
 
 
 def _read(w, evidence_id, actor=None):
-    with db.reading(w["url"]) as s:
-        return evidence.read_evidence(s, actor or w["client"], evidence_id, data_dir=w["dir"])
+    with db.reading(w.url) as s:
+        return evidence.read_evidence(s, actor or w["client"], evidence_id, data_dir=w.data_dir)
 
 
 def _rows(url) -> int:
@@ -284,8 +273,8 @@ def _rows(url) -> int:
 
 def _blobs(w) -> list:
     return (
-        sorted(p for p in (w["dir"] / "evidence").rglob("*") if p.is_file())
-        if w["dir"].exists()
+        sorted(p for p in (w.data_dir / "evidence").rglob("*") if p.is_file())
+        if w.data_dir.exists()
         else []
     )
 
@@ -293,7 +282,7 @@ def _blobs(w) -> list:
 def test_add_list_read_round_trip_stores_the_file_under_its_hash(world):
     eid = _add(world)
     digest = hashlib.sha256(PDF).hexdigest()
-    with db.reading(world["url"]) as s:
+    with db.reading(world.url) as s:
         listed = evidence.list_evidence(s, world["client"], world["id"])
     assert [
         (
@@ -318,14 +307,14 @@ def test_add_list_read_round_trip_stores_the_file_under_its_hash(world):
         )
     ]
     assert listed[0]["created_at"] is not None
-    assert _blobs(world) == [world["dir"] / "evidence" / digest[:2] / digest]
+    assert _blobs(world) == [world.data_dir / "evidence" / digest[:2] / digest]
     assert _read(world, eid) == ("pentest.pdf", "application/pdf", PDF)
     assert _read(world, eid, world["reviewer"])[2] == PDF
 
 
 def test_same_content_twice_is_stored_once(world):
     first, second = _add(world), _add(world, filename="copy of pentest.pdf")
-    assert first != second and _rows(world["url"]) == 2
+    assert first != second and _rows(world.url) == 2
     assert len(_blobs(world)) == 1 and _read(world, second)[0] == "copy of pentest.pdf"
 
 
@@ -334,24 +323,24 @@ def test_another_organisation_cannot_add_list_or_read(world):
     for actor in (world["rival"], world["reviewer"]):
         with pytest.raises(AccessDenied):
             _add(world, actor, data=sample_pdf("Planted"))
-    with db.reading(world["url"]) as s, pytest.raises(AccessDenied):
+    with db.reading(world.url) as s, pytest.raises(AccessDenied):
         evidence.list_evidence(s, world["rival"], world["id"])
     with pytest.raises(AccessDenied):
         _read(world, eid, world["rival"])
-    assert _rows(world["url"]) == 1 and len(_blobs(world)) == 1
+    assert _rows(world.url) == 1 and len(_blobs(world)) == 1
 
 
 def test_admin_may_add_to_any_organisation(world):
     _add(world, world["admin"], filename="admin note.txt", data=b"checked on site\n")
-    assert _rows(world["url"]) == 1
+    assert _rows(world.url) == 1
 
 
 def test_upload_limit_comes_from_the_settings(world):
-    with db.transaction(world["url"]) as s:
+    with db.transaction(world.url) as s:
         s.execute(update(SystemSetting).where(SystemSetting.key == "upload_max_mb").values(value=1))
     with pytest.raises(ValidationError, match="limit is 1 MB"):
         _add(world, filename="big.txt", data=b"a" * (MB + 1))
-    assert _rows(world["url"]) == 0 and _blobs(world) == []
+    assert _rows(world.url) == 0 and _blobs(world) == []
     _add(world, filename="fits.txt", data=b"a" * MB)
 
 
@@ -368,23 +357,23 @@ def test_upload_limit_comes_from_the_settings(world):
 def test_bad_upload_writes_neither_row_nor_file(world, filename, data):
     with pytest.raises(ValidationError):
         _add(world, filename=filename, data=data)
-    assert _rows(world["url"]) == 0 and _blobs(world) == []
+    assert _rows(world.url) == 0 and _blobs(world) == []
 
 
 def test_unknown_question_key_is_refused(world):
     with pytest.raises(NotFound, match="not in bank"):
         _add(world, question_key="no-such-question")
-    assert _rows(world["url"]) == 0
+    assert _rows(world.url) == 0
 
 
 def test_submitted_assessment_takes_no_evidence_changes(world):
-    url, client, aid = world["url"], world["client"], world["id"]
+    url, client, aid = world.url, world["client"], world["id"]
     eid = _add(world)
     with db.transaction(url) as s:
-        bank = load_bank(s, baseline_id(url))
+        bank = load_bank(s, world.bank_id)
         answers = demo_answers(bank, 0.7, random.Random(1))
         responses.save_answers(s, client, aid, answers)
-        added = attach_evidence(s, client, aid, bank, answers, world["dir"])
+        added = attach_evidence(s, client, aid, bank, answers, world.data_dir)
         submission.submit(s, client, aid)
     with pytest.raises(ValidationError, match="open for answers"):
         _add(world, data=sample_pdf("Late"))
@@ -394,7 +383,7 @@ def test_submitted_assessment_takes_no_evidence_changes(world):
 
 
 def test_removed_evidence_is_not_listed_nor_readable(world):
-    url, client = world["url"], world["client"]
+    url, client = world.url, world["client"]
     keep, gone = _add(world), _add(world, filename="old.txt", data=b"outdated\n")
     with pytest.raises(AccessDenied), db.transaction(url) as s:
         evidence.remove_evidence(s, world["rival"], gone)
@@ -432,9 +421,9 @@ def test_a_damaged_blob_is_rewritten_by_the_next_upload_of_the_same_content(worl
 def test_audit_rows_name_the_file_but_never_hold_its_content(world):
     secret = b"root password is hunter2\n"
     eid = _add(world, filename="creds.txt", data=secret)
-    with db.transaction(world["url"]) as s:
+    with db.transaction(world.url) as s:
         evidence.remove_evidence(s, world["client"], eid)
-    with db.reading(world["url"]) as s:
+    with db.reading(world.url) as s:
         rows = s.scalars(
             select(AuditLog).where(AuditLog.action.like("evidence_%")).order_by(AuditLog.id)
         ).all()
@@ -463,7 +452,7 @@ def _set(url, key, value):
 
 def _add_many(w, count, question_key=None, start=0):
     files = [(f"note {i}.txt", f"note {i}\n".encode()) for i in range(start, start + count)]
-    with db.transaction(w["url"]) as s:
+    with db.transaction(w.url) as s:
         return [
             r.id
             for r in evidence.add_evidence_files(
@@ -472,7 +461,7 @@ def _add_many(w, count, question_key=None, start=0):
                 w["id"],
                 question_key=question_key or w["key"],
                 files=files,
-                data_dir=w["dir"],
+                data_dir=w.data_dir,
             )
         ]
 
@@ -482,34 +471,34 @@ def test_an_answer_takes_twenty_files_by_default_and_refuses_the_next(world):
     blobs = _blobs(world)
     with pytest.raises(ValidationError, match="An answer may carry at most 20 evidence files"):
         _add(world, filename="one more.txt", data=b"one more\n")
-    assert _rows(world["url"]) == 20 and _blobs(world) == blobs
-    with db.transaction(world["url"]) as s:
+    assert _rows(world.url) == 20 and _blobs(world) == blobs
+    with db.transaction(world.url) as s:
         evidence.remove_evidence(s, world["client"], ids[0])
     _add(world, filename="replacement.txt", data=b"replacement\n")  # removed files do not count
 
 
 def test_a_batch_past_the_answer_limit_is_refused_whole(world):
-    _set(world["url"], "evidence_max_per_answer", 3)
+    _set(world.url, "evidence_max_per_answer", 3)
     _add_many(world, 1)
     blobs = _blobs(world)
     with pytest.raises(
         ValidationError, match="at most 3 evidence files and this one has 1, so 3 more"
     ):
         _add_many(world, 3, start=1)
-    assert _rows(world["url"]) == 1 and _blobs(world) == blobs
+    assert _rows(world.url) == 1 and _blobs(world) == blobs
     assert len(_add_many(world, 2, start=1)) == 2
 
 
 def test_the_assessment_limit_counts_every_answer(world):
-    _set(world["url"], "evidence_max_per_assessment", 10)
-    with db.reading(world["url"]) as s:
-        keys = [q.key for q in load_bank(s, baseline_id(world["url"])).questions[:3]]
+    _set(world.url, "evidence_max_per_assessment", 10)
+    with db.reading(world.url) as s:
+        keys = [q.key for q in load_bank(s, world.bank_id).questions[:3]]
     _add_many(world, 6, keys[0])
     _add_many(world, 4, keys[1], start=6)
     blobs = _blobs(world)
     with pytest.raises(ValidationError, match="An assessment may carry at most 10 evidence files"):
         _add_many(world, 1, keys[2], start=10)
-    assert _rows(world["url"]) == 10 and _blobs(world) == blobs
+    assert _rows(world.url) == 10 and _blobs(world) == blobs
 
 
 def test_one_bad_file_in_a_batch_adds_nothing_and_is_named(world):
@@ -518,7 +507,7 @@ def test_one_bad_file_in_a_batch_adds_nothing_and_is_named(world):
         pytest.raises(
             ValidationError, match=r"^shot\.png: The file is not a readable PNG.*No file was added"
         ),
-        db.transaction(world["url"]) as s,
+        db.transaction(world.url) as s,
     ):
         evidence.add_evidence_files(
             s,
@@ -526,9 +515,9 @@ def test_one_bad_file_in_a_batch_adds_nothing_and_is_named(world):
             world["id"],
             question_key=world["key"],
             files=files,
-            data_dir=world["dir"],
+            data_dir=world.data_dir,
         )
-    assert _rows(world["url"]) == 0 and _blobs(world) == []
+    assert _rows(world.url) == 0 and _blobs(world) == []
 
 
 @pytest.mark.parametrize(

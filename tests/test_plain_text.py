@@ -13,7 +13,7 @@ import streamlit as st
 from markdown_it import MarkdownIt
 from sqlalchemy import String, func, select, update
 
-from core import assessments, comments, db, responses, review
+from core import comments, db, responses, review
 from core.access import SYSTEM
 from core.charts import lost_points_figure, section_scores_figure, waterfall_figure
 from core.dashboard_charts import heatmap_figure, section_box_figure, sign_in_figure
@@ -39,7 +39,7 @@ from core.text import clean_text, md_escape, name_key, plotly_escape
 from core.trend_charts import movers_figure, trend_figure
 from core.users import create_user, update_user
 from tests.apptest import signed_in
-from tests.factories import baseline_id, make_actor, make_org, make_product
+from tests.factories import World
 from ui.navigation import PAGES
 
 PAYLOADS = [
@@ -247,26 +247,15 @@ def test_name_keys_fold_case_width_and_spaces():
 
 
 @pytest.fixture
-def world(db_url):
-    org = make_org(db_url)
-    client = make_actor(db_url, "client", org)
-    reviewer = make_actor(db_url, "lead_reviewer")
-    admin = make_actor(db_url, "admin", username="root")
-    product = make_product(db_url, client, "Mobile App")
-    with db.transaction(db_url) as s:
-        a = assessments.start_assessment(
-            s, client, product_id=product, questionnaire_id=baseline_id(db_url)
-        )
-        responses.save_answers(s, client, a.id, {"gov-policy": AnswerInput(value="yes")})
-    return {
-        "url": db_url,
-        "org": org,
-        "client": client,
-        "reviewer": reviewer,
-        "admin": admin,
-        "product": product,
-        "assessment": a.id,
-    }
+def world(db_url, tmp_path):
+    w = World(db_url, tmp_path)
+    org = w.org()
+    client = w.person("client", org)
+    w.name(org=org, client=client, reviewer=w.person("lead_reviewer"))
+    w.name(admin=w.person("admin", username="root"), product=w.product(client, "Mobile App"))
+    w.name(assessment=w.start(client, w["product"]))
+    w.answer(client, w["assessment"], {"gov-policy": AnswerInput(value="yes")})
+    return w
 
 
 def _state(url) -> tuple:
@@ -375,15 +364,15 @@ CASES = [(f, t, n) for f in FIELDS for t, n in BAD[::4] + [BAD[6], BAD[12]]]
 )
 def test_hidden_characters_are_refused_and_change_nothing(world, field, text, named):
     what, write = FIELDS[field]
-    before = _state(world["url"])
-    with pytest.raises(ValidationError) as err, db.transaction(world["url"]) as s:
+    before = _state(world.url)
+    with pytest.raises(ValidationError) as err, db.transaction(world.url) as s:
         write(s, world, text)
     assert str(err.value).startswith(f"{what} contains ") and named in str(err.value)
-    assert _state(world["url"]) == before
+    assert _state(world.url) == before
 
 
 def test_multiline_fields_keep_tabs_and_newlines(world):
-    with db.transaction(world["url"]) as s:
+    with db.transaction(world.url) as s:
         comment = comments.add_comment(
             s, world["client"], world["assessment"], "Line one\n\tLine two\r\n"
         )
@@ -397,7 +386,7 @@ def test_multiline_fields_keep_tabs_and_newlines(world):
 
 
 def test_flagging_with_a_hidden_character_flags_nothing(world):
-    url, aid = world["url"], world["assessment"]
+    url, aid = world.url, world["assessment"]
     with db.transaction(url) as s:  # straight to review: only the flag is under test
         s.execute(update(Assessment).where(Assessment.id == aid).values(status="under_review"))
     before = _state(url)
@@ -419,7 +408,7 @@ def test_flagging_with_a_hidden_character_flags_nothing(world):
     ],
 )
 def test_product_names_that_look_alike_cannot_coexist(world, taken, attempt):
-    url, client = world["url"], world["client"]
+    url, client = world.url, world["client"]
     if taken != "Mobile App":
         with db.transaction(url) as s:
             create_product(s, client, organization_id=world["org"], name=taken)
@@ -430,7 +419,7 @@ def test_product_names_that_look_alike_cannot_coexist(world, taken, attempt):
 
 
 def test_renaming_a_product_to_its_own_name_in_other_case_is_allowed(world):
-    with db.transaction(world["url"]) as s:
+    with db.transaction(world.url) as s:
         product = update_product(
             s, world["client"], world["product"], name="MOBILE app", description="", tier="tier_2"
         )
@@ -439,11 +428,11 @@ def test_renaming_a_product_to_its_own_name_in_other_case_is_allowed(world):
 
 @pytest.mark.parametrize("attempt", ["acme ltd", " ACME  LTD", "\uff21cme Ltd"])
 def test_organisation_names_that_look_alike_cannot_coexist(world, attempt):
-    before = _state(world["url"])
+    before = _state(world.url)
     with pytest.raises(ValidationError, match="already exists"):
-        with db.transaction(world["url"]) as s:
+        with db.transaction(world.url) as s:
             create_organization(s, SYSTEM, name=attempt)
-    assert _state(world["url"]) == before
+    assert _state(world.url) == before
 
 
 # --- item 2 through the pages: a database whose user text is all Markdown and HTML payload --------

@@ -1,19 +1,15 @@
 """Score snapshots, recompute and explanations through core, on SQLite and PostgreSQL."""
 
-import random
-
 import pytest
 from sqlalchemy import Text, cast, func, select, update
 
-from core import assessments, db, responses, review, settings, snapshots, submission
+from core import db, responses, review, settings, snapshots, submission
 from core.access import SYSTEM
-from core.banks.store import load_bank
 from core.cli import main
-from core.demo_content import attach_evidence, demo_answers
 from core.errors import AccessDenied, NotFound
 from core.explain import NO_QUESTION_SCORES, score_explanation
 from core.models import Assessment, AuditLog, ProductStatus, ScoreHistory
-from tests.factories import baseline_id, make_actor, make_org, make_product
+from tests.factories import World
 
 TOL = 1e-9
 HIGH_BANDS = [[99.0, "Low"], [98.0, "Medium"], [97.0, "High"]]
@@ -21,55 +17,30 @@ HIGH_BANDS = [[99.0, "Low"], [98.0, "Medium"], [97.0, "High"]]
 
 @pytest.fixture
 def world(db_url, tmp_path):
-    org, other = make_org(db_url, "Acme Ltd"), make_org(db_url, "Rival plc")
-    people = {
-        "client": make_actor(db_url, "client", org),
-        "rival": make_actor(db_url, "client", other),
-        "reviewer": make_actor(db_url, "lead_reviewer"),
-        "admin": make_actor(db_url, "admin"),
-        "analyst": make_actor(db_url, "analyst"),
-    }
-    return {
-        "url": db_url,
-        "data_dir": tmp_path,
-        "product": make_product(db_url, people["client"]),
-        **people,
-    }
+    w = World(db_url, tmp_path)
+    acme, rival = w.org("Acme Ltd"), w.org("Rival plc")
+    w.name(
+        client=w.person("client", acme),
+        rival=w.person("client", rival),
+        reviewer=w.person("lead_reviewer"),
+        admin=w.person("admin"),
+        analyst=w.person("analyst"),
+    )
+    w.name(product=w.product(w["client"]))
+    return w
 
 
 def _start(world, product=None) -> int:
-    with db.transaction(world["url"]) as s:
-        return assessments.start_assessment(
-            s,
-            world["client"],
-            product_id=product or world["product"],
-            questionnaire_id=baseline_id(world["url"]),
-        ).id
+    return world.start(world["client"], product or world["product"])
 
 
 def _answered(world, quality=0.7, product=None) -> int:
     """A new assessment with a complete set of answers and the evidence they need."""
-    url, aid = world["url"], _start(world, product)
-    with db.transaction(url) as s:
-        bank = load_bank(s, baseline_id(url))
-        answers = demo_answers(bank, quality, random.Random(7))
-        responses.save_answers(s, world["client"], aid, answers)
-        attach_evidence(s, world["client"], aid, bank, answers, world["data_dir"])
-    return aid
+    return world.answered(world["client"], product or world["product"], quality, seed=7)
 
 
 def _submitted(world, quality=0.7, product=None) -> int:
-    aid = _answered(world, quality, product)
-    with db.transaction(world["url"]) as s:
-        submission.submit(s, world["client"], aid)
-    return aid
-
-
-def _snapshots(url, aid) -> list[ScoreHistory]:
-    with db.reading(url) as s:
-        return s.scalars(
-            select(ScoreHistory).where(ScoreHistory.assessment_id == aid).order_by(ScoreHistory.id)
-        ).all()
+    return world.submit(world["client"], _answered(world, quality, product))
 
 
 def _raw_history(url) -> list[tuple]:
@@ -91,40 +62,28 @@ def _count(url, model, **where) -> int:
 
 
 def _request_changes(world, aid) -> str:
-    """Claim, flag one weak answer that no other question depends on, send back; returns its key."""
-    url, reviewer = world["url"], world["reviewer"]
-    with db.transaction(url) as s:
-        review.claim(s, reviewer, aid)
-        referenced = {
-            q.condition.question for q in load_bank(s, baseline_id(url)).questions if q.condition
-        }
-        key = next(
-            k
-            for k, v in responses.answer_details(s, reviewer, aid).items()
-            if v["value"] in ("no", "partial") and k not in referenced
-        )
-        review.set_review_state(s, reviewer, aid, key, "needs_changes", comment="Really?")
-        review.request_changes(s, reviewer, aid)
+    """Flag one weak answer that no other question depends on and send back; returns its key."""
+    with db.reading(world.url) as s:
+        stored = responses.answer_details(s, world["reviewer"], aid)
+    key = world.weak_key({k: v["value"] for k, v in stored.items()})
+    world.send_back(world["reviewer"], aid, key, "Really?")
     return key
 
 
 def _fix_and_resubmit(world, aid, key) -> None:
-    with db.transaction(world["url"]) as s:
-        responses.save_answers(s, world["client"], aid, {key: responses.AnswerInput(value="yes")})
-        submission.submit(s, world["client"], aid)
+    world.answer(world["client"], aid, {key: responses.AnswerInput(value="yes")})
+    world.submit(world["client"], aid)
 
 
 def test_submit_and_each_decision_write_exactly_one_snapshot(world):
-    url, reviewer = world["url"], world["reviewer"]
+    url, reviewer = world.url, world["reviewer"]
     aid = _submitted(world)
-    assert [r.trigger for r in _snapshots(url, aid)] == ["submit"]
+    assert [r.trigger for r in world.snapshots(aid)] == ["submit"]
     key = _request_changes(world, aid)  # the claim in there writes none
-    assert [r.trigger for r in _snapshots(url, aid)] == ["submit", "changes_requested"]
+    assert [r.trigger for r in world.snapshots(aid)] == ["submit", "changes_requested"]
     _fix_and_resubmit(world, aid, key)
-    with db.transaction(url) as s:
-        review.claim(s, reviewer, aid)
-        review.decide(s, reviewer, aid, "approved")
-    rows = _snapshots(url, aid)
+    world.decide(reviewer, aid, "approved")
+    rows = world.snapshots(aid)
     assert [r.trigger for r in rows] == ["submit", "changes_requested", "submit", "approve"]
     with db.reading(url) as s:
         assessment = s.get(Assessment, aid)
@@ -139,7 +98,7 @@ def test_submit_and_each_decision_write_exactly_one_snapshot(world):
 
 
 def test_a_snapshot_stores_question_scores_that_add_up_to_its_overall(world):
-    row = _snapshots(world["url"], _submitted(world))[0]
+    row = world.snapshots(_submitted(world))[0]
     stored = row.question_scores
     assert abs(sum(stored["contributions"].values()) - row.overall_score) <= TOL
     assert set(stored["contributions"]) <= set(stored["scores"])
@@ -149,7 +108,7 @@ def test_a_snapshot_stores_question_scores_that_add_up_to_its_overall(world):
 
 
 def test_a_failing_submit_leaves_neither_status_change_nor_snapshot(world, monkeypatch):
-    url, aid = world["url"], _answered(world)
+    url, aid = world.url, _answered(world)
 
     def broken(*args):
         raise RuntimeError("disk full")
@@ -159,12 +118,12 @@ def test_a_failing_submit_leaves_neither_status_change_nor_snapshot(world, monke
         submission.submit(s, world["client"], aid)
     with db.reading(url) as s:
         assert s.get(Assessment, aid).status == "in_progress"
-    assert _snapshots(url, aid) == []
+    assert world.snapshots(aid) == []
     assert _count(url, ProductStatus, assessment_id=aid, to_status="submitted") == 0
 
 
 def test_a_failing_decision_leaves_neither_status_change_nor_snapshot(world):
-    url, reviewer, aid = world["url"], world["reviewer"], _submitted(world)
+    url, reviewer, aid = world.url, world["reviewer"], _submitted(world)
     with db.transaction(url) as s:
         review.claim(s, reviewer, aid)
     with pytest.raises(RuntimeError), db.transaction(url) as s:
@@ -175,7 +134,7 @@ def test_a_failing_decision_leaves_neither_status_change_nor_snapshot(world):
         raise RuntimeError("the page crashed after the decision")
     with db.reading(url) as s:
         assert s.get(Assessment, aid).status == "under_review"
-    assert [r.trigger for r in _snapshots(url, aid)] == ["submit"]
+    assert [r.trigger for r in world.snapshots(aid)] == ["submit"]
 
 
 # --------------------------------------------------------------------------- recompute
@@ -184,8 +143,8 @@ def test_a_failing_decision_leaves_neither_status_change_nor_snapshot(world):
 def _two_scored(world) -> tuple[int, int]:
     """A Medium-or-better assessment and a Critical one, both submitted."""
     good = _submitted(world, 0.7)
-    weak = _submitted(world, 0.0, product=make_product(world["url"], world["client"], "CRM"))
-    rows = {aid: _snapshots(world["url"], aid)[-1] for aid in (good, weak)}
+    weak = _submitted(world, 0.0, product=world.product(world["client"], "CRM"))
+    rows = {aid: world.snapshots(aid)[-1] for aid in (good, weak)}
     assert (
         rows[good].band != "Critical" and rows[weak].overall_score < 40 <= rows[good].overall_score
     )
@@ -193,9 +152,9 @@ def _two_scored(world) -> tuple[int, int]:
 
 
 def test_recompute_after_a_band_change_snapshots_only_what_changed(world):
-    url, admin = world["url"], world["admin"]
+    url, admin = world.url, world["admin"]
     good, weak = _two_scored(world)
-    _start(world, make_product(url, world["client"], "Never submitted"))
+    _start(world, world.product(world["client"], "Never submitted"))
     with db.transaction(url) as s:
         settings.update_setting(s, admin, "score_bands", HIGH_BANDS)
     before, audit_rows = _raw_history(url), _count(url, AuditLog)
@@ -206,10 +165,10 @@ def test_recompute_after_a_band_change_snapshots_only_what_changed(world):
         assert snapshots.recompute_scores(s, admin) == {"checked": 2, "changed": 1}
     after = _raw_history(url)
     assert after[: len(before)] == before  # old rows byte-for-byte identical
-    new = _snapshots(url, good)[-1]
+    new = world.snapshots(good)[-1]
     assert len(after) == len(before) + 1 and new.trigger == "recompute" and new.band == "Critical"
     assert new.settings_used["bands"] == HIGH_BANDS and new.question_scores is not None
-    assert [r.trigger for r in _snapshots(url, weak)] == ["submit"]
+    assert [r.trigger for r in world.snapshots(weak)] == ["submit"]
     with db.reading(url) as s:
         assert s.get(Assessment, good).latest_band == "Critical"
     with db.transaction(url) as s:
@@ -219,7 +178,7 @@ def test_recompute_after_a_band_change_snapshots_only_what_changed(world):
 
 @pytest.mark.parametrize("role", ["client", "reviewer", "analyst"])
 def test_recompute_is_for_admins_only(world, role):
-    url = world["url"]
+    url = world.url
     _submitted(world)
     with db.transaction(url) as s:
         settings.update_setting(s, world["admin"], "score_bands", HIGH_BANDS)
@@ -229,7 +188,7 @@ def test_recompute_is_for_admins_only(world, role):
 
 
 def test_cli_recompute_scores(world, env, capsys):
-    url = world["url"]
+    url = world.url
     env(url)
     _submitted(world)
     with db.transaction(url) as s:
@@ -253,7 +212,7 @@ def _resubmitted_after_changes(world) -> int:
 
 
 def test_explanation_defaults_to_previous_and_latest_and_explains_the_move(world):
-    url, aid = world["url"], _resubmitted_after_changes(world)
+    url, aid = world.url, _resubmitted_after_changes(world)
     with db.reading(url) as s:
         ex = score_explanation(s, world["client"], aid)
     assert [x.trigger for x in ex.snapshots] == ["submit", "changes_requested", "submit"]
@@ -269,7 +228,7 @@ def test_explanation_defaults_to_previous_and_latest_and_explains_the_move(world
 
 
 def test_explanation_says_when_old_snapshots_cannot_be_broken_down(world):
-    url, aid = world["url"], _resubmitted_after_changes(world)
+    url, aid = world.url, _resubmitted_after_changes(world)
     with db.transaction(url) as s:  # as a row written before revision 0003 would be
         s.execute(
             update(ScoreHistory)
@@ -282,23 +241,23 @@ def test_explanation_says_when_old_snapshots_cannot_be_broken_down(world):
 
 
 def test_explanation_of_an_unsubmitted_assessment_is_live(world):
-    url, aid = world["url"], _answered(world)
+    url, aid = world.url, _answered(world)
     with db.reading(url) as s:
         ex = score_explanation(s, world["client"], aid)
     assert ex.latest is None and ex.snapshots == [] and ex.result.overall is not None
     assert ex.movement.empty and "No snapshot yet" in ex.movement_note
     with db.reading(url) as s:
         empty = score_explanation(
-            s, world["client"], _start(world, make_product(url, world["client"], "New"))
+            s, world["client"], _start(world, world.product(world["client"], "New"))
         )
     assert empty.result.overall is None and empty.lost.empty
 
 
 def test_explanation_is_access_checked(world):
-    url, aid = world["url"], _submitted(world)
-    other = _submitted(world, product=make_product(url, world["client"], "Other product"))
+    url, aid = world.url, _submitted(world)
+    other = _submitted(world, product=world.product(world["client"], "Other product"))
     with db.reading(url) as s, pytest.raises(AccessDenied):
         score_explanation(s, world["rival"], aid)
-    foreign = _snapshots(url, other)[0].id
+    foreign = world.snapshots(other)[0].id
     with db.reading(url) as s, pytest.raises(NotFound):
         score_explanation(s, world["client"], aid, before_id=foreign)

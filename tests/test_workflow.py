@@ -1,74 +1,41 @@
 """The assessment workflow through core, on SQLite and PostgreSQL."""
 
-import random
-
 import pytest
 from sqlalchemy import func, select
 
 from core import assessments, audit_chain, comments, db, responses, review, submission, workspace
 from core.banks.model import Answer
 from core.banks.store import load_bank
-from core.demo_content import attach_evidence, demo_answers
 from core.errors import AccessDenied, NotFound, ValidationError
 from core.models import Assessment, AuditLog, ProductStatus, QuestionnaireResponse, ScoreHistory
 from core.responses import AnswerInput
 from core.timelines import current_decision, status_history, timelines
-from tests.factories import baseline_id, make_actor, make_org, make_product
+from tests.factories import World
 
 
 @pytest.fixture
 def world(db_url, tmp_path):
-    org, other_org = make_org(db_url, "Acme Ltd"), make_org(db_url, "Rival plc")
-    client = make_actor(db_url, "client", org)
-    rival = make_actor(db_url, "client", other_org)
-    reviewer = make_actor(db_url, "lead_reviewer")
-    product = make_product(db_url, client)
-    with db.transaction(db_url) as s:
-        a = assessments.start_assessment(
-            s, client, product_id=product, questionnaire_id=baseline_id(db_url)
-        )
-    return {
-        "url": db_url,
-        "client": client,
-        "rival": rival,
-        "reviewer": reviewer,
-        "id": a.id,
-        "data_dir": tmp_path,
-    }
+    w = World(db_url, tmp_path)
+    acme, rival = w.org("Acme Ltd"), w.org("Rival plc")
+    client = w.person("client", acme)
+    w.name(client=client, rival=w.person("client", rival), reviewer=w.person("lead_reviewer"))
+    w.name(id=w.start(client, w.product(client)))
+    return w
 
 
-def _answer_all(world, quality=0.7):
+def _answers(world, first=None):
+    """The one set of demo answers every test here gives (or its first few)."""
+    return world.demo_answers(0.7, seed=1, first=first)
+
+
+def _answer_all(world):
     """Save a full set of answers with the evidence the bank requires."""
-    url, answers = world["url"], _full_answers(world["url"], quality)
-    with db.transaction(url) as s:
-        responses.save_answers(s, world["client"], world["id"], answers)
-        attach_evidence(
-            s,
-            world["client"],
-            world["id"],
-            load_bank(s, baseline_id(url)),
-            answers,
-            world["data_dir"],
-        )
-    return answers
+    return world.answer(world["client"], world["id"], _answers(world), evidence=True)
 
 
-def _full_answers(url, quality=0.7):
-    with db.reading(url) as s:
-        bank = load_bank(s, baseline_id(url))
-    return demo_answers(bank, quality, random.Random(1))
-
-
-def _weak_key(url):
+def _weak_key(world):
     """A poorly answered yes/no question that no other question depends on."""
-    with db.reading(url) as s:
-        bank = load_bank(s, baseline_id(url))
-    referenced = {q.condition.question for q in bank.questions if q.condition}
-    return next(
-        k
-        for k, v in _full_answers(url).items()
-        if v.value in ("no", "partial") and k not in referenced
-    )
+    return world.weak_key({k: a.value for k, a in _answers(world).items()})
 
 
 def _count(url, model, assessment_id):
@@ -79,13 +46,13 @@ def _count(url, model, assessment_id):
 
 
 def test_full_review_loop_writes_timeline_snapshots_and_a_valid_audit_chain(world):
-    url, client, reviewer, aid = world["url"], world["client"], world["reviewer"], world["id"]
+    url, client, reviewer, aid = world.url, world["client"], world["reviewer"], world["id"]
     _answer_all(world)
     with db.transaction(url) as s:
         submission.submit(s, client, aid)
     with db.transaction(url) as s:
         review.claim(s, reviewer, aid)
-        key = _weak_key(url)
+        key = _weak_key(world)
         review.set_review_state(s, reviewer, aid, key, "needs_changes", comment="Explain please.")
         review.request_changes(s, reviewer, aid)
     with db.transaction(url) as s:
@@ -123,8 +90,8 @@ def test_full_review_loop_writes_timeline_snapshots_and_a_valid_audit_chain(worl
 
 
 def test_one_bad_answer_rolls_back_the_whole_section(world):
-    url, client, aid = world["url"], world["client"], world["id"]
-    answers = dict(list(_full_answers(url).items())[:5])
+    url, client, aid = world.url, world["client"], world["id"]
+    answers = _answers(world, first=5)
     bad_key = next(iter(answers))
     answers[bad_key] = AnswerInput(value="certainly")
     with pytest.raises(ValidationError, match="not one of its options"):
@@ -136,8 +103,8 @@ def test_one_bad_answer_rolls_back_the_whole_section(world):
 
 
 def test_incomplete_assessment_cannot_be_submitted(world):
-    url, client, aid = world["url"], world["client"], world["id"]
-    partial = dict(list(_full_answers(url).items())[:3])
+    url, client, aid = world.url, world["client"], world["id"]
+    partial = _answers(world, first=3)
     with db.transaction(url) as s:
         responses.save_answers(s, client, aid, partial)
     with pytest.raises(ValidationError, match="required answers or evidence files are missing"):
@@ -147,26 +114,26 @@ def test_incomplete_assessment_cannot_be_submitted(world):
 
 
 def test_another_organisation_cannot_read_or_answer(world):
-    url, rival, aid = world["url"], world["rival"], world["id"]
+    url, rival, aid = world.url, world["rival"], world["id"]
     with db.reading(url) as s, pytest.raises(AccessDenied):
         workspace.get_assessment(s, rival, aid)
     with pytest.raises(AccessDenied), db.transaction(url) as s:
-        responses.save_answers(s, rival, aid, dict(list(_full_answers(url).items())[:1]))
+        responses.save_answers(s, rival, aid, _answers(world, first=1))
     with db.reading(url) as s:
         assert assessments.client_overview(s, rival) == []
     assert _count(url, QuestionnaireResponse, aid) == 0
 
 
 def test_clients_cannot_claim_and_reviewers_cannot_answer(world):
-    url, client, reviewer, aid = world["url"], world["client"], world["reviewer"], world["id"]
+    url, client, reviewer, aid = world.url, world["client"], world["reviewer"], world["id"]
     with pytest.raises(AccessDenied), db.transaction(url) as s:
         review.claim(s, client, aid)
     with pytest.raises(AccessDenied), db.transaction(url) as s:
-        responses.save_answers(s, reviewer, aid, dict(list(_full_answers(url).items())[:1]))
+        responses.save_answers(s, reviewer, aid, _answers(world, first=1))
 
 
 def test_submitted_assessment_is_read_only(world):
-    url, client, aid = world["url"], world["client"], world["id"]
+    url, client, aid = world.url, world["client"], world["id"]
     answers = _answer_all(world)
     with db.transaction(url) as s:
         submission.submit(s, client, aid)
@@ -175,7 +142,7 @@ def test_submitted_assessment_is_read_only(world):
 
 
 def test_request_changes_needs_a_flagged_answer(world):
-    url, client, reviewer, aid = world["url"], world["client"], world["reviewer"], world["id"]
+    url, client, reviewer, aid = world.url, world["client"], world["reviewer"], world["id"]
     _answer_all(world)
     with db.transaction(url) as s:
         submission.submit(s, client, aid)
@@ -188,12 +155,12 @@ def test_request_changes_needs_a_flagged_answer(world):
 
 
 def test_unknown_assessment_is_not_found(world):
-    with db.reading(world["url"]) as s, pytest.raises(NotFound):
+    with db.reading(world.url) as s, pytest.raises(NotFound):
         workspace.get_assessment(s, world["client"], 987654)
 
 
 def test_audit_chain_detects_a_changed_row(world):
-    url = world["url"]
+    url = world.url
     with db.transaction(url) as s:
         row = s.scalar(select(AuditLog).order_by(AuditLog.id).limit(1))
         row.detail = {"tampered": True}
@@ -202,9 +169,9 @@ def test_audit_chain_detects_a_changed_row(world):
 
 
 def test_answers_that_require_evidence_block_submit_until_a_file_is_attached(world):
-    url, client, aid = world["url"], world["client"], world["id"]
+    url, client, aid = world.url, world["client"], world["id"]
     with db.transaction(url) as s:
-        responses.save_answers(s, client, aid, _full_answers(url))
+        responses.save_answers(s, client, aid, _answers(world))
     with db.reading(url) as s:
         missing = submission.missing_items(s, s.get(Assessment, aid))
     assert missing and {m["what"] for m in missing} == {"evidence"}
@@ -216,12 +183,9 @@ def test_answers_that_require_evidence_block_submit_until_a_file_is_attached(wor
 
 
 def test_next_cycle_starts_from_the_last_cycles_answers(world):
-    url, client, reviewer, aid = world["url"], world["client"], world["reviewer"], world["id"]
+    url, client, reviewer, aid = world.url, world["client"], world["reviewer"], world["id"]
     answers = _answer_all(world)
-    with db.transaction(url) as s:
-        submission.submit(s, client, aid)
-        review.claim(s, reviewer, aid)
-        review.decide(s, reviewer, aid, "approved")
+    world.decide(reviewer, world.submit(client, aid), "approved")
     with db.transaction(url) as s:
         fresh = assessments.start_next_cycle(s, client, aid)
     with db.reading(url) as s:
@@ -239,25 +203,25 @@ def test_next_cycle_starts_from_the_last_cycles_answers(world):
 
 def test_an_open_cycle_cannot_be_followed_by_another(world):
     with pytest.raises(ValidationError, match="only after the current one is approved"):
-        with db.transaction(world["url"]) as s:
+        with db.transaction(world.url) as s:
             assessments.start_next_cycle(s, world["client"], world["id"])
 
 
 def test_section_progress_counts_required_visible_questions(world):
-    url = world["url"]
+    url = world.url
     with db.reading(url) as s:
-        bank = load_bank(s, baseline_id(url))
+        bank = load_bank(s, world.bank_id)
     empty = submission.section_progress(bank, {})
     assert [p["key"] for p in empty] == [sec.key for sec in bank.sections]
     assert all(p["answered"] == 0 and p["required"] <= p["visible"] for p in empty)
-    answers = {k: Answer(v.value, v.is_na) for k, v in _full_answers(url).items()}
+    answers = {k: Answer(v.value, v.is_na) for k, v in _answers(world).items()}
     full = submission.section_progress(bank, answers)
     assert all(p["answered"] == p["required"] for p in full)
 
 
 def test_blank_inputs_for_unanswered_questions_store_nothing_and_count_nothing(world):
-    url, client, aid = world["url"], world["client"], world["id"]
-    keys = list(_full_answers(url))[:4]
+    url, client, aid = world.url, world["client"], world["id"]
+    keys = list(_answers(world))[:4]
     blank = {k: AnswerInput() for k in keys}
     with db.transaction(url) as s:
         assert (
@@ -275,12 +239,12 @@ def test_blank_inputs_for_unanswered_questions_store_nothing_and_count_nothing(w
 
 
 def test_a_refused_submission_names_questions_by_text_with_counts_that_add_up(world):
-    url, client, aid = world["url"], world["client"], world["id"]
+    url, client, aid = world.url, world["client"], world["id"]
     with db.transaction(url) as s:
-        responses.save_answers(s, client, aid, dict(list(_full_answers(url).items())[:3]))
+        responses.save_answers(s, client, aid, _answers(world, first=3))
     with db.reading(url) as s:
         missing = submission.missing_items(s, s.get(Assessment, aid))
-        bank = load_bank(s, baseline_id(url))
+        bank = load_bank(s, world.bank_id)
     answers = sum(m["what"] == "answer" for m in missing)
     with pytest.raises(ValidationError) as refused, db.transaction(url) as s:
         submission.submit(s, client, aid)
@@ -311,9 +275,8 @@ def test_a_decision_is_current_until_the_client_submits_again():
 
 
 def test_the_timeline_carries_the_note_to_the_client_and_only_to_its_organisation(world):
-    url, client, rival, reviewer, aid = (
-        world[k] for k in ("url", "client", "rival", "reviewer", "id")
-    )
+    url = world.url
+    client, rival, reviewer, aid = (world[k] for k in ("client", "rival", "reviewer", "id"))
     _answer_all(world)
     with db.transaction(url) as s:
         submission.submit(s, client, aid)
@@ -336,12 +299,12 @@ def test_the_timeline_carries_the_note_to_the_client_and_only_to_its_organisatio
 
 
 def test_a_client_may_send_an_assessment_back_unchanged_after_a_change_request(world):
-    url, client, reviewer, aid = world["url"], world["client"], world["reviewer"], world["id"]
+    url, client, reviewer, aid = world.url, world["client"], world["reviewer"], world["id"]
     _answer_all(world)
     with db.transaction(url) as s:
         submission.submit(s, client, aid)
         review.claim(s, reviewer, aid)
-        review.set_review_state(s, reviewer, aid, _weak_key(url), "needs_changes", comment="Why?")
+        review.set_review_state(s, reviewer, aid, _weak_key(world), "needs_changes", comment="Why?")
         review.request_changes(s, reviewer, aid)
     with db.transaction(url) as s:
         comments.add_comment(s, client, aid, "It is right as it stands: see the attached policy.")
