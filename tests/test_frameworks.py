@@ -17,8 +17,9 @@ from core.banks.frameworks import (
     shipped_banks,
 )
 from core.banks.model import KEY_PATTERN
-from core.banks.oscal import normalise_key, oscal_bank
-from core.banks.oscal_catalog import catalog_from_json, catalog_from_xml
+from core.banks.oscal import Rules, normalise_key, oscal_bank
+from core.banks.oscal_catalog import normalise_catalog
+from core.banks.oscal_document import read_document
 from core.banks.yaml_io import shipped_bank_paths
 from core.errors import ValidationError
 
@@ -69,7 +70,8 @@ def test_metadata_licences_and_sources(banks):
     assert banks[ASVS].source == "OWASP ASVS 5.0.0, OWASP Foundation"
     assert banks[ASVS].licence == "CC BY-SA 4.0"
     assert "OWASP Foundation, CC BY-SA 4.0" in banks[ASVS].description
-    assert all(b.version == 1 for b in banks.values())
+    # v2 of the OSCAL banks: sort-id order, whole guidance and examples, objectives in the help
+    assert [b.version for b in banks.values()] == [2, 2, 1]
 
 
 def test_question_keys_come_from_control_ids(banks):
@@ -123,13 +125,20 @@ def test_question_text_and_help(banks):
     assert ac2.text.startswith("a. Define and document the types of accounts")
     assert "\nd. Specify:\n1. Authorized users of the system;" in ac2.text
     assert "[Assignment: organization-defined personnel or roles]" in ac2.text
-    assert ac2.help == "AC-2: Account Management"
+    assert ac2.help.startswith(
+        "AC-2: Account Management\n\nExamples of system account types include individual"
+    )
+    assert "\n\nObjectives:\n- AC-02a.[01] account types allowed for use" in ac2.help
     ac1 = banks[SP800_53].question("ac-1")
     assert "[Selection (one or more): organization-level; mission/business" in ac1.text
     assert "organization-defined organization-defined" not in ac1.text
-    assert banks[SP800_53].question("ia-2.1").help == (
-        "IA-2(1): Identification and Authentication (Organizational Users) | "
-        "Multi-factor Authentication to Privileged Accounts"
+    assert (
+        banks[SP800_53]
+        .question("ia-2.1")
+        .help.startswith(
+            "IA-2(1): Identification and Authentication (Organizational Users) | "
+            "Multi-factor Authentication to Privileged Accounts\n\nMulti-factor authentication"
+        )
     )
     assert not any("{{" in q.text for q in banks[SP800_53].questions)
     v121 = banks[ASVS].question("v1.2.1")
@@ -205,6 +214,7 @@ WITHDRAWN = [{"name": "status", "value": "withdrawn"}]
 SMALL_JSON = json.dumps(
     {
         "catalog": {
+            "uuid": "00000000-0000-4000-8000-000000000000",
             "metadata": {"title": "Small Catalog"},
             "groups": [
                 {
@@ -255,7 +265,11 @@ SMALL_JSON = json.dumps(
                                 {"id": "XX-1.2", "title": "Old", "props": WITHDRAWN},
                             ],
                         },
-                        {"id": "XX-2", "title": "Only a title", "props": WITHDRAWN},
+                        {
+                            "id": "XX-2",
+                            "title": "Only a title",
+                            "props": [{"name": "status", "value": "Withdrawn"}],
+                        },
                         {"id": "XX 3", "title": "Title fallback"},
                     ],
                 }
@@ -271,16 +285,21 @@ def small_bank(catalog):
         key="small",
         version=1,
         title="Small",
-        question_type="yes_no",
         source=None,
         licence=None,
         source_name="small",
+        rules=Rules(question_type="yes_no"),
     )
 
 
+def catalog_of(name: str, data: bytes):
+    """A file normalised as the importer reads it."""
+    return normalise_catalog(read_document(name, data, data.decode()).body, source_name=name)
+
+
 def test_json_and_xml_normalise_alike():
-    from_xml = catalog_from_xml(SMALL_XML, source_name="small.xml")
-    from_json = catalog_from_json(SMALL_JSON, source_name="small.json")
+    from_xml = catalog_of("small.xml", SMALL_XML)
+    from_json = catalog_of("small.json", SMALL_JSON.encode())
     assert from_xml == from_json
     bank = small_bank(from_xml)
     assert [q.key for q in bank.questions] == ["xx-1", "xx-1.1", "xx-3"]
@@ -310,17 +329,18 @@ def test_normalise_key_is_deterministic_and_valid():
 
 def test_upload_derives_key_and_title(banks):
     csf = next(f for f in SHIPPED if f.key == CSF).path
-    bank = load_bank_source(csf, csf.read_bytes())
-    assert (bank.key, bank.title) == (
-        "nist-cybersecurity-framework-2.0",
-        "NIST Cybersecurity Framework 2.0",
-    )
-    # Without the shipped entry's rule the unmarked withdrawn subcategories stay in.
-    assert len(bank.questions) == 185
+    # The uploaded CSF catalog is recognised by its title: the shipped bank, 106 questions (not
+    # 185 with the unmarked withdrawn subcategories, as before).
+    assert load_bank_source(csf, csf.read_bytes()) == banks[CSF]
     asvs = load_bank_source(ASVS_FILE.name, ASVS_FILE.read_bytes(), level=2, key="my-asvs")
     assert (asvs.key, asvs.licence, len(asvs.questions)) == ("my-asvs", "CC BY-SA 4.0", 253)
     small = load_bank_source("upload.txt", SMALL_JSON.encode(), fmt="oscal", title="Mine")
-    assert (small.key, small.title, small.source) == ("mine", "Mine", "OSCAL catalog upload.txt")
+    # The key comes from the catalog's own title, never from the file's name.
+    assert (small.key, small.title, small.source) == (
+        "small-catalog",
+        "Mine",
+        "OSCAL catalog no version",
+    )
     baseline = shipped_bank_paths()[0]
     assert load_bank_source(baseline, baseline.read_bytes()).key == shipped_banks()[0].key
 
@@ -365,18 +385,21 @@ BAD_INPUTS = [
     (
         "json-not-catalog",
         "p.json",
-        b'{"profile": {}}',
+        b'{"bank": {}}',
         {},
-        "p.json: not an OSCAL catalog (no top-level 'catalog' object)",
+        "p.json: not an OSCAL catalog or profile (expected a top-level 'catalog' or 'profile'",
     ),
-    ("json-array", "p.json", b"[1, 2]", {}, "p.json: not an OSCAL catalog"),
+    ("json-array", "p.json", b"[1, 2]", {}, "p.json: not an OSCAL catalog or profile"),
     ("json-syntax", "c.json", b'{"catalog": ', {}, "c.json: not valid JSON (line 1"),
     (
         "xml-not-catalog",
         "p.xml",
-        f'<profile xmlns="{NS}"/>'.encode(),
+        f'<system-security-plan xmlns="{NS}"/>'.encode(),
         {},
-        ("p.xml: not an OSCAL catalog", "root element is <profile>, expected <catalog>"),
+        (
+            "p.xml: not an OSCAL catalog or profile",
+            "root element is <system-security-plan>, expected <catalog> or <profile>",
+        ),
     ),
     (
         "xml-malformed",
@@ -400,7 +423,7 @@ BAD_INPUTS = [
         {},
         "d.xml: XML with a DOCTYPE",
     ),
-    ("no-groups", "c.json", catalog_json([]), {}, "c.json: catalog: no groups"),
+    ("no-groups", "c.json", catalog_json([]), {}, "c.json: catalog: no groups and no controls"),
     (
         "groups-not-list",
         "c.json",
@@ -409,11 +432,11 @@ BAD_INPUTS = [
         "c.json: catalog: groups must be a list of objects",
     ),
     (
-        "group-without-id",
+        "group-without-title",
         "c.json",
-        catalog_json([{"title": "G"}]),
+        catalog_json([{"id": "g"}]),
         {},
-        "c.json: group 1: missing id",
+        "c.json: group 1: missing title",
     ),
     (
         "control-without-id",
@@ -427,7 +450,7 @@ BAD_INPUTS = [
         "c.json",
         catalog_json([{"id": "gv", "title": "G", "controls": [{"id": "gv-1"}]}]),
         {},
-        "c.json: group 'gv' control 'gv-1': missing title",
+        "c.json: control 'gv-1': missing title",
     ),
     (
         "all-withdrawn",
@@ -472,7 +495,7 @@ BAD_INPUTS = [
             ]
         ),
         {},
-        "b.json: parameter 'p2' expands to more than 2000 characters",
+        "b.json: control 'c-1': parameter 'p2' expands to more than 2000 characters",
     ),
     (
         "bad-key-given",

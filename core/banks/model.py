@@ -14,6 +14,8 @@ from core.errors import NotFound
 MAX_QUESTION_TEXT = 2000
 MAX_TITLE = 200
 MAX_LONG_TEXT = 10000
+# Help holds a control's whole guidance and objectives (SP 800-53 PL-2: about 11,000 characters).
+MAX_HELP_TEXT = 50000
 KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}\Z")
 # Option keys may be one character so that maturity levels can be "0".."5".
 OPTION_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}\Z")
@@ -35,7 +37,7 @@ class Condition:
 
     question: str
     op: str  # "equals" | "in" | "any_of"
-    values: tuple
+    values: tuple[object, ...]
 
 
 @dataclass(frozen=True)

@@ -1,270 +1,253 @@
-"""Read OSCAL catalogs (JSON or XML), such as NIST CSF 2.0 and SP 800-53, into one plain structure.
+"""Normalise an OSCAL catalog (the JSON edition's data, whatever edition it came in) to plain text.
 
-Both readers normalise a catalog to this shape, which core.banks.oscal.oscal_bank turns into a bank:
-    catalog = {"title": str | None, "groups": [group]}
-    group   = {"id", "title", "description": str | None, "controls": [control], "groups": [group]}
-    control = {"id", "class", "title", "label", "withdrawn": bool, "statement": str,
-               "guidance": str, "examples": [str], "kinds": {part names and classes},
-               "controls": [control]}
+Groups may lack an id, controls may sit directly under the catalog, and groups, controls and
+parts may nest to any depth up to MAX_DEPTH. Siblings that all carry a sort-id are put in that
+order. Prose is rendered by core/banks/oscal_prose.py; core/banks/oscal.py maps the result to a
+question bank.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-import defusedxml
-import defusedxml.ElementTree as SafeET
-
+from core.banks.oscal_fields import (
+    catalog_licence,
+    dicts,
+    label_of,
+    mapping,
+    missing_resource,
+    ordered,
+    required,
+    text,
+    unpadded,
+)
+from core.banks.oscal_prose import OscalProblem, Parameters, one_line, render
 from core.errors import ValidationError
 
-MAX_PARAM_TEXT = 2000  # a parameter placeholder longer than a whole question is not a parameter
-_INSERT = re.compile(r"\{\{\s*insert:\s*param,\s*([^\s}]+)\s*\}\}")
-_XML_LISTS = {
-    "group": "groups",
-    "control": "controls",
-    "part": "parts",
-    "prop": "props",
-    "param": "params",
-}
-_NOT_PROSE = {"part", "prop", "link", "title"}  # XML children of a part that are not its prose
+MAX_DEPTH = 32
+_OBJECTIVES = ("assessment-objective", "objective")
+_RESOURCE = re.compile(
+    r"#([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+)
+_PROSE_LINK = re.compile(r"\]\(" + _RESOURCE.pattern + r"\)")
 
 
-class _Problem(Exception):
-    """Internal: a problem at a location; the public functions add the file name."""
+@dataclass(frozen=True)
+class Control:
+    """A control as text: statement lines, guidance paragraphs, objective lines."""
+
+    id: str
+    cls: str
+    title: str
+    label: str
+    withdrawn: bool
+    statement: str
+    guidance: tuple[str, ...]
+    objectives: tuple[str, ...]
+    examples: tuple[str, ...]
+    kinds: frozenset[str]  # names and classes of its parts
+    props: frozenset[tuple[str, str]]  # (name, value) of its properties
+    controls: tuple[Control, ...]
 
 
-def catalog_from_json(text: str, *, source_name: str) -> dict:
-    """Normalise an OSCAL catalog in JSON; ValidationError names the file and element."""
+@dataclass(frozen=True)
+class Group:
+    """A group of controls; id is optional in OSCAL."""
+
+    id: str | None
+    label: str
+    title: str
+    description: str | None
+    controls: tuple[Control, ...]
+    groups: tuple[Group, ...]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A normalised catalog with the identity its metadata gives."""
+
+    title: str
+    version: str
+    uuid: str
+    licence: str | None
+    groups: tuple[Group, ...]
+    controls: tuple[Control, ...]  # directly under the catalog
+
+
+def normalise_catalog(body: dict[str, Any], *, source_name: str) -> Catalog:
+    """The catalog as plain text; ValidationError names the file and the element."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError(
-            f"{source_name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
-    except RecursionError:
-        raise ValidationError(f"{source_name}: the JSON is nested too deeply") from None
-    catalog = data.get("catalog") if isinstance(data, dict) else None
-    if not isinstance(catalog, dict):
-        raise ValidationError(
-            f"{source_name}: not an OSCAL catalog (no top-level 'catalog' object)"
-        )
-    return _read(source_name, lambda: catalog)
-
-
-def catalog_from_xml(data: bytes, *, source_name: str) -> dict:
-    """Normalise an OSCAL catalog in XML, refusing DTDs, entities and external references."""
-    try:
-        # OSCAL needs no DTD, so refuse any: that stops entity bombs and external entities early.
-        root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except defusedxml.DefusedXmlException:
-        raise ValidationError(
-            f"{source_name}: XML with a DOCTYPE or entity declarations is "
-            "refused (entities can expand into an 'XML bomb' or read external "
-            "files)"
-        ) from None
-    except SafeET.ParseError as exc:
-        line, column = exc.position
-        raise ValidationError(
-            f"{source_name}: not well-formed XML (line {line}, column {column + 1})"
-        ) from None
-    if _tag(root) != "catalog":
-        raise ValidationError(
-            f"{source_name}: not an OSCAL catalog (the root element is "
-            f"<{_tag(root)}>, expected <catalog>)"
-        )
-    return _read(source_name, lambda: _xml_node(root))
-
-
-def _read(source_name: str, catalog: Callable[[], dict]) -> dict:
-    try:
-        return _Reader(catalog()).read()
-    except _Problem as problem:
+        return _Reader(body).read()
+    except OscalProblem as problem:
         raise ValidationError(f"{source_name}: {problem}") from None
     except RecursionError:
         raise ValidationError(f"{source_name}: the catalog is nested too deeply") from None
 
 
-# The XML form is first converted to the JSON form's shape, so that one reader serves both.
-def _xml_node(el) -> dict:
-    node = {k: v for k, v in el.attrib.items() if k in ("id", "class", "name", "value", "how-many")}
-    for child in el:
-        tag = _tag(child)
-        if tag in _XML_LISTS:
-            node.setdefault(_XML_LISTS[tag], []).append(_xml_node(child))
-        elif tag in ("title", "label"):
-            node[tag] = _xml_text(child)
-        elif tag in ("value", "choice"):  # of a param, and of its select
-            node.setdefault("values" if tag == "value" else "choice", []).append(_xml_text(child))
-        elif tag in ("metadata", "select"):
-            node[tag] = _xml_node(child)
-    if _tag(el) == "part":
-        node["prose"] = " ".join(_xml_text(c) for c in el if _tag(c) not in _NOT_PROSE)
-    return node
-
-
-def _xml_text(el) -> str:
-    """Mixed content as text, with <insert> written as the JSON form's insert markup."""
-    pieces = [el.text or ""]
-    for child in el:
-        is_insert = _tag(child) == "insert"
-        pieces += [
-            f"{{{{ insert: param, {child.get('id-ref')} }}}}" if is_insert else _xml_text(child),
-            child.tail or "",
-        ]
-    return "".join(pieces)
-
-
-def _tag(el) -> str:
-    # Comments and processing instructions have a function as their tag.
-    return el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
-
-
 class _Reader:
-    """Normalises a catalog in the JSON form's shape; parameters are catalog-wide, so first."""
-
-    def __init__(self, catalog: dict):
-        self.catalog = catalog
-        self.params: dict[str, dict] = {}
-        self.rendered: dict[str, str] = {}
-
-    def read(self) -> dict:
-        """The normalised catalog."""
-        self._collect_params(self.catalog)
-        metadata = self.catalog.get("metadata")
-        title = _clean(metadata.get("title")) if isinstance(metadata, dict) else ""
-        if self.catalog.get("controls"):
-            raise _Problem("catalog: controls outside a group are not supported")
-        groups = _dicts(self.catalog.get("groups"), "catalog: groups")
-        if not groups:
-            raise _Problem("catalog: no groups (nothing to import)")
-        return {
-            "title": title or None,
-            "groups": [self._group(g, f"group {i + 1}") for i, g in enumerate(groups)],
+    def __init__(self, body: dict[str, Any]):
+        self.body = body
+        self.params: dict[str, dict[str, Any]] = {}
+        self.ids: dict[str, str] = {}
+        self.resources = {
+            str(r.get("uuid"))
+            for r in dicts(mapping(body, "back-matter").get("resources"), "back-matter")
         }
+        self.render = Parameters(self.params)
 
-    def _collect_params(self, node: object) -> None:
-        if isinstance(node, dict):
-            for param in node.get("params") if isinstance(node.get("params"), list) else ():
-                if isinstance(param, dict) and isinstance(param.get("id"), str):
-                    self.params[param["id"]] = param
-            for value in node.values():
-                self._collect_params(value)
-        elif isinstance(node, list):
-            for value in node:
-                self._collect_params(value)
+    def read(self) -> Catalog:
+        metadata = mapping(self.body, "metadata")
+        self._check_links(metadata, "metadata")
+        self._collect_params(self.body, "catalog", 0)
+        groups = dicts(self.body.get("groups"), "catalog: groups")
+        controls = dicts(self.body.get("controls"), "catalog: controls")
+        if not groups and not controls:
+            raise OscalProblem("catalog: no groups and no controls (nothing to import)")
+        title = one_line(metadata.get("title"))
+        if not title:
+            raise OscalProblem("metadata: missing title (a catalog is known by its title)")
+        return Catalog(
+            title=title,
+            version=text(metadata.get("version")),
+            uuid=text(self.body.get("uuid")),
+            licence=catalog_licence(self.body),
+            groups=tuple(self._group(g, i, 1) for i, g in ordered(groups)),
+            controls=tuple(self._control(c, "catalog", i, 1) for i, c in ordered(controls)),
+        )
 
-    def _group(self, raw: dict, where: str) -> dict:
-        gid = _required(raw, "id", where)
-        where = f"group {gid!r}"
-        subgroups = _dicts(raw.get("groups"), f"{where}: groups")
-        return {
-            "id": gid,
-            "title": _required(raw, "title", where),
-            "description": "\n".join(
-                self._prose(p) for p in _dicts(raw.get("parts"), f"{where}: parts")
-            )
-            or None,
-            "controls": self._controls(raw, where),
-            "groups": [self._group(g, f"{where} group {i + 1}") for i, g in enumerate(subgroups)],
-        }
+    def _collect_params(self, node: dict[str, Any], where: str, depth: int) -> None:
+        # Parameters are catalog-wide (a control may insert its parent's), so they come first.
+        if depth > MAX_DEPTH:
+            raise OscalProblem(f"{where}: nested more than {MAX_DEPTH} levels deep")
+        for param in dicts(node.get("params"), f"{where}: params"):
+            pid = required(param, "id", f"{where}: parameter")
+            if pid in self.params:
+                raise OscalProblem(f"{where}: parameter {pid!r} is defined twice")
+            self.params[pid] = param
+        for field in ("groups", "controls"):
+            for child in dicts(node.get(field), f"{where}: {field}"):
+                name = child.get("id") or child.get("title")
+                self._collect_params(child, f"{field[:-1]} {name!r}", depth + 1)
 
-    def _controls(self, raw: dict, where: str) -> list[dict]:
-        items = _dicts(raw.get("controls"), f"{where}: controls")
-        return [self._control(c, where, i) for i, c in enumerate(items)]
+    def _check_links(self, node: dict[str, Any], where: str) -> None:
+        # A YAML file cut at a line end still parses; its controls then link to back-matter
+        # resources that are missing, which tells a truncated file from a smaller catalog.
+        for link in dicts(node.get("links"), f"{where}: links"):
+            href = link.get("href")
+            fits = isinstance(href, str) and len(href) == 37 and _RESOURCE.fullmatch(href)
+            if fits and str(href)[1:] not in self.resources:
+                raise OscalProblem(missing_resource(where, str(href)))
 
-    def _control(self, raw: dict, parent: str, index: int) -> dict:
-        cid = _required(raw, "id", f"{parent} control {index + 1}")
-        where = f"{parent} control {cid!r}"
-        props = _dicts(raw.get("props"), f"{where}: props")
-        parts = [
-            (_str(p.get("name")), _str(p.get("class")), p)
-            for p in _dicts(raw.get("parts"), f"{where}: parts")
-        ]
-        return {
-            "id": cid,
-            "class": _str(raw.get("class")),
-            "title": _required(raw, "title", where),
-            "label": _label(props) or cid,
-            "withdrawn": any(
-                p.get("name") == "status" and _str(p.get("value")).lower() == "withdrawn"
+    def _check_prose(self, prose: object, where: str) -> None:
+        if isinstance(prose, str) and "](#" in prose:
+            for uuid in _PROSE_LINK.findall(prose):
+                if uuid not in self.resources:
+                    raise OscalProblem(missing_resource(where, f"#{uuid}"))
+
+    def _group(self, raw: dict[str, Any], index: int, depth: int) -> Group:
+        gid = text(raw.get("id")) or None
+        title = required(raw, "title", f"group {index + 1}")
+        where = f"group {gid!r}" if gid else f"group {title!r}"
+        self._unique(gid, where)
+        self._check_links(raw, where)
+        parts = dicts(raw.get("parts"), f"{where}: parts")
+        groups = dicts(raw.get("groups"), f"{where}: groups")
+        controls = dicts(raw.get("controls"), f"{where}: controls")
+        return Group(
+            id=gid,
+            label=label_of(dicts(raw.get("props"), f"{where}: props")),
+            title=title,
+            description="\n\n".join(t for p in parts if (t := self._prose(p, where))) or None,
+            controls=tuple(self._control(c, where, i, depth + 1) for i, c in ordered(controls)),
+            groups=tuple(self._group(g, i, depth + 1) for i, g in ordered(groups)),
+        )
+
+    def _control(self, raw: dict[str, Any], parent: str, index: int, depth: int) -> Control:
+        if depth > MAX_DEPTH:
+            raise OscalProblem(f"{parent}: controls nested more than {MAX_DEPTH} levels deep")
+        cid = required(raw, "id", f"{parent} control {index + 1}")
+        where = f"control {cid!r}"
+        self._unique(cid, where)
+        self._check_links(raw, where)
+        props = dicts(raw.get("props"), f"{where}: props")
+        parts = dicts(raw.get("parts"), f"{where}: parts")
+        named = [(text(p.get("name")), text(p.get("class")), p) for p in parts]
+        label = label_of(props) or cid
+        owner = unpadded(label)
+        guidance: list[str] = []
+        statement = "\n".join(
+            line
+            for n, _, p in named
+            if n == "statement"
+            for line in self._item(p, where, guidance, 0, owner)
+        )
+        guidance[:0] = [t for n, _, p in named if n == "guidance" and (t := self._prose(p, where))]
+        children = dicts(raw.get("controls"), f"{where}: controls")
+        return Control(
+            id=cid,
+            cls=text(raw.get("class")),
+            title=required(raw, "title", where),
+            label=label,
+            withdrawn=any(
+                p.get("name") == "status" and text(p.get("value")).lower() == "withdrawn"
                 for p in props
             ),
-            "statement": "\n".join(self._item(p) for n, _, p in parts if n == "statement"),
-            "guidance": " ".join(self._prose(p) for n, _, p in parts if n == "guidance"),
-            "examples": [self._prose(p) for n, c, p in parts if "example" in (n, c)],
-            "kinds": {kind for n, c, _ in parts for kind in (n, c) if kind},
-            "controls": self._controls(raw, where),
-        }
-
-    def _item(self, part: dict) -> str:
-        """A statement part and its nested items, one labelled line each ("a. ...", "1. ...")."""
-        head = " ".join(
-            s for s in (_label(_dicts(part.get("props"), "part props")), self._prose(part)) if s
+            statement=statement,
+            guidance=tuple(guidance),
+            objectives=tuple(
+                line
+                for n, _, p in named
+                if n in _OBJECTIVES
+                for line in self._item(p, where, None, 0, owner)
+            ),
+            examples=tuple(
+                t for n, c, p in named if "example" in (n, c) and (t := self._prose(p, where))
+            ),
+            kinds=frozenset(k for n, c, _ in named for k in (n, c) if k),
+            props=frozenset((text(p.get("name")), text(p.get("value"))) for p in props),
+            controls=tuple(self._control(c, where, i, depth + 1) for i, c in ordered(children)),
         )
-        items = [self._item(child) for child in _dicts(part.get("parts"), "part parts")]
-        return "\n".join(line for line in (head, *items) if line)
 
-    def _prose(self, part: dict) -> str:
-        return self._render(part.get("prose"))
+    def _item(
+        self, part: dict[str, Any], where: str, guidance: list[str] | None, depth: int, owner: str
+    ) -> list[str]:
+        """A part and its nested parts, one labelled line each ("a. ...", "1. ...").
 
-    def _render(self, text: object) -> str:
-        rendered = _clean(_INSERT.sub(lambda m: self._param(m.group(1)), _str(text)))
-        return re.sub(r"\] ([;,.:])", r"]\1", rendered)  # sources often space before the ";"
+        Guidance nested in a statement (FedRAMP's "Additional Requirements and Guidance") goes to
+        `guidance` rather than into the question. A label is not repeated: not when the prose
+        starts with it, nor when it is the control's own (`owner`, as objectives write it)."""
+        if depth > MAX_DEPTH:
+            raise OscalProblem(f"{where}: parts nested more than {MAX_DEPTH} levels deep")
+        label = label_of(dicts(part.get("props"), f"{where}: part props"))
+        if unpadded(label) == owner:
+            label = ""
+        prose = self._prose(part, where).replace("\n\n", "\n")
+        # A label without prose ("AC-01c." over its objectives) says nothing of its own.
+        head = prose if not label or not prose or prose.startswith(label) else f"{label} {prose}"
+        lines: list[str] = []
+        for child in dicts(part.get("parts"), f"{where}: parts"):
+            if guidance is not None and child.get("name") == "guidance":
+                guidance.append(" ".join(self._item(child, where, None, depth + 1, owner)))
+            else:
+                lines += self._item(child, where, guidance, depth + 1, owner)
+        title = one_line(part.get("title"), self.render)
+        if title and lines:  # a heading over the lines below it, not on its own
+            lines.insert(0, title)
+        return [head, *lines] if head else lines
 
-    def _param(self, pid: str) -> str:
-        # Parameters may insert parameters: rendering each once, with a length cap, keeps a
-        # nest of them from expanding exponentially (the JSON twin of an XML entity bomb).
-        if pid not in self.rendered:
-            param = self.params.get(pid)
-            self.rendered[pid] = f"[{pid}]"  # a placeholder, should the parameter insert itself
-            text = self._param_text(param) if param else f"[{pid}]"
-            if len(text) > MAX_PARAM_TEXT:
-                raise _Problem(
-                    f"parameter {pid!r} expands to more than {MAX_PARAM_TEXT} characters"
-                )
-            self.rendered[pid] = text
-        return self.rendered[pid]
+    def _prose(self, part: dict[str, Any], where: str) -> str:
+        prose = part.get("prose")
+        self._check_prose(prose, where)
+        try:
+            return render(prose, self.render)
+        except OscalProblem as problem:
+            raise OscalProblem(f"{where}: {problem}") from None
 
-    def _param_text(self, param: dict) -> str:
-        """SP 800-53 style placeholder: [Assignment: organization-defined ...] or [Selection]."""
-        values, select = param.get("values"), param.get("select")
-        if isinstance(values, list) and values:
-            return "; ".join(self._render(v) for v in values)
-        if isinstance(select, dict) and isinstance(select.get("choice"), list):
-            how = " (one or more)" if select.get("how-many") == "one-or-more" else ""
-            return f"[Selection{how}: {'; '.join(self._render(c) for c in select['choice'])}]"
-        label = self._render(param.get("label")) or param["id"]
-        prefix = "" if label.startswith("organization-defined") else "organization-defined "
-        return f"[Assignment: {prefix}{label}]"
-
-
-def _clean(text: object) -> str:
-    return " ".join(_str(text).split())
-
-
-def _str(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _required(raw: dict, field: str, where: str) -> str:
-    value = _clean(raw.get(field))
-    if not value:
-        raise _Problem(f"{where}: missing {field}")
-    return value
-
-
-def _dicts(value: object, where: str) -> list[dict]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise _Problem(f"{where} must be a list of objects")
-    return value
-
-
-def _label(props: list[dict]) -> str:
-    # SP 800-53 gives several labels; the one without a class is the familiar "AC-2(1)".
-    labels = [p for p in props if p.get("name") == "label" and _clean(p.get("value"))]
-    plain = [p for p in labels if not p.get("class")] or labels
-    return _clean(plain[0]["value"]) if plain else ""
+    def _unique(self, oid: str | None, where: str) -> None:
+        if oid is None:
+            return
+        if oid in self.ids:
+            raise OscalProblem(f"{where}: the id {oid!r} is used twice (first by {self.ids[oid]})")
+        self.ids[oid] = where

@@ -9,6 +9,7 @@ from core.banks.fields import Problem, check_fields, is_number, read_list, read_
 from core.banks.model import (
     KEY_PATTERN,
     KEY_RULE,
+    MAX_HELP_TEXT,
     MAX_LONG_TEXT,
     MAX_QUESTION_TEXT,
     MAX_TITLE,
@@ -100,7 +101,7 @@ def _question(
         )
     text, help_text = (
         read_text(raw, "text", where, MAX_QUESTION_TEXT),
-        _opt_text(raw, "help", where),
+        _opt_text(raw, "help", where, MAX_HELP_TEXT),
     )
     weight = _weight(raw, where)
     flags = (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -12,6 +14,7 @@ from core import audit
 from core.access import Actor, require_role
 from core.banks.model import Bank
 from core.banks.model import Question as BankQuestion
+from core.banks.model import Section as BankSection
 from core.banks.schema import parse_bank
 from core.banks.yaml_io import bank_data, question_data
 from core.errors import NotFound, ValidationError
@@ -31,33 +34,99 @@ COLUMNS = (
 _banks: dict[str, Bank] = {}  # by content fingerprint: a stored version never changes
 
 
-def _spec(q: BankQuestion) -> dict:
+def _spec(q: BankQuestion) -> dict[str, Any]:
     """What a question needs beyond its columns (options, bounds, condition), in file format."""
     return {k: v for k, v in question_data(q).items() if k not in COLUMNS}
 
 
 def bank_fingerprint(bank: Bank) -> str:
     """SHA-256 of the bank's content, to tell an identical re-import from an edited one."""
-    payload = json.dumps(bank_data(bank), sort_keys=True, default=str)
+    return _fingerprint(bank_data(bank))
+
+
+def _fingerprint(data: dict[str, Any]) -> str:
+    payload = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def import_bank(session: Session, actor: Actor, bank: Bank) -> tuple[Questionnaire, bool]:
-    """Store a bank as (key, version); returns (questionnaire, created). Identical re-imports change nothing."""
-    require_role(actor, "admin")
-    fingerprint = bank_fingerprint(bank)
-    existing = session.scalar(
-        select(Questionnaire).where(
-            Questionnaire.key == bank.key, Questionnaire.version == bank.version
-        )
-    )
-    if existing is not None:
-        if existing.content_sha256 != fingerprint:
-            raise ValidationError(
-                f"Bank {bank.key!r} version {bank.version} already exists with "
-                "different content; import the edited bank as a new version."
+@dataclass(frozen=True)
+class ImportPlan:
+    """What importing a bank will do, said before anything is written.
+
+    action: "new bank", "new version", "unchanged" or "refused"; bank: as it will be stored,
+    with its version chosen; detail: one line saying so."""
+
+    action: str
+    bank: Bank
+    detail: str
+    fingerprint: str
+
+
+def plan_import(session: Session, bank: Bank, *, version_fixed: bool = True) -> ImportPlan:
+    """What import_bank will do with this bank. version_fixed: the bank's version is its own (a
+    YAML bank, or --version); otherwise identical content already stored under any version of
+    the key is "unchanged", and new content takes the next version."""
+    stored = dict(
+        session.execute(
+            select(Questionnaire.version, Questionnaire.content_sha256).where(
+                Questionnaire.key == bank.key
             )
+        ).all()
+    )
+    data = bank_data(bank)
+    versions = [bank.version] if version_fixed else sorted(stored, reverse=True)
+    for version in versions:
+        fingerprint = _fingerprint({**data, "version": version})
+        if stored.get(version) == fingerprint:
+            return ImportPlan(
+                "unchanged",
+                replace(bank, version=version),
+                f"already present, unchanged (bank {bank.key!r} version {version})",
+                fingerprint,
+            )
+    if version_fixed and bank.version in stored:
+        return ImportPlan(
+            "refused",
+            bank,
+            f"Bank {bank.key!r} version {bank.version} already exists with different content; "
+            "import the edited bank as a new version.",
+            "",
+        )
+    version = bank.version if version_fixed or not stored else max(stored) + 1
+    bank = replace(bank, version=version)
+    fingerprint = _fingerprint({**data, "version": version})
+    if not stored:
+        return ImportPlan(
+            "new bank", bank, f"new bank {bank.key!r}, version {version}", fingerprint
+        )
+    held = ", ".join(f"v{v}" for v in sorted(stored))
+    detail = f"new version {version} of bank {bank.key!r} (stored: {held})"
+    return ImportPlan("new version", bank, detail, fingerprint)
+
+
+def import_bank(
+    session: Session, actor: Actor, bank: Bank, *, version_fixed: bool = True
+) -> tuple[Questionnaire, bool]:
+    """Store a bank as (key, version); returns (questionnaire, created). Identical re-imports
+    change nothing; see plan_import for version_fixed."""
+    return store_plan(session, actor, plan_import(session, bank, version_fixed=version_fixed))
+
+
+def store_plan(session: Session, actor: Actor, plan: ImportPlan) -> tuple[Questionnaire, bool]:
+    """Carry out a plan made in this transaction; a refused plan raises ValidationError."""
+    require_role(actor, "admin")
+    bank = plan.bank
+    if plan.action == "refused":
+        raise ValidationError(plan.detail)
+    if plan.action == "unchanged":
+        existing = session.scalar(
+            select(Questionnaire).where(
+                Questionnaire.key == bank.key, Questionnaire.version == bank.version
+            )
+        )
+        assert existing is not None  # the plan found it in this transaction
         return existing, False
+    fingerprint = plan.fingerprint
     questionnaire = Questionnaire(
         key=bank.key,
         version=bank.version,
@@ -82,7 +151,7 @@ def import_bank(session: Session, actor: Actor, bank: Bank) -> tuple[Questionnai
     return questionnaire, True
 
 
-def _add_section(session: Session, questionnaire_id: int, section) -> None:
+def _add_section(session: Session, questionnaire_id: int, section: BankSection) -> None:
     row = Section(
         questionnaire_id=questionnaire_id,
         key=section.key,
@@ -132,8 +201,10 @@ def load_bank(session: Session, questionnaire_id: int, *, fingerprint: str | Non
     return _banks[fingerprint]
 
 
-def _stored_dict(session: Session, questionnaire_id: int) -> dict:
+def _stored_dict(session: Session, questionnaire_id: int) -> dict[str, Any]:
     qn = session.get(Questionnaire, questionnaire_id)
+    if qn is None:
+        raise NotFound("That questionnaire does not exist.")
     sections = session.scalars(
         select(Section).where(Section.questionnaire_id == qn.id).order_by(Section.position)
     ).all()
@@ -142,7 +213,7 @@ def _stored_dict(session: Session, questionnaire_id: int) -> dict:
         .where(Question.questionnaire_id == qn.id)
         .order_by(Question.section_id, Question.position)
     ).all()
-    by_section: dict[int, list] = {}
+    by_section: dict[int, list[dict[str, Any]]] = {}
     for q in questions:
         columns = {name: getattr(q, name) for name in COLUMNS}
         by_section.setdefault(q.section_id, []).append(_no_blanks({**columns, **q.spec}))
@@ -170,12 +241,12 @@ def _stored_dict(session: Session, questionnaire_id: int) -> dict:
     )
 
 
-def _no_blanks(data: dict) -> dict:
+def _no_blanks(data: dict[str, Any]) -> dict[str, Any]:
     # Optional text fields are stored as "" but a bank omits them instead.
     return {k: v for k, v in data.items() if v != ""}
 
 
-def list_questionnaires(session: Session) -> list[dict]:
+def list_questionnaires(session: Session) -> list[dict[str, Any]]:
     """Every stored questionnaire version with its question count, newest version first."""
     counts = (
         select(Question.questionnaire_id, func.count().label("n"))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from core import db
 from core.access import SYSTEM
-from core.banks.frameworks import load_bank_source
-from core.banks.store import import_bank, list_questionnaires, load_bank
+from core.banks.frameworks import read_source
+from core.banks.store import ImportPlan, list_questionnaires, load_bank, plan_import, store_plan
 from core.banks.yaml_io import dump_bank
 from core.cli import sheets
 from core.config import Settings
@@ -23,19 +23,50 @@ def cmd_import_bank(settings: Settings, args: argparse.Namespace) -> int:
     path = Path(args.path)
     if not path.is_file():
         raise SecureSphereError(f"no such file: {path}")
-    bank = load_bank_source(path, path.read_bytes(), fmt=args.format, level=args.level)
+    catalog = None
+    if args.catalog:
+        catalog_path = Path(args.catalog)
+        if not catalog_path.is_file():
+            raise SecureSphereError(f"no such file: {catalog_path} (the --catalog)")
+        catalog = (catalog_path.name, catalog_path.read_bytes())
+    source = read_source(
+        path,
+        path.read_bytes(),
+        fmt=args.format,
+        level=args.level,
+        key=args.key,
+        title=args.title,
+        version=args.version,
+        catalog=catalog,
+        control_classes=args.control_class or (),
+        where=args.where or (),
+    )
+    for note in source.notes:
+        print(note)
+    if args.dry_run:
+        with db.reading(settings.database_url) as session:
+            plan = plan_import(session, source.bank, version_fixed=source.version_fixed)
+        _describe(plan)
+        if plan.action == "refused":  # the same refusal the real import would give
+            raise SecureSphereError(plan.detail)
+        print(f"would import: {plan.detail}" if plan.action != "unchanged" else plan.detail)
+        print("dry run: nothing written")
+        return 0
+    with db.transaction(settings.database_url) as session:
+        plan = plan_import(session, source.bank, version_fixed=source.version_fixed)
+        _describe(plan)
+        _, created = store_plan(session, SYSTEM, plan)
+    print(f"imported: {plan.detail}" if created else plan.detail)
+    return 0
+
+
+def _describe(plan: ImportPlan) -> None:
+    bank = plan.bank
     sections = ", ".join(f"{s.title} ({len(s.questions)})" for s in bank.sections)
     print(
         f"{bank.title} [{bank.key} v{bank.version}]: {len(bank.questions)} questions in "
         f"{len(bank.sections)} sections: {sections}"
     )
-    if args.dry_run:
-        print("dry run: nothing written")
-        return 0
-    with db.transaction(settings.database_url) as session:
-        _, created = import_bank(session, SYSTEM, bank)
-    print("imported" if created else "already present, unchanged")
-    return 0
 
 
 def cmd_export_bank(settings: Settings, args: argparse.Namespace) -> int:
@@ -55,7 +86,7 @@ def cmd_export_bank(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add import-bank and export-bank."""
     imp = sub.add_parser("import-bank", help="import a YAML bank, OSCAL catalog or ASVS CSV")
     imp.add_argument("path")
@@ -63,7 +94,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--format", choices=("yaml", "oscal", "asvs", "sheet"), help="default: from the extension"
     )
     imp.add_argument("--level", type=int, help="ASVS level to include (1-3)")
-    imp.add_argument("--dry-run", action="store_true", help="preview only")
+    imp.add_argument("--dry-run", action="store_true", help="say what the import would do")
+    oscal = imp.add_argument_group("OSCAL catalogs and profiles")
+    oscal.add_argument("--catalog", help="the catalog an OSCAL profile imports")
+    oscal.add_argument(
+        "--control-class", action="append", help="only controls of this class become questions"
+    )
+    oscal.add_argument(
+        "--where", action="append", metavar="NAME=VALUE", help="only controls with this property"
+    )
+    imp.add_argument("--key", help="bank key (default: from the catalog's title)")
+    imp.add_argument("--title", help="bank title (default: the catalog's)")
+    imp.add_argument("--version", type=int, help="bank version (default: the next one)")
     sheets.add_sheet_flags(imp)
     imp.set_defaults(handler=cmd_import_bank)
     exp = sub.add_parser("export-bank", help="print a stored bank as YAML")
