@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVarTuple
 
-from sqlalchemy import Select, or_
+from sqlalchemy import ColumnElement, Select, or_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from core.errors import AccessDenied
+
+if TYPE_CHECKING:  # core.models imports ROLES from here
+    from core.models import Assessment
+
+Ts = TypeVarTuple("Ts")
 
 # Every role, and each named group of them: the one table the rest of the code refers to.
 ROLES = ("admin", "lead_reviewer", "security_manager", "analyst", "client")
@@ -65,7 +72,7 @@ def require_org_write(actor: Actor, organization_id: int) -> None:
         raise AccessDenied("You do not have permission to change this organisation's data.")
 
 
-def can_read_assessment(actor: Actor, assessment, reviewer_visibility: str) -> bool:
+def can_read_assessment(actor: Actor, assessment: Assessment, reviewer_visibility: str) -> bool:
     """Clients: their organisation's. Reviewers: all, or (setting "assigned") theirs and unclaimed
     submissions. Admins, managers, analysts: all."""
     if actor.is_client:
@@ -78,8 +85,8 @@ def can_read_assessment(actor: Actor, assessment, reviewer_visibility: str) -> b
 
 
 def scope_assessments(
-    statement: Select, actor: Actor, reviewer_visibility: str, assessment
-) -> Select:
+    statement: Select[*Ts], actor: Actor, reviewer_visibility: str, assessment: type[Assessment]
+) -> Select[*Ts]:
     """Restrict an assessment query (on the Assessment entity given) to what the actor may read."""
     if actor.role == "lead_reviewer" and reviewer_visibility == "assigned":
         return statement.where(
@@ -91,7 +98,11 @@ def scope_assessments(
     return scope_to_org(statement, actor, assessment.organization_id)
 
 
-def scope_to_org(statement: Select, actor: Actor, org_column) -> Select:
+def scope_to_org(
+    statement: Select[*Ts],
+    actor: Actor,
+    org_column: InstrumentedAttribute[int] | ColumnElement[int],
+) -> Select[*Ts]:
     """Restrict a query to what the actor may read."""
     if actor.is_client:
         return statement.where(org_column == actor.organization_id)

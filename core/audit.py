@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from core.access import Actor
 from core.models import AuditLog, utcnow
@@ -27,7 +28,15 @@ GENESIS = "0" * 64
 CHECKPOINT = "audit_checkpoint"
 # Never let these reach an audit row, whatever a caller passes in "detail".
 SECRET_FIELDS = {"password", "password_hash", "token", "cookie", "cookie_key", "otp"}
-_HEAD = "audit_head"  # session.info: (transaction, hash of the row it appended last)
+_HEAD = "audit_head"  # session.info key of the _Head below
+
+
+@dataclass(frozen=True)
+class _Head:
+    """The transaction that appended the chain's newest row, and that row's hash."""
+
+    transaction: SessionTransaction | None
+    hash: str
 
 
 def row_hash(
@@ -39,7 +48,7 @@ def row_hash(
     action: str,
     object_type: str,
     object_id: str,
-    detail: dict,
+    detail: dict[str, Any],
 ) -> str:
     """SHA-256 over the row's content and the previous row's hash."""
     payload = json.dumps(
@@ -61,6 +70,21 @@ def row_hash(
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def content_hash(row: AuditLog) -> str:
+    """The hash a row must carry: over its stored content and its link."""
+    return row_hash(
+        row.prev_hash,
+        row.created_at,
+        row.actor_id,
+        row.actor_role,
+        row.session_id,
+        row.action,
+        row.object_type,
+        row.object_id,
+        row.detail,
+    )
+
+
 def _scrub(detail: dict[str, Any]) -> dict[str, Any]:
     return {
         k: ("[redacted]" if k in SECRET_FIELDS else _scrub(v) if isinstance(v, dict) else v)
@@ -68,7 +92,7 @@ def _scrub(detail: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _innermost(session: Session):
+def _innermost(session: Session) -> SessionTransaction | None:
     return session.get_nested_transaction() or session.get_transaction()
 
 
@@ -77,8 +101,8 @@ def _last_hash(session: Session) -> str:
     # is still the chain's head: one read per transaction. A savepoint reads afresh (a rollback
     # to it would take its rows away).
     known = session.info.get(_HEAD)
-    if known is not None and known[0] is _innermost(session):
-        return known[1]
+    if isinstance(known, _Head) and known.transaction is _innermost(session):
+        return known.hash
     if session.get_bind().dialect.name == "postgresql":
         # Serialise chain appends across concurrent transactions (SQLite's BEGIN IMMEDIATE does it there).
         session.execute(text("SELECT pg_advisory_xact_lock(7311)"))
@@ -103,25 +127,20 @@ def record(
 ) -> AuditLog:
     """Append one audit row chained to the previous one."""
     created = (now or utcnow()).replace(microsecond=0)
-    detail = json.loads(json.dumps(_scrub(detail or {}), default=str))
-    fields = dict(
+    entry = AuditLog(
+        created_at=created,
+        updated_at=created,
+        prev_hash=_last_hash(session),
         actor_id=actor.user_id if actor else None,
         actor_role=actor.role if actor else "",
         session_id=session_ref(actor.session_id) if actor else "",
         action=action,
         object_type=object_type,
         object_id=str(object_id or ""),
-        detail=detail,
+        detail=json.loads(json.dumps(_scrub(detail or {}), default=str)),
     )
-    prev = _last_hash(session)
-    entry = AuditLog(
-        created_at=created,
-        updated_at=created,
-        prev_hash=prev,
-        hash=row_hash(prev, created, **fields),
-        **fields,
-    )
+    entry.hash = content_hash(entry)
     session.add(entry)
     session.flush()
-    session.info[_HEAD] = (_innermost(session), entry.hash)
+    session.info[_HEAD] = _Head(_innermost(session), entry.hash)
     return entry

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.audit import CHECKPOINT, GENESIS, row_hash
+from core.audit import CHECKPOINT, GENESIS, content_hash
 from core.audit_checkpoint import checkpoint_mac
 from core.models import AuditLog
 
@@ -40,21 +40,7 @@ class ChainProblem:
         return f"audit row {self.row_id}: {self.reason}"
 
 
-def _content_ok(row) -> bool:
-    return row.hash == row_hash(
-        row.prev_hash,
-        row.created_at,
-        row.actor_id,
-        row.actor_role,
-        row.session_id,
-        row.action,
-        row.object_type,
-        row.object_id,
-        row.detail,
-    )
-
-
-def _signature_ok(row, key: bytes) -> bool:
+def _signature_ok(row: AuditLog, key: bytes) -> bool:
     detail = row.detail or {}
     try:
         expected = checkpoint_mac(
@@ -67,7 +53,7 @@ def _signature_ok(row, key: bytes) -> bool:
 
 def _vouched_starts(session: Session) -> dict[str, int]:
     """Hash of the last purged row -> its id, as recorded by each remaining checkpoint."""
-    starts = {}
+    starts: dict[str, int] = {}
     for detail in session.scalars(select(AuditLog.detail).where(AuditLog.action == CHECKPOINT)):
         try:
             starts[str(detail["last_deleted_hash"])] = int(detail["last_deleted_id"])
@@ -76,7 +62,7 @@ def _vouched_starts(session: Session) -> dict[str, int]:
     return starts
 
 
-def _start_problem(first, starts: dict[str, int]) -> ChainProblem | None:
+def _start_problem(first: AuditLog, starts: dict[str, int]) -> ChainProblem | None:
     """A chain may start at the genesis hash, or where a remaining checkpoint says rows were purged."""
     if first.prev_hash == GENESIS or starts.get(first.prev_hash, first.id) < first.id:
         return None
@@ -87,7 +73,7 @@ def _start_problem(first, starts: dict[str, int]) -> ChainProblem | None:
     )
 
 
-def _link_problem(row, prev, recent: Iterable[tuple[int, str]]) -> ChainProblem:
+def _link_problem(row: AuditLog, prev: AuditLog, recent: Iterable[tuple[int, str]]) -> ChainProblem:
     """Explain a broken link: a well-formed row slipped in before this one, or rows were deleted."""
     seen = list(recent)
     for index, (_, older_hash) in enumerate(seen[:-1]):
@@ -106,11 +92,13 @@ def _link_problem(row, prev, recent: Iterable[tuple[int, str]]) -> ChainProblem:
 
 def find_problem(session: Session, key: bytes | None = None) -> ChainProblem | None:
     """The first bad row of the trail with the reason, or None when the chain is intact."""
-    prev, recent, starts = None, deque(maxlen=_LOOKBACK), _vouched_starts(session)
+    prev: AuditLog | None = None
+    recent: deque[tuple[int, str]] = deque(maxlen=_LOOKBACK)
+    starts = _vouched_starts(session)
     for row in session.execute(
         select(AuditLog).order_by(AuditLog.id).execution_options(yield_per=1000)
     ).scalars():
-        if not _content_ok(row):
+        if row.hash != content_hash(row):
             return ChainProblem(row.id, "its content does not match its hash: the row was changed")
         if prev is None:
             problem = _start_problem(row, starts)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -28,8 +29,15 @@ def checkpoint_mac(key: bytes, last_id: int, last_hash: str) -> str:
     return hmac.new(key, f"{last_id}:{last_hash}".encode(), hashlib.sha256).hexdigest()
 
 
-def purgeable(session: Session, *, before: datetime) -> tuple[int | None, int]:
-    """(id of the last row a purge before this time would delete, how many rows), or (None, 0).
+class Purgeable(NamedTuple):
+    """The rows a purge would delete: the id of the last one (None for none) and how many."""
+
+    last_id: int | None
+    row_count: int
+
+
+def purgeable(session: Session, *, before: datetime) -> Purgeable:
+    """What a purge of the rows older than ``before`` would delete.
 
     Only a prefix of the chain can go, so a row newer than ``before`` stops the purge there."""
     first_kept = session.scalar(select(func.min(AuditLog.id)).where(AuditLog.created_at >= before))
@@ -37,7 +45,7 @@ def purgeable(session: Session, *, before: datetime) -> tuple[int | None, int]:
     if first_kept is not None:
         stmt = stmt.where(AuditLog.id < first_kept)
     last_id, count = session.execute(stmt).one()
-    return last_id, int(count)
+    return Purgeable(last_id, count)
 
 
 def checkpoint_and_purge(
@@ -47,7 +55,7 @@ def checkpoint_and_purge(
     last_id, count = purgeable(session, before=before)
     if last_id is None:
         return 0
-    last_hash = session.scalar(select(AuditLog.hash).where(AuditLog.id == last_id))
+    last_hash = session.execute(select(AuditLog.hash).where(AuditLog.id == last_id)).scalar_one()
     record(
         session,
         SYSTEM,

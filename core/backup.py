@@ -107,7 +107,7 @@ def make_backup(url: str, data_dir: Path, out: Path | None = None) -> Path:
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".backup-") as tmp:
         dump = Path(tmp) / DB_MEMBERS[engine]
         snapshot = sqlite_snapshot if engine == "sqlite" else pg_snapshot
-        revision, tables = snapshot(url, dump)
+        state = snapshot(url, dump)
         partial = Path(tmp) / "partial.tar.gz"
         partial.touch(mode=0o600)  # the archive holds password hashes: owner only
         _write_archive(
@@ -117,9 +117,9 @@ def make_backup(url: str, data_dir: Path, out: Path | None = None) -> Path:
             {
                 "format": FORMAT,
                 "engine": engine,
-                "schema_revision": revision,
+                "schema_revision": state.revision,
                 "created_at": utcnow().isoformat(),
-                "tables": tables,
+                "tables": state.tables,
             },
         )
         os.replace(partial, target)

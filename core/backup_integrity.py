@@ -75,7 +75,7 @@ def _check_database(tar: tarfile.TarFile, manifest: dict, folder: Path) -> list[
         return [f"{name}: integrity check failed: {result[0]}"]
     engine = plain_engine(f"sqlite:///{folder / name}")
     with engine.connect() as connection:
-        _, tables = describe(connection)
+        tables = describe(connection).tables
     engine.dispose()
     return (
         [] if tables == manifest.get("tables") else [f"{name}: row counts differ from the manifest"]

@@ -9,10 +9,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from sqlite3 import Connection as SQLiteConnection
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from core.errors import ConfigError
 
 BUSY_TIMEOUT_MS = 10_000
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
@@ -32,7 +36,7 @@ def _create(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    _private_sqlite_file(Path(parsed.database))
+    _private_sqlite_file(sqlite_path(parsed))
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
@@ -45,6 +49,14 @@ def make_private_dir(path: Path) -> None:
     if not path.is_dir():
         path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
         os.chmod(path, PRIVATE_DIR)
+
+
+def sqlite_path(url: str | URL) -> Path:
+    """The database file a SQLite URL names."""
+    database = make_url(url).database
+    if not database:  # config refuses these; a URL built elsewhere must name a file too
+        raise ConfigError("a SQLite database URL must name a file")
+    return Path(database)
 
 
 def sqlite_files(path: Path) -> list[Path]:
@@ -65,7 +77,7 @@ def _private_sqlite_file(path: Path) -> None:
                 os.chmod(existing, PRIVATE_FILE)  # left loose by an older version
 
 
-def _sqlite_connect(dbapi_connection, _record) -> None:
+def _sqlite_connect(dbapi_connection: SQLiteConnection, _record: ConnectionPoolEntry) -> None:
     # Let SQLAlchemy, not the sqlite3 module, emit BEGIN so we can choose IMMEDIATE.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -76,7 +88,7 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _sqlite_begin(conn) -> None:
+def _sqlite_begin(conn: Connection) -> None:
     # A deferred transaction that reads and then writes fails with "database is locked"
     # under concurrent writers; writers take the lock up front instead.
     if conn.get_execution_options().get("read_only"):

@@ -10,9 +10,20 @@ import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import NamedTuple
 
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, create_engine, func, inspect, make_url, select, table, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    func,
+    inspect,
+    make_url,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.pool import NullPool
 
 from core import db
@@ -24,24 +35,27 @@ def engine_name(url: str) -> str:
     return make_url(url).get_backend_name()
 
 
-def sqlite_path(url: str) -> Path:
-    """The database file a SQLite URL names."""
-    return Path(make_url(url).database)
+class DatabaseState(NamedTuple):
+    """What a backup's manifest records of its database: schema revision and rows per table."""
+
+    revision: str | None
+    tables: dict[str, int]
 
 
-def plain_engine(url: str):
+def plain_engine(url: str) -> Engine:
     """A pool-less engine for one copy, check or restore."""
     # Our own short-lived engine: no WAL switch on a copy, nothing left in core.db's pools.
     return create_engine(url, poolclass=NullPool)
 
 
-def describe(connection: Connection) -> tuple[str | None, dict[str, int]]:
-    """(schema revision, rows per table) as this connection sees the database."""
+def describe(connection: Connection) -> DatabaseState:
+    """Schema revision and rows per table, as this connection sees the database."""
     revision = MigrationContext.configure(connection).get_current_revision()
     names = sorted(inspect(connection).get_table_names())
-    return revision, {
-        n: connection.scalar(select(func.count()).select_from(table(n))) for n in names
-    }
+    count = select(func.count())
+    return DatabaseState(
+        revision, {n: connection.execute(count.select_from(table(n))).scalar_one() for n in names}
+    )
 
 
 # --- PostgreSQL tools ---------------------------------------------------------------------------
@@ -93,9 +107,9 @@ def run_tool(argv: list[str], env: dict[str, str] | None = None) -> None:
 # --- copying the database -----------------------------------------------------------------------
 
 
-def sqlite_snapshot(url: str, copy: Path) -> tuple[str | None, dict[str, int]]:
-    """Copy a live SQLite database to one file; (schema revision, rows per table) of the copy."""
-    source = sqlite_path(url)
+def sqlite_snapshot(url: str, copy: Path) -> DatabaseState:
+    """Copy a live SQLite database to one file; the state of the copy."""
+    source = db.sqlite_path(url)
     if not source.is_file():
         raise SecureSphereError(f"no SQLite database at {source}")
     src = sqlite3.connect(source, timeout=db.BUSY_TIMEOUT_MS / 1000)
@@ -116,8 +130,8 @@ def sqlite_snapshot(url: str, copy: Path) -> tuple[str | None, dict[str, int]]:
         engine.dispose()
 
 
-def pg_snapshot(url: str, dump: Path) -> tuple[str | None, dict[str, int]]:
-    """pg_dump into one file; (schema revision, rows per table) of the very snapshot dumped."""
+def pg_snapshot(url: str, dump: Path) -> DatabaseState:
+    """pg_dump into one file; the state of the very snapshot dumped."""
     engine = plain_engine(url)
     try:
         with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import make_url, text
 
@@ -16,33 +17,40 @@ def _first_line(exc: Exception) -> str:
     return f"{type(exc).__name__}: {message[0] if message else ''}"
 
 
-def check_health(url: str) -> tuple[bool, str]:
-    """(True, "ok") when the database answers SELECT 1 and is migrated to head, else (False, reason)."""
+class Health(NamedTuple):
+    """Whether the app can serve, and if not why (a line for operators and probes)."""
+
+    ok: bool
+    reason: str
+
+
+def check_health(url: str) -> Health:
+    """ok with "ok" when the database answers SELECT 1 and is migrated to head, else the reason."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database).is_file():
-        return False, f"database: no SQLite file at {parsed.database}"
+    if parsed.get_backend_name() == "sqlite" and not db.sqlite_path(parsed).is_file():
+        return Health(False, f"database: no SQLite file at {parsed.database}")
     try:
         with db.get_engine(url).connect() as connection:
             connection.execute(text("SELECT 1")).scalar_one()
         current = migrate.current_revision(url)
     except Exception as exc:  # a probe reports any failure as a reason, never a traceback
-        return False, f"database: {_first_line(exc)}"
+        return Health(False, f"database: {_first_line(exc)}")
     head = migrate.head_revision()
     if current is None:
-        return False, "migrations: the database has no schema; run: python -m core.cli init"
+        return Health(False, "migrations: the database has no schema; run: python -m core.cli init")
     if current != head:
-        return (
+        return Health(
             False,
             f"migrations: the database is at {current}, this code needs {head}; "
             "run: python -m core.cli init",
         )
-    return True, "ok"
+    return Health(True, "ok")
 
 
 def _private_paths(url: str, data_dir: Path) -> list[Path]:
     parsed = make_url(url)
     database = (
-        db.sqlite_files(Path(parsed.database)) if parsed.get_backend_name() == "sqlite" else []
+        db.sqlite_files(db.sqlite_path(parsed)) if parsed.get_backend_name() == "sqlite" else []
     )
     backups = data_dir / "backups"
     shown = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from typing import SupportsFloat, TypeVar
 
 from core.banks.model import Question
 from core.banks.question_types import QUESTION_TYPES
@@ -113,6 +114,7 @@ SETTING_VALUE_LABELS = {
     "reviewer_visibility": {"all": "All assessments", "assigned": "Assigned to them, and unclaimed"}
 }
 
+_T = TypeVar("_T")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -145,12 +147,12 @@ def format_date(value: date | datetime | str | None) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
-def iso_utc(value):
+def iso_utc(value: _T) -> _T | str:
     """Datetimes as ISO 8601 UTC text ("2026-12-01T14:05:00Z"), for extracts; others unchanged."""
     return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(value, datetime) else value
 
 
-def format_score(value: object, *, scale: float = 1, empty: str = NOTHING) -> str:
+def format_score(value: SupportsFloat | None, *, scale: float = 1, empty: str = NOTHING) -> str:
     """A score as the screen shows it, 0-100 with one decimal (scale=100 for 0-1 answer scores)."""
     if value is None or value != value:  # None or NaN: nothing scored
         return empty

@@ -10,14 +10,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 from core.db import get_engine
+from core.errors import SecureSphereError
 from core.models import Base
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def _config(connection=None) -> Config:
+def _config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -33,7 +35,10 @@ def upgrade(url: str) -> None:
 @lru_cache(maxsize=1)
 def head_revision() -> str:
     """The newest migration shipped with this code (read once per process)."""
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    if head is None:
+        raise SecureSphereError(f"no migrations found in {MIGRATIONS}")
+    return head
 
 
 def current_revision(url: str) -> str | None:
@@ -42,13 +47,15 @@ def current_revision(url: str) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def drift(url: str) -> list:
+def drift(url: str) -> list[object]:
     """Differences between the models and the migrated database (empty when they agree)."""
     with get_engine(url).connect() as connection:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "render_as_batch": True}
         )
-        return compare_metadata(context, Base.metadata)
+        # Alembic's diff entries are tuples (or lists of them) of differing shapes.
+        diffs: list[object] = compare_metadata(context, Base.metadata)
+        return diffs
 
 
 def make_revision(url: str, message: str) -> None:

@@ -15,7 +15,8 @@ from pathlib import Path
 from core import db
 from core.backup import DB_MEMBERS, EVIDENCE, default_path, evidence_files, make_backup
 from core.backup_integrity import archive_problems, read_manifest
-from core.dumps import describe, engine_name, pg_env, pg_tool, plain_engine, run_tool, sqlite_path
+from core.db import sqlite_path
+from core.dumps import describe, engine_name, pg_env, pg_tool, plain_engine, run_tool
 from core.errors import SecureSphereError, ValidationError
 
 
@@ -26,7 +27,7 @@ def _first_rows(url: str) -> str:
     engine = plain_engine(url)
     try:
         with engine.connect() as connection:
-            _, tables = describe(connection)
+            tables = describe(connection).tables
     finally:
         engine.dispose()
     full = [f"{name} ({count} rows)" for name, count in tables.items() if count]

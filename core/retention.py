@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,11 +17,22 @@ from core.models import EvidenceFile, SignInAttempt, utcnow
 from core.settings import get_settings
 
 
+@dataclass(frozen=True)
+class PurgeReport:
+    """What a purge removed (or, in a dry run, would remove)."""
+
+    sign_in_attempts: int
+    evidence_rows: list[int]  # ids of the withdrawn evidence rows
+    evidence_files: list[str]  # SHA-256 of the stored files no remaining row names
+    audit_rows: int
+    dry_run: bool
+
+
 def _purge_sign_ins(
     session: Session, actor: Actor, before: datetime, dry_run: bool, now: datetime
 ) -> int:
     old = SignInAttempt.created_at < before
-    count = session.scalar(select(func.count()).select_from(SignInAttempt).where(old))
+    count = session.execute(select(func.count()).select_from(SignInAttempt).where(old)).scalar_one()
     if count and not dry_run:
         session.execute(delete(SignInAttempt).where(old))
         audit.record(
@@ -31,7 +43,7 @@ def _purge_sign_ins(
             detail={"count": count, "before": before.isoformat()},
             now=now,
         )
-    return int(count)
+    return count
 
 
 def _purge_evidence(
@@ -79,7 +91,7 @@ def purge_expired(
     key: bytes,
     now: datetime | None = None,
     dry_run: bool = False,
-) -> dict:
+) -> PurgeReport:
     """Remove what the retention settings let go: sign-in attempts, withdrawn evidence, audit rows."""
     require_role(actor, "admin")
     now = now or utcnow()
@@ -96,14 +108,8 @@ def purge_expired(
     if audit_days > 0:  # 0 keeps the audit trail forever
         before = now - timedelta(days=audit_days)
         audit_rows = (
-            audit_checkpoint.purgeable(session, before=before)[1]
+            audit_checkpoint.purgeable(session, before=before).row_count
             if dry_run
             else audit_checkpoint.checkpoint_and_purge(session, before=before, key=key, now=now)
         )
-    return {
-        "sign_in_attempts": sign_ins,
-        "evidence_rows": ids,
-        "evidence_files": blobs,
-        "audit_rows": audit_rows,
-        "dry_run": dry_run,
-    }
+    return PurgeReport(sign_ins, ids, blobs, audit_rows, dry_run)

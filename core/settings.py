@@ -96,7 +96,8 @@ BAND_ORDER = ("Low", "Medium", "High")
 
 def get_settings(session: Session) -> dict[str, Any]:
     """Every setting: the stored value where one was saved, else the default."""
-    stored = dict(session.execute(select(SystemSetting.key, SystemSetting.value)).all())
+    rows = session.execute(select(SystemSetting.key, SystemSetting.value)).all()
+    stored: dict[str, Any] = dict(rows)
     return {key: stored.get(key, default) for key, default in DEFAULTS.items()}
 
 
@@ -124,14 +125,20 @@ def validate_setting(key: str, value: Any) -> Any:
         if value not in spec.choices:
             raise ValidationError(f"{key} must be one of: {', '.join(spec.choices)}.")
         return value
-    if isinstance(value, bool) or not isinstance(value, int) or not spec.low <= value <= spec.high:
+    if (
+        spec.low is None
+        or spec.high is None
+        or isinstance(value, bool)
+        or not isinstance(value, int)
+        or not spec.low <= value <= spec.high
+    ):
         raise ValidationError(f"{key} must be a whole number from {spec.low} to {spec.high}.")
     return value
 
 
-def _check_bands(value: Any) -> list:
+def _check_bands(value: Any) -> list[list[float | str]]:
     try:
-        pairs = [[float(low), str(name)] for low, name in value]
+        pairs = [(float(low), str(name)) for low, name in value]
     except (TypeError, ValueError):
         raise ValidationError("score_bands must be pairs of [lower bound, band name].") from None
     lows = [low for low, _ in pairs]
@@ -141,7 +148,7 @@ def _check_bands(value: Any) -> list:
         raise ValidationError(
             "score_bands bounds must be distinct, between 0 and 100, highest first."
         )
-    return pairs
+    return [[low, name] for low, name in pairs]
 
 
 def parse_setting(key: str, text: str) -> Any:

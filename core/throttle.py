@@ -62,7 +62,7 @@ def address_blocked(session: Session, client_address: str, now: datetime) -> boo
     within the window."""
     settings = get_settings(session)
     since = now - timedelta(minutes=settings["throttle_address_window_minutes"])
-    failures = session.scalar(
+    failures = session.execute(
         select(func.count())
         .select_from(SignInAttempt)
         .where(
@@ -70,8 +70,8 @@ def address_blocked(session: Session, client_address: str, now: datetime) -> boo
             SignInAttempt.created_at >= since,
             SignInAttempt.succeeded.is_(False),
         )
-    )
-    return failures >= settings["throttle_address_failures"]
+    ).scalar_one()
+    return failures >= int(settings["throttle_address_failures"])
 
 
 def is_locked(user: User, now: datetime) -> bool:

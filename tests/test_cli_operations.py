@@ -197,12 +197,12 @@ def test_purge_of_the_audit_trail_leaves_a_signed_checkpoint(db_url, tmp_path, m
     with db.reading(db_url) as s:
         total = s.scalar(select(func.count()).select_from(AuditLog))
         assert (
-            purge_expired(s, SYSTEM, data_dir=data, key=key, now=later, dry_run=True)["audit_rows"]
+            purge_expired(s, SYSTEM, data_dir=data, key=key, now=later, dry_run=True).audit_rows
             == total
         )
     with db.transaction(db_url) as s:
         done = purge_expired(s, SYSTEM, data_dir=data, key=key, now=later)
-    assert done["audit_rows"] == total  # not the purge's own rows, written just before
+    assert done.audit_rows == total  # not the purge's own rows, written just before
     with db.reading(db_url) as s:
         assert s.scalars(select(AuditLog.action).order_by(AuditLog.id)).all() == [
             "sign_in_attempts_purged",

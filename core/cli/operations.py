@@ -108,9 +108,9 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
             key=settings.cookie_key.encode(),
         )
     print(
-        f"{'would remove' if args.dry_run else 'removed'}: {done['sign_in_attempts']} sign-in "
-        f"attempts, {len(done['evidence_rows'])} withdrawn evidence rows and "
-        f"{len(done['evidence_files'])} of their files, {done['audit_rows']} audit rows"
+        f"{'would remove' if args.dry_run else 'removed'}: {done.sign_in_attempts} sign-in "
+        f"attempts, {len(done.evidence_rows)} withdrawn evidence rows and "
+        f"{len(done.evidence_files)} of their files, {done.audit_rows} audit rows"
     )
     return 0
 
@@ -121,12 +121,12 @@ def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
     warnings = loose_permissions(
         settings.database_url, settings.data_dir
     )  # before opening fixes them
-    ok, reason = check_health(settings.database_url)
-    if not ok:
-        raise SecureSphereError(reason)
+    health = check_health(settings.database_url)
+    if not health.ok:
+        raise SecureSphereError(health.reason)
     for warning in warnings:
         print(warning, file=sys.stderr)
-    print(reason)
+    print(health.reason)
     return 0
 
 
