@@ -42,15 +42,10 @@ from core.auth import actor_for, open_session
 from core.filters import Filters
 from core.models import Product, utcnow
 from core.movers import movers_frame
-from core.peer_benchmarks import (
-    heatmap_frame,
-    peer_distribution,
-    peer_groups_frame,
-    product_scores,
-    rank_against,
-    versions,
-)
+from core.peer_benchmarks import peer_distribution, product_scores, rank_against, versions
+from core.peer_groups import peer_groups_frame
 from core.product_history import product_history_frame
+from core.section_heatmap import heatmap_frame
 from core.synthetic import seed_synthetic
 from core.trends import trend_frame
 from core.users import create_user

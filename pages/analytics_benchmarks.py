@@ -6,15 +6,10 @@ import streamlit as st
 
 from core.dashboard_charts import heatmap_figure, section_box_figure
 from core.labels import tier_label
-from core.peer_benchmarks import (
-    heatmap_frame,
-    peer_distribution,
-    peer_groups_frame,
-    product_scores,
-    rank_against,
-    versions,
-)
+from core.peer_benchmarks import peer_distribution, product_scores, rank_against, versions
+from core.peer_groups import peer_groups_frame
 from core.product_history import product_choices
+from core.section_heatmap import heatmap_frame
 from core.text import md_escape
 from ui.cache import aggregate, figure
 from ui.filters import FILTER_KEYS, filter_block

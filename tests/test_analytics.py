@@ -31,15 +31,11 @@ from core.operations_metrics import (
     turnaround_frame,
     workload_frame,
 )
-from core.peer_benchmarks import (
-    MIN_PEER_ORGANIZATIONS,
-    heatmap_frame,
-    peer_distribution,
-    peer_groups_frame,
-    product_scores,
-    rank_against,
-)
+from core.peer_benchmarks import peer_distribution, product_scores, rank_against
+from core.peer_groups import peer_groups_frame
+from core.peer_stats import MIN_PEER_ORGANIZATIONS
 from core.periods import months_between
+from core.section_heatmap import heatmap_frame
 from core.settings import update_setting
 from core.synthetic import BANK_KEY, seed_synthetic
 from core.trends import MAX_SERIES, trend_frame

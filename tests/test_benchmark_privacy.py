@@ -16,13 +16,9 @@ from core.errors import ValidationError
 from core.filters import Filters
 from core.models import Assessment, ScoreHistory, Section
 from core.organizations import create_organization
-from core.peer_benchmarks import (
-    OVERALL,
-    peer_distribution,
-    peer_groups_frame,
-    product_scores,
-    rank_against,
-)
+from core.peer_benchmarks import peer_distribution, product_scores, rank_against
+from core.peer_groups import peer_groups_frame
+from core.peers import OVERALL
 from core.products import create_product
 from core.settings import update_setting, validate_setting
 from tests.factories import baseline_id, make_actor

@@ -36,7 +36,7 @@ from core.operations_metrics import (
     time_in_status_frame,
     turnaround_frame,
 )
-from core.peer_benchmarks import heatmap_frame, peer_distribution, versions
+from core.peer_benchmarks import peer_distribution, versions
 from core.product_history import product_choices, product_history_frame
 from core.review_charts import (
     decisions_figure,
@@ -44,6 +44,7 @@ from core.review_charts import (
     time_in_status_figure,
     turnaround_figure,
 )
+from core.section_heatmap import heatmap_frame
 from core.synthetic import seed_synthetic
 from core.trend_charts import KEEP_LINES, MAX_LINES, movers_figure, trend_figure
 from core.trends import GROUPS, trend_frame
