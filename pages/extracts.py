@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from core.extract_columns import EXTRACTS
-from core.extracts import data_dictionary, dictionary_csv, extract_count, extract_csv, workbook_xlsx
+from core.extract_workbook import workbook_xlsx
+from core.extracts import data_dictionary, dictionary_csv, extract_count, extract_csv
 from ui.cache import aggregate
 from ui.filters import filter_block
 from ui.navigation import guard

@@ -14,14 +14,8 @@ from core.auth import actor_for
 from core.banks.store import load_bank
 from core.exports import audit_csv, csv_bytes
 from core.extract_columns import DICTIONARY_COLUMNS, EXTRACTS, TIME
-from core.extracts import (
-    data_dictionary,
-    dictionary_csv,
-    extract_count,
-    extract_csv,
-    extract_rows,
-    workbook_xlsx,
-)
+from core.extract_workbook import workbook_xlsx
+from core.extracts import data_dictionary, dictionary_csv, extract_count, extract_csv, extract_rows
 from core.filters import Filters
 from core.labels import iso_utc
 from core.models import Assessment, LeadComment, Organization, QuestionnaireResponse, ScoreHistory

@@ -1,0 +1,177 @@
+"""The statement behind each extract: its columns, joins and order, and which time the date range
+reads. core.extracts scopes and filters them and streams their rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import aliased
+
+from core.access import Actor
+from core.models import (
+    Assessment,
+    EvidenceFile,
+    LeadComment,
+    Organization,
+    Product,
+    ProductStatus,
+    Question,
+    Questionnaire,
+    QuestionnaireResponse,
+    ScoreHistory,
+    Section,
+    User,
+)
+
+
+def _named(statement: Select) -> Select:
+    """Add organisation, product and questionnaire names to a statement joined to Assessment."""
+    return (
+        statement.join(Organization, Organization.id == Assessment.organization_id)
+        .join(Product, Product.id == Assessment.product_id)
+        .join(Questionnaire, Questionnaire.id == Assessment.questionnaire_id)
+    )
+
+
+NAMES = (
+    Assessment.id.label("assessment_id"),
+    Organization.name.label("organization"),
+    Product.name.label("product"),
+    Questionnaire.title.label("questionnaire"),
+    Questionnaire.version.label("questionnaire_version"),
+    Assessment.cycle.label("cycle"),
+)
+
+
+def _answers(actor: Actor) -> tuple[Select, object]:
+    stmt = _named(
+        select(
+            *NAMES,
+            Assessment.status.label("status"),
+            Section.title.label("section"),
+            Question.key.label("question_key"),
+            Question.text.label("question"),
+            QuestionnaireResponse.value.label("value"),
+            Assessment.questionnaire_id.label("questionnaire_id"),
+            QuestionnaireResponse.is_na.label("not_applicable"),
+            QuestionnaireResponse.score.label("score"),
+            QuestionnaireResponse.review_state.label("review_state"),
+            func.coalesce(
+                QuestionnaireResponse.answered_at, QuestionnaireResponse.created_at
+            ).label("answered_at"),
+        )
+        .join(Assessment, Assessment.id == QuestionnaireResponse.assessment_id)
+        .join(Question, Question.id == QuestionnaireResponse.question_id)
+        .join(Section, Section.id == Question.section_id)
+    )
+    order = (Assessment.id, Section.position, Question.position)
+    return stmt.order_by(*order), func.coalesce(
+        QuestionnaireResponse.answered_at, QuestionnaireResponse.created_at
+    )
+
+
+def _snapshots(actor: Actor) -> tuple[Select, object]:
+    stmt = _named(
+        select(
+            ScoreHistory.id.label("snapshot_id"),
+            *NAMES,
+            ScoreHistory.created_at.label("taken_at"),
+            ScoreHistory.trigger.label("trigger"),
+            ScoreHistory.overall_score.label("overall_score"),
+            ScoreHistory.band.label("band"),
+            ScoreHistory.completion.label("completion"),
+            ScoreHistory.answered_count.label("answered_count"),
+            ScoreHistory.total_count.label("total_count"),
+            ScoreHistory.formula_version.label("formula_version"),
+            ScoreHistory.section_scores.label("section_scores"),
+            Assessment.questionnaire_id.label("questionnaire_id"),
+        ).join(Assessment, Assessment.id == ScoreHistory.assessment_id)
+    )
+    return stmt.order_by(
+        Assessment.id, ScoreHistory.created_at, ScoreHistory.id
+    ), ScoreHistory.created_at
+
+
+def _timeline(actor: Actor) -> tuple[Select, object]:
+    who = aliased(User)
+    stmt = _named(
+        select(
+            *NAMES,
+            ProductStatus.created_at.label("changed_at"),
+            ProductStatus.from_status.label("from_status"),
+            ProductStatus.to_status.label("to_status"),
+            func.coalesce(who.name, "system").label("changed_by"),
+            ProductStatus.note.label("note"),
+        )
+        .join(Assessment, Assessment.id == ProductStatus.assessment_id)
+        .outerjoin(who, who.id == ProductStatus.actor_id)
+    )
+    return (
+        stmt.order_by(Assessment.id, ProductStatus.created_at, ProductStatus.id),
+        ProductStatus.created_at,
+    )
+
+
+def _comments(actor: Actor) -> tuple[Select, object]:
+    author = aliased(User)
+    stmt = _named(
+        select(
+            LeadComment.id.label("comment_id"),
+            *NAMES,
+            Question.key.label("question_key"),
+            LeadComment.parent_id.label("reply_to"),
+            func.coalesce(author.name, "system").label("author"),
+            author.role.label("author_role"),
+            LeadComment.visibility.label("visibility"),
+            LeadComment.is_resolved.label("resolved"),
+            LeadComment.created_at.label("created_at"),
+            LeadComment.body.label("body"),
+        )
+        .join(Assessment, Assessment.id == LeadComment.assessment_id)
+        .outerjoin(QuestionnaireResponse, QuestionnaireResponse.id == LeadComment.response_id)
+        .outerjoin(Question, Question.id == QuestionnaireResponse.question_id)
+        .outerjoin(author, author.id == LeadComment.author_id)
+        .where(LeadComment.is_active)
+    )
+    if actor.is_client:  # internal reviewer notes never reach a client, whatever else changes
+        stmt = stmt.where(LeadComment.visibility == "shared")
+    return stmt.order_by(
+        Assessment.id, LeadComment.created_at, LeadComment.id
+    ), LeadComment.created_at
+
+
+def _evidence(actor: Actor) -> tuple[Select, object]:
+    uploader = aliased(User)
+    stmt = _named(
+        select(
+            EvidenceFile.id.label("evidence_id"),
+            *NAMES,
+            Question.key.label("question_key"),
+            EvidenceFile.filename.label("filename"),
+            EvidenceFile.content_type.label("content_type"),
+            EvidenceFile.size_bytes.label("size_bytes"),
+            EvidenceFile.sha256.label("sha256"),
+            func.coalesce(uploader.name, "system").label("uploaded_by"),
+            EvidenceFile.created_at.label("uploaded_at"),
+            (~EvidenceFile.is_active).label("withdrawn"),
+            EvidenceFile.deleted_at.label("withdrawn_at"),
+        )
+        .join(Assessment, Assessment.id == EvidenceFile.assessment_id)
+        .outerjoin(Question, Question.id == EvidenceFile.question_id)
+        .outerjoin(uploader, uploader.id == EvidenceFile.uploaded_by)
+    )
+    return stmt.order_by(
+        Assessment.id, EvidenceFile.created_at, EvidenceFile.id
+    ), EvidenceFile.created_at
+
+
+QUERIES: dict[str, Callable[[Actor], tuple[Select, object]]] = {
+    "answers": _answers,
+    "snapshots": _snapshots,
+    "section_scores": _snapshots,
+    "status_timeline": _timeline,
+    "comments": _comments,
+    "evidence": _evidence,
+}
