@@ -72,8 +72,8 @@ st.logo(str(LOGO), size="large")
 
 with st.sidebar:
     st.markdown(
-        f"**{md_escape(me['name'])}**  \n{me['role'].replace('_', ' ').title()}"
-        + (f" · {md_escape(me['organization'])}" if me["organization"] else "")
+        f"**{md_escape(me.name)}**  \n{me.role.replace('_', ' ').title()}"
+        + (f" · {md_escape(me.organization)}" if me.organization else "")
     )
     if demo:
         st.badge("Demo data", icon=":material/science:", color="orange")
@@ -82,6 +82,6 @@ with st.sidebar:
         st.caption("Signing you out…")
         st.stop()
 
-if me["must_change_password"]:
+if me.must_change_password:
     st.warning("You signed in with a one-time password. Choose a new password to continue.")
-st.navigation(pages_for(actor, me["must_change_password"]), expanded=True).run()
+st.navigation(pages_for(actor, me.must_change_password), expanded=True).run()

@@ -8,23 +8,47 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypedDict, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from core import audit, throttle
 from core.access import Actor
-from core.errors import ValidationError
+from core.errors import NotFound, ValidationError
 from core.models import AuthSession, Organization, User, utcnow
 from core.settings import get_settings
 
 FAILED_SIGN_IN = "Incorrect username or password."
 
 
-def credentials(session: Session, *, client_address: str = "", now: datetime | None = None) -> dict:
-    """The credentials dict streamlit-authenticator checks: every active account, with a hash no
-    password matches for one in a cooldown or for every one when the address is throttled."""
+class Credential(TypedDict):
+    """One account as streamlit-authenticator's credentials mapping holds it."""
+
+    name: str
+    email: str
+    roles: list[str]
+    password: str  # a bcrypt hash
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    """Who is signed in, as the sidebar and the profile page show it."""
+
+    name: str
+    role: str
+    organization: str  # its name, or "" for staff
+    must_change_password: bool
+
+
+def credentials(
+    session: Session, *, client_address: str = "", now: datetime | None = None
+) -> dict[str, dict[str, Credential]]:
+    """The credentials streamlit-authenticator checks (``{"usernames": {name: Credential}}``):
+    every active account, with a hash no password matches for one in a cooldown or for every one
+    when the address is throttled."""
     now = now or utcnow()
     blocked = throttle.address_blocked(session, client_address, now)
     users = session.scalars(select(User).where(User.is_active)).all()
@@ -123,7 +147,10 @@ def cookie_fingerprint(token: str) -> str:
 
 def bind_cookie(session: Session, sid: str, token: str) -> None:
     """Record the remember-me cookie issued with this session; it is valid only with it."""
-    session.get(AuthSession, sid).cookie_hash = cookie_fingerprint(token)
+    row = session.get(AuthSession, sid)
+    if row is None:
+        raise NotFound("That session does not exist.")
+    row.cookie_hash = cookie_fingerprint(token)
 
 
 def resume_session(session: Session, token: str, *, now: datetime | None = None) -> Actor | None:
@@ -149,7 +176,7 @@ def _touch_live(session: Session, row: AuthSession | None, now: datetime) -> Act
     idle = timedelta(minutes=settings["session_idle_minutes"])
     absolute = timedelta(hours=settings["session_absolute_hours"])
     expired = now - row.last_seen_at > idle or now - row.issued_at > absolute
-    if expired or not user.is_active:
+    if expired or user is None or not user.is_active:
         row.revoked_at, row.revoked_reason = now, "expired" if expired else "deactivated"
         return None
     row.last_seen_at = now
@@ -182,16 +209,14 @@ def revoke_sessions(
         )
         .values(revoked_at=now, revoked_reason=reason, updated_at=now)
     )
-    return result.rowcount
+    # An UPDATE gives a CursorResult; Session.execute's annotations only say Result.
+    return cast("CursorResult[Any]", result).rowcount
 
 
-def user_summary(session: Session, actor: Actor) -> dict:
+def user_summary(session: Session, actor: Actor) -> UserSummary:
     """Name, role and organisation name of the actor, for the sidebar."""
     user = session.get(User, actor.user_id)
+    if user is None:
+        raise NotFound("That user does not exist.")
     org = session.get(Organization, user.organization_id) if user.organization_id else None
-    return {
-        "name": user.name,
-        "role": user.role,
-        "organization": org.name if org else "",
-        "must_change_password": user.must_change_password,
-    }
+    return UserSummary(user.name, user.role, org.name if org else "", user.must_change_password)

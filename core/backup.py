@@ -21,8 +21,11 @@ import os
 import re
 import tarfile
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Any, NamedTuple, TypedDict
 
 from sqlalchemy.orm import Session
 
@@ -40,13 +43,51 @@ FORMAT = 1
 _STAMP = "%Y%m%d-%H%M%S"
 _NAME = re.compile(r"securesphere-(\d{8}-\d{6})(?:-.*)?\.tar\.gz")
 
+
+class ArchiveMember(TypedDict):
+    """A member as the manifest lists it (JSON)."""
+
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an archive says it holds: engine, schema revision, time taken, rows per table, and
+    the SHA-256 and size of every member."""
+
+    format: int
+    engine: str
+    schema_revision: str | None
+    created_at: str  # ISO 8601
+    tables: dict[str, int]
+    members: dict[str, ArchiveMember]
+
+
+class EvidenceMember(NamedTuple):
+    """A stored evidence file and its name inside an archive (``evidence/<xx>/<sha256>``)."""
+
+    path: Path
+    name: str
+
+
+@dataclass(frozen=True)
+class BackupFile:
+    """One archive in the data dir's backups folder."""
+
+    path: Path
+    name: str
+    size_bytes: int
+    created: datetime
+
+
 # --- making a backup ----------------------------------------------------------------------------
 
 
 class _HashingReader:
     """Reads a file for tarfile while hashing what passes through."""
 
-    def __init__(self, handle) -> None:
+    def __init__(self, handle: IO[bytes]) -> None:
         self.handle, self.digest = handle, hashlib.sha256()
 
     def read(self, size: int = -1) -> bytes:
@@ -56,28 +97,28 @@ class _HashingReader:
         return data
 
 
-def _add_file(tar: tarfile.TarFile, path: Path, name: str) -> dict:
+def _add_file(tar: tarfile.TarFile, path: Path, name: str) -> ArchiveMember:
     with open(path, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         info = tarfile.TarInfo(name)
         info.size, info.mtime, info.mode = size, int(os.fstat(handle.fileno()).st_mtime), 0o600
         reader = _HashingReader(handle)
         tar.addfile(info, reader)
-    return {"sha256": reader.digest.hexdigest(), "size": size}
+    return ArchiveMember(sha256=reader.digest.hexdigest(), size=size)
 
 
-def evidence_files(folder: Path):
-    """(path, member name) of every regular file under the evidence folder; links are skipped."""
+def evidence_files(folder: Path) -> Iterator[EvidenceMember]:
+    """Every regular file under the evidence folder with its member name; links are skipped."""
     for root, dirs, files in os.walk(folder):  # os.walk does not descend into linked folders
         dirs.sort()
         for name in sorted(files):
             path = Path(root) / name
             if not path.is_symlink() and path.is_file() and not name.startswith(".upload-"):
-                yield path, f"{EVIDENCE}/{path.relative_to(folder).as_posix()}"
+                yield EvidenceMember(path, f"{EVIDENCE}/{path.relative_to(folder).as_posix()}")
 
 
-def _write_archive(path: Path, dump: Path, evidence: Path, manifest: dict) -> None:
-    members = {}
+def _write_archive(path: Path, dump: Path, evidence: Path, manifest: dict[str, Any]) -> None:
+    members: dict[str, ArchiveMember] = {}
     with tarfile.open(path, "w:gz") as tar:
         members[dump.name] = _add_file(tar, dump, dump.name)
         for file, name in evidence_files(evidence):
@@ -129,14 +170,14 @@ def make_backup(url: str, data_dir: Path, out: Path | None = None) -> Path:
 # --- listing and pruning ------------------------------------------------------------------------
 
 
-def list_backups(actor: Actor, data_dir: Path) -> list[dict]:
+def list_backups(actor: Actor, data_dir: Path) -> list[BackupFile]:
     """The backups in the data dir's backups folder, newest first."""
     require_role(actor, "admin")
     return _listed(data_dir)
 
 
-def _listed(data_dir: Path) -> list[dict]:
-    found = []
+def _listed(data_dir: Path) -> list[BackupFile]:
+    found: list[tuple[tuple[datetime, int], BackupFile]] = []
     for path in (Path(data_dir) / BACKUPS).glob("securesphere-*.tar.gz"):
         match, stat = _NAME.fullmatch(path.name), path.stat()
         created = (
@@ -145,10 +186,7 @@ def _listed(data_dir: Path) -> list[dict]:
             else datetime.fromtimestamp(stat.st_mtime, UTC)
         )
         found.append(
-            (
-                (created, stat.st_mtime_ns),
-                {"path": path, "name": path.name, "size_bytes": stat.st_size, "created": created},
-            )
+            ((created, stat.st_mtime_ns), BackupFile(path, path.name, stat.st_size, created))
         )
     return [entry for _, entry in sorted(found, key=lambda pair: pair[0], reverse=True)]
 
@@ -157,7 +195,7 @@ def prune_backups(data_dir: Path, keep: int) -> list[Path]:
     """Delete all but the ``keep`` newest backups; returns the deleted paths."""
     if keep < 1:
         raise ValidationError("keep at least one backup (--keep 1 or more).")
-    removed = [b["path"] for b in _listed(data_dir)[keep:]]
+    removed = [b.path for b in _listed(data_dir)[keep:]]
     for path in removed:
         path.unlink(missing_ok=True)
     return removed
@@ -183,7 +221,7 @@ def take_backup(
 def backup_bytes(actor: Actor, data_dir: Path, name: str) -> bytes:
     """The bytes of one listed backup, for an admin's download."""
     require_role(actor, "admin")
-    known = {b["name"]: b for b in _listed(data_dir)}
+    known = {b.name: b for b in _listed(data_dir)}
     if name not in known:
         raise NotFound("No such backup.")
     return (Path(data_dir) / BACKUPS / name).read_bytes()

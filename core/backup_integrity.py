@@ -11,9 +11,10 @@ import tarfile
 import tempfile
 import zlib
 from pathlib import Path
+from typing import IO, Any
 
 from core.access import Actor, require_role
-from core.backup import DB_MEMBERS, MANIFEST
+from core.backup import DB_MEMBERS, FORMAT, MANIFEST, ArchiveMember, Manifest
 from core.dumps import describe, pg_tool, plain_engine, run_tool
 from core.errors import SecureSphereError
 
@@ -27,25 +28,42 @@ def _unsafe(member: tarfile.TarInfo) -> str:
     return "" if member.isfile() else f"{member.name!r}: not a regular file"
 
 
-def _scan(tar: tarfile.TarFile) -> tuple[dict, dict | None, list[str]]:
+def _open(tar: tarfile.TarFile, member: tarfile.TarInfo | str) -> IO[bytes]:
+    stream = tar.extractfile(member)
+    if stream is None:
+        raise ValueError(f"{member}: not a regular file")
+    return stream
+
+
+def _parse(data: bytes) -> dict[str, Any]:
+    manifest = json.loads(data)  # ValueError is caught by the caller
+    if not isinstance(manifest, dict):
+        raise ValueError(f"{MANIFEST} is not a JSON object")
+    return manifest
+
+
+def _scan(
+    tar: tarfile.TarFile,
+) -> tuple[dict[str, ArchiveMember], dict[str, Any] | None, list[str]]:
     """(hash and size per member, parsed manifest, problems) from one pass over the archive."""
-    found, manifest, problems = {}, None, []
+    found: dict[str, ArchiveMember] = {}
+    manifest: dict[str, Any] | None = None
+    problems: list[str] = []
     for member in tar:
         if problem := _unsafe(member):
             problems.append(problem)
             continue
-        digest, stream = hashlib.sha256(), tar.extractfile(member)
+        digest, stream = hashlib.sha256(), _open(tar, member)
         if member.name == MANIFEST:
-            data = stream.read()
-            manifest = json.loads(data)  # ValueError is caught by the caller
+            manifest = _parse(stream.read())
             continue
         while chunk := stream.read(_CHUNK):
             digest.update(chunk)
-        found[member.name] = {"sha256": digest.hexdigest(), "size": member.size}
+        found[member.name] = ArchiveMember(sha256=digest.hexdigest(), size=member.size)
     return found, manifest, problems
 
 
-def _compare(found: dict, manifest: dict) -> list[str]:
+def _compare(found: dict[str, ArchiveMember], manifest: dict[str, Any]) -> list[str]:
     listed = manifest.get("members") or {}
     problems = [f"{name}: missing from the archive" for name in listed if name not in found]
     problems += [
@@ -54,23 +72,23 @@ def _compare(found: dict, manifest: dict) -> list[str]:
         if name in found and found[name] != listed[name]
     ]
     problems += [f"{name}: not in the manifest" for name in found if name not in listed]
-    if DB_MEMBERS.get(manifest.get("engine")) not in listed:
+    if DB_MEMBERS.get(str(manifest.get("engine"))) not in listed:
         problems.append("the manifest names no database for its engine")
     return problems
 
 
-def _check_database(tar: tarfile.TarFile, manifest: dict, folder: Path) -> list[str]:
+def _check_database(tar: tarfile.TarFile, manifest: dict[str, Any], folder: Path) -> list[str]:
     """SQLite: integrity_check and row counts on an extracted copy; PostgreSQL: pg_restore --list."""
     name = DB_MEMBERS[manifest["engine"]]
     tar.extract(name, folder, filter="data")
     if manifest["engine"] == "postgresql":
         run_tool([pg_tool("pg_restore"), "--list", str(folder / name)])
         return []
-    connection = sqlite3.connect(folder / name)
+    copy = sqlite3.connect(folder / name)
     try:
-        result = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+        result = [row[0] for row in copy.execute("PRAGMA integrity_check")]
     finally:
-        connection.close()
+        copy.close()
     if result != ["ok"]:
         return [f"{name}: integrity check failed: {result[0]}"]
     engine = plain_engine(f"sqlite:///{folder / name}")
@@ -115,7 +133,15 @@ def archive_problems(path: Path) -> list[str]:
         return [f"the database in the archive could not be checked: {exc}"]
 
 
-def read_manifest(path: Path) -> dict:
+def read_manifest(path: Path) -> Manifest:
     """The manifest of a backup archive."""
     with tarfile.open(path, "r:gz") as tar:
-        return json.loads(tar.extractfile(MANIFEST).read())
+        data = _parse(_open(tar, MANIFEST).read())
+    return Manifest(
+        format=int(data.get("format", FORMAT)),
+        engine=str(data["engine"]),
+        schema_revision=data["schema_revision"],
+        created_at=str(data["created_at"]),
+        tables=dict(data["tables"]),
+        members=dict(data["members"]),
+    )

@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import tarfile
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from core import db
@@ -18,6 +19,18 @@ from core.backup_integrity import archive_problems, read_manifest
 from core.db import sqlite_path
 from core.dumps import describe, engine_name, pg_env, pg_tool, plain_engine, run_tool
 from core.errors import SecureSphereError, ValidationError
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    """What a restore put back, and where the data it replaced was saved first (if any)."""
+
+    engine: str
+    schema_revision: str | None
+    created_at: str  # when the backup was taken, ISO 8601
+    tables: dict[str, int]  # rows per table
+    evidence_files: int
+    safety_backup: Path | None
 
 
 def _first_rows(url: str) -> str:
@@ -98,21 +111,19 @@ def _restore_postgres(url: str, dump: Path) -> None:
 
 def _restore_evidence(source: Path, target: Path) -> int:
     files = list(evidence_files(source)) if source.is_dir() else []
-    for path, name in files:
-        _place(path, target / Path(name).relative_to(EVIDENCE))
+    for file in files:
+        _place(file.path, target / Path(file.name).relative_to(EVIDENCE))
     return len(files)
 
 
-def restore_backup(path: Path, url: str, data_dir: Path, *, force: bool = False) -> dict:
+def restore_backup(path: Path, url: str, data_dir: Path, *, force: bool = False) -> RestoreReport:
     """Restore a verified backup into an empty target, or (force) over one after a safety backup."""
     problems = archive_problems(path)
     if problems:
         raise SecureSphereError(f"the backup failed verification: {problems[0]}")
     manifest = read_manifest(path)
-    if manifest["engine"] != engine_name(url):
-        raise ValidationError(
-            f"the backup is of a {manifest['engine']} database, the target is not"
-        )
+    if manifest.engine != engine_name(url):
+        raise ValidationError(f"the backup is of a {manifest.engine} database, the target is not")
     occupied = _occupied(url, data_dir)
     if occupied and not force:
         raise SecureSphereError(
@@ -127,14 +138,14 @@ def restore_backup(path: Path, url: str, data_dir: Path, *, force: bool = False)
         tarfile.open(path, "r:gz") as tar,
     ):
         tar.extractall(tmp, filter="data")  # refuses links, absolute and ".." names
-        dump = Path(tmp) / DB_MEMBERS[manifest["engine"]]
-        (_restore_sqlite if manifest["engine"] == "sqlite" else _restore_postgres)(url, dump)
+        dump = Path(tmp) / DB_MEMBERS[manifest.engine]
+        (_restore_sqlite if manifest.engine == "sqlite" else _restore_postgres)(url, dump)
         files = _restore_evidence(Path(tmp) / EVIDENCE, Path(data_dir) / EVIDENCE)
-    return {
-        "engine": manifest["engine"],
-        "schema_revision": manifest["schema_revision"],
-        "created_at": manifest["created_at"],
-        "tables": manifest["tables"],
-        "evidence_files": files,
-        "safety_backup": safety,
-    }
+    return RestoreReport(
+        manifest.engine,
+        manifest.schema_revision,
+        manifest.created_at,
+        manifest.tables,
+        files,
+        safety,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -12,24 +13,38 @@ from core.models import AuthSession, SignInAttempt, User, utcnow
 from core.settings import get_settings
 
 
-def sign_in_activity(session: Session, actor: Actor, *, limit: int = 200) -> list[dict]:
+@dataclass(frozen=True)
+class SignInRecord:
+    """One sign-in attempt, successful or not."""
+
+    time: datetime
+    username: str
+    succeeded: bool
+    client_address: str
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    """A session that is neither revoked nor idle past the timeout."""
+
+    username: str
+    signed_in: datetime
+    last_seen: datetime
+    client_address: str
+
+
+def sign_in_activity(session: Session, actor: Actor, *, limit: int = 200) -> list[SignInRecord]:
     """Recent sign-in attempts, newest first (admins only)."""
     require_role(actor, "admin")
     rows = session.scalars(
         select(SignInAttempt).order_by(SignInAttempt.id.desc()).limit(limit)
     ).all()
-    return [
-        {
-            "time": r.created_at,
-            "username": r.username,
-            "succeeded": r.succeeded,
-            "client_address": r.client_address,
-        }
-        for r in rows
-    ]
+    return [SignInRecord(r.created_at, r.username, r.succeeded, r.client_address) for r in rows]
 
 
-def active_sessions(session: Session, actor: Actor, *, now: datetime | None = None) -> list[dict]:
+def active_sessions(
+    session: Session, actor: Actor, *, now: datetime | None = None
+) -> list[LiveSession]:
     """Sessions not revoked and not idle past the timeout, with their users (admins only)."""
     require_role(actor, "admin")
     now = now or utcnow()
@@ -40,12 +55,4 @@ def active_sessions(session: Session, actor: Actor, *, now: datetime | None = No
         .where(AuthSession.revoked_at.is_(None), AuthSession.last_seen_at > now - idle)
         .order_by(AuthSession.last_seen_at.desc())
     ).all()
-    return [
-        {
-            "username": name,
-            "signed_in": s.issued_at,
-            "last_seen": s.last_seen_at,
-            "client_address": s.client_address,
-        }
-        for s, name in rows
-    ]
+    return [LiveSession(name, s.issued_at, s.last_seen_at, s.client_address) for s, name in rows]

@@ -36,7 +36,7 @@ else:
         frame,
         {"name": "File", "size_bytes": st.column_config.NumberColumn("Size (bytes)", format="%d")},
     )
-    name = st.selectbox("Backup", [r["name"] for r in rows])
+    name = st.selectbox("Backup", [r.name for r in rows])
     left, right = st.columns(2)
     left.download_button(
         "Download",

@@ -13,8 +13,8 @@ st.title("My profile")
 with reading() as s:
     me = auth.user_summary(s, actor)
 st.markdown(
-    f"Signed in as **{md_escape(actor.username)}** ({role_label(me['role']).lower()})"
-    + (f", {md_escape(me['organization'])}" if me["organization"] else "")
+    f"Signed in as **{md_escape(actor.username)}** ({role_label(me.role).lower()})"
+    + (f", {md_escape(me.organization)}" if me.organization else "")
 )
 
 with st.form("change_password", clear_on_submit=True):
@@ -36,5 +36,5 @@ with st.form("change_password", clear_on_submit=True):
             success="Password changed.",
         ):
             st.success("Password changed. Other sessions were signed out.")
-            if me["must_change_password"]:
+            if me.must_change_password:
                 st.rerun()

@@ -164,7 +164,7 @@ def test_round_trip_while_two_writers_keep_saving(db_url, tmp_path, request):
     assert verify_backup(SYSTEM, archive) == []
     target, restored = _target(request, tmp_path, "snapshot"), tmp_path / "restored"
     done = restore_backup(archive, target, restored)
-    assert done["safety_backup"] is None and done["tables"] == read_manifest(archive)["tables"]
+    assert done.safety_backup is None and done.tables == read_manifest(archive).tables
     # A consistent snapshot: every writer's commits up to some point, each with its audit row.
     saved = [
         after - base for after, base in zip(_saves(target, world["ids"]), before, strict=False)
@@ -234,7 +234,7 @@ def test_a_changed_evidence_file_fails_verification(archive, tmp_path):
 
 
 def test_a_missing_or_extra_member_fails_verification(archive, tmp_path):
-    first = next(n for n in read_manifest(archive)["members"] if n.startswith("evidence/"))
+    first = next(n for n in read_manifest(archive).members if n.startswith("evidence/"))
     dropped = _rewrite(archive, tmp_path / "dropped.tar.gz", lambda n, d: None if n == first else d)
     assert verify_backup(SYSTEM, dropped) == [f"{first}: missing from the archive"]
     no_manifest = _rewrite(
@@ -308,7 +308,7 @@ def test_forced_restore_keeps_a_safety_copy_first(db_url, tmp_path):
     make_org(db_url, "Joined after the backup")
     latest = _tables(db_url)
     done = restore_backup(archive, db_url, data, force=True)
-    safety = done["safety_backup"]
+    safety = done.safety_backup
     assert (
         safety.exists()
         and verify_backup(SYSTEM, safety) == []
@@ -343,20 +343,20 @@ def test_restore_refuses_a_backup_of_the_other_engine(archive, tmp_path):
 def test_archive_is_private_and_holds_what_the_manifest_says(archive):
     assert archive.stat().st_mode & 0o077 == 0
     manifest = read_manifest(archive)
-    assert manifest["engine"] == "sqlite" and manifest["schema_revision"]
-    assert manifest["tables"]["evidence_files"] > 0 and "created_at" in manifest
+    assert manifest.engine == "sqlite" and manifest.schema_revision
+    assert manifest.tables["evidence_files"] > 0 and manifest.created_at
     with tarfile.open(archive) as tar:
         names = tar.getnames()
-    assert names[-1] == "manifest.json" and set(names[:-1]) == set(manifest["members"])
+    assert names[-1] == "manifest.json" and set(names[:-1]) == set(manifest.members)
     assert "database.sqlite" in names
 
 
 def test_prune_keeps_the_newest(sqlite_url, tmp_path):
     data = tmp_path / "data"
     made = [make_backup(sqlite_url, data) for _ in range(4)]
-    assert [b["path"] for b in list_backups(SYSTEM, data)] == made[::-1]
+    assert [b.path for b in list_backups(SYSTEM, data)] == made[::-1]
     assert sorted(prune_backups(data, 2)) == sorted(made[:2])
-    assert [b["path"] for b in list_backups(SYSTEM, data)] == made[:1:-1]
+    assert [b.path for b in list_backups(SYSTEM, data)] == made[:1:-1]
     assert prune_backups(data, 5) == []
     with pytest.raises(ValidationError):
         prune_backups(data, 0)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from core.cli import analytics, banks, operations, scoring, setup, sheets
-from core.config import load_settings
+from core.config import Settings, load_settings
 from core.errors import SecureSphereError
 from core.logs import configure_logging
 
@@ -33,8 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)  # every file the CLI writes (database, backups, keys) is the owner's only
     args = build_parser().parse_args(argv)
     configure_logging(level="WARNING")  # one JSON line per warning or error on stderr
+    handler: Callable[[Settings, argparse.Namespace], int] = args.handler
     try:
-        return args.handler(load_settings(), args)
+        return handler(load_settings(), args)
     except SecureSphereError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -23,7 +23,7 @@ def cmd_seed_synthetic(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add seed-synthetic."""
     syn = sub.add_parser(
         "seed-synthetic",

@@ -48,8 +48,8 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
         raise SecureSphereError(f"{args.path} failed verification: " + "; ".join(problems))
     manifest = read_manifest(Path(args.path))
     print(
-        f"backup ok: {args.path} ({manifest['engine']}, schema {manifest['schema_revision']}, "
-        f"{len(manifest['members'])} files, taken {manifest['created_at']})"
+        f"backup ok: {args.path} ({manifest.engine}, schema {manifest.schema_revision}, "
+        f"{len(manifest.members)} files, taken {manifest.created_at})"
     )
     return 0
 
@@ -66,18 +66,15 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
             "backup_restored",
             object_type="backup",
             object_id=path.name[:64],
-            detail={
-                "taken_at": done["created_at"],
-                "safety_backup": str(done["safety_backup"] or ""),
-            },
+            detail={"taken_at": done.created_at, "safety_backup": str(done.safety_backup or "")},
         )
-    if done["safety_backup"]:
-        print(f"the previous data was backed up first to {done['safety_backup']}")
+    if done.safety_backup:
+        print(f"the previous data was backed up first to {done.safety_backup}")
     print(
-        f"restored {sum(done['tables'].values())} rows in {len(done['tables'])} tables and "
-        f"{done['evidence_files']} evidence files (schema {done['schema_revision']})"
+        f"restored {sum(done.tables.values())} rows in {len(done.tables)} tables and "
+        f"{done.evidence_files} evidence files (schema {done.schema_revision})"
     )
-    if done["schema_revision"] != migrate.head_revision():
+    if done.schema_revision != migrate.head_revision():
         print("the backup is from an older version: run python -m core.cli init to upgrade it")
     return 0
 
@@ -90,8 +87,8 @@ def cmd_backups(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     for entry in list_backups(SYSTEM, settings.data_dir):
         print(
-            f"{entry['created']:%Y-%m-%d %H:%M:%S} UTC  {entry['size_bytes'] / 1024:>10.0f} KiB  "
-            f"{entry['path']}"
+            f"{entry.created:%Y-%m-%d %H:%M:%S} UTC  {entry.size_bytes / 1024:>10.0f} KiB  "
+            f"{entry.path}"
         )
     return 0
 
@@ -141,7 +138,7 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add backup, verify, restore, backups, purge, health and audit-verify."""
     back = sub.add_parser("backup", help="back up the database and evidence files to one archive")
     back.add_argument(

@@ -22,7 +22,7 @@ def cmd_recompute_scores(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add recompute-scores."""
     rec = sub.add_parser("recompute-scores", help="re-score with today's bands; snapshot changes")
     rec.add_argument(
