@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from core.banks.answers import validate_answer
 from core.banks.fields import Problem, check_fields, is_number, read_list, read_text
@@ -44,7 +45,7 @@ _QUESTION_FIELDS = {
 _CONDITION_OPS = ("equals", "in", "any_of")
 
 
-def parse_bank(data: dict, *, source_name: str) -> Bank:
+def parse_bank(data: Mapping[str, Any], *, source_name: str) -> Bank:
     """Validate a bank dict (from YAML or the database); errors name the source and location."""
     try:
         return _bank(data)
@@ -52,8 +53,15 @@ def parse_bank(data: dict, *, source_name: str) -> Bank:
         raise ValidationError(f"{source_name}: {problem}") from None
 
 
-def _bank(data: object) -> Bank:
-    check_fields(data, "bank", _BANK_FIELDS, {"key", "version", "title", "sections"})
+def _fields(raw: object, where: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
+    """The mapping, once check_fields found its fields allowed and complete."""
+    check_fields(raw, where, allowed, required)
+    assert isinstance(raw, dict)  # check_fields refuses anything else
+    return raw
+
+
+def _bank(raw: object) -> Bank:
+    data = _fields(raw, "bank", _BANK_FIELDS, {"key", "version", "title", "sections"})
     key, title = _key(data, "bank"), read_text(data, "title", "bank", MAX_TITLE)
     version = data["version"]
     if type(version) is not int or version < 1:
@@ -70,9 +78,11 @@ def _bank(data: object) -> Bank:
     return Bank(key, version, title, *meta, sections)
 
 
-def _section(raw: object, index: int, seen: dict[str, Question], all_keys: set) -> Section:
-    where = _where(f"sections[{index}]", raw)
-    check_fields(raw, where, _SECTION_FIELDS, {"key", "title", "questions"})
+def _section(
+    given: object, index: int, seen: dict[str, Question], all_keys: set[object]
+) -> Section:
+    where = _where(f"sections[{index}]", given)
+    raw = _fields(given, where, _SECTION_FIELDS, {"key", "title", "questions"})
     key, title = _key(raw, where), read_text(raw, "title", where, MAX_TITLE)
     if key in {q.section_key for q in seen.values()}:  # every earlier section has questions
         raise Problem(f"{where}: duplicate section key '{key}'")
@@ -86,10 +96,15 @@ def _section(raw: object, index: int, seen: dict[str, Question], all_keys: set) 
 
 
 def _question(
-    raw: object, loc: str, section_key: str, index: int, seen: dict[str, Question], all_keys: set
+    given: object,
+    loc: str,
+    section_key: str,
+    index: int,
+    seen: dict[str, Question],
+    all_keys: set[object],
 ) -> Question:
-    where = _where(loc, raw)
-    check_fields(raw, where, _QUESTION_FIELDS, {"key", "text", "type"})
+    where = _where(loc, given)
+    raw = _fields(given, where, _QUESTION_FIELDS, {"key", "text", "type"})
     key = _key(raw, where)
     if key in seen:
         raise Problem(f"{where}: duplicate question key '{key}'")
@@ -130,12 +145,12 @@ def _question(
 
 
 def _condition(
-    raw: object, where: str, seen: Mapping[str, Question], all_keys: set
+    given: object, where: str, seen: Mapping[str, Question], all_keys: set[object]
 ) -> Condition | None:
-    if raw is None:
+    if given is None:
         return None
     where = f"{where}.condition"
-    check_fields(raw, where, {"question", *_CONDITION_OPS}, {"question"})
+    raw = _fields(given, where, {"question", *_CONDITION_OPS}, {"question"})
     ops = [op for op in _CONDITION_OPS if op in raw]
     if len(ops) != 1:
         raise Problem(f"{where}: give exactly one of 'equals', 'in', 'any_of'")
@@ -153,11 +168,12 @@ def _condition(
     return Condition(ref_key, op, values)
 
 
-def _condition_values(raw: object, op: str, ref: Question, where: str) -> tuple:
+def _condition_values(raw: object, op: str, ref: Question, where: str) -> tuple[object, ...]:
     multiple = QUESTION_TYPES[ref.type].multiple
     if (op == "any_of") != multiple:
         use = "'any_of'" if multiple else "'equals' or 'in'"
         raise Problem(f"{where}: use {use} for a {ref.type} question")
+    values: list[object]
     if op == "equals":
         values = [raw]
     elif not isinstance(raw, list) or not raw:
@@ -186,32 +202,32 @@ def _where(loc: str, raw: object) -> str:
     return f"{loc} (key {key!r})" if isinstance(key, str) else loc
 
 
-def _key(raw: dict, where: str) -> str:
+def _key(raw: dict[str, Any], where: str) -> str:
     key = raw["key"]
     if not isinstance(key, str) or not KEY_PATTERN.match(key):
         raise Problem(f"{where}: key {key!r} must match {KEY_RULE}")
     return key
 
 
-def _opt_text(raw: dict, name: str, where: str, limit: int = MAX_LONG_TEXT) -> str | None:
+def _opt_text(raw: dict[str, Any], name: str, where: str, limit: int = MAX_LONG_TEXT) -> str | None:
     return None if raw.get(name) is None else read_text(raw, name, where, limit)
 
 
-def _weight(raw: dict, where: str) -> float:
+def _weight(raw: dict[str, Any], where: str) -> float:
     value = raw.get("weight", 1)
     if not is_number(value) or value <= 0:
         raise Problem(f"{where}: 'weight' must be a number > 0, got {value!r}")
     return float(value)
 
 
-def _flag(raw: dict, name: str, where: str, default: bool) -> bool:
+def _flag(raw: dict[str, Any], name: str, where: str, default: bool) -> bool:
     value = raw.get(name, default)
     if not isinstance(value, bool):
         raise Problem(f"{where}: '{name}' must be true or false, got {value!r}")
     return value
 
 
-def _raw_question_keys(raw_sections: Iterable) -> set:
+def _raw_question_keys(raw_sections: Iterable[object]) -> set[object]:
     # Lets a condition error say "later" rather than "does not exist".
     return {
         q.get("key")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -18,10 +19,10 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 BANKS_DIR = Path(__file__).resolve().parents[2] / "data" / "question_banks"
 
 
-class _StrictLoader(yaml.SafeLoader):
+class _StrictLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no types
     """SafeLoader that refuses duplicate mapping keys instead of silently keeping the last."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         """Build a mapping, failing on a repeated key."""
         seen: set[str] = set()
         for key_node, _ in node.value:
@@ -33,10 +34,11 @@ class _StrictLoader(yaml.SafeLoader):
                     None, None, f"duplicate key {key_node.value!r}", key_node.start_mark
                 )
             seen.add(key_node.value)
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(yaml.SafeDumper):  # type: ignore[misc]
     """SafeDumper that double-quotes strings whose line breaks YAML would otherwise rewrite."""
 
 
@@ -89,7 +91,7 @@ def _describe(exc: yaml.MarkedYAMLError) -> str:
     return f"{where}invalid YAML: {problem}"
 
 
-def bank_data(bank: Bank) -> dict:
+def bank_data(bank: Bank) -> dict[str, Any]:
     """The bank as plain data in the file format, omitting defaults (parse_bank reads it back)."""
     return drop_none(
         {
@@ -104,19 +106,20 @@ def bank_data(bank: Bank) -> dict:
     )
 
 
-def question_data(q: Question) -> dict:
+def question_data(q: Question) -> dict[str, Any]:
     """One question as plain data in the file format, omitting defaults."""
     return _question_data(q)
 
 
 def dump_bank(bank: Bank) -> str:
     """YAML text for a bank, omitting defaults, that loads back to an equal Bank."""
-    return yaml.dump(
+    text: str = yaml.dump(
         bank_data(bank), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
     )
+    return text
 
 
-def _section_data(section: Section) -> dict:
+def _section_data(section: Section) -> dict[str, Any]:
     return drop_none(
         {
             "key": section.key,
@@ -128,7 +131,7 @@ def _section_data(section: Section) -> dict:
     )
 
 
-def _question_data(q: Question) -> dict:
+def _question_data(q: Question) -> dict[str, Any]:
     data = {
         "key": q.key,
         "text": q.text,
