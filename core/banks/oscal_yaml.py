@@ -61,7 +61,8 @@ def _build(events: Any, source_name: str) -> Any:
                 raise ValidationError(
                     f"{_where(source_name, event)}: YAML tag {event.tag!r} is refused"
                 )
-            value = _PLAIN.get(event.value, event.value) if event.style is None else event.value
+            plain = event.implicit[0]  # unquoted and untagged
+            value = _PLAIN.get(event.value, event.value) if plain else event.value
             node: Any = value
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
             if event.tag not in _STR_TAGS[:2] and event.tag not in (
