@@ -1,16 +1,23 @@
-"""Bank import benchmarks: python -m benchmarks.imports [--json].
+"""Bank import benchmarks: python -m benchmarks.imports [--json] [--section NAME].
 
 One function per section, each returning its figures; main prints them all.
 
 - sheet: a 10,000-row questionnaire spreadsheet (XLSX and CSV) read, detected, validated and
   stored on a temporary SQLite database (target: SHEET_TARGET_S in all), medians of RUNS runs;
   beside it the XLSX cells read by openpyxl (read-only mode) instead of calamine, and the ratio.
+- oscal: the full SP 800-53 Rev. 5 catalog (1,007 controls) parsed and stored (target:
+  OSCAL_TARGET_S), beside the bare json.loads of the file (the floor) and the ratio; the MODERATE
+  profile resolved against that catalog into a bank (target: PROFILE_TARGET_S); the MODERATE
+  YAML edition read by our event-stream reader and by PyYAML's CSafeLoader, and the ratio. The
+  files are the published ones kept in tests/data/oscal.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
+import gzip
 import io
 import json
 import statistics
@@ -22,9 +29,12 @@ from pathlib import Path
 
 import openpyxl
 import python_calamine
+import yaml
 
 from core import db, migrate
 from core.access import SYSTEM
+from core.banks.frameworks import read_source
+from core.banks.oscal_yaml import load_oscal_yaml
 from core.banks.sheet_import import BankIdentity, sheet_bank
 from core.banks.store import import_bank
 
@@ -107,15 +117,75 @@ def _openpyxl_cells(data: bytes) -> int:
     return len(list(book["Questionnaire"].iter_rows(values_only=True)))
 
 
-SECTIONS: dict[str, Callable[[], dict[str, float | int]]] = {"sheet": sheet_section}
+OSCAL_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "oscal"
+OSCAL_TARGET_S = 0.5
+PROFILE_TARGET_S = 2.0
+
+
+def _oscal_file(name: str) -> bytes:
+    path = OSCAL_DIR / name
+    return (
+        path.read_bytes()
+        if path.exists()
+        else gzip.decompress((OSCAL_DIR / f"{name}.gz").read_bytes())
+    )
+
+
+def oscal_section() -> dict[str, float | int]:
+    """The full SP 800-53 catalog parsed and stored; a profile resolved; YAML against PyYAML."""
+    catalog = _oscal_file("NIST_SP-800-53_rev5_catalog.json")
+    profile = _oscal_file("NIST_SP-800-53_rev5_MODERATE-baseline_profile.json")
+    moderate = _oscal_file(
+        "NIST_SP-800-53_rev5_MODERATE-baseline-resolved-profile_catalog.yaml"
+    ).decode()
+    figures: dict[str, float | int] = {
+        "full_questions": len(read_source("catalog.json", catalog).bank.questions),
+        "full_target_s": OSCAL_TARGET_S,
+        "full_json_loads_s": _median(lambda i: json.loads(catalog)),
+        "full_parse_s": _median(lambda i: read_source("catalog.json", catalog)),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'oscal.db'}"
+        migrate.upgrade(url)
+
+        def parse_and_store(i: int) -> None:
+            bank = read_source("catalog.json", catalog).bank
+            with db.transaction(url) as session:  # a new key each run: a new bank each time
+                import_bank(session, SYSTEM, dataclasses.replace(bank, key=f"full-{i}"))
+
+        figures["full_total_s"] = _median(parse_and_store)
+        db.dispose_all()
+    figures["full_store_s"] = figures["full_total_s"] - figures["full_parse_s"]
+    figures["full_total_over_json_loads"] = figures["full_total_s"] / figures["full_json_loads_s"]
+
+    def resolve(i: int) -> int:
+        given = read_source("profile.json", profile, catalog=("catalog.json", catalog))
+        return len(given.bank.questions)
+
+    figures["profile_questions"] = resolve(0)
+    figures["profile_target_s"] = PROFILE_TARGET_S
+    figures["profile_resolve_s"] = _median(resolve)
+    figures["yaml_ours_s"] = _median(lambda i: load_oscal_yaml(moderate, source_name="m.yaml"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    figures["yaml_pyyaml_s"] = _median(lambda i: yaml.load(moderate, Loader=loader))
+    figures["pyyaml_over_ours"] = figures["yaml_pyyaml_s"] / figures["yaml_ours_s"]
+    return figures
+
+
+SECTIONS: dict[str, Callable[[], dict[str, float | int]]] = {
+    "sheet": sheet_section,
+    "oscal": oscal_section,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print each section's figures (or one JSON object with --json)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.imports")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--section", action="append", choices=SECTIONS, help="default: all")
     args = parser.parse_args(argv)
-    results = {name: section() for name, section in SECTIONS.items()}
+    chosen = args.section or list(SECTIONS)
+    results = {name: SECTIONS[name]() for name in chosen}
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
