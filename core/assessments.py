@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +18,36 @@ from core.responses import AnswerInput, answer_details, save_answers
 from core.settings import get_settings
 from core.workflow import EDITABLE
 from core.workspace import get_assessment
+
+
+@dataclass(frozen=True)
+class AssessmentSummary:
+    """One assessment in a list: product, questionnaire version, cycle, status, progress, score."""
+
+    id: int
+    product: str
+    questionnaire: str
+    version: int
+    cycle: int
+    status: str
+    completion: float
+    latest_score: float | None
+    latest_band: str | None
+    due_date: date | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ScoreSnapshot:
+    """One score snapshot of an assessment: when, the scores, and what triggered it."""
+
+    time: datetime
+    overall: float | None
+    band: str | None
+    completion: float
+    trigger: str
+    sections: dict[str, Any]
+    formula_version: str
 
 
 def start_assessment(
@@ -90,7 +122,7 @@ def start_next_cycle(
         now=now,
     )
     carried = {
-        key: AnswerInput(value=d["value"], is_na=d["is_na"], justification=d["justification"])
+        key: AnswerInput(value=d.value, is_na=d.is_na, justification=d.justification)
         for key, d in answer_details(session, actor, previous.id).items()
     }
     if carried:
@@ -106,7 +138,7 @@ def can_edit(actor: Actor, assessment: Assessment) -> bool:
     return own and assessment.status in EDITABLE
 
 
-def client_overview(session: Session, actor: Actor) -> list[dict]:
+def client_overview(session: Session, actor: Actor) -> list[AssessmentSummary]:
     """One row per assessment the actor may read: product, questionnaire, status, progress, score."""
     stmt = (
         select(
@@ -128,7 +160,7 @@ def client_overview(session: Session, actor: Actor) -> list[dict]:
         .order_by(Product.name, Assessment.cycle.desc())
     )
     stmt = scope_assessments(stmt, actor, get_settings(session)["reviewer_visibility"], Assessment)
-    return [dict(r._mapping) for r in session.execute(stmt)]
+    return [AssessmentSummary(**r._mapping) for r in session.execute(stmt)]
 
 
 def count_by_status(session: Session, actor: Actor) -> dict[str, int]:
@@ -141,7 +173,7 @@ def count_by_status(session: Session, actor: Actor) -> dict[str, int]:
     return dict(session.execute(scope_to_org(stmt, actor, Assessment.organization_id)).all())
 
 
-def score_history(session: Session, actor: Actor, assessment_id: int) -> list[dict]:
+def score_history(session: Session, actor: Actor, assessment_id: int) -> list[ScoreSnapshot]:
     """Every snapshot of an assessment the actor may read, oldest first."""
     get_assessment(session, actor, assessment_id)
     rows = session.scalars(
@@ -150,14 +182,14 @@ def score_history(session: Session, actor: Actor, assessment_id: int) -> list[di
         .order_by(ScoreHistory.created_at, ScoreHistory.id)
     ).all()
     return [
-        {
-            "time": r.created_at,
-            "overall": r.overall_score,
-            "band": r.band,
-            "completion": r.completion,
-            "trigger": r.trigger,
-            "sections": r.section_scores,
-            "formula_version": r.formula_version,
-        }
+        ScoreSnapshot(
+            time=r.created_at,
+            overall=r.overall_score,
+            band=r.band,
+            completion=r.completion,
+            trigger=r.trigger,
+            sections=r.section_scores,
+            formula_version=r.formula_version,
+        )
         for r in rows
     ]

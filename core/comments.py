@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -23,6 +24,20 @@ from core.text import clean_text
 from core.workspace import get_assessment
 
 MAX_COMMENT = 5000
+
+
+@dataclass(frozen=True)
+class Comment:
+    """One comment as the pages show it: on an answer (its question key) or on the assessment."""
+
+    id: int
+    question: str | None  # None for a comment on the whole assessment
+    author: str
+    body: str
+    visibility: str
+    resolved: bool
+    time: datetime
+    parent_id: int | None
 
 
 def find_response(
@@ -116,7 +131,9 @@ def resolve_comment(
     """Mark a comment thread resolved (or open again); reviewers and the comment's client."""
     comment = _comment(session, actor, comment_id)
     if actor.role not in REVIEWERS:
-        require_org_write(actor, session.get(Assessment, comment.assessment_id).organization_id)
+        require_org_write(
+            actor, get_assessment(session, actor, comment.assessment_id).organization_id
+        )
     now = now or utcnow()
     comment.is_resolved = resolved
     comment.resolved_by, comment.resolved_at = (actor.user_id, now) if resolved else (None, None)
@@ -130,7 +147,7 @@ def resolve_comment(
     )
 
 
-def list_comments(session: Session, actor: Actor, assessment_id: int) -> list[dict]:
+def list_comments(session: Session, actor: Actor, assessment_id: int) -> list[Comment]:
     """Comments on an assessment the actor may read; internal ones never reach a client."""
     assessment = get_assessment(session, actor, assessment_id)
     stmt = (
@@ -144,15 +161,15 @@ def list_comments(session: Session, actor: Actor, assessment_id: int) -> list[di
     if actor.is_client:
         stmt = stmt.where(LeadComment.visibility == "shared")
     return [
-        {
-            "id": c.id,
-            "question": key,
-            "author": author or "system",
-            "body": c.body,
-            "visibility": c.visibility,
-            "resolved": c.is_resolved,
-            "time": c.created_at,
-            "parent_id": c.parent_id,
-        }
+        Comment(
+            id=c.id,
+            question=key,
+            author=author or "system",
+            body=c.body,
+            visibility=c.visibility,
+            resolved=c.is_resolved,
+            time=c.created_at,
+            parent_id=c.parent_id,
+        )
         for c, key, author in session.execute(stmt).all()
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -21,9 +22,32 @@ from core.errors import NotFound, SecureSphereError, ValidationError
 from core.evidence_store import blob_path, store_blob
 from core.models import Assessment, EvidenceFile, Question, utcnow
 from core.settings import get_settings
-from core.uploads import MB, check_upload, download_name
+from core.uploads import MB, CheckedUpload, check_upload, download_name
 from core.workflow import EDITABLE
 from core.workspace import get_assessment
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    """One active evidence file as the pages list it (never its bytes)."""
+
+    id: int
+    question_key: str | None
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_by: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class EvidenceDownload:
+    """A file the actor may read: a safe download name, its content type and its checked bytes."""
+
+    name: str
+    content_type: str
+    data: bytes
 
 
 def _writable(session: Session, actor: Actor, assessment_id: int) -> Assessment:
@@ -36,11 +60,11 @@ def _writable(session: Session, actor: Actor, assessment_id: int) -> Assessment:
 
 def _question_id(session: Session, assessment: Assessment, question_key: str) -> int:
     load_bank(session, assessment.questionnaire_id).question(question_key)  # NotFound if absent
-    return session.scalar(
+    return session.scalars(
         select(Question.id).where(
             Question.questionnaire_id == assessment.questionnaire_id, Question.key == question_key
         )
-    )
+    ).one()
 
 
 def _lock_assessment(session: Session, assessment_id: int) -> None:
@@ -65,7 +89,7 @@ def _check_room(session: Session, assessment_id: int, question_id: int, adding: 
         ),
         ("assessment", "evidence_max_per_assessment", active),
     ):
-        limit, have = int(limits[key]), session.scalar(stmt)
+        limit, have = int(limits[key]), session.scalars(stmt).one()
         if have + adding > limit:
             raise ValidationError(
                 f"An {scope} may carry at most {limit} evidence files and this one has {have}, "
@@ -74,12 +98,14 @@ def _check_room(session: Session, assessment_id: int, question_id: int, adding: 
             )
 
 
-def _checked(files: Sequence[tuple[str, bytes]], max_bytes: int) -> list[tuple[str, str, bytes]]:
-    """(name, content type, bytes) of every file, or ValidationError naming the first bad one."""
+def _checked(
+    files: Sequence[tuple[str, bytes]], max_bytes: int
+) -> list[tuple[CheckedUpload, bytes]]:
+    """Every file checked, with its bytes, or ValidationError naming the first bad one."""
     checked = []
     for filename, data in files:
         try:
-            checked.append((*check_upload(filename, data, max_bytes=max_bytes), data))
+            checked.append((check_upload(filename, data, max_bytes=max_bytes), data))
         except ValidationError as exc:
             if len(files) == 1:
                 raise
@@ -107,18 +133,9 @@ def add_evidence_files(
     checked = _checked(files, int(float(get_settings(session)["upload_max_mb"]) * MB))
     return [
         _record(
-            session,
-            actor,
-            assessment.id,
-            question_key,
-            question_id,
-            name,
-            content_type,
-            data,
-            data_dir,
-            now,
+            session, actor, assessment.id, question_key, question_id, upload, data, data_dir, now
         )
-        for name, content_type, data in checked
+        for upload, data in checked
     ]
 
 
@@ -151,8 +168,7 @@ def _record(
     assessment_id: int,
     question_key: str,
     question_id: int,
-    name: str,
-    content_type: str,
+    upload: CheckedUpload,
     data: bytes,
     data_dir: Path,
     now: datetime,
@@ -163,8 +179,8 @@ def _record(
     row = EvidenceFile(
         assessment_id=assessment_id,
         question_id=question_id,
-        filename=name,
-        content_type=content_type,
+        filename=upload.name,
+        content_type=upload.content_type,
         size_bytes=len(data),
         sha256=digest,
         storage_key=key,
@@ -184,7 +200,7 @@ def _record(
         detail={
             "assessment_id": assessment_id,
             "question_key": question_key,
-            "filename": name,
+            "filename": upload.name,
             "size_bytes": len(data),
             "sha256": digest,
         },
@@ -193,7 +209,7 @@ def _record(
     return row
 
 
-def list_evidence(session: Session, actor: Actor, assessment_id: int) -> list[dict]:
+def list_evidence(session: Session, actor: Actor, assessment_id: int) -> list[EvidenceItem]:
     """The active evidence files of an assessment the actor may read, oldest first."""
     get_assessment(session, actor, assessment_id)
     stmt = (
@@ -211,7 +227,7 @@ def list_evidence(session: Session, actor: Actor, assessment_id: int) -> list[di
         .where(EvidenceFile.assessment_id == assessment_id, EvidenceFile.is_active)
         .order_by(EvidenceFile.id)
     )
-    return [dict(r._mapping) for r in session.execute(stmt)]
+    return [EvidenceItem(**r._mapping) for r in session.execute(stmt)]
 
 
 def _active_file(session: Session, evidence_id: int) -> EvidenceFile:
@@ -223,8 +239,8 @@ def _active_file(session: Session, evidence_id: int) -> EvidenceFile:
 
 def read_evidence(
     session: Session, actor: Actor, evidence_id: int, *, data_dir: Path
-) -> tuple[str, str, bytes]:
-    """(download name, content type, bytes) of a file the actor may read, checked against its hash."""
+) -> EvidenceDownload:
+    """A file the actor may read (download name, content type, bytes), checked against its hash."""
     row = _active_file(session, evidence_id)
     get_assessment(session, actor, row.assessment_id)
     try:
@@ -235,7 +251,7 @@ def read_evidence(
         raise SecureSphereError(
             "The evidence file is damaged: its content no longer matches its checksum."
         )
-    return download_name(row.filename), row.content_type, data
+    return EvidenceDownload(download_name(row.filename), row.content_type, data)
 
 
 def remove_evidence(

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 
 from sqlalchemy.orm import Session
 
@@ -61,7 +62,7 @@ def csv_bytes(rows: Iterable[dict], columns: Sequence[str]) -> bytes:
 
 def assessment_answers_csv(session: Session, actor: Actor, assessment_id: int) -> bytes:
     """One assessment's answers as CSV, for any actor who may read the assessment."""
-    return csv_bytes(answer_rows(session, actor, assessment_id), ANSWER_COLUMNS)
+    return csv_bytes(map(asdict, answer_rows(session, actor, assessment_id)), ANSWER_COLUMNS)
 
 
 def audit_csv(rows: Iterable[dict]) -> bytes:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -10,7 +14,36 @@ from core.models import Assessment, LeadComment, Product, QuestionnaireResponse,
 from core.settings import get_settings
 
 
-def notices(session: Session, actor: Actor, *, limit: int = 5) -> dict:
+@dataclass(frozen=True)
+class AssessmentNotice:
+    """An assessment waiting for the actor: sent back for changes, or resubmitted after them."""
+
+    id: int
+    product: str
+    round: int
+    to_fix: int  # answers flagged as needing changes
+
+
+@dataclass(frozen=True)
+class CommentNotice:
+    """A recent comment addressed to the actor."""
+
+    body: str
+    time: datetime
+    author: str
+    product: str
+    assessment_id: int
+
+
+@dataclass(frozen=True)
+class Notices:
+    """What the home page tells the actor: assessments waiting for them, and the latest comments."""
+
+    assessments: list[AssessmentNotice]
+    comments: list[CommentNotice]
+
+
+def notices(session: Session, actor: Actor, *, limit: int = 5) -> Notices:
     """Home-page notices: assessments needing the actor, and the latest comments addressed to them."""
     settings = get_settings(session)
     needs = ("changes_requested",) if actor.is_client else ("submitted",)
@@ -35,17 +68,20 @@ def notices(session: Session, actor: Actor, *, limit: int = 5) -> dict:
         stmt = stmt.where(Assessment.round > 1)  # resubmitted after a change request
     stmt = scope_assessments(stmt, actor, settings["reviewer_visibility"], Assessment)
     waiting = [
-        dict(r._mapping) for r in session.execute(stmt.order_by(Assessment.updated_at.desc()))
+        AssessmentNotice(**r._mapping)
+        for r in session.execute(stmt.order_by(Assessment.updated_at.desc()))
     ]
-    return {"assessments": waiting, "comments": _latest_comments(session, actor, settings, limit)}
+    return Notices(waiting, _latest_comments(session, actor, settings, limit))
 
 
-def latest_comments(session: Session, actor: Actor, *, limit: int = 5) -> list[dict]:
+def latest_comments(session: Session, actor: Actor, *, limit: int = 5) -> list[CommentNotice]:
     """The latest comments addressed to the actor (from clients to reviewers, and back)."""
     return _latest_comments(session, actor, get_settings(session), limit)
 
 
-def _latest_comments(session: Session, actor: Actor, settings: dict, limit: int) -> list[dict]:
+def _latest_comments(
+    session: Session, actor: Actor, settings: dict[str, Any], limit: int
+) -> list[CommentNotice]:
     author = aliased(User)
     stmt = (
         select(
@@ -67,12 +103,6 @@ def _latest_comments(session: Session, actor: Actor, settings: dict, limit: int)
     stmt = scope_assessments(stmt, actor, settings["reviewer_visibility"], Assessment)
     rows = session.execute(stmt.order_by(LeadComment.created_at.desc()).limit(limit)).all()
     return [
-        {
-            "body": r.body,
-            "time": r.created_at,
-            "author": r.name or "system",
-            "product": r.product,
-            "assessment_id": r.assessment_id,
-        }
+        CommentNotice(r.body, r.created_at, r.name or "system", r.product, r.assessment_id)
         for r in rows
     ]

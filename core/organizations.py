@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -13,6 +14,19 @@ from core.errors import NotFound, ValidationError
 from core.models import TIERS, Organization, Product, User
 from core.text import clean_text, name_key
 from core.users import clean_name
+
+
+@dataclass(frozen=True)
+class OrganizationSummary:
+    """One organisation in a list, with how many users and products it has."""
+
+    id: int
+    name: str
+    industry: str
+    tier: str
+    active: bool
+    users: int
+    products: int
 
 
 def create_organization(
@@ -69,7 +83,7 @@ def get_organization(session: Session, actor: Actor, organization_id: int) -> Or
 
 def list_organizations(
     session: Session, actor: Actor, *, include_inactive: bool = False
-) -> list[dict]:
+) -> list[OrganizationSummary]:
     """Organisations the actor may read, with their user and product counts."""
     users = (
         select(User.organization_id, func.count().label("n"))
@@ -92,15 +106,7 @@ def list_organizations(
     if not include_inactive:
         stmt = stmt.where(Organization.is_active)
     return [
-        {
-            "id": o.id,
-            "name": o.name,
-            "industry": o.industry,
-            "tier": o.tier,
-            "active": o.is_active,
-            "users": u,
-            "products": p,
-        }
+        OrganizationSummary(o.id, o.name, o.industry, o.tier, o.is_active, u, p)
         for o, u, p in session.execute(stmt).all()
     ]
 

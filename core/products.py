@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,6 +14,18 @@ from core.models import TIERS, Organization, Product
 from core.text import clean_text, name_key
 
 MAX_NAME, MAX_DESCRIPTION = 120, 2000
+
+
+@dataclass(frozen=True)
+class ProductSummary:
+    """One product in a list, with its organisation."""
+
+    id: int
+    name: str
+    description: str
+    tier: str
+    organization: str
+    organization_id: int
 
 
 def create_product(
@@ -107,7 +121,7 @@ def update_product(
     return product
 
 
-def list_products(session: Session, actor: Actor) -> list[dict]:
+def list_products(session: Session, actor: Actor) -> list[ProductSummary]:
     """Active products the actor may read, with their organisation."""
     stmt = (
         select(Product, Organization.name)
@@ -117,13 +131,6 @@ def list_products(session: Session, actor: Actor) -> list[dict]:
     )
     stmt = scope_to_org(stmt, actor, Product.organization_id)
     return [
-        {
-            "id": p.id,
-            "name": p.name,
-            "description": p.description,
-            "tier": p.tier,
-            "organization": org,
-            "organization_id": p.organization_id,
-        }
+        ProductSummary(p.id, p.name, p.description, p.tier, org, p.organization_id)
         for p, org in session.execute(stmt).all()
     ]

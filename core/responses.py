@@ -30,6 +30,40 @@ class AnswerInput:
     justification: str = ""
 
 
+@dataclass(frozen=True)
+class StoredAnswer:
+    """One stored answer with its justification, question score and review state."""
+
+    value: object
+    is_na: bool
+    justification: str
+    review_state: str
+    score: float | None
+
+    @property
+    def answer(self) -> Answer:
+        """The value and N/A mark alone, as scoring and visibility read them."""
+        return Answer(self.value, self.is_na)
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """One stored answer with its question and section, in bank order (the answers extract)."""
+
+    question: str
+    text: str
+    section: str
+    value: object
+    is_na: bool
+    justification: str
+    score: float | None
+    review_state: str
+
+
+# A validated value with the input it came from, by question key.
+Cleaned = dict[str, tuple[object, AnswerInput]]
+
+
 def save_answers(
     session: Session,
     actor: Actor,
@@ -55,7 +89,7 @@ def _save(
     if assessment.status not in EDITABLE:
         raise ValidationError("This assessment is not open for answers in its current status.")
     merged = dict(ws.answers)
-    cleaned = {}
+    cleaned: Cleaned = {}
     for key, given in answers.items():
         question = bank.question(key)
         given = replace(
@@ -115,11 +149,17 @@ def is_blank(answer: Answer) -> bool:
 
 
 def _store(
-    session: Session, actor: Actor, ws: Workspace, cleaned: dict, scores: dict, now: datetime
+    session: Session,
+    actor: Actor,
+    ws: Workspace,
+    cleaned: Cleaned,
+    scores: dict[str, float | None],
+    now: datetime,
 ) -> list[str]:
     """Write the answers that differ from what is stored; the keys written. A blank input for a
     question never answered is no answer (an untouched widget's default) and stores nothing."""
-    written, added = [], []
+    written: list[str] = []
+    added: list[dict[str, object]] = []
     for key, (value, given) in cleaned.items():
         row = ws.responses.get(key)
         new = (value, given.is_na, (given.justification or "").strip())
@@ -155,8 +195,8 @@ def _store(
     return written
 
 
-def answer_details(session: Session, actor: Actor, assessment_id: int) -> dict[str, dict]:
-    """Stored answers by question key, with justification and review state."""
+def answer_details(session: Session, actor: Actor, assessment_id: int) -> dict[str, StoredAnswer]:
+    """Stored answers by question key, with justification, score and review state."""
     assessment = get_assessment(session, actor, assessment_id)
     rows = session.execute(
         select(Question.key, QuestionnaireResponse)
@@ -164,18 +204,12 @@ def answer_details(session: Session, actor: Actor, assessment_id: int) -> dict[s
         .where(QuestionnaireResponse.assessment_id == assessment.id)
     ).all()
     return {
-        key: {
-            "value": r.value,
-            "is_na": r.is_na,
-            "justification": r.justification,
-            "review_state": r.review_state,
-            "score": r.score,
-        }
+        key: StoredAnswer(r.value, r.is_na, r.justification, r.review_state, r.score)
         for key, r in rows
     }
 
 
-def answer_rows(session: Session, actor: Actor, assessment_id: int) -> list[dict]:
+def answer_rows(session: Session, actor: Actor, assessment_id: int) -> list[AnswerRow]:
     """The stored answers of an assessment the actor may read, in bank order."""
     assessment = get_assessment(session, actor, assessment_id)
     rows = session.execute(
@@ -195,15 +229,15 @@ def answer_rows(session: Session, actor: Actor, assessment_id: int) -> list[dict
         .order_by(Section.position, Question.position)
     ).all()
     return [
-        {
-            "question": r.key,
-            "text": r.text,
-            "section": r.title,
-            "value": r.value,
-            "is_na": r.is_na,
-            "justification": r.justification,
-            "score": r.score,
-            "review_state": r.review_state,
-        }
+        AnswerRow(
+            question=r.key,
+            text=r.text,
+            section=r.title,
+            value=r.value,
+            is_na=r.is_na,
+            justification=r.justification,
+            score=r.score,
+            review_state=r.review_state,
+        )
         for r in rows
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -15,6 +16,23 @@ from core.models import Assessment, Question, QuestionnaireResponse, User, utcno
 from core.text import clean_text
 from core.workflow import transition
 from core.workspace import get_assessment
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """How many assessments wait for review, are under review, and are under review by me."""
+
+    waiting: int
+    in_review: int
+    mine: int
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    """An active lead reviewer or admin: someone an assessment can be assigned to."""
+
+    id: int
+    name: str
 
 
 def claim(
@@ -164,7 +182,7 @@ def decide(
     transition(session, actor, assessment, decision, note=note, now=now)
 
 
-def review_queue_counts(session: Session, actor: Actor) -> dict[str, int]:
+def review_queue_counts(session: Session, actor: Actor) -> QueueCounts:
     """How many assessments wait for review, are in review, and are mine."""
     require_role(actor, *REVIEWERS)
     rows = session.execute(
@@ -172,14 +190,14 @@ def review_queue_counts(session: Session, actor: Actor) -> dict[str, int]:
         .where(Assessment.status.in_(("submitted", "under_review")), Assessment.is_active)
         .group_by(Assessment.status, Assessment.reviewer_id)
     ).all()
-    return {
-        "waiting": sum(n for s, _, n in rows if s == "submitted"),
-        "in_review": sum(n for s, _, n in rows if s == "under_review"),
-        "mine": sum(n for s, r, n in rows if s == "under_review" and r == actor.user_id),
-    }
+    return QueueCounts(
+        waiting=sum(n for s, _, n in rows if s == "submitted"),
+        in_review=sum(n for s, _, n in rows if s == "under_review"),
+        mine=sum(n for s, r, n in rows if s == "under_review" and r == actor.user_id),
+    )
 
 
-def reviewers(session: Session, actor: Actor) -> list[dict]:
+def reviewers(session: Session, actor: Actor) -> list[Reviewer]:
     """Active lead reviewers and admins, the people an assessment can be assigned to."""
     require_role(actor, *REVIEWERS)
     rows = session.execute(
@@ -187,4 +205,4 @@ def reviewers(session: Session, actor: Actor) -> list[dict]:
         .where(User.is_active, User.role.in_(REVIEWERS))
         .order_by(User.name)
     ).all()
-    return [{"id": r.id, "name": r.name} for r in rows]
+    return [Reviewer(r.id, r.name) for r in rows]

@@ -3,10 +3,12 @@ what changed since the last change request."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Row, Select, case, func, select
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from core.access import REVIEWERS, Actor, require_role, scope_assessments
 from core.models import (
@@ -21,6 +23,7 @@ from core.models import (
     User,
     utcnow,
 )
+from core.paging import Page
 from core.settings import get_settings
 from core.workspace import get_assessment
 
@@ -32,6 +35,48 @@ SORTS = {
     "score": Assessment.latest_score,
     "organization": Organization.name,
 }
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One assessment waiting for review, with the day its decision is due."""
+
+    id: int
+    organization: str
+    product: str
+    questionnaire: str  # title and version
+    status: str
+    submitted_at: datetime | None
+    due_date: date | None
+    round: int
+    latest_score: float | None
+    reviewer: str | None
+    decision_due: date | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class Resubmission:
+    """A submission waiting for review again after a change request."""
+
+    id: int
+    product: str
+    organization: str
+    round: int
+    submitted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RoundChanges:
+    """Question keys whose answer, or evidence, changed since changes were last requested."""
+
+    answers: set[str]
+    evidence: set[str]
+
+    @property
+    def questions(self) -> set[str]:
+        """Every question whose answer or evidence changed."""
+        return self.answers | self.evidence
 
 
 def decision_due(submitted_at: datetime | None, sla_days: int) -> date | None:
@@ -57,7 +102,7 @@ def review_queue(
     page: int = 1,
     page_size: int = 25,
     now: datetime | None = None,
-) -> tuple[list[dict], int]:
+) -> Page[QueueRow]:
     """Assessments waiting for review with the day their decision is due and whether that day has
     passed (review_sla_days after submission), filtered, sorted and paged."""
     require_role(actor, *REVIEWERS)
@@ -65,7 +110,7 @@ def review_queue(
     now, sla = now or utcnow(), settings["review_sla_days"]
     cutoff = _overdue_cutoff(now, sla)
     reviewer = aliased(User)
-    stmt = (
+    stmt: Select[*tuple[Any, ...]] = (
         select(
             Assessment.id,
             Organization.name.label("organization"),
@@ -89,34 +134,32 @@ def review_queue(
         .where(Assessment.is_active, Assessment.status.in_(statuses))
     )
     stmt = scope_assessments(stmt, actor, settings["reviewer_visibility"], Assessment)
-    for wanted, column in (
-        (organization_id, Assessment.organization_id),
-        (questionnaire_id, Assessment.questionnaire_id),
-    ):
-        if wanted is not None:
-            stmt = stmt.where(column == wanted)
+    if organization_id is not None:
+        stmt = stmt.where(Assessment.organization_id == organization_id)
+    if questionnaire_id is not None:
+        stmt = stmt.where(Assessment.questionnaire_id == questionnaire_id)
     if mine:
         stmt = stmt.where(Assessment.reviewer_id == actor.user_id)
     if overdue_only:
         stmt = stmt.where(Assessment.submitted_at < cutoff)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    total = session.scalars(select(func.count()).select_from(stmt.subquery())).one()
     order = SORTS.get(sort, Assessment.submitted_at)
     rows = session.execute(
         stmt.order_by(order.is_(None), order, Assessment.id)
         .limit(page_size)
         .offset((max(page, 1) - 1) * page_size)
     ).all()
-    return [_queue_row(r, sla, now) for r in rows], total
+    return Page([_queue_row(r, sla, now) for r in rows], total)
 
 
-def _queue_row(row, sla_days: int, now: datetime) -> dict:
+def _queue_row(row: Row[Any], sla_days: int, now: datetime) -> QueueRow:
     due = decision_due(row.submitted_at, sla_days)
-    return {**row._mapping, "decision_due": due, "overdue": due is not None and due < now.date()}
+    return QueueRow(**row._mapping, decision_due=due, overdue=due is not None and due < now.date())
 
 
 def resubmissions(
     session: Session, actor: Actor, *, page: int = 1, page_size: int = 10
-) -> tuple[list[dict], int]:
+) -> Page[Resubmission]:
     """Submissions waiting for review again after a change request, newest first, paged; with
     their total, so a long list can be summarised in one line."""
     require_role(actor, *REVIEWERS)
@@ -133,19 +176,20 @@ def resubmissions(
         .where(Assessment.is_active, Assessment.status == "submitted", Assessment.round > 1)
     )
     stmt = scope_assessments(stmt, actor, get_settings(session)["reviewer_visibility"], Assessment)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    total = session.scalars(select(func.count()).select_from(stmt.subquery())).one()
     rows = session.execute(
         stmt.order_by(Assessment.submitted_at.desc(), Assessment.id.desc())
         .limit(page_size)
         .offset((max(page, 1) - 1) * page_size)
     ).all()
-    return [dict(r._mapping) for r in rows], total
+    return Page([Resubmission(**r._mapping) for r in rows], total)
 
 
 def next_for(session: Session, actor: Actor) -> int | None:
     """The assessment waiting for this actor: for reviewers the oldest submission awaiting a
     decision; for clients the one sent back for changes, else the one in progress (earliest due
     first). None when nothing waits, or for roles that only read."""
+    order: tuple[ColumnElement[Any] | QueryableAttribute[Any], ...]
     if actor.role in REVIEWERS:
         statuses, order = WAITING, (Assessment.submitted_at.is_(None), Assessment.submitted_at)
     elif actor.is_client:
@@ -172,14 +216,12 @@ def last_round_start(session: Session, assessment_id: int) -> datetime | None:
     )
 
 
-def changed_since_last_round(
-    session: Session, actor: Actor, assessment_id: int
-) -> dict[str, set[str]]:
+def changed_since_last_round(session: Session, actor: Actor, assessment_id: int) -> RoundChanges:
     """Question keys whose answer or evidence changed since changes were last requested."""
     get_assessment(session, actor, assessment_id)
     since = last_round_start(session, assessment_id)
     if since is None:
-        return {"answers": set(), "evidence": set()}
+        return RoundChanges(set(), set())
     answers = session.scalars(
         select(Question.key)
         .join(QuestionnaireResponse, QuestionnaireResponse.question_id == Question.id)
@@ -196,4 +238,4 @@ def changed_since_last_round(
             (EvidenceFile.created_at > since) | (EvidenceFile.deleted_at > since),
         )
     )
-    return {"answers": set(answers), "evidence": set(evidence)}
+    return RoundChanges(set(answers), set(evidence))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -20,7 +21,29 @@ from core.workflow import transition
 from core.workspace import load_workspace
 
 
-def section_progress(bank: Bank, answers: dict[str, Answer]) -> list[dict]:
+@dataclass(frozen=True)
+class SectionProgress:
+    """One section's required visible questions answered, of how many, and its visible questions."""
+
+    key: str
+    title: str
+    answered: int
+    required: int
+    visible: int
+
+
+@dataclass(frozen=True)
+class MissingItem:
+    """A visible question that stops a submission: it needs an answer, or evidence."""
+
+    section: str
+    section_title: str
+    key: str
+    text: str
+    what: str  # "answer" or "evidence"
+
+
+def section_progress(bank: Bank, answers: dict[str, Answer]) -> list[SectionProgress]:
     """Per section: required visible questions answered, of how many, and visible questions."""
     rows = []
     for section in bank.sections:
@@ -28,13 +51,7 @@ def section_progress(bank: Bank, answers: dict[str, Answer]) -> list[dict]:
         required = [q for q in visible if q.required]
         done = [q for q in required if not is_blank(answers.get(q.key, Answer()))]
         rows.append(
-            {
-                "key": section.key,
-                "title": section.title,
-                "answered": len(done),
-                "required": len(required),
-                "visible": len(visible),
-            }
+            SectionProgress(section.key, section.title, len(done), len(required), len(visible))
         )
     return rows
 
@@ -45,7 +62,7 @@ def missing_items(
     *,
     bank: Bank | None = None,
     answers: dict[str, Answer] | None = None,
-) -> list[dict]:
+) -> list[MissingItem]:
     """Required visible questions still unanswered, and answers still lacking required evidence
     (from the bank and stored answers given, when the caller loaded them already)."""
     bank = bank or load_bank(session, assessment.questionnaire_id)
@@ -74,21 +91,13 @@ def missing_items(
             what = "evidence"
         else:
             continue
-        missing.append(
-            {
-                "section": q.section_key,
-                "section_title": titles[q.section_key],
-                "key": q.key,
-                "text": q.text,
-                "what": what,
-            }
-        )
+        missing.append(MissingItem(q.section_key, titles[q.section_key], q.key, q.text, what))
     return missing
 
 
-def missing_message(missing: list[dict]) -> str:
+def missing_message(missing: list[MissingItem]) -> str:
     """Why a submission is refused, with counts that add up and the first gap by its text."""
-    answers = sum(1 for m in missing if m["what"] == "answer")
+    answers = sum(1 for m in missing if m.what == "answer")
     files = len(missing) - answers
     parts = [
         f"{n} {word}{'' if n == 1 else 's'}"
@@ -96,10 +105,10 @@ def missing_message(missing: list[dict]) -> str:
         if n
     ]
     first = missing[0]
-    need = "an answer" if first["what"] == "answer" else "evidence"
+    need = "an answer" if first.what == "answer" else "evidence"
     return (
         f"Not submitted: {len(missing)} required answers or evidence files are missing "
-        f'({" and ".join(parts)}). First: {need} for "{first["text"]}" in {first["section_title"]}.'
+        f'({" and ".join(parts)}). First: {need} for "{first.text}" in {first.section_title}.'
     )
 
 

@@ -3,9 +3,10 @@ current decision."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor, scope_assessments
@@ -16,7 +17,7 @@ from core.workspace import get_assessment
 
 # A reviewer's decision, whose note is addressed to the client; a new submission supersedes it.
 DECISIONS = ("changes_requested", "approved", "rejected")
-_EVENTS = {
+_EVENTS: dict[tuple[str | None, str], str] = {
     ("not_started", "in_progress"): "Answering started",
     ("changes_requested", "in_progress"): "Answering resumed",
     ("in_progress", "submitted"): "Submitted for review",
@@ -24,43 +25,67 @@ _EVENTS = {
 }
 
 
-def event_label(from_status: str, to_status: str) -> str:
+@dataclass(frozen=True)
+class StatusEvent:
+    """One status change as the client reads it: when, the new status, what it means, the note
+    addressed to the client, and by whom."""
+
+    time: datetime
+    status: str
+    what: str
+    note: str
+    by: str
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    """One status change on the reviewer's timeline, with how long the assessment stayed there."""
+
+    time: datetime
+    from_status: str | None
+    to_status: str
+    actor: str
+    note: str
+    days_in_state: float
+
+
+def event_label(from_status: str | None, to_status: str) -> str:
     """What a status change means, in words a client reads on the timeline."""
     return _EVENTS.get((from_status, to_status), LABELS.get(to_status, to_status))
 
 
-def current_decision(history: list[dict]) -> dict | None:
-    """The latest decision of a timeline (oldest first, rows with "status"), unless the client
-    submitted again after it."""
-    for row in reversed(history):
-        if row["status"] in DECISIONS:
-            return row
-        if row["status"] == "submitted":
+def current_decision(history: list[StatusEvent]) -> StatusEvent | None:
+    """The latest decision of a timeline (oldest first), unless the client submitted again after
+    it."""
+    for event in reversed(history):
+        if event.status in DECISIONS:
+            return event
+        if event.status == "submitted":
             return None
     return None
 
 
-def _history_rows(session: Session, stmt) -> dict[int, list[dict]]:
+def _history_rows(session: Session, stmt: Select[ProductStatus]) -> dict[int, list[StatusEvent]]:
     rows = session.execute(
         stmt.add_columns(User.name)
         .outerjoin(User, User.id == ProductStatus.actor_id)
         .order_by(ProductStatus.created_at, ProductStatus.id)
     ).all()
-    history: dict[int, list[dict]] = {}
+    history: dict[int, list[StatusEvent]] = {}
     for r, name in rows:
         history.setdefault(r.assessment_id, []).append(
-            {
-                "time": r.created_at,
-                "status": r.to_status,
-                "what": event_label(r.from_status, r.to_status),
-                "note": r.note or "",
-                "by": name or "system",
-            }
+            StatusEvent(
+                time=r.created_at,
+                status=r.to_status,
+                what=event_label(r.from_status, r.to_status),
+                note=r.note or "",
+                by=name or "system",
+            )
         )
     return history
 
 
-def status_history(session: Session, actor: Actor, assessment_id: int) -> list[dict]:
+def status_history(session: Session, actor: Actor, assessment_id: int) -> list[StatusEvent]:
     """The status timeline of an assessment the actor may read, oldest first: when, what, who,
     and the note to the client (status notes are written for the client; internal notes are
     comments and never appear here)."""
@@ -69,7 +94,9 @@ def status_history(session: Session, actor: Actor, assessment_id: int) -> list[d
     return _history_rows(session, stmt).get(assessment_id, [])
 
 
-def timelines(session: Session, actor: Actor, assessment_ids: list[int]) -> dict[int, list[dict]]:
+def timelines(
+    session: Session, actor: Actor, assessment_ids: list[int]
+) -> dict[int, list[StatusEvent]]:
     """Status timelines (as in status_history) of those of these assessments the actor may read."""
     stmt = (
         select(ProductStatus)
@@ -82,7 +109,7 @@ def timelines(session: Session, actor: Actor, assessment_ids: list[int]) -> dict
 
 def timeline(
     session: Session, actor: Actor, assessment_id: int, *, now: datetime | None = None
-) -> list[dict]:
+) -> list[TimelineStep]:
     """Every status change with actor, note, and how long the assessment stayed in that state."""
     get_assessment(session, actor, assessment_id)
     rows = session.execute(
@@ -93,13 +120,13 @@ def timeline(
     ).all()
     ends = [r.created_at for r, _ in rows[1:]] + [now or utcnow()]
     return [
-        {
-            "time": r.created_at,
-            "from": r.from_status,
-            "to": r.to_status,
-            "actor": name or "system",
-            "note": r.note,
-            "days_in_state": round((end - r.created_at).total_seconds() / 86400, 1),
-        }
+        TimelineStep(
+            time=r.created_at,
+            from_status=r.from_status,
+            to_status=r.to_status,
+            actor=name or "system",
+            note=r.note,
+            days_in_state=round((end - r.created_at).total_seconds() / 86400, 1),
+        )
         for (r, name), end in zip(rows, ends, strict=False)
     ]

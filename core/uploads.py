@@ -8,6 +8,7 @@ import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PIL import Image
 
@@ -59,6 +60,14 @@ EXECUTABLE = frozenset(
 _UNSAFE_DOWNLOAD = re.compile(r"[^A-Za-z0-9 ._-]+")
 
 
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An upload that passed every check: its safe display name and its content type."""
+
+    name: str
+    content_type: str
+
+
 def _starts(*prefixes: bytes) -> Callable[[bytes], bool]:
     return lambda data: data.startswith(prefixes)
 
@@ -106,7 +115,7 @@ def _is_office(data: bytes, main_folder: str) -> bool:
             ):
                 return False
             # Inflates in memory only, and never past the declared sizes already bounded above.
-            damaged = archive.testzip()
+            damaged = archive.testzip() is not None
     except (
         zipfile.BadZipFile,
         zlib.error,
@@ -200,8 +209,8 @@ def _check_name(filename: str) -> tuple[str, str]:
     return name, parts[-1]
 
 
-def check_upload(filename: str, data: bytes, *, max_bytes: int) -> tuple[str, str]:
-    """Validate an upload; returns (safe display name, content type) or raises ValidationError."""
+def check_upload(filename: str, data: bytes, *, max_bytes: int) -> CheckedUpload:
+    """Validate an upload: its safe display name and content type, or ValidationError."""
     if not data:
         raise ValidationError("The file is empty.")
     if len(data) > max_bytes:
@@ -214,7 +223,7 @@ def check_upload(filename: str, data: bytes, *, max_bytes: int) -> tuple[str, st
         raise ValidationError(f"The file's content does not match its .{ext} extension.")
     if ext in _IMAGE_FORMATS:
         _check_image(data, ext)
-    return name, content_type
+    return CheckedUpload(name, content_type)
 
 
 def download_name(filename: str) -> str:

@@ -38,31 +38,31 @@ if not rows:
     st.stop()
 show_table(pd.DataFrame(rows).drop(columns=["id"]).assign(tier=lambda f: f["tier"].map(tier_label)))
 
-chosen = st.selectbox("Manage organisation", [r["name"] for r in rows])
-org = next(r for r in rows if r["name"] == chosen)
+chosen = st.selectbox("Manage organisation", [r.name for r in rows])
+org = next(r for r in rows if r.name == chosen)
 with st.form("edit_org"):
-    new_name = st.text_input("Name", org["name"])
+    new_name = st.text_input("Name", org.name)
     c1, c2 = st.columns(2)
-    new_industry = c1.text_input("Industry", org["industry"])
-    new_tier = c2.selectbox("Tier", TIERS, index=TIERS.index(org["tier"]), format_func=tier_label)
+    new_industry = c1.text_input("Industry", org.industry)
+    new_tier = c2.selectbox("Tier", TIERS, index=TIERS.index(org.tier), format_func=tier_label)
     if st.form_submit_button("Save changes", icon=":material/save:"):
         run_action(
             lambda s, a: organizations.update_organization(
-                s, a, org["id"], name=new_name, industry=new_industry, tier=new_tier
+                s, a, org.id, name=new_name, industry=new_industry, tier=new_tier
             ),
             success="Organisation updated.",
         )
-if org["active"]:
+if org.active:
     confirm_action(
         "Deactivate",
-        f"{md_escape(org['name'])} is hidden from lists and gets no new products.",
-        lambda s, a: organizations.set_organization_active(s, a, org["id"], False),
+        f"{md_escape(org.name)} is hidden from lists and gets no new products.",
+        lambda s, a: organizations.set_organization_active(s, a, org.id, False),
         success="Organisation deactivated.",
         key="deactivate_org",
         icon=":material/block:",
     )
 elif st.button("Reactivate", icon=":material/check_circle:"):
     run_action(
-        lambda s, a: organizations.set_organization_active(s, a, org["id"], True),
+        lambda s, a: organizations.set_organization_active(s, a, org.id, True),
         success="Organisation reactivated.",
     )

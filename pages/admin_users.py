@@ -19,7 +19,7 @@ actor = guard(__file__)
 PAGE_SIZE = 20
 st.title("Users")
 with reading() as s:
-    orgs = {o["name"]: o["id"] for o in list_organizations(s, actor, include_inactive=True)}
+    orgs = {o.name: o.id for o in list_organizations(s, actor, include_inactive=True)}
 
 with st.expander("Create a user", icon=":material/person_add:"):
     with st.form("create_user", clear_on_submit=True):

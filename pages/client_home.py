@@ -25,7 +25,7 @@ with reading() as s:
     mine = products.list_products(s, actor)
     banks = list_questionnaires(s)
     notes = notices(s, actor)
-    history = timelines(s, actor, [r["id"] for r in rows])
+    history = timelines(s, actor, [r.id for r in rows])
 
 c1, c2, c3 = st.columns(3)
 c1.metric(
@@ -34,20 +34,20 @@ c1.metric(
 )
 c2.metric("With reviewers", counts.get("submitted", 0) + counts.get("under_review", 0))
 c3.metric("Approved", counts.get("approved", 0))
-for item in notes["assessments"]:
+for item in notes.assessments:
     st.warning(
-        f"**{md_escape(item['product'])}**: the reviewer asked for changes to {item['to_fix']} answer(s). "
+        f"**{md_escape(item.product)}**: the reviewer asked for changes to {item.to_fix} answer(s). "
         f"Open it in the Questionnaire.",
         icon=":material/feedback:",
     )
-if notes["comments"]:
+if notes.comments:
     with st.expander(
-        f"Latest comments from reviewers ({len(notes['comments'])})", icon=":material/forum:"
+        f"Latest comments from reviewers ({len(notes.comments)})", icon=":material/forum:"
     ):
-        for c in notes["comments"]:
+        for c in notes.comments:
             st.markdown(
-                f"**{md_escape(c['author'])}** on {md_escape(c['product'])} · {format_datetime(c['time'])}"
-                f"  \n{md_escape(c['body'], multiline=True)}"
+                f"**{md_escape(c.author)}** on {md_escape(c.product)} · {format_datetime(c.time)}"
+                f"  \n{md_escape(c.body, multiline=True)}"
             )
 
 # Each form reruns only on success (so lists show the change); its message waits in the session
@@ -77,22 +77,17 @@ with st.expander("Add a product", icon=":material/add_box:", expanded=not mine):
 
 if mine:
     with st.expander("Edit a product", icon=":material/edit:"):
-        chosen = st.selectbox("Product to edit", mine, format_func=lambda p: p["name"])
+        chosen = st.selectbox("Product to edit", mine, format_func=lambda p: p.name)
         with st.form("edit_product"):
-            new_name = st.text_input("Name", chosen["name"])
-            new_description = st.text_area("Description", chosen["description"], max_chars=2000)
+            new_name = st.text_input("Name", chosen.name)
+            new_description = st.text_area("Description", chosen.description, max_chars=2000)
             new_tier = st.selectbox(
-                "Tier", TIERS, index=TIERS.index(chosen["tier"]), format_func=tier_label
+                "Tier", TIERS, index=TIERS.index(chosen.tier), format_func=tier_label
             )
             if st.form_submit_button("Save", icon=":material/save:"):
                 if run_action(
                     lambda s, a: products.update_product(
-                        s,
-                        a,
-                        chosen["id"],
-                        name=new_name,
-                        description=new_description,
-                        tier=new_tier,
+                        s, a, chosen.id, name=new_name, description=new_description, tier=new_tier
                     ),
                     success="Product saved.",
                     slot="edit_product",
@@ -101,7 +96,7 @@ if mine:
             feedback("edit_product")
     with st.expander("Start an assessment", icon=":material/playlist_add:"):
         with st.form("start_assessment"):
-            product = st.selectbox("Product", mine, format_func=lambda p: p["name"])
+            product = st.selectbox("Product", mine, format_func=lambda p: p.name)
             bank = st.selectbox(
                 "Questionnaire",
                 banks,
@@ -111,7 +106,7 @@ if mine:
             if st.form_submit_button("Start", icon=":material/play_arrow:"):
                 if run_action(
                     lambda s, a: assessments.start_assessment(
-                        s, a, product_id=product["id"], questionnaire_id=bank["id"], due_date=due
+                        s, a, product_id=product.id, questionnaire_id=bank["id"], due_date=due
                     ),
                     success="Assessment started: open it in the Questionnaire.",
                     slot="start",
@@ -128,20 +123,20 @@ if not rows:
 assessments_table(rows)
 latest = {}
 for r in rows:  # newest cycle first per product and questionnaire
-    latest.setdefault((r["product"], r["questionnaire"], r["version"]), r)
-closed = [r for r in latest.values() if r["status"] in ("approved", "rejected")]
+    latest.setdefault((r.product, r.questionnaire, r.version), r)
+closed = [r for r in latest.values() if r.status in ("approved", "rejected")]
 if closed:
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     pick = left.selectbox(
         "Start the next cycle of",
         closed,
-        format_func=lambda r: f"{r['product']} · {r['questionnaire']} · cycle {r['cycle']}",
+        format_func=lambda r: f"{r.product} · {r.questionnaire} · cycle {r.cycle}",
     )
     if right.button(
         "New cycle", icon=":material/autorenew:", help="Pre-filled with this cycle's answers"
     ):
         if run_action(
-            lambda s, a: assessments.start_next_cycle(s, a, pick["id"]),
+            lambda s, a: assessments.start_next_cycle(s, a, pick.id),
             success="New cycle started with the last answers.",
             slot="new_cycle",
         ):
@@ -154,19 +149,19 @@ st.caption(
     "reviewer's note, and every status change."
 )
 for r in latest.values():
-    title = f"{r['product']} · {r['questionnaire']} v{r['version']} · cycle {r['cycle']}"
+    title = f"{r.product} · {r.questionnaire} v{r.version} · cycle {r.cycle}"
     with st.container(border=True):
-        decision = current_decision(history.get(r["id"], []))
+        decision = current_decision(history.get(r.id, []))
         if decision:
             show_decision(decision, title=title)
         else:
-            st.markdown(f"**{md_escape(title)}** · {LABELS[r['status']]}: no decision yet.")
+            st.markdown(f"**{md_escape(title)}** · {LABELS[r.status]}: no decision yet.")
         left, right = st.columns([3, 1], vertical_alignment="center")
         with left:
-            show_timeline(history.get(r["id"], []))
+            show_timeline(history.get(r.id, []))
         right.page_link(
             "pages/questionnaire.py",
             label="Open",
             icon=":material/assignment:",
-            query_params={"assessment": str(r["id"])},
+            query_params={"assessment": str(r.id)},
         )

@@ -22,9 +22,9 @@ aid = choose_assessment(
 ws = load(lambda s, a: worksheet(s, a, aid))
 history = load(lambda s, a: status_history(s, a, aid))
 
-required = sum(p["required"] for p in ws.progress)
-answered = sum(p["answered"] for p in ws.progress)
-files = sum(1 for m in ws.missing if m["what"] == "evidence")
+required = sum(p.required for p in ws.progress)
+answered = sum(p.answered for p in ws.progress)
+files = sum(1 for m in ws.missing if m.what == "evidence")
 left = f"{len(ws.missing)} item{'' if len(ws.missing) == 1 else 's'} left"
 if files:
     left += (
@@ -47,11 +47,11 @@ if not ws.editable and ws.status not in CLOSED:  # a closed one says so in its d
 show_timeline(history)
 for comment in ws.general_comments:
     st.info(
-        f"**{md_escape(comment['author'])}**: {md_escape(comment['body'], multiline=True)}",
+        f"**{md_escape(comment.author)}**: {md_escape(comment.body, multiline=True)}",
         icon=":material/forum:",
     )
 
-sections = {p["key"]: p for p in ws.progress}
+sections = {p.key: p for p in ws.progress}
 gaps = f"ws{aid}:gaps"  # set by a refused submission: the list stays until nothing is missing
 nav, body = st.columns([1, 3])
 with nav:
@@ -60,16 +60,16 @@ with nav:
         "Sections",
         list(sections),
         key=f"ws{aid}:section",
-        format_func=lambda k: md_escape(sections[k]["title"]),
+        format_func=lambda k: md_escape(sections[k].title),
     )
     st.caption(
         "  \n".join(
             (
                 ":green[:material/check_circle:]"
-                if p["answered"] == p["required"]
+                if p.answered == p.required
                 else ":material/radio_button_unchecked:"
             )
-            + f" {md_escape(p['title'])}: {p['answered']}/{p['required']}"
+            + f" {md_escape(p.title)}: {p.answered}/{p.required}"
             for p in ws.progress
         )
     )
@@ -88,5 +88,5 @@ with nav:
 with body:
     if ws.editable and ws.missing and st.session_state.get(gaps):
         show_missing(ws)
-    st.subheader(md_escape(sections[current]["title"]))
+    st.subheader(md_escape(sections[current].title))
     render_section(ws, ws.bank.section(current))

@@ -21,12 +21,12 @@ st.title("Review")
 aid = choose_assessment(
     "Nothing to review yet. Submitted assessments appear on the Review desk.",
     icon=":material/rate_review:",
-    include=lambda r: r["status"] != "not_started",
+    include=lambda r: r.status != "not_started",
     prefer_next=True,
 )
 ws = load(lambda s, a: worksheet(s, a, aid))
 changes = load(lambda s, a: changed_since_last_round(s, a, aid))
-changed = changes["answers"] | changes["evidence"]
+changed = changes.questions
 reviewing = ws.status == "under_review"
 
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
@@ -70,9 +70,9 @@ with answers_tab:
 with general_tab:
     for c in ws.general_comments:
         st.markdown(
-            f"**{md_escape(c['author'])}** · {format_datetime(c['time'])} "
-            f"{':violet-badge[internal]' if c['visibility'] == 'internal' else ''}  \n"
-            f"{md_escape(c['body'], multiline=True)}"
+            f"**{md_escape(c.author)}** · {format_datetime(c.time)} "
+            f"{':violet-badge[internal]' if c.visibility == 'internal' else ''}  \n"
+            f"{md_escape(c.body, multiline=True)}"
         )
     with st.form(f"general{aid}", clear_on_submit=True):
         body = st.text_area("New comment on the whole assessment")
@@ -92,7 +92,7 @@ with timeline_tab:
     if not history:
         st.info("No status change recorded yet.", icon=":material/timeline:")
         st.stop()
-    frame = pd.DataFrame(history)
+    frame = pd.DataFrame(history).rename(columns={"from_status": "from", "to_status": "to"})
     frame["from"] = frame["from"].map(lambda v: LABELS.get(v, "—"))
     frame["to"] = frame["to"].map(LABELS)
     st.dataframe(

@@ -27,20 +27,20 @@ st.title("Review desk")
 with reading() as s:
     counts = review.review_queue_counts(s, actor)
     comments = latest_comments(s, actor)
-    orgs = {o["name"]: o["id"] for o in list_organizations(s, actor)}
+    orgs = {o.name: o.id for o in list_organizations(s, actor)}
     people = review.reviewers(s, actor)
 
 c1, c2, c3 = st.columns(3)
-c1.metric("Waiting for review", f"{counts['waiting']:,}")
-c2.metric("Under review", f"{counts['in_review']:,}")
-c3.metric("Assigned to me", f"{counts['mine']:,}")
+c1.metric("Waiting for review", f"{counts.waiting:,}")
+c2.metric("Under review", f"{counts.in_review:,}")
+c3.metric("Assigned to me", f"{counts.mine:,}")
 resubmission_notices()
 if comments:
     with st.expander(f"Latest client comments ({len(comments)})", icon=":material/forum:"):
         for c in comments:
             st.markdown(
-                f"**{md_escape(c['author'])}** on {md_escape(c['product'])} · {format_datetime(c['time'])}"
-                f"  \n{md_escape(c['body'], multiline=True)}"
+                f"**{md_escape(c.author)}** on {md_escape(c.product)} · {format_datetime(c.time)}"
+                f"  \n{md_escape(c.body, multiline=True)}"
             )
 
 f1, f2, f3, f4 = st.columns(4)
@@ -62,19 +62,15 @@ if not rows:
 queue_table(rows)
 
 left, right = st.columns(2)
-pick = left.selectbox(
-    "Assessment", rows, format_func=lambda r: f"{r['product']} ({r['organization']})"
-)
-if right.button("Claim", icon=":material/assignment_ind:", disabled=pick["status"] != "submitted"):
-    if run_action(lambda s, a: review.claim(s, a, pick["id"]), success="Claimed.", slot="desk"):
+pick = left.selectbox("Assessment", rows, format_func=lambda r: f"{r.product} ({r.organization})")
+if right.button("Claim", icon=":material/assignment_ind:", disabled=pick.status != "submitted"):
+    if run_action(lambda s, a: review.claim(s, a, pick.id), success="Claimed.", slot="desk"):
         st.rerun()
 if people:
-    who = right.selectbox("Assign to", people, format_func=lambda u: u["name"])
+    who = right.selectbox("Assign to", people, format_func=lambda u: u.name)
     if right.button("Assign", icon=":material/person_add:"):
         if run_action(
-            lambda s, a: review.assign(s, a, pick["id"], who["id"]),
-            success="Assigned.",
-            slot="desk",
+            lambda s, a: review.assign(s, a, pick.id, who.id), success="Assigned.", slot="desk"
         ):
             st.rerun()
 with right:

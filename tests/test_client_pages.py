@@ -108,7 +108,7 @@ def test_core_gives_a_decision_only_to_those_who_may_read_the_assessment(app_env
     with db.reading(app_env) as s:
         mine = timelines(s, _actor(app_env, "demo_client"), [aid])
         theirs = timelines(s, _actor(app_env, "enterprise_client"), [aid])
-    assert mine[aid][-1]["note"] == NOTE and theirs == {}
+    assert mine[aid][-1].note == NOTE and theirs == {}
 
 
 def _refusals(at):

@@ -18,7 +18,7 @@ from core.banks.store import load_bank
 from core.demo_content import attach_evidence, demo_answers, sample_pdf
 from core.errors import AccessDenied, NotFound, SecureSphereError, ValidationError
 from core.models import AuditLog, EvidenceFile, SystemSetting
-from core.uploads import ALLOWED_TYPES, check_upload, download_name
+from core.uploads import ALLOWED_TYPES, CheckedUpload, check_upload, download_name
 from tests.factories import World
 
 MB = 1024 * 1024
@@ -204,11 +204,11 @@ GOOD = [
 
 @pytest.mark.parametrize("filename, data, content_type", GOOD, ids=[row[0] for row in GOOD])
 def test_check_upload_accepts_each_allowed_type(filename, data, content_type):
-    assert check_upload(filename, data, max_bytes=LIMIT) == (filename, content_type)
+    assert check_upload(filename, data, max_bytes=LIMIT) == CheckedUpload(filename, content_type)
 
 
 def test_check_upload_trims_surrounding_spaces_and_accepts_exactly_the_limit():
-    assert check_upload("  report.pdf ", PDF, max_bytes=len(PDF))[0] == "report.pdf"
+    assert check_upload("  report.pdf ", PDF, max_bytes=len(PDF)).name == "report.pdf"
 
 
 @pytest.mark.parametrize(
@@ -285,15 +285,7 @@ def test_add_list_read_round_trip_stores_the_file_under_its_hash(world):
     with db.reading(world.url) as s:
         listed = evidence.list_evidence(s, world["client"], world["id"])
     assert [
-        (
-            r["id"],
-            r["question_key"],
-            r["filename"],
-            r["content_type"],
-            r["size_bytes"],
-            r["sha256"],
-            r["uploaded_by"],
-        )
+        (r.id, r.question_key, r.filename, r.content_type, r.size_bytes, r.sha256, r.uploaded_by)
         for r in listed
     ] == [
         (
@@ -306,16 +298,16 @@ def test_add_list_read_round_trip_stores_the_file_under_its_hash(world):
             world["client"].user_id,
         )
     ]
-    assert listed[0]["created_at"] is not None
+    assert listed[0].created_at is not None
     assert _blobs(world) == [world.data_dir / "evidence" / digest[:2] / digest]
-    assert _read(world, eid) == ("pentest.pdf", "application/pdf", PDF)
-    assert _read(world, eid, world["reviewer"])[2] == PDF
+    assert _read(world, eid) == evidence.EvidenceDownload("pentest.pdf", "application/pdf", PDF)
+    assert _read(world, eid, world["reviewer"]).data == PDF
 
 
 def test_same_content_twice_is_stored_once(world):
     first, second = _add(world), _add(world, filename="copy of pentest.pdf")
     assert first != second and _rows(world.url) == 2
-    assert len(_blobs(world)) == 1 and _read(world, second)[0] == "copy of pentest.pdf"
+    assert len(_blobs(world)) == 1 and _read(world, second).name == "copy of pentest.pdf"
 
 
 def test_another_organisation_cannot_add_list_or_read(world):
@@ -379,7 +371,7 @@ def test_submitted_assessment_takes_no_evidence_changes(world):
         _add(world, data=sample_pdf("Late"))
     with pytest.raises(ValidationError, match="open for answers"), db.transaction(url) as s:
         evidence.remove_evidence(s, client, eid)
-    assert _rows(url) == 1 + added and _read(world, eid)[2] == PDF
+    assert _rows(url) == 1 + added and _read(world, eid).data == PDF
 
 
 def test_removed_evidence_is_not_listed_nor_readable(world):
@@ -390,7 +382,7 @@ def test_removed_evidence_is_not_listed_nor_readable(world):
     with db.transaction(url) as s:
         evidence.remove_evidence(s, client, gone)
     with db.reading(url) as s:
-        assert [r["id"] for r in evidence.list_evidence(s, client, world["id"])] == [keep]
+        assert [r.id for r in evidence.list_evidence(s, client, world["id"])] == [keep]
         assert s.get(EvidenceFile, gone).deleted_at is not None
     for attempt in (lambda: _read(world, gone), lambda: _read(world, 999_999)):
         with pytest.raises(NotFound):
@@ -415,7 +407,7 @@ def test_a_damaged_blob_is_rewritten_by_the_next_upload_of_the_same_content(worl
     [blob] = _blobs(world)
     blob.write_bytes(b"tampered")
     eid = _add(world, filename="again.txt", data=b"MFA is enforced\n")
-    assert _read(world, eid)[2] == b"MFA is enforced\n"
+    assert _read(world, eid).data == b"MFA is enforced\n"
 
 
 def test_audit_rows_name_the_file_but_never_hold_its_content(world):

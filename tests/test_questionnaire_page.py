@@ -70,7 +70,7 @@ def test_answering_one_question_stores_that_answer_only_and_says_so(app_env):
     assert [n for n in _saved_notes(at) if "Saved 1 change " in n]
     stored = _stored(app_env, at.session_state["actor"], aid)
     # The other questions of the section were untouched: their empty widgets are no answers.
-    assert list(stored) == ["gov-policy"] and stored["gov-policy"]["value"] == "yes"
+    assert list(stored) == ["gov-policy"] and stored["gov-policy"].value == "yes"
     with db.reading(app_env) as s:
         assert s.get(Assessment, aid).status == "in_progress"
     at.date_input(key=f"ws{aid}:gov-policy-review:v").set_value("2026-01-15")
@@ -93,8 +93,8 @@ def test_hiding_a_question_keeps_it_out_of_the_save(app_env):
     rerun(at)
     assert not at.exception and not at.error
     stored = _stored(app_env, at.session_state["actor"], aid)
-    assert stored["gov-policy"]["value"] == "no"
-    assert stored["gov-policy-review"]["value"] == "2026-01-15"  # kept, but hidden: counts nowhere
+    assert stored["gov-policy"].value == "no"
+    assert stored["gov-policy-review"].value == "2026-01-15"  # kept, but hidden: counts nowhere
 
 
 def test_not_applicable_is_saved_without_a_value(app_env):
@@ -109,7 +109,7 @@ def test_not_applicable_is_saved_without_a_value(app_env):
     rerun(at)
     assert not at.exception and not at.error
     stored = _stored(app_env, at.session_state["actor"], aid)
-    assert stored[question.key]["is_na"] is True and stored[question.key]["value"] is None
+    assert stored[question.key].is_na is True and stored[question.key].value is None
 
 
 def _gap_buttons(at, aid):
@@ -134,11 +134,11 @@ def test_submit_with_gaps_lists_them_by_section_and_text_and_each_opens_its_sect
     assert "gov-" not in refusal[0] and f"{len(missing)} required" in refusal[0]
     buttons = _gap_buttons(at, aid)
     assert len(buttons) == len(missing)
-    assert [b.key.split(":gap:")[1] for b in buttons] == [m["key"] for m in missing]
+    assert [b.key.split(":gap:")[1] for b in buttons] == [m.key for m in missing]
     for button, item in zip(buttons, missing, strict=False):
-        assert button.label.startswith(md_escape(item["text"])[:40])
-        assert item["key"] not in button.label
-    answers = sum(m["what"] == "answer" for m in missing)
+        assert button.label.startswith(md_escape(item.text)[:40])
+        assert item.key not in button.label
+    answers = sum(m.what == "answer" for m in missing)
     heading = next(m.value for m in at.markdown if "Missing before you can submit" in m.value)
     assert f"{len(missing)} items" in heading and f"{answers} answers" in heading
     assert (f"{len(missing) - answers} evidence file" in heading) == (len(missing) > answers)
@@ -149,12 +149,10 @@ def test_submit_with_gaps_lists_them_by_section_and_text_and_each_opens_its_sect
     }
     assert sum(per_section.values()) == len(missing)
     assert list(per_section) == list(
-        dict.fromkeys(md_escape(bank.section(m["section"]).title) for m in missing)
+        dict.fromkeys(md_escape(bank.section(m.section).title) for m in missing)
     )
-    elsewhere = next(
-        b for b, m in zip(buttons, missing, strict=False) if m["section"] != "governance"
-    )
-    target = missing[buttons.index(elsewhere)]["section"]
+    elsewhere = next(b for b, m in zip(buttons, missing, strict=False) if m.section != "governance")
+    target = missing[buttons.index(elsewhere)].section
     elsewhere.click()
     rerun(at)
     assert not at.exception

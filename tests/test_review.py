@@ -122,9 +122,9 @@ def test_internal_comments_never_reach_the_client(case):
             s, a["lead_reviewer"], aid, "Internal remark", visibility="internal"
         )
     with db.reading(url) as s:
-        client_sees = [c["body"] for c in comments.list_comments(s, a["client"], aid)]
-        reviewer_sees = [c["body"] for c in comments.list_comments(s, a["lead_reviewer"], aid)]
-        client_notices = [c["body"] for c in notices(s, a["client"])["comments"]]
+        client_sees = [c.body for c in comments.list_comments(s, a["client"], aid)]
+        reviewer_sees = [c.body for c in comments.list_comments(s, a["lead_reviewer"], aid)]
+        client_notices = [c.body for c in notices(s, a["client"]).comments]
     assert "Shared remark" in client_sees and "Internal remark" not in client_sees
     assert "Internal remark" in reviewer_sees and "Internal remark" not in client_notices
     with pytest.raises(SecureSphereError), db.transaction(url) as s:
@@ -144,8 +144,8 @@ def test_threads_can_be_replied_to_and_resolved(case):
         comments.resolve_comment(s, a["lead_reviewer"], first.id)
     with db.reading(url) as s:
         thread = comments.list_comments(s, a["client"], aid)
-    assert [c["parent_id"] for c in thread] == [None, first.id]
-    assert thread[0]["resolved"] and thread[1]["question"] == case["weak"]
+    assert [c.parent_id for c in thread] == [None, first.id]
+    assert thread[0].resolved and thread[1].question == case["weak"]
 
 
 def test_request_changes_resubmit_marks_changes_and_keeps_unflagged_answers(case):
@@ -164,13 +164,13 @@ def test_request_changes_resubmit_marks_changes_and_keeps_unflagged_answers(case
     with db.reading(url) as s:
         after = responses.answer_details(s, a["client"], aid)
         changed = changed_since_last_round(s, a["lead_reviewer"], aid)
-        resubmitted = notices(s, a["lead_reviewer"])["assessments"]
-    assert changed["answers"] == {weak}
-    assert {k: v["value"] for k, v in after.items() if k != weak} == {
-        k: v["value"] for k, v in before.items() if k != weak
+        resubmitted = notices(s, a["lead_reviewer"]).assessments
+    assert changed.answers == {weak}
+    assert {k: v.value for k, v in after.items() if k != weak} == {
+        k: v.value for k, v in before.items() if k != weak
     }
-    assert after[weak]["review_state"] == "pending"  # fixed: back to the reviewer
-    assert [r["id"] for r in resubmitted] == [aid]
+    assert after[weak].review_state == "pending"  # fixed: back to the reviewer
+    assert [r.id for r in resubmitted] == [aid]
 
 
 def test_queue_filters_sorts_and_marks_overdue(case):
@@ -179,11 +179,11 @@ def test_queue_filters_sorts_and_marks_overdue(case):
         submission.submit(s, a["client"], aid)
         s.get(Assessment, aid).submitted_at = s.get(Assessment, aid).submitted_at.replace(year=2020)
     with db.reading(url) as s:
-        rows, total = review_queue(s, a["lead_reviewer"])
-        assert total == 1 and rows[0]["overdue"] and rows[0]["status"] == "submitted"
-        assert review_queue(s, a["lead_reviewer"], mine=True)[1] == 0
-        assert review_queue(s, a["lead_reviewer"], overdue_only=True)[1] == 1
-        assert review_queue(s, a["lead_reviewer"], statuses=("under_review",))[1] == 0
+        queue = review_queue(s, a["lead_reviewer"])
+        assert queue.total == 1 and queue.rows[0].overdue and queue.rows[0].status == "submitted"
+        assert review_queue(s, a["lead_reviewer"], mine=True).total == 0
+        assert review_queue(s, a["lead_reviewer"], overdue_only=True).total == 1
+        assert review_queue(s, a["lead_reviewer"], statuses=("under_review",)).total == 0
     with pytest.raises(SecureSphereError), db.reading(url) as s:
         review_queue(s, a["client"])
 
@@ -194,7 +194,7 @@ def test_assign_gives_the_assessment_to_a_reviewer(case):
         submission.submit(s, a["client"], aid)
         review.assign(s, a["admin"], aid, a["lead_reviewer"].user_id)
     with db.reading(url) as s:
-        assert review_queue(s, a["lead_reviewer"], mine=True)[1] == 1
+        assert review_queue(s, a["lead_reviewer"], mine=True).total == 1
     with pytest.raises(SecureSphereError, match="lead reviewers"), db.transaction(url) as s:
         review.assign(s, a["admin"], aid, a["analyst"].user_id)
 
@@ -206,5 +206,5 @@ def test_timeline_lists_every_step_with_time_in_state(case):
         review.decide(s, a["lead_reviewer"], aid, "rejected", note="Too weak.")
     with db.reading(url) as s:
         steps = timeline(s, a["client"], aid)
-    assert [t["to"] for t in steps] == ["in_progress", "submitted", "under_review", "rejected"]
-    assert steps[-1]["note"] == "Too weak." and all(t["days_in_state"] >= 0 for t in steps)
+    assert [t.to_status for t in steps] == ["in_progress", "submitted", "under_review", "rejected"]
+    assert steps[-1].note == "Too weak." and all(t.days_in_state >= 0 for t in steps)

@@ -55,17 +55,15 @@ def test_overdue_is_the_decision_due_day_having_passed_whatever_the_answer_due_d
     )
     fresh = _assessment(desk, "Fresh", **_submitted(2))
     with db.reading(desk["url"]) as s:
-        rows = {r["id"]: r for r in review_queue(s, desk["reviewer"], now=NOW)[0]}
-        overdue = {
-            r["id"] for r in review_queue(s, desk["reviewer"], overdue_only=True, now=NOW)[0]
-        }
-    assert {aid: (rows[aid]["decision_due"], rows[aid]["overdue"]) for aid in rows} == {
+        rows = {r.id: r for r in review_queue(s, desk["reviewer"], now=NOW).rows}
+        overdue = {r.id for r in review_queue(s, desk["reviewer"], overdue_only=True, now=NOW).rows}
+    assert {aid: (rows[aid].decision_due, rows[aid].overdue) for aid in rows} == {
         late: ((NOW - timedelta(days=2)).date(), True),
         due_today: (NOW.date(), False),
         fresh: ((NOW + timedelta(days=8)).date(), False),
     }
     assert overdue == {late}
-    assert all(row["overdue"] == (row["decision_due"] < NOW.date()) for row in rows.values())
+    assert all(row.overdue == (row.decision_due < NOW.date()) for row in rows.values())
 
 
 def test_a_reviewer_is_sent_to_the_oldest_submission_awaiting_a_decision(desk):
@@ -95,6 +93,6 @@ def test_resubmissions_are_counted_and_paged_newest_first(desk):
     _assessment(desk, "First round", **_submitted(1))
     with db.reading(desk["url"]) as s:
         pages = [resubmissions(s, desk["reviewer"], page=p, page_size=10) for p in (1, 2, 3)]
-    assert [total for _, total in pages] == [23, 23, 23]
-    assert [r["id"] for rows, _ in pages for r in rows] == ids  # submitted 1, 2, 3... days ago
-    assert [len(rows) for rows, _ in pages] == [10, 10, 3]
+    assert [page.total for page in pages] == [23, 23, 23]
+    assert [r.id for page in pages for r in page.rows] == ids  # submitted 1, 2, 3... days ago
+    assert [len(page.rows) for page in pages] == [10, 10, 3]

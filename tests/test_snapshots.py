@@ -65,7 +65,7 @@ def _request_changes(world, aid) -> str:
     """Flag one weak answer that no other question depends on and send back; returns its key."""
     with db.reading(world.url) as s:
         stored = responses.answer_details(s, world["reviewer"], aid)
-    key = world.weak_key({k: v["value"] for k, v in stored.items()})
+    key = world.weak_key({k: v.value for k, v in stored.items()})
     world.send_back(world["reviewer"], aid, key, "Really?")
     return key
 

@@ -1,5 +1,7 @@
 """The assessment workflow through core, on SQLite and PostgreSQL."""
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import func, select
 
@@ -9,7 +11,7 @@ from core.banks.store import load_bank
 from core.errors import AccessDenied, NotFound, ValidationError
 from core.models import Assessment, AuditLog, ProductStatus, QuestionnaireResponse, ScoreHistory
 from core.responses import AnswerInput
-from core.timelines import current_decision, status_history, timelines
+from core.timelines import StatusEvent, current_decision, status_history, timelines
 from tests.factories import World
 
 
@@ -174,7 +176,7 @@ def test_answers_that_require_evidence_block_submit_until_a_file_is_attached(wor
         responses.save_answers(s, client, aid, _answers(world))
     with db.reading(url) as s:
         missing = submission.missing_items(s, s.get(Assessment, aid))
-    assert missing and {m["what"] for m in missing} == {"evidence"}
+    assert missing and {m.what for m in missing} == {"evidence"}
     with pytest.raises(ValidationError, match="First: evidence for"), db.transaction(url) as s:
         submission.submit(s, client, aid)
     _answer_all(world)
@@ -196,7 +198,7 @@ def test_next_cycle_starts_from_the_last_cycles_answers(world):
     def norm(value):  # multi-choice answers are stored in the bank's option order
         return sorted(value) if isinstance(value, list) else value
 
-    assert {k: norm(v["value"]) for k, v in carried.items()} == {
+    assert {k: norm(v.value) for k, v in carried.items()} == {
         k: norm(v.value) for k, v in answers.items()
     }
 
@@ -212,11 +214,11 @@ def test_section_progress_counts_required_visible_questions(world):
     with db.reading(url) as s:
         bank = load_bank(s, world.bank_id)
     empty = submission.section_progress(bank, {})
-    assert [p["key"] for p in empty] == [sec.key for sec in bank.sections]
-    assert all(p["answered"] == 0 and p["required"] <= p["visible"] for p in empty)
+    assert [p.key for p in empty] == [sec.key for sec in bank.sections]
+    assert all(p.answered == 0 and p.required <= p.visible for p in empty)
     answers = {k: Answer(v.value, v.is_na) for k, v in _answers(world).items()}
     full = submission.section_progress(bank, answers)
-    assert all(p["answered"] == p["required"] for p in full)
+    assert all(p.answered == p.required for p in full)
 
 
 def test_blank_inputs_for_unanswered_questions_store_nothing_and_count_nothing(world):
@@ -245,7 +247,7 @@ def test_a_refused_submission_names_questions_by_text_with_counts_that_add_up(wo
     with db.reading(url) as s:
         missing = submission.missing_items(s, s.get(Assessment, aid))
         bank = load_bank(s, world.bank_id)
-    answers = sum(m["what"] == "answer" for m in missing)
+    answers = sum(m.what == "answer" for m in missing)
     with pytest.raises(ValidationError) as refused, db.transaction(url) as s:
         submission.submit(s, client, aid)
     message = str(refused.value)
@@ -254,24 +256,25 @@ def test_a_refused_submission_names_questions_by_text_with_counts_that_add_up(wo
     assert f"{answers} answers" in message and (
         answers == len(missing) or "evidence file" in message
     )
-    assert first["text"][:40] in message and bank.section(first["section"]).title in message
-    assert first["key"] not in message
-    assert all(m["section_title"] == bank.section(m["section"]).title for m in missing)
+    assert first.text[:40] in message and bank.section(first.section).title in message
+    assert first.key not in message
+    assert all(m.section_title == bank.section(m.section).title for m in missing)
 
 
 def test_a_decision_is_current_until_the_client_submits_again():
     def rows(*statuses):
-        return [{"status": s, "note": s} for s in statuses]
+        return [StatusEvent(datetime(2026, 1, 1, tzinfo=UTC), s, s, s, "someone") for s in statuses]
 
-    assert current_decision(rows("in_progress", "submitted", "under_review")) is None
-    assert (
-        current_decision(rows("submitted", "under_review", "changes_requested", "in_progress"))[
-            "status"
-        ]
-        == "changes_requested"
+    def status(*statuses):
+        decision = current_decision(rows(*statuses))
+        return decision and decision.status
+
+    assert status("in_progress", "submitted", "under_review") is None
+    assert status("submitted", "under_review", "changes_requested", "in_progress") == (
+        "changes_requested"
     )
-    assert current_decision(rows("changes_requested", "in_progress", "submitted")) is None
-    assert current_decision(rows("submitted", "under_review", "rejected"))["status"] == "rejected"
+    assert status("changes_requested", "in_progress", "submitted") is None
+    assert status("submitted", "under_review", "rejected") == "rejected"
 
 
 def test_the_timeline_carries_the_note_to_the_client_and_only_to_its_organisation(world):
@@ -288,14 +291,14 @@ def test_the_timeline_carries_the_note_to_the_client_and_only_to_its_organisatio
         assert timelines(s, rival, [aid]) == {}
         with pytest.raises(AccessDenied):
             status_history(s, rival, aid)
-    assert [h["what"] for h in history] == [
+    assert [h.what for h in history] == [
         "Answering started",
         "Submitted for review",
         "Review started",
         "Approved",
     ]
-    assert current_decision(history)["note"] == "Fine; renew the pen test in spring."
-    assert not any("doubtful" in h["note"] for h in history)
+    assert current_decision(history).note == "Fine; renew the pen test in spring."
+    assert not any("doubtful" in h.note for h in history)
 
 
 def test_a_client_may_send_an_assessment_back_unchanged_after_a_change_request(world):
@@ -310,7 +313,7 @@ def test_a_client_may_send_an_assessment_back_unchanged_after_a_change_request(w
         comments.add_comment(s, client, aid, "It is right as it stands: see the attached policy.")
         submission.submit(s, client, aid)
     with db.reading(url) as s:
-        assert [h["what"] for h in status_history(s, client, aid)][-2:] == [
+        assert [h.what for h in status_history(s, client, aid)][-2:] == [
             "Answering resumed",
             "Submitted for review",
         ]

@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.labels import format_datetime
 from core.text import md_escape
+from core.timelines import StatusEvent
 
 _LOOK = {
     "changes_requested": (st.warning, ":material/feedback:", "Changes requested"),
@@ -19,28 +20,28 @@ _NEXT = {
 }
 
 
-def decision_text(decision: dict, *, title: str = "") -> str:
+def decision_text(decision: StatusEvent, *, title: str = "") -> str:
     """The decision in one Markdown block: what, when, by whom, the note, and what to do next."""
-    head = f"**{_LOOK[decision['status']][2]}**" + (f" · {md_escape(title)}" if title else "")
-    lines = [f"{head} · {format_datetime(decision['time'])} by {md_escape(decision['by'])}"]
-    note = decision["note"]
+    head = f"**{_LOOK[decision.status][2]}**" + (f" · {md_escape(title)}" if title else "")
+    lines = [f"{head} · {format_datetime(decision.time)} by {md_escape(decision.by)}"]
+    note = decision.note
     lines.append(
         f"Note from the reviewer: {md_escape(note, multiline=True)}"
         if note
         else "The reviewer left no note."
     )
-    if _NEXT[decision["status"]]:
-        lines.append(_NEXT[decision["status"]])
+    if _NEXT[decision.status]:
+        lines.append(_NEXT[decision.status])
     return "  \n".join(lines)
 
 
-def show_decision(decision: dict, *, title: str = "") -> None:
+def show_decision(decision: StatusEvent, *, title: str = "") -> None:
     """The current decision as an alert coloured by what it means."""
-    alert, icon, _ = _LOOK[decision["status"]]
+    alert, icon, _ = _LOOK[decision.status]
     alert(decision_text(decision, title=title), icon=icon)
 
 
-def show_timeline(history: list[dict], *, label: str = "Status timeline") -> None:
+def show_timeline(history: list[StatusEvent], *, label: str = "Status timeline") -> None:
     """Every status change, newest first: when, what, who, and the note to the client."""
     with st.expander(
         f"{label} ({len(history)} change{'' if len(history) == 1 else 's'})",
@@ -49,8 +50,8 @@ def show_timeline(history: list[dict], *, label: str = "Status timeline") -> Non
         if not history:
             st.caption("No status change yet.")
         for row in reversed(history):
-            note = f"  \n{md_escape(row['note'], multiline=True)}" if row["note"] else ""
+            note = f"  \n{md_escape(row.note, multiline=True)}" if row.note else ""
             st.markdown(
-                f"**{md_escape(row['what'])}** · {format_datetime(row['time'])} · "
-                f"{md_escape(row['by'])}{note}"
+                f"**{md_escape(row.what)}** · {format_datetime(row.time)} · "
+                f"{md_escape(row.by)}{note}"
             )

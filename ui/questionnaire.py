@@ -11,9 +11,11 @@ import streamlit as st
 from core import evidence, responses
 from core.banks.answers import is_visible
 from core.banks.model import Answer, Question, Section
+from core.evidence import EvidenceItem
 from core.labels import format_datetime
 from core.responses import AnswerInput
 from core.settings import get_settings
+from core.submission import MissingItem
 from core.text import md_escape
 from core.worksheet import Worksheet
 from ui.state import attempt, current_actor, feedback, leave_message, reading, run_action, settings
@@ -78,11 +80,11 @@ def seed(ws: Worksheet, section: Section) -> None:
     """Put stored answers into widget state where the widget has none (first view, or after
     Streamlit dropped the state of a section that was not on screen)."""
     for q in section.questions:
-        stored = ws.answers.get(q.key, {})
+        stored = ws.answers.get(q.key)
         defaults = {
-            "v": INPUTS[q.type].held(stored.get("value")),
-            "na": stored.get("is_na", False),
-            "j": stored.get("justification", ""),
+            "v": INPUTS[q.type].held(stored.value if stored else None),
+            "na": stored.is_na if stored else False,
+            "j": stored.justification if stored else "",
         }
         for part, default in defaults.items():
             st.session_state.setdefault(key(ws.assessment_id, q.key, part), default)
@@ -104,7 +106,7 @@ def _input(ws_id: int, question: str) -> AnswerInput:
 
 def on_screen(ws: Worksheet, section: Section) -> dict[str, Answer]:
     """Stored answers overlaid with what the page holds for this section (for visibility)."""
-    merged = {k: Answer(d["value"], d["is_na"]) for k, d in ws.answers.items()}
+    merged = {k: d.answer for k, d in ws.answers.items()}
     for q in section.questions:
         given = _input(ws.assessment_id, q.key)
         merged[q.key] = Answer(given.value, given.is_na)
@@ -169,13 +171,13 @@ def _question(ws: Worksheet, q: Question, args: tuple, limits: dict) -> None:
             args=args,
         )
     feedback(key(ws.assessment_id, q.key, "saved"), compact=True)
-    stored = ws.answers.get(q.key, {})
-    if stored.get("review_state") == "needs_changes":
+    stored = ws.answers.get(q.key)
+    if stored and stored.review_state == "needs_changes":
         st.warning("The reviewer asked for changes to this answer.", icon=":material/feedback:")
     for comment in ws.comments.get(q.key, []):
         st.info(
-            f"**{md_escape(comment['author'])}** ({format_datetime(comment['time'])}): "
-            f"{md_escape(comment['body'], multiline=True)}",
+            f"**{md_escape(comment.author)}** ({format_datetime(comment.time)}): "
+            f"{md_escape(comment.body, multiline=True)}",
             icon=":material/comment:",
         )
     files = ws.evidence.get(q.key, [])
@@ -207,22 +209,22 @@ def _value_widget(ws_id: int, q: Question, disabled: bool, args: tuple) -> None:
     INPUTS[q.type].draw(label, q, common)
 
 
-def _evidence(ws: Worksheet, q: Question, files: list[dict], limits: dict) -> None:
+def _evidence(ws: Worksheet, q: Question, files: list[EvidenceItem], limits: dict) -> None:
     slot = key(ws.assessment_id, q.key, "evidence")
     for item in files:
         left, right = st.columns([4, 1])
         left.download_button(
-            f"{md_escape(item['filename'])} ({item['size_bytes'] / 1024:.0f} KB)",
-            data=lambda i=item["id"]: _file_bytes(i),
-            file_name=evidence.download_name(item["filename"]),
-            mime=item["content_type"],
+            f"{md_escape(item.filename)} ({item.size_bytes / 1024:.0f} KB)",
+            data=lambda i=item.id: _file_bytes(i),
+            file_name=evidence.download_name(item.filename),
+            mime=item.content_type,
             icon=":material/download:",
-            key=f"dl{item['id']}",
+            key=f"dl{item.id}",
         )
-        if ws.editable and right.button("Remove", key=f"rm{item['id']}", icon=":material/delete:"):
+        if ws.editable and right.button("Remove", key=f"rm{item.id}", icon=":material/delete:"):
             if run_action(
-                lambda s, a, i=item["id"]: evidence.remove_evidence(s, a, i),
-                success=f"{item['filename']} removed.",
+                lambda s, a, i=item.id: evidence.remove_evidence(s, a, i),
+                success=f"{item.filename} removed.",
                 slot=slot,
             ):
                 st.rerun()
@@ -248,7 +250,7 @@ def _file_bytes(evidence_id: int) -> bytes:
     with reading() as s:
         return evidence.read_evidence(
             s, current_actor(), evidence_id, data_dir=settings().data_dir
-        )[2]
+        ).data
 
 
 def _upload(ws_id: int, question_key: str, uploader: str, slot: str) -> None:
@@ -267,10 +269,10 @@ def _upload(ws_id: int, question_key: str, uploader: str, slot: str) -> None:
 
 def show_missing(ws: Worksheet) -> None:
     """What stops a submission, by section in bank order; each item takes the user to its section."""
-    by_section: dict[str, list[dict]] = {}
+    by_section: dict[str, list[MissingItem]] = {}
     for item in ws.missing:
-        by_section.setdefault(item["section"], []).append(item)
-    answers = sum(1 for m in ws.missing if m["what"] == "answer")
+        by_section.setdefault(item.section, []).append(item)
+    answers = sum(1 for m in ws.missing if m.what == "answer")
     files = len(ws.missing) - answers
     with st.container(border=True):
         parts = [
@@ -281,15 +283,15 @@ def show_missing(ws: Worksheet) -> None:
             f"({', '.join(parts)})"
         )
         for section_key, items in by_section.items():
-            title = md_escape(items[0]["section_title"])
+            title = md_escape(items[0].section_title)
             with st.expander(f"{title}: {len(items)} missing", expanded=len(by_section) == 1):
                 for item in items:
-                    need = "needs an answer" if item["what"] == "answer" else "needs evidence"
+                    need = "needs an answer" if item.what == "answer" else "needs evidence"
                     st.button(
-                        f"{md_escape(_short(item['text']))} · {need}",
+                        f"{md_escape(_short(item.text))} · {need}",
                         type="tertiary",
                         icon=":material/arrow_forward:",
-                        key=f"ws{ws.assessment_id}:gap:{item['key']}",
+                        key=f"ws{ws.assessment_id}:gap:{item.key}",
                         on_click=_go_to_section,
                         args=(ws.assessment_id, section_key),
                     )

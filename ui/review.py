@@ -7,7 +7,9 @@ import streamlit as st
 from core import comments, evidence, review
 from core.banks.model import Question
 from core.errors import SecureSphereError
+from core.evidence import EvidenceItem
 from core.labels import answer_label, format_datetime
+from core.responses import StoredAnswer
 from core.text import md_escape
 from core.worksheet import Worksheet
 from ui.state import current_actor, reading, run_action, settings
@@ -21,24 +23,25 @@ STATE_BADGES = {
 FILTERS = ("All", "Unreviewed", "Flagged", "Low-scoring", "Critical", "Changed this round")
 
 
-def answer_text(q: Question, stored: dict) -> str:
+def answer_text(q: Question, stored: StoredAnswer | None) -> str:
     """The answer as a reviewer reads it."""
-    if not stored or (stored["value"] is None and not stored["is_na"]):
+    if not stored or (stored.value is None and not stored.is_na):
         return "_not answered_"
-    if stored["is_na"]:
+    if stored.is_na:
         return "Not applicable"
-    value = stored["value"]
+    value = stored.value
     return md_escape(answer_label(q, value), multiline=not isinstance(value, list))
 
 
 def keep(q: Question, ws: Worksheet, changed: set[str], wanted: str) -> bool:
     """Whether the answer passes the chosen filter."""
-    stored = ws.answers.get(q.key, {})
-    score = stored.get("score")
+    stored = ws.answers.get(q.key)
+    score = stored.score if stored else None
+    state = stored.review_state if stored else "pending"
     return {
         "All": True,
-        "Unreviewed": stored.get("review_state", "pending") == "pending",
-        "Flagged": stored.get("review_state") == "needs_changes",
+        "Unreviewed": state == "pending",
+        "Flagged": state == "needs_changes",
         "Low-scoring": score is not None and score < 0.5,
         "Critical": q.critical,
         "Changed this round": q.key in changed,
@@ -47,8 +50,8 @@ def keep(q: Question, ws: Worksheet, changed: set[str], wanted: str) -> bool:
 
 def answer_card(ws: Worksheet, q: Question, changed: set[str], can_review: bool) -> None:
     """One answer: value, score, state, justification, evidence, comments and actions."""
-    stored = ws.answers.get(q.key, {})
-    label, colour = STATE_BADGES[stored.get("review_state", "pending")]
+    stored = ws.answers.get(q.key)
+    label, colour = STATE_BADGES[stored.review_state if stored else "pending"]
     with st.container(border=True):
         head = [f"`{q.key}`", f":{colour}-badge[{label}]"]
         if q.critical:
@@ -57,13 +60,13 @@ def answer_card(ws: Worksheet, q: Question, changed: set[str], can_review: bool)
             head.append(":blue-badge[changed this round]")
         st.markdown(" ".join(head))
         st.markdown(f"**{md_escape(q.text)}**")
-        score = stored.get("score")
+        score = stored.score if stored else None
         st.markdown(
             f"{answer_text(q, stored)}"
             + ("" if score is None else f" · score {score * 100:.0f}/100")
         )
-        if stored.get("justification"):
-            st.caption(md_escape(stored["justification"], multiline=True))
+        if stored and stored.justification:
+            st.caption(md_escape(stored.justification, multiline=True))
         _evidence(ws, q)
         _thread(ws, q)
         if can_review and stored:
@@ -72,32 +75,31 @@ def answer_card(ws: Worksheet, q: Question, changed: set[str], can_review: bool)
 
 def _evidence(ws: Worksheet, q: Question) -> None:
     for item in ws.evidence.get(q.key, []):
-        with st.popover(md_escape(item["filename"]), icon=":material/attach_file:"):
+        with st.popover(md_escape(item.filename), icon=":material/attach_file:"):
             st.download_button(
                 "Download",
-                data=lambda i=item["id"]: _file_bytes(i),
-                file_name=evidence.download_name(item["filename"]),
-                mime=item["content_type"],
-                key=f"rdl{item['id']}",
+                data=lambda i=item.id: _file_bytes(i),
+                file_name=evidence.download_name(item.filename),
+                mime=item.content_type,
+                key=f"rdl{item.id}",
                 icon=":material/download:",
             )
             previewable = (
-                item["content_type"].startswith("image/")
-                or item["content_type"] == "application/pdf"
+                item.content_type.startswith("image/") or item.content_type == "application/pdf"
             )
             # Files are read only when asked for: a long assessment can carry hundreds.
-            if previewable and st.toggle("Preview", key=f"pv{item['id']}"):
+            if previewable and st.toggle("Preview", key=f"pv{item.id}"):
                 _preview(item)
 
 
-def _preview(item: dict) -> None:
+def _preview(item: EvidenceItem) -> None:
     try:
-        data = _file_bytes(item["id"])
+        data = _file_bytes(item.id)
     except SecureSphereError as exc:  # missing or damaged in storage: say which
         st.error(str(exc))
         return
     try:
-        st.image(data) if item["content_type"].startswith("image/") else st.pdf(data, height=400)
+        st.image(data) if item.content_type.startswith("image/") else st.pdf(data, height=400)
     except Exception:
         st.info(
             "This file cannot be previewed; download it to open it.",
@@ -109,21 +111,21 @@ def _file_bytes(evidence_id: int) -> bytes:
     with reading() as s:
         return evidence.read_evidence(
             s, current_actor(), evidence_id, data_dir=settings().data_dir
-        )[2]
+        ).data
 
 
 def _thread(ws: Worksheet, q: Question) -> None:
     for c in ws.comments.get(q.key, []):
-        tag = ":violet-badge[internal]" if c["visibility"] == "internal" else ""
-        done = " :green-badge[resolved]" if c["resolved"] else ""
-        reply = "↳ " if c["parent_id"] else ""
+        tag = ":violet-badge[internal]" if c.visibility == "internal" else ""
+        done = " :green-badge[resolved]" if c.resolved else ""
+        reply = "↳ " if c.parent_id else ""
         st.markdown(
-            f"{reply}**{md_escape(c['author'])}** · {format_datetime(c['time'])} {tag}{done}  \n"
-            f"{md_escape(c['body'], multiline=True)}"
+            f"{reply}**{md_escape(c.author)}** · {format_datetime(c.time)} {tag}{done}  \n"
+            f"{md_escape(c.body, multiline=True)}"
         )
-        if not c["resolved"] and st.button("Resolve", key=f"res{c['id']}", icon=":material/done:"):
+        if not c.resolved and st.button("Resolve", key=f"res{c.id}", icon=":material/done:"):
             if run_action(
-                lambda s, a, cid=c["id"]: comments.resolve_comment(s, a, cid), success="Resolved."
+                lambda s, a, cid=c.id: comments.resolve_comment(s, a, cid), success="Resolved."
             ):
                 st.rerun()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.review_queue import resubmissions
+from core.review_queue import QueueRow, resubmissions
 from core.workflow import LABELS
 from ui.tables import day_column, show_table, when_column
 from ui.widgets import count_rows, page_of
@@ -39,7 +39,7 @@ def resubmission_notices() -> None:
         )
 
 
-def queue_table(rows: list[dict]) -> None:
+def queue_table(rows: list[QueueRow]) -> None:
     """The queue: the link to review first, then what decides the order of work, so the link,
     status, due day and overdue mark are in view at 1280 px; the submission day is implied by the
     due day and the sort."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.assessments import client_overview
+from core.assessments import AssessmentSummary, client_overview
 from core.labels import format_score
 from core.review_queue import next_for
 from core.workflow import LABELS
@@ -13,7 +13,7 @@ from ui.state import feedback, load, run_action
 from ui.tables import day_column
 
 
-def assessments_table(rows: list[dict]) -> None:
+def assessments_table(rows: list[AssessmentSummary]) -> None:
     """Assessments with status, progress bar and latest score."""
     frame = pd.DataFrame(rows)
     frame["status"] = frame["status"].map(LABELS)
@@ -110,13 +110,13 @@ def choose_assessment(empty: str, *, icon: str, include=None, prefer_next: bool 
     return assessment_picker(rows, waiting)
 
 
-def assessment_picker(rows: list[dict], preferred: int | None = None) -> int:
+def assessment_picker(rows: list[AssessmentSummary], preferred: int | None = None) -> int:
     """Choose one of the given assessments (type to search); `?assessment=ID` in the URL
     preselects it and follows the choice, so a page can be linked to and reloaded. Without one,
     the preferred assessment (the one waiting for the user) is shown first."""
     labels = {
-        r["id"]: f"{r['product']} · {r['questionnaire']} v{r['version']} · cycle {r['cycle']} "
-        f"({LABELS[r['status']].lower()})"
+        r.id: f"{r.product} · {r.questionnaire} v{r.version} · cycle {r.cycle} "
+        f"({LABELS[r.status].lower()})"
         for r in rows
     }
     ids = list(labels)
