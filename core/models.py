@@ -357,4 +357,48 @@ class AuditLog(Timestamped, Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+OUTBOX_STATUSES = ("queued", "digest", "digested", "sent", "failed", "skipped")
+DELIVERY_MODES = ("immediate", "digest", "off")
+
+
+class Outbox(Timestamped, Base):
+    """One row per recipient and event, written with the change itself (core/outbox.py)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(_in("status", OUTBOX_STATUSES), name="status"),
+        Index("ix_outbox_channel_status_next", "channel", "status", "next_attempt_at"),
+        Index("ix_outbox_recipient_created", "recipient_id", "created_at"),
+        Index("ix_outbox_recipient_read", "recipient_id", "read_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True)  # the stable Message-ID's left part
+    kind: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(20), default="email")
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    address: Mapped[str] = mapped_column(String(254), default="")
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None]
+    reply: Mapped[str] = mapped_column(String(500), default="")
+    read_at: Mapped[datetime | None]
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class NotificationPreference(Timestamped, Base):
+    """How one person wants one kind of event e-mailed: immediately, in a daily digest, or not."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (CheckConstraint(_in("mode", DELIVERY_MODES), name="mode"),)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(20), default="immediate")
+
+
 TABLES = tuple(sorted(Base.metadata.tables))

@@ -89,6 +89,20 @@ SETTINGS: dict[str, Setting] = {
         0,
         36500,
     ),
+    "reminder_days": Setting(
+        3,
+        "Days before an assessment's due date its client is reminded (once per due date); the "
+        "day after it an overdue notice follows. 0 sends only the overdue notice.",
+        0,
+        60,
+    ),
+    "notify_max_attempts": Setting(
+        8, "Tries to deliver one notification before it is kept as failed.", 1, 50
+    ),
+    "notify_retry_seconds": Setting(
+        60, "Wait before the second try of a notification; each further wait doubles.", 1, 3600
+    ),
+    "digest_hour": Setting(7, "Hour of the day (UTC) the daily digests are sent.", 0, 23),
 }
 DEFAULTS: dict[str, Any] = {key: spec.default for key, spec in SETTINGS.items()}
 BAND_ORDER = ("Low", "Medium", "High")

@@ -1,0 +1,304 @@
+"""The mail worker: delivers the outbox's e-mail rows over SMTP, with retries, backoff and a
+dead letter after ``notify_max_attempts`` tries; ``python -m core.cli notify run`` starts it.
+
+Why the row is marked sent just before the message's final line: a worker can be killed at
+any moment, and a message is either still queued (and sent again) or sent (and never again).
+Marking it after the server's reply would leave a whole round trip (the server has the message,
+its "250" is on its way, the commit not yet made) in which a kill means a duplicate; here
+MAIL, RCPT, DATA and the whole body go first, then the row is claimed (a conditional update,
+committed: only one worker can win it), then the final ".", which is what makes the server take
+the message. A kill before the claim's commit leaves the server a message without its end,
+which it discards, and the row queued; a kill after it leaves a message the server will take.
+What remains is the few microseconds between that commit and writing the final line. A refusal
+of the final line (or a lost connection before its reply) puts the row back in the queue.
+Each row's Message-ID is ``<uid@sender-domain>``, the same on every try.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+import socket
+import ssl
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.engine import Engine
+
+from core import db
+from core.errors import SecureSphereError
+from core.mail_config import MailConfig
+from core.mail_messages import build_message, describe
+from core.models import Outbox, User, utcnow
+from core.notify_schedule import compile_digests, enqueue_reminders
+from core.outbox import claim, confirm, note_error, retry_later
+from core.settings import get_settings
+
+log = logging.getLogger(__name__)
+MAX_PAUSE = 60.0  # longest wait between tries to reach a mail server that is down
+_LINE_START_DOT = re.compile(rb"(?m)^\.")
+
+
+class ServerUnreachable(SecureSphereError):
+    """The mail server cannot be reached or refuses us (not one message's fault)."""
+
+
+class _Refused(Exception):
+    def __init__(self, step: str, code: int, reply: bytes) -> None:
+        super().__init__(f"The mail server refused {step}: {code} {reply.decode(errors='replace')}")
+        self.permanent = 500 <= code < 600
+
+
+@dataclass
+class Report:
+    """What one worker run did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    lost_to_other_worker: int = 0
+    reminders: int = 0
+    digests: int = 0
+
+
+def connect(config: MailConfig, local_hostname: str | None = None) -> smtplib.SMTP:
+    """An open, greeted (and where configured, encrypted and signed-in) SMTP connection."""
+    context = ssl.create_default_context()
+    name = local_hostname or socket.getfqdn()
+    try:
+        if config.implicit_tls:
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                config.host,
+                config.port,
+                local_hostname=name,
+                timeout=config.timeout,
+                context=context,
+            )
+        else:
+            smtp = smtplib.SMTP(
+                config.host, config.port, local_hostname=name, timeout=config.timeout
+            )
+        smtp.ehlo()
+        if config.starttls:
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if config.username:
+            smtp.login(config.username, config.password)
+    except smtplib.SMTPAuthenticationError:
+        raise ServerUnreachable(
+            f"The mail server {config.describe()} refused the user name or password."
+        ) from None
+    except (OSError, smtplib.SMTPException) as exc:
+        raise ServerUnreachable(
+            f"Cannot reach the mail server {config.describe()}: {exc or type(exc).__name__}."
+        ) from None
+    return smtp
+
+
+class Worker:
+    """Delivers due e-mail rows in batches; one instance per process."""
+
+    def __init__(
+        self,
+        url: str,
+        config: MailConfig,
+        *,
+        batch: int = 100,
+        interval: float = 5.0,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.url, self.config, self.batch, self.interval = url, config, batch, interval
+        self.stop = stop or threading.Event()
+        self.engine: Engine = db.get_engine(url)
+        self.report = Report()
+        self._smtp: smtplib.SMTP | None = None
+        self._hostname = socket.getfqdn()
+
+    def run(self, *, once: bool = False) -> Report:
+        """Deliver until stopped (or, with once, until nothing is due; a server that cannot be
+        reached then raises ServerUnreachable)."""
+        pauses = 0
+        while not self.stop.is_set():
+            try:
+                busy = self.run_batch()
+                pauses = 0
+            except ServerUnreachable as exc:
+                self._hang_up(polite=False)
+                if once:
+                    raise
+                pauses += 1
+                log.warning("mail server unreachable", extra={"error": str(exc)})
+                self.stop.wait(min(self.interval * 2**pauses, MAX_PAUSE))
+                continue
+            if not busy:
+                self._hang_up()
+                if once:
+                    break
+                self.stop.wait(self.interval)
+        self._hang_up()
+        return self.report
+
+    def run_batch(self) -> bool:
+        """Write what the clock owes (reminders, digests), then send up to one batch of due rows;
+        True when a full batch was found (more may be waiting)."""
+        now = utcnow()
+        with db.transaction(self.url) as s:
+            self.report.reminders += enqueue_reminders(s, now=now)
+            self.report.digests += compile_digests(s, now=now)
+            settings = get_settings(s)
+        rows = self._due(now)
+        for row in rows:
+            if self.stop.is_set():
+                break
+            self._deliver(
+                row, int(settings["notify_max_attempts"]), int(settings["notify_retry_seconds"])
+            )
+        return len(rows) == self.batch
+
+    def _due(self, now: datetime) -> list[Row[Any]]:
+        with db.reading(self.url) as s:
+            return list(
+                s.execute(
+                    select(
+                        Outbox.id,
+                        Outbox.uid,
+                        Outbox.kind,
+                        Outbox.address,
+                        Outbox.data,
+                        Outbox.created_at,
+                        User.name,
+                    )
+                    .outerjoin(User, User.id == Outbox.recipient_id)
+                    .where(
+                        Outbox.channel == "email",
+                        Outbox.status == "queued",
+                        Outbox.next_attempt_at <= now,
+                    )
+                    .order_by(Outbox.next_attempt_at, Outbox.id)
+                    .limit(self.batch)
+                )
+            )
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            self._smtp = connect(self.config, self._hostname)
+        return self._smtp
+
+    def _hang_up(self, *, polite: bool = True) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            if polite:
+                smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            pass
+        smtp.close()
+
+    def _deliver(self, row: Row[Any], max_attempts: int, retry_seconds: int) -> None:
+        try:
+            smtp = self._connection()
+        except ServerUnreachable as exc:
+            with self.engine.begin() as c:
+                note_error(c, row.id, str(exc), utcnow())
+            raise
+        claimed = False
+        try:
+            payload = self._payload(row)
+            claimed = self._hand_over(smtp, row, payload)
+            if not claimed:
+                self.report.lost_to_other_worker += 1
+                return
+            code, reply = smtp.getreply()
+            if code != 250:
+                raise _Refused("the message", code, reply)
+        except _Refused as exc:
+            self._failed(row.id, str(exc), max_attempts, retry_seconds, claimed, exc.permanent)
+            self._reset(smtp)
+            return
+        except ValueError as exc:  # the message cannot be written (a malformed address)
+            self._failed(
+                row.id, f"The message cannot be sent: {exc}.", 1, retry_seconds, False, True
+            )
+            return
+        except (OSError, smtplib.SMTPException) as exc:
+            self._hang_up(polite=False)
+            error = f"The connection to the mail server broke: {exc or type(exc).__name__}."
+            self._failed(row.id, error, max_attempts, retry_seconds, claimed, False)
+            return
+        with self.engine.begin() as c:
+            confirm(c, row.id, f"{code} {reply.decode(errors='replace')}", utcnow())
+        self.report.sent += 1
+
+    def _payload(self, row: Row[Any]) -> bytes:
+        message = build_message(
+            describe(row.kind, row.data),
+            sender=self.config.sender,
+            to_address=row.address,
+            to_name=row.name or "",
+            message_id=f"<{row.uid}@{self.config.domain}>",
+            base_url=self.config.base_url,
+            when=row.created_at,
+        )
+        data = _LINE_START_DOT.sub(b"..", message.as_bytes())
+        return data if data.endswith(b"\r\n") else data + b"\r\n"
+
+    def _hand_over(self, smtp: smtplib.SMTP, row: Row[Any], payload: bytes) -> bool:
+        """Everything but the final line, then the claim; the final line if this worker won it."""
+        code, reply = smtp.mail(self.config.sender.addr_spec)
+        if code != 250:  # every message would be refused alike: the server's problem, or ours
+            self._hang_up(polite=False)
+            error = f"The mail server refused the sender {self.config.sender.addr_spec}: {code} "
+            with self.engine.begin() as c:
+                note_error(c, row.id, error + reply.decode(errors="replace"), utcnow())
+            raise ServerUnreachable(error + reply.decode(errors="replace"))
+        code, reply = smtp.rcpt(row.address)
+        if code not in (250, 251):
+            raise _Refused(f"the recipient {row.address}", code, reply)
+        code, reply = smtp.docmd("DATA")
+        if code != 354:
+            raise _Refused("the message", code, reply)
+        smtp.send(payload)
+        with self.engine.begin() as c:
+            won = claim(c, row.id, utcnow())
+        if not won:  # another worker sent it: leave without the final line, the server drops it
+            self._hang_up(polite=False)
+            return False
+        smtp.send(b".\r\n")
+        return True
+
+    def _failed(
+        self,
+        row_id: int,
+        error: str,
+        max_attempts: int,
+        retry_seconds: int,
+        claimed: bool,
+        permanent: bool,
+    ) -> None:
+        with self.engine.begin() as c:
+            status = retry_later(
+                c,
+                row_id,
+                error,
+                utcnow(),
+                max_attempts=max_attempts,
+                retry_seconds=retry_seconds,
+                claimed=claimed,
+                permanent=permanent,
+            )
+        log.warning("notification not delivered", extra={"row": row_id, "error": error})
+        if status == "failed":
+            self.report.failed += 1
+        else:
+            self.report.retried += 1
+
+    def _reset(self, smtp: smtplib.SMTP) -> None:
+        try:
+            smtp.rset()
+        except (OSError, smtplib.SMTPException):
+            self._hang_up(polite=False)

@@ -1,0 +1,252 @@
+"""The outbox: one row per recipient and event, written in the transaction of the change itself.
+
+Nothing is sent from inside a request. A core function that should tell someone calls
+``enqueue`` (or ``enqueue_for``) before it returns; when its transaction rolls back the rows go
+with it. Workers deliver the rows later: ``core/mail_worker.py`` e-mails the ``email`` channel
+with retries and a stable Message-ID per row; the same rows feed the in-app bell
+(``core/notify_inbox.py``). A new way out (a webhook) is another channel, and a new message
+(an invitation, a password reset) is another kind: both go through ``enqueue``.
+
+Row states: ``queued`` (due to be sent at ``next_attempt_at``), ``digest`` (waiting for the
+recipient's daily digest), ``digested`` (went out inside the digest row ``digest_id``),
+``sent``, ``failed`` (a dead letter: refused for good or out of attempts, ``last_error`` says
+why; an admin may retry it) and ``skipped`` (in the bell only: e-mail turned off for that kind,
+no address, or a demo account; ``last_error`` says which).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from core.errors import ValidationError
+from core.models import DELIVERY_MODES, NotificationPreference, Outbox, User, utcnow
+
+CHANNELS = ("email", "webhook")
+MAX_BACKOFF = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of event: its name on the profile page, whether people may choose how it is
+    delivered, and whether it shows in the bell."""
+
+    label: str
+    configurable: bool = True
+    bell: bool = True
+
+
+KINDS: dict[str, Kind] = {
+    "submitted": Kind("An assessment is submitted for review"),
+    "assigned": Kind("An assessment is assigned to me"),
+    "claimed": Kind("A reviewer starts reviewing our assessment"),
+    "changes_requested": Kind("Changes are requested"),
+    "approved": Kind("An assessment is approved"),
+    "rejected": Kind("An assessment is rejected"),
+    "comment_to_client": Kind("A reviewer comments"),
+    "reply_to_reviewer": Kind("A client comments"),
+    "due_soon": Kind("An assessment is due soon"),
+    "overdue": Kind("An assessment is overdue"),
+    # Not chosen per person: always e-mailed at once, and not in the bell.
+    "digest": Kind("Daily digest", configurable=False, bell=False),
+    "invitation": Kind("Invitation", configurable=False, bell=False),
+    "password_reset": Kind("Password reset", configurable=False, bell=False),
+}
+BELL_KINDS = tuple(k for k, spec in KINDS.items() if spec.bell)
+MODE_LABELS = {"immediate": "Immediately", "digest": "Daily digest", "off": "Off"}
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    data: Mapping[str, Any],
+    recipient: User | None = None,
+    address: str = "",
+    channel: str = "email",
+    organization_id: int | None = None,
+    assessment_id: int | None = None,
+    dedupe_key: str | None = None,
+    mode: str | None = None,
+    now: datetime | None = None,
+) -> Outbox:
+    """Write one outbox row in the caller's transaction (never commits) and return it.
+
+    ``kind`` is a key of KINDS; ``data`` is what the message says (JSON: names, the note, shared
+    comments, ``link``, the page path its link opens, e.g. ``"review?assessment=12"``), checked
+    by the caller against core/access for this recipient: a client's row never holds an internal
+    note. Give a ``recipient`` (a user: address, preference and bell come from it) or only an
+    ``address`` (an invitation to someone without an account, a webhook target on the
+    ``webhook`` channel). ``dedupe_key`` makes the row once-only (reminders). ``mode`` overrides
+    the recipient's preference. Rows are delivered by a worker for their channel; an
+    invitation or a password reset is enqueued here with its kind, and its worker creates any
+    token when it renders the message, so no secret waits in the outbox.
+    """
+    if kind not in KINDS:
+        raise ValidationError(f"Unknown notification kind {kind!r}.")
+    if channel not in CHANNELS:
+        raise ValidationError(f"Unknown delivery channel {channel!r}.")
+    now = now or utcnow()
+    if mode is None and recipient is not None and KINDS[kind].configurable:
+        mode = preferences(session, [recipient.id]).get((recipient.id, kind))
+    row = Outbox(
+        uid=secrets.token_hex(16),
+        kind=kind,
+        channel=channel,
+        recipient_id=recipient.id if recipient else None,
+        address=address or (recipient.email.strip() if recipient else ""),
+        organization_id=organization_id,
+        assessment_id=assessment_id,
+        data=dict(data),
+        next_attempt_at=now,
+        dedupe_key=dedupe_key,
+        created_at=now,
+        updated_at=now,
+    )
+    row.status, row.last_error = _first_state(row, recipient, mode or "immediate")
+    session.add(row)
+    return row
+
+
+def enqueue_for(
+    session: Session,
+    recipients: Iterable[User],
+    *,
+    kind: str,
+    data: Mapping[str, Any],
+    links: Mapping[str, str] | None = None,
+    organization_id: int | None = None,
+    assessment_id: int | None = None,
+    now: datetime | None = None,
+) -> list[Outbox]:
+    """One row per recipient (preferences read in one query); ``links`` maps a role to the page
+    its people open (``"client"``, else ``"staff"``)."""
+    people = list(recipients)
+    modes = preferences(session, [u.id for u in people])
+    rows = []
+    for user in people:
+        row_data = dict(data)
+        if links:
+            row_data["link"] = links["client" if user.role == "client" else "staff"]
+        mode = modes.get((user.id, kind)) if KINDS[kind].configurable else None
+        rows.append(
+            enqueue(
+                session,
+                kind=kind,
+                data=row_data,
+                recipient=user,
+                organization_id=organization_id,
+                assessment_id=assessment_id,
+                mode=mode or "immediate",
+                now=now,
+            )
+        )
+    return rows
+
+
+def _first_state(row: Outbox, recipient: User | None, mode: str) -> tuple[str, str]:
+    if row.channel != "email":
+        return "queued", ""
+    if recipient is not None and recipient.is_demo:
+        return "skipped", "Demo accounts get no e-mail."
+    if not row.address:
+        return "skipped", "No e-mail address."
+    if mode == "off":
+        return "skipped", "E-mail is turned off for this kind of event."
+    return ("digest", "") if mode == "digest" else ("queued", "")
+
+
+def preferences(session: Session, user_ids: list[int]) -> dict[tuple[int, str], str]:
+    """Stored choices (user id, kind) -> mode; a missing one means immediately."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        select(
+            NotificationPreference.user_id, NotificationPreference.kind, NotificationPreference.mode
+        ).where(NotificationPreference.user_id.in_(user_ids))
+    ).tuples()
+    return {(uid, kind): mode for uid, kind, mode in rows}
+
+
+def check_mode(mode: str) -> str:
+    """A delivery mode, or ValidationError naming the allowed ones."""
+    if mode not in DELIVERY_MODES:
+        raise ValidationError("Choose immediately, daily digest or off.")
+    return mode
+
+
+# ------------------------------------------------------------------ delivery state, for workers
+
+
+def claim(connection: Connection, row_id: int, now: datetime) -> bool:
+    """Take a queued row for sending (a conditional update, so only one worker wins); the caller
+    commits at once. True when this worker has it."""
+    result = connection.execute(
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.status == "queued")
+        .values(
+            status="sent",
+            attempts=Outbox.attempts + 1,
+            sent_at=now,
+            last_error="",
+            reply="",
+            updated_at=now,
+        )
+    )
+    return result.rowcount == 1
+
+
+def confirm(connection: Connection, row_id: int, reply: str, now: datetime) -> None:
+    """Keep the server's reply to a message it accepted."""
+    connection.execute(
+        update(Outbox).where(Outbox.id == row_id).values(reply=reply[:500], updated_at=now)
+    )
+
+
+def retry_later(
+    connection: Connection,
+    row_id: int,
+    error: str,
+    now: datetime,
+    *,
+    max_attempts: int,
+    retry_seconds: int,
+    claimed: bool,
+    permanent: bool = False,
+) -> str:
+    """Put a row whose try failed back in the queue with a doubled wait, or keep it as failed when
+    it was refused for good or used its last try. Returns the new status."""
+    row = connection.execute(select(Outbox.attempts).where(Outbox.id == row_id)).one()
+    attempts = row.attempts if claimed else row.attempts + 1
+    wait = min(timedelta(seconds=retry_seconds * 2 ** (attempts - 1)), MAX_BACKOFF)
+    status = "failed" if permanent or attempts >= max_attempts else "queued"
+    connection.execute(
+        update(Outbox)
+        .where(Outbox.id == row_id)
+        .values(
+            status=status,
+            attempts=attempts,
+            sent_at=None,
+            last_error=error[:2000],
+            next_attempt_at=now + wait,
+            updated_at=now,
+        )
+    )
+    return status
+
+
+def note_error(connection: Connection, row_id: int, error: str, now: datetime) -> None:
+    """Show why the worker could not reach the mail server on the row it was about to send,
+    without spending one of its tries (the server is down, not the message wrong)."""
+    connection.execute(
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.status == "queued")
+        .values(last_error=error[:2000], updated_at=now)
+    )
