@@ -108,7 +108,7 @@ def aggregates(session, actor: Actor, questionnaire_id: int, product_id: int, no
     out["position"] = rank_against(
         product_scores(session, actor, product_id, questionnaire_id), out["peers"]
     )
-    out["heatmap"] = heatmap_frame(session, actor, everything, questionnaire_id)[0]
+    out["heatmap"] = heatmap_frame(session, actor, everything, questionnaire_id).frame
     out["groups"] = peer_groups_frame(session, actor, questionnaire_id)
     return out
 
@@ -190,15 +190,15 @@ def time_naive(path: str, qid: int, now) -> tuple[float, float]:
 def chart_kb(results: dict) -> float:
     """The largest chart payload of the three pages, in KB."""
     figures = [
-        dashboard_charts.funnel_figure(results["overview"]["funnel"]),
-        dashboard_charts.status_figure(results["overview"]["statuses"]),
-        dashboard_charts.band_figure(results["overview"]["bands"]),
+        dashboard_charts.funnel_figure(results["overview"].funnel),
+        dashboard_charts.status_figure(results["overview"].statuses),
+        dashboard_charts.band_figure(results["overview"].bands),
         trend_charts.trend_figure(results["trend"], "score"),
         trend_charts.trend_figure(results["trend"], "completion"),
         trend_charts.movers_figure(results["movers"]),
         charts.score_history_figure(results["history"]),
         dashboard_charts.section_box_figure(
-            results["peers"]["sections"], results["position"], "product"
+            results["peers"].sections, results["position"], "product"
         ),
         dashboard_charts.heatmap_figure(results["heatmap"]),
     ]
@@ -245,7 +245,7 @@ def measure(products: int, fresh: bool) -> dict:
     path = url.removeprefix("sqlite:///")
     with db.reading(url) as session:
         actor = actor_for(session, ADMIN)
-        qid = versions(session, actor)[0]["id"]
+        qid = versions(session, actor)[0].id
         pid = session.scalar(select(Product.id).order_by(Product.id).limit(1))
     now = utcnow()
     timing, statements, results = time_core_and_floor(url, actor, qid, pid, now)

@@ -7,10 +7,13 @@ attention are in core/attention.py.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import Row, case, func, select
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, STAFF, Actor, require_role, scope_to_org
@@ -31,25 +34,85 @@ from core.settings import get_settings
 WAITING = ("submitted", "under_review")
 
 
-def portfolio_totals(session: Session, actor: Actor) -> dict:
+@dataclass(frozen=True)
+class PortfolioTotals:
+    """The portfolio home's figures: active organisations, products and assessments, the
+    average latest score (0-100) and mean completion (0-1); None while there is nothing."""
+
+    organizations: int
+    products: int
+    assessments: int
+    average_score: float | None
+    average_completion: float | None
+
+
+@dataclass(frozen=True)
+class OverviewTotals:
+    """The overview's figures within the filters: counts, assessments per status, the average
+    latest score (0-100) of the scored ones, mean completion (0-1), overdue reviews."""
+
+    organizations: int
+    products: int
+    assessments: int
+    by_status: dict[str, int]
+    average_score: float | None
+    completion_rate: float | None
+    overdue: int
+    scored: int
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The overview: its totals, and frames of assessments per status (status, assessments),
+    per latest band (band, assessments) and through the funnel (stage, assessments)."""
+
+    totals: OverviewTotals
+    statuses: pd.DataFrame
+    bands: pd.DataFrame
+    funnel: pd.DataFrame
+
+
+class Choice(NamedTuple):
+    """One option of a filter: the value it stands for and the label shown."""
+
+    value: int
+    label: str
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """What the shared filters offer: organisations and questionnaire versions as choices,
+    industries and tiers as their stored values."""
+
+    organizations: list[Choice]
+    questionnaires: list[Choice]
+    industries: list[str]
+    tiers: list[str]
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def portfolio_totals(session: Session, actor: Actor) -> PortfolioTotals:
     """Organisations, products, assessments, average latest score and mean completion."""
     require_role(actor, *STAFF)
     orgs = session.scalar(
         select(func.count()).select_from(Organization).where(Organization.is_active)
     )
     products = session.scalar(select(func.count()).select_from(Product).where(Product.is_active))
-    row = session.execute(
+    assessments, score, completion = session.execute(
         select(
             func.count(), func.avg(Assessment.latest_score), func.avg(Assessment.completion)
         ).where(Assessment.is_active)
     ).one()
-    return {
-        "organizations": orgs,
-        "products": products,
-        "assessments": row[0],
-        "average_score": row[1],
-        "average_completion": row[2],
-    }
+    return PortfolioTotals(
+        organizations=int(orgs or 0),
+        products=int(products or 0),
+        assessments=int(assessments),
+        average_score=_number(score),
+        average_completion=_number(completion),
+    )
 
 
 def status_frame(session: Session, actor: Actor) -> pd.DataFrame:
@@ -95,12 +158,15 @@ def _counts(session: Session, actor: Actor, filters: Filters) -> tuple[int, int]
         filters,
         Product.organization_id,
     )
-    return session.execute(select(orgs.scalar_subquery(), products.scalar_subquery())).one()
+    organizations, products_ = session.execute(
+        select(orgs.scalar_subquery(), products.scalar_subquery())
+    ).one()
+    return int(organizations), int(products_)
 
 
 def overview(
     session: Session, actor: Actor, filters: Filters, *, now: datetime | None = None
-) -> dict:
+) -> Overview:
     """Totals, assessments per status and per latest band, the funnel and the overdue count."""
     require_role(actor, *ROLES)
     settings = get_settings(session)
@@ -108,53 +174,57 @@ def overview(
     late = case((Assessment.status.in_(WAITING) & (Assessment.submitted_at < cutoff), 1), else_=0)
     sent = case((Assessment.submitted_at.is_not(None), 1), else_=0)
     stmt = select(
-        Assessment.status,
-        Assessment.latest_band,
-        func.count(),
-        func.sum(Assessment.latest_score),
-        func.count(Assessment.latest_score),
-        func.sum(Assessment.completion),
-        func.sum(sent),
-        func.sum(late),
+        Assessment.status.label("status"),
+        Assessment.latest_band.label("band"),
+        func.count().label("n"),
+        func.sum(Assessment.latest_score).label("score_sum"),
+        func.count(Assessment.latest_score).label("scored"),
+        func.sum(Assessment.completion).label("done"),
+        func.sum(sent).label("sent"),
+        func.sum(late).label("late"),
     ).group_by(Assessment.status, Assessment.latest_band)
     seen = seen_by(actor, settings)
     rows = session.execute(scope(stmt, actor, filters, seen)).all()
     return _summarise(rows, *_counts(session, actor, filters))
 
 
-def _summarise(rows: list, organizations: int, products: int) -> dict:
+def _summarise(rows: Sequence[Row[Any]], organizations: int, products: int) -> Overview:
     by_status, by_band = dict.fromkeys(STATUSES, 0), dict.fromkeys(BAND_NAMES, 0)
-    for status, band, n, *_ in rows:
-        by_status[status] += n
-        if band is not None:
-            by_band[band] = by_band.get(band, 0) + n
+    for row in rows:
+        by_status[row.status] += row.n
+        if row.band is not None:
+            by_band[row.band] = by_band.get(row.band, 0) + row.n
     total = sum(by_status.values())
-    scored, score_sum, done, sent, late = (sum(r[i] or 0 for r in rows) for i in (4, 3, 5, 6, 7))
-    totals = {
-        "organizations": int(organizations),
-        "products": int(products),
-        "assessments": total,
-        "by_status": by_status,
-        "average_score": score_sum / scored if scored else None,
-        "completion_rate": done / total if total else None,
-        "overdue": int(late),
-        "scored": int(scored),
-    }
+
+    def summed(column: str) -> Any:
+        return sum(getattr(r, column) or 0 for r in rows)
+
+    scored, score_sum, done = summed("scored"), summed("score_sum"), summed("done")
+    totals = OverviewTotals(
+        organizations=organizations,
+        products=products,
+        assessments=total,
+        by_status=by_status,
+        average_score=score_sum / scored if scored else None,
+        completion_rate=done / total if total else None,
+        overdue=int(summed("late")),
+        scored=int(scored),
+    )
     funnel = [
         ("Started", total),
         ("Answering", total - by_status["not_started"]),
-        ("Submitted", int(sent)),
+        ("Submitted", int(summed("sent"))),
         ("Decided", by_status["approved"] + by_status["rejected"]),
         ("Approved", by_status["approved"]),
     ]
-    return {
-        "totals": totals,
-        "statuses": pd.DataFrame(list(by_status.items()), columns=["status", "assessments"]),
-        "bands": pd.DataFrame(
+    return Overview(
+        totals=totals,
+        statuses=pd.DataFrame(list(by_status.items()), columns=["status", "assessments"]),
+        bands=pd.DataFrame(
             [(b, n) for b, n in by_band.items() if n], columns=["band", "assessments"]
         ),
-        "funnel": pd.DataFrame(funnel, columns=["stage", "assessments"]),
-    }
+        funnel=pd.DataFrame(funnel, columns=["stage", "assessments"]),
+    )
 
 
 def data_version(session: Session) -> int:
@@ -162,7 +232,7 @@ def data_version(session: Session) -> int:
     return int(session.scalar(select(func.max(AuditLog.id))) or 0)
 
 
-def filter_options(session: Session, actor: Actor) -> dict:
+def filter_options(session: Session, actor: Actor) -> FilterOptions:
     """Choices for the shared filters: organisations the actor may read, questionnaire versions
     with assessments in scope, organisation industries and tiers."""
     orgs = scope_to_org(
@@ -183,14 +253,16 @@ def filter_options(session: Session, actor: Actor) -> dict:
         .where(Organization.is_active, Organization.industry != "")
         .distinct()
     )
-    return {
-        "organizations": [tuple(r) for r in session.execute(orgs.order_by(Organization.name))],
-        "questionnaires": [
-            (i, f"{t} v{v}")
+    return FilterOptions(
+        organizations=[
+            Choice(i, name) for i, name in session.execute(orgs.order_by(Organization.name))
+        ],
+        questionnaires=[
+            Choice(i, f"{t} v{v}")
             for i, t, v in session.execute(
                 questionnaires.order_by(Questionnaire.title, Questionnaire.version)
             )
         ],
-        "industries": sorted(session.scalars(industries)),
-        "tiers": list(TIERS),
-    }
+        industries=sorted(session.scalars(industries)),
+        tiers=list(TIERS),
+    )

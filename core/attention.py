@@ -6,10 +6,13 @@ only the first rows of each reason leave the database, with how many there are i
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, Actor, require_role
@@ -43,7 +46,30 @@ ATTENTION_COLUMNS = [
 ]
 
 
-def _labelled(metric: Select, keep, descending: bool, limit: int) -> Select:
+@dataclass(frozen=True)
+class Attention:
+    """The assessments that need attention, up to a limit per reason (columns
+    ATTENTION_COLUMNS), and how many there are per reason in all."""
+
+    rows: pd.DataFrame
+    counts: dict[str, int]
+
+
+class _Metric(NamedTuple):
+    """One reason: a statement of (aid, value) over Assessment, which values count, the order."""
+
+    reason: str
+    statement: Select[Any, Any]
+    keep: Callable[[ColumnElement[Any]], ColumnElement[bool]] | None
+    descending: bool
+
+
+def _labelled(
+    metric: Select[Any, Any],
+    keep: Callable[[ColumnElement[Any]], ColumnElement[bool]] | None,
+    descending: bool,
+    limit: int,
+) -> Select[*tuple[Any, ...]]:
     """The first `limit` rows of (aid, value), named (organisation, product, questionnaire, status,
     score, band), each with the number of rows before the limit."""
     sub = metric.subquery()
@@ -79,7 +105,7 @@ def attention(
     *,
     now: datetime | None = None,
     limit: int = 20,
-) -> tuple[pd.DataFrame, dict[str, int]]:
+) -> Attention:
     """Assessments that need attention (up to `limit` per reason) and how many there are per
     reason: overdue reviews (oldest first), failed critical questions in the stored answers (most
     first), and drops of DROP_POINTS or more between the last two snapshots (largest first)."""
@@ -87,19 +113,17 @@ def attention(
     settings = get_settings(session)
     seen = seen_by(actor, settings)
     now = now or utcnow()
-    rows, counts = [], {}
-    for reason, metric, keep, descending in _attention_metrics(
-        now - timedelta(days=settings["review_sla_days"])
-    ):
-        found = session.execute(
-            _labelled(scope(metric, actor, filters, seen), keep, descending, limit)
-        ).all()
-        counts[reason] = int(found[0].total) if found else 0
-        rows += [(*r[:7], reason, _detail(reason, r.value, now)) for r in found]
-    return pd.DataFrame(rows, columns=ATTENTION_COLUMNS), counts
+    rows: list[tuple[Any, ...]] = []
+    counts: dict[str, int] = {}
+    for metric in _attention_metrics(now - timedelta(days=settings["review_sla_days"])):
+        statement = scope(metric.statement, actor, filters, seen)
+        found = session.execute(_labelled(statement, metric.keep, metric.descending, limit)).all()
+        counts[metric.reason] = int(found[0].total) if found else 0
+        rows += [(*r[:7], metric.reason, _detail(metric.reason, r.value, now)) for r in found]
+    return Attention(pd.DataFrame(rows, columns=ATTENTION_COLUMNS), counts)
 
 
-def _detail(reason: str, value, now: datetime) -> str:
+def _detail(reason: str, value: Any, now: datetime) -> str:
     if reason == "overdue":
         return f"submitted {format_date(value)}, waiting {(now - value).days} days"
     if reason == "failed_critical":
@@ -107,8 +131,8 @@ def _detail(reason: str, value, now: datetime) -> str:
     return f"{value:+.1f} points since the previous snapshot"
 
 
-def _attention_metrics(cutoff: datetime) -> tuple:
-    """(reason, statement of (aid, value) over Assessment, which values to keep, descending)."""
+def _attention_metrics(cutoff: datetime) -> tuple[_Metric, ...]:
+    """Overdue reviews, failed critical questions and score drops, as metrics."""
     overdue = select(Assessment.id.label("aid"), Assessment.submitted_at.label("value")).where(
         Assessment.status.in_(WAITING), Assessment.submitted_at < cutoff
     )
@@ -132,14 +156,14 @@ def _attention_metrics(cutoff: datetime) -> tuple:
         .scalar_subquery()
     )
     return (
-        ("overdue", overdue, None, False),
-        (
+        _Metric("overdue", overdue, None, False),
+        _Metric(
             "failed_critical",
             select(failed.c.aid, failed.c.value).join(Assessment, Assessment.id == failed.c.aid),
             None,
             True,
         ),
-        (
+        _Metric(
             "score_drop",
             select(Assessment.id.label("aid"), (Assessment.latest_score - previous).label("value")),
             lambda v: v <= -DROP_POINTS,

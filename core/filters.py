@@ -8,12 +8,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from core.access import Actor, scope_assessments
 from core.models import Assessment, Organization
 from core.periods import day_end, day_start
+
+Ts = TypeVarTuple("Ts")
+DateColumn = (
+    InstrumentedAttribute[datetime]
+    | InstrumentedAttribute[datetime | None]
+    | ColumnElement[datetime]
+    | ColumnElement[datetime | None]
+)
 
 
 @dataclass(frozen=True)
@@ -39,7 +49,7 @@ class Filters:
         """End of the date range, exclusive (midnight UTC after the end day), or None."""
         return day_end(self.end) if self.end else None
 
-    def in_range(self, statement: Select, column) -> Select:
+    def in_range(self, statement: Select[*Ts], column: DateColumn) -> Select[*Ts]:
         """Narrow a statement to rows whose `column` falls within the date range."""
         if self.since is not None:
             statement = statement.where(column >= self.since)
@@ -48,12 +58,16 @@ class Filters:
         return statement
 
 
-def seen_by(actor: Actor, settings: dict) -> str:
+def seen_by(actor: Actor, settings: dict[str, Any]) -> str:
     """The reviewer_visibility in force for this actor (it only narrows lead reviewers)."""
-    return settings["reviewer_visibility"] if actor.role == "lead_reviewer" else "all"
+    return str(settings["reviewer_visibility"]) if actor.role == "lead_reviewer" else "all"
 
 
-def org_filter(statement: Select, filters: Filters, org_column) -> Select:
+def org_filter(
+    statement: Select[*Ts],
+    filters: Filters,
+    org_column: InstrumentedAttribute[int] | ColumnElement[int],
+) -> Select[*Ts]:
     """Narrow by the organisation filters (the organisation, its industry and tier)."""
     if filters.organization_id is not None:
         statement = statement.where(org_column == filters.organization_id)
@@ -67,7 +81,7 @@ def org_filter(statement: Select, filters: Filters, org_column) -> Select:
     return statement
 
 
-def scope(statement: Select, actor: Actor, filters: Filters, seen: str = "all") -> Select:
+def scope(statement: Select[*Ts], actor: Actor, filters: Filters, seen: str = "all") -> Select[*Ts]:
     """Restrict a statement over Assessment to active assessments the actor may read that match
     the organisation and questionnaire filters (`seen`: the reviewer_visibility in force)."""
     statement = scope_assessments(statement, actor, seen, Assessment).where(Assessment.is_active)

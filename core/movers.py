@@ -7,8 +7,10 @@ snapshot before the start, else the first within the range), read from score_his
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
-from sqlalchemy import Integer, Select, case, func, null, select
+from sqlalchemy import ColumnElement, Integer, Select, case, func, null, select
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, Actor, require_role
@@ -74,9 +76,11 @@ def movers_frame(
     return pd.DataFrame(rows, columns=MOVER_COLUMNS)
 
 
-def _ends(actor: Actor, filters: Filters, seen: str) -> Select:
+def _ends(actor: Actor, filters: Filters, seen: str) -> Select[*tuple[Any, ...]]:
     """Per assessment: the newest snapshot id before the range, the first and the last within it
     (snapshot ids grow with time: score_history is append-only)."""
+    before: ColumnElement[Any]
+    first: ColumnElement[Any]
     if filters.since is None:
         before, first = null().cast(Integer), func.min(ScoreHistory.id)
     else:

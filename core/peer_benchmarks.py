@@ -11,6 +11,8 @@ MIN_PEER_ORGANIZATIONS other organisations, and its figures are coarsened by cor
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 import numpy as np
 import pandas as pd
 from sqlalchemy import Select, func, select
@@ -19,9 +21,17 @@ from sqlalchemy.orm import Session
 from core.access import ROLES, Actor, require_role
 from core.filters import Filters, scope, seen_by
 from core.models import Assessment, Questionnaire, ScoreHistory
-from core.peer_stats import MIN_PEER_ORGANIZATIONS, QUANTILES, percentile, quarter, refusal
+from core.peer_stats import (
+    MIN_PEER_ORGANIZATIONS,
+    QUANTILES,
+    PeerCell,
+    percentile,
+    quarter,
+    refusal,
+)
 from core.peers import (
     OVERALL,
+    ScoreCount,
     group_stats,
     min_peers,
     peer_assessments,
@@ -35,7 +45,31 @@ from core.settings import get_settings
 DIST_COLUMNS = ["section", "title", "assessments", "mean", *QUANTILES]
 
 
-def versions(session: Session, actor: Actor) -> list[dict]:
+@dataclass(frozen=True)
+class Version:
+    """A questionnaire version that can be benchmarked, and how many scored assessments use it."""
+
+    id: int
+    title: str
+    version: int
+    assessments: int
+
+
+@dataclass(frozen=True)
+class PeerDistribution:
+    """The peers' figures on one version: DIST_COLUMNS per section (overall first, then bank
+    order); the value counts per section (staff only, else empty); how many peers, as text (a
+    count for staff, a band for clients); whether the figures are exact (staff); and why they
+    are withheld (everything else then empty), or None."""
+
+    sections: pd.DataFrame
+    counts: dict[str, list[ScoreCount]]
+    size: str
+    exact: bool
+    withheld: str | None
+
+
+def versions(session: Session, actor: Actor) -> list[Version]:
     """Questionnaire versions with scored assessments in the actor's scope, most used first."""
     require_role(actor, *ROLES)
     stmt = scope(
@@ -56,7 +90,7 @@ def versions(session: Session, actor: Actor) -> list[dict]:
             func.count().desc(), Questionnaire.id
         )
     ).all()
-    return [dict(r._mapping) for r in rows]
+    return [Version(*r) for r in rows]
 
 
 WITHHELD = {
@@ -67,63 +101,61 @@ WITHHELD = {
 }
 
 
-def _refused(cells: dict, key: str, filters: Filters, k: int | None) -> str | None:
+def _refused(
+    cells: dict[str, list[PeerCell]], key: str, filters: Filters, k: int | None
+) -> str | None:
     """Why a client may not see one section (or the overall) of the filtered peers, or None."""
     if k is None:
         return None
     return refusal(cells.get(key, []), filters.industry or None, filters.tier or None, k)
 
 
-def _value_counts(session: Session, peers: Select) -> dict[str, list]:
-    """{section or OVERALL: [(score, how many)]} over the peers."""
-    counts: dict[str, list] = {
-        OVERALL: session.connection()
-        .execute(
-            select(Assessment.latest_score, func.count())
-            .where(Assessment.id.in_(peers))
-            .group_by(Assessment.latest_score)
-        )
-        .all()
-    }
-    for key, value, n in section_counts(session, peers):
-        counts.setdefault(key, []).append((value, n))
+def _value_counts(session: Session, peers: Select[int]) -> dict[str, list[ScoreCount]]:
+    """How many peers have each score, per section and OVERALL."""
+    overall = session.connection().execute(
+        select(Assessment.latest_score, func.count())
+        .where(Assessment.id.in_(peers))
+        .group_by(Assessment.latest_score)
+    )
+    counts = {OVERALL: [ScoreCount(score, n) for score, n in overall if score is not None]}
+    for row in section_counts(session, peers):
+        counts.setdefault(row.section, []).append(ScoreCount(row.score, row.peers))
     return counts
 
 
 def peer_distribution(
     session: Session, actor: Actor, filters: Filters, questionnaire_id: int
-) -> dict:
-    """{"sections": DIST_COLUMNS per section (overall first, then bank order), "counts":
-    {section: [(score, how many)]} (staff only), "size": how many peers, as text, "exact": True
-    for staff, "withheld": reason or None}; empty while withheld."""
+) -> PeerDistribution:
+    """The peers' figures on the version within the industry and tier filters; for a client,
+    coarsened, and withheld where the group could be solved for."""
     require_role(actor, *ROLES)
     k = min_peers(session, actor)
     cells = peer_cells(session, actor, questionnaire_id) if k is not None else {}
     reason = _refused(cells, OVERALL, filters, k)
     if reason:
-        return {
-            "sections": pd.DataFrame(columns=DIST_COLUMNS),
-            "counts": {},
-            "size": "",
-            "exact": False,
-            "withheld": WITHHELD[reason].format(k=k, orgs=MIN_PEER_ORGANIZATIONS),
-        }
+        return PeerDistribution(
+            sections=pd.DataFrame(columns=DIST_COLUMNS),
+            counts={},
+            size="",
+            exact=False,
+            withheld=WITHHELD[reason].format(k=k, orgs=MIN_PEER_ORGANIZATIONS),
+        )
     counts = _value_counts(session, peer_assessments(actor, filters, questionnaire_id))
     titles = {OVERALL: "Overall", **section_titles(session, questionnaire_id)}
     rows = [
-        group_stats(key, titles[key], counts[key], k)
+        {"section": key, "title": titles[key], **asdict(group_stats(counts[key], k))}
         for key in titles
         if counts.get(key) and not _refused(cells, key, filters, k)
     ]
     size = rows[0]["assessments"] if rows else ""  # overall: a count for staff, a band for clients
     # A client's value counts would be the peers' scores themselves: only staff get them.
-    return {
-        "sections": pd.DataFrame(rows, columns=DIST_COLUMNS),
-        "counts": {key: [tuple(p) for p in v] for key, v in counts.items()} if k is None else {},
-        "size": f"{size:,}" if isinstance(size, int) else size,
-        "exact": k is None,
-        "withheld": None,
-    }
+    return PeerDistribution(
+        sections=pd.DataFrame(rows, columns=DIST_COLUMNS),
+        counts=counts if k is None else {},
+        size=f"{size:,}" if isinstance(size, int) else str(size),
+        exact=k is None,
+        withheld=None,
+    )
 
 
 def product_scores(
@@ -154,25 +186,28 @@ def product_scores(
     )
 
 
-def rank_against(scores: pd.DataFrame, peers: dict) -> pd.DataFrame:
+def rank_against(scores: pd.DataFrame, peers: PeerDistribution) -> pd.DataFrame:
     """The product's scores with their standing among the peers, as text: the exact mid-rank
     percentile for staff, for clients the quarter the published quartiles put it in ("" where
     either side has no score); and the percentile itself (staff only, else None)."""
-    ranks, standings = [], []
-    quartiles = peers["sections"].set_index("section")
+    ranks: list[float | None] = []
+    standings: list[str] = []
+    quartiles = peers.sections.set_index("section")
     for key, score in zip(scores["section"], scores["score"], strict=False):
-        pairs = peers["counts"].get(key)
+        pairs = peers.counts.get(key)
         known = score is not None and not pd.isna(score)
-        rank = (
-            percentile(*(np.array(v, dtype=float) for v in zip(*pairs, strict=False)), score)
-            if pairs and known
-            else None
-        )
+        rank = _percentile(pairs, score) if pairs and known else None
         ranks.append(rank)
         if rank is not None:
             standings.append(f"Percentile {rank:.0f}")
-        elif known and key in quartiles.index and not peers["exact"]:
+        elif known and key in quartiles.index and not peers.exact:
             standings.append(quarter(score, *quartiles.loc[key, ["q1", "median", "q3"]]))
         else:
             standings.append("")
-    return scores.assign(percentile=ranks, standing=standings)
+    # A list holding None is what pandas reads as missing; the stubs only allow lists of values.
+    return scores.assign(percentile=ranks, standing=standings)  # type: ignore[arg-type]
+
+
+def _percentile(pairs: list[ScoreCount], score: float) -> float:
+    values = np.array([p.score for p in pairs], dtype=float)
+    return percentile(values, np.array([p.peers for p in pairs], dtype=float), score)

@@ -6,6 +6,8 @@ anonymous (core.peer_stats.refusal), coarsened like the benchmark, without organ
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pandas as pd
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
@@ -14,7 +16,20 @@ from core.access import ROLES, Actor, require_role
 from core.filters import Filters
 from core.models import Assessment, Organization
 from core.peer_stats import refusal
-from core.peers import OVERALL, group_stats, min_peers, peer_assessments, peer_cells
+from core.peers import OVERALL, ScoreCount, group_stats, min_peers, peer_assessments, peer_cells
+
+
+class PeerGroup(NamedTuple):
+    """One row of the table: an industry and tier, its organisations and scored products (a
+    count for staff, a band for clients), and the quartiles of their latest overall scores."""
+
+    industry: str
+    tier: str
+    organizations: int
+    products: int | str
+    q1: float
+    median: float
+    q3: float
 
 
 def peer_groups_frame(session: Session, actor: Actor, questionnaire_id: int) -> pd.DataFrame:
@@ -34,7 +49,7 @@ def peer_groups_frame(session: Session, actor: Actor, questionnaire_id: int) -> 
             Organization.industry, Organization.tier
         )
     ).all()
-    counts: dict[tuple, list] = {}
+    counts: dict[tuple[str, str], list[ScoreCount]] = {}
     for industry, tier, score, n in (
         session.connection()
         .execute(
@@ -44,24 +59,22 @@ def peer_groups_frame(session: Session, actor: Actor, questionnaire_id: int) -> 
         )
         .all()
     ):
-        counts.setdefault((industry, tier), []).append((score, n))
+        counts.setdefault((industry, tier), []).append(ScoreCount(score, n))
     cells = peer_cells(session, actor, questionnaire_id)[OVERALL] if k is not None else []
     out = []
     for industry, tier, _n, orgs in sorted(sizes):
         if k is None or refusal(cells, industry, tier, k) is None:
-            stats = group_stats("", "", counts[(industry, tier)], k)
+            stats = group_stats(counts[(industry, tier)], k)
             out.append(
-                (
+                PeerGroup(
                     industry or "(none)",
                     tier,
                     orgs,
-                    stats["assessments"],
-                    stats["q1"],
-                    stats["median"],
-                    stats["q3"],
+                    stats.assessments,
+                    stats.q1,
+                    stats.median,
+                    stats.q3,
                 )
             )
-    frame = pd.DataFrame(
-        out, columns=["industry", "tier", "organizations", "products", "q1", "median", "q3"]
-    )
+    frame = pd.DataFrame(out, columns=list(PeerGroup._fields))
     return frame if k is None else frame.drop(columns=["organizations"])  # counts: see peer_stats

@@ -14,7 +14,11 @@ meaningless.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import NamedTuple
+
 import numpy as np
+import numpy.typing as npt
 
 STEP = 5.0
 MIN_PEER_ORGANIZATIONS = 3
@@ -24,41 +28,70 @@ SIZE_EDGES = (20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 100000)
 CLIENT_QUANTILES = ("q1", "median", "q3")
 NAN = float("nan")
 QUARTERS = ("Bottom quarter", "Second quarter", "Third quarter", "Top quarter")
+Floats = npt.NDArray[np.float64]
 
 
-def quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
+@dataclass(frozen=True)
+class GroupStats:
+    """One peer group summed up: its size (a count for staff, a band for clients), its mean and
+    quantiles (NaN where a client is not shown them)."""
+
+    assessments: int | str
+    mean: float
+    p05: float
+    q1: float
+    median: float
+    q3: float
+    p95: float
+
+
+class PeerCell(NamedTuple):
+    """How many of a client's peers one organisation has in one industry and tier."""
+
+    industry: str
+    tier: str
+    organization_id: int
+    products: int
+
+
+def quantile(values: Floats, counts: Floats, q: float) -> float:
     """The q-quantile (linear interpolation, as pandas) of sorted values repeated counts times."""
     ends = np.cumsum(counts)
 
-    def at(i):
-        return values[np.searchsorted(ends, i, side="right")]
+    def at(i: int) -> float:
+        return float(values[np.searchsorted(ends, i, side="right")])
 
     h = (ends[-1] - 1) * q
     low, high = int(np.floor(h)), int(np.ceil(h))
     return float(at(low) + (h - low) * (at(high) - at(low)))
 
 
-def percentile(values: np.ndarray, counts: np.ndarray, x: float) -> float:
+def percentile(values: Floats, counts: Floats, x: float) -> float:
     """Mid-rank percentile of x: the share below it plus half the share equal to it, in %."""
     below, equal = counts[values < x].sum(), counts[values == x].sum()
     return float(100.0 * (below + 0.5 * equal) / counts.sum())
 
 
-def to_step(x):
+def to_step(x: npt.ArrayLike) -> Floats:
     """x rounded to the nearest multiple of STEP (halves up, unlike numpy's round-half-even)."""
     return np.floor(np.asarray(x, dtype=float) / STEP + 0.5) * STEP
 
 
-def exact_stats(values: np.ndarray, counts: np.ndarray) -> dict:
+def exact_stats(values: Floats, counts: Floats) -> GroupStats:
     """Size, mean and quantiles of sorted values repeated counts times (what staff see)."""
-    return {
-        "assessments": int(counts.sum()),
-        "mean": float((values * counts).sum() / counts.sum()),
-        **{name: quantile(values, counts, q) for name, q in QUANTILES.items()},
-    }
+    q = {name: quantile(values, counts, at) for name, at in QUANTILES.items()}
+    return GroupStats(
+        assessments=int(counts.sum()),
+        mean=float((values * counts).sum() / counts.sum()),
+        p05=q["p05"],
+        q1=q["q1"],
+        median=q["median"],
+        q3=q["q3"],
+        p95=q["p95"],
+    )
 
 
-def coarse_stats(values: np.ndarray, counts: np.ndarray, min_peers: int) -> dict:
+def coarse_stats(values: Floats, counts: Floats, min_peers: int) -> GroupStats:
     """What a client sees of the same group: the quartiles of the scores rounded to STEP points,
     rounded to STEP points again (interpolation lands between steps), and a size band."""
     stepped = to_step(values)  # rounding keeps sorted values sorted
@@ -66,11 +99,15 @@ def coarse_stats(values: np.ndarray, counts: np.ndarray, min_peers: int) -> dict
         name: float(to_step(quantile(stepped, counts, QUANTILES[name])))
         for name in CLIENT_QUANTILES
     }
-    return {
-        "assessments": size_band(int(counts.sum()), min_peers),
-        "mean": NAN,
-        **{name: shown.get(name, NAN) for name in QUANTILES},
-    }
+    return GroupStats(
+        assessments=size_band(int(counts.sum()), min_peers),
+        mean=NAN,
+        p05=NAN,
+        q1=shown["q1"],
+        median=shown["median"],
+        q3=shown["q3"],
+        p95=NAN,
+    )
 
 
 def size_band(n: int, low: int) -> str:
@@ -88,22 +125,23 @@ def quarter(score: float, q1: float, median: float, q3: float) -> str:
     return QUARTERS[int(np.searchsorted([q1, median, q3], score, side="right"))]
 
 
-def _matching(cells: list[tuple], industry: str | None, tier: str | None) -> list[tuple]:
+def _matching(cells: list[PeerCell], industry: str | None, tier: str | None) -> list[PeerCell]:
     return [
         c
         for c in cells
-        if (industry is None or c[0] == industry) and (tier is None or c[1] == tier)
+        if (industry is None or c.industry == industry) and (tier is None or c.tier == tier)
     ]
 
 
-def _large(cells: list[tuple], k: int) -> bool:
-    return sum(c[3] for c in cells) >= k and len({c[2] for c in cells}) >= MIN_PEER_ORGANIZATIONS
+def _large(cells: list[PeerCell], k: int) -> bool:
+    organizations = {c.organization_id for c in cells}
+    return sum(c.products for c in cells) >= k and len(organizations) >= MIN_PEER_ORGANIZATIONS
 
 
-def refusal(cells: list[tuple], industry: str | None, tier: str | None, k: int) -> str | None:
+def refusal(cells: list[PeerCell], industry: str | None, tier: str | None, k: int) -> str | None:
     """Why a client may not see the peers of one industry and tier (None: any), or None.
 
-    `cells` are (industry, tier, organisation, products) of all its peers. The group must hold
+    `cells` are all its peers, by organisation, industry and tier. The group must hold
     k products from MIN_PEER_ORGANIZATIONS organisations, and so must what separates it from
     each wider choice of the two filters: a group and a wider one that differ by a single peer
     would otherwise be differenced to place that peer."""

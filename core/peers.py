@@ -10,21 +10,39 @@ quantiles at will.
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
-from sqlalchemy import Float, Select, cast, func, select, true
+from sqlalchemy import ColumnElement, Float, Select, cast, func, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 from core.access import Actor
 from core.filters import Filters, org_filter
 from core.models import Assessment, Organization, ScoreHistory, Section
-from core.peer_stats import coarse_stats, exact_stats
+from core.peer_stats import GroupStats, PeerCell, coarse_stats, exact_stats
 from core.settings import get_settings
 
 OVERALL = "overall"
 ORG_COLUMNS = (Organization.industry, Organization.tier, Assessment.organization_id)
 
 
-def peer_assessments(actor: Actor, filters: Filters, questionnaire_id: int) -> Select:
+class ScoreCount(NamedTuple):
+    """How many peers have one score."""
+
+    score: float
+    peers: int
+
+
+class SectionCount(NamedTuple):
+    """How many peers have one score in one section."""
+
+    section: str
+    score: float
+    peers: int
+
+
+def peer_assessments(actor: Actor, filters: Filters, questionnaire_id: int) -> Select[int]:
     """Ids of each product's newest scored assessment on the version, in the industry and tier
     filters, across every organisation but a client's own (only aggregates of it ever leave
     core)."""
@@ -44,7 +62,9 @@ def peer_assessments(actor: Actor, filters: Filters, questionnaire_id: int) -> S
     )
 
 
-def _section_pairs(session: Session):
+def _section_pairs(
+    session: Session,
+) -> tuple[TableValuedAlias, ColumnElement[Any], ColumnElement[Any]]:
     """(key, numeric value) of each entry of score_history.section_scores, as a lateral table."""
     if session.get_bind().dialect.name == "postgresql":
         pairs = func.json_each_text(ScoreHistory.section_scores).table_valued("key", "value")
@@ -53,7 +73,7 @@ def _section_pairs(session: Session):
     return pairs, pairs.c.key, pairs.c.value
 
 
-def section_counts(session: Session, assessments: Select) -> list[tuple]:
+def section_counts(session: Session, assessments: Select[int]) -> list[SectionCount]:
     """(section key, score, how many) over the newest snapshot of each assessment given."""
     latest = (
         select(func.max(ScoreHistory.id).label("id"))
@@ -70,18 +90,18 @@ def section_counts(session: Session, assessments: Select) -> list[tuple]:
         .where(value.is_not(None))
         .group_by(key, value)
     )
-    return session.connection().execute(stmt).all()
+    return [SectionCount(*row) for row in session.connection().execute(stmt)]
 
 
 def min_peers(session: Session, actor: Actor) -> int | None:
     """How many peers a group a client sees must hold (benchmark_min_peers); None for staff,
     who read every score anyway and get exact figures."""
-    return get_settings(session)["benchmark_min_peers"] if actor.is_client else None
+    return int(get_settings(session)["benchmark_min_peers"]) if actor.is_client else None
 
 
-def peer_cells(session: Session, actor: Actor, questionnaire_id: int) -> dict[str, list[tuple]]:
-    """(industry, tier, organisation, products) of a client's peers in every industry and tier,
-    overall and per section with a score: what core.peer_stats.refusal decides on."""
+def peer_cells(session: Session, actor: Actor, questionnaire_id: int) -> dict[str, list[PeerCell]]:
+    """A client's peers by organisation, industry and tier, overall and per section with a
+    score: what core.peer_stats.refusal decides on."""
     peers = peer_assessments(actor, Filters(), questionnaire_id)
     overall = session.execute(
         select(*ORG_COLUMNS, func.count())
@@ -106,20 +126,23 @@ def peer_cells(session: Session, actor: Actor, questionnaire_id: int) -> dict[st
         .where(value.is_not(None))
         .group_by(key, *ORG_COLUMNS)
     )
-    cells: dict[str, list[tuple]] = {OVERALL: [tuple(r) for r in overall]}
+    cells: dict[str, list[PeerCell]] = {OVERALL: [PeerCell(*r) for r in overall]}
     for section, *cell in session.execute(stmt):
-        cells.setdefault(section, []).append(tuple(cell))
+        cells.setdefault(section, []).append(PeerCell(*cell))
     return cells
 
 
-def group_stats(key: str, title: str, pairs: list[tuple], k: int | None) -> dict:
-    """A row of DIST_COLUMNS: exact for staff (k None), coarsened for clients."""
-    values, counts = (np.array(v, dtype=float) for v in zip(*sorted(pairs), strict=False))
-    stats = exact_stats(values, counts) if k is None else coarse_stats(values, counts, k)
-    return {"section": key, "title": title, **stats}
+def group_stats(pairs: list[ScoreCount], k: int | None) -> GroupStats:
+    """The figures of one group of peers' scores: exact for staff (k None), coarsened for
+    clients."""
+    ordered = sorted(pairs)
+    values = np.array([p.score for p in ordered], dtype=float)
+    counts = np.array([p.peers for p in ordered], dtype=float)
+    return exact_stats(values, counts) if k is None else coarse_stats(values, counts, k)
 
 
 def section_titles(session: Session, questionnaire_id: int) -> dict[str, str]:
+    """Section key -> title of the version, in bank order."""
     rows = session.execute(
         select(Section.key, Section.title)
         .where(Section.questionnaire_id == questionnaire_id)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import Float, String
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 
-class month_of(FunctionElement):
+class month_of(FunctionElement[str]):
     """'YYYY-MM' of a stored UTC datetime."""
 
     type = String()
@@ -17,7 +19,7 @@ class month_of(FunctionElement):
     inherit_cache = True
 
 
-class day_of(FunctionElement):
+class day_of(FunctionElement[str]):
     """'YYYY-MM-DD' of a stored UTC datetime."""
 
     type = String()
@@ -25,7 +27,7 @@ class day_of(FunctionElement):
     inherit_cache = True
 
 
-class days_between(FunctionElement):
+class days_between(FunctionElement[float]):
     """Days (fractional) from the first datetime to the second."""
 
     type = Float()
@@ -34,34 +36,34 @@ class days_between(FunctionElement):
 
 
 @compiles(month_of, "sqlite")
-def _month_sqlite(element, compiler, **kw):
+def _month_sqlite(element: month_of, compiler: SQLCompiler, **kw: Any) -> str:
     # SQLite keeps UTC datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff' text (see models.UTCDateTime).
     return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
 
 
 @compiles(month_of, "postgresql")
-def _month_pg(element, compiler, **kw):
+def _month_pg(element: month_of, compiler: SQLCompiler, **kw: Any) -> str:
     return f"to_char(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC', 'YYYY-MM')"
 
 
 @compiles(day_of, "sqlite")
-def _day_sqlite(element, compiler, **kw):
+def _day_sqlite(element: day_of, compiler: SQLCompiler, **kw: Any) -> str:
     return f"substr({compiler.process(element.clauses, **kw)}, 1, 10)"
 
 
 @compiles(day_of, "postgresql")
-def _day_pg(element, compiler, **kw):
+def _day_pg(element: day_of, compiler: SQLCompiler, **kw: Any) -> str:
     return f"to_char(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 
 
 @compiles(days_between, "sqlite")
-def _days_sqlite(element, compiler, **kw):
+def _days_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
     start, end = (compiler.process(c, **kw) for c in element.clauses)
     return f"(julianday({end}) - julianday({start}))"
 
 
 @compiles(days_between, "postgresql")
-def _days_pg(element, compiler, **kw):
+def _days_pg(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
     start, end = (compiler.process(c, **kw) for c in element.clauses)
     return f"(CAST(EXTRACT(EPOCH FROM ({end}) - ({start})) AS DOUBLE PRECISION) / 86400.0)"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,9 +16,26 @@ from core.products import get_product
 from core.settings import get_settings
 
 
+@dataclass(frozen=True)
+class ProductChoice:
+    """A product to pick, with its organisation's name."""
+
+    id: int
+    name: str
+    organization: str
+
+
+@dataclass(frozen=True)
+class ProductChoices:
+    """The first products by name, and how many there are in all."""
+
+    products: list[ProductChoice]
+    total: int
+
+
 def product_choices(
     session: Session, actor: Actor, filters: Filters, *, limit: int = 500
-) -> tuple[list[dict], int]:
+) -> ProductChoices:
     """Products with a snapshot within the filters, by name (at most `limit`), and how many."""
     stmt = scope(
         select(Product.id, Product.name, Organization.name.label("organization"))
@@ -28,7 +47,7 @@ def product_choices(
     ).distinct()
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = session.execute(stmt.order_by(Product.name, Product.id).limit(limit)).all()
-    return [dict(r._mapping) for r in rows], int(total)
+    return ProductChoices([ProductChoice(*r) for r in rows], int(total or 0))
 
 
 def product_history_frame(session: Session, actor: Actor, product_id: int) -> pd.DataFrame:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -14,13 +16,23 @@ from core.models import Assessment, Organization, Product, ScoreHistory
 from core.peers import section_titles
 from core.settings import get_settings
 
+HEATMAP_COLUMNS = ["product", "organization", "section", "title", "score"]
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """Section scores of the weakest products, long form (columns HEATMAP_COLUMNS), and how many
+    products there are in all."""
+
+    frame: pd.DataFrame
+    total: int
+
 
 def heatmap_frame(
     session: Session, actor: Actor, filters: Filters, questionnaire_id: int, *, limit: int = 40
-) -> tuple[pd.DataFrame, int]:
+) -> Heatmap:
     """Section scores of the weakest `limit` products the actor may read within the filters
-    (newest scored assessment on the version), long form: product, section, title, score;
-    and how many products there are in all."""
+    (newest scored assessment on the version), and how many products there are in all."""
     require_role(actor, *ROLES)
     mine = scope(
         select(func.max(Assessment.id)).where(
@@ -59,10 +71,8 @@ def heatmap_frame(
         for product, org, _, sections in rows
         for key, title in titles.items()
     ]
-    return pd.DataFrame(out, columns=["product", "organization", "section", "title", "score"]), int(
-        total
-    )
+    return Heatmap(pd.DataFrame(out, columns=HEATMAP_COLUMNS), int(total or 0))
 
 
-def _number(value):
+def _number(value: Any) -> float | None:
     return None if value is None else float(json.loads(value) if isinstance(value, str) else value)

@@ -15,14 +15,16 @@ month's end (answers are read only for these assessments, never the whole table)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Float, Select, case, cast, exists, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Float, Select, case, cast, exists, func, literal, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from core.access import ROLES, Actor, require_role
-from core.filters import Filters, scope, seen_by
+from core.filters import Filters, Ts, scope, seen_by
 from core.models import (
     Assessment,
     Organization,
@@ -38,51 +40,54 @@ from core.settings import get_settings
 GROUPS = ("portfolio", "organization", "product", "questionnaire")
 MAX_SERIES = 20  # product lines computed at most (the first by name within the filters)
 TREND_COLUMNS = ["month", "group", "score", "completion", "assessments"]
+Key = tuple[int, str]  # (group id, month)
+GroupColumn = InstrumentedAttribute[int] | ColumnElement[int]
 
 
-def _group_key(group: str):
+def _group_key(group: str) -> GroupColumn:
     if group not in GROUPS:
         raise ValueError(f"group must be one of {', '.join(GROUPS)}")
-    return {
+    keys: dict[str, GroupColumn] = {
         "portfolio": literal(0),
         "organization": Assessment.organization_id,
         "product": Assessment.product_id,
         "questionnaire": Assessment.questionnaire_id,
-    }[group]
+    }
+    return keys[group]
 
 
-def _names(session: Session, group: str, ids) -> dict:
+def _names(session: Session, group: str, ids: Iterable[int]) -> dict[int, str]:
     """Display names of the groups (ids from _group_key)."""
     if group == "portfolio":
         return {0: "All assessments"}
-    column, name = {
+    names: dict[str, tuple[InstrumentedAttribute[int], Any]] = {
         "organization": (Organization.id, Organization.name),
         "product": (Product.id, Product.name),
         "questionnaire": (
             Questionnaire.id,
             Questionnaire.title + " v" + func.cast(Questionnaire.version, Questionnaire.title.type),
         ),
-    }[group]
-    return dict(session.execute(select(column, name).where(column.in_(list(ids)))).all())
+    }
+    column, name = names[group]
+    rows = session.execute(select(column, name).where(column.in_(list(ids))))
+    return {key: str(label) for key, label in rows}
 
 
-def _deltas(actor: Actor, filters: Filters, group: str, seen: str) -> Select:
+def _scored(column: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[int]:
+    return case((column.is_(None), 0), else_=1)
+
+
+def _deltas(actor: Actor, filters: Filters, group: str, seen: str) -> Select[*tuple[Any, ...]]:
     """Per snapshot: its group, month, and the change it makes to the group's running sums."""
-    window = dict(
-        partition_by=ScoreHistory.assessment_id, order_by=(ScoreHistory.created_at, ScoreHistory.id)
-    )
-    prev_score = func.lag(ScoreHistory.overall_score).over(**window)
-    prev_done = func.lag(ScoreHistory.completion).over(**window)  # completion is never NULL
-    first = case((prev_done.is_(None), 1), else_=0)
-
-    def scored(column):
-        return case((column.is_(None), 0), else_=1)
-
+    partition, order = ScoreHistory.assessment_id, (ScoreHistory.created_at, ScoreHistory.id)
+    prev_score = func.lag(ScoreHistory.overall_score).over(partition_by=partition, order_by=order)
+    prev_done = func.lag(ScoreHistory.completion).over(partition_by=partition, order_by=order)
+    first = case((prev_done.is_(None), 1), else_=0)  # completion is never NULL
     stmt = select(
         _group_key(group).label("g"),
         month_of(ScoreHistory.created_at).label("m"),
         (func.coalesce(ScoreHistory.overall_score, 0) - func.coalesce(prev_score, 0)).label("ds"),
-        (scored(ScoreHistory.overall_score) - (1 - first) * scored(prev_score)).label("dn"),
+        (_scored(ScoreHistory.overall_score) - (1 - first) * _scored(prev_score)).label("dn"),
         (ScoreHistory.completion - func.coalesce(prev_done, 0)).label("dc"),
         first.label("dk"),
     ).join(Assessment, Assessment.id == ScoreHistory.assessment_id)
@@ -93,7 +98,7 @@ def _deltas(actor: Actor, filters: Filters, group: str, seen: str) -> Select:
     return scope(stmt, actor, filters, seen)
 
 
-def _first_products(actor: Actor, filters: Filters) -> Select:
+def _first_products(actor: Actor, filters: Filters) -> Select[int]:
     products = select(Assessment.product_id).join(Product, Product.id == Assessment.product_id)
     return (
         scope(products, actor, filters)
@@ -103,7 +108,9 @@ def _first_products(actor: Actor, filters: Filters) -> Select:
     )
 
 
-def _unsnapshotted(stmt: Select, actor: Actor, filters: Filters, group: str, seen: str) -> Select:
+def _unsnapshotted(
+    stmt: Select[*Ts], actor: Actor, filters: Filters, group: str, seen: str
+) -> Select[*Ts]:
     """Narrow a statement over Assessment to those in scope with no snapshot before the range's end."""
     taken = select(ScoreHistory.id).where(ScoreHistory.assessment_id == Assessment.id)
     if filters.until is not None:
@@ -115,11 +122,13 @@ def _unsnapshotted(stmt: Select, actor: Actor, filters: Filters, group: str, see
     return scope(stmt, actor, filters, seen)
 
 
-def _open_deltas(session: Session, actor: Actor, filters: Filters, group: str, seen: str) -> dict:
+def _open_deltas(
+    session: Session, actor: Actor, filters: Filters, group: str, seen: str
+) -> dict[Key, list[float]]:
     """Per (group id, month): completion gained and assessments started, for the assessments with
     no snapshot yet (their completion now, spread over the months their answers were given)."""
     g, started = _group_key(group).label("g"), month_of(Assessment.created_at)
-    out: dict = {}
+    out: dict[Key, list[float]] = {}
     rows = session.execute(
         _unsnapshotted(select(g, started, func.count()), actor, filters, group, seen).group_by(
             g, started
@@ -138,8 +147,8 @@ def _open_deltas(session: Session, actor: Actor, filters: Filters, group: str, s
         .join(Assessment, Assessment.id == QuestionnaireResponse.assessment_id)
         .where(QuestionnaireResponse.assessment_id.in_(ids))
     ).subquery()
-    month = month_of(answers.c.at)
-    stmt = select(answers.c.g, month, func.sum(answers.c.w)).group_by(answers.c.g, month)
+    answered = month_of(answers.c.at)
+    stmt = select(answers.c.g, answered, func.sum(answers.c.w)).group_by(answers.c.g, answered)
     if filters.until is not None:
         stmt = stmt.where(answers.c.at < filters.until)
     for key, month, gained in session.execute(stmt).all():
@@ -162,7 +171,7 @@ def trend_frame(
     seen = seen_by(actor, get_settings(session))
     deltas = _deltas(actor, filters, group, seen).subquery()
 
-    def running(column):
+    def running(column: ColumnElement[Any]) -> ColumnElement[Any]:
         return func.sum(func.sum(column)).over(partition_by=deltas.c.g, order_by=deltas.c.m)
 
     stmt = select(
@@ -177,7 +186,7 @@ def trend_frame(
     opened = _open_deltas(session, actor, filters, group, seen)
     names = _names(session, group, {r[0] for r in rows} | {g for g, _ in opened})
 
-    def name(g):
+    def name(g: int) -> str:
         return names.get(g, str(g))
 
     return _monthly(
@@ -188,7 +197,12 @@ def trend_frame(
     )
 
 
-def _monthly(rows: list, opened: dict, filters: Filters, today: date) -> pd.DataFrame:
+def _monthly(
+    rows: list[tuple[Any, ...]],
+    opened: dict[tuple[str, str], list[float]],
+    filters: Filters,
+    today: date,
+) -> pd.DataFrame:
     """Carry each group's running sums through the months without snapshots, add the open
     assessments' running completion and count; keep the range."""
     if not rows and not opened:
@@ -200,7 +214,7 @@ def _monthly(rows: list, opened: dict, filters: Filters, today: date) -> pd.Data
     first = f"{filters.start:%Y-%m}" if filters.start else months[0]
     out = []
     for group in sorted({g for g, _ in (*sums, *opened)}):
-        ds = dn = dc = dk = oc = ok = 0
+        ds = dn = dc = dk = oc = ok = 0.0
         for month in months:
             ds, dn, dc, dk = sums.get((group, month), (ds, dn, dc, dk))
             gained, started = opened.get((group, month), (0.0, 0.0))

@@ -30,31 +30,31 @@ if not choices:
         icon=":material/leaderboard:",
     )
     st.stop()
-ids = [c["id"] for c in choices]
+ids = [c.id for c in choices]
 wanted = st.session_state.get(FILTER_KEYS["questionnaire"])
 version = st.selectbox(
     "Questionnaire version (versions are never mixed)",
     choices,
     index=ids.index(wanted) if wanted in ids else 0,
     key="bench_version",
-    format_func=lambda c: f"{c['title']} v{c['version']}",
+    format_func=lambda c: f"{c.title} v{c.version}",
 )
-qid = version["id"]
+qid = version.id
 with st.spinner("Reading the latest scores…"):
     peers = aggregate(peer_distribution, filters, qid)
-    mine, total = aggregate(product_choices, replace(filters, questionnaire_id=qid))
+    mine = aggregate(product_choices, replace(filters, questionnaire_id=qid)).products
 
 st.subheader("Against the peers")
-if peers["withheld"]:
-    st.info(peers["withheld"], icon=":material/visibility_off:")
-elif peers["sections"].empty:
+if peers.withheld:
+    st.info(peers.withheld, icon=":material/visibility_off:")
+elif peers.sections.empty:
     st.info(
         "No peer has a score on this version with these filters.", icon=":material/leaderboard:"
     )
 else:
-    if not peers["exact"]:
+    if not peers.exact:
         st.caption(
-            f"Peers are other organisations' products ({peers['size']}). To keep them anonymous "
+            f"Peers are other organisations' products ({peers.size}). To keep them anonymous "
             "you see quartiles of scores rounded to 5 points, and your quarter rather than a percentile."
         )
     picked = st.selectbox(
@@ -62,25 +62,25 @@ else:
         [None, *mine],
         key="bench_product",
         format_func=lambda p: (
-            "No product highlighted" if p is None else f"{p['name']} ({p['organization']})"
+            "No product highlighted" if p is None else f"{p.name} ({p.organization})"
         ),
     )
     ranked = None
     if picked is not None:
-        ranked = rank_against(aggregate(product_scores, picked["id"], qid), peers)
+        ranked = rank_against(aggregate(product_scores, picked.id, qid), peers)
         overall = ranked.iloc[0]
         if overall["standing"]:  # clients get a quarter and a size band, never exact figures
             st.metric(
-                f"{md_escape(picked['name'])}: overall standing among {peers['size']} peers",
+                f"{md_escape(picked.name)}: overall standing among {peers.size} peers",
                 overall["standing"],
                 help="Share of peers scoring lower, plus half of those equal."
-                if peers["exact"]
+                if peers.exact
                 else "The quarter of the peers your score falls in, by the quartiles shown.",
             )
     st.plotly_chart(
         figure(section_box_figure, peer_distribution, filters, qid, part="sections")
         if picked is None
-        else section_box_figure(peers["sections"], ranked, picked["name"]),
+        else section_box_figure(peers.sections, ranked, picked.name),
         width="stretch",
     )
     if ranked is not None:
@@ -96,7 +96,8 @@ else:
         )
 
 st.subheader("Products by section")
-heat, count = aggregate(heatmap_frame, filters, qid)
+heatmap = aggregate(heatmap_frame, filters, qid)
+heat, count = heatmap.frame, heatmap.total
 if heat.empty:
     st.info("None of your products has a score on this version yet.", icon=":material/grid_view:")
 else:
@@ -104,7 +105,9 @@ else:
     st.caption(
         f"The {shown} lowest-scoring of {count} products" if count > shown else f"{count} products"
     )
-    st.plotly_chart(figure(heatmap_figure, heatmap_frame, filters, qid, part=0), width="stretch")
+    st.plotly_chart(
+        figure(heatmap_figure, heatmap_frame, filters, qid, part="frame"), width="stretch"
+    )
 
 st.subheader("Peer groups")
 groups = aggregate(peer_groups_frame, qid)

@@ -27,22 +27,19 @@ filters = filter_block(
 )
 with st.spinner("Counting assessments…"):
     summary = aggregate(overview, filters)
-    needs, counts = aggregate(attention, filters)
-totals = summary["totals"]
+    needing = aggregate(attention, filters)
+totals, needs, counts = summary.totals, needing.rows, needing.counts
 
 c1, c2, c3, c4, c5, c6 = st.columns(6)
-c1.metric("Organisations", totals["organizations"])
-c2.metric("Products", totals["products"])
-c3.metric("Assessments", totals["assessments"])
+c1.metric("Organisations", totals.organizations)
+c2.metric("Products", totals.products)
+c3.metric("Assessments", totals.assessments)
 c4.metric(
-    "Average latest score",
-    "–" if totals["average_score"] is None else f"{totals['average_score']:.1f}",
+    "Average latest score", "–" if totals.average_score is None else f"{totals.average_score:.1f}"
 )
-c5.metric(
-    "Completion", "–" if totals["completion_rate"] is None else f"{totals['completion_rate']:.0%}"
-)
-c6.metric("Overdue reviews", totals["overdue"])
-if not totals["assessments"]:
+c5.metric("Completion", "–" if totals.completion_rate is None else f"{totals.completion_rate:.0%}")
+c6.metric("Overdue reviews", totals.overdue)
+if not totals.assessments:
     st.info(
         'No assessment matches these filters. Choose "All" in a sidebar filter, or start an '
         "assessment from a product page.",
@@ -53,7 +50,7 @@ if not totals["assessments"]:
 left, middle, right = st.columns(3)
 left.plotly_chart(figure(funnel_figure, overview, filters, part="funnel"), width="stretch")
 middle.plotly_chart(figure(status_figure, overview, filters, part="statuses"), width="stretch")
-if summary["bands"].empty:
+if summary.bands.empty:
     right.info("No scored assessment yet: scores appear once an assessment is submitted.")
 else:
     right.plotly_chart(figure(band_figure, overview, filters, part="bands"), width="stretch")

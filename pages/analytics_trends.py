@@ -75,7 +75,8 @@ else:
     st.plotly_chart(figure(movers_figure, movers_frame, filters), width="stretch")
 
 st.subheader("Score history of a product")
-choices, total = aggregate(product_choices, filters)
+found = aggregate(product_choices, filters)
+choices, total = found.products, found.total
 if not choices:
     st.info("No scored product within these filters.", icon=":material/inventory_2:")
     st.stop()
@@ -84,15 +85,10 @@ if total > len(choices):
         f"The first {len(choices)} of {total} products by name: choose an organisation to narrow."
     )
 picked = st.selectbox(
-    "Product",
-    choices,
-    format_func=lambda p: f"{p['name']} ({p['organization']})",
-    key="trend_product",
+    "Product", choices, format_func=lambda p: f"{p.name} ({p.organization})", key="trend_product"
 )
-history = aggregate(product_history_frame, picked["id"])
+history = aggregate(product_history_frame, picked.id)
 if history.empty:
     st.info("This product has no score snapshot yet.", icon=":material/timeline:")
 else:
-    st.plotly_chart(
-        figure(score_history_figure, product_history_frame, picked["id"]), width="stretch"
-    )
+    st.plotly_chart(figure(score_history_figure, product_history_frame, picked.id), width="stretch")

@@ -15,19 +15,18 @@ with reading() as s:
     bands = band_frame(s, actor)
 
 c1, c2, c3, c4, c5 = st.columns(5)
-c1.metric("Organisations", totals["organizations"])
-c2.metric("Products", totals["products"])
-c3.metric("Assessments", totals["assessments"])
+c1.metric("Organisations", totals.organizations)
+c2.metric("Products", totals.products)
+c3.metric("Assessments", totals.assessments)
 c4.metric(
-    "Average latest score",
-    "–" if totals["average_score"] is None else f"{totals['average_score']:.1f}",
+    "Average latest score", "–" if totals.average_score is None else f"{totals.average_score:.1f}"
 )
 c5.metric(
     "Average completion",
-    "–" if totals["average_completion"] is None else f"{totals['average_completion'] * 100:.0f}%",
+    "–" if totals.average_completion is None else f"{totals.average_completion * 100:.0f}%",
 )
 
-if not totals["assessments"]:
+if not totals.assessments:
     st.info(
         "No assessments yet. Clients start assessments from their products page.",
         icon=":material/dashboard:",

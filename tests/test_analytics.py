@@ -180,17 +180,15 @@ def test_overview_and_attention_match_pandas(new_db, seed, data):
     want = naive.overview(t, filters, NOW, SLA, client)
     with db.reading(url) as s:
         got = overview(s, actor, filters, now=NOW)
-        rows, counts = attention(s, actor, filters, now=NOW, limit=10_000)
-    totals = got["totals"]
-    assert totals["assessments"] == want["assessments"] and totals["by_status"] == want["by_status"]
-    assert _approx(totals["average_score"], want["average_score"])
-    assert _approx(totals["completion_rate"], want["completion_rate"])
-    assert totals["overdue"] == want["overdue"]
+        needing = attention(s, actor, filters, now=NOW, limit=10_000)
+    totals, rows, counts = got.totals, needing.rows, needing.counts
+    assert totals.assessments == want["assessments"] and totals.by_status == want["by_status"]
+    assert _approx(totals.average_score, want["average_score"])
+    assert _approx(totals.completion_rate, want["completion_rate"])
+    assert totals.overdue == want["overdue"]
+    assert dict(zip(got.bands["band"], got.bands["assessments"], strict=False)) == want["bands"]
     assert (
-        dict(zip(got["bands"]["band"], got["bands"]["assessments"], strict=False)) == want["bands"]
-    )
-    assert (
-        dict(zip(got["funnel"]["stage"], got["funnel"]["assessments"], strict=False))["Submitted"]
+        dict(zip(got.funnel["stage"], got.funnel["assessments"], strict=False))["Submitted"]
         == want["submitted"]
     )
     orgs = t["organizations"]
@@ -202,8 +200,8 @@ def test_overview_and_attention_match_pandas(new_db, seed, data):
         (filters.tier, "tier"),
     ):
         keep = keep if wanted is None else keep[keep[column] == wanted]
-    assert totals["organizations"] == len(keep)
-    assert totals["products"] == int(t["products"]["organization_id"].isin(keep["id"]).sum())
+    assert totals.organizations == len(keep)
+    assert totals.products == int(t["products"]["organization_id"].isin(keep["id"]).sum())
     assert counts == naive.attention_counts(t, filters, NOW, SLA, DROP_POINTS, client)
     overdue = rows[rows["reason"] == "overdue"]
     a = t["assessments"].set_index("id")
@@ -275,7 +273,7 @@ def test_benchmarks_match_pandas(new_db, seed, data):
     with db.reading(url) as s:
         peers = peer_distribution(s, actor, filters, qid)
         groups = peer_groups_frame(s, actor, qid)
-        heat, total = heatmap_frame(s, actor, filters, qid, limit=5)
+        heat = heatmap_frame(s, actor, filters, qid, limit=5)
         mine = sorted(naive.scoped(t, Filters(), client)["product_id"])  # a client may own none
         product = data.draw(st.sampled_from(mine)) if mine else None
         scores = product_scores(s, actor, int(product), qid) if mine else None
@@ -283,15 +281,15 @@ def test_benchmarks_match_pandas(new_db, seed, data):
         _check_exact(t, peers, groups, scores, filters, qid)
     else:
         _check_coarse(t, peers, groups, scores, filters, qid, client)
-    _check_heatmap(t, heat, total, filters, client, qid)
+    _check_heatmap(t, heat.frame, heat.total, filters, client, qid)
 
 
 def _check_exact(t, peers, groups, scores, filters, qid) -> None:
     """Staff: every peer (all organisations), exact quantiles, mean, count and percentile."""
-    assert peers["withheld"] is None and peers["exact"]
+    assert peers.withheld is None and peers.exact
     want = naive.distribution(t, filters, qid)
-    assert set(peers["sections"]["section"]) == {k for k, v in want.items() if len(v)}
-    for row in peers["sections"].to_dict("records"):
+    assert set(peers.sections["section"]) == {k for k, v in want.items() if len(v)}
+    for row in peers.sections.to_dict("records"):
         expected = naive.quantiles(want[row["section"]])
         assert row["assessments"] == len(want[row["section"]])
         assert all(_approx(row[k], v) for k, v in expected.items())
@@ -375,17 +373,17 @@ def _check_coarse(t, peers, groups, scores, filters, qid, client) -> None:
     everyone = _peer_rows(t, Filters(), qid, client)
     industry, tier = filters.industry or None, filters.tier or None
     sections = {k: g for k, g in everyone.groupby("section") if _visible(g, industry, tier)}
-    assert (peers["withheld"] is None) == ("overall" in sections) and peers["counts"] == {}
+    assert (peers.withheld is None) == ("overall" in sections) and peers.counts == {}
     rows = _peer_rows(t, filters, qid, client)
     shown = (
         {k: g for k, g in rows.groupby("section") if k in sections} if "overall" in sections else {}
     )
-    assert set(peers["sections"]["section"]) == set(shown) and not peers["exact"]
-    for row in peers["sections"].to_dict("records"):
+    assert set(peers.sections["section"]) == set(shown) and not peers.exact
+    for row in peers.sections.to_dict("records"):
         assert _in_band(row["assessments"], len(shown[row["section"]]))
         assert all(_approx(row[k], v) for k, v in _coarse(shown[row["section"]]["score"]).items())
-    if scores is not None and peers["withheld"] is None:
-        dist = peers["sections"].set_index("section")
+    if scores is not None and peers.withheld is None:
+        dist = peers.sections.set_index("section")
         for key, score, standing, rank in rank_against(scores, peers)[
             ["section", "score", "standing", "percentile"]
         ].itertuples(index=False):

@@ -142,9 +142,9 @@ def test_exact_figures_of_six_products_give_every_peer_away(db_url):
 def test_a_client_gets_nothing_of_six_peers(db_url):
     actor, qid, own, _ = _build(db_url, SIX)
     peers, ranked, groups = _client_view(db_url, actor, qid, own)
-    assert peers["withheld"].startswith("The peer group is too small to compare anonymously")
-    assert "at least 10 scored products from 3 other organisations" in peers["withheld"]
-    assert peers["sections"].empty and peers["counts"] == {} and peers["size"] == ""
+    assert peers.withheld.startswith("The peer group is too small to compare anonymously")
+    assert "at least 10 scored products from 3 other organisations" in peers.withheld
+    assert peers.sections.empty and peers.counts == {} and peers.size == ""
     assert list(ranked["standing"]) == [""] * len(ranked) and ranked["percentile"].isna().all()
     assert groups.empty
 
@@ -155,8 +155,8 @@ def test_at_the_lowest_minimum_the_attack_fails_on_the_coarse_figures(db_url):
     actor, qid, own, key = _build(db_url, SIX)
     _set_min_peers(db_url, 5)
     peers, ranked, _ = _client_view(db_url, actor, qid, own)
-    assert peers["withheld"] is None and peers["counts"] == {} and peers["size"] == "5–19"
-    rows = peers["sections"].set_index("section")
+    assert peers.withheld is None and peers.counts == {} and peers.size == "5–19"
+    rows = peers.sections.set_index("section")
     assert rows[["mean", "p05", "p95"]].isna().all().all()
     assert (rows[["q1", "median", "q3"]] % 5 == 0).all().all()
     for column, section in ((0, OVERALL), (1, key)):
@@ -180,11 +180,11 @@ def test_exact_figures_of_two_filter_choices_give_the_one_peer_between_them_away
 def test_a_client_cannot_difference_two_filter_choices(db_url):
     actor, qid, own, _ = _build(db_url, TEN, lone=LONE)
     retail, _, groups = _client_view(db_url, actor, qid, own, Filters(industry="Retail"))
-    assert retail["withheld"] is None and retail["size"] == "10–19"
+    assert retail.withheld is None and retail.size == "10–19"
     for filters in (Filters(industry="Retail", tier="tier_1"), Filters(tier="tier_1")):
         narrow, _, _ = _client_view(db_url, actor, qid, own, filters)
-        assert narrow["withheld"].startswith("This peer group differs from a wider one by too few")
-        assert narrow["sections"].empty
+        assert narrow.withheld.startswith("This peer group differs from a wider one by too few")
+        assert narrow.sections.empty
     assert groups.empty  # Retail tier 1 is the same near-duplicate; Retail tier 2 holds one peer
 
 
@@ -196,9 +196,7 @@ def test_a_clients_own_products_never_move_its_peer_figures(db_url):
         for i in range(6):
             _product(s, actor.organization_id, f"Decoy {i}", qid, 0.0, 0.0, key)
     after, _, _ = _client_view(db_url, actor, qid, own)
-    assert (
-        after["sections"].equals(before["sections"]) and after["size"] == before["size"] == "10–19"
-    )
+    assert after.sections.equals(before.sections) and after.size == before.size == "10–19"
 
 
 def test_staff_keep_exact_figures(db_url):
@@ -206,9 +204,9 @@ def test_staff_keep_exact_figures(db_url):
     analyst = make_actor(db_url, "analyst")
     with db.reading(db_url) as s:
         peers = peer_distribution(s, analyst, Filters(), baseline_id(db_url))
-    overall = peers["sections"].iloc[0]
+    overall = peers.sections.iloc[0]
     everyone = [*(v for vs in TEN.values() for v in vs), OWN[0], LONE]
-    assert peers["exact"] and peers["size"] == "12" and overall["assessments"] == 12
+    assert peers.exact and peers.size == "12" and overall["assessments"] == 12
     assert overall["mean"] == pytest.approx(np.mean(everyone))
     assert overall["p05"] == pytest.approx(np.quantile(everyone, 0.05))
 

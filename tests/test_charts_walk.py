@@ -206,9 +206,9 @@ def core_charts(s, actor: Actor, page: str, filters: Filters):
         yield "Latest risk band", band_frame(s, actor), band_figure
     elif page == "analytics_overview":
         summary = overview(s, actor, filters)
-        yield "Assessment funnel", summary["funnel"], funnel_figure
-        yield "Assessments by status", summary["statuses"], status_figure
-        yield "Latest risk band", summary["bands"], band_figure
+        yield "Assessment funnel", summary.funnel, funnel_figure
+        yield "Assessments by status", summary.statuses, status_figure
+        yield "Latest risk band", summary.bands, band_figure
     elif page == "analytics_trends":
         groups = [g for g in GROUPS if not (actor.role == "client" and g == "organization")]
         for group in groups:
@@ -220,24 +220,24 @@ def core_charts(s, actor: Actor, page: str, filters: Filters):
             )
             yield "Completion by month", trend, lambda f: trend_figure(f, "completion")
         yield "Biggest movers in the period", movers_frame(s, actor, filters), movers_figure
-        for product in product_choices(s, actor, filters)[0][:3]:
+        for product in product_choices(s, actor, filters).products[:3]:
             yield (
                 "Score history",
-                product_history_frame(s, actor, product["id"]),
+                product_history_frame(s, actor, product.id),
                 score_history_figure,
             )
     elif page == "analytics_benchmarks":
         for version in versions(s, actor):
-            peers = peer_distribution(s, actor, filters, version["id"])
-            if not peers["withheld"]:
+            peers = peer_distribution(s, actor, filters, version.id)
+            if not peers.withheld:
                 yield (
                     "Latest scores per section against peers",
-                    peers["sections"],
+                    peers.sections,
                     section_box_figure,
                 )
             yield (
                 "Section scores per product",
-                heatmap_frame(s, actor, filters, version["id"])[0],
+                heatmap_frame(s, actor, filters, version.id).frame,
                 heatmap_figure,
             )
     elif page == "analytics_reviews":
@@ -458,7 +458,7 @@ def test_completion_by_month_ends_at_the_overview_completion(demo_url):
     url, _ = demo_url
     with db.reading(url) as s:
         trend = trend_frame(s, SYSTEM, Filters(), group="portfolio")
-        rate = overview(s, SYSTEM, Filters())["totals"]["completion_rate"]
+        rate = overview(s, SYSTEM, Filters()).totals.completion_rate
     assert trend["completion"].iloc[-1] == pytest.approx(rate)
     assert trend["completion"].min() < 1.0  # not flat at 100 %
 

@@ -112,8 +112,8 @@ def test_scores_move_both_ways_between_cycles(demo):
 
 def test_a_corrected_resubmission_is_a_score_drop_that_needs_attention(demo):
     with db.reading(demo) as s:
-        _, counts = attention(s, _actor(s, "analyst"), Filters())
-    assert counts["score_drop"] >= 1
+        needing = attention(s, _actor(s, "analyst"), Filters())
+    assert needing.counts["score_drop"] >= 1
 
 
 def _timeline(url) -> dict[int, list[tuple[str, str]]]:
@@ -171,10 +171,10 @@ def _actor(session, username) -> Actor:
 def test_a_demo_client_sees_peers_on_its_most_used_questionnaire(demo, username):
     with db.reading(demo) as s:
         actor = _actor(s, username)
-        most_used = peer_benchmarks.versions(s, actor)[0]["id"]
+        most_used = peer_benchmarks.versions(s, actor)[0].id
         peers = peer_benchmarks.peer_distribution(s, actor, Filters(), most_used)
-    assert peers["withheld"] is None
-    assert len(peers["sections"]) > 1 and peers["sections"]["median"].notna().all()
+    assert peers.withheld is None
+    assert len(peers.sections) > 1 and peers.sections["median"].notna().all()
 
 
 # --------------------------------------------------------------------------- sign-in screen

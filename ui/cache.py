@@ -69,9 +69,9 @@ def aggregate(fn, *args, **kwargs):
     return _run(_key(fn, args, kwargs), fn)
 
 
-def figure(make, fn, *args, part: str | int | None = None, extra: tuple = (), **kwargs):
-    """make(result[part] or result, *extra): a core.charts figure of a cached aggregate, itself
-    built once per aggregate result."""
+def figure(make, fn, *args, part: str | None = None, extra: tuple = (), **kwargs):
+    """make(result.part or result, *extra): a core.charts figure of a cached aggregate (or of
+    one field of it), itself built once per aggregate result."""
     key = _key(fn, args, kwargs)
     result = _run(key, fn)
     return _figure(
@@ -79,5 +79,5 @@ def figure(make, fn, *args, part: str | int | None = None, extra: tuple = (), **
         f"{make.__module__}.{make.__qualname__}:{part}",
         extra,
         _make=make,
-        _result=result[part] if part is not None else result,
+        _result=getattr(result, part) if part is not None else result,
     )

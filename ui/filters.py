@@ -84,14 +84,14 @@ def filter_block(actor: Actor, show: tuple[str, ...] = ALL, *, caption: str = ""
             values["organization_id"] = _choice(
                 "Organisation",
                 FILTER_KEYS["organization"],
-                options["organizations"],
+                options.organizations,
                 "All organisations",
             )
         if "questionnaire" in show:
             values["questionnaire_id"] = _choice(
                 "Questionnaire",
                 FILTER_KEYS["questionnaire"],
-                options["questionnaires"],
+                options.questionnaires,
                 "All questionnaires",
             )
         if "dates" in show:
@@ -100,14 +100,14 @@ def filter_block(actor: Actor, show: tuple[str, ...] = ALL, *, caption: str = ""
             values["industry"] = _choice(
                 "Industry",
                 FILTER_KEYS["industry"],
-                [(i, i) for i in options["industries"]],
+                [(i, i) for i in options.industries],
                 "All industries",
             )
         if "tier" in show:
             values["tier"] = _choice(
                 "Tier",
                 FILTER_KEYS["tier"],
-                [(t, t.replace("_", " ").title()) for t in options["tiers"]],
+                [(t, t.replace("_", " ").title()) for t in options.tiers],
                 "All tiers",
             )
         if caption:
