@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, notify_events
 from core.access import REVIEWERS, Actor, require_org_write
 from core.errors import AccessDenied, NotFound, ValidationError
 from core.models import (
@@ -64,6 +64,7 @@ def add_comment(
     question_key: str | None = None,
     parent_id: int | None = None,
     now: datetime | None = None,
+    notify: bool = True,
 ) -> LeadComment:
     """Comment on an assessment or one answer; clients may only write shared comments."""
     now = now or utcnow()
@@ -105,6 +106,8 @@ def add_comment(
         detail={"assessment_id": assessment.id, "visibility": visibility},
         now=now,
     )
+    if notify:
+        notify_events.on_comment(session, actor, assessment, comment, now)
     return comment
 
 

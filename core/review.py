@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, notify_events
 from core.access import REVIEWERS, Actor, require_role
 from core.comments import MAX_COMMENT, add_comment, find_response
 from core.errors import ValidationError
@@ -44,6 +44,7 @@ def claim(
     if assessment.reviewer_id is None:
         assessment.reviewer_id = actor.user_id
     transition(session, actor, assessment, "under_review", now=now)
+    notify_events.on_claimed(session, actor, assessment, now)
 
 
 def assign(
@@ -75,6 +76,8 @@ def assign(
         detail={"reviewer_id": [before, reviewer.id]},
         now=now,
     )
+    if before != reviewer.id:
+        notify_events.on_assigned(session, actor, assessment, now)
 
 
 def set_review_state(
@@ -100,7 +103,9 @@ def set_review_state(
     response = find_response(session, assessment, question_key)
     response.review_state = state
     if comment:
-        add_comment(session, actor, assessment_id, comment, question_key=question_key, now=now)
+        add_comment(  # it reaches the client with the change request, not on its own
+            session, actor, assessment_id, comment, question_key=question_key, now=now, notify=False
+        )
     audit.record(
         session,
         actor,
@@ -152,6 +157,7 @@ def request_changes(
         )
     note = _clean_note(note)
     transition(session, actor, assessment, "changes_requested", note=note, now=now)
+    notify_events.on_changes_requested(session, actor, assessment, note, now)
     assessment.round += 1
 
 
@@ -180,6 +186,7 @@ def decide(
     now = now or utcnow()
     assessment.decided_at = now
     transition(session, actor, assessment, decision, note=note, now=now)
+    notify_events.on_decided(session, actor, assessment, decision, note, now)
 
 
 def review_queue_counts(session: Session, actor: Actor) -> QueueCounts:

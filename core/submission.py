@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import notify_events
 from core.access import Actor, require_org_write
 from core.banks.answers import is_visible
 from core.banks.model import Answer, Bank
@@ -128,3 +129,4 @@ def submit(
         transition(session, actor, assessment, "in_progress", now=now)
     assessment.submitted_at = now
     transition(session, actor, assessment, "submitted", now=now, inputs=inputs)
+    notify_events.on_submitted(session, actor, assessment, now)
