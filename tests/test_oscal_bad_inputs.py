@@ -140,6 +140,13 @@ CASES = [
         None,
     ),
     (
+        "profile-whose-catalog-file-is-missing",
+        lambda: ("p.json", oscal_bytes(MODERATE_PROFILE)),
+        ("--catalog", "no-such-catalog.json"),
+        "no such file: no-such-catalog.json (the --catalog)",
+        None,
+    ),
+    (
         "catalog-given-a-catalog",
         lambda: ("c.json", catalog([{"id": "g", "title": "G", "controls": [ctl("g-1")]}])),
         ("--catalog", "small"),

@@ -175,9 +175,9 @@ def read_source(
     return Source(found.bank, found.version_fixed, found.notes)
 
 
-def load_bank_source(path_or_name: str | Path, data: bytes, **options: object) -> Bank:
+def load_bank_source(path_or_name: str | Path, data: bytes, **options: Any) -> Bank:
     """The bank alone from read_source (same arguments)."""
-    return read_source(path_or_name, data, **options).bank  # type: ignore[arg-type]
+    return read_source(path_or_name, data, **options).bank
 
 
 def _oscal(
