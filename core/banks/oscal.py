@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from core.banks.model import KEY_PATTERN, Bank
@@ -49,7 +49,7 @@ class Rules:
     require_part: str | None = None
     containers: frozenset[str] = frozenset({"category"})
     classes: frozenset[str] = frozenset()
-    where: tuple[tuple[str, str], ...] = field(default=())
+    where: tuple[tuple[str, str], ...] = ()
 
 
 def oscal_bank(
@@ -176,7 +176,7 @@ class _Builder:
     def _asks(self, control: Control, classes: set[str]) -> bool:
         rules = self.rules
         return (
-            control.cls not in rules.containers
+            (control.cls not in rules.containers or control.cls in rules.classes)
             and (rules.require_part is None or rules.require_part in control.kinds)
             and (not rules.classes or bool(classes & rules.classes))
             and all(
