@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.audit_trail import AuditEntry
 from core.labels import (
     NOTHING,
     VISIBILITY_LABELS,
@@ -38,7 +44,7 @@ _FIELDS = {
     "formula_version": "Formula version",
     "taken_at": "Taken",
 }
-_VALUES = {
+_VALUES: dict[str, Callable[[str], str]] = {
     "role": role_label,
     "tier": tier_label,
     "from": status_label,
@@ -81,7 +87,7 @@ def _field(key: str, value: object, *, pair: bool = False) -> str:
     return f"{label}: {_value(key, value)}"
 
 
-def describe_detail(action: str, object_id: object, detail: dict | None) -> str:
+def describe_detail(action: str, object_id: object, detail: dict[str, Any] | None) -> str:
     """An audit row's detail as readable fields: "Status: Submitted → Under review"."""
     detail = detail or {}
     if action == "setting_changed" and {"old", "new"} <= set(detail):
@@ -101,16 +107,29 @@ def describe_object(object_type: str, object_id: object) -> str:
     return f"{_OBJECTS.get(object_type, humanize(object_type))} {object_id}".strip()
 
 
-def readable_row(row: dict) -> dict:
+@dataclass(frozen=True)
+class ReadableAuditRow:
+    """An audit row in the words the audit page shows, one field per column."""
+
+    id: int
+    when: datetime
+    who: str
+    role: str
+    action: str
+    object: str
+    details: str
+
+
+def readable_row(row: AuditEntry) -> ReadableAuditRow:
     """One audit row (as list_audit gives it) in the words the audit page shows."""
     # No user but a role is the system actor (CLI, demo); neither is a stranger (failed sign-in).
-    who = row.get("username") or ("System" if row.get("actor_role") else NOTHING)
-    return {
-        "id": row["id"],
-        "when": row["created_at"],
-        "who": who,
-        "role": role_label(row.get("actor_role")) if row.get("actor_role") else NOTHING,
-        "action": action_label(row["action"]),
-        "object": describe_object(row.get("object_type", ""), row.get("object_id", "")),
-        "details": describe_detail(row["action"], row.get("object_id"), row.get("detail")),
-    }
+    who = row.username or ("System" if row.actor_role else NOTHING)
+    return ReadableAuditRow(
+        id=row.id,
+        when=row.created_at,
+        who=who,
+        role=role_label(row.actor_role) if row.actor_role else NOTHING,
+        action=action_label(row.action),
+        object=describe_object(row.object_type, row.object_id),
+        details=describe_detail(row.action, row.object_id, row.detail),
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -10,8 +12,25 @@ from sqlalchemy.orm import Session
 from core.access import Actor, require_role
 from core.errors import ValidationError
 from core.models import AuditLog, User
+from core.paging import Page
 
 MAX_PAGE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audit row as the admin listing reads it, with the actor's username (None when the
+    actor was the system, a stranger, or an account since deleted)."""
+
+    id: int
+    created_at: datetime
+    actor_id: int | None
+    username: str | None
+    actor_role: str
+    action: str
+    object_type: str
+    object_id: str
+    detail: dict[str, Any]
 
 
 def audit_actions(session: Session) -> list[str]:
@@ -30,7 +49,7 @@ def list_audit(
     until: datetime | None = None,
     page: int = 1,
     page_size: int = 50,
-) -> tuple[list[dict], int]:
+) -> Page[AuditEntry]:
     """One page of audit rows, newest first, and the total matching (admins only)."""
     require_role(actor, "admin")
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -46,7 +65,8 @@ def list_audit(
         )
         if c is not None
     ]
-    total = session.scalar(select(func.count()).select_from(AuditLog).where(*conditions))
+    count = select(func.count()).select_from(AuditLog).where(*conditions)
+    total = session.execute(count).scalar_one()
     stmt = (
         select(
             AuditLog.id,
@@ -65,4 +85,4 @@ def list_audit(
         .limit(page_size)
         .offset((page - 1) * page_size)
     )
-    return [dict(r._mapping) for r in session.execute(stmt)], int(total)
+    return Page([AuditEntry(*row) for row in session.execute(stmt)], total)

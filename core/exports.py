@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor
 from core.audit_labels import readable_row
+from core.audit_trail import AuditEntry
 from core.labels import iso_utc
 from core.responses import answer_rows
 
@@ -65,7 +66,7 @@ def assessment_answers_csv(session: Session, actor: Actor, assessment_id: int) -
     return csv_bytes(map(asdict, answer_rows(session, actor, assessment_id)), ANSWER_COLUMNS)
 
 
-def audit_csv(rows: Iterable[dict]) -> bytes:
+def audit_csv(rows: Iterable[AuditEntry]) -> bytes:
     """Audit rows (as list_audit gives them) as CSV: the stored keys and JSON detail for scripts,
     times in ISO 8601 UTC, and beside them the action and detail in the words the page shows."""
 
@@ -73,10 +74,10 @@ def audit_csv(rows: Iterable[dict]) -> bytes:
         for row in rows:
             shown = readable_row(row)
             yield {
-                **row,
-                "created_at": iso_utc(row["created_at"]),
-                "action_label": shown["action"],
-                "description": shown["details"],
+                **asdict(row),
+                "created_at": iso_utc(row.created_at),
+                "action_label": shown.action,
+                "description": shown.details,
             }
 
     return csv_bytes(readable(), AUDIT_COLUMNS)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -13,11 +15,35 @@ from core.access import ROLES, Actor, require_role
 from core.auth import revoke_sessions
 from core.errors import AccessDenied, NotFound, ValidationError
 from core.models import Organization, User, utcnow
+from core.paging import Page
 from core.passwords import check_password_policy, generate_password, hash_password
 from core.text import clean_text
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class NewAccount(NamedTuple):
+    """A created account, and its one-time password when one was generated (shown once)."""
+
+    user: User
+    one_time_password: str | None
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """One account in the admin's list."""
+
+    id: int
+    username: str
+    name: str
+    email: str
+    role: str
+    organization: str  # its name, or "" for staff
+    active: bool
+    locked_until: datetime | None
+    must_change_password: bool
+    last_login_at: datetime | None
 
 
 def clean_name(value: str, label: str, limit: int = 120) -> str:
@@ -38,7 +64,7 @@ def create_user(
     password: str | None = None,
     rounds: int = 12,
     is_demo: bool = False,
-) -> tuple[User, str | None]:
+) -> NewAccount:
     """Create an account; without a password a one-time one is generated and returned."""
     require_role(actor, "admin")
     username = (username or "").strip().lower()
@@ -54,7 +80,7 @@ def create_user(
     if session.scalar(select(User.id).where(User.username == username)):
         raise ValidationError(f"The username {username!r} is taken.")
     one_time = password is None
-    password = generate_password() if one_time else password
+    password = generate_password() if password is None else password
     check_password_policy(password, username)
     user = User(
         username=username,
@@ -76,7 +102,7 @@ def create_user(
         object_id=user.id,
         detail={"username": username, "role": role, "organization_id": organization_id},
     )
-    return user, password if one_time else None
+    return NewAccount(user, password if one_time else None)
 
 
 def _check_organization(session: Session, role: str, organization_id: int | None) -> None:
@@ -113,7 +139,7 @@ def list_users(
     active: bool | None = None,
     page: int = 1,
     page_size: int = 25,
-) -> tuple[list[dict], int]:
+) -> Page[UserRow]:
     """One page of accounts matching the filters, and the total count (admins only)."""
     require_role(actor, "admin")
     stmt = select(User, Organization.name.label("organization")).outerjoin(
@@ -134,32 +160,32 @@ def list_users(
         stmt = stmt.where(User.organization_id == organization_id)
     if active is not None:
         stmt = stmt.where(User.is_active.is_(active))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = session.execute(
         stmt.order_by(User.username).limit(page_size).offset((max(page, 1) - 1) * page_size)
     ).all()
-    return [_user_row(user, org) for user, org in rows], total
+    return Page([_user_row(user, org) for user, org in rows], total)
 
 
-def _user_row(user: User, organization: str | None) -> dict:
-    return {
-        "id": user.id,
-        "username": user.username,
-        "name": user.name,
-        "email": user.email,
-        "role": user.role,
-        "organization": organization or "",
-        "active": user.is_active,
-        "locked_until": user.locked_until,
-        "must_change_password": user.must_change_password,
-        "last_login_at": user.last_login_at,
-    }
+def _user_row(user: User, organization: str | None) -> UserRow:
+    return UserRow(
+        id=user.id,
+        username=user.username,
+        name=user.name,
+        email=user.email,
+        role=user.role,
+        organization=organization or "",
+        active=user.is_active,
+        locked_until=user.locked_until,
+        must_change_password=user.must_change_password,
+        last_login_at=user.last_login_at,
+    )
 
 
 def _active_admins(session: Session) -> int:
-    return session.scalar(
+    return session.execute(
         select(func.count()).select_from(User).where(User.role == "admin", User.is_active)
-    )
+    ).scalar_one()
 
 
 def _protect_last_admin(session: Session, user: User) -> None:

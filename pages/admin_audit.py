@@ -47,7 +47,7 @@ show_table(
 
 def _export() -> bytes:
     with reading() as s:
-        everything, _ = list_audit(s, actor, **filters, page_size=MAX_PAGE_SIZE)
+        everything = list_audit(s, actor, **filters, page_size=MAX_PAGE_SIZE).rows
     return audit_csv(everything)
 
 

@@ -44,7 +44,7 @@ with st.expander("Create a user", icon=":material/person_add:"):
                         email=email,
                         organization_id=orgs.get(org),
                         rounds=settings().bcrypt_rounds,
-                    )[1]
+                    ).one_time_password
                 ),
                 success="User created.",
             )
@@ -83,26 +83,26 @@ show_table(
     },
 )
 
-chosen = st.selectbox("Manage user", [r["username"] for r in rows])
-user = next(r for r in rows if r["username"] == chosen)
+chosen = st.selectbox("Manage user", [r.username for r in rows])
+user = next(r for r in rows if r.username == chosen)
 with st.form("edit_user"):
-    st.subheader(f"Edit {md_escape(user['username'])}")
+    st.subheader(f"Edit {md_escape(user.username)}")
     c1, c2 = st.columns(2)
     new_name, new_email = (
-        c1.text_input("Full name", user["name"]),
-        c2.text_input("E-mail", user["email"]),
+        c1.text_input("Full name", user.name),
+        c2.text_input("E-mail", user.email),
     )
-    new_role = c1.selectbox("Role", ROLES, index=ROLES.index(user["role"]), format_func=role_label)
+    new_role = c1.selectbox("Role", ROLES, index=ROLES.index(user.role), format_func=role_label)
     org_names = ["—", *orgs]
     new_org = c2.selectbox(
-        "Organisation", org_names, index=org_names.index(user["organization"] or "—")
+        "Organisation", org_names, index=org_names.index(user.organization or "—")
     )
     if st.form_submit_button("Save changes", icon=":material/save:"):
         run_action(
             lambda s, a: users.update_user(
                 s,
                 a,
-                user["id"],
+                user.id,
                 name=new_name,
                 email=new_email,
                 role=new_role,
@@ -113,29 +113,29 @@ with st.form("edit_user"):
 
 b1, b2, b3, b4 = st.columns(4)
 with b1:
-    if user["active"]:
+    if user.active:
         confirm_action(
             "Deactivate",
-            f"{md_escape(user['username'])} will be signed out and unable to sign in.",
-            lambda s, a: users.set_user_active(s, a, user["id"], False),
+            f"{md_escape(user.username)} will be signed out and unable to sign in.",
+            lambda s, a: users.set_user_active(s, a, user.id, False),
             success="User deactivated.",
             key="deactivate",
             icon=":material/block:",
         )
     elif st.button("Reactivate", icon=":material/check_circle:"):
         run_action(
-            lambda s, a: users.set_user_active(s, a, user["id"], True), success="User reactivated."
+            lambda s, a: users.set_user_active(s, a, user.id, True), success="User reactivated."
         )
 with b2:
-    if st.button("Unlock", icon=":material/lock_open:", disabled=not user["locked_until"]):
-        run_action(lambda s, a: users.unlock_user(s, a, user["id"]), success="User unlocked.")
+    if st.button("Unlock", icon=":material/lock_open:", disabled=not user.locked_until):
+        run_action(lambda s, a: users.unlock_user(s, a, user.id), success="User unlocked.")
 with b3:
     reset = {}
     if confirm_action(
         "Reset password",
         "The current password stops working and every session ends.",
         lambda s, a: reset.update(
-            otp=users.reset_password(s, a, user["id"], rounds=settings().bcrypt_rounds)
+            otp=users.reset_password(s, a, user.id, rounds=settings().bcrypt_rounds)
         ),
         success="Password reset.",
         key="reset",
@@ -146,8 +146,8 @@ with b3:
 with b4:
     confirm_action(
         "Sign out everywhere",
-        f"Every session of {md_escape(user['username'])} ends now.",
-        lambda s, a: users.sign_out_everywhere(s, a, user["id"]),
+        f"Every session of {md_escape(user.username)} ends now.",
+        lambda s, a: users.sign_out_everywhere(s, a, user.id),
         success="Sessions ended.",
         key="signout_all",
         icon=":material/logout:",

@@ -191,9 +191,9 @@ def test_user_list_searches_filters_and_pages(db_url):
         make_actor(db_url, "client", org, username=f"client{i}")
     with db.reading(db_url) as s:
         rows, total = list_users(s, admin, role="client", page=2, page_size=5)
-        assert total == 7 and [r["username"] for r in rows] == ["client5", "client6"]
+        assert total == 7 and [r.username for r in rows] == ["client5", "client6"]
         rows, total = list_users(s, admin, search="BOSS")
-        assert total == 1 and rows[0]["role"] == "admin"
+        assert total == 1 and rows[0].role == "admin"
 
 
 def test_role_change_ends_the_users_sessions(db_url):

@@ -204,15 +204,15 @@ def test_list_audit_filters_and_pages_newest_first(db_url):
     admin, ids = _listing_world(db_url)
     with db.reading(db_url) as s:
         rows, total = audit_trail.list_audit(s, admin)
-        assert total == 7 and [r["id"] for r in rows] == ids[::-1]
+        assert total == 7 and [r.id for r in rows] == ids[::-1]
         rows, total = audit_trail.list_audit(s, admin, action="action_0")
-        assert total == 3 and {r["action"] for r in rows} == {"action_0"}
+        assert total == 3 and {r.action for r in rows} == {"action_0"}
         rows, total = audit_trail.list_audit(
             s, admin, since=NOW - timedelta(days=5), until=NOW - timedelta(days=3)
         )
-        assert total == 2 and [r["id"] for r in rows] == [ids[3], ids[2]]
+        assert total == 2 and [r.id for r in rows] == [ids[3], ids[2]]
         page2, total = audit_trail.list_audit(s, admin, page=2, page_size=3)
-        assert total == 7 and [r["id"] for r in page2] == [ids[3], ids[2], ids[1]]
+        assert total == 7 and [r.id for r in page2] == [ids[3], ids[2], ids[1]]
         assert audit_trail.list_audit(s, admin, page=4, page_size=3) == ([], 7)
         assert audit_trail.list_audit(s, admin, object_type="nothing") == ([], 0)
         assert audit_trail.list_audit(s, admin, actor_id=12345) == ([], 0)
@@ -227,7 +227,7 @@ def test_list_audit_shows_who_acted(db_url):
         audit.record(s, admin, "looked_around", object_type="page")
     with db.reading(db_url) as s:
         rows, total = audit_trail.list_audit(s, admin, actor_id=admin.user_id)
-    assert total == 1 and rows[0]["username"] == "auditor" and rows[0]["actor_role"] == "admin"
+    assert total == 1 and rows[0].username == "auditor" and rows[0].actor_role == "admin"
 
 
 @pytest.mark.parametrize("role", ["lead_reviewer", "security_manager", "analyst", "client"])

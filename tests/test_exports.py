@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 
 from core import assessments, comments, db
 from core.access import SYSTEM
+from core.audit_trail import AuditEntry
 from core.auth import actor_for
 from core.banks.store import load_bank
 from core.exports import audit_csv, csv_bytes
@@ -309,26 +310,28 @@ def test_extract_scores_and_completion_read_0_to_100_as_on_screen(app_env):
 
 
 AUDIT_ROWS = [
-    {
-        "id": 2,
-        "created_at": datetime(2026, 12, 1, 14, 5, 9, tzinfo=UTC),
-        "username": "=admin",
-        "actor_role": "admin",
-        "action": "setting_changed",
-        "object_type": "setting",
-        "object_id": "reviewer_visibility",
-        "detail": {"old": "all", "new": "assigned"},
-    },
-    {
-        "id": 1,
-        "created_at": datetime(2026, 12, 1, 14, 0, tzinfo=UTC),
-        "username": None,
-        "actor_role": "",
-        "action": "sign_in_failed",
-        "object_type": "user",
-        "object_id": "",
-        "detail": {"username": "-nobody"},
-    },
+    AuditEntry(
+        id=2,
+        created_at=datetime(2026, 12, 1, 14, 5, 9, tzinfo=UTC),
+        actor_id=1,
+        username="=admin",
+        actor_role="admin",
+        action="setting_changed",
+        object_type="setting",
+        object_id="reviewer_visibility",
+        detail={"old": "all", "new": "assigned"},
+    ),
+    AuditEntry(
+        id=1,
+        created_at=datetime(2026, 12, 1, 14, 0, tzinfo=UTC),
+        actor_id=None,
+        username=None,
+        actor_role="",
+        action="sign_in_failed",
+        object_type="user",
+        object_id="",
+        detail={"username": "-nobody"},
+    ),
 ]
 
 

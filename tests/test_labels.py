@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from core.access import ROLES
-from core.audit_labels import describe_detail, describe_object, readable_row
+from core.audit_labels import ReadableAuditRow, describe_detail, describe_object, readable_row
+from core.audit_trail import AuditEntry
 from core.labels import (
     ACTION_LABELS,
     ROLE_LABELS,
@@ -164,41 +165,40 @@ def test_audit_details_read_as_fields(action, object_id, detail, shown):
 
 def test_audit_rows_read_as_words():
     row = readable_row(
-        {
-            "id": 9,
-            "created_at": datetime(2026, 12, 1, tzinfo=UTC),
-            "username": None,
-            "actor_role": "",
-            "action": "sign_in_failed",
-            "object_type": "user",
-            "object_id": "",
-            "detail": {"username": "x"},
-        }
+        AuditEntry(
+            id=9,
+            created_at=datetime(2026, 12, 1, tzinfo=UTC),
+            actor_id=None,
+            username=None,
+            actor_role="",
+            action="sign_in_failed",
+            object_type="user",
+            object_id="",
+            detail={"username": "x"},
+        )
     )
-    assert row == {
-        "id": 9,
-        "when": datetime(2026, 12, 1, tzinfo=UTC),
-        "who": "—",
-        "role": "—",
-        "action": "Sign-in failed",
-        "object": "User",
-        "details": "Username: x",
-    }
+    assert row == ReadableAuditRow(
+        id=9,
+        when=datetime(2026, 12, 1, tzinfo=UTC),
+        who="—",
+        role="—",
+        action="Sign-in failed",
+        object="User",
+        details="Username: x",
+    )
     system = readable_row(
-        {
-            "id": 1,
-            "created_at": None,
-            "username": None,
-            "actor_role": "admin",
-            "action": "bank_imported",
-            "object_type": "questionnaire",
-            "object_id": "1",
-        }
+        AuditEntry(
+            id=1,
+            created_at=datetime(2026, 12, 1, tzinfo=UTC),
+            actor_id=None,
+            username=None,
+            actor_role="admin",
+            action="bank_imported",
+            object_type="questionnaire",
+            object_id="1",
+            detail={},
+        )
     )
-    assert (system["who"], system["object"], system["details"]) == (
-        "System",
-        "Question bank 1",
-        "—",
-    )
+    assert (system.who, system.object, system.details) == ("System", "Question bank 1", "—")
     assert describe_object("setting", "review_sla_days") == "Setting: Review deadline (days)"
     assert describe_object("organization", 2) == "Organisation 2"

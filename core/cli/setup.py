@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, select
 
@@ -53,11 +54,21 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def collect_stats(settings: Settings) -> dict:
+@dataclass(frozen=True)
+class DatabaseStats:
+    """What ``stats`` prints: engine, size, rows per table and assessments per status."""
+
+    engine: str
+    database_bytes: int
+    tables: dict[str, int]
+    assessments_by_status: dict[str, int]
+
+
+def collect_stats(settings: Settings) -> DatabaseStats:
     """Row counts of every table, assessments by status, database size and engine."""
     with db.reading(settings.database_url) as session:
         tables = {
-            name: session.scalar(select(func.count()).select_from(table))
+            name: session.execute(select(func.count()).select_from(table)).scalar_one()
             for name, table in sorted(Base.metadata.tables.items())
         }
         statuses = dict(
@@ -67,12 +78,7 @@ def collect_stats(settings: Settings) -> dict:
         )
         size = db.database_size(session)
         engine = session.get_bind().dialect.name
-    return {
-        "engine": engine,
-        "database_bytes": size,
-        "tables": tables,
-        "assessments_by_status": statuses,
-    }
+    return DatabaseStats(engine, size, tables, statuses)
 
 
 def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
@@ -81,12 +87,12 @@ def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
         raise SecureSphereError("the database is empty; run: python -m core.cli init")
     stats = collect_stats(settings)
     if args.json:
-        print(json.dumps(stats, sort_keys=True))
+        print(json.dumps(asdict(stats), sort_keys=True))
         return 0
-    print(f"engine: {stats['engine']}, size: {stats['database_bytes'] / 1024:.0f} KiB")
-    for name, count in stats["tables"].items():
+    print(f"engine: {stats.engine}, size: {stats.database_bytes / 1024:.0f} KiB")
+    for name, count in stats.tables.items():
         print(f"  {name:<26}{count:>10}")
-    for status, count in sorted(stats["assessments_by_status"].items()):
+    for status, count in sorted(stats.assessments_by_status.items()):
         print(f"  status {status:<19}{count:>10}")
     return 0
 
@@ -100,7 +106,7 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
             if org is None:
                 raise SecureSphereError(f"no organisation named {args.organization!r}")
             org_id = org.id
-        _, password = create_user(
+        account = create_user(
             session,
             SYSTEM,
             username=args.username,
@@ -112,7 +118,7 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
         )
     print(
         f"created {args.role} {args.username!r}; one-time password (shown once, "
-        f"must be changed at first sign-in): {password}"
+        f"must be changed at first sign-in): {account.one_time_password}"
     )
     return 0
 
@@ -133,7 +139,7 @@ def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add init, stats, create-user and settings."""
     init = sub.add_parser("init", help="create or upgrade the schema and load shipped banks")
     init.add_argument("--demo", action="store_true", help="also load the demo data")
