@@ -9,8 +9,9 @@ from core.timelines import current_decision, status_history
 from core.workflow import CLOSED, LABELS
 from core.worksheet import worksheet
 from ui.decisions import show_decision, show_timeline
+from ui.missing_items import show_missing
 from ui.navigation import guard
-from ui.questionnaire import render_section, show_missing
+from ui.questionnaire import render_section
 from ui.state import feedback, load, run_action
 from ui.widgets import choose_assessment
 

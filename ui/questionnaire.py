@@ -1,4 +1,8 @@
-"""Questionnaire widgets: the right input per question type, autosaved a section at a time."""
+"""Questionnaire widgets: the right input per question type, autosaved a section at a time.
+
+Each answer's evidence panel is in ui/evidence_panel.py, the list of what is missing before a
+submission in ui/missing_items.py.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,15 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core import evidence, responses
+from core import responses
 from core.banks.answers import is_visible
 from core.banks.model import Answer, Question, Section
-from core.evidence import EvidenceItem
 from core.labels import format_datetime
 from core.responses import AnswerInput
-from core.settings import get_settings
-from core.submission import MissingItem
 from core.text import md_escape
 from core.worksheet import Worksheet
-from ui.state import attempt, current_actor, feedback, leave_message, reading, run_action, settings
+from ui.evidence_panel import UploadLimits, evidence_panel, upload_limits
+from ui.state import attempt, feedback, leave_message
 
 
 def _radio(label: str, q: Question, common: dict) -> None:
@@ -138,20 +140,14 @@ def render_section(ws: Worksheet, section: Section) -> None:
     seed(ws, section)
     answers = on_screen(ws, section)
     keys = tuple(q.key for q in section.questions)
-    limits = _limits()
+    limits = upload_limits()
     for q in section.questions:
         if is_visible(q, answers, ws.bank):
             with st.container(border=True):
                 _question(ws, q, (ws.assessment_id, section.key, keys, q.key), limits)
 
 
-def _limits() -> dict:
-    with reading() as s:
-        values = get_settings(s)
-    return {"mb": int(values["upload_max_mb"]), "files": int(values["evidence_max_per_answer"])}
-
-
-def _question(ws: Worksheet, q: Question, args: tuple, limits: dict) -> None:
+def _question(ws: Worksheet, q: Question, args: tuple, limits: UploadLimits) -> None:
     flags = [
         ":red[critical]" if q.critical else "",
         ":orange[evidence required]" if q.evidence_required else "",
@@ -193,7 +189,7 @@ def _question(ws: Worksheet, q: Question, args: tuple, limits: dict) -> None:
             args=args,
             height=80,
         )
-        _evidence(ws, q, files, limits)
+        evidence_panel(ws, q, files, limits, key(ws.assessment_id, q.key, "evidence"))
 
 
 def _value_widget(ws_id: int, q: Question, disabled: bool, args: tuple) -> None:
@@ -207,103 +203,3 @@ def _value_widget(ws_id: int, q: Question, disabled: bool, args: tuple) -> None:
     )
     label = md_escape(q.text) + ("" if q.required else " (optional)")
     INPUTS[q.type].draw(label, q, common)
-
-
-def _evidence(ws: Worksheet, q: Question, files: list[EvidenceItem], limits: dict) -> None:
-    slot = key(ws.assessment_id, q.key, "evidence")
-    for item in files:
-        left, right = st.columns([4, 1])
-        left.download_button(
-            f"{md_escape(item.filename)} ({item.size_bytes / 1024:.0f} KB)",
-            data=lambda i=item.id: _file_bytes(i),
-            file_name=evidence.download_name(item.filename),
-            mime=item.content_type,
-            icon=":material/download:",
-            key=f"dl{item.id}",
-        )
-        if ws.editable and right.button("Remove", key=f"rm{item.id}", icon=":material/delete:"):
-            if run_action(
-                lambda s, a, i=item.id: evidence.remove_evidence(s, a, i),
-                success=f"{item.filename} removed.",
-                slot=slot,
-            ):
-                st.rerun()
-    if ws.editable:
-        counter = st.session_state.setdefault(f"ws{ws.assessment_id}:uploads", 0)
-        uploader = f"up{ws.assessment_id}:{q.key}:{counter}"
-        # Streamlit refuses a larger file in the browser, beside this uploader, and says the limit
-        # ("Limit 20MB per file"); the server's maxUploadSize is the setting's maximum, and core
-        # checks the setting again, so the one limit a user meets is the setting's.
-        st.file_uploader(
-            "Add evidence",
-            key=uploader,
-            accept_multiple_files=True,
-            max_upload_size=limits["mb"],
-            on_change=_upload,
-            args=(ws.assessment_id, q.key, uploader, slot),
-            help=f"Up to {limits['mb']} MB per file and {limits['files']} files per answer.",
-        )
-    feedback(slot)
-
-
-def _file_bytes(evidence_id: int) -> bytes:
-    with reading() as s:
-        return evidence.read_evidence(
-            s, current_actor(), evidence_id, data_dir=settings().data_dir
-        ).data
-
-
-def _upload(ws_id: int, question_key: str, uploader: str, slot: str) -> None:
-    # One transaction for the whole selection: a batch past a limit, or with one bad file, adds nothing.
-    files = [(f.name, f.getvalue()) for f in st.session_state.get(uploader) or []]
-    if files:
-        run_action(
-            lambda s, a: evidence.add_evidence_files(
-                s, a, ws_id, question_key=question_key, files=files, data_dir=settings().data_dir
-            ),
-            success=f"{len(files)} file{'s' if len(files) != 1 else ''} added.",
-            slot=slot,
-        )
-    st.session_state[f"ws{ws_id}:uploads"] += 1  # a fresh uploader, so files are not added twice
-
-
-def show_missing(ws: Worksheet) -> None:
-    """What stops a submission, by section in bank order; each item takes the user to its section."""
-    by_section: dict[str, list[MissingItem]] = {}
-    for item in ws.missing:
-        by_section.setdefault(item.section, []).append(item)
-    answers = sum(1 for m in ws.missing if m.what == "answer")
-    files = len(ws.missing) - answers
-    with st.container(border=True):
-        parts = [
-            _count(n, word) for n, word in ((answers, "answer"), (files, "evidence file")) if n
-        ]
-        st.markdown(
-            f"**Missing before you can submit: {_count(len(ws.missing), 'item')}** "
-            f"({', '.join(parts)})"
-        )
-        for section_key, items in by_section.items():
-            title = md_escape(items[0].section_title)
-            with st.expander(f"{title}: {len(items)} missing", expanded=len(by_section) == 1):
-                for item in items:
-                    need = "needs an answer" if item.what == "answer" else "needs evidence"
-                    st.button(
-                        f"{md_escape(_short(item.text))} · {need}",
-                        type="tertiary",
-                        icon=":material/arrow_forward:",
-                        key=f"ws{ws.assessment_id}:gap:{item.key}",
-                        on_click=_go_to_section,
-                        args=(ws.assessment_id, section_key),
-                    )
-
-
-def _go_to_section(ws_id: int, section_key: str) -> None:
-    st.session_state[f"ws{ws_id}:section"] = section_key
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def _short(text: str, limit: int = 110) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
