@@ -409,3 +409,16 @@ def test_csf_upload_is_the_shipped_bank():
     assert uploaded.bank == shipped
     assert len(uploaded.bank.questions) == 106
     assert uploaded.notes[0] == "recognised as the shipped framework 'nist-csf-2.0'"
+
+
+def test_a_class_chosen_by_control_class_is_asked_even_where_it_would_only_group():
+    category = control(
+        "cat-1",
+        "Keep an inventory.",
+        cls="category",
+        controls=[control("sub-1", "Of hardware.", cls="subcategory")],
+    )
+    data = catalog(group("id", "Identify", category))
+    assert [q.key for q in bank_of(data).questions] == ["sub-1"]  # categories group by default
+    chosen = read_source("c.json", data, control_classes=["category"]).bank
+    assert [q.key for q in chosen.questions] == ["cat-1"]
