@@ -7,6 +7,7 @@ import pytest
 
 from core.banks import parse_bank
 from core.labels import answer_label, format_date
+from core.responses import StoredAnswer
 from ui.review import answer_text
 
 OPTIONS = [
@@ -37,6 +38,10 @@ BANK = parse_bank(
 )
 
 
+def _stored(value: object, is_na: bool = False) -> StoredAnswer:
+    return StoredAnswer(value, is_na, justification="", review_state="pending", score=None)
+
+
 @pytest.mark.parametrize(
     "key, value, words",
     [
@@ -53,7 +58,7 @@ def test_an_answer_reads_as_its_question_type_describes_it(key, value, words):
 
 
 def test_a_date_answer_reads_in_the_one_date_format_on_the_review_card():
-    shown = answer_text(BANK.question("day"), {"value": "2026-12-01", "is_na": False})
+    shown = answer_text(BANK.question("day"), _stored("2026-12-01"))
     assert shown == format_date("2026-12-01") == "1 Dec 2026"
 
 
@@ -66,15 +71,15 @@ def test_a_date_answer_reads_in_the_one_date_format_on_the_review_card():
     ],
 )
 def test_the_review_card_escapes_the_shared_words(key, value, shown):
-    assert answer_text(BANK.question(key), {"value": value, "is_na": False}) == shown
+    assert answer_text(BANK.question(key), _stored(value)) == shown
 
 
 @pytest.mark.parametrize(
     "stored, shown",
     [
-        ({}, "_not answered_"),
-        ({"value": None, "is_na": False}, "_not answered_"),
-        ({"value": None, "is_na": True}, "Not applicable"),
+        (None, "_not answered_"),
+        (_stored(None), "_not answered_"),
+        (_stored(None, is_na=True), "Not applicable"),
     ],
 )
 def test_missing_and_not_applicable_answers_say_so(stored, shown):
