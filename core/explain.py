@@ -270,7 +270,8 @@ def score_explanation(
     """Everything that explains one readable assessment's score: live result, frames, history
     of the product's cycles and what moved between two snapshots (default: previous and latest)."""
     assessment = get_assessment(session, actor, assessment_id)
-    bank, result = current_result(session, assessment)
+    current = current_result(session, assessment)
+    bank, result = current.inputs.bank, current.result
     pairs = _product_snapshots(session, actor, assessment, bank.key)
     snaps = [_snapshot(s, a.cycle) for s, a in pairs]
     own = [s for s, _ in pairs if s.assessment_id == assessment.id]

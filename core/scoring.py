@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from core.banks.answers import is_visible, validate_answer
 from core.banks.model import Answer, Bank, Question
@@ -15,6 +16,7 @@ __all__ = [
     "FORMULA_VERSION",
     "Answer",
     "Bands",
+    "LostPoints",
     "ScoreResult",
     "answer_score",
     "band_for",
@@ -46,6 +48,13 @@ class ScoreResult:
     band: str | None
     failed_critical: tuple[str, ...]
     formula_version: str = FORMULA_VERSION
+
+
+class LostPoints(NamedTuple):
+    """The overall points one scored question lost against full score."""
+
+    key: str
+    points: float
 
 
 def answer_score(question: Question, answer: Answer | None) -> float | None:
@@ -97,7 +106,10 @@ def score_assessment(
     failed = tuple(
         q.key
         for q in visible
-        if q.critical and q.key in contributions and q_scores[q.key] < CRITICAL_FAIL_BELOW
+        if q.critical
+        and q.key in contributions
+        and (score := q_scores[q.key]) is not None
+        and score < CRITICAL_FAIL_BELOW
     )
     band = band_for(overall, bands)
     required = [q for q in visible if q.required]
@@ -118,7 +130,7 @@ def score_assessment(
 def _section_score(
     questions: tuple[Question, ...], q_scores: Mapping[str, float | None]
 ) -> float | None:
-    scored = [(q.weight, q_scores[q.key]) for q in questions if q_scores[q.key] is not None]
+    scored = [(q.weight, s) for q in questions if (s := q_scores[q.key]) is not None]
     total = sum(w for w, _ in scored)
     return _clamp(100.0 * sum(w * s for w, s in scored) / total) if scored else None
 
@@ -129,7 +141,7 @@ def _clamp(score: float) -> float:
 
 
 def _overall(bank: Bank, sections: Mapping[str, float | None]) -> float | None:
-    scored = [(s.weight, sections[s.key]) for s in bank.sections if sections[s.key] is not None]
+    scored = [(s.weight, score) for s in bank.sections if (score := sections[s.key]) is not None]
     total = sum(w for w, _ in scored)
     return _clamp(sum(w * s for w, s in scored) / total) if scored else None
 
@@ -151,17 +163,25 @@ def _shares(bank: Bank, q_scores: Mapping[str, float | None]) -> dict[str, float
     return shares
 
 
+def _scored_shares(
+    bank: Bank, q_scores: Mapping[str, float | None]
+) -> list[tuple[str, float, float]]:
+    """(key, share at full score, score) of every scored question (all that _shares holds)."""
+    shares = _shares(bank, q_scores).items()
+    return [(key, share, score) for key, share in shares if (score := q_scores[key]) is not None]
+
+
 def _contributions(bank: Bank, q_scores: Mapping[str, float | None]) -> dict[str, float]:
-    return {key: share * q_scores[key] for key, share in _shares(bank, q_scores).items()}
+    return {key: share * score for key, share, score in _scored_shares(bank, q_scores)}
 
 
-def lost_points(bank: Bank, result: ScoreResult) -> list[tuple[str, float]]:
+def lost_points(bank: Bank, result: ScoreResult) -> list[LostPoints]:
     """Overall points each scored question lost, largest first (questions at full score omitted)."""
-    q_scores = result.question_scores
     losses = [
-        (key, share * (1.0 - q_scores[key])) for key, share in _shares(bank, q_scores).items()
+        LostPoints(key, share * (1.0 - score))
+        for key, share, score in _scored_shares(bank, result.question_scores)
     ]
-    return sorted((item for item in losses if item[1] > 0), key=lambda item: -item[1])
+    return sorted((item for item in losses if item.points > 0), key=lambda item: -item.points)
 
 
 def score_delta(before: ScoreResult, after: ScoreResult) -> dict[str, float]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol, TypedDict
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -55,17 +57,44 @@ def score_inputs(
     )
 
 
-def _score(inputs: ScoreInputs) -> tuple[ScoreInputs, ScoreResult]:
-    return inputs, score_assessment(inputs.bank, inputs.answers, inputs.bands)
+@dataclass(frozen=True)
+class Scored:
+    """An assessment's score inputs and the result scored from them."""
+
+    inputs: ScoreInputs
+    result: ScoreResult
 
 
-def current_result(session: Session, assessment: Assessment) -> tuple[Bank, ScoreResult]:
+class StoredScores(TypedDict):
+    """The per-question part of a snapshot, as score_history.question_scores stores it (JSON)."""
+
+    scores: dict[str, float | None]
+    contributions: dict[str, float]
+
+
+class SnapshotFigures(Protocol):
+    """What a recompute compares: the figures of a snapshot (a score_history row or its summary)."""
+
+    @property
+    def overall_score(self) -> float | None: ...
+    @property
+    def band(self) -> str | None: ...
+    @property
+    def completion(self) -> float: ...
+    @property
+    def section_scores(self) -> dict[str, Any]: ...
+
+
+def _score(inputs: ScoreInputs) -> Scored:
+    return Scored(inputs, score_assessment(inputs.bank, inputs.answers, inputs.bands))
+
+
+def current_result(session: Session, assessment: Assessment) -> Scored:
     """Score the assessment's answers as they stand, with today's bands."""
-    inputs, result = _score(score_inputs(session, assessment))
-    return inputs.bank, result
+    return _score(score_inputs(session, assessment))
 
 
-def stored_scores(bank: Bank, answers: dict[str, Answer], result: ScoreResult) -> dict:
+def stored_scores(bank: Bank, answers: dict[str, Answer], result: ScoreResult) -> StoredScores:
     """What a snapshot keeps per question: the score of every visible question (None when
     unscored) and the overall points each scored question contributed."""
     visible = [q.key for q in bank.questions if is_visible(q, answers, bank)]
@@ -94,12 +123,12 @@ def _write(
     session: Session,
     actor: Actor,
     assessment: Assessment,
-    scored: tuple[ScoreInputs, ScoreResult],
+    scored: Scored,
     trigger: str,
     now: datetime | None,
 ) -> ScoreHistory:
     now = now or utcnow()
-    inputs, result = scored
+    inputs, result = scored.inputs, scored.result
     bank, answers = inputs.bank, inputs.answers
     used = {"bands": [list(b) for b in inputs.bands]}
     row = ScoreHistory(
@@ -114,7 +143,7 @@ def _write(
         actor_id=actor.user_id,
         formula_version=FORMULA_VERSION,
         settings_used=used,
-        question_scores=stored_scores(bank, answers, result),
+        question_scores=dict(stored_scores(bank, answers, result)),
         created_at=now,
         updated_at=now,
     )
@@ -134,7 +163,7 @@ def _write(
     return row
 
 
-def _latest_snapshots(session: Session) -> list:
+def _latest_snapshots(session: Session) -> Sequence[Row[Any]]:
     """The newest snapshot of every assessment that has one (summary columns only)."""
     rank = func.row_number().over(
         partition_by=ScoreHistory.assessment_id,
@@ -159,7 +188,7 @@ def _close(a: float | None, b: float | None) -> bool:
     return math.isclose(a, b, rel_tol=0.0, abs_tol=RECOMPUTE_TOLERANCE)
 
 
-def result_differs(snapshot, result: ScoreResult) -> bool:
+def result_differs(snapshot: SnapshotFigures, result: ScoreResult) -> bool:
     """True when a result's overall, band, section scores or completion differ from a snapshot's."""
     sections = snapshot.section_scores or {}
     return (
@@ -175,17 +204,27 @@ def result_differs(snapshot, result: ScoreResult) -> bool:
 FROZEN = ("submitted", "under_review", "approved", "rejected")
 
 
+@dataclass(frozen=True)
+class RecomputeReport:
+    """What a recompute did: assessments with snapshots it re-scored, and how many changed."""
+
+    checked: int
+    changed: int
+
+
 def recompute_scores(
     session: Session, actor: Actor, *, dry_run: bool = False, now: datetime | None = None
-) -> dict:
+) -> RecomputeReport:
     """Re-score every snapshotted assessment with today's bands and formula and append a
-    "recompute" snapshot where the result changed (admins only); returns {checked, changed}."""
+    "recompute" snapshot where the result changed (admins only)."""
     require_role(actor, "admin")
     now = now or utcnow()
-    latest, today, banks = _latest_snapshots(session), bands(session), {}
-    changed, checked = [], 0
+    latest, today = _latest_snapshots(session), bands(session)
+    banks: dict[int, Bank] = {}
+    changed: list[int] = []
+    checked = 0
     for snapshot in latest:
-        assessment = session.get(Assessment, snapshot.assessment_id)
+        assessment = session.get_one(Assessment, snapshot.assessment_id)
         if assessment.status not in FROZEN:
             continue  # the client is editing: its answers are a draft, scored at the next submit
         checked += 1
@@ -194,11 +233,12 @@ def recompute_scores(
         )
         banks[assessment.questionnaire_id] = bank
         scored = _score(score_inputs(session, assessment, bank, today))
-        if result_differs(snapshot, scored[1]):
+        if result_differs(snapshot, scored.result):
             changed.append(assessment.id)
             if not dry_run:
                 _write(session, actor, assessment, scored, "recompute", now)
-    counts = {"checked": checked, "changed": len(changed)}
+    report = RecomputeReport(checked=checked, changed=len(changed))
+    counts = {"checked": report.checked, "changed": report.changed}
     if not dry_run:
         audit.record(
             session,
@@ -208,4 +248,4 @@ def recompute_scores(
             detail={**counts, "assessments": changed, "formula_version": FORMULA_VERSION},
             now=now,
         )
-    return counts
+    return report

@@ -10,7 +10,7 @@ from core.charts import (
 )
 from core.explain import score_explanation
 from core.labels import format_score
-from core.snapshots import recompute_scores
+from core.snapshots import RecomputeReport, recompute_scores
 from core.text import md_escape
 from ui.bank_import import answers_workbook_download
 from ui.navigation import guard
@@ -20,20 +20,20 @@ from ui.widgets import choose_assessment, confirm_action
 actor = guard(__file__)
 st.title("Scores")
 if actor.role == "admin":
-    done: dict = {}
+    done: list[RecomputeReport] = []
     if confirm_action(
         "Recompute scores",
         "Every assessment with a snapshot is scored again with "
         "today's bands and formula; those whose result changed get a new "
         "'recompute' snapshot. Existing snapshots are never changed.",
-        lambda s, a: done.update(recompute_scores(s, a)),
+        lambda s, a: done.append(recompute_scores(s, a)),
         success="Scores recomputed.",
         key="recompute",
         icon=":material/calculate:",
         rerun=False,
     ):
         st.success(
-            f"Checked {done['checked']} assessments with snapshots: {done['changed']} "
+            f"Checked {done[0].checked} assessments with snapshots: {done[0].changed} "
             f"changed and got a new snapshot."
         )
 aid = choose_assessment("No assessment to show yet.", icon=":material/analytics:", prefer_next=True)

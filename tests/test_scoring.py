@@ -302,8 +302,8 @@ def test_lost_points_and_delta():
     before = score_assessment(WEIGHTS, answers(heavy="yes", light="no", other="no"))
     assert before.overall == pytest.approx(18.75)
     lost = lost_points(WEIGHTS, before)
-    assert [k for k, _ in lost] == ["other", "light"]
-    assert [p for _, p in lost] == pytest.approx([75.0, 6.25])
+    assert [item.key for item in lost] == ["other", "light"]
+    assert [item.points for item in lost] == pytest.approx([75.0, 6.25])
     after = score_assessment(WEIGHTS, answers(heavy="yes", light="yes", other="no"))
     assert after.contributions == pytest.approx({"heavy": 18.75, "light": 6.25, "other": 0.0})
     assert score_delta(before, after) == pytest.approx({"light": 6.25})
@@ -406,7 +406,10 @@ def test_scores_stay_in_range_and_contributions_sum_to_overall(scenario):
     assert all(0.0 <= s <= 1.0 for s in result.question_scores.values() if s is not None)
     assert abs(sum(result.contributions.values()) - (result.overall or 0.0)) <= TOL
     if result.overall is not None:
-        assert abs(sum(p for _, p in lost_points(bank_, result)) + result.overall - 100.0) <= TOL
+        assert (
+            abs(sum(item.points for item in lost_points(bank_, result)) + result.overall - 100.0)
+            <= TOL
+        )
     assert (result.band is None) is (result.overall is None)
 
 

@@ -159,10 +159,10 @@ def test_recompute_after_a_band_change_snapshots_only_what_changed(world):
         settings.update_setting(s, admin, "score_bands", HIGH_BANDS)
     before, audit_rows = _raw_history(url), _count(url, AuditLog)
     with db.transaction(url) as s:
-        assert snapshots.recompute_scores(s, admin, dry_run=True) == {"checked": 2, "changed": 1}
+        assert snapshots.recompute_scores(s, admin, dry_run=True) == snapshots.RecomputeReport(2, 1)
     assert _raw_history(url) == before and _count(url, AuditLog) == audit_rows
     with db.transaction(url) as s:
-        assert snapshots.recompute_scores(s, admin) == {"checked": 2, "changed": 1}
+        assert snapshots.recompute_scores(s, admin) == snapshots.RecomputeReport(2, 1)
     after = _raw_history(url)
     assert after[: len(before)] == before  # old rows byte-for-byte identical
     new = world.snapshots(good)[-1]
@@ -172,7 +172,7 @@ def test_recompute_after_a_band_change_snapshots_only_what_changed(world):
     with db.reading(url) as s:
         assert s.get(Assessment, good).latest_band == "Critical"
     with db.transaction(url) as s:
-        assert snapshots.recompute_scores(s, admin) == {"checked": 2, "changed": 0}
+        assert snapshots.recompute_scores(s, admin) == snapshots.RecomputeReport(2, 0)
     assert _raw_history(url)[: len(after)] == after
 
 

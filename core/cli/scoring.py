@@ -14,9 +14,9 @@ def cmd_recompute_scores(settings: Settings, args: argparse.Namespace) -> int:
     """Re-score every snapshotted assessment with today's bands; snapshot those that changed."""
     opener = db.reading if args.dry_run else db.transaction
     with opener(settings.database_url) as session:
-        counts = recompute_scores(session, SYSTEM, dry_run=args.dry_run)
+        report = recompute_scores(session, SYSTEM, dry_run=args.dry_run)
     print(
-        f"checked {counts['checked']} assessments with snapshots; {counts['changed']} changed"
+        f"checked {report.checked} assessments with snapshots; {report.changed} changed"
         + (" (dry run: nothing written)" if args.dry_run else " (a 'recompute' snapshot each)")
     )
     return 0
