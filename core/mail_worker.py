@@ -20,7 +20,6 @@ import logging
 import re
 import smtplib
 import socket
-import ssl
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,9 +29,9 @@ from sqlalchemy import Row, select
 from sqlalchemy.engine import Engine
 
 from core import db
-from core.errors import SecureSphereError
 from core.mail_config import MailConfig
 from core.mail_messages import build_message, describe
+from core.mail_smtp import ServerUnreachable, connect
 from core.models import Outbox, User, utcnow
 from core.notify_schedule import compile_digests, enqueue_reminders
 from core.outbox import claim, confirm, note_error, retry_later
@@ -41,10 +40,6 @@ from core.settings import get_settings
 log = logging.getLogger(__name__)
 MAX_PAUSE = 60.0  # longest wait between tries to reach a mail server that is down
 _LINE_START_DOT = re.compile(rb"(?m)^\.")
-
-
-class ServerUnreachable(SecureSphereError):
-    """The mail server cannot be reached or refuses us (not one message's fault)."""
 
 
 class _Refused(Exception):
@@ -63,40 +58,6 @@ class Report:
     lost_to_other_worker: int = 0
     reminders: int = 0
     digests: int = 0
-
-
-def connect(config: MailConfig, local_hostname: str | None = None) -> smtplib.SMTP:
-    """An open, greeted (and where configured, encrypted and signed-in) SMTP connection."""
-    context = ssl.create_default_context()
-    name = local_hostname or socket.getfqdn()
-    try:
-        if config.implicit_tls:
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                config.host,
-                config.port,
-                local_hostname=name,
-                timeout=config.timeout,
-                context=context,
-            )
-        else:
-            smtp = smtplib.SMTP(
-                config.host, config.port, local_hostname=name, timeout=config.timeout
-            )
-        smtp.ehlo()
-        if config.starttls:
-            smtp.starttls(context=context)
-            smtp.ehlo()
-        if config.username:
-            smtp.login(config.username, config.password)
-    except smtplib.SMTPAuthenticationError:
-        raise ServerUnreachable(
-            f"The mail server {config.describe()} refused the user name or password."
-        ) from None
-    except (OSError, smtplib.SMTPException) as exc:
-        raise ServerUnreachable(
-            f"Cannot reach the mail server {config.describe()}: {exc or type(exc).__name__}."
-        ) from None
-    return smtp
 
 
 class Worker:

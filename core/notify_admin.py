@@ -45,9 +45,9 @@ class OutboxItem:
 def outbox_counts(session: Session, actor: Actor) -> dict[str, int]:
     """Rows per status (every status present, zero where none)."""
     require_role(actor, "admin")
-    rows = session.execute(select(Outbox.status, func.count()).group_by(Outbox.status)).tuples()
+    rows = session.execute(select(Outbox.status, func.count()).group_by(Outbox.status))
     counts = dict.fromkeys(OUTBOX_STATUSES, 0)
-    counts.update(dict(rows))
+    counts.update({status: count for status, count in rows})
     return counts
 
 
@@ -78,7 +78,7 @@ def outbox_rows(
             sent_at=row.sent_at,
             error=row.last_error,
         )
-        for row, name in session.execute(stmt).tuples()
+        for row, name in session.execute(stmt)
     ]
 
 

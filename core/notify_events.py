@@ -221,4 +221,4 @@ def shared_comments(session: Session, assessment: Assessment) -> list[dict[str, 
     )
     if assessment.submitted_at is not None:
         stmt = stmt.where(LeadComment.created_at >= assessment.submitted_at)
-    return [{"question": q or "", "body": body} for body, q in session.execute(stmt).tuples()]
+    return [{"question": q or "", "body": body} for body, q in session.execute(stmt)]

@@ -47,7 +47,7 @@ def enqueue_reminders(session: Session, *, now: datetime | None = None) -> int:
             Assessment.due_date.is_not(None),
             Assessment.due_date <= today + timedelta(days=days),
         )
-    ).tuples()
+    )
     wanted: list[tuple[str, str, Assessment, User, str, str]] = []
     for assessment, product, organization in rows:
         assert assessment.due_date is not None  # filtered above

@@ -171,7 +171,7 @@ def preferences(session: Session, user_ids: list[int]) -> dict[tuple[int, str], 
         select(
             NotificationPreference.user_id, NotificationPreference.kind, NotificationPreference.mode
         ).where(NotificationPreference.user_id.in_(user_ids))
-    ).tuples()
+    )
     return {(uid, kind): mode for uid, kind, mode in rows}
 
 

@@ -6,7 +6,8 @@
     server.inbox.message_ids()                    # Message-ID of each message, in order
     server.stop(); server.start()                 # down and back on the same port
 
-``inbox.refuse`` maps a recipient to a reply for its RCPT (``"451 4.3.0 try later"``);
+``inbox.refuse`` maps a recipient to a reply for its RCPT (``"451 4.3.0 try later"``),
+``inbox.data_replies`` lists replies for the next messages' final line;
 ``inbox.on_data`` runs after a message is stored and before the server answers it (the moment
 a worker that dies leaves the server holding a message it never heard accepted).
 """
@@ -40,7 +41,9 @@ class Inbox:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.received: list[Received] = []
+        self.refused: list[bytes] = []  # messages whose final line was refused
         self.refuse: dict[str, str] = {}
+        self.data_replies: list[str] = []  # replies to the next messages' final line, then 250
         self.on_data: Callable[[int], None] | None = None
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options):
@@ -50,6 +53,11 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            refusal = self.data_replies.pop(0) if self.data_replies else None
+            if refusal is not None:
+                self.refused.append(bytes(envelope.content))
+                return refusal
         raw = bytes(envelope.content)
         message = message_from_bytes(raw, policy=default)
         with self.lock:
