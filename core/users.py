@@ -1,13 +1,13 @@
-"""Organisations and user accounts."""
+"""User accounts: create, edit, deactivate, unlock, reset a password, sign out everywhere;
+never the last active admin. The admin's list of accounts is core/user_directory.py."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -15,7 +15,6 @@ from core.access import ROLES, Actor, require_role
 from core.auth import revoke_sessions
 from core.errors import AccessDenied, NotFound, ValidationError
 from core.models import Organization, User, utcnow
-from core.paging import Page
 from core.passwords import check_password_policy, generate_password, hash_password
 from core.text import clean_text
 
@@ -28,22 +27,6 @@ class NewAccount(NamedTuple):
 
     user: User
     one_time_password: str | None
-
-
-@dataclass(frozen=True)
-class UserRow:
-    """One account in the admin's list."""
-
-    id: int
-    username: str
-    name: str
-    email: str
-    role: str
-    organization: str  # its name, or "" for staff
-    active: bool
-    locked_until: datetime | None
-    must_change_password: bool
-    last_login_at: datetime | None
 
 
 def clean_name(value: str, label: str, limit: int = 120) -> str:
@@ -127,59 +110,6 @@ def get_user(session: Session, actor: Actor, user_id: int) -> User:
     if user is None:
         raise NotFound("That user does not exist.")
     return user
-
-
-def list_users(
-    session: Session,
-    actor: Actor,
-    *,
-    search: str = "",
-    role: str = "",
-    organization_id: int | None = None,
-    active: bool | None = None,
-    page: int = 1,
-    page_size: int = 25,
-) -> Page[UserRow]:
-    """One page of accounts matching the filters, and the total count (admins only)."""
-    require_role(actor, "admin")
-    stmt = select(User, Organization.name.label("organization")).outerjoin(
-        Organization, Organization.id == User.organization_id
-    )
-    if search.strip():
-        like = f"%{search.strip().lower()}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(User.username).like(like),
-                func.lower(User.name).like(like),
-                func.lower(User.email).like(like),
-            )
-        )
-    if role:
-        stmt = stmt.where(User.role == role)
-    if organization_id is not None:
-        stmt = stmt.where(User.organization_id == organization_id)
-    if active is not None:
-        stmt = stmt.where(User.is_active.is_(active))
-    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    rows = session.execute(
-        stmt.order_by(User.username).limit(page_size).offset((max(page, 1) - 1) * page_size)
-    ).all()
-    return Page([_user_row(user, org) for user, org in rows], total)
-
-
-def _user_row(user: User, organization: str | None) -> UserRow:
-    return UserRow(
-        id=user.id,
-        username=user.username,
-        name=user.name,
-        email=user.email,
-        role=user.role,
-        organization=organization or "",
-        active=user.is_active,
-        locked_until=user.locked_until,
-        must_change_password=user.must_change_password,
-        last_login_at=user.last_login_at,
-    )
 
 
 def _active_admins(session: Session) -> int:

@@ -5,7 +5,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core import users
+from core import user_directory, users
 from core.access import ROLES
 from core.labels import role_label
 from core.organizations import list_organizations
@@ -67,7 +67,7 @@ filters = dict(
     organization_id=orgs.get(org_filter),
     active={"Active": True, "Inactive": False}.get(status),
 )
-rows = page_of(partial(users.list_users, **filters), page_size=PAGE_SIZE, key="users_page")
+rows = page_of(partial(user_directory.list_users, **filters), page_size=PAGE_SIZE, key="users_page")
 if not rows:
     st.info("No user matches these filters.", icon=":material/search_off:")
     st.stop()

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from core import assessments, auth, db, passwords, workspace
 from core.errors import AccessDenied, ValidationError
 from core.models import AuditLog, SystemSetting, User, utcnow
+from core.user_directory import list_users
 from core.users import (
-    list_users,
     reset_password,
     set_user_active,
     sign_out_everywhere,
