@@ -47,7 +47,8 @@ def outbox_counts(session: Session, actor: Actor) -> dict[str, int]:
     require_role(actor, "admin")
     rows = session.execute(select(Outbox.status, func.count()).group_by(Outbox.status))
     counts = dict.fromkeys(OUTBOX_STATUSES, 0)
-    counts.update({status: count for status, count in rows})
+    for status, count in rows:  # dict(rows) would read the Result as a mapping
+        counts[status] = count
     return counts
 
 
