@@ -11,6 +11,27 @@ import plotly.graph_objects as go
 from core.chart_layout import count_axis, date_axis, esc, layout, most
 
 
+def sign_in_figure(attempts: pd.DataFrame) -> go.Figure:
+    """Grouped bars of successful and failed sign-ins per user."""
+    outcome = attempts["succeeded"].map({True: "Success", False: "Failure"})
+    counts = attempts.assign(outcome=outcome).groupby(["username", "outcome"]).size()
+    fig = go.Figure(
+        [
+            go.Bar(
+                name=name,
+                x=esc(counts.xs(name, level="outcome").index),
+                y=counts.xs(name, level="outcome").values,
+                marker_color=colour,
+                hovertemplate="%{x}: %{y} " + name.lower() + "s<extra></extra>",
+            )
+            for name, colour in (("Success", "#2e7d32"), ("Failure", "#c62828"))
+            if name in set(outcome)
+        ]
+    )
+    fig.update_layout(barmode="group")
+    return count_axis(layout(fig, "Sign-in attempts per user", "", "Attempts"), "y", most(counts))
+
+
 def _every_day(frame: pd.DataFrame) -> pd.DataFrame:
     """The per-day counts with the days between the first and the last filled in as zeros."""
     days = pd.to_datetime(frame["day"])

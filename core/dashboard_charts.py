@@ -124,24 +124,3 @@ def heatmap_figure(frame: pd.DataFrame) -> go.Figure:
     return layout(fig, "Section scores per product", "Section", "").update_layout(
         height=max(340, 22 * len(grid) + 120)
     )
-
-
-def sign_in_figure(attempts: pd.DataFrame) -> go.Figure:
-    """Grouped bars of successful and failed sign-ins per user."""
-    outcome = attempts["succeeded"].map({True: "Success", False: "Failure"})
-    counts = attempts.assign(outcome=outcome).groupby(["username", "outcome"]).size()
-    fig = go.Figure(
-        [
-            go.Bar(
-                name=name,
-                x=esc(counts.xs(name, level="outcome").index),
-                y=counts.xs(name, level="outcome").values,
-                marker_color=colour,
-                hovertemplate="%{x}: %{y} " + name.lower() + "s<extra></extra>",
-            )
-            for name, colour in (("Success", "#2e7d32"), ("Failure", "#c62828"))
-            if name in set(outcome)
-        ]
-    )
-    fig.update_layout(barmode="group")
-    return count_axis(layout(fig, "Sign-in attempts per user", "", "Attempts"), "y", most(counts))

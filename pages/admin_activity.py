@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core.dashboard_charts import sign_in_figure
+from core.activity_charts import sign_in_figure
 from core.sign_ins import active_sessions, sign_in_activity
 from ui.navigation import guard
 from ui.state import reading

@@ -15,8 +15,9 @@ from sqlalchemy import String, func, select, update
 
 from core import comments, db, responses, review
 from core.access import SYSTEM
+from core.activity_charts import sign_in_figure
 from core.charts import lost_points_figure, section_scores_figure, waterfall_figure
-from core.dashboard_charts import heatmap_figure, section_box_figure, sign_in_figure
+from core.dashboard_charts import heatmap_figure, section_box_figure
 from core.errors import ValidationError
 from core.models import (
     Assessment,
