@@ -22,6 +22,8 @@ from core.worksheet import Worksheet
 from ui.evidence_panel import UploadLimits, evidence_panel, upload_limits
 from ui.state import attempt, feedback, leave_message
 
+LONG_HELP = 500  # characters: longer help folds under the question instead of a tooltip
+
 
 def _radio(label: str, q: Question, common: dict) -> None:
     labels = {o.key: o.label for o in q.options}
@@ -194,12 +196,17 @@ def _question(ws: Worksheet, q: Question, args: tuple, limits: UploadLimits) -> 
 
 def _value_widget(ws_id: int, q: Question, disabled: bool, args: tuple) -> None:
     # Bank texts come from uploaded files: labels, help and radio options render Markdown.
+    help_text = md_escape(q.help, multiline=True) if q.help else None
+    folded = help_text is not None and len(q.help or "") > LONG_HELP
     common = dict(
         key=key(ws_id, q.key, "v"),
-        help=md_escape(q.help, multiline=True) or None,
+        help=None if folded else help_text,
         disabled=disabled,
         on_change=_autosave,
         args=args,
     )
     label = md_escape(q.text) + ("" if q.required else " (optional)")
     INPUTS[q.type].draw(label, q, common)
+    if folded:  # a control's whole guidance and objectives: too long for a tooltip
+        with st.expander("Guidance", icon=":material/menu_book:"):
+            st.markdown(help_text)
