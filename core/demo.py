@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import assessments, comments, responses, review, submission
-from core.access import SYSTEM
+from core.access import SYSTEM, Actor
+from core.banks.model import Bank, Question
+from core.banks.question_types import QUESTION_TYPES
 from core.banks.store import load_bank
 from core.demo_accounts import create_accounts, write_passwords
 from core.demo_content import attach_evidence, demo_answers
@@ -26,6 +28,7 @@ from core.demo_plan import (
     Cycle,
     demo_plan,
 )
+from core.errors import ValidationError
 from core.models import Questionnaire, utcnow
 from core.organizations import create_organization, organization_by_name
 from core.passwords import generate_password
@@ -66,7 +69,7 @@ def build_demo(
         product = create_product(
             session,
             client,
-            organization_id=client.organization_id,
+            organization_id=orgs[plan.organization],
             name=plan.name,
             description=f"{plan.name} of {plan.organization}.",
         )
@@ -82,16 +85,18 @@ def build_demo(
 
 
 def _newest_bank(session: Session, key: str) -> int:
-    return session.scalar(
+    return session.scalars(
         select(Questionnaire.id)
         .where(Questionnaire.key == key)
         .order_by(Questionnaire.version.desc())
         .limit(1)
-    )
+    ).one()
 
 
 @dataclass(frozen=True)
 class Story:
+    """One cycle of a product to play: its bank, the cycle before it, and what happens."""
+
     product_id: int
     bank_id: int
     previous: int | None  # the product's last closed assessment, for start_next_cycle
@@ -104,7 +109,7 @@ def _clock(start: datetime, end: datetime) -> Iterator[datetime]:
     return iter(start + step * i for i in range(16))
 
 
-def _open_cycle(session, client, story: Story, when) -> int:
+def _open_cycle(session: Session, client: Actor, story: Story, when: Iterator[datetime]) -> int:
     start = next(when)
     due = (start + timedelta(days=30)).date()
     if story.previous is None:
@@ -119,7 +124,15 @@ def _open_cycle(session, client, story: Story, when) -> int:
     return assessments.start_next_cycle(session, client, story.previous, now=start, due_date=due).id
 
 
-def _play_cycle(session, client, reviewer, story: Story, rng, data_dir, end) -> int:
+def _play_cycle(
+    session: Session,
+    client: Actor,
+    reviewer: Actor,
+    story: Story,
+    rng: random.Random,
+    data_dir: Path,
+    end: datetime,
+) -> int:
     """Walk one assessment through its story with times from its start date; returns its id."""
     plan = story.cycle
     when = _clock(end - timedelta(days=plan.days_ago), end)
@@ -139,7 +152,16 @@ def _play_cycle(session, client, reviewer, story: Story, rng, data_dir, end) -> 
     return aid
 
 
-def _review(session, client, reviewer, aid, bank, answers, story, when) -> None:
+def _review(
+    session: Session,
+    client: Actor,
+    reviewer: Actor,
+    aid: int,
+    bank: Bank,
+    answers: dict[str, AnswerInput],
+    story: str,
+    when: Iterator[datetime],
+) -> None:
     """From submission on: claim, a change-request loop if the story has one, the decision."""
     if story == "submitted":
         return
@@ -193,16 +215,35 @@ CORRECT = Loop(
 LOOPS = {"approved_after_changes": IMPROVE, "changes_requested": IMPROVE, "corrected": CORRECT}
 
 
-def _request_changes(session, reviewer, assessment_id, bank, answers, when, loop: Loop) -> None:
+def _fixable(question: Question, fix: AnswerInput) -> bool:
+    """True when the question is scored and its type takes the loop's fix as an answer: the
+    yes/no questions (a yes/no/partial one too), whose answer the client can change to it."""
+    qtype = QUESTION_TYPES[question.type]
+    try:
+        qtype.validate(question, fix.value)
+    except ValidationError:
+        return False
+    return qtype.scored
+
+
+def _request_changes(
+    session: Session,
+    reviewer: Actor,
+    assessment_id: int,
+    bank: Bank,
+    answers: dict[str, AnswerInput],
+    when: Iterator[datetime],
+    loop: Loop,
+) -> None:
     # Changing a question that others depend on would reveal or hide other questions.
     referenced = {q.condition.question for q in bank.questions if q.condition}
-    yes_no = [
+    fixable = [
         k
         for k, v in answers.items()
-        if bank.question(k).type.startswith("yes_no") and not v.is_na and k not in referenced
+        if not v.is_na and k not in referenced and _fixable(bank.question(k), loop.fix)
     ]
-    # The answers the loop is about first; failing those, any yes/no answer is questioned.
-    flagged = sorted(yes_no, key=lambda k: answers[k].value not in loop.first)[: loop.flags]
+    # The answers the loop is about first; failing those, any answer it can fix is questioned.
+    flagged = sorted(fixable, key=lambda k: answers[k].value not in loop.first)[: loop.flags]
     for key in flagged:
         review.set_review_state(
             session,
@@ -230,7 +271,9 @@ def _request_changes(session, reviewer, assessment_id, bank, answers, when, loop
     )
 
 
-def _resubmit(session, client, assessment_id, when, loop: Loop) -> None:
+def _resubmit(
+    session: Session, client: Actor, assessment_id: int, when: Iterator[datetime], loop: Loop
+) -> None:
     flagged = review.flagged_keys(session, client, assessment_id)
     responses.save_answers(
         session, client, assessment_id, dict.fromkeys(flagged, loop.fix), now=next(when)

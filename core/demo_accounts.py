@@ -17,25 +17,29 @@ from core.users import create_user
 PASSWORD_FILE = "demo_passwords.txt"
 
 
-def create_accounts(session, orgs, passwords, rounds) -> dict[str, Actor]:
+def create_accounts(
+    session: Session, orgs: dict[str, int], passwords: dict[str, str], rounds: int
+) -> dict[str, Actor]:
     """The demo sign-in accounts (with passwords) and the other organisations' clients (with a
     one-time password nobody is given)."""
-    people = [(u, n, r, o, passwords[u]) for u, n, r, o in ACCOUNTS]
+    people: list[tuple[str, str, str, str | None, str | None]] = [
+        (u, n, r, o, passwords[u]) for u, n, r, o in ACCOUNTS
+    ]
     people += [(u, n, "client", o, None) for u, n, o in MEMBERS]
     actors = {}
     for username, name, role, org, password in people:
-        user, _ = create_user(
+        user = create_user(
             session,
             SYSTEM,
             username=username,
             name=name,
             role=role,
             email=f"{username}@example.com",
-            organization_id=orgs.get(org),
+            organization_id=orgs.get(org) if org else None,
             password=password,
             rounds=rounds,
             is_demo=password is not None,
-        )
+        ).user
         actors[username] = Actor(user.id, username, role, user.organization_id)
     return actors
 
