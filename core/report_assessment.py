@@ -21,7 +21,7 @@ from core.access import Actor
 from core.charts import section_scores_figure, waterfall_figure
 from core.comments import Comment, list_comments
 from core.evidence import EvidenceItem, list_evidence
-from core.explain import ScoreExplanation, score_explanation
+from core.explain import ScoreExplanation, Snapshot, score_explanation
 from core.labels import format_datetime, status_label
 from core.models import Assessment, Organization, Product, Questionnaire, User, utcnow
 from core.report_charts import RENDERER, ChartRenderer, draw, report_figure
@@ -84,8 +84,31 @@ def _threads(comments: list[Comment]) -> list[Comment]:
 
 def _uploaders(session: Session, files: list[EvidenceItem]) -> list[tuple[EvidenceItem, str]]:
     ids = {f.uploaded_by for f in files if f.uploaded_by is not None}
-    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).tuples().all())
+    names: dict[int, str] = dict(
+        session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()
+    )
     return [(f, names.get(f.uploaded_by, "system") if f.uploaded_by else "system") for f in files]
+
+
+def _previous_change(ex: ScoreExplanation) -> Snapshot | None:
+    """The newest snapshot before the latest whose scores differ from it: a decision repeats the
+    scores of the submission it decides, so what moved is read past such repeats."""
+    if ex.after is None:
+        return None
+    for snap in reversed(ex.snapshots[: ex.snapshots.index(ex.after)]):
+        if (snap.overall, snap.question_scores) != (ex.after.overall, ex.after.question_scores):
+            return snap
+    return None
+
+
+def _explanation(session: Session, actor: Actor, assessment_id: int) -> ScoreExplanation:
+    ex = score_explanation(session, actor, assessment_id)
+    before = _previous_change(ex)
+    if before is None or ex.after is None or ex.before is None or before.id == ex.before.id:
+        return ex
+    return score_explanation(
+        session, actor, assessment_id, before_id=before.id, after_id=ex.after.id
+    )
 
 
 def load_assessment_report(session: Session, actor: Actor, assessment_id: int) -> AssessmentReport:
@@ -94,7 +117,7 @@ def load_assessment_report(session: Session, actor: Actor, assessment_id: int) -
     history = status_history(session, actor, assessment_id)
     return AssessmentReport(
         facts=_facts(session, assessment_id),
-        explanation=score_explanation(session, actor, assessment_id),
+        explanation=_explanation(session, actor, assessment_id),
         answers=answer_details(session, actor, assessment_id),
         history=history,
         decision=current_decision(history),

@@ -44,9 +44,15 @@ def report_figure(
     """A copy of a page's figure laid out for paper: the report's font, a white page, its size in
     CSS pixels (a half-width chart gets half the pixels, so its text prints at the same size)."""
     copy = go.Figure(fig)  # figures may be shared through the pages' cache: never change them
-    # the report's heading names the chart, so the figure's own title would say it twice
+    # Plotly's own template, not the default in force: importing Streamlit makes that its
+    # "streamlit" template, which is made for the browser's theme and draws bare on paper.
+    # The report's heading names the chart, so the figure's own title would say it twice.
     copy.update_layout(
-        font_family=CHART_FONT, paper_bgcolor="white", title_text="", margin=dict(t=16)
+        template="plotly",
+        font_family=CHART_FONT,
+        paper_bgcolor="white",
+        title_text="",
+        margin=dict(t=16),
     )
     copy.update_layout(width=width, height=height or copy.layout.height or 340)
     return copy

@@ -11,10 +11,18 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, SimpleDocTemplate
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
 from core.labels import format_datetime
-from core.report_render import GREY, MARGIN, PAGE_WIDTH, RULE, TEXT_WIDTH, register_fonts
+from core.report_render import (
+    GREY,
+    MARGIN,
+    PAGE_HEIGHT,
+    PAGE_WIDTH,
+    RULE,
+    TEXT_WIDTH,
+    register_fonts,
+)
 from core.version import VERSION
 
 
@@ -68,13 +76,22 @@ def build_pdf(story: list[Flowable], *, title: str, subject: str, generated: dat
     """The story as PDF bytes on A4, with the title in the document's properties and footers."""
     register_fonts()
     out = io.BytesIO()
-    doc = SimpleDocTemplate(
+    bottom = MARGIN + 8 * mm  # room for the footer
+    # A frame without padding: the text width is exactly TEXT_WIDTH, which tables and charts fill.
+    frame = Frame(
+        MARGIN,
+        bottom,
+        TEXT_WIDTH,
+        PAGE_HEIGHT - MARGIN - bottom,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
+    doc = BaseDocTemplate(
         out,
         pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN + 8 * mm,
+        pageTemplates=[PageTemplate("page", [frame])],
         title=title,
         subject=subject,
         author="SecureSphere",

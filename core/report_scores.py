@@ -117,6 +117,10 @@ def movement_part(ex: ScoreExplanation, svg: bytes | None, note: str) -> list[Fl
     out: list[Flowable] = [heading("What moved since the previous snapshot")]
     if ex.before is not None and ex.after is not None:
         out.append(paragraph(f"From {ex.before.label}\nto {ex.after.label}"))
+        between = ex.snapshots.index(ex.after) - ex.snapshots.index(ex.before) - 1
+        if between:
+            repeats = "1 snapshot" if between == 1 else f"{between} snapshots"
+            out.append(paragraph(f"{repeats} in between recorded the same scores.", "note"))
     if ex.movement_note:
         out.append(paragraph(ex.movement_note, "note"))
     if ex.movement.empty:
