@@ -77,7 +77,7 @@ class Worker:
         self.engine: Engine = db.get_engine(url)
         self.report = Report()
         self._smtp: smtplib.SMTP | None = None
-        self._hostname = socket.getfqdn()
+        self._hostname = socket.gethostname()
 
     def run(self, *, once: bool = False) -> Report:
         """Deliver until stopped (or, with once, until nothing is due; a server that cannot be

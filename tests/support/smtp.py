@@ -45,8 +45,11 @@ class Inbox:
         self.refuse: dict[str, str] = {}
         self.data_replies: list[str] = []  # replies to the next messages' final line, then 250
         self.on_data: Callable[[int], None] | None = None
+        self.on_rcpt: Callable[[int], None] | None = None  # before a recipient is answered
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options):
+        if self.on_rcpt is not None:
+            self.on_rcpt(self.count())
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
