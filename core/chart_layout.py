@@ -6,6 +6,8 @@ core/dashboard_charts.py; no queries here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -15,7 +17,7 @@ BAND_COLOURS = {"Low": "#2e7d32", "Medium": "#f9a825", "High": "#ef6c00", "Criti
 SMALL_COUNT = 20  # up to this many, a count axis ticks every whole number
 
 
-def esc(values) -> list[str]:
+def esc(values: Iterable[object]) -> list[str]:
     """Each value as literal text for a Plotly label."""
     # Plotly reads <a href>, <b>, <br> in labels, ticks, legends and hover text: product,
     # organisation, user and section names are user text and must show as typed.
@@ -31,7 +33,7 @@ def layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
     return fig
 
 
-def count_axis(fig: go.Figure, axis: str, top) -> go.Figure:
+def count_axis(fig: go.Figure, axis: str, top: float | None) -> go.Figure:
     """Whole-number ticks from zero on a count axis (a step of one while counts are small)."""
     top = 0 if top is None or pd.isna(top) else float(top)
     options = dict(rangemode="tozero", tickformat=",d", dtick=1 if top <= SMALL_COUNT else None)
@@ -39,12 +41,12 @@ def count_axis(fig: go.Figure, axis: str, top) -> go.Figure:
     return fig
 
 
-def most(values) -> float:
+def most(values: Iterable[float | None]) -> float:
     """The largest value, ignoring gaps; 0 for none."""
     return max((float(v) for v in values if not pd.isna(v)), default=0.0)
 
 
-def month_dates(months) -> list:
+def month_dates(months: Iterable[str]) -> list[pd.Timestamp]:
     """'YYYY-MM' labels as the first day of each month, for a real date axis."""
     return list(pd.to_datetime([f"{m}-01" for m in months]))
 
@@ -60,13 +62,13 @@ def date_axis(fig: go.Figure, months: int | None = None, tickformat: str = "%b %
     return fig
 
 
-def month_span(months) -> int:
+def month_span(months: Iterable[str]) -> int:
     """How many months the 'YYYY-MM' labels cover, first to last inclusive."""
-    months = sorted(set(months))
-    if not months:
+    ordered = sorted(set(months))
+    if not ordered:
         return 0
     first, last = (
-        (int(months[0][:4]), int(months[0][5:7])),
-        (int(months[-1][:4]), int(months[-1][5:7])),
+        (int(ordered[0][:4]), int(ordered[0][5:7])),
+        (int(ordered[-1][:4]), int(ordered[-1][5:7])),
     )
     return (last[0] - first[0]) * 12 + last[1] - first[1] + 1

@@ -15,11 +15,11 @@ from core.text import plotly_escape
 NO_BAND_COLOUR = "#9e9e9e"
 
 
-def _band_colour(band) -> str:
+def _band_colour(band: object) -> str:
     return BAND_COLOURS.get(band, NO_BAND_COLOUR) if isinstance(band, str) else NO_BAND_COLOUR
 
 
-def _points(value) -> str:
+def _points(value: float | None) -> str:
     return "no score" if value is None or pd.isna(value) else f"{value:.1f}"
 
 

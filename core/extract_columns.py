@@ -18,6 +18,16 @@ class Column:
 
 
 @dataclass(frozen=True)
+class DictionaryEntry:
+    """One line of the data dictionary: a column of an extract, its type and meaning."""
+
+    extract: str
+    column: str
+    type: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Extract:
     """One downloadable table: what a row is, its columns, and which time the date range reads."""
 

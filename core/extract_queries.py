@@ -5,8 +5,10 @@ reads. core.extracts scopes and filters them and streams their rows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import aliased
 
 from core.access import Actor
@@ -25,8 +27,17 @@ from core.models import (
     User,
 )
 
+Rows = Select[*tuple[Any, ...]]
 
-def _named(statement: Select) -> Select:
+
+class ExtractQuery(NamedTuple):
+    """An extract's statement over Assessment, ordered, and the time its date range reads."""
+
+    statement: Rows
+    dated: ColumnElement[datetime] | ColumnElement[datetime | None]
+
+
+def _named(statement: Rows) -> Rows:
     """Add organisation, product and questionnaire names to a statement joined to Assessment."""
     return (
         statement.join(Organization, Organization.id == Assessment.organization_id)
@@ -45,7 +56,7 @@ NAMES = (
 )
 
 
-def _answers(actor: Actor) -> tuple[Select, object]:
+def _answers(actor: Actor) -> ExtractQuery:
     stmt = _named(
         select(
             *NAMES,
@@ -67,12 +78,11 @@ def _answers(actor: Actor) -> tuple[Select, object]:
         .join(Section, Section.id == Question.section_id)
     )
     order = (Assessment.id, Section.position, Question.position)
-    return stmt.order_by(*order), func.coalesce(
-        QuestionnaireResponse.answered_at, QuestionnaireResponse.created_at
-    )
+    answered = func.coalesce(QuestionnaireResponse.answered_at, QuestionnaireResponse.created_at)
+    return ExtractQuery(stmt.order_by(*order), answered)
 
 
-def _snapshots(actor: Actor) -> tuple[Select, object]:
+def _snapshots(actor: Actor) -> ExtractQuery:
     stmt = _named(
         select(
             ScoreHistory.id.label("snapshot_id"),
@@ -89,12 +99,11 @@ def _snapshots(actor: Actor) -> tuple[Select, object]:
             Assessment.questionnaire_id.label("questionnaire_id"),
         ).join(Assessment, Assessment.id == ScoreHistory.assessment_id)
     )
-    return stmt.order_by(
-        Assessment.id, ScoreHistory.created_at, ScoreHistory.id
-    ), ScoreHistory.created_at
+    order = (Assessment.id, ScoreHistory.created_at, ScoreHistory.id)
+    return ExtractQuery(stmt.order_by(*order), ScoreHistory.created_at.expression)
 
 
-def _timeline(actor: Actor) -> tuple[Select, object]:
+def _timeline(actor: Actor) -> ExtractQuery:
     who = aliased(User)
     stmt = _named(
         select(
@@ -108,13 +117,11 @@ def _timeline(actor: Actor) -> tuple[Select, object]:
         .join(Assessment, Assessment.id == ProductStatus.assessment_id)
         .outerjoin(who, who.id == ProductStatus.actor_id)
     )
-    return (
-        stmt.order_by(Assessment.id, ProductStatus.created_at, ProductStatus.id),
-        ProductStatus.created_at,
-    )
+    order = (Assessment.id, ProductStatus.created_at, ProductStatus.id)
+    return ExtractQuery(stmt.order_by(*order), ProductStatus.created_at.expression)
 
 
-def _comments(actor: Actor) -> tuple[Select, object]:
+def _comments(actor: Actor) -> ExtractQuery:
     author = aliased(User)
     stmt = _named(
         select(
@@ -137,12 +144,11 @@ def _comments(actor: Actor) -> tuple[Select, object]:
     )
     if actor.is_client:  # internal reviewer notes never reach a client, whatever else changes
         stmt = stmt.where(LeadComment.visibility == "shared")
-    return stmt.order_by(
-        Assessment.id, LeadComment.created_at, LeadComment.id
-    ), LeadComment.created_at
+    order = (Assessment.id, LeadComment.created_at, LeadComment.id)
+    return ExtractQuery(stmt.order_by(*order), LeadComment.created_at.expression)
 
 
-def _evidence(actor: Actor) -> tuple[Select, object]:
+def _evidence(actor: Actor) -> ExtractQuery:
     uploader = aliased(User)
     stmt = _named(
         select(
@@ -162,12 +168,11 @@ def _evidence(actor: Actor) -> tuple[Select, object]:
         .outerjoin(Question, Question.id == EvidenceFile.question_id)
         .outerjoin(uploader, uploader.id == EvidenceFile.uploaded_by)
     )
-    return stmt.order_by(
-        Assessment.id, EvidenceFile.created_at, EvidenceFile.id
-    ), EvidenceFile.created_at
+    order = (Assessment.id, EvidenceFile.created_at, EvidenceFile.id)
+    return ExtractQuery(stmt.order_by(*order), EvidenceFile.created_at.expression)
 
 
-QUERIES: dict[str, Callable[[Actor], tuple[Select, object]]] = {
+QUERIES: dict[str, Callable[[Actor], ExtractQuery]] = {
     "answers": _answers,
     "snapshots": _snapshots,
     "section_scores": _snapshots,

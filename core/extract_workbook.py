@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
 
 import xlsxwriter
 from sqlalchemy.orm import Session
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from core.access import Actor
 from core.exports import safe_cell
@@ -21,7 +25,7 @@ from core.filters import Filters
 XLSX_MAX_ROWS = 1_048_575  # data rows per sheet, under the header
 
 
-def _cell(sheet, row: int, col: int, value) -> None:
+def _cell(sheet: Worksheet, row: int, col: int, value: object) -> None:
     if value is None:
         return
     if isinstance(value, bool):
@@ -32,7 +36,9 @@ def _cell(sheet, row: int, col: int, value) -> None:
         sheet.write_string(row, col, safe_cell(value)[:32767])
 
 
-def _sheet(book, title: str, columns: list[str], rows) -> None:
+def _sheet(
+    book: Workbook, title: str, columns: list[str], rows: Iterable[Mapping[str, object]]
+) -> None:
     """Write rows under a header, continuing on "title (2)"... past the sheet row limit."""
     part, sheet, at = 1, None, XLSX_MAX_ROWS
     for row in rows:
@@ -68,6 +74,6 @@ def workbook_xlsx(session: Session, actor: Actor, filters: Filters) -> bytes:
             [c.name for c in extract.columns],
             extract_rows(session, actor, name, filters),
         )
-    _sheet(book, "data_dictionary", list(DICTIONARY_COLUMNS), data_dictionary())
+    _sheet(book, "data_dictionary", list(DICTIONARY_COLUMNS), map(asdict, data_dictionary()))
     book.close()
     return buffer.getvalue()

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, QueryableAttribute
 
 from core.access import Actor, scope_assessments
 from core.models import Assessment, Organization
@@ -19,8 +19,8 @@ from core.periods import day_end, day_start
 
 Ts = TypeVarTuple("Ts")
 DateColumn = (
-    InstrumentedAttribute[datetime]
-    | InstrumentedAttribute[datetime | None]
+    QueryableAttribute[datetime]
+    | QueryableAttribute[datetime | None]
     | ColumnElement[datetime]
     | ColumnElement[datetime | None]
 )

@@ -8,9 +8,10 @@ when a decision or a status change happened.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Integer, and_, case, cast, func, literal, select
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from core.access import STAFF, Actor, require_role
@@ -24,7 +25,7 @@ from core.workflow import CLOSED
 DECISIONS = ("changes_requested", "approved", "rejected")
 
 
-def _setup(session: Session, actor: Actor) -> tuple[dict, str]:
+def _setup(session: Session, actor: Actor) -> tuple[dict[str, Any], str]:
     require_role(actor, *STAFF)
     settings = get_settings(session)
     return settings, seen_by(actor, settings)
@@ -99,7 +100,7 @@ def time_in_status_frame(
 def rounds_frame(session: Session, actor: Actor, filters: Filters) -> pd.DataFrame:
     """How many assessments (submitted at least once) went through 0, 1, 2... change requests."""
     _, seen = _setup(session, actor)
-    per = scope(
+    submitted = scope(
         select(Assessment.id, func.count(ProductStatus.id).label("rounds"))
         .outerjoin(
             ProductStatus,
@@ -113,7 +114,7 @@ def rounds_frame(session: Session, actor: Actor, filters: Filters) -> pd.DataFra
         filters,
         seen,
     )
-    per = filters.in_range(per, Assessment.submitted_at).group_by(Assessment.id).subquery()
+    per = filters.in_range(submitted, Assessment.submitted_at).group_by(Assessment.id).subquery()
     rows = session.execute(
         select(per.c.rounds, func.count()).group_by(per.c.rounds).order_by(per.c.rounds)
     ).all()
@@ -128,7 +129,7 @@ def workload_frame(
     settings, seen = _setup(session, actor)
     cutoff = (now or utcnow()) - timedelta(days=settings["review_sla_days"])
 
-    def count(condition):
+    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return cast(func.sum(case((condition, 1), else_=0)), Integer)
 
     stmt = scope(

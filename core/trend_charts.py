@@ -51,7 +51,7 @@ def readable_lines(
     return _in_order(frame, names), others, frame["group"].nunique() - len(names)
 
 
-def _in_order(frame: pd.DataFrame, groups: list) -> pd.DataFrame:
+def _in_order(frame: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
     rank = {g: i for i, g in enumerate(groups)}
     kept = frame[frame["group"].isin(rank)]
     return (

@@ -226,7 +226,7 @@ def test_filters_narrow_extracts(app_env):
 
 
 def test_data_dictionary_describes_every_column_of_every_extract(app_env):
-    described = {(d["extract"], d["column"]) for d in data_dictionary()}
+    described = {(d.extract, d.column) for d in data_dictionary()}
     with db.reading(app_env) as s:
         for name, extract in EXTRACTS.items():
             header = (
@@ -234,7 +234,7 @@ def test_data_dictionary_describes_every_column_of_every_extract(app_env):
             )
             assert header == [c.name for c in extract.columns]
             assert {(name, c) for c in header} <= described
-    assert all(d["description"] and d["type"] for d in data_dictionary())
+    assert all(d.description and d.type for d in data_dictionary())
     assert dictionary_csv().startswith(",".join(DICTIONARY_COLUMNS).encode() + b"\r\n")
 
 
