@@ -13,14 +13,10 @@ from core.access import SYSTEM
 from core.report_assessment import assessment_report_pdf
 from core.report_charts import RENDERER, ChartRenderer, report_figure
 from core.report_document import build_pdf
-from core.report_render import MARGIN, PAGE_HEIGHT, PAGE_WIDTH, Column, paragraph, table
+from core.report_render import Column, paragraph, table
 from tests.support import report_world
-from tests.support.pdf import flat, inked, page_numbers, read, render, require_chromium
+from tests.support.pdf import check_pages, flat, read, require_chromium
 from tests.support.report_world import LONG_TALK, NOW, long_comment
-
-# The text frame as fractions of the page; the footer sits below FOOTER_TOP.
-LEFT, RIGHT = MARGIN / PAGE_WIDTH, 1 - MARGIN / PAGE_WIDTH
-FOOTER_TOP = 1 - (MARGIN + 8) / PAGE_HEIGHT  # 8 points above the frame's bottom edge
 
 
 @pytest.fixture(scope="module")
@@ -34,18 +30,6 @@ def world(tmp_path_factory, sqlite_template):
 def pdf_of(world, aid: int, renderer: ChartRenderer = RENDERER) -> bytes:
     with db.reading(world.url) as s:
         return assessment_report_pdf(s, SYSTEM, aid, now=NOW, renderer=renderer)
-
-
-def check_pages(pdf: bytes, folder) -> int:
-    """pdftoppm draws as many pages as the footers count, each with content above its footer
-    and nothing in the side margins (a cell or a chart running off the text frame)."""
-    images, report = render(pdf, folder), read(pdf)
-    assert len(images) == len(report.pages) == page_numbers(report)[-1][1]
-    for number, image in enumerate(images, start=1):
-        assert inked(image, (LEFT, 0, RIGHT, FOOTER_TOP)), f"page {number} is blank"
-        assert not inked(image, (0, 0, LEFT - 0.005, 1)), f"page {number}: ink in the left margin"
-        assert not inked(image, (RIGHT + 0.005, 0, 1, 1)), f"page {number}: ink right of the text"
-    return len(images)
 
 
 @pytest.mark.parametrize("status", ["not_started", "in_progress", "changes_requested", "approved"])

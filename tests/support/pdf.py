@@ -13,12 +13,16 @@ from pathlib import Path
 from PIL import Image
 from pypdf import PdfReader
 
+from core.report_render import MARGIN, PAGE_HEIGHT, PAGE_WIDTH
 from tests.support.layers import skip_layer
 from tests.support.words import PROBLEMS
 
 PDFTOPPM = "pdftoppm"
 CHROMIUM = "/usr/bin/chromium"
 INK = 235  # a pixel darker than this (0-255 grey) is ink, not paper
+# The text frame as fractions of the page; the footer sits below FOOTER_TOP.
+LEFT, RIGHT = MARGIN / PAGE_WIDTH, 1 - MARGIN / PAGE_WIDTH
+FOOTER_TOP = 1 - (MARGIN + 8) / PAGE_HEIGHT  # 8 points above the frame's bottom edge
 _PAGE = re.compile(r"Page (\d+) of (\d+)")
 
 
@@ -106,3 +110,15 @@ def word_problems(text: str, user_data: list[str]) -> dict[str, list[str]]:
     for value in sorted(user_data, key=len, reverse=True):
         text = text.replace(value, "")
     return {name: found for name, rx in PROBLEMS.items() if (found := rx.findall(text))}
+
+
+def check_pages(pdf: bytes, folder) -> int:
+    """pdftoppm draws as many pages as the footers count, each with content above its footer
+    and nothing in the side margins (a cell or a chart running off the text frame)."""
+    images, report = render(pdf, folder), read(pdf)
+    assert len(images) == len(report.pages) == page_numbers(report)[-1][1]
+    for number, image in enumerate(images, start=1):
+        assert inked(image, (LEFT, 0, RIGHT, FOOTER_TOP)), f"page {number} is blank"
+        assert not inked(image, (0, 0, LEFT - 0.005, 1)), f"page {number}: ink in the left margin"
+        assert not inked(image, (RIGHT + 0.005, 0, 1, 1)), f"page {number}: ink right of the text"
+    return len(images)
