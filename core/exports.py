@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 
 from sqlalchemy.orm import Session
@@ -51,7 +51,7 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def csv_bytes(rows: Iterable[dict], columns: Sequence[str]) -> bytes:
+def csv_bytes(rows: Iterable[Mapping[str, object]], columns: Sequence[str]) -> bytes:
     """RFC 4180 CSV (CRLF line ends, every field quoted only when needed) as UTF-8 bytes."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
@@ -70,7 +70,7 @@ def audit_csv(rows: Iterable[AuditEntry]) -> bytes:
     """Audit rows (as list_audit gives them) as CSV: the stored keys and JSON detail for scripts,
     times in ISO 8601 UTC, and beside them the action and detail in the words the page shows."""
 
-    def readable():
+    def readable() -> Iterator[dict[str, object]]:
         for row in rows:
             shown = readable_row(row)
             yield {
