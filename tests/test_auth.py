@@ -1,6 +1,5 @@
 """Passwords, sessions and sign-in records through core.auth and core.passwords."""
 
-import statistics
 import time
 from datetime import timedelta
 
@@ -223,8 +222,10 @@ def test_unknown_user_costs_as_much_as_a_wrong_password(sqlite_url, env):
             assert ann.failed_logins == 1  # the wrong password was checked against the account
             ann.failed_logins = 0  # and no cooldown turns later tries into another path
         unknown.append(_failed_form_sign_in_seconds("nobody", "not the password at all"))
-    ratio = statistics.median(wrong) / statistics.median(unknown)
-    assert 1 / 1.5 < ratio < 1.5, (statistics.median(wrong), statistics.median(unknown))
+    # The fastest of twenty is each path's own cost: load on the machine only ever adds to a run,
+    # so a median swings with whatever else is running while the minimum does not.
+    ratio = min(wrong) / min(unknown)
+    assert 1 / 1.5 < ratio < 1.5, (min(wrong), min(unknown))
 
 
 @pytest.mark.parametrize(

@@ -145,7 +145,7 @@ def new_context(chromium):
 
     def make(cookies: list[dict] | None = None):
         ctx = chromium.new_context(viewport={"width": 1366, "height": 900})
-        ctx.set_default_timeout(15_000)
+        ctx.set_default_timeout(b.STEP_TIMEOUT_MS)
         ctx.add_init_script(b.STABLE_INIT_SCRIPT)
         if cookies:
             ctx.add_cookies(cookies)

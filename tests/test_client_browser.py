@@ -11,7 +11,7 @@ from tests.support import browser as b
 from tests.test_journeys import PASSWORD, sign_in
 
 pytestmark = pytest.mark.browser
-expect.set_options(timeout=15_000)
+expect.set_options(timeout=b.STEP_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")

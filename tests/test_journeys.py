@@ -22,7 +22,7 @@ from tests.factories import baseline_id
 from tests.support import browser as b
 
 pytestmark = pytest.mark.browser
-expect.set_options(timeout=15_000)  # a loaded 2-core machine can take seconds per rerun
+expect.set_options(timeout=b.STEP_TIMEOUT_MS)
 PASSWORD = "journey passphrase 2026"
 MAIN = '[data-testid="stMain"]'
 
@@ -58,7 +58,7 @@ def person(browser):
         context.add_init_script(b.STABLE_INIT_SCRIPT)
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(20_000)
+        page.set_default_timeout(b.STEP_TIMEOUT_MS)
         page.goto(server["url"])
         b.wait_stable(page)
         return page

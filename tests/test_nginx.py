@@ -115,7 +115,7 @@ def new_context(nginx_chromium):
 
     def make(**options):
         ctx = nginx_chromium.new_context(ignore_https_errors=True, **options)
-        ctx.set_default_timeout(20_000)
+        ctx.set_default_timeout(b.STEP_TIMEOUT_MS)
         ctx.add_init_script(b.STABLE_INIT_SCRIPT)
         made.append(ctx)
         return ctx

@@ -17,7 +17,7 @@ from tests.oscal_data import CSF, ISO, oscal_bytes, oscal_json
 from tests.support import browser as b
 
 pytestmark = pytest.mark.browser
-expect.set_options(timeout=20_000)
+expect.set_options(timeout=b.STEP_TIMEOUT_MS)
 PASSWORD = "oscal journey 2026"
 MAIN = '[data-testid="stMain"]'
 KEY = "iso-iec-27001-2022-annex-a-catalog"
@@ -59,7 +59,7 @@ def test_the_page_says_what_each_upload_will_do_and_imports_the_next_version(ser
         context = chromium.new_context(viewport={"width": 1400, "height": 1100})
         context.add_init_script(b.STABLE_INIT_SCRIPT)
         page = context.new_page()
-        page.set_default_timeout(20_000)
+        page.set_default_timeout(b.STEP_TIMEOUT_MS)
         page.goto(server["url"])
         b.wait_stable(page)
         b.sign_in_form(page, "ada", PASSWORD)

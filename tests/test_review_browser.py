@@ -12,7 +12,7 @@ from core.models import Assessment, AuditLog
 from tests.support import browser as b
 
 pytestmark = pytest.mark.browser
-expect.set_options(timeout=15_000)
+expect.set_options(timeout=b.STEP_TIMEOUT_MS)
 PASSWORD = "review passphrase 2026"
 MAIN = '[data-testid="stMain"]'
 NAV = '[data-testid="stSidebarNav"]'
@@ -47,7 +47,7 @@ def signed_in(chromium, server):
         context.add_init_script(b.STABLE_INIT_SCRIPT)
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(20_000)
+        page.set_default_timeout(b.STEP_TIMEOUT_MS)
         page.goto(server["url"])
         b.wait_stable(page)
         b.sign_in_form(page, username, PASSWORD)

@@ -24,7 +24,7 @@ from tests.sheet_files import caiq_bytes
 from tests.support import browser as b
 
 pytestmark = pytest.mark.browser
-expect.set_options(timeout=20_000)
+expect.set_options(timeout=b.STEP_TIMEOUT_MS)
 PASSWORD = "spreadsheet journey 2026"
 MAIN = '[data-testid="stMain"]'
 KEY = "consensus-assessments-initiative-questionnaire-v4-example"
@@ -72,7 +72,7 @@ def open_page(browser, server, username, path=""):
     context = browser.new_context(viewport={"width": 1400, "height": 1100})
     context.add_init_script(b.STABLE_INIT_SCRIPT)
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(b.STEP_TIMEOUT_MS)
     page.goto(server["url"] + path)
     b.wait_stable(page)
     b.sign_in_form(page, username, PASSWORD)

@@ -47,6 +47,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = REPO_ROOT / "tests" / "artifacts"
 
 CHROMIUM_PATH = "/usr/bin/chromium"
+# How long a browser step may wait for its outcome. Passing steps never wait this long; a 2-core
+# machine with one core kept busy and the suite's own servers running can take 15 s for a rerun.
+STEP_TIMEOUT_MS = 45_000
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -228,7 +231,7 @@ def stop_streamlit(proc: subprocess.Popen, timeout: float = 10) -> None:
         log.close()
 
 
-def wait_stable(page, quiet_ms: int = 400, timeout_ms: int = 20000) -> None:
+def wait_stable(page, quiet_ms: int = 400, timeout_ms: int = STEP_TIMEOUT_MS) -> None:
     """Wait until the Streamlit app is idle and the DOM has been quiet for ``quiet_ms``.
 
     Idle means ``[data-testid="stApp"]`` has ``data-test-script-state="notRunning"``
