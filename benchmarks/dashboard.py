@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 
@@ -83,8 +84,9 @@ def data_set(products: int, fresh: bool) -> tuple[str, dict]:
                 password="benchmark admin password",
                 rounds=4,
             )
-        meta.write_text(json.dumps(report))
-        return url, {**report, "reused": False}
+        flat = {**report.counts, **{k: v for k, v in asdict(report).items() if k != "counts"}}
+        meta.write_text(json.dumps(flat))
+        return url, {**flat, "reused": False}
     return url, {**json.loads(meta.read_text()), "reused": True}
 
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import audit, db, migrate
 from core.access import SYSTEM
@@ -29,8 +32,6 @@ from core.models import (
     Organization,
     Product,
     ProductStatus,
-    Question,
-    Section,
     SignInAttempt,
     User,
     utcnow,
@@ -51,7 +52,18 @@ BANK_KEY = "synthetic-bank"
 SECTIONS = 10
 
 
-def synthetic_bank_data(questions: int) -> dict:
+@dataclass(frozen=True)
+class SeedReport:
+    """What a seed wrote, rows per table, and how fast (the answers timed on their own)."""
+
+    counts: dict[str, int]  # by table name
+    seconds: float
+    rows_per_s: float
+    answer_seconds: float
+    answer_rows_per_s: float
+
+
+def synthetic_bank_data(questions: int) -> dict[str, Any]:
     """The bank dict: `questions` yes/no/partial questions spread over 10 weighted sections."""
     per = [questions // SECTIONS + (1 if s < questions % SECTIONS else 0) for s in range(SECTIONS)]
     start = [sum(per[:s]) for s in range(SECTIONS)]
@@ -89,7 +101,7 @@ def seed_synthetic(
     seed: int = 1,
     organizations: int = 50,
     now: datetime | None = None,
-) -> dict:
+) -> SeedReport:
     """Build the synthetic data set in the database at `url` in one transaction; returns counts
     and timings (rows/s)."""
     if products < 1 or questions < 1 or organizations < 1:
@@ -102,7 +114,7 @@ def seed_synthetic(
             raise SecureSphereError("synthetic data is already present in this database")
         loader = Loader(session)
         with loader.big_cache():
-            report = _build(
+            answer_seconds = _build(
                 session,
                 loader,
                 random.Random(seed),
@@ -118,45 +130,47 @@ def seed_synthetic(
             object_type="database",
             detail={**loader.counts, "seed": seed},
         )
-    report["seconds"] = time.perf_counter() - started
-    report["rows_per_s"] = sum(loader.counts.values()) / report["seconds"]
-    return report
+    seconds = time.perf_counter() - started
+    answers = loader.counts["questionnaire_responses"]
+    return SeedReport(
+        counts=dict(loader.counts),
+        seconds=seconds,
+        rows_per_s=sum(loader.counts.values()) / seconds,
+        answer_seconds=answer_seconds,
+        answer_rows_per_s=answers / answer_seconds if answer_seconds else 0.0,
+    )
 
 
-def _build(session, loader, rng, products, questions, organizations, now) -> dict:
+def _build(
+    session: Session,
+    loader: Loader,
+    rng: random.Random,
+    products: int,
+    questions: int,
+    organizations: int,
+    now: datetime,
+) -> float:
+    """Write every row; returns the seconds the answers took."""
     bank, _ = import_bank(
         session, SYSTEM, parse_bank(synthetic_bank_data(questions), source_name="synthetic bank")
     )
-    qrows = session.execute(
-        select(Question.id, Section.key, Question.allow_na, Question.critical)
-        .join(Section, Section.id == Question.section_id)
-        .where(Question.questionnaire_id == bank.id)
-        .order_by(Question.id)
-    ).all()
     orgs = add_organizations(loader, organizations, now)
     people = add_users(loader, orgs, now)
     first_product = add_products(loader, orgs, products, now)
+    first_assessment = loader.next_id(Assessment.id)
     plans = [
-        plan_assessment(rng, first_product + i, orgs[i % len(orgs)], people, now)
+        plan_assessment(
+            rng, first_assessment + i, first_product + i, orgs[i % len(orgs)], people, now
+        )
         for i in range(products)
     ]
     add_assessments(loader, plans, bank.id)
     answer_start = time.perf_counter()
-    sections = add_answers(loader, plans, qrows, rng)
+    sections = add_answers(loader, plans, bank.id, rng)
     answer_seconds = time.perf_counter() - answer_start
-    weights = dict(
-        session.execute(
-            select(Section.key, Section.weight).where(Section.questionnaire_id == bank.id)
-        ).all()
-    )
-    add_snapshots(loader, plans, sections, weights, rng)
+    add_snapshots(loader, plans, sections, bank.id, rng)
     loader.insert(ProductStatus, (row for p in plans for row in timeline_rows(loader.ts, p)))
     loader.insert(LeadComment, (row for p in plans for row in comment_rows(loader.ts, p)))
     loader.insert(SignInAttempt, sign_in_rows(loader.ts, people, rng, now))
     loader.sync_sequences(Organization, User, Product, Assessment)
-    answers = loader.counts["questionnaire_responses"]
-    return {
-        **loader.counts,
-        "answer_seconds": answer_seconds,
-        "answer_rows_per_s": answers / answer_seconds if answer_seconds else 0.0,
-    }
+    return answer_seconds

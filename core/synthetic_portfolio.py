@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from core.models import Assessment, Organization, Product, User
 from core.passwords import hash_password
 from core.synthetic_loader import Loader
-from core.synthetic_stories import DAYS
+from core.synthetic_stories import DAYS, AssessmentPlan, People, RowValues, SyntheticUser
 
 ORG_PREFIX = "Synthetic Org"
 INDUSTRIES = (
@@ -24,7 +24,8 @@ TIERS = ("tier_1", "tier_2", "tier_3")
 
 
 def add_organizations(loader: Loader, count: int, now: datetime) -> list[int]:
-    first, when = loader.next_id(Organization), loader.ts(now - timedelta(days=DAYS + 30))
+    """`count` organisations across the industries and tiers; returns their ids."""
+    first, when = loader.next_id(Organization.id), loader.ts(now - timedelta(days=DAYS + 30))
     loader.insert(
         Organization,
         (
@@ -43,16 +44,14 @@ def add_organizations(loader: Loader, count: int, now: datetime) -> list[int]:
     return list(range(first, first + count))
 
 
-def add_users(
-    loader: Loader, orgs: list[int], now: datetime
-) -> dict[str, list[tuple[int, str, int]]]:
+def add_users(loader: Loader, orgs: list[int], now: datetime) -> People:
     """5 reviewers, 3 analysts and one client per organisation: inactive, unknown password."""
-    first, when = loader.next_id(User), loader.ts(now - timedelta(days=DAYS + 30))
+    first, when = loader.next_id(User.id), loader.ts(now - timedelta(days=DAYS + 30))
     hashed = hash_password(secrets.token_urlsafe(24), rounds=4)
-    specs = (
+    specs: list[tuple[str, int | None]] = (
         [("lead_reviewer", None)] * 5 + [("analyst", None)] * 3 + [("client", org) for org in orgs]
     )
-    rows = [
+    rows: list[RowValues] = [
         {
             "id": first + i,
             "username": f"syn-{role.replace('_', '-')}-{i + 1:03d}",
@@ -72,16 +71,16 @@ def add_users(
         for i, (role, org) in enumerate(specs)
     ]
     loader.insert(User, rows)
-    people: dict[str, list] = {}
-    for row in rows:
-        people.setdefault(row["role"], []).append(
-            (row["id"], row["username"], row["organization_id"])
-        )
+    people: People = {}
+    for i, (role, org) in enumerate(specs):
+        username = f"syn-{role.replace('_', '-')}-{i + 1:03d}"
+        people.setdefault(role, []).append(SyntheticUser(first + i, username, org))
     return people
 
 
 def add_products(loader: Loader, orgs: list[int], count: int, now: datetime) -> int:
-    first, when = loader.next_id(Product), loader.ts(now - timedelta(days=DAYS + 20))
+    """`count` products spread over the organisations; returns the first one's id."""
+    first, when = loader.next_id(Product.id), loader.ts(now - timedelta(days=DAYS + 20))
     loader.insert(
         Product,
         (
@@ -102,28 +101,26 @@ def add_products(loader: Loader, orgs: list[int], count: int, now: datetime) -> 
     return first
 
 
-def add_assessments(loader: Loader, plans: list[dict], questionnaire_id: int) -> None:
-    first = loader.next_id(Assessment)
-    for i, plan in enumerate(plans):
-        plan["id"] = first + i
+def add_assessments(loader: Loader, plans: list[AssessmentPlan], questionnaire_id: int) -> None:
+    """One assessment row per plan, under the id the plan was given."""
     loader.insert(Assessment, (_assessment_row(loader, p, questionnaire_id) for p in plans))
 
 
-def _assessment_row(loader: Loader, plan: dict, questionnaire_id: int) -> dict:
-    times, triggers = plan["times"], plan["triggers"]
+def _assessment_row(loader: Loader, plan: AssessmentPlan, questionnaire_id: int) -> RowValues:
+    times, triggers = plan.times, plan.triggers
     started = times[0] - timedelta(days=14)
     submitted = max(t for t, g in zip(times, triggers, strict=False) if g == "submit")
     decided = next((t for t, g in zip(times, triggers, strict=False) if g == "approve"), None)
     return {
-        "id": plan["id"],
-        "product_id": plan["product_id"],
+        "id": plan.id,
+        "product_id": plan.product_id,
         "questionnaire_id": questionnaire_id,
-        "organization_id": plan["org"],
-        "status": plan["status"],
+        "organization_id": plan.org,
+        "status": plan.status,
         "cycle": 1,
         "round": 1 + triggers.count("changes_requested"),
-        "reviewer_id": plan["reviewer"],
-        "created_by": plan["client"],
+        "reviewer_id": plan.reviewer,
+        "created_by": plan.client,
         "due_date": (started + timedelta(days=30)).date(),
         "submitted_at": loader.ts(submitted),
         "decided_at": decided and loader.ts(decided),

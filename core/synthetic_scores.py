@@ -8,11 +8,15 @@ import random
 from collections.abc import Iterator
 from datetime import timedelta
 
-from sqlalchemy import bindparam, column, table, update
+from sqlalchemy import bindparam, column, select, table, update
 
-from core.models import QuestionnaireResponse, ScoreHistory
+from core.models import Question, QuestionnaireResponse, ScoreHistory, Section
 from core.scoring import DEFAULT_BANDS, FORMULA_VERSION, band_for
 from core.synthetic_loader import Loader
+from core.synthetic_stories import AssessmentPlan, RowValues
+
+# Per section key of one assessment: [sum of its scored answers' scores, how many were scored].
+SectionSums = dict[str, list[float]]
 
 VALUES = (("yes", 1.0), ("partial", 0.5), ("no", 0.0))
 _JSON = {v: json.dumps(v) for v, _ in VALUES}
@@ -32,20 +36,24 @@ ANSWER_COLUMNS = (
 )
 
 
-def add_answers(loader: Loader, plans: list[dict], qrows, rng: random.Random) -> list[dict]:
-    """Insert every answer; returns per assessment {section key: [scored sum, scored count]}."""
-    sections: list[dict] = []
+def add_answers(
+    loader: Loader, plans: list[AssessmentPlan], questionnaire_id: int, rng: random.Random
+) -> list[SectionSums]:
+    """Insert every answer; returns per assessment (in plan order) its section sums."""
+    questions = loader.conn.execute(
+        select(Question.id, Section.key, Question.allow_na, Question.critical)
+        .join(Section, Section.id == Question.section_id)
+        .where(Question.questionnaire_id == questionnaire_id)
+        .order_by(Question.id)
+    ).all()
+    sections: list[SectionSums] = []
 
-    def rows() -> Iterator[tuple]:
+    def rows() -> Iterator[tuple[object, ...]]:
         for plan in plans:
-            sums, when, aid, who = (
-                {},
-                loader.ts(plan["times"][-1] - timedelta(days=3)),
-                plan["id"],
-                plan["client"],
-            )
-            yes, partial = plan["quality"], plan["quality"] + (1 - plan["quality"]) / 2
-            for qid, section, allow_na, critical in qrows:
+            sums: SectionSums = {}
+            when, aid, who = loader.ts(plan.times[-1] - timedelta(days=3)), plan.id, plan.client
+            yes, partial = plan.quality, plan.quality + (1 - plan.quality) / 2
+            for qid, section, allow_na, critical in questions:
                 r = rng.random() * (0.5 if critical else 1)
                 value, score = VALUES[0] if r < yes else VALUES[1] if r < partial else VALUES[2]
                 if allow_na and rng.random() < 0.1:
@@ -57,22 +65,32 @@ def add_answers(loader: Loader, plans: list[dict], qrows, rng: random.Random) ->
                 yield aid, qid, _JSON[value], False, "", score, "accepted", who, when, when, when
             sections.append(sums)
 
-    loader.insert(QuestionnaireResponse, rows(), ANSWER_COLUMNS)
+    loader.insert_tuples(QuestionnaireResponse, ANSWER_COLUMNS, rows())
     return sections
 
 
 def add_snapshots(
-    loader: Loader, plans: list[dict], sections: list[dict], weights: dict, rng: random.Random
+    loader: Loader,
+    plans: list[AssessmentPlan],
+    sections: list[SectionSums],
+    questionnaire_id: int,
+    rng: random.Random,
 ) -> None:
     """Five snapshots per assessment (the newest scored from its answers), then the summary columns."""
-    loader.insert(
-        ScoreHistory,
-        (
-            row
-            for plan, sums in zip(plans, sections, strict=False)
-            for row in _snapshot_rows(loader, plan, sums, weights, rng)
-        ),
+    weights = dict(
+        loader.conn.execute(
+            select(Section.key, Section.weight).where(Section.questionnaire_id == questionnaire_id)
+        ).all()
     )
+    latest: dict[int, RowValues] = {}  # the newest snapshot of each assessment, once inserted
+
+    def rows() -> Iterator[RowValues]:
+        for plan, sums in zip(plans, sections, strict=False):
+            snapshots = _snapshot_rows(loader, plan, sums, weights, rng)
+            latest[plan.id] = snapshots[-1]
+            yield from snapshots
+
+    loader.insert(ScoreHistory, rows())
     summary = table(
         "assessments",
         column("id"),
@@ -90,17 +108,23 @@ def add_snapshots(
         ),
         [
             {
-                "aid": p["id"],
-                "score": p["latest"]["overall_score"],
-                "band": p["latest"]["band"],
-                "done": p["latest"]["completion"],
+                "aid": p.id,
+                "score": latest[p.id]["overall_score"],
+                "band": latest[p.id]["band"],
+                "done": latest[p.id]["completion"],
             }
             for p in plans
         ],
     )
 
 
-def _snapshot_rows(loader, plan, sums, weights, rng) -> list[dict]:
+def _snapshot_rows(
+    loader: Loader,
+    plan: AssessmentPlan,
+    sums: SectionSums,
+    weights: dict[str, float],
+    rng: random.Random,
+) -> list[RowValues]:
     history = [{key: 100 * s / n for key, (s, n) in sorted(sums.items()) if n}]
     completion = [1.0]
     for _ in range(4):  # walk back in time: scores were mostly lower before, sometimes higher
@@ -109,16 +133,16 @@ def _snapshot_rows(loader, plan, sums, weights, rng) -> list[dict]:
             0, {k: min(100.0, max(0.0, v - shift - rng.gauss(0, 4))) for k, v in history[0].items()}
         )
         completion.insert(0, max(0.8, completion[0] - rng.uniform(0, 0.04)))
-    out = []
+    out: list[RowValues] = []
     for when, trigger, secs, done in zip(
-        plan["times"], plan["triggers"], history, completion, strict=False
+        plan.times, plan.triggers, history, completion, strict=False
     ):
         total = sum(weights[k] for k in secs)
         overall = sum(weights[k] * v for k, v in secs.items()) / total if secs else None
         stamp = loader.ts(when)
         out.append(
             {
-                "assessment_id": plan["id"],
+                "assessment_id": plan.id,
                 "overall_score": overall,
                 "section_scores": json.dumps(secs),
                 "band": band_for(overall, DEFAULT_BANDS),
@@ -134,5 +158,4 @@ def _snapshot_rows(loader, plan, sums, weights, rng) -> list[dict]:
                 "updated_at": stamp,
             }
         )
-    plan["latest"] = out[-1]
     return out

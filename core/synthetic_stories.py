@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 DAYS = 730  # 24 months of history
 STATUS_WEIGHTS = {
@@ -28,9 +30,41 @@ PATTERNS = {  # final status -> the 5 snapshot triggers, oldest first
 }
 
 
+# A row in storage form, by column, and a time as the column stores it (see Loader.ts).
+RowValues = dict[str, object]
+Stamp = str | datetime
+
+
+class SyntheticUser(NamedTuple):
+    """One synthetic account: its id, username and organisation (clients only)."""
+
+    id: int
+    username: str
+    organization_id: int | None
+
+
+People = dict[str, list[SyntheticUser]]  # by role
+
+
+@dataclass(frozen=True)
+class AssessmentPlan:
+    """One synthetic assessment's story: final status, snapshot triggers and their times, the
+    quality of its answers, and who answers and reviews it."""
+
+    id: int
+    product_id: int
+    org: int
+    status: str
+    triggers: tuple[str, ...]
+    times: list[datetime]  # of the five snapshots, oldest first
+    quality: float
+    client: int
+    reviewer: int
+
+
 def plan_assessment(
-    rng: random.Random, product_id: int, org: int, people: dict, now: datetime
-) -> dict:
+    rng: random.Random, assessment_id: int, product_id: int, org: int, people: People, now: datetime
+) -> AssessmentPlan:
     """One assessment's story: final status, snapshot triggers and times, quality, reviewer."""
     status = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
     triggers = rng.choice(PATTERNS[status])
@@ -44,27 +78,29 @@ def plan_assessment(
     for k in range(1, 5):  # a decision follows its submission within days, not months
         if triggers[k] in ("changes_requested", "approve") and triggers[k - 1] == "submit":
             times[k] = times[k - 1] + timedelta(days=rng.uniform(2, 16))
-    client = next(u for u in people["client"] if u[2] == org)
-    return {
-        "product_id": product_id,
-        "org": org,
-        "status": status,
-        "triggers": triggers,
-        "times": times,
-        "quality": rng.uniform(0.25, 0.95),
-        "client": client[0],
-        "reviewer": rng.choice(people["lead_reviewer"])[0],
-    }
+    client = next(u for u in people["client"] if u.organization_id == org)
+    quality = rng.uniform(0.25, 0.95)
+    return AssessmentPlan(
+        id=assessment_id,
+        product_id=product_id,
+        org=org,
+        status=status,
+        triggers=triggers,
+        times=times,
+        quality=quality,
+        client=client.id,
+        reviewer=rng.choice(people["lead_reviewer"]).id,
+    )
 
 
-def timeline_rows(ts: Callable, plan: dict) -> list[dict]:
+def timeline_rows(ts: Callable[[datetime], Stamp], plan: AssessmentPlan) -> list[RowValues]:
     """Status changes matching the snapshot triggers (a claim the day before each decision)."""
-    client, reviewer, day = plan["client"], plan["reviewer"], timedelta(days=1)
+    client, reviewer, day = plan.client, plan.reviewer, timedelta(days=1)
     events, status = (
-        [(plan["times"][0] - 13 * day, "not_started", "in_progress", client, "")],
+        [(plan.times[0] - 13 * day, "not_started", "in_progress", client, "")],
         "in_progress",
     )
-    for when, trigger in zip(plan["times"], plan["triggers"], strict=False):
+    for when, trigger in zip(plan.times, plan.triggers, strict=False):
         if trigger == "submit":
             if status == "changes_requested":
                 events.append((when - day, status, "in_progress", client, ""))
@@ -77,14 +113,14 @@ def timeline_rows(ts: Callable, plan: dict) -> list[dict]:
                 (when - day, "submitted", "under_review", reviewer, ""),
                 (when, "under_review", status, reviewer, note),
             ]
-    last = plan["times"][-1]
-    if plan["status"] == "under_review":
+    last = plan.times[-1]
+    if plan.status == "under_review":
         events.append((last + day / 2, "submitted", "under_review", reviewer, ""))
-    if plan["status"] == "in_progress":
-        events.append((plan["times"][-2] + day, "changes_requested", "in_progress", client, ""))
+    if plan.status == "in_progress":
+        events.append((plan.times[-2] + day, "changes_requested", "in_progress", client, ""))
     return [
         {
-            "assessment_id": plan["id"],
+            "assessment_id": plan.id,
             "from_status": a,
             "to_status": b,
             "actor_id": who,
@@ -96,31 +132,27 @@ def timeline_rows(ts: Callable, plan: dict) -> list[dict]:
     ]
 
 
-def comment_rows(ts: Callable, plan: dict) -> list[dict]:
+def comment_rows(ts: Callable[[datetime], Stamp], plan: AssessmentPlan) -> list[RowValues]:
     """For each change request: an internal reviewer note, a shared request and the client's reply."""
-    rows, day = [], timedelta(days=1)
-    for when, trigger in zip(plan["times"], plan["triggers"], strict=False):
+    rows: list[RowValues] = []
+    day = timedelta(days=1)
+    for when, trigger in zip(plan.times, plan.triggers, strict=False):
         if trigger != "changes_requested":
             continue
         for offset, author, body, visibility in (
-            (
-                -day,
-                plan["reviewer"],
-                "Internal: evidence for access control looks thin.",
-                "internal",
-            ),
+            (-day, plan.reviewer, "Internal: evidence for access control looks thin.", "internal"),
             (
                 0 * day,
-                plan["reviewer"],
+                plan.reviewer,
                 "Please describe the control in place — and attach evidence (e.g. «policy v2»).",
                 "shared",
             ),
-            (day, plan["client"], "- added MFA evidence\n- updated the policy, merci", "shared"),
+            (day, plan.client, "- added MFA evidence\n- updated the policy, merci", "shared"),
         ):
             stamp = ts(when + offset)
             rows.append(
                 {
-                    "assessment_id": plan["id"],
+                    "assessment_id": plan.id,
                     "response_id": None,
                     "parent_id": None,
                     "author_id": author,
@@ -135,17 +167,19 @@ def comment_rows(ts: Callable, plan: dict) -> list[dict]:
     return rows
 
 
-def sign_in_rows(ts: Callable, people: dict, rng: random.Random, now: datetime) -> Iterator[dict]:
+def sign_in_rows(
+    ts: Callable[[datetime], Stamp], people: People, rng: random.Random, now: datetime
+) -> Iterator[RowValues]:
     """About one sign-in attempt every other day per synthetic account over the last 90 days."""
     accounts = [u for users in people.values() for u in users]
     for days_ago in range(90, 0, -1):
-        for user_id, username, _ in accounts:
+        for user in accounts:
             if rng.random() < 0.5:
                 stamp = ts(now - timedelta(days=days_ago, hours=rng.uniform(0, 12)))
                 yield {
-                    "user_id": user_id,
-                    "username": username,
-                    "client_address": f"192.0.2.{user_id % 250 + 1}",
+                    "user_id": user.id,
+                    "username": user.username,
+                    "client_address": f"192.0.2.{user.id % 250 + 1}",
                     "succeeded": rng.random() < 0.9,
                     "created_at": stamp,
                     "updated_at": stamp,

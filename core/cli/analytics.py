@@ -12,14 +12,13 @@ def cmd_seed_synthetic(settings: Settings, args: argparse.Namespace) -> int:
     """Build the synthetic benchmark data set (see core/synthetic.py) and print rows/s."""
     url = args.url or settings.database_url
     done = seed_synthetic(url, products=args.products, questions=args.questions, seed=args.seed)
+    rows = done.counts
     print(
-        f"synthetic data set: {done['organizations']} organisations, {done['products']} products, "
-        f"{done['questionnaire_responses']:,} answers, {done['score_history']:,} snapshots, "
-        f"{done['product_statuses']:,} status changes in {done['seconds']:.1f} s"
+        f"synthetic data set: {rows['organizations']} organisations, {rows['products']} products, "
+        f"{rows['questionnaire_responses']:,} answers, {rows['score_history']:,} snapshots, "
+        f"{rows['product_statuses']:,} status changes in {done.seconds:.1f} s"
     )
-    print(
-        f"answers: {done['answer_rows_per_s']:,.0f} rows/s; all rows: {done['rows_per_s']:,.0f} rows/s"
-    )
+    print(f"answers: {done.answer_rows_per_s:,.0f} rows/s; all rows: {done.rows_per_s:,.0f} rows/s")
     return 0
 
 
