@@ -41,7 +41,7 @@ REJECTED_NOTE = "Too many gaps in access control and incident response."
 
 def demo_exists(session: Session) -> bool:
     """True when the demo organisations were already created."""
-    return organization_by_name(session, ORGANISATIONS[0][0]) is not None
+    return organization_by_name(session, ORGANISATIONS[0].name) is not None
 
 
 def build_demo(
@@ -55,13 +55,19 @@ def build_demo(
     """Create the demo organisations, accounts, products and assessment histories; returns passwords."""
     now = now or utcnow()
     orgs = {
-        name: create_organization(session, SYSTEM, name=name, industry=industry, tier=tier).id
-        for name, industry, tier in ORGANISATIONS
+        o.name: create_organization(
+            session, SYSTEM, name=o.name, industry=o.industry, tier=o.tier
+        ).id
+        for o in ORGANISATIONS
     }
-    passwords = {username: password or generate_password() for username, *_ in ACCOUNTS}
+    passwords = {a.username: password or generate_password() for a in ACCOUNTS}
     actors = create_accounts(session, orgs, passwords, rounds)
-    clients = {org: actors[username] for username, _, role, org in ACCOUNTS if role == "client"}
-    clients |= {org: actors[username] for username, _, org in MEMBERS}
+    clients = {
+        a.organization: actors[a.username]
+        for a in ACCOUNTS
+        if a.role == "client" and a.organization
+    }
+    clients |= {m.organization: actors[m.username] for m in MEMBERS}
     banks = {key: _newest_bank(session, key) for key in (BASELINE, ASVS)}
     rng = random.Random(2026)
     for plan in demo_plan():

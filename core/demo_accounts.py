@@ -23,9 +23,9 @@ def create_accounts(
     """The demo sign-in accounts (with passwords) and the other organisations' clients (with a
     one-time password nobody is given)."""
     people: list[tuple[str, str, str, str | None, str | None]] = [
-        (u, n, r, o, passwords[u]) for u, n, r, o in ACCOUNTS
+        (*account, passwords[account.username]) for account in ACCOUNTS
     ]
-    people += [(u, n, "client", o, None) for u, n, o in MEMBERS]
+    people += [(m.username, m.name, "client", m.organization, None) for m in MEMBERS]
     actors = {}
     for username, name, role, org, password in people:
         user = create_user(
@@ -47,7 +47,7 @@ def create_accounts(
 def demo_usernames(session: Session) -> list[str]:
     """The demo sign-in accounts still active, in the README's order (empty outside demo mode)."""
     active = set(session.scalars(select(User.username).where(User.is_demo, User.is_active)))
-    return [username for username, *_ in ACCOUNTS if username in active]
+    return [a.username for a in ACCOUNTS if a.username in active]
 
 
 def password_source(settings: Settings) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import NamedTuple
 
 BASELINE = "securesphere-baseline"
 ASVS = "owasp-asvs-5.0-l1"
@@ -33,29 +34,53 @@ class ProductPlan:
     cycles: tuple[Cycle, ...]
 
 
-ORGANISATIONS = (  # name, industry, tier
-    ("Demo Corp", "Technology", "tier_2"),
-    ("Enterprise Inc", "Financial services", "tier_1"),
-    ("Northwind Health", "Healthcare", "tier_1"),
-    ("Harbour Logistics", "Logistics", "tier_3"),
-    ("Cobalt Retail", "Retail", "tier_2"),
-    ("Aurora Energy", "Energy", "tier_1"),
-    ("Fjord Analytics", "Technology", "tier_3"),
+class DemoOrganization(NamedTuple):
+    name: str
+    industry: str
+    tier: str
+
+
+class DemoAccount(NamedTuple):
+    """A demo sign-in account; organisation is None for staff."""
+
+    username: str
+    name: str
+    role: str
+    organization: str | None
+
+
+class DemoMember(NamedTuple):
+    """Another organisation's client: a real-looking account whose one-time password nobody is
+    given (an admin may reset it)."""
+
+    username: str
+    name: str
+    organization: str
+
+
+ORGANISATIONS = (
+    DemoOrganization("Demo Corp", "Technology", "tier_2"),
+    DemoOrganization("Enterprise Inc", "Financial services", "tier_1"),
+    DemoOrganization("Northwind Health", "Healthcare", "tier_1"),
+    DemoOrganization("Harbour Logistics", "Logistics", "tier_3"),
+    DemoOrganization("Cobalt Retail", "Retail", "tier_2"),
+    DemoOrganization("Aurora Energy", "Energy", "tier_1"),
+    DemoOrganization("Fjord Analytics", "Technology", "tier_3"),
 )
-ACCOUNTS = (  # username, name, role, organisation: the demo sign-in accounts
-    ("admin", "Ada Admin", "admin", None),
-    ("lead_reviewer", "Lee Reviewer", "lead_reviewer", None),
-    ("security_manager", "Sam Manager", "security_manager", None),
-    ("analyst", "Ana Analyst", "analyst", None),
-    ("demo_client", "Dana Client", "client", "Demo Corp"),
-    ("enterprise_client", "Eli Client", "client", "Enterprise Inc"),
+ACCOUNTS = (
+    DemoAccount("admin", "Ada Admin", "admin", None),
+    DemoAccount("lead_reviewer", "Lee Reviewer", "lead_reviewer", None),
+    DemoAccount("security_manager", "Sam Manager", "security_manager", None),
+    DemoAccount("analyst", "Ana Analyst", "analyst", None),
+    DemoAccount("demo_client", "Dana Client", "client", "Demo Corp"),
+    DemoAccount("enterprise_client", "Eli Client", "client", "Enterprise Inc"),
 )
-MEMBERS = (  # the other organisations' clients: real-looking accounts whose one-time password
-    ("noor.haddad", "Noor Haddad", "Northwind Health"),  # nobody is given (an admin may reset it)
-    ("hugo.berg", "Hugo Berg", "Harbour Logistics"),
-    ("carla.ruiz", "Carla Ruiz", "Cobalt Retail"),
-    ("arun.patel", "Arun Patel", "Aurora Energy"),
-    ("freya.lund", "Freya Lund", "Fjord Analytics"),
+MEMBERS = (
+    DemoMember("noor.haddad", "Noor Haddad", "Northwind Health"),
+    DemoMember("hugo.berg", "Hugo Berg", "Harbour Logistics"),
+    DemoMember("carla.ruiz", "Carla Ruiz", "Cobalt Retail"),
+    DemoMember("arun.patel", "Arun Patel", "Aurora Energy"),
+    DemoMember("freya.lund", "Freya Lund", "Fjord Analytics"),
 )
 SHOWCASE = (  # organisation, product, bank, cycles as (quality, story, days ago)
     (
