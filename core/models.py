@@ -401,4 +401,27 @@ class NotificationPreference(Timestamped, Base):
     mode: Mapped[str] = mapped_column(String(20), default="immediate")
 
 
+TOKEN_SCOPES = ("read", "write")
+
+
+class ApiToken(Timestamped, Base):
+    """A personal access token for the REST API (core/tokens.py): only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint(_in("scope", TOKEN_SCOPES), name="scope"),
+        Index("ix_api_tokens_user_created", "user_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)  # shown, and the lookup key
+    token_hash: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(10))
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    last_used_address: Mapped[str] = mapped_column(String(64), default="")
+    revoked_at: Mapped[datetime | None]
+
+
 TABLES = tuple(sorted(Base.metadata.tables))

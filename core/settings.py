@@ -103,6 +103,15 @@ SETTINGS: dict[str, Setting] = {
         60, "Wait before the second try of a notification; each further wait doubles.", 1, 3600
     ),
     "digest_hour": Setting(7, "Hour of the day (UTC) the daily digests are sent.", 0, 23),
+    "api_rate_limit_per_minute": Setting(
+        600,
+        "Requests one API token may make per minute (in each API process); more get 429.",
+        10,
+        100_000,
+    ),
+    "api_token_max_days": Setting(
+        365, "Longest lifetime, in days, of a new personal access token for the API.", 1, 3650
+    ),
 }
 DEFAULTS: dict[str, Any] = {key: spec.default for key, spec in SETTINGS.items()}
 BAND_ORDER = ("Low", "Medium", "High")
