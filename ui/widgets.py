@@ -84,15 +84,16 @@ def pager(total: int, page_size: int, key: str) -> int:
 
 
 def count_rows(fetch) -> int:
-    """How many rows a paged core listing ``fetch(session, actor, page=, page_size=)`` has."""
-    return load(lambda s, a: fetch(s, a, page_size=1))[1]
+    """How many rows a paged core listing ``fetch(session, actor, page=, page_size=)`` (one that
+    returns a core.paging.Page) has."""
+    return load(lambda s, a: fetch(s, a, page_size=1)).total
 
 
 def page_of(fetch, *, page_size: int, key: str, total: int | None = None) -> list:
     """Count (unless given the total), draw a pager, and return that page of a paged listing."""
     total = count_rows(fetch) if total is None else total
     page = pager(total, page_size, key)
-    return load(lambda s, a: fetch(s, a, page=page, page_size=page_size))[0]
+    return load(lambda s, a: fetch(s, a, page=page, page_size=page_size)).rows
 
 
 def choose_assessment(empty: str, *, icon: str, include=None, prefer_next: bool = False) -> int:
