@@ -11,6 +11,7 @@ from core.errors import ConfigError
 from core.text import md_escape
 from core.users import demo_accounts_exist
 from ui import login
+from ui.bell import show_bell
 from ui.navigation import pages_for, sign_in_doors
 from ui.state import reading, settings
 
@@ -77,6 +78,8 @@ with st.sidebar:
     )
     if demo:
         st.badge("Demo data", icon=":material/science:", color="orange")
+    if not me.must_change_password:  # until then only the profile page exists
+        show_bell(actor)
     if st.button("Sign out", icon=":material/logout:", width="stretch"):
         login.sign_out()  # renders the cookie deletion, which reruns the app once done
         st.caption("Signing you out…")

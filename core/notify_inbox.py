@@ -76,14 +76,16 @@ def mark_read(
 
 
 def my_preferences(session: Session, actor: Actor) -> dict[str, str]:
-    """The actor's choice for each kind of event they can choose for (immediately by default)."""
+    """The actor's choice for each kind of event that reaches people of their side (clients or
+    staff), immediately by default."""
     if actor.user_id is None:
         raise AccessDenied("Only a signed-in person has preferences.")
     stored = preferences(session, [actor.user_id])
+    audience = "client" if actor.is_client else "staff"
     return {
         kind: stored.get((actor.user_id, kind), "immediate")
         for kind, spec in KINDS.items()
-        if spec.configurable
+        if spec.configurable and spec.audience == audience
     }
 
 
@@ -97,7 +99,7 @@ def set_preferences(
     before = my_preferences(session, actor)
     changed = {}
     for kind, mode in choices.items():
-        if kind not in KINDS or not KINDS[kind].configurable:
+        if kind not in before:
             raise ValidationError(f"{kind} is not a kind of notification one can choose.")
         if before.get(kind) == check_mode(mode):
             continue

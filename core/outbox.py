@@ -39,6 +39,7 @@ class Kind:
     delivered, and whether it shows in the bell."""
 
     label: str
+    audience: str = "staff"  # who may choose how it reaches them: "client" or "staff"
     configurable: bool = True
     bell: bool = True
 
@@ -46,14 +47,14 @@ class Kind:
 KINDS: dict[str, Kind] = {
     "submitted": Kind("An assessment is submitted for review"),
     "assigned": Kind("An assessment is assigned to me"),
-    "claimed": Kind("A reviewer starts reviewing our assessment"),
-    "changes_requested": Kind("Changes are requested"),
-    "approved": Kind("An assessment is approved"),
-    "rejected": Kind("An assessment is rejected"),
-    "comment_to_client": Kind("A reviewer comments"),
+    "claimed": Kind("A reviewer starts reviewing our assessment", "client"),
+    "changes_requested": Kind("Changes are requested", "client"),
+    "approved": Kind("An assessment is approved", "client"),
+    "rejected": Kind("An assessment is rejected", "client"),
+    "comment_to_client": Kind("A reviewer comments", "client"),
     "reply_to_reviewer": Kind("A client comments"),
-    "due_soon": Kind("An assessment is due soon"),
-    "overdue": Kind("An assessment is overdue"),
+    "due_soon": Kind("An assessment is due soon", "client"),
+    "overdue": Kind("An assessment is overdue", "client"),
     # Not chosen per person: always e-mailed at once, and not in the bell.
     "digest": Kind("Daily digest", configurable=False, bell=False),
     "invitation": Kind("Invitation", configurable=False, bell=False),

@@ -6,6 +6,7 @@ from core import auth, passwords
 from core.labels import role_label
 from core.text import md_escape
 from ui.navigation import guard
+from ui.notify_preferences import preferences_form
 from ui.state import reading, run_action, settings
 
 actor = guard(__file__)
@@ -38,3 +39,6 @@ with st.form("change_password", clear_on_submit=True):
             st.success("Password changed. Other sessions were signed out.")
             if me.must_change_password:
                 st.rerun()
+
+if not me.must_change_password:
+    preferences_form(actor)

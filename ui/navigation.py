@@ -61,6 +61,13 @@ PAGES = (
         "Administration",
     ),
     PageSpec(
+        "pages/admin_notifications.py",
+        "Notifications",
+        ":material/notifications:",
+        ("admin",),
+        "Administration",
+    ),
+    PageSpec(
         "pages/admin_activity.py",
         "Sign-in activity",
         ":material/login:",
