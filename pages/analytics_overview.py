@@ -9,6 +9,7 @@ from core.workflow import LABELS
 from ui.cache import aggregate, figure
 from ui.filters import filter_block
 from ui.navigation import guard
+from ui.reports import board_pack_button
 from ui.tables import show_table
 
 REASONS = {
@@ -39,6 +40,7 @@ c4.metric(
 )
 c5.metric("Completion", "–" if totals.completion_rate is None else f"{totals.completion_rate:.0%}")
 c6.metric("Overdue reviews", totals.overdue)
+board_pack_button(filters)
 if not totals.assessments:
     st.info(
         'No assessment matches these filters. Choose "All" in a sidebar filter, or start an '

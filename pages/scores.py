@@ -14,6 +14,7 @@ from core.snapshots import RecomputeReport, recompute_scores
 from core.text import md_escape
 from ui.bank_import import answers_workbook_download
 from ui.navigation import guard
+from ui.reports import assessment_report_button
 from ui.state import load
 from ui.widgets import choose_assessment, confirm_action
 
@@ -39,6 +40,7 @@ if actor.role == "admin":
 aid = choose_assessment("No assessment to show yet.", icon=":material/analytics:", prefer_next=True)
 ex = load(lambda s, a: score_explanation(s, a, aid))
 result = ex.result
+assessment_report_button(aid)
 
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Overall score", "No score yet" if result.overall is None else f"{result.overall:.1f}")
