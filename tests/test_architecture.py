@@ -37,3 +37,21 @@ def test_nothing_reads_the_shared_folder():
         p for p in ROOT.rglob("*.py") if ".venv" not in p.parts and needle in p.read_text()
     ]
     assert offenders == []
+
+
+WEB_FRAMEWORKS = {"fastapi", "fastapi_offline", "starlette", "uvicorn", "prometheus_client"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        p
+        for folder in ("core", "ui", "pages")
+        for p in (ROOT / folder).rglob("*.py")
+        if (ROOT / "core" / "api") not in p.parents
+    )
+    + [ROOT / "app.py"],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_only_the_api_package_imports_the_web_framework(path):
+    assert not WEB_FRAMEWORKS & _imports(path)

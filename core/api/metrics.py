@@ -1,0 +1,118 @@
+"""GET /api/v1/metrics in Prometheus text format: requests and latency by route, and gauges read
+at scrape time (live sessions, outbox rows by status when the outbox exists, the newest backup's
+age). Readable with an admin token, or without one from SECURESPHERE_METRICS_ADDRESSES."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
+from ipaddress import ip_address
+from pathlib import Path
+
+from fastapi import Request, Response
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func, inspect, select
+
+from core import db
+from core.access import SYSTEM
+from core.backup import list_backups
+from core.models import AuthSession, Outbox, utcnow
+from core.settings import get_settings
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class StateCollector(Collector):
+    """Gauges read from the database and the data dir at each scrape."""
+
+    def __init__(self, url: str, data_dir: str) -> None:
+        self.url, self.data_dir = url, data_dir
+
+    def collect(self) -> Iterator[Metric]:
+        now = utcnow()
+        with db.reading(self.url) as session:
+            idle = timedelta(minutes=get_settings(session)["session_idle_minutes"])
+            live = session.scalar(
+                select(func.count())
+                .select_from(AuthSession)
+                .where(AuthSession.revoked_at.is_(None), AuthSession.last_seen_at > now - idle)
+            )
+            has_outbox = inspect(session.connection()).has_table(Outbox.__tablename__)
+            depth = (
+                session.execute(select(Outbox.status, func.count()).group_by(Outbox.status)).all()
+                if has_outbox
+                else []
+            )
+        sessions = GaugeMetricFamily(
+            "securesphere_active_sessions", "Signed-in app sessions not revoked and not idle."
+        )
+        sessions.add_metric([], float(live or 0))
+        yield sessions
+        if has_outbox:
+            outbox = GaugeMetricFamily(
+                "securesphere_outbox_rows", "Outbox rows by status.", labels=["status"]
+            )
+            for status, count in depth:
+                outbox.add_metric([status], float(count))
+            yield outbox
+        backups = list_backups(SYSTEM, self._data_dir())
+        age = GaugeMetricFamily(
+            "securesphere_last_backup_age_seconds",
+            "Seconds since the newest backup in the data dir (absent: there is none).",
+        )
+        if backups:
+            age.add_metric([], (now - backups[0].created).total_seconds())
+        yield age
+
+    def _data_dir(self) -> Path:
+        return Path(self.data_dir)
+
+
+class ApiMetrics:
+    """The registry of one API process and the middleware that counts its requests."""
+
+    def __init__(self, url: str, data_dir: str) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "securesphere_api_requests",
+            "API requests by route, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "securesphere_api_request_duration_seconds",
+            "API request time by route and method, until the response starts.",
+            ["route", "method"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
+        self.registry.register(StateCollector(url, data_dir))
+
+    async def middleware(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """Count the request and time it under its route's template, never its raw path."""
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        name = getattr(route, "path", "unmatched")
+        self.latency.labels(name, request.method).observe(time.perf_counter() - started)
+        self.requests.labels(name, request.method, str(response.status_code)).inc()
+        return response
+
+    def render(self) -> Response:
+        """The text exposition of every metric."""
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE)
+
+
+def allowed_address(address: str, networks: tuple[object, ...]) -> bool:
+    """True when the caller's address is in the metrics allowlist."""
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in networks)  # type: ignore[operator]
