@@ -109,6 +109,10 @@ SETTING_LABELS = {
     "retention_sign_in_days": "Keep sign-in records (days)",
     "retention_evidence_days": "Keep removed evidence (days)",
     "retention_audit_days": "Keep audit rows (days, 0 = forever)",
+    "backup_interval_minutes": "Minutes between backups",
+    "backup_keep_all_hours": "Keep every backup (hours)",
+    "backup_keep_hourly_days": "Keep hourly backups (days)",
+    "backup_keep_daily_days": "Keep daily backups (days)",
 }
 SETTING_VALUE_LABELS = {
     "reviewer_visibility": {"all": "All assessments", "assigned": "Assigned to them, and unclaimed"}

@@ -89,6 +89,17 @@ SETTINGS: dict[str, Setting] = {
         0,
         36500,
     ),
+    "backup_interval_minutes": Setting(
+        15,
+        "Minutes between online backups: `backup --if-due` takes one when the newest is this old.",
+        1,
+        1440,
+    ),
+    "backup_keep_all_hours": Setting(
+        24, "Hours every backup is kept before the hourly and daily tiers thin them out.", 1, 720
+    ),
+    "backup_keep_hourly_days": Setting(7, "Days the newest backup of each hour is kept.", 0, 365),
+    "backup_keep_daily_days": Setting(30, "Days the newest backup of each day is kept.", 0, 3650),
     "reminder_days": Setting(
         3,
         "Days before an assessment's due date its client is reminded (once per due date); the "

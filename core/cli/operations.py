@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -15,18 +16,28 @@ from core.audit import record
 from core.audit_chain import find_problem
 from core.backup import list_backups, prune_backups, take_backup
 from core.backup_integrity import read_manifest, verify_backup
+from core.backup_tiers import Tiers, is_due, newest_age, point_before, prune_tiered
 from core.config import Settings
 from core.errors import SecureSphereError
 from core.health import check_health, loose_permissions
+from core.labels import as_utc
 from core.models import AuditLog
 from core.restore import restore_backup
 from core.retention import purge_expired
+from core.settings import get_settings
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     """Write a backup archive of the database and evidence files, recorded in the audit trail."""
     started = time.monotonic()
     with db.transaction(settings.database_url) as session:
+        conf = get_settings(session)
+        interval = int(conf.get("backup_interval_minutes", 15))
+        if args.if_due and not is_due(settings.data_dir, interval):
+            age = newest_age(settings.data_dir)
+            minutes = age.total_seconds() / 60 if age else 0.0
+            print(f"not due: the newest backup is {minutes:.0f} min old (every {interval} min)")
+            return 0
         path = take_backup(
             session,
             SYSTEM,
@@ -38,6 +49,9 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
         f"backup written: {path} ({path.stat().st_size / 1024:.0f} KiB, "
         f"{time.monotonic() - started:.1f} s)"
     )
+    if args.if_due:
+        for removed in prune_tiered(settings.data_dir, Tiers.from_settings(conf)):
+            print(f"removed {removed}")
     return 0
 
 
@@ -55,8 +69,25 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
-    """Restore a verified backup into the configured database and data dir."""
-    path = Path(args.path)
+    """Restore a verified backup (named, or the newest before --to TIME) into the configured
+    database and data dir."""
+    if bool(args.path) == bool(args.to):
+        raise SecureSphereError("name a backup PATH or give --to TIME, not both")
+    if args.to:
+        try:
+            when = as_utc(datetime.fromisoformat(args.to))
+        except ValueError as exc:
+            raise SecureSphereError(f"--to {args.to!r}: not an ISO 8601 time") from exc
+        point = point_before(settings.data_dir, when)
+        if point is None:
+            raise SecureSphereError(f"no backup taken before {when:%Y-%m-%d %H:%M:%S} UTC")
+        path = point.backup.path
+        print(
+            f"recovery point: {point.created_at:%Y-%m-%d %H:%M:%S} UTC from {path.name}; what "
+            f"was written after it, up to {when:%Y-%m-%d %H:%M:%S} UTC, is not in it"
+        )
+    else:
+        path = Path(args.path)
     done = restore_backup(path, settings.database_url, settings.data_dir, force=args.force)
     # The restored trail is the backup's, unchanged; the restore itself is the next row on it.
     with db.transaction(settings.database_url) as session:
@@ -80,9 +111,14 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_backups(settings: Settings, args: argparse.Namespace) -> int:
-    """List the backups in the data dir, or prune all but the newest N."""
+    """List the backups in the data dir, or prune all but the newest N (or by the tiers)."""
     if args.action == "prune":
-        removed = prune_backups(settings.data_dir, args.keep)
+        if args.keep is None:
+            with db.reading(settings.database_url) as session:
+                tiers = Tiers.from_settings(get_settings(session))
+            removed = prune_tiered(settings.data_dir, tiers)
+        else:
+            removed = prune_backups(settings.data_dir, args.keep)
         print("\n".join(f"removed {path}" for path in removed) or "nothing to remove")
         return 0
     for entry in list_backups(SYSTEM, settings.data_dir):
@@ -144,19 +180,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     back.add_argument(
         "--out", help="archive path (default: data dir/backups/securesphere-TIME.tar.gz)"
     )
+    back.add_argument(
+        "--if-due",
+        action="store_true",
+        help="only when the newest backup is backup_interval_minutes old; then prune by the tiers",
+    )
     back.set_defaults(handler=cmd_backup)
     ver = sub.add_parser("verify", help="check a backup archive")
     ver.add_argument("path")
     ver.set_defaults(handler=cmd_verify)
     res = sub.add_parser("restore", help="restore a backup (stop the app first)")
-    res.add_argument("path")
+    res.add_argument("path", nargs="?", help="the archive (or use --to)")
+    res.add_argument("--to", help="UTC time (ISO 8601): restore the newest backup taken before it")
     res.add_argument("--force", action="store_true", help="replace existing data (backed up first)")
     res.set_defaults(handler=cmd_restore)
     bks = sub.add_parser("backups", help="list backups, or prune old ones")
     bks_sub = bks.add_subparsers(dest="action", required=True)
     bks_sub.add_parser("list", help="newest first")
-    prune = bks_sub.add_parser("prune", help="delete all but the newest N")
-    prune.add_argument("--keep", type=int, required=True)
+    prune = bks_sub.add_parser("prune", help="delete all but the newest N, or by the tiers")
+    prune.add_argument("--keep", type=int, help="keep the newest N (default: the retention tiers)")
     bks.set_defaults(handler=cmd_backups)
     purge = sub.add_parser("purge", help="remove data past its retention period")
     purge.add_argument("--dry-run", action="store_true", help="show what would go, remove nothing")
