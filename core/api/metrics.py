@@ -11,7 +11,13 @@ from ipaddress import ip_address
 from pathlib import Path
 
 from fastapi import Request, Response
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, inspect, select
@@ -75,7 +81,9 @@ class StateCollector(Collector):
 class ApiMetrics:
     """The registry of one API process and the middleware that counts its requests."""
 
-    def __init__(self, url: str, data_dir: str) -> None:
+    def __init__(self, url: str, data_dir: str, prefix: str) -> None:
+        disable_created_metrics()  # the *_created series only double what scrapers keep
+        self.prefix = prefix
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "securesphere_api_requests",
@@ -99,7 +107,11 @@ class ApiMetrics:
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
+        name = getattr(route, "path", None)
+        if name is None:
+            name = "unmatched"
+        elif not name.startswith("/api/"):  # a route of an included router names its own part
+            name = self.prefix + name
         self.latency.labels(name, request.method).observe(time.perf_counter() - started)
         self.requests.labels(name, request.method, str(response.status_code)).inc()
         return response

@@ -65,7 +65,9 @@ def create_app(config: ApiConfig | None = None) -> FastAPI:
     app.state.config = config
     app.state.settings = SettingsCache()
     app.state.limiter = RateLimiter()
-    app.state.metrics = ApiMetrics(config.settings.database_url, str(config.settings.data_dir))
+    app.state.metrics = ApiMetrics(
+        config.settings.database_url, str(config.settings.data_dir), PREFIX
+    )
     problems.install(app)
     for router in (
         ops_router,
