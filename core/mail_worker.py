@@ -189,8 +189,8 @@ class Worker:
         except (OSError, smtplib.SMTPException) as exc:
             self._hang_up(polite=False)
             error = f"The connection to the mail server broke: {exc or type(exc).__name__}."
-            self._failed(row.id, error, max_attempts, retry_seconds, claimed, False)
-            return
+            self._failed(row.id, error, max_attempts, retry_seconds, claimed, False, wait=False)
+            raise ServerUnreachable(error) from None  # pause, then connect again
         with self.engine.begin() as c:
             confirm(c, row.id, f"{code} {reply.decode(errors='replace')}", utcnow())
         self.report.sent += 1
@@ -240,6 +240,8 @@ class Worker:
         retry_seconds: int,
         claimed: bool,
         permanent: bool,
+        *,
+        wait: bool = True,
     ) -> None:
         with self.engine.begin() as c:
             status = retry_later(
@@ -251,6 +253,7 @@ class Worker:
                 retry_seconds=retry_seconds,
                 claimed=claimed,
                 permanent=permanent,
+                wait=wait,
             )
         log.warning("notification not delivered", extra={"row": row_id, "error": error})
         if status == "failed":

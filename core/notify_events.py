@@ -72,7 +72,9 @@ def _reviewers_of(session: Session, assessment: Assessment) -> list[User]:
 def _readers(
     session: Session, assessment: Assessment, people: list[User], actor: Actor
 ) -> list[User]:
-    visibility = get_settings(session)["reviewer_visibility"]
+    visibility = "all"  # only a lead reviewer's reach depends on the setting: read it for one
+    if any(u.role == "lead_reviewer" for u in people):
+        visibility = get_settings(session)["reviewer_visibility"]
     seen: set[int] = set()
     kept = []
     for user in people:
@@ -86,15 +88,18 @@ def _readers(
 
 
 def _facts(session: Session, actor: Actor, assessment: Assessment) -> dict[str, Any]:
-    product = session.get(Product, assessment.product_id)
-    organization = session.get(Organization, assessment.organization_id)
-    person = session.get(User, actor.user_id) if actor.user_id is not None else None
+    actor_name = select(User.name).where(User.id == actor.user_id).scalar_subquery()
+    product, organization, person = session.execute(
+        select(Product.name, Organization.name, actor_name)
+        .join(Organization, Organization.id == Product.organization_id)
+        .where(Product.id == assessment.product_id)
+    ).one()
     return {
         "assessment_id": assessment.id,
-        "product": product.name if product else "",
-        "organization": organization.name if organization else "",
+        "product": product,
+        "organization": organization,
         "round": assessment.round,
-        "actor": person.name if person else "SecureSphere",
+        "actor": person or "SecureSphere",
     }
 
 

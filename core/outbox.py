@@ -221,12 +221,14 @@ def retry_later(
     retry_seconds: int,
     claimed: bool,
     permanent: bool = False,
+    wait: bool = True,
 ) -> str:
-    """Put a row whose try failed back in the queue with a doubled wait, or keep it as failed when
+    """Put a row whose try failed back in the queue with a doubled wait (none with wait=False: the
+    connection broke, and the worker pauses before it connects again), or keep it as failed when
     it was refused for good or used its last try. Returns the new status."""
     row = connection.execute(select(Outbox.attempts).where(Outbox.id == row_id)).one()
     attempts = row.attempts if claimed else row.attempts + 1
-    wait = min(timedelta(seconds=retry_seconds * 2 ** (attempts - 1)), MAX_BACKOFF)
+    pause = min(timedelta(seconds=retry_seconds * 2 ** (attempts - 1)), MAX_BACKOFF)
     status = "failed" if permanent or attempts >= max_attempts else "queued"
     connection.execute(
         update(Outbox)
@@ -236,7 +238,7 @@ def retry_later(
             attempts=attempts,
             sent_at=None,
             last_error=error[:2000],
-            next_attempt_at=now + wait,
+            next_attempt_at=now + pause if wait else now,
             updated_at=now,
         )
     )

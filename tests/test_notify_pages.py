@@ -120,3 +120,16 @@ def test_my_profile_saves_notification_choices(app_env):
             ).all()
         )
     assert stored == {"approved": "digest", "overdue": "off"}
+
+
+def test_the_bell_shows_a_product_name_as_typed_never_as_markdown(app_env):
+    uid = _user_id(app_env, "demo_client")
+    typed = "**Big** [win](http://evil.example) ![x](http://evil.example/i.png)"
+    with db.transaction(app_env) as s:
+        row = s.scalar(select(Outbox).where(Outbox.recipient_id == uid).order_by(Outbox.id.desc()))
+        row.data = {**row.data, "product": typed}
+        row_id = row.id
+    at = signed_in(app_env, "demo_client").run()
+    assert not at.exception
+    label = next(b.label for b in at.button if b.key == f"bell_{row_id}")
+    assert md_escape(typed) in label and "**Big**" not in label

@@ -582,6 +582,7 @@ NO_USER_TEXT = {
     "pages/admin_organizations.py",
     "pages/admin_banks.py",
     "pages/admin_operations.py",
+    "pages/admin_notifications.py",  # subjects in its table and select box only
 }
 
 
