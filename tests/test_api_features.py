@@ -123,7 +123,7 @@ def test_a_tokens_last_use_is_recorded(site):
 
 
 def test_over_the_rate_a_token_gets_429_with_retry_after(site):
-    w, server, tmp = site
+    w, _, tmp = site
     with db.transaction(w.url) as s:
         update_setting(s, SYSTEM, "api_rate_limit_per_minute", 10)
     fast = ApiServer(w.url, tmp / "data", tmp / "rate.log")
