@@ -14,12 +14,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 have_chromium() { [ -x /usr/bin/chromium ]; }
 have_postgres() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
 have_nginx() { [ -x /usr/sbin/nginx ] && command -v openssl >/dev/null 2>&1; }
+have_offsite() { [ -x /usr/sbin/sshd ] && command -v rclone >/dev/null 2>&1; }
 
 install_system_deps() {
     local pkgs=()
     have_chromium || pkgs+=(chromium fonts-liberation)
     have_postgres || pkgs+=(postgresql)
     have_nginx || pkgs+=(nginx openssl)
+    have_offsite || pkgs+=(openssh-server rclone)
     [ ${#pkgs[@]} -eq 0 ] && return 0
 
     local sudo=()

@@ -17,6 +17,7 @@ from core.audit_chain import find_problem
 from core.backup import list_backups, prune_backups, take_backup
 from core.backup_integrity import read_manifest, verify_backup
 from core.backup_tiers import Tiers, is_due, newest_age, point_before, prune_tiered
+from core.cli import backups as offsite_cli
 from core.config import Settings
 from core.errors import SecureSphereError
 from core.health import check_health, loose_permissions
@@ -50,8 +51,11 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
         f"{time.monotonic() - started:.1f} s)"
     )
     if args.if_due:
-        for removed in prune_tiered(settings.data_dir, Tiers.from_settings(conf)):
+        tiers = Tiers.from_settings(conf)
+        for removed in prune_tiered(settings.data_dir, tiers):
             print(f"removed {removed}")
+        for line in offsite_cli.after_backup(path, tiers):
+            print(line)
     return 0
 
 
@@ -110,13 +114,18 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _tiers(settings: Settings) -> Tiers:
+    with db.reading(settings.database_url) as session:
+        return Tiers.from_settings(get_settings(session))
+
+
 def cmd_backups(settings: Settings, args: argparse.Namespace) -> int:
     """List the backups in the data dir, or prune all but the newest N (or by the tiers)."""
+    if args.action in offsite_cli.OFFSITE_ACTIONS:
+        return offsite_cli.run(settings, args, lambda: _tiers(settings))
     if args.action == "prune":
         if args.keep is None:
-            with db.reading(settings.database_url) as session:
-                tiers = Tiers.from_settings(get_settings(session))
-            removed = prune_tiered(settings.data_dir, tiers)
+            removed = prune_tiered(settings.data_dir, _tiers(settings))
         else:
             removed = prune_backups(settings.data_dir, args.keep)
         print("\n".join(f"removed {path}" for path in removed) or "nothing to remove")
@@ -126,6 +135,8 @@ def cmd_backups(settings: Settings, args: argparse.Namespace) -> int:
             f"{entry.created:%Y-%m-%d %H:%M:%S} UTC  {entry.size_bytes / 1024:>10.0f} KiB  "
             f"{entry.path}"
         )
+    for line in offsite_cli.list_lines():
+        print(line)
     return 0
 
 
@@ -199,6 +210,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bks_sub.add_parser("list", help="newest first")
     prune = bks_sub.add_parser("prune", help="delete all but the newest N, or by the tiers")
     prune.add_argument("--keep", type=int, help="keep the newest N (default: the retention tiers)")
+    offsite_cli.register(bks_sub)
     bks.set_defaults(handler=cmd_backups)
     purge = sub.add_parser("purge", help="remove data past its retention period")
     purge.add_argument("--dry-run", action="store_true", help="show what would go, remove nothing")
