@@ -167,7 +167,8 @@ def _nothing_answered(report: AssessmentReport) -> list[Flowable]:
     ]
 
 
-def _figures(ex: ScoreExplanation) -> list[Any]:
+def assessment_figures(ex: ScoreExplanation) -> list[Any]:
+    """The charts of the report: score per section, and the waterfall when something moved."""
     height = max(340, 26 * len(ex.sections) + 110)
     figures = [report_figure(section_scores_figure(ex.sections), height=height)]
     if not ex.movement.empty and ex.before is not None and ex.after is not None:
@@ -190,7 +191,7 @@ def assessment_story(
         svgs: list[bytes | None] = [None, None]
         note = ""
     else:
-        svgs, note = draw(_figures(ex), renderer)
+        svgs, note = draw(assessment_figures(ex), renderer)
         svgs += [None] * (2 - len(svgs))
         story += sections_part(ex, svgs[0], note) + lost_part(ex, report.answers)
         story += critical_part(ex, report.answers)

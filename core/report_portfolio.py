@@ -147,7 +147,7 @@ def load_portfolio_report(
     )
 
 
-def _figures(report: PortfolioReport) -> dict[str, Any]:
+def portfolio_figures(report: PortfolioReport) -> dict[str, Any]:
     """The charts there is something to draw for, by name."""
     summary, figures = report.overview, {}
     half = CHART_WIDTH // 2
@@ -168,7 +168,7 @@ def _figures(report: PortfolioReport) -> dict[str, Any]:
 
 def portfolio_story(report: PortfolioReport, renderer: ChartRenderer = RENDERER) -> list[Flowable]:
     """The pack's flowables, first page to last."""
-    figures = _figures(report)
+    figures = portfolio_figures(report)
     drawn, note = draw(list(figures.values()), renderer)
     svg = dict(zip(figures, drawn, strict=True))
     story: list[Flowable] = [

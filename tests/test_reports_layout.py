@@ -4,6 +4,7 @@ vector drawings whose labels are text; user text prints as typed; no Chromium, n
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from core import db
 from core.access import SYSTEM
 from core.report_assessment import assessment_report_pdf
-from core.report_charts import RENDERER, ChartRenderer, report_figure
+from core.report_charts import RENDERER, TABS, ChartRenderer, report_figure
 from core.report_document import build_pdf
 from core.report_render import Column, paragraph, table
 from tests.support import report_world
@@ -88,6 +89,30 @@ def test_user_text_prints_exactly_as_typed():
     report = read(pdf)
     assert report.words.count(" ".join(typed.split())) == 2  # the paragraph and the table cell
     assert "a<b" in report.words and "Escapes <i>x</i>" in report.pages[0]
+
+
+def _same_drawing(svg: bytes) -> bytes:
+    """The SVG without the random id Plotly gives each graph."""
+    uid = re.search(rb'id="defs-(\w+)"', svg)
+    assert uid, svg[:200]
+    return svg.replace(uid[1], b"UID")
+
+
+def test_nothing_carries_over_from_one_chart_to_the_next():
+    require_chromium()
+    import plotly.graph_objects as go
+
+    renderer = ChartRenderer()
+    bars = report_figure(go.Figure(go.Bar(x=["a", "b"], y=[1, 2])), height=200)
+    other = report_figure(go.Figure(go.Scatter(x=[1, 2], y=[3, 1], name="x")), height=260)
+    other.update_layout(showlegend=True, font_size=20, yaxis_range=[0, 10])
+    try:
+        first = renderer.svgs([bars])[0]
+        for _ in range(TABS):  # one at a time, so every tab draws the other figure in between
+            renderer.svgs([other])
+        assert _same_drawing(first) == _same_drawing(renderer.svgs([bars])[0])
+    finally:
+        renderer.close()
 
 
 def test_the_renderer_closes_when_idle_and_starts_again(tmp_path):
