@@ -4,7 +4,8 @@ written, labelled and picked for demo data."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from core.banks.fields import (
     Problem,
@@ -39,31 +40,31 @@ DEFAULT_MATURITY_SCALE = tuple(
 )
 
 
-def no_options(raw: dict, where: str, qtype: str) -> tuple[Option, ...]:
+def no_options(raw: dict[str, Any], where: str, qtype: str) -> tuple[Option, ...]:
     """Definition reader of a type without options: refuses an 'options' field."""
     if "options" in raw:
         raise Problem(f"{where}: a {qtype} question takes no 'options'")
     return ()
 
 
-def fixed(options: tuple[Option, ...]) -> Callable[[dict, str, str], tuple[Option, ...]]:
+def fixed(options: tuple[Option, ...]) -> Callable[[dict[str, Any], str, str], tuple[Option, ...]]:
     """Definition reader of a type whose options are fixed: refuses an 'options' field."""
 
-    def read(raw: dict, where: str, qtype: str) -> tuple[Option, ...]:
+    def read(raw: dict[str, Any], where: str, qtype: str) -> tuple[Option, ...]:
         no_options(raw, where, qtype)
         return options
 
     return read
 
 
-def choices(raw: dict, where: str, qtype: str) -> tuple[Option, ...]:
+def choices(raw: dict[str, Any], where: str, qtype: str) -> tuple[Option, ...]:
     """Definition reader of a choice type: options required, each with a score."""
     if "options" not in raw:
         raise Problem(f"{where}: a {qtype} question needs 'options'")
     return _option_list(raw, where, scored=True)
 
 
-def scale(raw: dict, where: str, qtype: str) -> tuple[Option, ...]:
+def scale(raw: dict[str, Any], where: str, qtype: str) -> tuple[Option, ...]:
     """Definition reader of a scale: the default scale, or given options scored evenly when unscored."""
     if "options" not in raw:
         return DEFAULT_MATURITY_SCALE
@@ -78,7 +79,7 @@ def scale(raw: dict, where: str, qtype: str) -> tuple[Option, ...]:
     return tuple(Option(o.key, o.label, i / last) for i, o in enumerate(options))
 
 
-def _option_list(raw: dict, where: str, *, scored: bool) -> tuple[Option, ...]:
+def _option_list(raw: dict[str, Any], where: str, *, scored: bool) -> tuple[Option, ...]:
     items = read_list(raw, "options", where)
     if len(items) < 2:
         raise Problem(f"{where}: 'options' needs at least 2 entries")
@@ -90,7 +91,7 @@ def _option_list(raw: dict, where: str, *, scored: bool) -> tuple[Option, ...]:
 
 
 def _option(item: object, where: str, scored: bool) -> Option:
-    check_fields(
+    item = check_fields(
         item, where, {"key", "label", "score"}, {"key", "label"} | ({"score"} if scored else set())
     )
     key = item["key"]
@@ -123,7 +124,7 @@ def many_options(question: Question, value: object) -> object:
     ]  # option order: equal choices compare equal
 
 
-def _check_chosen(question: Question, chosen: list | tuple) -> None:
+def _check_chosen(question: Question, chosen: Sequence[object]) -> None:
     keys = [o.key for o in question.options]
     if len(set(map(repr, chosen))) != len(chosen):
         raise ValidationError(f"Question '{question.key}': an option was chosen twice.")
@@ -135,10 +136,10 @@ def _check_chosen(question: Question, chosen: list | tuple) -> None:
             )
 
 
-def option_score(question: Question, key: str) -> float:
+def option_score(question: Question, key: object) -> float:
     """Score of one chosen option."""
     keys = [o.key for o in question.options]
-    index = keys.index(key)
+    index = keys.index(str(key))  # a validated key is already text
     score = question.options[index].score
     if score is not None:
         return score
@@ -148,10 +149,11 @@ def option_score(question: Question, key: str) -> float:
 
 def many_score(question: Question, value: object) -> float:
     """Sum of the chosen options' scores, capped at 1."""
-    return min(1.0, sum([option_score(question, key) for key in value]))
+    keys: Sequence[object] = value if isinstance(value, (list, tuple)) else ()  # validated before
+    return min(1.0, sum(option_score(question, key) for key in keys))
 
 
-def options_data(question: Question) -> dict:
+def options_data(question: Question) -> dict[str, Any]:
     """The options in the file format."""
     return {
         "options": [
@@ -167,7 +169,7 @@ def options_data(question: Question) -> dict:
     }
 
 
-def scale_data(question: Question) -> dict:
+def scale_data(question: Question) -> dict[str, Any]:
     """The options in the file format, unless they are the default scale."""
     # The default scale is implied by the type, so writing it out would be noise.
     return {} if question.options == DEFAULT_MATURITY_SCALE else options_data(question)

@@ -11,6 +11,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from core.banks import options as opt
 from core.banks.fields import Problem, is_number
@@ -42,13 +43,13 @@ class QuestionType:
     scored: bool  # answers score in [0, 1]; unscored types never count in a score
     multiple: bool  # answers are lists of option keys (conditions on it use 'any_of')
     # raw question dict and its location -> its options and limits; raises Problem
-    definition: Callable[[dict, str], Definition]
+    definition: Callable[[dict[str, Any], str], Definition]
     # a given value (not None, not N/A) -> the value normalised; raises ValidationError
     validate: Callable[[Question, object], object]
     # a validated value -> score in [0, 1], or None for an unscored type
     score: Callable[[Question, object], float | None]
     # the type-specific fields of the question in the file format, None for a default
-    dump: Callable[[Question], dict]
+    dump: Callable[[Question], dict[str, Any]]
     # a stored value -> the label people read beside it in extracts, or None
     describe: Callable[[Question, object], str | None]
     # (question, quality 0-1, rng) -> a plausible valid answer for demo data
@@ -60,19 +61,19 @@ class QuestionType:
 
 def _definition(
     qtype: str,
-    options: Callable[[dict, str, str], tuple[Option, ...]],
+    options: Callable[[dict[str, Any], str, str], tuple[Option, ...]],
     *,
     bounds: bool = False,
     text: bool = False,
-) -> Callable[[dict, str], Definition]:
-    def parse(raw: dict, where: str) -> Definition:
+) -> Callable[[dict[str, Any], str], Definition]:
+    def parse(raw: dict[str, Any], where: str) -> Definition:
         low, high = _bounds(raw, where, bounds)
         return Definition(options(raw, where, qtype), low, high, _max_length(raw, where, text))
 
     return parse
 
 
-def _bounds(raw: dict, where: str, allowed: bool) -> tuple[float | None, float | None]:
+def _bounds(raw: dict[str, Any], where: str, allowed: bool) -> tuple[float | None, float | None]:
     values = []
     for name in ("min", "max"):
         value = raw.get(name)
@@ -87,7 +88,7 @@ def _bounds(raw: dict, where: str, allowed: bool) -> tuple[float | None, float |
     return low, high
 
 
-def _max_length(raw: dict, where: str, allowed: bool) -> int | None:
+def _max_length(raw: dict[str, Any], where: str, allowed: bool) -> int | None:
     if "max_length" in raw and not allowed:
         raise Problem(f"{where}: 'max_length' is only allowed on text questions")
     if not allowed:
@@ -149,15 +150,15 @@ def _unscored(question: Question, value: object) -> None:
 # ----------------------------------------------------------------- file format
 
 
-def _implied(question: Question) -> dict:
+def _implied(question: Question) -> dict[str, Any]:
     return {}
 
 
-def _bounds_data(question: Question) -> dict:
+def _bounds_data(question: Question) -> dict[str, Any]:
     return {"min": question.min, "max": question.max}
 
 
-def _length_data(question: Question) -> dict:
+def _length_data(question: Question) -> dict[str, Any]:
     length = question.max_length
     return {"max_length": length if length != DEFAULT_TEXT_MAX_LENGTH else None}
 
@@ -186,7 +187,12 @@ def _demo_date(question: Question, quality: float, rng: random.Random) -> object
 
 
 def _option_type(
-    key: str, label: str, options: Callable, dump: Callable, *, multiple: bool = False
+    key: str,
+    label: str,
+    options: Callable[[dict[str, Any], str, str], tuple[Option, ...]],
+    dump: Callable[[Question], dict[str, Any]],
+    *,
+    multiple: bool = False,
 ) -> QuestionType:
     return QuestionType(
         key,
@@ -203,7 +209,12 @@ def _option_type(
 
 
 def _plain_type(
-    key: str, label: str, validate: Callable, dump: Callable, demo: Callable, **limits: bool
+    key: str,
+    label: str,
+    validate: Callable[[Question, object], object],
+    dump: Callable[[Question], dict[str, Any]],
+    demo: Callable[[Question, float, random.Random], object],
+    **limits: bool,
 ) -> QuestionType:
     return QuestionType(
         key,
