@@ -4,7 +4,7 @@
 #   - as root (or with passwordless sudo) first installs Debian's chromium, postgresql, nginx and
 #     openssl if they are missing (SECURESPHERE_INSTALL_SYSTEM=0 turns this off); otherwise those
 #     layers skip
-#   - runs ruff (lint and format check), then pytest; "no tests collected" (exit code 5) counts as a failure
+#   - runs ruff (lint and format check) and mypy (strict, core/), then pytest; "no tests collected" (exit code 5) counts as a failure
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -14,6 +14,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 have_chromium() { [ -x /usr/bin/chromium ]; }
 have_postgres() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
 have_nginx() { [ -x /usr/sbin/nginx ] && command -v openssl >/dev/null 2>&1; }
+have_pdftoppm() { command -v pdftoppm >/dev/null 2>&1; }  # the report tests draw PDF pages
+have_dejavu() { [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; }  # the reports' font
 have_offsite() { [ -x /usr/sbin/sshd ] && command -v rclone >/dev/null 2>&1; }
 
 install_system_deps() {
@@ -21,6 +23,8 @@ install_system_deps() {
     have_chromium || pkgs+=(chromium fonts-liberation)
     have_postgres || pkgs+=(postgresql)
     have_nginx || pkgs+=(nginx openssl)
+    have_pdftoppm || pkgs+=(poppler-utils)
+    have_dejavu || pkgs+=(fonts-dejavu-core)
     have_offsite || pkgs+=(openssh-server rclone)
     [ ${#pkgs[@]} -eq 0 ] && return 0
 
@@ -57,10 +61,11 @@ ensure_venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 print_versions
 
-# Lint and format first: a style or type error fails the run before the long suite starts.
-echo "==> ruff check, ruff format --check"
+# Lint, format and types first: any of them fails the run before the long suite starts.
+echo "==> ruff check, ruff format --check, mypy (strict for core/)"
 .venv/bin/ruff check --quiet .
 .venv/bin/ruff format --check --quiet .
+.venv/bin/mypy
 
 rc=0
 .venv/bin/python -m pytest "$@" || rc=$?
