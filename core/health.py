@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import stat
+from datetime import timedelta
 from pathlib import Path
 from typing import NamedTuple
 
 from sqlalchemy import make_url, text
 
 from core import db, migrate
+from core.offsite import from_env, newest_verified_age
 
 
 def _first_line(exc: Exception) -> str:
@@ -45,6 +47,25 @@ def check_health(url: str) -> Health:
             "run: python -m core.cli init",
         )
     return Health(True, "ok")
+
+
+def offsite_health(max_age_hours: int) -> Health | None:
+    """The newest verified offsite copy's age, not ok past ``max_age_hours`` (or when there is
+    none, or the remote does not answer); None when no offsite remote is set."""
+    try:
+        target = from_env()
+        if target is None:
+            return None
+        age = newest_verified_age(target)
+    except Exception as exc:  # a probe reports any failure as a reason, never a traceback
+        return Health(False, f"offsite: {_first_line(exc)}")
+    if age is None:
+        return Health(False, "offsite: no verified offsite copy yet")
+    hours = age.total_seconds() / 3600
+    line = f"offsite: the newest verified copy is {hours:.1f} h old"
+    if age > timedelta(hours=max_age_hours):
+        return Health(False, f"{line}, more than {max_age_hours} h (offsite_max_age_hours)")
+    return Health(True, line)
 
 
 def _private_paths(url: str, data_dir: Path) -> list[Path]:

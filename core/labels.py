@@ -113,6 +113,7 @@ SETTING_LABELS = {
     "backup_keep_all_hours": "Keep every backup (hours)",
     "backup_keep_hourly_days": "Keep hourly backups (days)",
     "backup_keep_daily_days": "Keep daily backups (days)",
+    "offsite_max_age_hours": "Warn when the offsite copy is older than (hours)",
 }
 SETTING_VALUE_LABELS = {
     "reviewer_visibility": {"all": "All assessments", "assigned": "Assigned to them, and unclaimed"}

@@ -100,6 +100,13 @@ SETTINGS: dict[str, Setting] = {
     ),
     "backup_keep_hourly_days": Setting(7, "Days the newest backup of each hour is kept.", 0, 365),
     "backup_keep_daily_days": Setting(30, "Days the newest backup of each day is kept.", 0, 3650),
+    "offsite_max_age_hours": Setting(
+        6,
+        "Hours the newest verified offsite copy may be old before `health` and the Backups page "
+        "warn.",
+        1,
+        720,
+    ),
     "reminder_days": Setting(
         3,
         "Days before an assessment's due date its client is reminded (once per due date); the "

@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from core import audit_chain, backup, backup_integrity
+from core import audit_chain, backup, backup_integrity, health
+from core.settings import get_settings
 from core.text import md_escape
 from ui.navigation import guard
 from ui.state import load, run_action, settings
@@ -53,6 +54,18 @@ else:
             st.success(
                 f"{md_escape(name)}: every file matches its manifest and the database passes its integrity check."
             )
+
+offsite = health.offsite_health(int(load(lambda s, a: get_settings(s))["offsite_max_age_hours"]))
+if offsite is None:
+    st.caption("No offsite copies: set `SECURESPHERE_OFFSITE_REMOTE` (see the README).")
+elif offsite.ok:
+    st.success(
+        md_escape(offsite.reason.replace("offsite: ", "Offsite: ")), icon=":material/cloud_done:"
+    )
+else:
+    st.error(
+        md_escape(offsite.reason.replace("offsite: ", "Offsite: ")), icon=":material/cloud_off:"
+    )
 
 st.subheader("Audit trail integrity")
 if st.button("Verify the audit trail", icon=":material/link:"):

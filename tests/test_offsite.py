@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,11 @@ from core.access import SYSTEM
 from core.banks.store import load_bank
 from core.config import load_settings
 from core.dumps import describe, plain_engine
+from core.models import utcnow
+from core.offsite import from_env, upload
 from core.offsite_crypto import MAGIC, new_key
 from core.settings import update_setting
+from tests.apptest import rerun, signed_in
 from tests.clirun import run
 from tests.factories import baseline_id, make_actor, make_org, make_product
 from tests.support.sftp import SftpServer
@@ -26,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def sftp(cli_db, tmp_path, monkeypatch):
+def sftp(tmp_path, monkeypatch):
     """A running SFTP server the offsite settings point at; killed afterwards."""
     server = SftpServer(tmp_path / "sftp")
     for name, value in server.env().items():
@@ -177,3 +181,45 @@ def test_an_upload_cut_halfway_is_retried_and_never_listed_as_verified(
     (line,) = _offsite_lines(capsys)
     assert " verified " in line
     assert run(capsys, "backups", "verify-offsite")[0] == 0
+
+
+def _copy_from(folder: Path, hours_ago: float) -> None:
+    """A verified offsite copy of a backup named as taken ``hours_ago``."""
+    stamp = f"{utcnow() - timedelta(hours=hours_ago):%Y%m%d-%H%M%S}"
+    path = folder / f"securesphere-{stamp}.tar.gz"
+    path.write_bytes(os.urandom(1000))
+    target = from_env()
+    assert target is not None and upload(target, path).state == "verified"
+
+
+def test_health_reports_the_newest_verified_offsite_copy(sftp, cli_db, capsys, tmp_path):
+    assert run(capsys, "init")[0] == 0
+    code, out, err = run(capsys, "health")
+    assert code == 0 and out == "ok\n" and "warning: offsite: no verified offsite copy" in err
+    _copy_from(tmp_path, 8)
+    code, out, err = run(capsys, "health")
+    assert code == 0 and "more than 6 h (offsite_max_age_hours)" in err
+    assert run(capsys, "backup", "--if-due")[0] == 0
+    code, out, err = run(capsys, "health")
+    assert code == 0 and "offsite: the newest verified copy is 0.0 h old" in out
+    assert "offsite" not in err
+    sftp.kill()
+    code, out, err = run(capsys, "health")
+    assert code == 0 and "warning: offsite: SecureSphereError: rclone" in err
+
+
+def test_the_backups_page_turns_red_past_the_offsite_threshold(sftp, app_env, tmp_path):
+    def page():
+        at = signed_in(app_env, "admin").run().switch_page("pages/admin_operations.py").run()
+        assert not at.exception
+        return at
+
+    at = page()
+    assert any("no verified offsite copy" in m.value for m in at.error)
+    _copy_from(tmp_path, 7)
+    at = page()
+    assert any("more than 6 h" in m.value for m in at.error)
+    _copy_from(tmp_path, 0.5)
+    at = page()
+    assert not at.error and any("0\\.5 h old" in m.value for m in at.success)
+    rerun(at)

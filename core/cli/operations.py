@@ -20,7 +20,7 @@ from core.backup_tiers import Tiers, is_due, newest_age, point_before, prune_tie
 from core.cli import backups as offsite_cli
 from core.config import Settings
 from core.errors import SecureSphereError
-from core.health import check_health, loose_permissions
+from core.health import check_health, loose_permissions, offsite_health
 from core.labels import as_utc
 from core.models import AuditLog
 from core.restore import restore_backup
@@ -168,9 +168,16 @@ def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
     health = check_health(settings.database_url)
     if not health.ok:
         raise SecureSphereError(health.reason)
+    with db.reading(settings.database_url) as session:
+        max_hours = int(get_settings(session).get("offsite_max_age_hours", 6))
+    offsite = offsite_health(max_hours)
+    if offsite is not None and not offsite.ok:
+        warnings.append(f"warning: {offsite.reason}")
     for warning in warnings:
         print(warning, file=sys.stderr)
     print(health.reason)
+    if offsite is not None and offsite.ok:
+        print(offsite.reason)
     return 0
 
 
