@@ -17,6 +17,37 @@ fi
 
 . scripts/venv.sh
 
+# The PDF reports need Debian's DejaVu fonts, and Chromium to draw their charts (without it a
+# report says where its charts would be). As root (or with passwordless sudo) they are installed
+# when missing; SECURESPHERE_INSTALL_SYSTEM=0 turns this off.
+have_chromium() { [ -x /usr/bin/chromium ]; }
+have_dejavu() { [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; }
+
+install_system_deps() {
+    local pkgs=()
+    have_chromium || pkgs+=(chromium)
+    have_dejavu || pkgs+=(fonts-dejavu-core)
+    [ ${#pkgs[@]} -eq 0 ] && return 0
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            sudo=(sudo -n)
+        else
+            echo "note: missing ${pkgs[*]} and not root; PDF reports need them" \
+                 "(install with: apt-get install -y ${pkgs[*]})" >&2
+            return 0
+        fi
+    fi
+    echo "installing… (system packages for the PDF reports: ${pkgs[*]})"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+}
+
+if [ "${SECURESPHERE_INSTALL_SYSTEM:-1}" = "1" ]; then
+    install_system_deps
+fi
+
 echo "installing… (Python environment in .venv, packages from requirements.txt)"
 ensure_venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
