@@ -8,6 +8,7 @@ from core.text import md_escape
 from ui.navigation import guard
 from ui.notify_preferences import preferences_form
 from ui.state import reading, run_action, settings
+from ui.tokens import tokens_section
 
 actor = guard(__file__)
 st.title("My profile")
@@ -42,3 +43,4 @@ with st.form("change_password", clear_on_submit=True):
 
 if not me.must_change_password:
     preferences_form(actor)
+    tokens_section(actor)
