@@ -18,6 +18,7 @@ from core.backup import list_backups, prune_backups, take_backup
 from core.backup_integrity import read_manifest, verify_backup
 from core.backup_tiers import Tiers, is_due, newest_age, point_before, prune_tiered
 from core.cli import backups as offsite_cli
+from core.cli import pitr as pitr_cli
 from core.config import Settings
 from core.errors import SecureSphereError
 from core.health import check_health, loose_permissions, offsite_health
@@ -30,6 +31,8 @@ from core.settings import get_settings
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     """Write a backup archive of the database and evidence files, recorded in the audit trail."""
+    if args.setup_archiving or args.base:
+        return pitr_cli.backup(settings, args)
     started = time.monotonic()
     with db.transaction(settings.database_url) as session:
         conf = get_settings(session)
@@ -75,6 +78,8 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     """Restore a verified backup (named, or the newest before --to TIME) into the configured
     database and data dir."""
+    if args.pgdata or args.replayed:
+        return pitr_cli.restore(settings, args)
     if bool(args.path) == bool(args.to):
         raise SecureSphereError("name a backup PATH or give --to TIME, not both")
     if args.to:
@@ -203,6 +208,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="only when the newest backup is backup_interval_minutes old; then prune by the tiers",
     )
+    pitr_cli.register_backup(back)
     back.set_defaults(handler=cmd_backup)
     ver = sub.add_parser("verify", help="check a backup archive")
     ver.add_argument("path")
@@ -211,6 +217,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     res.add_argument("path", nargs="?", help="the archive (or use --to)")
     res.add_argument("--to", help="UTC time (ISO 8601): restore the newest backup taken before it")
     res.add_argument("--force", action="store_true", help="replace existing data (backed up first)")
+    pitr_cli.register_restore(res)
     res.set_defaults(handler=cmd_restore)
     bks = sub.add_parser("backups", help="list backups, or prune old ones")
     bks_sub = bks.add_subparsers(dest="action", required=True)
