@@ -105,10 +105,9 @@ def test_offsite_copy_is_encrypted_verified_and_restores_alone(sftp, cli_db, cap
     db.dispose_all()
     Path(cli_db.removeprefix("sqlite:///")).unlink()
     shutil.rmtree(data)
-    code, out, err = run(capsys, "backups", "fetch", local.name)
-    assert code == 0 and "fetched and checked" in out, err
-    code, out, err = run(capsys, "restore", str(data / "backups" / local.name))
-    assert code == 0, err
+    code, out, err = run(capsys, "restore", "--to", utcnow().isoformat())
+    assert code == 0 and "fetched from offsite and checked" in out and local.name in out, err
+    assert "recovery point: " in out
     tables, files = _state(cli_db, data)
     assert files == before[1] and len(files) == 3
     assert tables == dict(before[0], audit_log=before[0]["audit_log"] + 1)  # + backup_restored
@@ -128,6 +127,7 @@ def test_a_tampered_offsite_copy_fails_verification(sftp, cli_db, capsys, monkey
     assert code == 1 and "does not decrypt" in err
     code, _, err = run(capsys, "backups", "fetch", sealed.name.removesuffix(".enc"))
     assert code == 1 and "does not decrypt" in err
+    assert not list((load_settings().data_dir / "backups").glob(".*fetching"))
     # A record changed on the remote no longer opens under the key: the copy is not verified.
     (record,) = sftp.root.glob("*.enc.json")
     record.write_bytes(record.read_bytes().replace(b'"size": ', b'"size": 1'))

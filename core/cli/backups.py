@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
-from core.backup_tiers import Tiers
+from core.backup_tiers import Tiers, point_before
 from core.config import Settings
 from core.errors import SecureSphereError
 from core.offsite import (
@@ -47,6 +48,21 @@ def list_lines() -> list[str]:
     """The offsite copies for ``backups list``; none when no remote is set."""
     target = from_env()
     return [_line(copy) for copy in list_offsite(target)] if target else []
+
+
+def fetch_before(settings: Settings, when: datetime) -> list[str]:
+    """With no local backup before ``when``: fetch the newest verified offsite copies taken
+    before it (up to three) until one's data is all from before it; what was fetched."""
+    target = from_env()
+    if target is None:
+        return []
+    fetched = []
+    candidates = [c for c in list_offsite(target) if c.state == "verified" and c.created <= when]
+    for copy in candidates[:3]:
+        fetched.append(str(fetch(target, copy.name, settings.data_dir)))
+        if point_before(settings.data_dir, when) is not None:
+            break
+    return fetched
 
 
 def after_backup(path: Path, tiers: Tiers) -> list[str]:

@@ -89,6 +89,10 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
             raise SecureSphereError(f"--to {args.to!r}: not an ISO 8601 time") from exc
         point = point_before(settings.data_dir, when)
         if point is None:
+            for fetched in offsite_cli.fetch_before(settings, when):
+                print(f"fetched from offsite and checked: {fetched}")
+            point = point_before(settings.data_dir, when)
+        if point is None:
             raise SecureSphereError(f"no backup taken before {when:%Y-%m-%d %H:%M:%S} UTC")
         path = point.backup.path
         print(
