@@ -46,11 +46,11 @@ def setup_archiving(url: str, wal_dir: Path, *, apply: bool) -> list[str]:
     lines = [f"ALTER SYSTEM SET {key} = '{value}';" for key, value in wanted.items()]
     if not apply:
         return [
-            f"mkdir -p {Path(wal_dir).resolve()} (writable by the PostgreSQL server's user)",
+            f"mkdir -m 700 -p {Path(wal_dir).resolve()} (owned by the PostgreSQL server's user)",
             *lines,
             "then restart PostgreSQL (archive_mode takes effect on restart)",
         ]
-    Path(wal_dir).mkdir(parents=True, exist_ok=True)
+    Path(wal_dir).mkdir(mode=0o700, parents=True, exist_ok=True)  # WAL holds every row
     engine = plain_engine(url)
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

@@ -13,7 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
+from tests.support.layers import skip_layer
 
 SSHD = "/usr/sbin/sshd"
 
@@ -46,7 +46,9 @@ class SftpServer:
 
     def __init__(self, folder: Path) -> None:
         if not Path(SSHD).exists() or not shutil.which("rclone"):
-            pytest.skip("needs Debian's openssh-server and rclone (scripts/test.sh installs them)")
+            skip_layer(
+                "needs Debian's sshd and rclone; install with: apt-get install -y openssh-server rclone"
+            )
         self.folder, self.port = folder, _free_port()
         self.root = folder / "remote"
         self.root.mkdir(parents=True)
