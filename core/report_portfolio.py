@@ -65,6 +65,7 @@ class PortfolioReport:
     benchmark: PeerDistribution | None
     version: str  # the benchmarked questionnaire version, in words
     own: pd.DataFrame | None  # a client's products against the peers: product, score, standing
+    own_total: int  # how many of its products have a score on the version (own: the first)
 
 
 def trend_period(today: date) -> tuple[date, date]:
@@ -100,25 +101,26 @@ def _covers(session: Session, actor: Actor, filters: Filters) -> list[tuple[str,
 
 def _benchmark(
     session: Session, actor: Actor, filters: Filters
-) -> tuple[PeerDistribution | None, str, pd.DataFrame | None]:
+) -> tuple[PeerDistribution | None, str, pd.DataFrame | None, int]:
     """The peer distribution of the filtered questionnaire (else the most used one), in words,
     and for a client its own products' overall standing against those peers."""
     choices = versions(session, actor)
     chosen = next((v for v in choices if v.id == filters.questionnaire_id), None)
     chosen = chosen or (choices[0] if choices and filters.questionnaire_id is None else None)
     if chosen is None:
-        return None, "", None
+        return None, "", None, 0
     peers = peer_distribution(session, actor, filters, chosen.id)
     label = f"{chosen.title}, version {chosen.version}"
     if not actor.is_client or peers.withheld or peers.sections.empty:
-        return peers, label, None
+        return peers, label, None, 0
     mine = product_choices(session, actor, replace(filters, questionnaire_id=chosen.id))
     rows = []
     for product in mine.products[:OWN_PRODUCTS]:
         ranked = rank_against(product_scores(session, actor, product.id, chosen.id), peers)
         overall = ranked.iloc[0]
         rows.append((product.name, overall["score"], overall["standing"]))
-    return peers, label, pd.DataFrame(rows, columns=["product", "score", "standing"])
+    own = pd.DataFrame(rows, columns=["product", "score", "standing"])
+    return peers, label, own, mine.total
 
 
 def load_portfolio_report(
@@ -133,7 +135,7 @@ def load_portfolio_report(
     now = now or utcnow()
     period = trend_period(now.date())
     dated = replace(filters, start=period[0], end=period[1])
-    peers, version, own = _benchmark(session, actor, filters)
+    peers, version, own, own_total = _benchmark(session, actor, filters)
     return PortfolioReport(
         covers=_covers(session, actor, filters),
         period=period,
@@ -144,6 +146,7 @@ def load_portfolio_report(
         benchmark=peers,
         version=version,
         own=own,
+        own_total=own_total,
     )
 
 
@@ -187,7 +190,7 @@ def portfolio_story(report: PortfolioReport, renderer: ChartRenderer = RENDERER)
     story += movers_part(report.movers, svg.get("movers"), note)
     story += attention_part(report.attention)
     return story + benchmark_part(
-        report.benchmark, report.version, report.own, svg.get("peers"), note
+        report.benchmark, report.version, (report.own, report.own_total), svg.get("peers"), note
     )
 
 

@@ -211,11 +211,12 @@ def attention_part(needs: Attention) -> list[Flowable]:
 def benchmark_part(
     peers: PeerDistribution | None,
     version: str,
-    own: pd.DataFrame | None,
+    own: tuple[pd.DataFrame | None, int],
     svg: bytes | None,
     note: str,
 ) -> list[Flowable]:
-    """The latest section scores of one questionnaire version against the peers."""
+    """The latest section scores of one questionnaire version against the peers, and for a
+    client its products' standing (own: the first of them by name, and how many there are)."""
     out: list[Flowable] = [heading("Benchmark against peers")]
     if peers is None:
         return [
@@ -249,16 +250,19 @@ def benchmark_part(
         ].itertuples(index=False)
     ]
     out = [KeepTogether([*out, chart(svg, note)]), table(columns, rows)]
-    if own is not None and not own.empty:
+    products, total = own
+    if products is not None and not products.empty:
+        out.append(heading("Your products against the peers", 2))
+        if total > len(products):
+            out.append(paragraph(f"The first {len(products)} of {total:,} by name.", "note"))
         out += [
-            heading("Your products against the peers", 2),
             table(
                 [
                     Column("Product", 0.5),
                     Column("Overall score", 0.2, wrap=False, align="RIGHT"),
                     Column("Standing", 0.3),
                 ],
-                [(p, _score(s), st or "—") for p, s, st in own.itertuples(index=False)],
-            ),
+                [(p, _score(s), st or "—") for p, s, st in products.itertuples(index=False)],
+            )
         ]
     return out

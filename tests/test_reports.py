@@ -20,6 +20,7 @@ from core.settings import update_setting
 from core.timelines import status_history
 from core.version import VERSION
 from tests.clirun import run
+from tests.factories import World
 from tests.support import report_world
 from tests.support.pdf import Report, flat, page_numbers, read, word_problems
 from tests.support.report_world import DECISION_NOTE, INTERNAL, NOW, OTHER_ORG, SHARED
@@ -195,3 +196,20 @@ def test_the_command_refuses_as_core_does_and_audits_it(world, cli_env, capsys):
         capsys, "report", "assessment", str(aid), "--out", str(out), "--as", "nobody"
     )
     assert code == 1 and "no active user 'nobody'" in stderr
+
+
+def test_the_report_reads_alike_on_each_engine(db_url, tmp_path):
+    w = World(db_url, tmp_path)
+    org = w.org("Acme Ltd")
+    client, reviewer = w.person("client", org), w.person("lead_reviewer")
+    aid = w.submit(client, w.answered(client, w.product(client, "Web Shop")))
+    w.comment(reviewer, aid, SHARED)
+    w.decide(reviewer, aid)
+    with db.reading(db_url) as s:
+        ex = score_explanation(s, client, aid)
+        files = list_evidence(s, client, aid)
+        report = read(assessment_report_pdf(s, client, aid, now=NOW))
+    assert f"{format_score(ex.result.overall)} Overall score (0-100)" in report.words
+    assert flat(SHARED) in report.flat and files
+    for f in files:
+        assert flat(f"{f.filename}{f.question_key}{f.size_bytes:,}bytes{f.sha256}") in report.flat
