@@ -172,12 +172,13 @@ def test_an_upload_cut_halfway_is_retried_and_never_listed_as_verified(
     assert proc.returncode == 1 and "failed after 3 tries" in err, out + err
     sftp.start()
     assert all("unverified" in line for line in _offsite_lines(capsys))
-    # Cut again, and the server back at once: the next try of the same command succeeds.
-    proc = _cli("backups", "push")
+    # The next scheduled run (no backup due) uploads it again; cut again with the server back at
+    # once, the next try of that same run succeeds.
+    proc = _cli("backup", "--if-due")
     _cut_when_half_sent(sftp, proc, 3 * 1024 * 1024)
     sftp.start()
     out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0 and "offsite copy verified" in out, out + err
+    assert proc.returncode == 0 and "not due" in out and "offsite copy verified" in out, out + err
     (line,) = _offsite_lines(capsys)
     assert " verified " in line
     assert run(capsys, "backups", "verify-offsite")[0] == 0

@@ -19,7 +19,6 @@ from core.offsite import (
     list_offsite,
     prune_offsite,
     push,
-    upload,
     verify_copy,
 )
 from core.offsite_crypto import new_key
@@ -65,17 +64,22 @@ def fetch_before(settings: Settings, when: datetime) -> list[str]:
     return fetched
 
 
-def after_backup(path: Path, tiers: Tiers) -> list[str]:
-    """With a remote set: copy the new backup there (timed) and prune there by the tiers."""
+def after_backup(data_dir: Path, tiers: Tiers) -> list[str]:
+    """With a remote set: copy every backup without a verified offsite copy there (the newest
+    just taken, and any an earlier cut upload left), timed, then prune there by the tiers."""
     target = from_env()
     if target is None:
         return []
     started = time.monotonic()
-    copy = upload(target, path)
+    copies = push(target, data_dir)
     lines = [
-        f"offsite copy verified: {target.at(copy.name)}.enc ({copy.size_bytes / 1024:.0f} KiB, "
-        f"{time.monotonic() - started:.1f} s)"
+        f"offsite copy verified: {target.at(c.name)}.enc ({c.size_bytes / 1024:.0f} KiB)"
+        for c in copies
     ]
+    if copies:
+        lines.append(
+            f"offsite: {len(copies)} copied and checked in {time.monotonic() - started:.1f} s"
+        )
     lines += [f"removed offsite {name}" for name in prune_offsite(target, tiers)]
     return lines
 

@@ -34,31 +34,32 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     if args.setup_archiving or args.base:
         return pitr_cli.backup(settings, args)
     started = time.monotonic()
-    with db.transaction(settings.database_url) as session:
+    with db.reading(settings.database_url) as session:
         conf = get_settings(session)
-        interval = int(conf.get("backup_interval_minutes", 15))
-        if args.if_due and not is_due(settings.data_dir, interval):
-            age = newest_age(settings.data_dir)
-            minutes = age.total_seconds() / 60 if age else 0.0
-            print(f"not due: the newest backup is {minutes:.0f} min old (every {interval} min)")
-            return 0
-        path = take_backup(
-            session,
-            SYSTEM,
-            settings.database_url,
-            settings.data_dir,
-            Path(args.out) if args.out else None,
+    interval, tiers = int(conf.get("backup_interval_minutes", 15)), Tiers.from_settings(conf)
+    if args.if_due and not is_due(settings.data_dir, interval):
+        age = newest_age(settings.data_dir)
+        minutes = age.total_seconds() / 60 if age else 0.0
+        print(f"not due: the newest backup is {minutes:.0f} min old (every {interval} min)")
+    else:
+        with db.transaction(settings.database_url) as session:
+            path = take_backup(
+                session,
+                SYSTEM,
+                settings.database_url,
+                settings.data_dir,
+                Path(args.out) if args.out else None,
+            )
+        print(
+            f"backup written: {path} ({path.stat().st_size / 1024:.0f} KiB, "
+            f"{time.monotonic() - started:.1f} s)"
         )
-    print(
-        f"backup written: {path} ({path.stat().st_size / 1024:.0f} KiB, "
-        f"{time.monotonic() - started:.1f} s)"
-    )
-    if args.if_due:
-        tiers = Tiers.from_settings(conf)
-        for removed in prune_tiered(settings.data_dir, tiers):
-            print(f"removed {removed}")
-        for line in offsite_cli.after_backup(path, tiers):
-            print(line)
+        if args.if_due:
+            for removed in prune_tiered(settings.data_dir, tiers):
+                print(f"removed {removed}")
+    if args.if_due:  # outside any transaction: an upload never holds the database
+        for line in offsite_cli.after_backup(settings.data_dir, tiers):
+            print(line)  # with a remote: the new copy, and any an earlier run could not upload
     return 0
 
 
