@@ -177,7 +177,7 @@ def _open_completion(t: dict, open_: pd.DataFrame, filters: Filters, month: str)
 
 
 def movers(t: dict, filters: Filters, limit: int, client_org=None) -> pd.DataFrame:
-    """core.trends.movers_frame: score at the range's end minus at its start, top rises and falls."""
+    """core.movers.movers_frame: score at the range's end minus at its start, top rises and falls."""
     a = scoped(t, filters, client_org)
     sh = t["score_history"][t["score_history"]["assessment_id"].isin(a["id"])].sort_values("id")
     if filters.until is not None:
