@@ -114,6 +114,12 @@ SETTING_LABELS = {
     "backup_keep_hourly_days": "Keep hourly backups (days)",
     "backup_keep_daily_days": "Keep daily backups (days)",
     "offsite_max_age_hours": "Warn when the offsite copy is older than (hours)",
+    "reminder_days": "Remind clients before the due date (days)",
+    "notify_max_attempts": "Tries to deliver a notification",
+    "notify_retry_seconds": "First wait before retrying a notification (seconds)",
+    "digest_hour": "Hour the daily digests are sent (UTC)",
+    "api_rate_limit_per_minute": "API requests per token per minute",
+    "api_token_max_days": "Longest API token lifetime (days)",
 }
 SETTING_VALUE_LABELS = {
     "reviewer_visibility": {"all": "All assessments", "assigned": "Assigned to them, and unclaimed"}
