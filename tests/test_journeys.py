@@ -15,7 +15,15 @@ from core import assessments, db, responses
 from core.access import SYSTEM, Actor
 from core.banks.store import load_bank
 from core.demo_content import attach_evidence, demo_answers, sample_pdf
-from core.models import Assessment, LeadComment, Product, ScoreHistory, User
+from core.models import (
+    Assessment,
+    LeadComment,
+    Product,
+    Question,
+    QuestionnaireResponse,
+    ScoreHistory,
+    User,
+)
 from core.products import create_product
 from core.users import create_user
 from tests.factories import baseline_id
@@ -314,6 +322,8 @@ def test_review_loop_with_changes_requested_then_approval(server, person):
     for key in ("gov-owner", "gov-awareness"):
         widget = keyed(client, f"ws{aid}:{key}:v")
         widget.get_by_text("Yes", exact=True).click()
+        # The outcome is the stored answer, not the checked radio (the browser shows that at once).
+        b.eventually(lambda k=key: _answer_value(server, aid, k) == "yes", what=f"{key} saved")
         b.wait_stable(client)
         expect(widget.get_by_role("radio", name="Yes")).to_be_checked()
     client.get_by_role("button", name="Submit for review").click()
@@ -338,6 +348,15 @@ def test_review_loop_with_changes_requested_then_approval(server, person):
         ),
         what="the approval and its four snapshots",
     )
+
+
+def _answer_value(server, aid, key):
+    with db.reading(server["db"]) as s:
+        return s.scalar(
+            select(QuestionnaireResponse.value)
+            .join(Question, Question.id == QuestionnaireResponse.question_id)
+            .where(QuestionnaireResponse.assessment_id == aid, Question.key == key)
+        )
 
 
 def _comments(server, aid):
