@@ -16,9 +16,33 @@ from core.banks.store import import_bank
 from core.cli import main
 from core.settings import ensure_defaults
 from tests.apptest import DEMO_PASSWORD
+from tests.support.browser import screenshot
 from tests.support.postgres import require_cluster
 
 _counter = itertools.count()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a browser test fails, keep a screenshot of every page it had open (in
+    tests/artifacts/failed-*), taken before its fixtures close them."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed or item.get_closest_marker("browser") is None:
+        return
+    pages = [
+        page
+        for value in item.funcargs.values()
+        for context in getattr(value, "contexts", [])
+        for page in getattr(context, "pages", [])
+    ]
+    for n, page in enumerate(pages):
+        try:
+            path = screenshot(page, f"failed-{item.name}-{n}")
+        except Exception as exc:  # a crashed page must not hide the test's own failure
+            report.sections.append(("screenshot", f"page {n}: {exc}"))
+        else:
+            report.sections.append(("screenshot", str(path)))
 
 
 @pytest.fixture(autouse=True)
