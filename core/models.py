@@ -424,4 +424,56 @@ class ApiToken(Timestamped, Base):
     revoked_at: Mapped[datetime | None]
 
 
+LINK_PURPOSES = ("invitation", "password_reset")
+
+
+class LinkToken(Timestamped, Base):
+    """A single-use link sent by e-mail, an invitation or a password reset (core/invitations.py,
+    core/password_reset.py): only its SHA-256 is stored."""
+
+    __tablename__ = "link_tokens"
+    __table_args__ = (
+        CheckConstraint(_in("purpose", LINK_PURPOSES), name="purpose"),
+        Index("ix_link_tokens_email_purpose", "email", "purpose"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(20), default="")  # an invitation's role
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # reset; invitee once used
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Webhook(Timestamped, Base):
+    """An integration's HTTPS endpoint and the events it wants (core/webhooks.py); each delivery is
+    an outbox row on the "webhook" channel, each attempt a WebhookAttempt."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(200))
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class WebhookAttempt(Base):
+    """One delivery attempt of a webhook: the status code (none when no answer came) and latency."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_webhook_at", "webhook_id", "attempted_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"))
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status_code: Mapped[int | None]
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str] = mapped_column(String(500), default="")
+
+
 TABLES = tuple(sorted(Base.metadata.tables))
