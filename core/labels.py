@@ -60,6 +60,11 @@ ACTION_LABELS = {
     "account_throttled": "Account cooldown started",
     "password_changed": "Password changed",
     "password_reset": "Password reset",
+    "invitation_created": "Invitation sent",
+    "invitation_revoked": "Invitation withdrawn",
+    "invitation_used": "Invitation accepted",
+    "password_reset_requested": "Password reset link requested",
+    "password_reset_used": "Password reset by link",
     "user_created": "User created",
     "user_updated": "User updated",
     "user_deactivated": "User deactivated",
@@ -120,9 +125,19 @@ SETTING_LABELS = {
     "digest_hour": "Hour the daily digests are sent (UTC)",
     "api_rate_limit_per_minute": "API requests per token per minute",
     "api_token_max_days": "Longest API token lifetime (days)",
+    "invitation_valid_days": "Invitation links work for (days)",
+    "password_reset_valid_hours": "Password reset links work for (hours)",
+    "client_invitations": "Clients may invite colleagues",
 }
 SETTING_VALUE_LABELS = {
-    "reviewer_visibility": {"all": "All assessments", "assigned": "Assigned to them, and unclaimed"}
+    "reviewer_visibility": {
+        "all": "All assessments",
+        "assigned": "Assigned to them, and unclaimed",
+    },
+    "client_invitations": {
+        "off": "No, only administrators invite",
+        "on": "Yes, into their own organisation",
+    },
 }
 
 _T = TypeVar("_T")

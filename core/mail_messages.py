@@ -19,7 +19,9 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from typing import Any
 
+from core import links
 from core.labels import format_date
+from core.labels import format_datetime as shown_time
 
 PREFIX = "[SecureSphere] "
 MAX_SUBJECT = 200
@@ -36,6 +38,7 @@ class Rendered:
     link: str = ""  # a page path with its query, e.g. "review?assessment=12"
     link_label: str = "Open in SecureSphere"
     items: list[tuple[str, str, str]] = field(default_factory=list)  # digest: time, title, link
+    footer: str = "You get this message from SecureSphere; choose what you get on My profile."
 
 
 def one_line(text: str, limit: int = MAX_SUBJECT) -> str:
@@ -143,6 +146,41 @@ def _digest(d: Mapping[str, Any]) -> Rendered:
     )
 
 
+def _until(d: Mapping[str, Any]) -> str:
+    return shown_time(str(d["expires_at"]))
+
+
+def _invitation(d: Mapping[str, Any]) -> Rendered:
+    where = f" at {d['organization']}" if d.get("organization") else ""
+    return Rendered(
+        f"{d['inviter']} invites you to SecureSphere",
+        [
+            f"{d['inviter']} invites you to SecureSphere, as {str(d['role']).lower()}{where}.",
+            f"Open the link to choose your username and password. It works once, until "
+            f"{_until(d)}.",
+            "If you did not expect this invitation, ignore this message.",
+        ],
+        link=links.link_path(d),
+        link_label="Accept the invitation",
+        footer="You get this message because this address was invited to SecureSphere.",
+    )
+
+
+def _password_reset(d: Mapping[str, Any]) -> Rendered:
+    return Rendered(
+        "Choose a new password",
+        [
+            f"A new password was asked for the SecureSphere account {d['username']}.",
+            f"Open the link to choose it. It works once, until {_until(d)}; every session of "
+            "the account ends when you do.",
+            "If you did not ask for this, ignore this message: your password stays as it is.",
+        ],
+        link=links.link_path(d),
+        link_label="Choose a new password",
+        footer="You get this message because a new password was asked for on the sign-in page.",
+    )
+
+
 def _plain(d: Mapping[str, Any]) -> Rendered:
     """Kinds built by a later sender (invitations, password resets) say what their data says."""
     return Rendered(str(d.get("subject", "Message")), [str(x) for x in d.get("lines", [])])
@@ -160,14 +198,16 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], Rendered]] = {
     "due_soon": _due_soon,
     "overdue": _overdue,
     "digest": _digest,
+    "invitation": _invitation,
+    "password_reset": _password_reset,
 }
 
 
 def describe(kind: str, data: Mapping[str, Any]) -> Rendered:
     """A row's message in words, its link taken from its data."""
     r = RENDERERS.get(kind, _plain)(data)
-    link = str(data.get("link", ""))
-    return Rendered(one_line(r.subject), r.lines, r.quotes, link, r.link_label, r.items)
+    link = r.link or str(data.get("link", ""))
+    return Rendered(one_line(r.subject), r.lines, r.quotes, link, r.link_label, r.items, r.footer)
 
 
 def build_message(
@@ -204,7 +244,7 @@ def _text(r: Rendered, base_url: str) -> str:
         quoted = "\n".join("> " + line for line in body.splitlines() or [""])
         parts.append(f"{label}:\n{quoted}")
     parts.append(f"{r.link_label}: {_url(base_url, r.link)}")
-    parts.append("You get this message from SecureSphere; choose what you get on My profile.")
+    parts.append(r.footer)
     return "\n\n".join(parts) + "\n"
 
 
@@ -226,10 +266,7 @@ def _html(r: Rendered, base_url: str) -> str:
         )
     url = _url(base_url, r.link)
     body.append(f'<p><a href="{e(url, quote=True)}">{e(r.link_label)}</a></p>')
-    body.append(
-        '<p style="color: #666; font-size: 0.9em">You get this message from SecureSphere; '
-        "choose what you get on My profile.</p>"
-    )
+    body.append(f'<p style="color: #666; font-size: 0.9em">{e(r.footer)}</p>')
     return (
         '<!DOCTYPE html><html><head><meta charset="utf-8">'
         f"<title>{e(r.subject)}</title></head><body>{''.join(body)}</body></html>"

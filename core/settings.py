@@ -130,6 +130,20 @@ SETTINGS: dict[str, Setting] = {
     "api_token_max_days": Setting(
         365, "Longest lifetime, in days, of a new personal access token for the API.", 1, 3650
     ),
+    "invitation_valid_days": Setting(
+        7,
+        "Days an invitation link works; it works once, and a re-sent invitation replaces it.",
+        1,
+        30,
+    ),
+    "password_reset_valid_hours": Setting(
+        1, "Hours a password reset link works; it works once, and a newer one replaces it.", 1, 48
+    ),
+    "client_invitations": Setting(
+        "off",
+        "Whether a client organisation's users may invite colleagues of their own organisation.",
+        choices=("off", "on"),
+    ),
 }
 DEFAULTS: dict[str, Any] = {key: spec.default for key, spec in SETTINGS.items()}
 BAND_ORDER = ("Low", "Medium", "High")

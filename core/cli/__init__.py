@@ -11,12 +11,34 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from core.cli import analytics, banks, notify, operations, reports, scoring, setup, sheets, tokens
+from core.cli import (
+    analytics,
+    banks,
+    invitations,
+    notify,
+    operations,
+    reports,
+    scoring,
+    setup,
+    sheets,
+    tokens,
+)
 from core.config import Settings, load_settings
 from core.errors import SecureSphereError
 from core.logs import configure_logging
 
-GROUPS = (setup, banks, sheets, scoring, operations, analytics, reports, notify, tokens)
+GROUPS = (
+    setup,
+    banks,
+    sheets,
+    scoring,
+    operations,
+    analytics,
+    reports,
+    notify,
+    tokens,
+    invitations,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
