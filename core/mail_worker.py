@@ -1,17 +1,18 @@
 """The mail worker: delivers the outbox's e-mail rows over SMTP, with retries, backoff and a
-dead letter after ``notify_max_attempts`` tries; ``python -m core.cli notify run`` starts it.
+dead letter after ``notify_max_attempts`` tries, and hands the webhook rows to
+core/webhook_worker.py in the same loop; ``python -m core.cli notify run`` starts it.
 
-Why the row is marked sent just before the message's final line: a worker can be killed at
-any moment, and a message is either still queued (and sent again) or sent (and never again).
-Marking it after the server's reply would leave a whole round trip (the server has the message,
-its "250" is on its way, the commit not yet made) in which a kill means a duplicate; here
-MAIL, RCPT, DATA and the whole body go first, then the row is claimed (a conditional update,
-committed: only one worker can win it), then the final ".", which is what makes the server take
-the message. A kill before the claim's commit leaves the server a message without its end,
-which it discards, and the row queued; a kill after it leaves a message the server will take.
-What remains is the few microseconds between that commit and writing the final line. A refusal
-of the final line (or a lost connection before its reply) puts the row back in the queue.
-Each row's Message-ID is ``<uid@sender-domain>``, the same on every try.
+The guarantee: a worker killed at any moment and started again delivers every message. Each
+row goes MAIL, RCPT, DATA (nothing the server could deliver yet), then is claimed in its own
+committed transaction (a conditional update: one worker wins; the try is counted and the row
+leased, due again only after ``notify_lease_seconds``), then the body and its final ".", and is
+marked sent only after the server's 250, committed at once. A kill before the claim leaves the
+row queued and due; a kill after it leaves the row leased, and once the lease runs out any
+worker sends it again. What remains is a duplicate, never a loss: between the server's 250 (it
+has taken the message) and our commit, a kill (or a connection that breaks before its reply
+arrives) means the message is sent again after the lease, with the same Message-ID
+(``<uid@sender-domain>`` on every try), which mail clients and receivers use to fold the two
+together. The lease is at least twice the SMTP timeout, so a slow live worker keeps its row.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from core.mail_messages import build_message, describe
 from core.mail_smtp import ServerUnreachable, connect
 from core.models import Outbox, User, utcnow
 from core.notify_schedule import compile_digests, enqueue_reminders
-from core.outbox import claim, confirm, note_error, retry_later
+from core.outbox import claim, mark_sent, note_error, retry_later
 from core.settings import get_settings
+from core.webhook_worker import deliver_due
 
 log = logging.getLogger(__name__)
 MAX_PAUSE = 60.0  # longest wait between tries to reach a mail server that is down
@@ -50,7 +52,7 @@ class _Refused(Exception):
 
 @dataclass
 class Report:
-    """What one worker run did."""
+    """What one worker run did (sent, retried and failed count e-mails and webhooks alike)."""
 
     sent: int = 0
     retried: int = 0
@@ -76,6 +78,7 @@ class Worker:
         self.stop = stop or threading.Event()
         self.engine: Engine = db.get_engine(url)
         self.report = Report()
+        self.lease = 2 * config.timeout  # until run_batch reads notify_lease_seconds
         self._smtp: smtplib.SMTP | None = None
         self._hostname = socket.gethostname()
 
@@ -111,6 +114,19 @@ class Worker:
             self.report.reminders += enqueue_reminders(s, now=now)
             self.report.digests += compile_digests(s, now=now)
             settings = get_settings(s)
+        self.lease = max(float(settings["notify_lease_seconds"]), 2 * self.config.timeout)
+        hooks = deliver_due(
+            self.engine,
+            settings,
+            base_url=self.config.base_url,
+            batch=self.batch,
+            lease_seconds=self.lease,
+            stop=self.stop,
+        )  # first: a mail server that is down must not hold them up
+        self.report.sent += hooks["sent"]
+        self.report.retried += hooks["queued"]
+        self.report.failed += hooks["failed"]
+        self.report.lost_to_other_worker += hooks["lost"]
         rows = self._due(now)
         for row in rows:
             if self.stop.is_set():
@@ -118,7 +134,7 @@ class Worker:
             self._deliver(
                 row, int(settings["notify_max_attempts"]), int(settings["notify_retry_seconds"])
             )
-        return len(rows) == self.batch
+        return len(rows) == self.batch or sum(hooks.values()) == self.batch
 
     def _due(self, now: datetime) -> list[Row[Any]]:
         with db.reading(self.url) as s:
@@ -170,10 +186,14 @@ class Worker:
         claimed = False
         try:
             payload = self._payload(row)
-            claimed = self._hand_over(smtp, row, payload)
-            if not claimed:
+            self._open_data(smtp, row)
+            with self.engine.begin() as c:
+                claimed = claim(c, row.id, utcnow(), lease_seconds=self.lease)
+            if not claimed:  # another worker has it: leave before the body, the server drops it
+                self._hang_up(polite=False)
                 self.report.lost_to_other_worker += 1
                 return
+            smtp.send(payload + b".\r\n")
             code, reply = smtp.getreply()
             if code != 250:
                 raise _Refused("the message", code, reply)
@@ -191,8 +211,8 @@ class Worker:
             error = f"The connection to the mail server broke: {exc or type(exc).__name__}."
             self._failed(row.id, error, max_attempts, retry_seconds, claimed, False, wait=False)
             raise ServerUnreachable(error) from None  # pause, then connect again
-        with self.engine.begin() as c:
-            confirm(c, row.id, f"{code} {reply.decode(errors='replace')}", utcnow())
+        with self.engine.begin() as c:  # at once: from the 250 to this commit, a kill resends
+            mark_sent(c, row.id, f"{code} {reply.decode(errors='replace')}", utcnow())
         self.report.sent += 1
 
     def _payload(self, row: Row[Any]) -> bytes:
@@ -208,8 +228,8 @@ class Worker:
         data = _LINE_START_DOT.sub(b"..", message.as_bytes())
         return data if data.endswith(b"\r\n") else data + b"\r\n"
 
-    def _hand_over(self, smtp: smtplib.SMTP, row: Row[Any], payload: bytes) -> bool:
-        """Everything but the final line, then the claim; the final line if this worker won it."""
+    def _open_data(self, smtp: smtplib.SMTP, row: Row[Any]) -> None:
+        """MAIL, RCPT and DATA: nothing the server could deliver yet, so no try is spent."""
         code, reply = smtp.mail(self.config.sender.addr_spec)
         if code != 250:  # every message would be refused alike: the server's problem, or ours
             self._hang_up(polite=False)
@@ -223,14 +243,6 @@ class Worker:
         code, reply = smtp.docmd("DATA")
         if code != 354:
             raise _Refused("the message", code, reply)
-        smtp.send(payload)
-        with self.engine.begin() as c:
-            won = claim(c, row.id, utcnow())
-        if not won:  # another worker sent it: leave without the final line, the server drops it
-            self._hang_up(polite=False)
-            return False
-        smtp.send(b".\r\n")
-        return True
 
     def _failed(
         self,

@@ -14,6 +14,7 @@ from core.access import Actor, require_role
 from core.errors import NotFound, ValidationError
 from core.mail_messages import describe
 from core.models import OUTBOX_STATUSES, Outbox, User, utcnow
+from core.webhooks import subject as webhook_subject
 
 STATUS_LABELS = {
     "queued": "Queued",
@@ -70,7 +71,11 @@ def outbox_rows(
             id=row.id,
             created_at=row.created_at,
             kind=row.kind,
-            subject=describe(row.kind, row.data).subject,
+            subject=(
+                webhook_subject(row.kind, row.data)
+                if row.channel == "webhook"
+                else describe(row.kind, row.data).subject
+            ),
             recipient=name or "",
             address=row.address,
             status=row.status,

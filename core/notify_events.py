@@ -3,7 +3,8 @@ caller's transaction, for the people core/access lets read the assessment.
 
 Clients hear about their own organisation's assessments only, and nobody's message ever holds
 an internal comment: a message carries the note to the client and shared comments alone. The
-actor is never told about their own action.
+actor is never told about their own action. Each event also writes one row per webhook that
+asked for it (core/webhooks.py), with facts only.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import REVIEWERS, Actor, can_read_assessment
-from core.models import Assessment, LeadComment, Organization, Product, Question, User
+from core.models import Assessment, LeadComment, Organization, Product, Question, User, utcnow
 from core.models import QuestionnaireResponse as Response
 from core.outbox import enqueue_for
 from core.settings import get_settings
+from core.webhooks import enqueue_event
 
 MAX_COMMENTS = 30  # shared comments quoted in one change request; the page has the rest
 # The page each kind's link opens, for clients and for staff.
@@ -112,6 +114,8 @@ def _tell(
     extra: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> None:
+    facts = _facts(session, actor, assessment)
+    enqueue_event(session, kind, assessment, facts, now or utcnow())
     readers = _readers(session, assessment, people, actor)
     if not readers:
         return
@@ -119,7 +123,7 @@ def _tell(
         session,
         readers,
         kind=kind,
-        data={**_facts(session, actor, assessment), **(extra or {})},
+        data={**facts, **(extra or {})},
         links=_links(kind, assessment.id),
         organization_id=assessment.organization_id,
         assessment_id=assessment.id,

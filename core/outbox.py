@@ -186,28 +186,31 @@ def check_mode(mode: str) -> str:
 # ------------------------------------------------------------------ delivery state, for workers
 
 
-def claim(connection: Connection, row_id: int, now: datetime) -> bool:
-    """Take a queued row for sending (a conditional update, so only one worker wins); the caller
-    commits at once. True when this worker has it."""
+def claim(
+    connection: Connection, row_id: int, now: datetime, *, lease_seconds: float = 300
+) -> bool:
+    """Take a due queued row for one try (a conditional update, so only one worker wins); the
+    caller commits at once, then sends. The try is counted and the row leased: it stays queued
+    but is not due again for ``lease_seconds``, so the row of a worker that died holding it comes
+    back by itself. True when this worker has it."""
     result = connection.execute(
         update(Outbox)
-        .where(Outbox.id == row_id, Outbox.status == "queued")
+        .where(Outbox.id == row_id, Outbox.status == "queued", Outbox.next_attempt_at <= now)
         .values(
-            status="sent",
             attempts=Outbox.attempts + 1,
-            sent_at=now,
-            last_error="",
-            reply="",
+            next_attempt_at=now + timedelta(seconds=lease_seconds),
             updated_at=now,
         )
     )
     return result.rowcount == 1
 
 
-def confirm(connection: Connection, row_id: int, reply: str, now: datetime) -> None:
-    """Keep the server's reply to a message it accepted."""
+def mark_sent(connection: Connection, row_id: int, reply: str, now: datetime) -> None:
+    """The receiver accepted a claimed row: sent, with its reply; the caller commits at once."""
     connection.execute(
-        update(Outbox).where(Outbox.id == row_id).values(reply=reply[:500], updated_at=now)
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.status == "queued")
+        .values(status="sent", sent_at=now, last_error="", reply=reply[:500], updated_at=now)
     )
 
 
@@ -232,7 +235,7 @@ def retry_later(
     status = "failed" if permanent or attempts >= max_attempts else "queued"
     connection.execute(
         update(Outbox)
-        .where(Outbox.id == row_id)
+        .where(Outbox.id == row_id, Outbox.status == "queued")  # never undo another's "sent"
         .values(
             status=status,
             attempts=attempts,

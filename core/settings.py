@@ -121,6 +121,19 @@ SETTINGS: dict[str, Setting] = {
         60, "Wait before the second try of a notification; each further wait doubles.", 1, 3600
     ),
     "digest_hour": Setting(7, "Hour of the day (UTC) the daily digests are sent.", 0, 23),
+    "notify_lease_seconds": Setting(
+        300,
+        "Seconds a worker holds a notification it is sending; one left by a worker that died is "
+        "tried again after this (at least twice the SMTP or webhook timeout).",
+        5,
+        3600,
+    ),
+    "webhook_allow_private": Setting(
+        "off",
+        "Whether webhooks may go to loopback and private network addresses (and then over plain "
+        "http); off, they go only to public https addresses.",
+        choices=("off", "on"),
+    ),
     "api_rate_limit_per_minute": Setting(
         600,
         "Requests one API token may make per minute (in each API process); more get 429.",

@@ -8,7 +8,7 @@ import random
 import re
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from core import assessments, db, responses
@@ -38,23 +38,12 @@ MAIN = '[data-testid="stMain"]'
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    b.require_chromium()
-    tmp = tmp_path_factory.mktemp("journeys")
-    env = b.app_env(tmp, PASSWORD)
-    b.run_cli(env, ["init", "--demo"])
-    port = b.free_port()
-    proc = b.start_streamlit(env, port, log_name="journeys")
-    yield {"url": b.base_url(port), "db": env["SECURESPHERE_DATABASE_URL"], "data": tmp / "data"}
-    b.stop_streamlit(proc)
-    db.dispose_all()
+    yield from b.demo_server(tmp_path_factory, "journeys", password=PASSWORD)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as pw:
-        chromium = b.launch_chromium(pw)
-        yield chromium
-        chromium.close()
+    yield from b.chromium_browser()
 
 
 @pytest.fixture
@@ -63,11 +52,8 @@ def person(browser):
     contexts = []
 
     def open_for(server):
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.add_init_script(b.STABLE_INIT_SCRIPT)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(b.STEP_TIMEOUT_MS)
+        page = b.new_page(browser, height=1000)
+        contexts.append(page.context)
         page.goto(server["url"])
         b.wait_stable(page)
         return page

@@ -5,7 +5,7 @@ hold what that reader may see."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from core import db
@@ -21,29 +21,16 @@ MAIN = '[data-testid="stMain"]'
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    b.require_chromium()
-    env = b.app_env(tmp_path_factory.mktemp("reports_browser"), PASSWORD)
-    b.run_cli(env, ["init", "--demo"])
-    port = b.free_port()
-    proc = b.start_streamlit(env, port, log_name="reports_browser")
-    yield {"url": b.base_url(port), "db": env["SECURESPHERE_DATABASE_URL"]}
-    b.stop_streamlit(proc)
-    db.dispose_all()
+    yield from b.demo_server(tmp_path_factory, "reports_browser", password=PASSWORD)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as pw:
-        chromium = b.launch_chromium(pw)
-        yield chromium
-        chromium.close()
+    yield from b.chromium_browser()
 
 
 def open_page(browser, server, username, path):
-    context = browser.new_context(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
-    context.add_init_script(b.STABLE_INIT_SCRIPT)
-    page = context.new_page()
-    page.set_default_timeout(b.STEP_TIMEOUT_MS)
+    page = b.new_page(browser, accept_downloads=True)
     page.goto(server["url"])
     b.wait_stable(page)
     b.sign_in_form(page, username, PASSWORD)

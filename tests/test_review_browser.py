@@ -4,7 +4,7 @@ role's set says so, the review desk stays short, and decisions are in view and a
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from core import db
@@ -20,22 +20,13 @@ NAV = '[data-testid="stSidebarNav"]'
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    b.require_chromium()
-    env = b.app_env(tmp_path_factory.mktemp("review_browser"), PASSWORD)
-    b.run_cli(env, ["init", "--demo"], ["seed-synthetic", "--products", "300", "--questions", "8"])
-    port = b.free_port()
-    proc = b.start_streamlit(env, port, log_name="review_browser")
-    yield {"url": b.base_url(port), "db": env["SECURESPHERE_DATABASE_URL"]}
-    b.stop_streamlit(proc)
-    db.dispose_all()
+    synthetic = ["seed-synthetic", "--products", "300", "--questions", "8"]
+    yield from b.demo_server(tmp_path_factory, "review_browser", synthetic, password=PASSWORD)
 
 
 @pytest.fixture(scope="module")
 def chromium():
-    with sync_playwright() as pw:
-        browser = b.launch_chromium(pw)
-        yield browser
-        browser.close()
+    yield from b.chromium_browser()
 
 
 @pytest.fixture
@@ -43,11 +34,8 @@ def signed_in(chromium, server):
     contexts = []
 
     def open_as(username):
-        context = chromium.new_context(viewport={"width": 1280, "height": 900})
-        context.add_init_script(b.STABLE_INIT_SCRIPT)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(b.STEP_TIMEOUT_MS)
+        page = b.new_page(chromium, width=1280, height=900)
+        contexts.append(page.context)
         page.goto(server["url"])
         b.wait_stable(page)
         b.sign_in_form(page, username, PASSWORD)

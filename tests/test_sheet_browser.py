@@ -8,7 +8,7 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from core import db
@@ -62,17 +62,11 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as pw:
-        chromium = b.launch_chromium(pw)
-        yield chromium
-        chromium.close()
+    yield from b.chromium_browser()
 
 
 def open_page(browser, server, username, path=""):
-    context = browser.new_context(viewport={"width": 1400, "height": 1100})
-    context.add_init_script(b.STABLE_INIT_SCRIPT)
-    page = context.new_page()
-    page.set_default_timeout(b.STEP_TIMEOUT_MS)
+    page = b.new_page(browser)
     page.goto(server["url"] + path)
     b.wait_stable(page)
     b.sign_in_form(page, username, PASSWORD)

@@ -41,6 +41,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from playwright.sync_api import sync_playwright
+
+from core import db
+
 from .layers import skip_layer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -319,3 +323,35 @@ def sign_in_form(page, username: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.locator('[data-testid="stSidebarNav"]').wait_for(state="visible", timeout=30_000)
     wait_stable(page)
+
+
+def demo_server(tmp_path_factory, name: str, *commands: list[str], password: str):
+    """Generator for a module's ``server`` fixture: the demo data (then ``commands``, each a
+    ``core.cli`` command) in a fresh folder, served by a real Streamlit until the module ends."""
+    require_chromium()
+    root = tmp_path_factory.mktemp(name)
+    env = app_env(root, password)
+    run_cli(env, ["init", "--demo"], *commands)
+    port = free_port()
+    proc = start_streamlit(env, port, log_name=name)
+    yield {"url": base_url(port), "db": env["SECURESPHERE_DATABASE_URL"], "data": root / "data"}
+    stop_streamlit(proc)
+    db.dispose_all()
+
+
+def chromium_browser():
+    """Generator for a module's ``browser`` fixture: Debian's Chromium under Playwright."""
+    with sync_playwright() as pw:
+        chromium = launch_chromium(pw)
+        yield chromium
+        chromium.close()
+
+
+def new_page(browser, *, width: int = 1400, height: int = 1100, **context_options):
+    """A page in a fresh browser profile, watched for quiet (:func:`wait_stable`) and with the
+    patient step timeout."""
+    context = browser.new_context(viewport={"width": width, "height": height}, **context_options)
+    context.add_init_script(STABLE_INIT_SCRIPT)
+    page = context.new_page()
+    page.set_default_timeout(STEP_TIMEOUT_MS)
+    return page
