@@ -12,6 +12,7 @@ from core.text import md_escape
 from core.users import demo_accounts_exist
 from ui import login
 from ui.bell import show_bell
+from ui.link_landing import forgot_password, link_landing
 from ui.navigation import pages_for, sign_in_doors
 from ui.state import reading, settings
 
@@ -38,6 +39,8 @@ def sign_in_screen() -> None:
     with centre:
         st.image(str(LOGO), width=260)
         st.caption("Security assessments: answered, reviewed and scored.")
+        if link_landing():  # an invitation or password reset link from an e-mail
+            return
         if reason := st.session_state.get("_signed_out_reason"):
             st.info(reason)  # kept until the next sign-in: component reruns must not hide it
         if login.sign_in() is not None:
@@ -47,6 +50,7 @@ def sign_in_screen() -> None:
             # it reruns the app itself once the cookie is set.
             st.caption("Signing you in…")
             st.stop()
+        forgot_password()
         if demo:
             demo_hint()
 

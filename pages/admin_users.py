@@ -1,4 +1,5 @@
-"""Admin: accounts. Search, create, edit, deactivate, unlock, reset passwords, end sessions."""
+"""Admin: accounts. Invite, search, create, edit, deactivate, unlock, reset passwords, end
+sessions."""
 
 from functools import partial
 
@@ -10,6 +11,7 @@ from core.access import ROLES
 from core.labels import role_label
 from core.organizations import list_organizations
 from core.text import md_escape
+from ui.invitations import invite_form, pending_invitations
 from ui.navigation import guard
 from ui.state import reading, run_action, settings
 from ui.tables import show_table, when_column
@@ -53,6 +55,10 @@ with st.expander("Create a user", icon=":material/person_add:"):
                     f"One-time password for **{md_escape(username)}** (shown once; the user must "
                     f"change it at first sign-in): `{created['otp']}`"
                 )
+
+with st.expander("Invite by e-mail", icon=":material/forward_to_inbox:"):
+    invite_form(actor, orgs)
+    pending_invitations()
 
 f1, f2, f3, f4 = st.columns([2, 1, 1, 1])
 search = f1.text_input("Search", placeholder="username, name or e-mail")

@@ -583,6 +583,7 @@ NO_USER_TEXT = {
     "pages/admin_banks.py",
     "pages/admin_operations.py",
     "pages/admin_notifications.py",  # subjects in its table and select box only
+    "pages/colleagues.py",  # invitations in its table and select box only
 }
 
 

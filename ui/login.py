@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
+from sqlalchemy.orm import Session
 from streamlit_authenticator.utilities import LoginError
 
 from core import auth, passwords, throttle
@@ -36,7 +38,7 @@ def _authenticator(creds: dict) -> stauth.Authenticate:
 def sign_in() -> Actor | None:
     """Return the signed-in actor, or render the login form and return None."""
     with reading() as s:
-        creds = auth.credentials(s, client_address=_client_address())
+        creds = auth.credentials(s, client_address=client_address())
     authenticator = _authenticator(creds)
     st.session_state["_authenticator"] = authenticator
     if st.session_state.get("sid"):
@@ -91,9 +93,15 @@ def _open(authenticator: stauth.Authenticate) -> Actor | None:
 
 
 def _open_by_form(authenticator: stauth.Authenticate, username: str) -> Actor:
-    """A new server-side session, and a cookie that is valid only as long as that session."""
+    return _open_new(authenticator, lambda _s: username)
+
+
+def _open_new(authenticator: stauth.Authenticate, prepare: Callable[[Session], str]) -> Actor:
+    """A new server-side session for the account `prepare` names (run in the same transaction),
+    and a cookie that is valid only as long as that session."""
     with session() as s:
-        actor = auth.open_session(s, username, client_address=_client_address())
+        username = prepare(s)
+        actor = auth.open_session(s, username, client_address=client_address())
         expires = datetime.now(UTC).replace(microsecond=0) + auth.session_lifetime(s)
         token = _cookie_token(username, expires)
         auth.bind_cookie(s, actor.session_id, token)
@@ -101,6 +109,24 @@ def _open_by_form(authenticator: stauth.Authenticate, username: str) -> Actor:
     # The cookie component still has to reach the browser; it reruns the app itself once done.
     st.session_state["_cookie_pending"] = True
     return _remember(actor)
+
+
+def sign_in_by_link(prepare: Callable[[Session], str]) -> Actor:
+    """Sign in the account `prepare` names once it has run (accepting an invitation, resetting a
+    password) in the same transaction as the new session: the same session row and cookie as the
+    sign-in form, and the library's state as after its own login. Raises what `prepare` raises,
+    with nothing written. Call it instead of sign_in() in that run (one Authenticate per run)."""
+    with reading() as s:
+        creds = auth.credentials(s, client_address=client_address())
+    authenticator = _authenticator(creds)
+    st.session_state["_authenticator"] = authenticator
+    actor = _open_new(authenticator, prepare)
+    with reading() as s:
+        me = auth.user_summary(s, actor)
+    st.session_state.update(
+        authentication_status=True, username=actor.username, name=me.name, roles=[actor.role]
+    )
+    return actor
 
 
 def _resume(authenticator: stauth.Authenticate) -> Actor | None:
@@ -171,10 +197,11 @@ def _record_failure(creds: dict) -> None:
     # it may be a password typed into the wrong field.
     tried = [u for u, data in creds["usernames"].items() if data.get("failed_login_attempts")]
     with session() as s:
-        auth.record_failed_sign_in(s, tried[0] if tried else "", client_address=_client_address())
+        auth.record_failed_sign_in(s, tried[0] if tried else "", client_address=client_address())
 
 
-def _client_address() -> str:
+def client_address() -> str:
+    """The client's address as the throttling counts it (core.throttle.client_address)."""
     # Streamlit reports a loopback peer (nginx on this host, a local browser) as None, and
     # AppTest has no real peer (a mock): both count as loopback.
     peer = st.context.ip_address

@@ -106,6 +106,7 @@ PAGES = (
         "Analytics",
     ),
     PageSpec("pages/extracts.py", "Extracts", ":material/download:", ROLES, "Analytics"),
+    PageSpec("pages/colleagues.py", "Colleagues", ":material/group_add:", ("client",), "Account"),
     PageSpec("pages/profile.py", "My profile", ":material/account_circle:", ROLES, "Account"),
 )
 HOME_BY_ROLE = {
