@@ -82,6 +82,44 @@ def test_answering_one_question_stores_that_answer_only_and_says_so(app_env):
     ]
 
 
+def _defaults_and_stored(at, bank, stored):
+    """(question, the widget's own default, the stored answer in the widget's terms) for every
+    answer widget on the page: choices (as option positions), justifications and N/A boxes."""
+    pairs = []
+    for radio in (r for r in at.radio if r.key.endswith(":v")):
+        question = radio.key.split(":")[1]
+        options = [o.key for o in bank.question(question).options]
+        want = stored[question].value if question in stored else None
+        default = radio.proto.default if radio.proto.HasField("default") else None
+        pairs.append((question, default, options.index(want) if want in options else None))
+    for box in (t for t in at.text_area if t.key.endswith(":j")):
+        question = box.key.split(":")[1]
+        want = stored[question].justification if question in stored else ""
+        pairs.append((question, box.proto.default, want))
+    for box in (c for c in at.checkbox if c.key.endswith(":na")):
+        question = box.key.split(":")[1]
+        pairs.append((question, box.proto.default, question in stored and stored[question].is_na))
+    return pairs
+
+
+def test_every_answer_widget_defaults_to_the_stored_answer_on_every_run(app_env):
+    """A value Streamlit takes from session state reaches the browser only on the run that put it
+    there; when a rerun cuts that run short, the browser shows the widget's default and sends it
+    back with the next click, which saved it over the stored answer (seen in Chromium: opening a
+    questionnaire and submitting at once rewrote four answers). So each widget's own default must
+    be the stored answer, on the first run and on every later one."""
+    aid = _assessment(app_env, "Data Warehouse")
+    at = _open(app_env, "enterprise_client", aid)
+    stored = _stored(app_env, at.session_state["actor"], aid)
+    with db.reading(app_env) as s:
+        bank = load_bank(s, s.get(Assessment, aid).questionnaire_id)
+    for _ in range(2):
+        pairs = _defaults_and_stored(at, bank, stored)
+        assert len([p for p in pairs if p[1] not in (None, 0, "", False)]) >= 2  # not vacuous
+        assert [p for p in pairs if p[1] != p[2]] == []
+        rerun(at)
+
+
 def test_hiding_a_question_keeps_it_out_of_the_save(app_env):
     aid = _assessment(app_env, "Internal HR System")
     at = _open(app_env, "demo_client", aid)

@@ -25,39 +25,45 @@ from ui.state import attempt, feedback, leave_message
 LONG_HELP = 500  # characters: longer help folds under the question instead of a tooltip
 
 
-def _radio(label: str, q: Question, common: dict) -> None:
+# Each draw function gets the stored answer as the widget holds it (`held`) and passes it as the
+# widget's own default: the browser falls back to that default whenever it never received the
+# value from the server, so it must be the stored answer (see `stored_parts`).
+
+
+def _radio(label: str, q: Question, held: object, common: dict) -> None:
     labels = {o.key: o.label for o in q.options}
     st.radio(
         label,
         list(labels),
+        index=list(labels).index(held) if held in labels else None,
         format_func=lambda k: md_escape(labels[k]),
         horizontal=len(labels) <= 4,
         **common,
     )
 
 
-def _multiselect(label: str, q: Question, common: dict) -> None:
+def _multiselect(label: str, q: Question, held: object, common: dict) -> None:
     labels = {o.key: o.label for o in q.options}
-    st.multiselect(label, list(labels), format_func=labels.get, **common)
+    st.multiselect(label, list(labels), default=held, format_func=labels.get, **common)
 
 
-def _number(label: str, q: Question, common: dict) -> None:
-    st.number_input(label, min_value=q.min, max_value=q.max, **common)
+def _number(label: str, q: Question, held: object, common: dict) -> None:
+    st.number_input(label, min_value=q.min, max_value=q.max, value=held, **common)
 
 
-def _text(label: str, q: Question, common: dict) -> None:
-    st.text_area(label, max_chars=q.max_length, **common)
+def _text(label: str, q: Question, held: object, common: dict) -> None:
+    st.text_area(label, max_chars=q.max_length, value=held or "", **common)
 
 
-def _date(label: str, q: Question, common: dict) -> None:
-    st.date_input(label, format="YYYY-MM-DD", **common)
+def _date(label: str, q: Question, held: object, common: dict) -> None:
+    st.date_input(label, format="YYYY-MM-DD", value=held, **common)
 
 
 @dataclass(frozen=True)
 class Input:
     """How the page asks one question type: the widget, and a stored value as the widget holds it."""
 
-    draw: Callable[[str, Question, dict], None]
+    draw: Callable[[str, Question, object, dict], None]
     held: Callable[[object], object] = lambda value: value
 
 
@@ -80,46 +86,60 @@ def key(ws_id: int, question: str, part: str) -> str:
     return f"ws{ws_id}:{question}:{part}"
 
 
-def seed(ws: Worksheet, section: Section) -> None:
-    """Put stored answers into widget state where the widget has none (first view, or after
-    Streamlit dropped the state of a section that was not on screen)."""
+# The stored answer of one question as its three widgets hold it, by part of the widget key.
+Held = dict[str, object]
+
+
+def stored_parts(ws: Worksheet, section: Section) -> dict[str, Held]:
+    """The stored answers of a section as the widgets hold them, by question key.
+
+    They are the widgets' defaults, never written into session state: Streamlit sends a value
+    put there only on the run that put it, and a run cut short by a rerun (a component reporting
+    in, a click) may never deliver it; the browser then shows the widget's default and sends
+    that back with the next click, which would save it over the stored answer.
+    """
+    parts: dict[str, Held] = {}
     for q in section.questions:
         stored = ws.answers.get(q.key)
-        defaults = {
+        parts[q.key] = {
             "v": INPUTS[q.type].held(stored.value if stored else None),
             "na": stored.is_na if stored else False,
             "j": stored.justification if stored else "",
         }
-        for part, default in defaults.items():
-            st.session_state.setdefault(key(ws.assessment_id, q.key, part), default)
+    return parts
 
 
-def _input(ws_id: int, question: str) -> AnswerInput:
-    value = st.session_state.get(key(ws_id, question, "v"))
+def _part(ws_id: int, question: str, part: str, held: Held):
+    """What the page holds for one widget: its state, or the stored answer before it has one."""
+    return st.session_state.get(key(ws_id, question, part), held[part])
+
+
+def _input(ws_id: int, question: str, held: Held) -> AnswerInput:
+    value = _part(ws_id, question, "v", held)
     if isinstance(value, dt.date):
         value = value.isoformat()
     if value == [] or value == "":
         value = None
-    is_na = bool(st.session_state.get(key(ws_id, question, "na")))
+    is_na = bool(_part(ws_id, question, "na", held))
     return AnswerInput(
         value=None if is_na else value,
         is_na=is_na,
-        justification=st.session_state.get(key(ws_id, question, "j")) or "",
+        justification=_part(ws_id, question, "j", held) or "",
     )
 
 
-def on_screen(ws: Worksheet, section: Section) -> dict[str, Answer]:
+def on_screen(ws: Worksheet, section: Section, parts: dict[str, Held]) -> dict[str, Answer]:
     """Stored answers overlaid with what the page holds for this section (for visibility)."""
     merged = {k: d.answer for k, d in ws.answers.items()}
     for q in section.questions:
-        given = _input(ws.assessment_id, q.key)
+        given = _input(ws.assessment_id, q.key, parts[q.key])
         merged[q.key] = Answer(given.value, given.is_na)
     return merged
 
 
-def _autosave(ws_id: int, section_key: str, keys: tuple[str, ...], question: str) -> None:
+def _autosave(ws_id: int, section_key: str, parts: dict[str, Held], question: str) -> None:
     # The whole section goes to core (an answer can hide others); core stores only real changes.
-    answers = {k: _input(ws_id, k) for k in keys}
+    answers = {k: _input(ws_id, k, held) for k, held in parts.items()}
     slot = key(ws_id, question, "saved")
     saved: list[int] = []
     refusal = attempt(
@@ -139,30 +159,32 @@ def _autosave(ws_id: int, section_key: str, keys: tuple[str, ...], question: str
 
 def render_section(ws: Worksheet, section: Section) -> None:
     """Every visible question of a section, disabled when the assessment is not editable."""
-    seed(ws, section)
-    answers = on_screen(ws, section)
-    keys = tuple(q.key for q in section.questions)
+    parts = stored_parts(ws, section)
+    answers = on_screen(ws, section, parts)
     limits = upload_limits()
     for q in section.questions:
         if is_visible(q, answers, ws.bank):
             with st.container(border=True):
-                _question(ws, q, (ws.assessment_id, section.key, keys, q.key), limits)
+                _question(
+                    ws, q, parts[q.key], (ws.assessment_id, section.key, parts, q.key), limits
+                )
 
 
-def _question(ws: Worksheet, q: Question, args: tuple, limits: UploadLimits) -> None:
+def _question(ws: Worksheet, q: Question, held: Held, args: tuple, limits: UploadLimits) -> None:
     flags = [
         ":red[critical]" if q.critical else "",
         ":orange[evidence required]" if q.evidence_required else "",
         "" if q.required else ":gray[optional]",
     ]
     st.caption(" · ".join([f"`{q.key}`", *[f for f in flags if f]]))
-    na = bool(st.session_state.get(key(ws.assessment_id, q.key, "na")))
+    na = bool(_part(ws.assessment_id, q.key, "na", held))
     disabled = not ws.editable
-    _value_widget(ws.assessment_id, q, disabled or na, args)
+    _value_widget(ws.assessment_id, q, held["v"], disabled or na, args)
     cols = st.columns([1, 3])
     if q.allow_na:
         cols[0].checkbox(
             "Not applicable",
+            value=bool(held["na"]),
             key=key(ws.assessment_id, q.key, "na"),
             disabled=disabled,
             on_change=_autosave,
@@ -184,6 +206,7 @@ def _question(ws: Worksheet, q: Question, args: tuple, limits: UploadLimits) -> 
     ):
         st.text_area(
             "Justification",
+            value=str(held["j"]),
             key=key(ws.assessment_id, q.key, "j"),
             max_chars=5000,
             disabled=disabled,
@@ -194,7 +217,7 @@ def _question(ws: Worksheet, q: Question, args: tuple, limits: UploadLimits) -> 
         evidence_panel(ws, q, files, limits, key(ws.assessment_id, q.key, "evidence"))
 
 
-def _value_widget(ws_id: int, q: Question, disabled: bool, args: tuple) -> None:
+def _value_widget(ws_id: int, q: Question, held: object, disabled: bool, args: tuple) -> None:
     # Bank texts come from uploaded files: labels, help and radio options render Markdown.
     help_text = md_escape(q.help, multiline=True) if q.help else None
     folded = help_text is not None and len(q.help or "") > LONG_HELP
@@ -206,7 +229,7 @@ def _value_widget(ws_id: int, q: Question, disabled: bool, args: tuple) -> None:
         args=args,
     )
     label = md_escape(q.text) + ("" if q.required else " (optional)")
-    INPUTS[q.type].draw(label, q, common)
+    INPUTS[q.type].draw(label, q, held, common)
     if folded:  # a control's whole guidance and objectives: too long for a tooltip
         with st.expander("Guidance", icon=":material/menu_book:"):
             st.markdown(help_text)
