@@ -32,13 +32,13 @@ def check_target(url: str, *, private_ok: bool) -> tuple[str, list[str]]:
     except ValueError:
         raise ValidationError("The address has an invalid port.") from None
     addresses = resolve(parts.hostname, port)
-    public = all(is_public(ip) for ip in addresses)
-    if not public and not private_ok:
+    public = [is_public(ip) for ip in addresses]
+    if not all(public) and not private_ok:
         raise ValidationError(
             "That address is on a loopback or private network; webhooks go only to public "
             "addresses unless the setting for private addresses is on."
         )
-    if parts.scheme == "http" and public:  # plain http only to a test or in-network receiver
+    if parts.scheme == "http" and any(public):  # plain http only to a test or in-network receiver
         raise ValidationError("Webhooks to public addresses must use https.")
     return url, addresses
 

@@ -56,6 +56,8 @@ def deliver_due(
     "failed" and "lost" (another worker had it). ``now`` is for tests that step the clock."""
     counts = dict.fromkeys(("sent", "queued", "failed", "lost"), 0)
     rows = _due(engine, now or utcnow(), batch)
+    if not rows:  # the usual case: no client (and its TLS context) to build
+        return counts
     lease = max(lease_seconds, 2 * float(TIMEOUT.read or 10))
     with httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False) as client:
         for row in rows:
