@@ -102,9 +102,15 @@ def _deliver(
         if hook is None or not hook.enabled:
             why = "The webhook was deleted." if hook is None else "The webhook is turned off."
             return retry_later(
-                c, row.id, why, now or utcnow(), max_attempts=1, retry_seconds=wait,
-                claimed=False, permanent=True,
-            )  # fmt: skip
+                c,
+                row.id,
+                why,
+                now or utcnow(),
+                max_attempts=1,
+                retry_seconds=wait,
+                claimed=False,
+                permanent=True,
+            )
         if not claim(c, row.id, now or utcnow(), lease_seconds=lease):
             return "lost"
     started = time.perf_counter()
@@ -128,7 +134,7 @@ def _post(
     """Post the row's body to the checked address; (status code or None, error words)."""
     private_ok = settings["webhook_allow_private"] == "on"
     try:
-        target, host = pinned(hook.url, private_ok=private_ok)
+        targets, host = pinned(hook.url, private_ok=private_ok)
     except ValidationError as exc:
         return None, f"Not sent: {exc}"
     body = json.dumps(payload(row, base_url), sort_keys=True, separators=(",", ":")).encode()
@@ -141,12 +147,17 @@ def _post(
         "X-SecureSphere-Signature": sign(hook.secret, body, int(time.time())),
     }
     sni = urlsplit(hook.url).hostname or ""
-    try:
-        response = client.post(
-            target, content=body, headers=headers, extensions={"sni_hostname": sni}
-        )
-    except httpx.HTTPError as exc:
-        return None, f"No answer from the receiver: {exc or type(exc).__name__}."
+    for n, target in enumerate(targets):  # the next checked address only if this one refused
+        try:
+            response = client.post(
+                target, content=body, headers=headers, extensions={"sni_hostname": sni}
+            )
+            break
+        except httpx.ConnectError as exc:
+            if n == len(targets) - 1:
+                return None, f"No answer from the receiver: {exc or type(exc).__name__}."
+        except httpx.HTTPError as exc:
+            return None, f"No answer from the receiver: {exc or type(exc).__name__}."
     if 200 <= response.status_code < 300:
         return response.status_code, ""
     return response.status_code, f"The receiver answered {response.status_code}."
@@ -160,17 +171,17 @@ def payload(row: Row[Any], base_url: str) -> dict[str, Any]:
     return body
 
 
-def pinned(url: str, *, private_ok: bool) -> tuple[str, str]:
-    """The URL checked again now, rewritten to the very address that was checked, and the Host
-    header (the original host and port); ValidationError when the address is not allowed."""
+def pinned(url: str, *, private_ok: bool) -> tuple[list[str], str]:
+    """The URL checked again now, rewritten to each address that was checked, and the Host
+    header (the original host and port); ValidationError when an address is not allowed."""
     url, addresses = check_target(url, private_ok=private_ok)
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    ip = addresses[0]
-    netloc = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
     host = parts.hostname or ""
     host_header = host if parts.port is None else f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")), host_header
+    netlocs = [f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}" for ip in addresses]
+    path = parts.path or "/"
+    return [urlunsplit((parts.scheme, n, path, parts.query, "")) for n in netlocs], host_header
 
 
 def _log_attempt(

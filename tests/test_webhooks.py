@@ -19,7 +19,7 @@ from core.errors import AccessDenied, ValidationError
 from core.models import AuditLog, Webhook, WebhookAttempt, utcnow
 from core.settings import get_settings, update_setting
 from core.submission import submit
-from core.webhook_worker import deliver_due
+from core.webhook_worker import deliver_due, pinned
 from core.webhooks import (
     create_webhook,
     delete_webhook,
@@ -273,3 +273,17 @@ def test_a_signature_is_refused_when_old_tampered_or_signed_with_another_secret(
     assert not verify_signature(SECRET, header, body + b" ", now=now)
     assert not verify_signature("another-secret-0123456789abcdef", header, body, now=now)
     assert not verify_signature(SECRET, "v1=" + header.split("v1=")[1], body, now=now)
+
+
+def test_a_delivery_goes_to_the_checked_address_with_the_host_name_kept(c, receiver):
+    _hook(c, receiver.url(host="localhost"))
+    _submitted(c)
+    assert _deliver(c)["sent"] == 1
+    [request] = receiver.received()
+    assert request.headers["Host"] == f"localhost:{receiver.port}"
+    assert request.path == "/hooks/securesphere"
+    targets, host = pinned(f"https://localhost:{receiver.port}/a/b?x=1", private_ok=True)
+    assert targets == [f"https://127.0.0.1:{receiver.port}/a/b?x=1"]
+    assert host == f"localhost:{receiver.port}"
+    with pytest.raises(ValidationError, match="private network"):
+        pinned(f"https://localhost:{receiver.port}/a", private_ok=False)
