@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from core import db
@@ -35,6 +35,8 @@ def smtp():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, smtp):
+    """The demo server (as b.demo_server), and its environment with the mail settings: the
+    worker must share the app's cookie key to write the links."""
     b.require_chromium()
     tmp = tmp_path_factory.mktemp("invitation_journeys")
     env = b.app_env(tmp, PASSWORD)
@@ -53,30 +55,23 @@ def server(tmp_path_factory, smtp):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as pw:
-        chromium = b.launch_chromium(pw)
-        yield chromium
-        chromium.close()
+    yield from b.chromium_browser()
 
 
 @pytest.fixture
 def person(browser):
     """A fresh browser profile per person, opened at a URL."""
-    contexts = []
+    pages = []
 
     def open_at(url):
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.add_init_script(b.STABLE_INIT_SCRIPT)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(b.STEP_TIMEOUT_MS)
-        page.goto(url)
-        b.wait_stable(page)
-        return page
+        pages.append(b.new_page(browser))
+        pages[-1].goto(url)
+        b.wait_stable(pages[-1])
+        return pages[-1]
 
     yield open_at
-    for context in contexts:
-        context.close()
+    for page in pages:
+        page.context.close()
 
 
 def _link_in_mail(server, smtp, address, param):

@@ -169,3 +169,22 @@ def test_forgot_password_answers_the_same_and_the_reset_link_signs_in(app_env):
     with db.reading(app_env) as s:
         assert s.get(AuthSession, old).revoked_at is not None
         assert verify_password("my brand new passphrase", s.get(User, user.id).password_hash)
+
+
+def test_the_admin_resends_and_withdraws_from_the_users_page(app_env):
+    with db.transaction(app_env) as s:
+        first = invitations.invite(s, SYSTEM, email="resent@example.org", role="analyst").id
+    old = _token(app_env, "resent@example.org")
+    at = signed_in(app_env, "admin").run().switch_page("pages/admin_users.py").run()
+    at.selectbox(key="invitation_pick").select("resent@example.org")
+    at = _click(at, "Re-send")
+    assert not at.exception
+    new = _token(app_env, "resent@example.org")
+    with db.reading(app_env) as s:
+        assert s.get(LinkToken, first).revoked_at is not None
+        assert links.check(s, new, "invitation").email == "resent@example.org"
+    assert "replaced by a newer one" in _landing("invite", old).error[0].value
+    at.selectbox(key="invitation_pick").select("resent@example.org")
+    at = _click(at, "Yes, withdraw")
+    assert not at.exception
+    assert "withdrawn" in _landing("invite", new).error[0].value

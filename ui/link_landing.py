@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import streamlit as st
+import streamlit_authenticator as stauth
 from sqlalchemy.orm import Session
 
 from core import invitations, password_reset, passwords
@@ -27,7 +28,8 @@ def link_landing() -> bool:
     for purpose, param in PARAMS.items():
         token = st.query_params.get(param)
         if token:
-            (_invitation if purpose == "invitation" else _reset)(token)
+            authenticator = login.link_authenticator()
+            (_invitation if purpose == "invitation" else _reset)(authenticator, token)
             return True
     return False
 
@@ -39,7 +41,7 @@ def _refused(exc: LinkRefused) -> None:
         st.rerun()
 
 
-def _invitation(token: str) -> None:
+def _invitation(authenticator: stauth.Authenticate, token: str) -> None:
     try:
         with reading() as s:
             offer = invitations.landing(s, token)
@@ -61,6 +63,7 @@ def _invitation(token: str) -> None:
         )
     if sent:  # outside the form: a component inside one cannot rerun the app (the cookie's)
         _finish(
+            authenticator,
             password,
             again,
             lambda s: (
@@ -76,7 +79,7 @@ def _invitation(token: str) -> None:
         )
 
 
-def _reset(token: str) -> None:
+def _reset(authenticator: stauth.Authenticate, token: str) -> None:
     try:
         with reading() as s:
             username = password_reset.account_for(s, token)
@@ -93,6 +96,7 @@ def _reset(token: str) -> None:
         sent = st.form_submit_button("Save and sign in", icon=":material/key:", type="primary")
     if sent:
         _finish(
+            authenticator,
             password,
             again,
             lambda s: (
@@ -111,13 +115,15 @@ def _password_inputs() -> tuple[str, str]:
     )
 
 
-def _finish(password: str, again: str, prepare: Callable[[Session], str]) -> None:
+def _finish(
+    authenticator: stauth.Authenticate, password: str, again: str, prepare: Callable[[Session], str]
+) -> None:
     """Run the link's action and sign in, or say why not (nothing is written then)."""
     if password != again:
         st.error("The two passwords differ.")
         return
     try:
-        login.sign_in_by_link(prepare)
+        login.sign_in_by_link(authenticator, prepare)
     except SecureSphereError as exc:
         st.error(md_escape(str(exc)))  # messages can quote what the user typed
         return

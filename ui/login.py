@@ -111,15 +111,23 @@ def _open_new(authenticator: stauth.Authenticate, prepare: Callable[[Session], s
     return _remember(actor)
 
 
-def sign_in_by_link(prepare: Callable[[Session], str]) -> Actor:
-    """Sign in the account `prepare` names once it has run (accepting an invitation, resetting a
-    password) in the same transaction as the new session: the same session row and cookie as the
-    sign-in form, and the library's state as after its own login. Raises what `prepare` raises,
-    with nothing written. Call it instead of sign_in() in that run (one Authenticate per run)."""
+def link_authenticator() -> stauth.Authenticate:
+    """This run's one Authenticate for a page that signs in by link. Made on every run of that
+    page, so its cookie component has reported the cookies long before sign_in_by_link sets one:
+    made only in the submitting run, its first report reruns the app at once and races the
+    cookie being set (the cookie is then often never written)."""
     with reading() as s:
         creds = auth.credentials(s, client_address=client_address())
     authenticator = _authenticator(creds)
     st.session_state["_authenticator"] = authenticator
+    return authenticator
+
+
+def sign_in_by_link(authenticator: stauth.Authenticate, prepare: Callable[[Session], str]) -> Actor:
+    """Sign in the account `prepare` names once it has run (accepting an invitation, resetting a
+    password) in the same transaction as the new session: the same session row and cookie as the
+    sign-in form, and the library's state as after its own login. Raises what `prepare` raises,
+    with nothing written. `authenticator` is this run's, from link_authenticator()."""
     actor = _open_new(authenticator, prepare)
     with reading() as s:
         me = auth.user_summary(s, actor)
