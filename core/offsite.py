@@ -43,6 +43,10 @@ class Offsite:
         """The rclone path of one file on the remote."""
         return f"{self.remote.rstrip('/')}/{name}"
 
+    def under(self, folder: str) -> Offsite:
+        """The same remote and key, in a folder of it."""
+        return Offsite(self.at(folder), self.key, self.attempts)
+
 
 @dataclass(frozen=True)
 class OffsiteCopy:
@@ -64,8 +68,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> Offsite | None:
     return Offsite(remote, parse_key(env.get("SECURESPHERE_OFFSITE_KEY", "")))
 
 
-def rclone(*args: str, stdin: bytes | None = None) -> bytes:
-    """Run rclone; its output, or an error with its last line."""
+def rclone(*args: str, stdin: bytes | None = None, missing_ok: bool = False) -> bytes:
+    """Run rclone; its output, or an error with its last line (``missing_ok``: nothing when the
+    folder is not there, rclone's exit code 3)."""
     tool = shutil.which("rclone")
     if not tool:
         raise SecureSphereError("rclone not found; install it with: apt-get install rclone")
@@ -75,6 +80,8 @@ def rclone(*args: str, stdin: bytes | None = None) -> bytes:
         capture_output=True,
         stdin=None if stdin is not None else subprocess.DEVNULL,
     )
+    if result.returncode == 3 and missing_ok:
+        return b""
     if result.returncode != 0:
         lines = result.stderr.decode(errors="replace").strip().splitlines() or ["no output"]
         raise SecureSphereError(f"rclone {args[0]} failed: {lines[-1]}")
@@ -88,24 +95,31 @@ def _created(name: str) -> datetime:
     return datetime.strptime(match.group(1), _STAMP).replace(tzinfo=UTC)
 
 
-def _records(target: Offsite, folder: Path) -> dict[str, dict[str, Any]]:
-    rclone("copy", target.remote, str(folder), "--include", f"*{RECORD}")
+def _records(target: Offsite, folder: Path, recursive: bool) -> dict[str, dict[str, Any]]:
+    depth = [] if recursive else ["--max-depth", "1"]
+    rclone("copy", target.remote, str(folder), "--include", f"*{RECORD}", *depth)
     found = {}
-    for path in folder.glob(f"*{RECORD}"):
+    for path in folder.rglob(f"*{RECORD}"):
         record = open_record(path.read_bytes(), target.key)
         if record is not None:
-            found[path.name.removesuffix(RECORD)] = record
+            found[path.relative_to(folder).as_posix().removesuffix(RECORD)] = record
     return found
 
 
-def list_offsite(target: Offsite) -> list[OffsiteCopy]:
-    """The copies on the remote with their state, newest first."""
-    files = json.loads(rclone("lsjson", target.remote, "--files-only") or b"[]")
+def list_offsite(target: Offsite, recursive: bool = False) -> list[OffsiteCopy]:
+    """The copies on the remote with their state, newest first (``recursive``: in its folders
+    too, each named by its path under the remote)."""
+    depth = ["--recursive"] if recursive else []
+    files = json.loads(
+        rclone("lsjson", target.remote, "--files-only", *depth, missing_ok=True) or b"[]"
+    )
+    if not files:
+        return []
     with tempfile.TemporaryDirectory(prefix="securesphere-offsite-") as tmp:
-        records = _records(target, Path(tmp))
+        records = _records(target, Path(tmp), recursive)
     copies = []
     for entry in files:
-        name = str(entry["Name"])
+        name = str(entry["Path"])
         if not name.endswith(SEALED):
             continue
         backup, size = name.removesuffix(SEALED), int(entry["Size"])
@@ -138,12 +152,13 @@ def _read_back(target: Offsite, name: str, into: Path) -> tuple[str, str, int]:
     return sealed.plain_sha256, sealed.sealed_sha256, sealed.size
 
 
-def upload(target: Offsite, backup: Path) -> OffsiteCopy:
-    """Encrypt one backup, copy it to the remote (retried), read it back and check its hashes,
-    then write its signed record; raises if every attempt fails."""
-    name = backup.name
+def upload(target: Offsite, backup: Path, name: str = "") -> OffsiteCopy:
+    """Encrypt one backup, copy it to the remote (as ``name``, default its file name; retried),
+    read it back and check its hashes, then write its signed record; raises if every attempt
+    fails."""
+    name = name or backup.name
     with tempfile.TemporaryDirectory(dir=backup.parent, prefix=".offsite-") as tmp:
-        sealed_path = Path(tmp) / (name + SEALED)
+        sealed_path = Path(tmp) / (Path(name).name + SEALED)
         sealed = encrypt_file(backup, sealed_path, target.key)
         problem = ""
         for attempt in range(target.attempts):
@@ -181,8 +196,11 @@ def push(target: Offsite, data_dir: Path) -> list[OffsiteCopy]:
 def verify_copy(target: Offsite, name: str, into: Path | None = None) -> str:
     """'' when the copy on the remote matches its signed record, else the problem. With ``into``
     the decrypted archive is kept there."""
+    try:
+        record = open_record(rclone("cat", target.at(name + RECORD)), target.key)
+    except SecureSphereError:
+        record = None  # no record there (or the remote does not answer: the read below says)
     with tempfile.TemporaryDirectory(prefix="securesphere-offsite-") as tmp:
-        record = _records(target, Path(tmp)).get(name)
         if record is None:
             return f"{name}: no verified record on the remote (upload cut short or never checked)"
         try:
@@ -200,14 +218,19 @@ def verify_copy(target: Offsite, name: str, into: Path | None = None) -> str:
 
 def fetch(target: Offsite, name: str, data_dir: Path) -> Path:
     """Download and check one offsite copy into the local backups folder; its path."""
-    folder = Path(data_dir) / "backups"
+    return fetch_into(target, name, Path(data_dir) / "backups")
+
+
+def fetch_into(target: Offsite, name: str, folder: Path) -> Path:
+    """Download and check one offsite copy into ``folder`` under its file name (staged under a
+    dot name, so a failed or cut fetch leaves nothing that looks whole); its path."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    staged = folder / f".{name}.fetching"
+    final = folder / Path(name).name
+    staged = folder / f".{final.name}.fetching"
     problem = verify_copy(target, name, staged)
     if problem:
         staged.unlink(missing_ok=True)
         raise SecureSphereError(problem)
-    final = folder / name
     os.replace(staged, final)
     return final
 

@@ -3,9 +3,10 @@ base backups with pg_basebackup, and a cluster directory rebuilt to replay up to
 
 ``setup_archiving`` prints (or, for a cluster we own, applies with ALTER SYSTEM) the settings;
 ``archive_mode`` needs a server restart. ``base_backup`` writes ``base-<time>/`` (pg_basebackup
-tar format, compressed, its WAL included) with ``backup.json``. ``prepare_recovery`` unpacks the
-newest base backup taken before the target time into a new data directory with
-``recovery_target_time``; started, the server replays the archive up to that moment and promotes.
+tar format, compressed, its WAL included) with ``backup.json`` (when it started and finished,
+and the first WAL segment it needs). ``prepare_recovery`` unpacks the newest base backup finished
+before the target time into a new data directory with ``recovery_target_time``; started
+(core/pitr_recover.py), the server replays the archive up to that moment and promotes.
 ``replayed`` then says when the last transaction it replayed committed.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tarfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +28,9 @@ from core.labels import as_utc
 from core.models import utcnow
 
 BASES = "pitr"
+INFO = "backup.json"
 _STAMP = "%Y%m%d-%H%M%S"
+_START = re.compile(r"START WAL LOCATION: \S+ \(file ([0-9A-F]{24})\)")
 
 
 def archive_settings(wal_dir: Path) -> dict[str, str]:
@@ -35,7 +39,13 @@ def archive_settings(wal_dir: Path) -> dict[str, str]:
     return {
         "wal_level": "replica",
         "archive_mode": "on",
-        "archive_command": f"test ! -f '{folder}/%f' && cp '%p' '{folder}/%f'",
+        # Copied under a dot name and renamed: the offsite push never reads a segment half
+        # written, and a copy cut short is redone on the server's next try. Group-readable, for
+        # a backup job in the folder's group.
+        "archive_command": (
+            f"test ! -f '{folder}/%f' && cp '%p' '{folder}/.%f.tmp' && "
+            f"chmod 640 '{folder}/.%f.tmp' && mv '{folder}/.%f.tmp' '{folder}/%f'"
+        ),
         "archive_timeout": "60",
     }
 
@@ -70,10 +80,40 @@ def setup_archiving(url: str, wal_dir: Path, *, apply: bool) -> list[str]:
 
 @dataclass(frozen=True)
 class BaseBackup:
-    """One base backup: its folder and the time it started (UTC)."""
+    """One base backup: its folder, when it started and finished (UTC), and the first WAL segment
+    a recovery from it needs ('' when not recorded)."""
 
     folder: Path
     started: datetime
+    finished: datetime
+    start_wal: str = ""
+
+    def info(self) -> dict[str, str]:
+        """What ``backup.json`` holds."""
+        return {
+            "started": self.started.isoformat(),
+            "finished": self.finished.isoformat(),
+            "start_wal": self.start_wal,
+        }
+
+
+def read_info(folder: Path, raw: str) -> BaseBackup:
+    """A base backup from its folder and the text of its ``backup.json``."""
+    info = json.loads(raw)
+    started = as_utc(datetime.fromisoformat(info["started"]))
+    finished = as_utc(datetime.fromisoformat(info.get("finished") or info["started"]))
+    return BaseBackup(folder, started, finished, str(info.get("start_wal", "")))
+
+
+def _start_segment(base_tar: Path) -> str:
+    """The first WAL segment the base backup needs, from its backup_label."""
+    with tarfile.open(base_tar) as tar:
+        for member in tar:  # pg_basebackup writes backup_label first
+            if member.name.removeprefix("./") == "backup_label":
+                handle = tar.extractfile(member)
+                match = _START.search(handle.read().decode() if handle else "")
+                return match.group(1) if match else ""
+    return ""
 
 
 def base_backup(url: str, data_dir: Path) -> BaseBackup:
@@ -97,27 +137,47 @@ def base_backup(url: str, data_dir: Path) -> BaseBackup:
         ],
         env,
     )
-    (partial / "backup.json").write_text(json.dumps({"started": started.isoformat()}))
+    done = BaseBackup(folder, started, utcnow(), _start_segment(partial / "base.tar.gz"))
+    (partial / INFO).write_text(json.dumps(done.info()))
     os.replace(partial, folder)
-    return BaseBackup(folder, started)
+    return done
 
 
 def base_backups(data_dir: Path) -> list[BaseBackup]:
     """The base backups, newest first."""
     found = []
     for folder in (Path(data_dir) / BASES).glob("base-*"):
-        info = json.loads((folder / "backup.json").read_text())
-        found.append(BaseBackup(folder, as_utc(datetime.fromisoformat(info["started"]))))
+        found.append(read_info(folder, (folder / INFO).read_text()))
     return sorted(found, key=lambda b: b.started, reverse=True)
 
 
+def base_before(bases: list[BaseBackup], when: datetime) -> BaseBackup | None:
+    """The newest base backup (of ``bases``, newest first) that finished before ``when``."""
+    return next((b for b in bases if b.finished < as_utc(when)), None)
+
+
+def too_early(bases: list[BaseBackup], when: datetime) -> SecureSphereError:
+    """The error for a time no base backup finished before."""
+    asked = f"{as_utc(when):%Y-%m-%d %H:%M:%S} UTC"
+    if not bases:
+        return SecureSphereError(
+            f"no base backup to recover to {asked}: take one with backup --base"
+        )
+    oldest = bases[-1]
+    return SecureSphereError(
+        f"{asked} is before the oldest base backup ({oldest.folder.name}, finished "
+        f"{oldest.finished:%Y-%m-%d %H:%M:%S} UTC): recovery can reach no earlier than that"
+    )
+
+
 def prepare_recovery(data_dir: Path, wal_dir: Path, target: Path, when: datetime) -> BaseBackup:
-    """Unpack the newest base backup started before ``when`` into the empty ``target`` and set it
+    """Unpack the newest base backup finished before ``when`` into the empty ``target`` and set it
     to replay the WAL archive up to ``when``, then promote; the base backup used."""
     when = as_utc(when)
-    base = next((b for b in base_backups(data_dir) if b.started < when), None)
+    bases = base_backups(data_dir)
+    base = base_before(bases, when)
     if base is None:
-        raise SecureSphereError(f"no base backup started before {when:%Y-%m-%d %H:%M:%S} UTC")
+        raise too_early(bases, when)
     if target.exists() and any(target.iterdir()):
         raise SecureSphereError(f"{target} is not empty")
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -139,14 +199,20 @@ def prepare_recovery(data_dir: Path, wal_dir: Path, target: Path, when: datetime
 
 
 def replayed(url: str) -> str:
-    """When the last transaction the rebuilt cluster replayed committed, as a line to print."""
+    """When the last transaction the rebuilt cluster replayed committed and how far it replayed
+    the WAL, as a line to print."""
     engine = plain_engine(url)
     try:
         with engine.connect() as connection:
-            last = connection.execute(text("SELECT pg_last_xact_replay_timestamp()")).scalar_one()
-            recovering = connection.execute(text("SELECT pg_is_in_recovery()")).scalar_one()
+            last, lsn, recovering = connection.execute(
+                text(
+                    "SELECT pg_last_xact_replay_timestamp(), pg_last_wal_replay_lsn(), "
+                    "pg_is_in_recovery()"
+                )
+            ).one()
     finally:
         engine.dispose()
     state = "still replaying" if recovering else "promoted"
     when = f"{as_utc(last):%Y-%m-%d %H:%M:%S.%f} UTC" if last else "none replayed"
-    return f"last transaction replayed committed at {when} ({state})"
+    upto = f", WAL replayed up to LSN {lsn}" if lsn else ""
+    return f"last transaction replayed committed at {when} ({state}{upto})"

@@ -24,7 +24,7 @@ from core.settings import update_setting
 from tests.apptest import rerun, signed_in
 from tests.clirun import run
 from tests.factories import baseline_id, make_actor, make_org, make_product
-from tests.support.sftp import SftpServer
+from tests.support.sftp import SftpServer, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,14 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def sftp(tmp_path, monkeypatch):
     """A running SFTP server the offsite settings point at; killed afterwards."""
-    server = SftpServer(tmp_path / "sftp")
-    for name, value in server.env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("SECURESPHERE_OFFSITE_REMOTE", server.remote)
-    monkeypatch.setenv("SECURESPHERE_OFFSITE_KEY", new_key())
-    server.start()
-    yield server
-    server.kill()
+    with serving(tmp_path / "sftp", monkeypatch) as server:
+        yield server
 
 
 def _world(url: str, data: Path, big: int = 0) -> None:

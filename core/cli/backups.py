@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from core.backup_tiers import Tiers, point_before
+from core.cli.pitr import offsite_lines, wal_dir
 from core.config import Settings
 from core.errors import SecureSphereError
 from core.offsite import (
@@ -66,7 +67,8 @@ def fetch_before(settings: Settings, when: datetime) -> list[str]:
 
 def after_backup(data_dir: Path, tiers: Tiers) -> list[str]:
     """With a remote set: copy every backup without a verified offsite copy there (the newest
-    just taken, and any an earlier cut upload left), timed, then prune there by the tiers."""
+    just taken, and any an earlier cut upload left), timed, then prune there by the tiers; and
+    the PostgreSQL base backups and WAL archive files not there yet."""
     target = from_env()
     if target is None:
         return []
@@ -81,7 +83,7 @@ def after_backup(data_dir: Path, tiers: Tiers) -> list[str]:
             f"offsite: {len(copies)} copied and checked in {time.monotonic() - started:.1f} s"
         )
     lines += [f"removed offsite {name}" for name in prune_offsite(target, tiers)]
-    return lines
+    return lines + offsite_lines(data_dir, wal_dir(data_dir), None)
 
 
 def run(settings: Settings, args: argparse.Namespace, tiers: Callable[[], Tiers]) -> int:
@@ -95,6 +97,8 @@ def run(settings: Settings, args: argparse.Namespace, tiers: Callable[[], Tiers]
             print(f"offsite copy verified: {copy.name}")
         for name in prune_offsite(target, tiers()):
             print(f"removed offsite {name}")
+        for line in offsite_lines(settings.data_dir, wal_dir(settings.data_dir), tiers()):
+            print(line)
         return 0
     names = [args.name] if args.name else [c.name for c in list_offsite(target)]
     if args.action == "fetch":

@@ -32,7 +32,7 @@ from core.settings import get_settings
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     """Write a backup archive of the database and evidence files, recorded in the audit trail."""
     if args.setup_archiving or args.base:
-        return pitr_cli.backup(settings, args)
+        return pitr_cli.backup(settings, args, lambda: _tiers(settings))
     started = time.monotonic()
     with db.reading(settings.database_url) as session:
         conf = get_settings(session)

@@ -11,7 +11,10 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.support.layers import skip_layer
 
@@ -113,3 +116,20 @@ class SftpServer:
                 os.kill(pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
         self.proc = None
+
+
+@contextlib.contextmanager
+def serving(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SftpServer]:
+    """A running SFTP server the offsite settings (remote, a fresh key) point at; killed after."""
+    from core.offsite_crypto import new_key
+
+    server = SftpServer(folder)
+    for name, value in server.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SECURESPHERE_OFFSITE_REMOTE", server.remote)
+    monkeypatch.setenv("SECURESPHERE_OFFSITE_KEY", new_key())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
