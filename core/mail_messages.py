@@ -3,7 +3,9 @@ text and a link to the page for the object; then the e-mail itself, plain text a
 
 Everything that came from a person (names, notes, comments) is text: escaped with html.escape
 in the HTML part, and in the subject and headers squeezed onto one line, so a product called
-``x\\r\\nBcc: y`` is a subject that reads so and never a header.
+``x\\r\\nBcc: y`` is a subject that reads so and never a header. Invitation and password reset
+messages carry a single-use link whose token is derived only here, when the message is written
+(core/links.py): the outbox row holds no secret.
 """
 
 from __future__ import annotations
@@ -182,7 +184,7 @@ def _password_reset(d: Mapping[str, Any]) -> Rendered:
 
 
 def _plain(d: Mapping[str, Any]) -> Rendered:
-    """Kinds built by a later sender (invitations, password resets) say what their data says."""
+    """A kind without a renderer of its own says what its data says."""
     return Rendered(str(d.get("subject", "Message")), [str(x) for x in d.get("lines", [])])
 
 

@@ -4,13 +4,15 @@ link in the received message works, user text is escaped, and the CLI queues the
 from __future__ import annotations
 
 import re
+from email.headerregistry import Address
 
 import pytest
 from sqlalchemy import select, update
 
 from core import db, invitations, password_reset
+from core.mail_messages import build_message, describe
 from core.mail_worker import Worker
-from core.models import LinkToken, Organization, Outbox, User
+from core.models import LinkToken, Organization, Outbox, User, utcnow
 from tests.clirun import run
 from tests.factories import World
 from tests.notify_world import BASE_URL, cast, mail_config
@@ -120,3 +122,31 @@ def test_the_invite_command_queues_the_mail_the_page_would(c, server, capsys):
     )
     with db.reading(c.world.url) as s:
         assert s.scalar(select(LinkToken.email)) == "ops@example.org"
+
+
+def test_an_inviter_name_with_a_line_break_stays_in_the_subject(env):
+    rendered = describe(
+        "invitation",
+        {
+            "purpose": "invitation",
+            "nonce": "n",
+            "inviter": "Eve\r\nBcc: victim@example.org",
+            "role": "Client",
+            "organization": "",
+            "expires_at": "2026-12-08T12:00:00+00:00",
+        },
+    )
+    message = build_message(
+        rendered,
+        sender=Address("SecureSphere", addr_spec="noreply@example.com"),
+        to_address="new@example.org",
+        to_name="",
+        message_id="<x@example.com>",
+        base_url=BASE_URL,
+        when=utcnow(),
+    )
+    assert (
+        message["Subject"]
+        == "[SecureSphere] Eve Bcc: victim@example.org invites you to SecureSphere"
+    )
+    assert message["Bcc"] is None and rendered.link.startswith("?invite=")
