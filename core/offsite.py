@@ -70,7 +70,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> Offsite | None:
 
 def rclone(*args: str, stdin: bytes | None = None, missing_ok: bool = False) -> bytes:
     """Run rclone; its output, or an error with its last line (``missing_ok``: nothing when the
-    folder is not there, rclone's exit code 3)."""
+    folder or file is not there, rclone's exit codes 3 and 4)."""
     tool = shutil.which("rclone")
     if not tool:
         raise SecureSphereError("rclone not found; install it with: apt-get install rclone")
@@ -80,7 +80,7 @@ def rclone(*args: str, stdin: bytes | None = None, missing_ok: bool = False) -> 
         capture_output=True,
         stdin=None if stdin is not None else subprocess.DEVNULL,
     )
-    if result.returncode == 3 and missing_ok:
+    if result.returncode in (3, 4) and missing_ok:
         return b""
     if result.returncode != 0:
         lines = result.stderr.decode(errors="replace").strip().splitlines() or ["no output"]
@@ -196,10 +196,8 @@ def push(target: Offsite, data_dir: Path) -> list[OffsiteCopy]:
 def verify_copy(target: Offsite, name: str, into: Path | None = None) -> str:
     """'' when the copy on the remote matches its signed record, else the problem. With ``into``
     the decrypted archive is kept there."""
-    try:
-        record = open_record(rclone("cat", target.at(name + RECORD)), target.key)
-    except SecureSphereError:
-        record = None  # no record there (or the remote does not answer: the read below says)
+    raw = rclone("cat", target.at(name + RECORD), missing_ok=True)
+    record = open_record(raw, target.key) if raw else None
     with tempfile.TemporaryDirectory(prefix="securesphere-offsite-") as tmp:
         if record is None:
             return f"{name}: no verified record on the remote (upload cut short or never checked)"
