@@ -5,11 +5,15 @@ core/extract_workbook.py.
 
 Every extract is scoped like the analytics pages (clients: their organisation; lead reviewers:
 per reviewer_visibility) and takes the same Filters; internal comments never reach a client.
-Rows stream from the database (yield_per), so a large extract never sits in memory as objects.
+Rows stream from the database (yield_per), so a large extract never sits in memory as objects;
+the answers, a million rows on a large site, take the Core-level path of core/extract_answers.py,
+and extract_chunks streams any extract as CSV for the app's downloads and the API alike.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
@@ -18,10 +22,8 @@ from sqlalchemy import Result, Select, func, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor
-from core.banks.model import Question
-from core.banks.question_types import QUESTION_TYPES
-from core.banks.store import load_bank
-from core.exports import csv_bytes
+from core.exports import csv_bytes, safe_cell
+from core.extract_answers import AnswerParts, answer_lines, answer_values
 from core.extract_columns import DICTIONARY_COLUMNS, EXTRACTS, DictionaryEntry
 from core.extract_queries import QUERIES
 from core.filters import Filters, scope, seen_by
@@ -30,6 +32,7 @@ from core.models import Section
 from core.settings import get_settings
 
 BATCH = 5_000
+CHUNK = 256 * 1024  # characters of CSV gathered before a chunk is sent
 Row = dict[str, object]  # one row of an extract: its columns by name
 
 
@@ -46,52 +49,64 @@ def as_shown(column: str, value: float | None) -> float | None:
     return round(float(value) * (100 if column in _FRACTIONS else 1), 1)
 
 
+def _seen(session: Session, actor: Actor) -> str:
+    return seen_by(actor, get_settings(session))
+
+
 def _statement(
     session: Session, actor: Actor, name: str, filters: Filters
 ) -> Select[*tuple[Any, ...]]:
     if name not in QUERIES:
         raise ValueError(f"unknown extract {name!r}; known: {', '.join(EXTRACTS)}")
     query = QUERIES[name](actor)
-    stmt = scope(query.statement, actor, filters, seen_by(actor, get_settings(session)))
+    stmt = scope(query.statement, actor, filters, _seen(session, actor))
     return filters.in_range(stmt, query.dated)
 
 
 def extract_rows(session: Session, actor: Actor, name: str, filters: Filters) -> Iterator[Row]:
     """The rows of one extract as dicts of its columns (datetimes as ISO 8601 UTC text), streamed."""
     columns = [c.name for c in EXTRACTS[name].columns]
-    result = session.execute(
-        _statement(session, actor, name, filters).execution_options(yield_per=BATCH)
-    )
+    statement = _statement(session, actor, name, filters)
+    if name == "answers":
+        parts = AnswerParts(session, actor, filters, _seen(session, actor))
+        for cells in answer_values(session, parts, statement):
+            yield dict(zip(columns, cells, strict=True))
+        return
+    result = session.execute(statement.execution_options(yield_per=BATCH))
     if name == "section_scores":
         yield from _section_rows(session, result)
         return
     percent = PERCENT_COLUMNS.get(name, ())
-    questions = _Questions(session) if name == "answers" else None
     for row in result.mappings():
-        out: Row = {c: as_shown(c, row[c]) if c in percent else _iso(row.get(c)) for c in columns}
-        if questions is not None:
-            out["value_label"] = questions.value_label(
-                row["questionnaire_id"], row["question_key"], row["value"]
-            )
-        yield out
+        yield {c: as_shown(c, row[c]) if c in percent else _iso(row.get(c)) for c in columns}
 
 
-class _Questions:
-    """The questions of each questionnaire of an extract, read once per questionnaire."""
+def _lines(session: Session, actor: Actor, name: str, filters: Filters) -> Iterator[str]:
+    """The extract as CSV text, header first, a batch of lines (about CHUNK) at a time."""
+    columns = [c.name for c in EXTRACTS[name].columns]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(columns)
+    if name == "answers":
+        yield buffer.getvalue()
+        statement = _statement(session, actor, name, filters)
+        parts = AnswerParts(session, actor, filters, _seen(session, actor))
+        yield from answer_lines(session, parts, statement)
+        return
+    for row in extract_rows(session, actor, name, filters):
+        writer.writerow([safe_cell(row.get(c)) for c in columns])
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
-    def __init__(self, session: Session):
-        self.session = session
-        self.banks: dict[int, dict[str, Question]] = {}
 
-    def value_label(self, questionnaire_id: int, question_key: str, value: object) -> str | None:
-        """The label people read beside a stored value, as its question type describes it."""
-        if questionnaire_id not in self.banks:
-            bank = load_bank(self.session, questionnaire_id)
-            self.banks[questionnaire_id] = {q.key: q for q in bank.questions}
-        question = self.banks[questionnaire_id].get(question_key)
-        if question is None or value is None:
-            return None
-        return QUESTION_TYPES[question.type].describe(question, value)
+def extract_chunks(session: Session, actor: Actor, name: str, filters: Filters) -> Iterator[bytes]:
+    """One extract as RFC 4180 CSV in UTF-8, every cell formula-safe, streamed in chunks: what
+    the app's downloads and the API send."""
+    for text in _lines(session, actor, name, filters):
+        yield text.encode("utf-8")
 
 
 def _section_rows(session: Session, result: Result[*tuple[Any, ...]]) -> Iterator[Row]:
@@ -129,9 +144,7 @@ def extract_count(session: Session, actor: Actor, name: str, filters: Filters) -
 
 def extract_csv(session: Session, actor: Actor, name: str, filters: Filters) -> bytes:
     """One extract as RFC 4180 CSV in UTF-8, every cell made formula-safe."""
-    return csv_bytes(
-        extract_rows(session, actor, name, filters), [c.name for c in EXTRACTS[name].columns]
-    )
+    return b"".join(extract_chunks(session, actor, name, filters))
 
 
 def data_dictionary() -> list[DictionaryEntry]:

@@ -141,9 +141,10 @@ def see(read: Callable[[], Any], what: str) -> Any:
         raise Hidden(f"That {what} does not exist.") from None
 
 
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:
     """A query parameter the endpoint does not take is a mistake worth saying (a typo'd filter
-    would otherwise widen the answer silently)."""
+    would otherwise widen the answer silently). Async: it does no I/O, so it runs on the event
+    loop instead of costing every request a hop to the threadpool and back."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     known = {p.alias for p in _query_params(dependant)}

@@ -5,12 +5,12 @@ age). Readable with an admin token, or without one from SECURESPHERE_METRICS_ADD
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from ipaddress import ip_address
 from pathlib import Path
 
-from fastapi import Request, Response
+from fastapi import Response
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -21,6 +21,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, inspect, select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import db
 from core.access import SYSTEM
@@ -100,25 +101,51 @@ class ApiMetrics:
         )
         self.registry.register(StateCollector(url, data_dir))
 
-    async def middleware(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Count the request and time it under its route's template, never its raw path."""
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
+    def observe(self, route: object, method: str, status: int, seconds: float) -> None:
+        """Count one request under its route's template, never its raw path."""
         name = getattr(route, "path", None)
         if name is None:
             name = "unmatched"
         elif not name.startswith("/api/"):  # a route of an included router names its own part
             name = self.prefix + name
-        self.latency.labels(name, request.method).observe(time.perf_counter() - started)
-        self.requests.labels(name, request.method, str(response.status_code)).inc()
-        return response
+        self.latency.labels(name, method).observe(seconds)
+        self.requests.labels(name, method, str(status)).inc()
 
     def render(self) -> Response:
         """The text exposition of every metric."""
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE)
+
+
+class Measured:
+    """ASGI middleware: time each request until its response starts, count it by route and
+    status, and add the headers every response carries (when it has not set them itself).
+    Plain ASGI rather than Starlette's BaseHTTPMiddleware, which costs every request a task and
+    a pair of memory streams."""
+
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics, headers: dict[str, str]) -> None:
+        self.app, self.metrics = app, metrics
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                given = {name.lower() for name, _ in message.get("headers", [])}
+                missing = [(k, v) for k, v in self.headers if k not in given]
+                message = {**message, "headers": [*message.get("headers", []), *missing]}
+                self.metrics.observe(
+                    scope.get("route"),
+                    scope["method"],
+                    message["status"],
+                    time.perf_counter() - started,
+                )
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 def allowed_address(address: str, networks: tuple[object, ...]) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
@@ -18,9 +16,8 @@ from core.api.deps import Caller, authenticated, reject_unknown_query
 from core.api.frames import frame_records
 from core.api.problems import Problem
 from core.attention import attention
-from core.exports import safe_cell
 from core.extract_columns import EXTRACTS
-from core.extracts import dictionary_csv, extract_rows
+from core.extracts import dictionary_csv, extract_chunks
 from core.filters import Filters
 from core.models import TIERS
 from core.movers import movers_frame
@@ -30,7 +27,6 @@ router = APIRouter(dependencies=[Depends(reject_unknown_query)])
 Reader = Annotated[Caller, Depends(authenticated)]
 Tier = Annotated[str | None, Query(pattern="^(" + "|".join(TIERS) + ")$")]
 Group = Annotated[str, Query(pattern="^(" + "|".join(GROUPS) + ")$")]
-CHUNK = 256 * 1024  # bytes of CSV gathered before a chunk is sent
 
 
 def _filters(
@@ -110,20 +106,10 @@ def extracts(caller: Reader) -> dict[str, Any]:
 
 
 def csv_chunks(url: str, actor: Actor, name: str, filters: Filters) -> Iterator[bytes]:
-    """An extract's CSV bytes (as core.extracts.extract_csv makes them), a chunk at a time, from
-    rows streamed out of one read-only transaction."""
-    columns = [c.name for c in EXTRACTS[name].columns]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(columns)
+    """An extract's CSV bytes (core.extracts.extract_chunks, as the app downloads them), a chunk
+    at a time, from rows streamed out of one read-only transaction."""
     with db.reading(url) as session:
-        for row in extract_rows(session, actor, name, filters):
-            writer.writerow([safe_cell(row.get(c)) for c in columns])
-            if buffer.tell() >= CHUNK:
-                yield buffer.getvalue().encode("utf-8")
-                buffer.seek(0)
-                buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
+        yield from extract_chunks(session, actor, name, filters)
 
 
 @router.get("/extracts/dictionary.csv", tags=["extracts"], response_class=StreamingResponse)

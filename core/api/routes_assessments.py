@@ -69,7 +69,8 @@ def list_assessments(
     )
     with caller.reading() as s:
         rows = assessment_page(s, caller.actor, query, after=after, limit=limit)
-    return AssessmentPage.model_validate(page_of("assessments", rows, limit).model_dump())
+    page = page_of("assessments", rows, limit)
+    return AssessmentPage(items=page.items, next_cursor=page.next_cursor)
 
 
 @router.get("/assessments/{assessment_id}")

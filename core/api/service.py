@@ -7,11 +7,11 @@ as the user of its bearer token; see core/api/deps.py.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -22,7 +22,7 @@ from core.api import problems
 from core.api.config import ApiConfig, load_api_config
 from core.api.deps import SettingsCache
 from core.api.limits import BANK_LIMIT, ENVELOPE, JSON_LIMIT, MB, BodyLimit, RateLimiter
-from core.api.metrics import ApiMetrics
+from core.api.metrics import ApiMetrics, Measured
 from core.api.routes_analytics import router as analytics_router
 from core.api.routes_assessments import router as assessments_router
 from core.api.routes_banks import router as banks_router
@@ -90,16 +90,7 @@ def create_app(config: ApiConfig | None = None) -> FastAPI:
             swagger_favicon_url="/api/docs/static/favicon.png",
         )
 
-    @app.middleware("http")
-    async def measured(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        metrics: ApiMetrics = app.state.metrics
-        response = await metrics.middleware(request, call_next)
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
+    app.add_middleware(Measured, metrics=app.state.metrics, headers=HEADERS)
     if config.cors_origins:
         app.add_middleware(
             CORSMiddleware,

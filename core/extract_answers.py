@@ -1,0 +1,139 @@
+"""The answers extract, the one that reaches a million rows, read at Core level.
+
+The statement (core/extract_queries.py) brings each answer's own columns keyed by assessment and
+question; the names (organisation, product, questionnaire, section, question text) come from one
+read of each assessment and question, and the stored value's label from one reading of each
+distinct value per question. Rows stream from the database in batches (yield_per: a server-side
+cursor on PostgreSQL), so memory stays flat however many there are.
+
+CSV lines are built from the same parts: each part's cells are written once by the csv module
+(formula-safe, as core.exports.csv_bytes writes them) and reused on every line that has them, so
+a line costs a few dictionary look-ups and one join.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from core.access import Actor
+from core.banks.model import Question
+from core.banks.question_types import QUESTION_TYPES
+from core.banks.store import load_bank
+from core.exports import safe_cell
+from core.extract_queries import answer_assessments, answer_questions
+from core.filters import Filters, scope
+
+BATCH = 5_000  # rows fetched from the database at a time
+VALUES_KEPT = 100_000  # distinct (question, value) pairs remembered; free text can be endless
+Cells = tuple[object, ...]
+
+
+class Memo(dict[Hashable, Any]):
+    """A dict that computes a missing key's value once (make(key)) and keeps it; with a limit,
+    it starts again empty when that many are kept."""
+
+    def __init__(self, make: Callable[[Any], Any], limit: int | None = None) -> None:
+        super().__init__()
+        self.make, self.limit = make, limit
+
+    def __missing__(self, key: Hashable) -> Any:
+        if self.limit is not None and len(self) >= self.limit:
+            self.clear()
+        value = self[key] = self.make(key)
+        return value
+
+
+def cells_text(cells: Cells) -> str:
+    """The cells as csv writes them on a line, formula-safe, each followed by a comma."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow([*map(safe_cell, cells), ""])
+    return buffer.getvalue()
+
+
+def shown_score(score: float | None) -> float | None:
+    """An answer's 0-1 score as the Scores page shows it: 0-100, one decimal."""
+    return None if score is None else round(float(score) * 100, 1)
+
+
+class AnswerParts:
+    """Every part of an answers row but the answer's own columns, each read or worked out once:
+    the assessment's cells by id, the question's by id, a stored value with its label by
+    (question id, JSON text), and a score as shown."""
+
+    def __init__(self, session: Session, actor: Actor, filters: Filters, seen: str) -> None:
+        self.session = session
+        self.assessments: dict[int, Cells] = {
+            row[0]: tuple(row)
+            for row in session.execute(scope(answer_assessments(), actor, filters, seen))
+        }
+        self.questions: dict[int, Cells] = {}
+        self.asked: dict[int, tuple[int, str]] = {}  # question id: questionnaire id, key
+        for qid, section, key, text, questionnaire_id in session.execute(answer_questions()):
+            self.questions[qid] = (section, key, text)
+            self.asked[qid] = (questionnaire_id, key)
+        self.banks: dict[int, dict[str, Question]] = {}
+        self.values = Memo(self._value, VALUES_KEPT)
+        self.scores = Memo(shown_score)
+
+    def _value(self, key: tuple[int, str | None]) -> Cells:
+        qid, stored = key
+        value = None if stored is None else json.loads(stored)
+        return value, self._label(qid, value)
+
+    def _label(self, qid: int, value: object) -> str | None:
+        """The label people read beside a stored value, as its question type describes it."""
+        questionnaire_id, key = self.asked[qid]
+        if questionnaire_id not in self.banks:
+            bank = load_bank(self.session, questionnaire_id)
+            self.banks[questionnaire_id] = {q.key: q for q in bank.questions}
+        question = self.banks[questionnaire_id].get(key)
+        if question is None or value is None:
+            return None
+        return QUESTION_TYPES[question.type].describe(question, value)
+
+
+def row_batches(session: Session, statement: Select[Any]) -> Iterator[Sequence[Any]]:
+    """The statement's rows as the driver gives them, BATCH at a time."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":  # a server-side cursor: PostgreSQL sends batches
+        yield from connection.execute(statement.execution_options(yield_per=BATCH)).partitions()
+        return
+    # sqlite3 steps through the rows only as they are fetched; reading its tuples directly
+    # skips the Row object SQLAlchemy builds for each, a third of the time per answer.
+    result = connection.execute(statement)
+    try:
+        while rows := result.cursor.fetchmany(BATCH):
+            yield rows
+    finally:
+        result.close()
+
+
+def answer_values(session: Session, parts: AnswerParts, statement: Select[Any]) -> Iterator[Cells]:
+    """Each answers row as its cells in extract column order."""
+    a, q, v, scores = parts.assessments, parts.questions, parts.values, parts.scores
+    for batch in row_batches(session, statement):
+        for aid, qid, stored, na, score, state, answered in batch:
+            yield a[aid] + q[qid] + v[qid, stored] + (bool(na), scores[score], state, answered)
+
+
+def answer_lines(session: Session, parts: AnswerParts, statement: Select[Any]) -> Iterator[str]:
+    """The answers rows as CSV text, one batch of lines at a time. The answered_at cell is the
+    database's ISO 8601 text, which needs no quoting and cannot start a formula."""
+    a = Memo(lambda k: cells_text(parts.assessments[k]))
+    q = Memo(lambda k: cells_text(parts.questions[k]))
+    v = Memo(lambda k: cells_text(parts.values[k]), VALUES_KEPT)
+    rest = Memo(lambda k: cells_text((bool(k[0]), parts.scores[k[1]], k[2])))  # SQLite: 0/1
+    for batch in row_batches(session, statement):
+        yield "".join(
+            [
+                f"{a[aid]}{q[qid]}{v[qid, stored]}{rest[na, score, state]}{answered or ''}\r\n"
+                for aid, qid, stored, na, score, state, answered in batch
+            ]
+        )
