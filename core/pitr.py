@@ -193,6 +193,9 @@ def prepare_recovery(data_dir: Path, wal_dir: Path, target: Path, when: datetime
             f'\nrestore_command = \'cp "{folder}/%f" "%p"\'\n'
             f"recovery_target_time = '{when.isoformat()}'\n"
             "recovery_target_action = 'promote'\n"
+            # The base backup's own timeline: a rebuild made next to its running source archives
+            # its new timeline into the same folder, and 'latest' would follow that one
+            "recovery_target_timeline = 'current'\n"
         )
     (target / "recovery.signal").touch()
     return base

@@ -89,13 +89,13 @@ class World:
         self.cluster._pg_ctl("-w", "-m", "fast", "stop")
         self.cluster._start()
 
-    def rows(self) -> datetime:
+    def rows(self, before=("t1", "t2"), after="t3") -> datetime:
         """t1, t2, the moment between, t3; archived. Returns the moment."""
-        make_org(self.url, "t1")
-        make_org(self.url, "t2")
+        for name in before:
+            make_org(self.url, name)
         between = utcnow()
         _until(lambda: utcnow() > between, "the clock to move on")
-        make_org(self.url, "t3")
+        make_org(self.url, after)
         _archived_through(self.url)
         db.dispose_all()
         return between
@@ -114,7 +114,14 @@ class World:
             "120",
         )
 
-    def check_rebuilt(self, between: datetime, out: str) -> None:
+    def fresh_rebuild(self) -> None:
+        """Stop the rebuilt cluster and make room for another."""
+        self.rebuilt.stop()
+        self.rebuilt = PgCluster(self.cluster.bin_dir, self.work / "rebuilt-2", free_port())
+        self.rebuilt.base_dir.mkdir()
+        _server_owned(self.rebuilt.base_dir)
+
+    def check_rebuilt(self, between: datetime, out: str, held=("t1", "t2"), gone="t3") -> None:
         """Started and promoted by restore: t1 and t2, not t3; the audit chain verifies."""
         self.rebuilt.running = True
         assert "promoted in" in out and "WAL replayed up to LSN " in out
@@ -125,7 +132,7 @@ class World:
         assert last.replace(tzinfo=UTC) <= between
         with db.reading(again) as s:
             names = set(s.scalars(select(Organization.name)))
-            assert {"t1", "t2"} <= names and "t3" not in names
+            assert set(held) <= names and gone not in names
             assert find_problem(s) is None
 
     def close(self) -> None:
@@ -174,9 +181,20 @@ def test_recovery_to_a_time_between_t2_and_t3(world, capsys, monkeypatch):
     code, out, err = world.restore(between)
     assert code == 0 and "rebuilt from base-" in out, err
     world.check_rebuilt(between, out)
-    monkeypatch.setenv("SECURESPHERE_DATABASE_URL", world.rebuilt.url("pitr"))
-    code, out, err = run(capsys, "restore", "--replayed")
-    assert code == 0 and out.startswith("last transaction replayed committed at"), err
+    with monkeypatch.context() as m:
+        m.setenv("SECURESPHERE_DATABASE_URL", world.rebuilt.url("pitr"))
+        code, out, err = run(capsys, "restore", "--replayed")
+        assert code == 0 and out.startswith("last transaction replayed committed at"), err
+    # The promoted rebuild archives its new timeline's history into the same folder; a later
+    # rebuild from a newer base backup of the source still follows the source's timeline.
+    _until(lambda: list(world.wal.glob("00000002.history")), "the rebuild's timeline history")
+    world.fresh_rebuild()
+    code, out, err = run(capsys, "backup", "--base")
+    assert code == 0, err
+    later = world.rows(before=("t4",), after="t5")
+    code, out, err = world.restore(later)
+    assert code == 0 and "rebuilt from base-" in out, err
+    world.check_rebuilt(later, out, held=("t1", "t2", "t3", "t4"), gone="t5")
 
 
 def _remote_names(root: Path) -> set[str]:
