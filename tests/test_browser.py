@@ -192,7 +192,7 @@ def auth_cookie(ctx) -> dict | None:
     return next((c for c in ctx.cookies() if c["name"] == COOKIE), None)
 
 
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.1) -> bool:
+def wait_until(predicate, timeout: float = b.STEP_TIMEOUT_MS / 1000, interval: float = 0.1) -> bool:
     deadline = time.monotonic() + timeout
     while True:
         if predicate():
