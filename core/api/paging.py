@@ -12,6 +12,7 @@ import binascii
 import json
 from typing import Any
 
+from fastapi import Response
 from pydantic import BaseModel
 
 from core.api.problems import Problem
@@ -56,3 +57,12 @@ def page_of(listing: str, rows: list[Any], limit: int, key: str = "id") -> Page:
     return Page(
         items=items, next_cursor=encode_cursor(listing, int(items[-1][key])) if more else None
     )
+
+
+def page_response(model: type[BaseModel], listing: str, rows: list[Any], limit: int) -> Response:
+    """A page validated once into its model and written as JSON by pydantic. The route names the
+    model as its response_model for the docs; returning the model itself from a sync endpoint
+    would have FastAPI validate it again, on one more trip to the threadpool and back."""
+    page = page_of(listing, rows, limit)
+    body = model.model_validate({"items": page.items, "next_cursor": page.next_cursor})
+    return Response(body.model_dump_json(), media_type="application/json")

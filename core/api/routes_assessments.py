@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.api.deps import Caller, authenticated, reject_unknown_query, see, writer
 from core.api.listing import AssessmentQuery, assessment_page, assessment_row
-from core.api.paging import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_of
+from core.api.paging import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_response
 from core.api.problems import Hidden
 from core.api.schemas import AnswersIn, AssessmentIn, AssessmentOut, AssessmentPage
 from core.assessments import score_history, start_assessment
@@ -45,7 +45,7 @@ def _one(s: Session, caller: Caller, assessment_id: int) -> AssessmentOut:
     return AssessmentOut.model_validate(row)
 
 
-@router.get("/assessments")
+@router.get("/assessments", response_model=AssessmentPage)
 def list_assessments(
     caller: Reader,
     status: Status = None,
@@ -58,7 +58,7 @@ def list_assessments(
     updated_to: date | None = None,
     cursor: str | None = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> AssessmentPage:
+) -> Response:
     """Assessments the caller may read, by id, narrowed like the analytics pages' filters
     (updated_from/updated_to: the days, UTC and inclusive, they last changed)."""
     after = decode_cursor("assessments", cursor)
@@ -69,8 +69,7 @@ def list_assessments(
     )
     with caller.reading() as s:
         rows = assessment_page(s, caller.actor, query, after=after, limit=limit)
-    page = page_of("assessments", rows, limit)
-    return AssessmentPage(items=page.items, next_cursor=page.next_cursor)
+    return page_response(AssessmentPage, "assessments", rows, limit)
 
 
 @router.get("/assessments/{assessment_id}")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from core.api.deps import Caller, authenticated, reject_unknown_query, see, writer
 from core.api.frames import frame_records
 from core.api.listing import organization_page, product_page
-from core.api.paging import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_of
+from core.api.paging import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_response
 from core.api.schemas import OrganizationOut, OrganizationPage, ProductIn, ProductOut, ProductPage
 from core.organizations import get_organization
 from core.product_history import product_history_frame
@@ -37,15 +37,15 @@ def me(caller: Reader) -> dict[str, Any]:
         }
 
 
-@router.get("/organisations", tags=["organisations"])
+@router.get("/organisations", tags=["organisations"], response_model=OrganizationPage)
 def list_organisations(
     caller: Reader, cursor: str | None = None, limit: Limit = DEFAULT_LIMIT
-) -> OrganizationPage:
+) -> Response:
     """Active organisations the caller may read (a client: its own), by id."""
     after = decode_cursor("organisations", cursor)
     with caller.reading() as s:
         rows = organization_page(s, caller.actor, after=after, limit=limit)
-    return OrganizationPage.model_validate(page_of("organisations", rows, limit).model_dump())
+    return page_response(OrganizationPage, "organisations", rows, limit)
 
 
 @router.get("/organisations/{organization_id}", tags=["organisations"])
@@ -56,20 +56,20 @@ def organisation(caller: Reader, organization_id: int) -> OrganizationOut:
         return OrganizationOut(id=org.id, name=org.name, industry=org.industry, tier=org.tier)
 
 
-@router.get("/products", tags=["products"])
+@router.get("/products", tags=["products"], response_model=ProductPage)
 def list_products(
     caller: Reader,
     organization_id: int | None = None,
     cursor: str | None = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> ProductPage:
+) -> Response:
     """Active products the caller may read, by id."""
     after = decode_cursor("products", cursor)
     with caller.reading() as s:
         rows = product_page(
             s, caller.actor, organization_id=organization_id, after=after, limit=limit
         )
-    return ProductPage.model_validate(page_of("products", rows, limit).model_dump())
+    return page_response(ProductPage, "products", rows, limit)
 
 
 def _product(s: Any, caller: Caller, product_id: int) -> ProductOut:
