@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from benchmarks.dashboard import ADMIN, data_set
 from core import db, migrate
@@ -48,7 +48,7 @@ from core.extract_answers import row_batches
 from core.extract_queries import QUERIES
 from core.extracts import extract_chunks
 from core.filters import Filters
-from core.models import User
+from core.models import QuestionnaireResponse, User
 from core.synthetic import seed_synthetic
 from core.tokens import create_token
 from core.users import create_user
@@ -78,10 +78,19 @@ def _seeded(url: str, products: int) -> tuple[str, dict[str, Any]]:
     migrate.upgrade(url)
     with db.reading(url) as s:
         if s.scalar(select(User.id).where(User.username == ADMIN)) is not None:
-            return url, {"reused": True}
+            answers = s.scalar(select(func.count()).select_from(QuestionnaireResponse))
+            return url, {"questionnaire_responses": answers, "reused": True}
     report = seed_synthetic(url, products=products)
     with db.transaction(url) as s:
-        create_user(s, SYSTEM, username=ADMIN, name="Benchmark admin", role="admin", rounds=4)
+        create_user(
+            s,
+            SYSTEM,
+            username=ADMIN,
+            name="Benchmark admin",
+            role="admin",
+            password="benchmark admin password",  # no password: must choose one, no token use
+            rounds=4,
+        )
     return url, {**report.counts, "reused": False}
 
 
