@@ -80,7 +80,7 @@ class AnswerParts:
             self.asked[qid] = (questionnaire_id, key)
         self.banks: dict[int, dict[str, Question]] = {}
         self.values = Memo(self._value, VALUES_KEPT)
-        self.scores = Memo(shown_score)
+        self.scores = Memo(shown_score, VALUES_KEPT)
 
     def _value(self, key: tuple[int, str | None]) -> Cells:
         qid, stored = key
@@ -129,7 +129,8 @@ def answer_lines(session: Session, parts: AnswerParts, statement: Select[Any]) -
     a = Memo(lambda k: cells_text(parts.assessments[k]))
     q = Memo(lambda k: cells_text(parts.questions[k]))
     v = Memo(lambda k: cells_text(parts.values[k]), VALUES_KEPT)
-    rest = Memo(lambda k: cells_text((bool(k[0]), parts.scores[k[1]], k[2])))  # SQLite: 0/1
+    # is_na comes from SQLite as 0/1; 0 == False and 1 == True share their entry
+    rest = Memo(lambda k: cells_text((bool(k[0]), parts.scores[k[1]], k[2])), VALUES_KEPT)
     for batch in row_batches(session, statement):
         yield "".join(
             [

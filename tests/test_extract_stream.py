@@ -11,6 +11,7 @@ from core import db
 from core.access import SYSTEM
 from core.auth import actor_for
 from core.exports import csv_bytes
+from core.extract_answers import Memo
 from core.extract_columns import EXTRACTS
 from core.extracts import extract_chunks, extract_rows
 from core.filters import Filters
@@ -97,3 +98,10 @@ def test_assigned_reviewers_stream_only_their_assessments_answers(app_env):
     finally:
         with db.transaction(app_env) as s:
             update_setting(s, SYSTEM, "reviewer_visibility", "all")
+
+
+def test_remembered_cells_start_again_past_their_limit():
+    made = []
+    memo = Memo(lambda key: made.append(key) or f"<{key}>", limit=2)
+    assert [memo[k] for k in ("a", "b", "a", "c", "a")] == ["<a>", "<b>", "<a>", "<c>", "<a>"]
+    assert made == ["a", "b", "c", "a"] and len(memo) <= 2  # free text never piles up
