@@ -72,6 +72,17 @@ def organization_by_name(session: Session, name: str) -> Organization | None:
     return session.scalar(select(Organization).where(Organization.name == name))
 
 
+def organization_id_named(session: Session, name: str | None) -> int | None:
+    """The id of the organisation with this exact name (None for no name), or ValidationError
+    naming it when there is none: the CLI's --organization."""
+    if not name:
+        return None
+    org = organization_by_name(session, name)
+    if org is None:
+        raise ValidationError(f"There is no organisation named {name!r}.")
+    return org.id
+
+
 def get_organization(session: Session, actor: Actor, organization_id: int) -> Organization:
     """An organisation the actor may read (clients only their own)."""
     require_org_read(actor, organization_id)

@@ -7,22 +7,16 @@ import argparse
 from core import db
 from core.access import ROLES, SYSTEM
 from core.config import Settings
-from core.errors import SecureSphereError
 from core.invitations import invite
 from core.labels import iso_utc
-from core.organizations import organization_by_name
+from core.organizations import organization_id_named
 
 
 def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
     """Invite an address with a role (and an organisation for clients); the mail worker sends
     the link. The link is never printed: only the invitee's mailbox gets it."""
     with db.transaction(settings.database_url) as session:
-        org_id = None
-        if args.organization:
-            org = organization_by_name(session, args.organization)
-            if org is None:
-                raise SecureSphereError(f"no organisation named {args.organization!r}")
-            org_id = org.id
+        org_id = organization_id_named(session, args.organization)
         row = invite(session, SYSTEM, email=args.email, role=args.role, organization_id=org_id)
         print(
             f"invitation {row.id} for {row.email} as {row.role} queued; "

@@ -16,7 +16,7 @@ from core.config import Settings
 from core.demo import build_demo, demo_exists
 from core.errors import SecureSphereError
 from core.models import Assessment, Base
-from core.organizations import organization_by_name
+from core.organizations import organization_id_named
 from core.settings import SETTINGS, ensure_defaults, get_settings, parse_setting, update_setting
 from core.users import create_user
 
@@ -100,12 +100,7 @@ def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     """Create an account with a one-time password that must be changed at first sign-in."""
     with db.transaction(settings.database_url) as session:
-        org_id = None
-        if args.organization:
-            org = organization_by_name(session, args.organization)
-            if org is None:
-                raise SecureSphereError(f"no organisation named {args.organization!r}")
-            org_id = org.id
+        org_id = organization_id_named(session, args.organization)
         account = create_user(
             session,
             SYSTEM,
