@@ -174,8 +174,10 @@ def test_a_client_answers_nist_csf_with_evidence_and_submits_when_complete(
     page = person(server)
     sign_in(page, "demo_client")
     expect(heading(page)).to_have_text("My products")
+    b.wait_stable(page)  # a late rerun after sign-in would swallow the form's click
     page.get_by_text("Add a product").click()
     page.get_by_label("Product name").fill("Journey Portal")
+    b.wait_stable(page)
     page.get_by_role("button", name="Add product").click()
     expect(page.get_by_text('Product "Journey Portal" added.')).to_be_visible()
     b.wait_stable(page)
