@@ -19,6 +19,7 @@ from ui.state import reading, session, settings
 COOKIE_NAME = "securesphere_auth"
 SESSION_ENDED = "Your session has ended. Please sign in again."
 _SUBMIT_KEY = "FormSubmitter:Login-Sign in"
+_DELETING = "_cookie_deleting"
 _FIELDS = {
     "Form name": "Sign in to SecureSphere",
     "Username": "Username",
@@ -43,6 +44,7 @@ def sign_in() -> Actor | None:
     st.session_state["_authenticator"] = authenticator
     if st.session_state.get("sid"):
         return _current(authenticator)
+    _keep_deleting_cookie(authenticator)
     if not st.session_state.get("authentication_status"):
         st.session_state["authentication_status"] = None
     _login_form(authenticator)
@@ -64,8 +66,6 @@ def _login_form(authenticator: stauth.Authenticate) -> None:
 
 
 def _refuse_cookie(authenticator: stauth.Authenticate) -> None:
-    if not st.session_state.get("authentication_status"):  # the library refused it itself
-        authenticator.cookie_controller.delete_cookie()
     _forget(authenticator)  # renders the cookie's deletion; the library now ignores the cookie
     st.session_state["_signed_out_reason"] = SESSION_ENDED
     # The message and form in this same run: an immediate rerun would drop the deletion unsent.
@@ -105,6 +105,7 @@ def _open_new(authenticator: stauth.Authenticate, prepare: Callable[[Session], s
         expires = datetime.now(UTC).replace(microsecond=0) + auth.session_lifetime(s)
         token = _cookie_token(username, expires)
         auth.bind_cookie(s, actor.session_id, token)
+    st.session_state.pop(_DELETING, None)  # a pending deletion could overtake the new cookie
     _set_cookie(authenticator, token, expires)
     # The cookie component still has to reach the browser; it reruns the app itself once done.
     st.session_state["_cookie_pending"] = True
@@ -222,10 +223,30 @@ def client_address() -> str:
 def _forget(authenticator: stauth.Authenticate) -> None:
     """Drop the browser's login state: library status, cookie, our session keys."""
     if st.session_state.get("authentication_status"):
-        authenticator.logout(location="unrendered")
-    st.session_state["logout"] = True
+        authenticator.authentication_controller.logout()  # the state only; the cookie is ours
+    st.session_state["logout"] = True  # the library now ignores the cookie
     for key in ("sid", "actor", "_form_login"):
         st.session_state.pop(key, None)
+    st.session_state[_DELETING] = True
+    _keep_deleting_cookie(authenticator)
+
+
+def _keep_deleting_cookie(authenticator: stauth.Authenticate) -> None:
+    """Render the cookie's deletion on every run until the browser reports it done. Rendered in
+    one run only, a rerun that starts before its frame has loaded (the cookie list reporting in,
+    on a loaded machine) removes it unsent and the refused cookie stays. Never in the run that
+    signs in by the form: that run sets the new cookie, which a deletion could overtake."""
+    if not st.session_state.get(_DELETING):
+        return
+    if st.session_state.get(_SUBMIT_KEY):
+        st.session_state.pop(_DELETING)
+        return
+    manager = authenticator.cookie_controller.cookie_model.cookie_manager
+    done = manager.cookie_manager(
+        method="delete", cookie=COOKIE_NAME, key="securesphere_cookie_delete", default=False
+    )
+    if done:
+        st.session_state.pop(_DELETING)
 
 
 def sign_out() -> None:
