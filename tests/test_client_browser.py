@@ -39,10 +39,11 @@ def test_a_confirmation_survives_the_rerun_and_gives_way_to_the_next_refusal(ser
         page.get_by_text("Add a product").click()
         b.wait_stable(page)  # a click during a rerun (the cookie's, after sign-in) can be lost
         page.get_by_label("Product name").fill("Browser Product")
-        b.wait_stable(page)
-        page.get_by_role("button", name="Add product").click()
-        b.wait_stable(page)
-        expect(form.get_by_text('Product "Browser Product" added.')).to_be_visible()
+        b.click_until(
+            page,
+            page.get_by_role("button", name="Add product"),
+            form.get_by_text('Product "Browser Product" added.'),
+        )
         page.get_by_label("Product name").fill("Browser Product")
         page.get_by_role("button", name="Add product").click()
         b.wait_stable(page)

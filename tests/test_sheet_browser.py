@@ -73,13 +73,6 @@ def open_page(browser, server, username, path=""):
     return page
 
 
-def choose(page, label, option):
-    box = page.get_by_label(label, exact=True)
-    box.click()
-    page.get_by_role("option", name=option, exact=True).click()
-    b.wait_stable(page)
-
-
 def stored_sections(url):
     with db.reading(url) as s:
         qid = s.scalar(select(Questionnaire.id).where(Questionnaire.key == KEY))
@@ -97,7 +90,7 @@ def test_an_admin_imports_a_questionnaire_spreadsheet_after_changing_one_choice(
     expect(page.get_by_label("Question column", exact=True)).to_have_value("B · Question")
     expect(main.get_by_text("Rows skipped")).to_be_visible()
     expect(main.get_by_text("row 13: End of Standard")).to_be_visible()
-    choose(page, "Section column", "From the id prefix")
+    b.choose(page, "Section column", "From the id prefix")
     # the preview table (a canvas grid: its cells exist for readers, not as visible text)
     expect(main.locator("[role=gridcell]", has_text="A&A").first).to_be_attached()
     main.get_by_role("button", name="Import this bank").scroll_into_view_if_needed()

@@ -3,7 +3,8 @@
 Playwright's own browser builds cannot be downloaded here, so tests launch
 the system Chromium::
 
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect, sync_playwright
     from tests.support import browser as b
 
     b.require_chromium()                      # skip / fail via skip_layer
@@ -41,7 +42,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect, sync_playwright
 
 from core import db
 
@@ -355,3 +357,43 @@ def new_page(browser, *, width: int = 1400, height: int = 1100, **context_option
     page = context.new_page()
     page.set_default_timeout(STEP_TIMEOUT_MS)
     return page
+
+
+def choose(page, label, option):
+    """Pick an option of a select box by typing part of it and clicking it, as a user would, and
+    wait until the box holds it; the list is opened again if a rerun was still redrawing it (on a
+    loaded machine an Enter could land on the list's first option before the typing filtered it)."""
+    for attempt in range(3):
+        box = page.get_by_label(label, exact=True)
+        box.click()
+        box.press("ArrowDown")  # a click alone does not always open the list
+        box.fill(option)
+        wanted = page.get_by_role("option", name=option, exact=False).first
+        try:
+            expect(wanted).to_be_visible(timeout=5_000)
+            wanted.click(timeout=5_000)  # a rerun may close the list between these two steps
+            wait_stable(page)
+            expect(box).to_have_value(re.compile(re.escape(option)), timeout=5_000)
+        except (AssertionError, PlaywrightTimeoutError):
+            if attempt == 2:
+                raise
+            box.press("Escape")
+            wait_stable(page)
+            continue
+        return
+
+
+def click_until(page, button, outcome, *, attempts: int = 3, timeout_ms: int = 15_000) -> None:
+    """Click `button` until `outcome` shows, as a person clicks again when nothing happened: a
+    click that lands while a rerun redraws the page (the cookie's, after sign-in, on a loaded
+    machine) can be lost without a trace. For buttons whose outcome a second click cannot
+    double (a refusal would replace the outcome and fail the wait)."""
+    for attempt in range(attempts):
+        wait_stable(page)
+        button.click()
+        try:
+            expect(outcome).to_be_visible(timeout=timeout_ms)
+            return
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
