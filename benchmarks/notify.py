@@ -74,12 +74,14 @@ def submit_cost(folder: Path) -> dict[str, float]:
     hook = notify_events.on_submitted
     times: dict[bool, list[float]] = {True: [], False: []}
     own: list[float] = []
+    own_cpu: list[float] = []  # the process's CPU time: what a loaded machine does not inflate
 
     def timed(session, actor, assessment, now=None):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         hook(session, actor, assessment, now)
         session.flush()  # its rows' INSERT, which would otherwise run at the commit
         own.append((time.perf_counter() - started) * 1000)
+        own_cpu.append((time.process_time() - cpu) * 1000)
 
     for n, aid in enumerate(ids):
         on = n % 2 == 0
@@ -93,6 +95,7 @@ def submit_cost(folder: Path) -> dict[str, float]:
         "submit_ms": statistics.median(times[True]),
         "submit_without_outbox_ms": statistics.median(times[False]),
         "outbox_ms": statistics.median(own),
+        "outbox_cpu_ms": statistics.median(own_cpu),
     }
 
 
@@ -295,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     s, r, k, o = report["submit"], report["rate"], report["kill"], report["outage"]
     print(
-        f"outbox rows per submit   {s['outbox_ms']:8.2f} ms  (submit {s['submit_ms']:.1f} ms, "
+        f"outbox rows per submit   {s['outbox_ms']:8.2f} ms  ({s['outbox_cpu_ms']:.2f} ms CPU; "
+        f"submit {s['submit_ms']:.1f} ms, "
         f"without {s['submit_without_outbox_ms']:.1f} ms; target <= 2 ms)"
     )
     print(

@@ -19,7 +19,7 @@ from core.access import REVIEWERS, Actor, can_read_assessment
 from core.models import Assessment, LeadComment, Organization, Product, Question, User, utcnow
 from core.models import QuestionnaireResponse as Response
 from core.outbox import enqueue_for
-from core.settings import get_settings
+from core.settings import get_setting
 from core.webhooks import enqueue_event
 
 MAX_COMMENTS = 30  # shared comments quoted in one change request; the page has the rest
@@ -76,7 +76,7 @@ def _readers(
 ) -> list[User]:
     visibility = "all"  # only a lead reviewer's reach depends on the setting: read it for one
     if any(u.role == "lead_reviewer" for u in people):
-        visibility = get_settings(session)["reviewer_visibility"]
+        visibility = get_setting(session, "reviewer_visibility")
     seen: set[int] = set()
     kept = []
     for user in people:
@@ -114,21 +114,22 @@ def _tell(
     extra: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> None:
-    facts = _facts(session, actor, assessment)
-    enqueue_event(session, kind, assessment, facts, now or utcnow())
-    readers = _readers(session, assessment, people, actor)
-    if not readers:
-        return
-    enqueue_for(
-        session,
-        readers,
-        kind=kind,
-        data={**facts, **(extra or {})},
-        links=_links(kind, assessment.id),
-        organization_id=assessment.organization_id,
-        assessment_id=assessment.id,
-        now=now,
-    )
+    with session.no_autoflush:  # every row goes in one flush, not one per query in between
+        facts = _facts(session, actor, assessment)
+        enqueue_event(session, kind, assessment, facts, now or utcnow())
+        readers = _readers(session, assessment, people, actor)
+        if not readers:
+            return
+        enqueue_for(
+            session,
+            readers,
+            kind=kind,
+            data={**facts, **(extra or {})},
+            links=_links(kind, assessment.id),
+            organization_id=assessment.organization_id,
+            assessment_id=assessment.id,
+            now=now,
+        )
 
 
 def on_submitted(

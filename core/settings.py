@@ -169,6 +169,12 @@ def get_settings(session: Session) -> dict[str, Any]:
     return {key: stored.get(key, default) for key, default in DEFAULTS.items()}
 
 
+def get_setting(session: Session, key: str) -> Any:
+    """One setting: the stored value, else the default (one row by its key, not the table)."""
+    row = session.get(SystemSetting, key)
+    return DEFAULTS[key] if row is None else row.value
+
+
 def bands(session: Session) -> tuple[tuple[float, str], ...]:
     """The risk bands as (lower bound, name) pairs, highest first."""
     return tuple((float(low), str(name)) for low, name in get_settings(session)["score_bands"])
