@@ -71,6 +71,12 @@ def load_mail_config(env: Mapping[str, str] | None = None) -> MailConfig:
     )
 
 
+def load_base_url(env: Mapping[str, str] | None = None) -> str:
+    """SECURESPHERE_BASE_URL alone, for a worker that delivers webhooks without mail."""
+    env = os.environ if env is None else env
+    return _base_url(env.get("SECURESPHERE_BASE_URL") or "")
+
+
 def _server(raw: str) -> MailConfig:
     where = "SECURESPHERE_SMTP_URL"
     try:

@@ -63,22 +63,27 @@ class Report:
 
 
 class Worker:
-    """Delivers due e-mail rows in batches; one instance per process."""
+    """Delivers due e-mail rows in batches; one instance per process. Without a mail config
+    (no SMTP server set) it delivers webhooks and writes reminders and digests, and the e-mail
+    rows wait in the outbox; links in webhook bodies then start at `base_url`."""
 
     def __init__(
         self,
         url: str,
-        config: MailConfig,
+        config: MailConfig | None,
         *,
+        base_url: str = "",
         batch: int = 100,
         interval: float = 5.0,
         stop: threading.Event | None = None,
     ) -> None:
         self.url, self.config, self.batch, self.interval = url, config, batch, interval
+        self.base_url = config.base_url if config else base_url
         self.stop = stop or threading.Event()
         self.engine: Engine = db.get_engine(url)
         self.report = Report()
-        self.lease = 2 * config.timeout  # until run_batch reads notify_lease_seconds
+        self.timeout = config.timeout if config else 0.0
+        self.lease = 2 * self.timeout  # until run_batch reads notify_lease_seconds
         self._smtp: smtplib.SMTP | None = None
         self._hostname = socket.gethostname()
 
@@ -114,11 +119,11 @@ class Worker:
             self.report.reminders += enqueue_reminders(s, now=now)
             self.report.digests += compile_digests(s, now=now)
             settings = get_settings(s)
-        self.lease = max(float(settings["notify_lease_seconds"]), 2 * self.config.timeout)
+        self.lease = max(float(settings["notify_lease_seconds"]), 2 * self.timeout)
         hooks = deliver_due(
             self.engine,
             settings,
-            base_url=self.config.base_url,
+            base_url=self.base_url,
             batch=self.batch,
             lease_seconds=self.lease,
             stop=self.stop,
@@ -127,7 +132,7 @@ class Worker:
         self.report.retried += hooks["queued"]
         self.report.failed += hooks["failed"]
         self.report.lost_to_other_worker += hooks["lost"]
-        rows = self._due(now)
+        rows = self._due(now) if self.config else []
         for row in rows:
             if self.stop.is_set():
                 break
@@ -161,6 +166,7 @@ class Worker:
             )
 
     def _connection(self) -> smtplib.SMTP:
+        assert self.config is not None  # e-mail rows are only read with a mail config
         if self._smtp is None:
             self._smtp = connect(self.config, self._hostname)
         return self._smtp
@@ -216,6 +222,7 @@ class Worker:
         self.report.sent += 1
 
     def _payload(self, row: Row[Any]) -> bytes:
+        assert self.config is not None
         message = build_message(
             describe(row.kind, row.data),
             sender=self.config.sender,
@@ -230,6 +237,7 @@ class Worker:
 
     def _open_data(self, smtp: smtplib.SMTP, row: Row[Any]) -> None:
         """MAIL, RCPT and DATA: nothing the server could deliver yet, so no try is spent."""
+        assert self.config is not None
         code, reply = smtp.mail(self.config.sender.addr_spec)
         if code != 250:  # every message would be refused alike: the server's problem, or ours
             self._hang_up(polite=False)

@@ -304,8 +304,8 @@ def test_notify_run_refuses_a_bad_url_at_start_and_sends_nothing(c, server, caps
     code, _, err = run(capsys, "notify", "run", "--once")
     assert code == 1 and err.strip().startswith("error: SECURESPHERE_SMTP_URL must start")
     monkeypatch.delenv("SECURESPHERE_SMTP_URL")
-    code, _, err = run(capsys, "notify", "run", "--once")
-    assert code == 1 and "Mail is not configured" in err
+    code, out, err = run(capsys, "notify", "run", "--once")  # webhooks only: the mail waits
+    assert code == 0 and "Mail is not configured" in out and "sent 0," in out, err
     code, out, err = run(capsys, "notify", "status")
     assert code == 0, err
     assert "mail: not configured" in out and "Queued: 6" in out

@@ -29,6 +29,7 @@ from core.webhooks import (
     sign,
     verify_signature,
 )
+from tests.clirun import run
 from tests.factories import World
 from tests.notify_world import cast, rows
 from tests.support.hooks import Receiver
@@ -103,6 +104,23 @@ def test_a_submission_posts_one_signed_body_of_facts_that_the_receiver_verifies(
     assert row.status == "sent" and row.attempts == 1
     [attempt] = _attempts(c.world.url)
     assert attempt.status_code == 200 and attempt.latency_ms > 0 and attempt.error == ""
+
+
+def test_the_worker_delivers_webhooks_without_a_mail_server(c, receiver, capsys, monkeypatch):
+    _hook(c, receiver.url())
+    _submitted(c)
+    monkeypatch.delenv("SECURESPHERE_SMTP_URL", raising=False)
+    monkeypatch.setenv("SECURESPHERE_BASE_URL", "https://ss.example.com")
+    monkeypatch.setenv("SECURESPHERE_DATABASE_URL", c.world.url)
+    code, out, err = run(capsys, "notify", "run", "--once")
+    assert code == 0, err
+    assert "Mail is not configured" in out and out.splitlines()[-1].startswith("sent 1,")
+    assert len(receiver.received()) == 1
+    assert {r.status for r in rows(c.world.url, channel="webhook")} == {"sent"}
+    assert {r.status for r in rows(c.world.url, channel="email")} == {"queued"}  # they wait
+    monkeypatch.delenv("SECURESPHERE_BASE_URL")
+    code, _, err = run(capsys, "notify", "run", "--once")
+    assert code == 1 and "SECURESPHERE_BASE_URL is not set" in err
 
 
 def test_a_decision_note_never_reaches_a_webhook(c, receiver):

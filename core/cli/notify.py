@@ -11,16 +11,25 @@ from core import db
 from core.access import SYSTEM
 from core.config import Settings
 from core.errors import SecureSphereError
-from core.mail_config import load_mail_config, mail_configured
+from core.mail_config import load_base_url, load_mail_config, mail_configured
 from core.mail_worker import Worker
 from core.notify_admin import STATUS_LABELS, outbox_counts, retry, retry_failed
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    """Deliver the outbox over SMTP until stopped (SIGTERM, Ctrl-C), or once with --once."""
-    config = load_mail_config()  # a bad SMTP URL stops here, before anything is sent
+    """Deliver the outbox until stopped (SIGTERM, Ctrl-C), or once with --once: e-mail over
+    SMTP when a server is set, webhooks either way."""
     if args.interval <= 0 or args.batch < 1:
         raise SecureSphereError("--interval must be above 0 and --batch at least 1.")
+    config = None
+    if mail_configured():
+        config = load_mail_config()  # a bad SMTP URL stops here, before anything is sent
+    base_url = config.base_url if config else load_base_url()
+    if config is None:
+        print(
+            "Mail is not configured (set SECURESPHERE_SMTP_URL): e-mails wait in the outbox; "
+            "webhooks, reminders and digests go on."
+        )
     stop = threading.Event()
 
     def finish(_signum: int, _frame: FrameType | None) -> None:
@@ -29,7 +38,12 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, finish)
     signal.signal(signal.SIGINT, finish)
     worker = Worker(
-        settings.database_url, config, batch=args.batch, interval=args.interval, stop=stop
+        settings.database_url,
+        config,
+        base_url=base_url,
+        batch=args.batch,
+        interval=args.interval,
+        stop=stop,
     )
     report = worker.run(once=args.once)
     print(
