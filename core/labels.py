@@ -97,6 +97,7 @@ ACTION_LABELS = {
     "restore": "Backup restored",
     "audit_checkpoint": "Audit trail purged (checkpoint)",
     "sign_in_attempts_purged": "Old sign-in records purged",
+    "webhook_attempts_purged": "Old webhook delivery records purged",
     "synthetic_data_seeded": "Synthetic data added",
 }
 QUESTION_TYPE_LABELS = {key: qtype.label for key, qtype in QUESTION_TYPES.items()}
@@ -116,6 +117,7 @@ SETTING_LABELS = {
     "throttle_address_failures": "Failed sign-ins per address before refusal",
     "throttle_address_window_minutes": "Address failure window (minutes)",
     "retention_sign_in_days": "Keep sign-in records (days)",
+    "retention_webhook_attempts_days": "Keep webhook delivery records (days)",
     "retention_evidence_days": "Keep removed evidence (days)",
     "retention_audit_days": "Keep audit rows (days, 0 = forever)",
     "backup_interval_minutes": "Minutes between backups",

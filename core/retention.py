@@ -1,4 +1,5 @@
-"""Retention: remove sign-in attempts, withdrawn evidence and audit rows past their settings."""
+"""Retention: remove sign-in attempts, webhook delivery attempts, withdrawn evidence and audit
+rows past their settings."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from core import audit, audit_checkpoint
 from core.access import Actor, require_role
 from core.backup import EVIDENCE
-from core.models import EvidenceFile, SignInAttempt, utcnow
+from core.models import EvidenceFile, SignInAttempt, WebhookAttempt, utcnow
 from core.settings import get_settings
 
 
@@ -22,24 +23,33 @@ class PurgeReport:
     """What a purge removed (or, in a dry run, would remove)."""
 
     sign_in_attempts: int
+    webhook_attempts: int
     evidence_rows: list[int]  # ids of the withdrawn evidence rows
     evidence_files: list[str]  # SHA-256 of the stored files no remaining row names
     audit_rows: int
     dry_run: bool
 
 
-def _purge_sign_ins(
-    session: Session, actor: Actor, before: datetime, dry_run: bool, now: datetime
+def _purge_rows(
+    session: Session,
+    actor: Actor,
+    column: InstrumentedAttribute[datetime],
+    before: datetime,
+    dry_run: bool,
+    now: datetime,
 ) -> int:
-    old = SignInAttempt.created_at < before
-    count = session.execute(select(func.count()).select_from(SignInAttempt).where(old)).scalar_one()
+    """Delete the rows of `column`'s table older than `before`, with one audit row saying how
+    many ("<table>_purged")."""
+    table = column.class_.__table__
+    old = column < before
+    count = session.execute(select(func.count()).select_from(table).where(old)).scalar_one()
     if count and not dry_run:
-        session.execute(delete(SignInAttempt).where(old))
+        session.execute(delete(table).where(old))
         audit.record(
             session,
             actor,
-            "sign_in_attempts_purged",
-            object_type="sign_in_attempts",
+            f"{table.name}_purged",
+            object_type=table.name,
             detail={"count": count, "before": before.isoformat()},
             now=now,
         )
@@ -92,7 +102,8 @@ def purge_expired(
     now: datetime | None = None,
     dry_run: bool = False,
 ) -> PurgeReport:
-    """Remove what the retention settings let go: sign-in attempts, withdrawn evidence, audit rows."""
+    """Remove what the retention settings let go: sign-in and webhook delivery attempts,
+    withdrawn evidence, audit rows."""
     require_role(actor, "admin")
     now = now or utcnow()
     conf = get_settings(session)
@@ -100,7 +111,13 @@ def purge_expired(
     sign_in_days = max(1, int(conf.get("retention_sign_in_days", 90)))
     evidence_days = int(conf.get("retention_evidence_days", 365))
     audit_days = int(conf.get("retention_audit_days", 0))
-    sign_ins = _purge_sign_ins(session, actor, now - timedelta(days=sign_in_days), dry_run, now)
+    hook_days = int(conf.get("retention_webhook_attempts_days", 30))
+    sign_ins = _purge_rows(
+        session, actor, SignInAttempt.created_at, now - timedelta(days=sign_in_days), dry_run, now
+    )
+    hooks = _purge_rows(
+        session, actor, WebhookAttempt.attempted_at, now - timedelta(days=hook_days), dry_run, now
+    )
     ids, blobs = _purge_evidence(
         session, actor, data_dir, now - timedelta(days=evidence_days), dry_run, now
     )
@@ -112,4 +129,4 @@ def purge_expired(
             if dry_run
             else audit_checkpoint.checkpoint_and_purge(session, before=before, key=key, now=now)
         )
-    return PurgeReport(sign_ins, ids, blobs, audit_rows, dry_run)
+    return PurgeReport(sign_ins, hooks, ids, blobs, audit_rows, dry_run)

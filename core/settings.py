@@ -79,6 +79,9 @@ SETTINGS: dict[str, Setting] = {
     "retention_sign_in_days": Setting(
         90, "Days sign-in records are kept before `purge` removes them.", 7, 3650
     ),
+    "retention_webhook_attempts_days": Setting(
+        30, "Days webhook delivery attempts are kept before `purge` removes them.", 1, 3650
+    ),
     "retention_evidence_days": Setting(
         365, "Days a removed evidence file is kept before `purge` deletes it for good.", 1, 3650
     ),

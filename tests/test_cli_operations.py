@@ -164,13 +164,13 @@ def test_purge_dry_run_then_purge(cli_db, capsys, tmp_path):
     world = _evidence_world(cli_db, tmp_path / "data")
     code, out, _ = run(capsys, "purge", "--dry-run")
     assert code == 0 and out.strip() == (
-        "would remove: 2 sign-in attempts, 3 withdrawn evidence rows "
+        "would remove: 2 sign-in attempts, 0 webhook delivery attempts, 3 withdrawn evidence rows "
         "and 1 of their files, 0 audit rows"
     )
     assert all(path.exists() for _, path in world.values())
     code, out, _ = run(capsys, "purge")
     assert code == 0 and out.startswith(
-        "removed: 2 sign-in attempts, 3 withdrawn evidence rows and 1 "
+        "removed: 2 sign-in attempts, 0 webhook delivery attempts, 3 withdrawn evidence rows and 1 "
     )
     with db.reading(cli_db) as s:
         left = set(s.scalars(select(EvidenceFile.id)))
@@ -182,7 +182,9 @@ def test_purge_dry_run_then_purge(cli_db, capsys, tmp_path):
     assert not world["own"][1].exists()
     assert world["shared"][1].exists() and world["late"][1].exists()
     assert {"sign_in_attempts_purged", "evidence_purged"} <= actions
-    assert run(capsys, "purge")[1].startswith("removed: 0 sign-in attempts, 0 withdrawn")
+    assert run(capsys, "purge")[1].startswith(
+        "removed: 0 sign-in attempts, 0 webhook delivery attempts, 0 withdrawn"
+    )
 
 
 def test_purge_of_the_audit_trail_leaves_a_signed_checkpoint(db_url, tmp_path, monkeypatch):

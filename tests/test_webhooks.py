@@ -305,3 +305,31 @@ def test_a_delivery_goes_to_the_checked_address_with_the_host_name_kept(c, recei
     assert host == f"localhost:{receiver.port}"
     with pytest.raises(ValidationError, match="private network"):
         pinned(f"https://localhost:{receiver.port}/a", private_ok=False)
+
+
+def test_purge_removes_delivery_attempts_past_their_retention_and_keeps_newer_ones(
+    c, receiver, tmp_path
+):
+    from core.retention import purge_expired
+
+    _hook(c, receiver.url())
+    _submitted(c)
+    receiver.answers.append(500)  # a first attempt fails, the retry a day later is sent
+    assert _deliver(c)["queued"] == 1
+    assert _deliver(c, now=utcnow() + timedelta(days=1))["sent"] == 1
+    first, second = _attempts(c.world.url)
+    _set(c.world.url, retention_webhook_attempts_days=10)
+    at = first.attempted_at + timedelta(days=10, hours=12)  # past the first, not the second
+    key = b"k" * 32
+    with db.reading(c.world.url) as s:
+        report = purge_expired(s, SYSTEM, data_dir=tmp_path, key=key, now=at, dry_run=True)
+        assert report.webhook_attempts == 1
+    assert len(_attempts(c.world.url)) == 2  # a dry run removes nothing
+    with db.transaction(c.world.url) as s:
+        assert purge_expired(s, SYSTEM, data_dir=tmp_path, key=key, now=at).webhook_attempts == 1
+    assert [a.id for a in _attempts(c.world.url)] == [second.id]
+    with db.reading(c.world.url) as s:
+        audit = s.scalars(select(AuditLog).where(AuditLog.action == "webhook_attempts_purged"))
+        assert [row.detail["count"] for row in audit] == [1]
+    with pytest.raises(ValidationError):
+        _set(c.world.url, retention_webhook_attempts_days=0)

@@ -151,7 +151,7 @@ def cmd_backups(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
-    """Remove sign-in attempts, withdrawn evidence and audit rows past their retention."""
+    """Remove sign-in and webhook attempts, withdrawn evidence and audit rows past their retention."""
     opener = db.reading if args.dry_run else db.transaction
     with opener(settings.database_url) as session:
         done = purge_expired(
@@ -163,7 +163,8 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
         )
     print(
         f"{'would remove' if args.dry_run else 'removed'}: {done.sign_in_attempts} sign-in "
-        f"attempts, {len(done.evidence_rows)} withdrawn evidence rows and "
+        f"attempts, {done.webhook_attempts} webhook delivery attempts, "
+        f"{len(done.evidence_rows)} withdrawn evidence rows and "
         f"{len(done.evidence_files)} of their files, {done.audit_rows} audit rows"
     )
     return 0
