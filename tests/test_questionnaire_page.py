@@ -6,7 +6,7 @@ import tomllib
 
 from sqlalchemy import func, select
 
-from core import assessments, db, review, submission
+from core import assessments, db, responses, review, submission
 from core.access import SYSTEM, Actor
 from core.banks.store import load_bank
 from core.models import Assessment, AuditLog, EvidenceFile, Product, User
@@ -118,6 +118,29 @@ def test_every_answer_widget_defaults_to_the_stored_answer_on_every_run(app_env)
         assert len([p for p in pairs if p[1] not in (None, 0, "", False)]) >= 2  # not vacuous
         assert [p for p in pairs if p[1] != p[2]] == []
         rerun(at)
+
+
+def test_a_change_saves_its_own_question_and_never_another_widgets_state(app_env):
+    """Another widget's state can be stale: after a run cut short (Chromium under load showed a
+    first answer cleared by the click on the second) or, as here, when a colleague answered
+    meanwhile. Each change sends only its own question, so neither is written over."""
+    aid = _assessment(app_env, "Data Warehouse")
+    at = _open(app_env, "enterprise_client", aid)
+    actor = at.session_state["actor"]
+    stored = _stored(app_env, actor, aid)
+    radios = [r for r in at.radio if r.key.endswith(":v") and r.key.split(":")[1] in stored]
+    (first, second), name = radios[:2], (lambda r: r.key.split(":")[1])
+    with db.reading(app_env) as s:
+        question = load_bank(s, s.get(Assessment, aid).questionnaire_id).question(name(first))
+    colleague = next(o.key for o in question.options if o.key != first.value)
+    with db.transaction(app_env) as s:  # the page still holds the old answer in its widget
+        responses.save_answers(s, actor, aid, {name(first): responses.AnswerInput(colleague)})
+    second.set_value(next(o for o in second.options if o != second.value))
+    rerun(at)
+    assert not at.exception and not at.error
+    after = _stored(app_env, actor, aid)
+    assert after[name(first)].value == colleague
+    assert after[name(second)].value != stored[name(second)].value
 
 
 def test_hiding_a_question_keeps_it_out_of_the_save(app_env):

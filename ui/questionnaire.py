@@ -138,8 +138,10 @@ def on_screen(ws: Worksheet, section: Section, parts: dict[str, Held]) -> dict[s
 
 
 def _autosave(ws_id: int, section_key: str, parts: dict[str, Held], question: str) -> None:
-    # The whole section goes to core (an answer can hide others); core stores only real changes.
-    answers = {k: _input(ws_id, k, held) for k, held in parts.items()}
+    # Only the question whose widget changed: another widget's state can be stale after a run
+    # cut short (a component reporting in, a click), and sending it saved that stale value over
+    # the stored answer. Core checks what this answer hides against the stored answers.
+    answers = {question: _input(ws_id, question, parts[question])}
     slot = key(ws_id, question, "saved")
     saved: list[int] = []
     refusal = attempt(
