@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -90,6 +90,40 @@ def enqueue(
     invitation or a password reset is enqueued here with its kind, and its worker creates any
     token when it renders the message, so no secret waits in the outbox.
     """
+    row = Outbox(
+        **_row_values(
+            session,
+            kind=kind,
+            data=data,
+            recipient=recipient,
+            address=address,
+            channel=channel,
+            organization_id=organization_id,
+            assessment_id=assessment_id,
+            dedupe_key=dedupe_key,
+            mode=mode,
+            now=now,
+        )
+    )
+    session.add(row)
+    return row
+
+
+def _row_values(
+    session: Session,
+    *,
+    kind: str,
+    data: Mapping[str, Any],
+    recipient: User | None,
+    address: str,
+    channel: str,
+    organization_id: int | None,
+    assessment_id: int | None,
+    dedupe_key: str | None,
+    mode: str | None,
+    now: datetime | None,
+) -> dict[str, Any]:
+    """The columns of one new row, checked (enqueue's rules)."""
     if kind not in KINDS:
         raise ValidationError(f"Unknown notification kind {kind!r}.")
     if channel not in CHANNELS:
@@ -97,23 +131,24 @@ def enqueue(
     now = now or utcnow()
     if mode is None and recipient is not None and KINDS[kind].configurable:
         mode = preferences(session, [recipient.id]).get((recipient.id, kind))
-    row = Outbox(
-        uid=secrets.token_hex(16),
-        kind=kind,
-        channel=channel,
-        recipient_id=recipient.id if recipient else None,
-        address=address or (recipient.email.strip() if recipient else ""),
-        organization_id=organization_id,
-        assessment_id=assessment_id,
-        data=dict(data),
-        next_attempt_at=now,
-        dedupe_key=dedupe_key,
-        created_at=now,
-        updated_at=now,
-    )
-    row.status, row.last_error = _first_state(row, recipient, mode or "immediate")
-    session.add(row)
-    return row
+    address = address or (recipient.email.strip() if recipient else "")
+    status, error = _first_state(channel, address, recipient, mode or "immediate")
+    return {
+        "uid": secrets.token_hex(16),
+        "kind": kind,
+        "channel": channel,
+        "recipient_id": recipient.id if recipient else None,
+        "address": address,
+        "organization_id": organization_id,
+        "assessment_id": assessment_id,
+        "data": dict(data),
+        "status": status,
+        "last_error": error,
+        "next_attempt_at": now,
+        "dedupe_key": dedupe_key,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def enqueue_for(
@@ -126,38 +161,43 @@ def enqueue_for(
     organization_id: int | None = None,
     assessment_id: int | None = None,
     now: datetime | None = None,
-) -> list[Outbox]:
-    """One row per recipient (preferences read in one query); ``links`` maps a role to the page
-    its people open (``"client"``, else ``"staff"``)."""
+) -> int:
+    """One row per recipient, all in one INSERT (preferences read in one query); ``links`` maps
+    a role to the page its people open (``"client"``, else ``"staff"``). Returns how many."""
     people = list(recipients)
     modes = preferences(session, [u.id for u in people])
-    rows = []
+    values = []
     for user in people:
         row_data = dict(data)
         if links:
             row_data["link"] = links["client" if user.role == "client" else "staff"]
         mode = modes.get((user.id, kind)) if KINDS[kind].configurable else None
-        rows.append(
-            enqueue(
+        values.append(
+            _row_values(
                 session,
                 kind=kind,
                 data=row_data,
                 recipient=user,
+                address="",
+                channel="email",
                 organization_id=organization_id,
                 assessment_id=assessment_id,
+                dedupe_key=None,
                 mode=mode or "immediate",
                 now=now,
             )
         )
-    return rows
+    if values:
+        session.execute(insert(Outbox), values)
+    return len(values)
 
 
-def _first_state(row: Outbox, recipient: User | None, mode: str) -> tuple[str, str]:
-    if row.channel != "email":
+def _first_state(channel: str, address: str, recipient: User | None, mode: str) -> tuple[str, str]:
+    if channel != "email":
         return "queued", ""
     if recipient is not None and recipient.is_demo:
         return "skipped", "Demo accounts get no e-mail."
-    if not row.address:
+    if not address:
         return "skipped", "No e-mail address."
     if mode == "off":
         return "skipped", "E-mail is turned off for this kind of event."
