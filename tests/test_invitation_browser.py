@@ -149,8 +149,11 @@ def test_a_reset_link_from_the_email_signs_in_and_ends_the_other_session(server,
     page = person(server["url"])
     page.get_by_text("Forgot your password?").click()
     page.get_by_label("E-mail address").fill(address.upper())
-    page.get_by_role("button", name="Send me a link").click()
-    expect(page.get_by_text("If an account has this e-mail address")).to_be_visible()
+    b.click_until(  # a second request only sends a newer link; the last e-mail is read
+        page,
+        page.get_by_role("button", name="Send me a link"),
+        page.get_by_text("If an account has this e-mail address"),
+    )
     b.eventually(lambda: _queued(server, address), what="the reset e-mail in the outbox")
     link = _link_in_mail(server, smtp, address, "reset")
     page.goto(link)

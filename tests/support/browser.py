@@ -90,6 +90,15 @@ _STABLE_PREDICATE = """
   if (!app) return false;
   if (app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   if (app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
+  // A component frame (the cookie manager) that is still loading reports in once loaded and
+  // reruns the app: a click in that rerun can be lost, so the app is not idle before it has.
+  for (const frame of document.querySelectorAll('iframe')) {
+    let doc = null;
+    try { doc = frame.contentDocument; } catch (e) { continue; }  // another origin: not ours
+    if (!doc || doc.readyState !== 'complete' || doc.location.href === 'about:blank') {
+      return false;
+    }
+  }
   // Quiet is measured from the later of the last DOM change and the moment
   // wait_stable() was called (window.__stableSince), so a click whose rerun
   // has not touched the DOM yet is not mistaken for an idle app.
@@ -241,7 +250,7 @@ def wait_stable(page, quiet_ms: int = 400, timeout_ms: int = STEP_TIMEOUT_MS) ->
     """Wait until the Streamlit app is idle and the DOM has been quiet for ``quiet_ms``.
 
     Idle means ``[data-testid="stApp"]`` has ``data-test-script-state="notRunning"``
-    and ``data-test-connection-state="CONNECTED"``.  The quiet period counts
+    and ``data-test-connection-state="CONNECTED"``, and every component frame has loaded.  The quiet period counts
     from the later of the last DOM change and this call, so the call always
     takes at least ``quiet_ms``: right after a click Streamlit is still
     ``notRunning`` with an unchanged DOM for a round trip (~100 ms here) before
