@@ -1,4 +1,4 @@
-"""Questionnaire widgets: the right input per question type, autosaved a section at a time.
+"""Questionnaire widgets: the right input per question type, autosaved an answer at a time.
 
 Each answer's evidence panel is in ui/evidence_panel.py, the list of what is missing before a
 submission in ui/missing_items.py.
