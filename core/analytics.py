@@ -17,7 +17,7 @@ from sqlalchemy import Row, case, func, select
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, STAFF, Actor, require_role, scope_to_org
-from core.filters import Filters, org_filter, scope, seen_by
+from core.filters import Filters, org_filter, org_scoped, scope, scope_rollup, visibility
 from core.models import (
     STATUSES,
     TIERS,
@@ -26,12 +26,14 @@ from core.models import (
     Organization,
     Product,
     Questionnaire,
+    StatusRollup,
     utcnow,
 )
 from core.scoring import BAND_NAMES
-from core.settings import get_settings
+from core.settings import get_setting
 
 WAITING = ("submitted", "under_review")
+R = StatusRollup  # the read model's assessments per organisation, version, status and band
 
 
 @dataclass(frozen=True)
@@ -101,28 +103,27 @@ def portfolio_totals(session: Session, actor: Actor) -> PortfolioTotals:
         select(func.count()).select_from(Organization).where(Organization.is_active)
     )
     products = session.scalar(select(func.count()).select_from(Product).where(Product.is_active))
-    assessments, score, completion = session.execute(
+    assessments, scored, score, completion = session.execute(
         select(
-            func.count(), func.avg(Assessment.latest_score), func.avg(Assessment.completion)
-        ).where(Assessment.is_active)
+            func.sum(R.assessments),
+            func.sum(R.scored),
+            func.sum(R.score_sum),
+            func.sum(R.completion_sum),
+        )
     ).one()
     return PortfolioTotals(
         organizations=int(orgs or 0),
         products=int(products or 0),
-        assessments=int(assessments),
-        average_score=_number(score),
-        average_completion=_number(completion),
+        assessments=int(assessments or 0),
+        average_score=score / scored if scored else None,
+        average_completion=completion / assessments if assessments else None,
     )
 
 
 def status_frame(session: Session, actor: Actor) -> pd.DataFrame:
     """Assessments per status (every status listed, in workflow order), within the actor's scope."""
-    stmt = (
-        select(Assessment.status, func.count().label("assessments"))
-        .where(Assessment.is_active)
-        .group_by(Assessment.status)
-    )
-    counts = dict(session.execute(scope_to_org(stmt, actor, Assessment.organization_id)).all())
+    stmt = select(R.status, func.sum(R.assessments)).group_by(R.status)
+    counts = dict(session.execute(scope_to_org(stmt, actor, R.organization_id)).all())
     return pd.DataFrame(
         {"status": list(STATUSES), "assessments": [counts.get(s, 0) for s in STATUSES]}
     )
@@ -131,11 +132,12 @@ def status_frame(session: Session, actor: Actor) -> pd.DataFrame:
 def band_frame(session: Session, actor: Actor) -> pd.DataFrame:
     """Assessments per latest risk band within the actor's scope (scored ones only)."""
     stmt = (
-        select(Assessment.latest_band.label("band"), func.count().label("assessments"))
-        .where(Assessment.is_active, Assessment.latest_band.is_not(None))
-        .group_by(Assessment.latest_band)
+        select(R.band, func.sum(R.assessments))
+        .where(R.band != "")
+        .group_by(R.band)
+        .order_by(R.band)
     )
-    rows = session.execute(scope_to_org(stmt, actor, Assessment.organization_id)).all()
+    rows = session.execute(scope_to_org(stmt, actor, R.organization_id)).all()
     return pd.DataFrame(rows, columns=["band", "assessments"])
 
 
@@ -169,26 +171,41 @@ def overview(
 ) -> Overview:
     """Totals, assessments per status and per latest band, the funnel and the overdue count."""
     require_role(actor, *ROLES)
-    settings = get_settings(session)
-    cutoff = (now or utcnow()) - timedelta(days=settings["review_sla_days"])
-    late = case((Assessment.status.in_(WAITING) & (Assessment.submitted_at < cutoff), 1), else_=0)
-    sent = case((Assessment.submitted_at.is_not(None), 1), else_=0)
-    stmt = select(
-        Assessment.status.label("status"),
-        Assessment.latest_band.label("band"),
-        func.count().label("n"),
-        func.sum(Assessment.latest_score).label("score_sum"),
-        func.count(Assessment.latest_score).label("scored"),
-        func.sum(Assessment.completion).label("done"),
-        func.sum(sent).label("sent"),
-        func.sum(late).label("late"),
-    ).group_by(Assessment.status, Assessment.latest_band)
-    seen = seen_by(actor, settings)
-    rows = session.execute(scope(stmt, actor, filters, seen)).all()
-    return _summarise(rows, *_counts(session, actor, filters))
+    cutoff = (now or utcnow()) - timedelta(days=get_setting(session, "review_sla_days"))
+    seen = visibility(session, actor)
+    if org_scoped(actor, seen):  # the roll-ups per organisation and version
+        stmt = select(
+            R.status.label("status"),
+            func.nullif(R.band, "").label("band"),
+            func.sum(R.assessments).label("n"),
+            func.sum(R.score_sum).label("score_sum"),
+            func.sum(R.scored).label("scored"),
+            func.sum(R.completion_sum).label("done"),
+            func.sum(R.submitted).label("sent"),
+        ).group_by(R.status, R.band)
+        rows = session.execute(scope_rollup(stmt, actor, filters, R)).all()
+    else:  # the assessments assigned to one lead reviewer
+        sent = case((Assessment.submitted_at.is_not(None), 1), else_=0)
+        stmt = select(
+            Assessment.status.label("status"),
+            Assessment.latest_band.label("band"),
+            func.count().label("n"),
+            func.sum(Assessment.latest_score).label("score_sum"),
+            func.count(Assessment.latest_score).label("scored"),
+            func.sum(Assessment.completion).label("done"),
+            func.sum(sent).label("sent"),
+        ).group_by(Assessment.status, Assessment.latest_band)
+        rows = session.execute(scope(stmt, actor, filters, seen)).all()
+    late = select(func.count()).where(
+        Assessment.status.in_(WAITING), Assessment.submitted_at < cutoff
+    )
+    overdue = session.scalar(scope(late, actor, filters, seen)) or 0
+    return _summarise(rows, overdue, *_counts(session, actor, filters))
 
 
-def _summarise(rows: Sequence[Row[Any]], organizations: int, products: int) -> Overview:
+def _summarise(
+    rows: Sequence[Row[Any]], overdue: int, organizations: int, products: int
+) -> Overview:
     by_status, by_band = dict.fromkeys(STATUSES, 0), dict.fromkeys(BAND_NAMES, 0)
     for row in rows:
         by_status[row.status] += row.n
@@ -207,7 +224,7 @@ def _summarise(rows: Sequence[Row[Any]], organizations: int, products: int) -> O
         by_status=by_status,
         average_score=score_sum / scored if scored else None,
         completion_rate=done / total if total else None,
-        overdue=int(summed("late")),
+        overdue=int(overdue),
         scored=int(scored),
     )
     funnel = [
@@ -240,14 +257,19 @@ def filter_options(session: Session, actor: Actor) -> FilterOptions:
         actor,
         Organization.id,
     )
-    questionnaires = scope(
-        select(Questionnaire.id, Questionnaire.title, Questionnaire.version).join(
-            Assessment, Assessment.questionnaire_id == Questionnaire.id
-        ),
-        actor,
-        Filters(),
-        seen_by(actor, get_settings(session)),
-    ).distinct()
+    seen = visibility(session, actor)
+    listed = select(Questionnaire.id, Questionnaire.title, Questionnaire.version)
+    if org_scoped(actor, seen):
+        questionnaires = scope_rollup(
+            listed.join(R, R.questionnaire_id == Questionnaire.id), actor, Filters(), R
+        ).distinct()
+    else:
+        questionnaires = scope(
+            listed.join(Assessment, Assessment.questionnaire_id == Questionnaire.id),
+            actor,
+            Filters(),
+            seen,
+        ).distinct()
     industries = (
         select(Organization.industry)
         .where(Organization.is_active, Organization.industry != "")

@@ -6,31 +6,21 @@ only the first rows of each reason leave the database, with how many there are i
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, Actor, require_role
 from core.analytics import WAITING
-from core.filters import Filters, scope, seen_by
+from core.filters import Filters, scope, visibility
 from core.labels import format_date
-from core.models import (
-    Assessment,
-    Organization,
-    Product,
-    Question,
-    Questionnaire,
-    QuestionnaireResponse,
-    ScoreHistory,
-    utcnow,
-)
+from core.models import Assessment, Organization, Product, Questionnaire, utcnow
 from core.scoring import CRITICAL_FAIL_BELOW
-from core.settings import get_settings
+from core.settings import get_setting
 
 DROP_POINTS = 5.0  # a fall of at least this many points between the last two snapshots
 ATTENTION_COLUMNS = [
@@ -56,26 +46,18 @@ class Attention:
 
 
 class _Metric(NamedTuple):
-    """One reason: a statement of (aid, value) over Assessment, which values count, the order."""
+    """One reason: a statement of (aid, value) over Assessment, and its order."""
 
     reason: str
     statement: Select[Any, Any]
-    keep: Callable[[ColumnElement[Any]], ColumnElement[bool]] | None
     descending: bool
 
 
-def _labelled(
-    metric: Select[Any, Any],
-    keep: Callable[[ColumnElement[Any]], ColumnElement[bool]] | None,
-    descending: bool,
-    limit: int,
-) -> Select[*tuple[Any, ...]]:
+def _labelled(metric: Select[Any, Any], descending: bool, limit: int) -> Select[*tuple[Any, ...]]:
     """The first `limit` rows of (aid, value), named (organisation, product, questionnaire, status,
     score, band), each with the number of rows before the limit."""
     sub = metric.subquery()
     ranked = select(sub.c.aid, sub.c.value, func.count().over().label("total"))
-    if keep is not None:
-        ranked = ranked.where(keep(sub.c.value))
     order = (sub.c.value.desc() if descending else sub.c.value, sub.c.aid)
     top = ranked.order_by(*order).limit(limit).subquery()
     return (
@@ -110,14 +92,13 @@ def attention(
     reason: overdue reviews (oldest first), failed critical questions in the stored answers (most
     first), and drops of DROP_POINTS or more between the last two snapshots (largest first)."""
     require_role(actor, *ROLES)
-    settings = get_settings(session)
-    seen = seen_by(actor, settings)
+    seen = visibility(session, actor)
     now = now or utcnow()
     rows: list[tuple[Any, ...]] = []
     counts: dict[str, int] = {}
-    for metric in _attention_metrics(now - timedelta(days=settings["review_sla_days"])):
+    for metric in _attention_metrics(now - timedelta(days=get_setting(session, "review_sla_days"))):
         statement = scope(metric.statement, actor, filters, seen)
-        found = session.execute(_labelled(statement, metric.keep, metric.descending, limit)).all()
+        found = session.execute(_labelled(statement, metric.descending, limit)).all()
         counts[metric.reason] = int(found[0].total) if found else 0
         rows += [(*r[:7], metric.reason, _detail(metric.reason, r.value, now)) for r in found]
     return Attention(pd.DataFrame(rows, columns=ATTENTION_COLUMNS), counts)
@@ -136,37 +117,20 @@ def _attention_metrics(cutoff: datetime) -> tuple[_Metric, ...]:
     overdue = select(Assessment.id.label("aid"), Assessment.submitted_at.label("value")).where(
         Assessment.status.in_(WAITING), Assessment.submitted_at < cutoff
     )
-    critical = select(Question.id).where(Question.critical)
-    failed = (
-        select(QuestionnaireResponse.assessment_id.label("aid"), func.count().label("value"))
-        .where(
-            QuestionnaireResponse.question_id.in_(critical),
-            QuestionnaireResponse.score < CRITICAL_FAIL_BELOW,
-        )
-        .group_by(QuestionnaireResponse.assessment_id)
-        .subquery()
-    )
-    previous = (
-        select(ScoreHistory.overall_score)
-        .where(ScoreHistory.assessment_id == Assessment.id)
-        .order_by(ScoreHistory.created_at.desc(), ScoreHistory.id.desc())
-        .limit(1)
-        .offset(1)
-        .correlate(Assessment)
-        .scalar_subquery()
-    )
     return (
-        _Metric("overdue", overdue, None, False),
+        _Metric("overdue", overdue, False),
         _Metric(
             "failed_critical",
-            select(failed.c.aid, failed.c.value).join(Assessment, Assessment.id == failed.c.aid),
-            None,
+            select(Assessment.id.label("aid"), Assessment.failed_critical.label("value")).where(
+                Assessment.failed_critical > 0
+            ),
             True,
         ),
         _Metric(
             "score_drop",
-            select(Assessment.id.label("aid"), (Assessment.latest_score - previous).label("value")),
-            lambda v: v <= -DROP_POINTS,
+            select(Assessment.id.label("aid"), Assessment.score_change.label("value")).where(
+                Assessment.score_change <= -DROP_POINTS
+            ),
             False,
         ),
     )

@@ -145,3 +145,7 @@ def database_size(session: Session) -> int:
         size = session.execute(text("PRAGMA page_size")).scalar_one()
         return int(pages) * int(size)
     return int(session.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
+
+
+# The dashboards' read model follows every unit of work through session listeners.
+from core import read_model as _read_model  # noqa: E402, F401

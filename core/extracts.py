@@ -26,10 +26,9 @@ from core.exports import csv_bytes, safe_cell
 from core.extract_answers import AnswerParts, answer_lines, answer_values
 from core.extract_columns import DICTIONARY_COLUMNS, EXTRACTS, DictionaryEntry
 from core.extract_queries import QUERIES
-from core.filters import Filters, scope, seen_by
+from core.filters import Filters, scope, visibility
 from core.labels import iso_utc
 from core.models import Section
-from core.settings import get_settings
 
 BATCH = 5_000
 CHUNK = 256 * 1024  # characters of CSV gathered before a chunk is sent
@@ -50,7 +49,7 @@ def as_shown(column: str, value: float | None) -> float | None:
 
 
 def _seen(session: Session, actor: Actor) -> str:
-    return seen_by(actor, get_settings(session))
+    return visibility(session, actor)
 
 
 def _statement(

@@ -11,11 +11,12 @@ from datetime import date, datetime
 from typing import Any, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, select
-from sqlalchemy.orm import InstrumentedAttribute, QueryableAttribute
+from sqlalchemy.orm import InstrumentedAttribute, QueryableAttribute, Session
 
-from core.access import Actor, scope_assessments
+from core.access import Actor, scope_assessments, scope_to_org
 from core.models import Assessment, Organization
 from core.periods import day_end, day_start
+from core.settings import get_setting
 
 Ts = TypeVarTuple("Ts")
 DateColumn = (
@@ -58,6 +59,11 @@ class Filters:
         return statement
 
 
+def visibility(session: Session, actor: Actor) -> str:
+    """seen_by() with the setting read by its key (no SQL once the session holds it)."""
+    return seen_by(actor, {"reviewer_visibility": get_setting(session, "reviewer_visibility")})
+
+
 def seen_by(actor: Actor, settings: dict[str, Any]) -> str:
     """The reviewer_visibility in force for this actor (it only narrows lead reviewers)."""
     return str(settings["reviewer_visibility"]) if actor.role == "lead_reviewer" else "all"
@@ -88,3 +94,18 @@ def scope(statement: Select[*Ts], actor: Actor, filters: Filters, seen: str = "a
     if filters.questionnaire_id is not None:
         statement = statement.where(Assessment.questionnaire_id == filters.questionnaire_id)
     return org_filter(statement, filters, Assessment.organization_id)
+
+
+def org_scoped(actor: Actor, seen: str) -> bool:
+    """True when what the actor may read is whole organisations (so the read model's roll-ups
+    per organisation and version can answer); False for a lead reviewer who sees only the
+    assessments assigned to them."""
+    return not (actor.role == "lead_reviewer" and seen == "assigned")
+
+
+def scope_rollup(statement: Select[*Ts], actor: Actor, filters: Filters, table: Any) -> Select[*Ts]:
+    """scope() for a roll-up table of the read model (rows per organisation and version)."""
+    statement = scope_to_org(statement, actor, table.organization_id)
+    if filters.questionnaire_id is not None:
+        statement = statement.where(table.questionnaire_id == filters.questionnaire_id)
+    return org_filter(statement, filters, table.organization_id)

@@ -219,6 +219,13 @@ class Assessment(Timestamped, Base):
         UniqueConstraint("product_id", "questionnaire_id", "cycle"),
         Index("ix_assessments_status_updated", "status", "updated_at"),
         Index("ix_assessments_questionnaire_status", "questionnaire_id", "status"),
+        Index("ix_assessments_status_submitted", "status", "submitted_at"),
+        Index("ix_assessments_benchmark", "questionnaire_id", "is_benchmark", "latest_score"),
+        Index("ix_assessments_score_change", "score_change"),
+        Index("ix_assessments_overall_change", "overall_change"),
+        Index("ix_assessments_failed_critical", "failed_critical"),
+        Index("ix_assessments_first_snapshot", "first_snapshot_at"),
+        Index("ix_assessments_last_snapshot", "last_snapshot_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
@@ -237,6 +244,16 @@ class Assessment(Timestamped, Base):
     latest_band: Mapped[str | None] = mapped_column(String(20))
     completion: Mapped[float] = mapped_column(Float, default=0.0)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The dashboards' read model (core/read_model.py writes these at commit, nothing else does):
+    # the first and last snapshot times, the latest overall score minus the previous snapshot's
+    # and minus the first snapshot's, the stored answers failing a critical question, and
+    # whether this is its product's newest scored assessment on the version (a benchmark unit).
+    first_snapshot_at: Mapped[datetime | None]
+    last_snapshot_at: Mapped[datetime | None]
+    score_change: Mapped[float | None] = mapped_column(Float)
+    overall_change: Mapped[float | None] = mapped_column(Float)
+    failed_critical: Mapped[int] = mapped_column(Integer, default=0)
+    is_benchmark: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ProductStatus(Timestamped, Base):
@@ -474,6 +491,66 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None]
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str] = mapped_column(String(500), default="")
+
+
+# SQLite: a table without rowid keeps its rows in primary key order (no second index to read).
+KEY_ORDERED = ({"sqlite_with_rowid": False},)
+
+
+class AssessmentSection(Base):
+    """A section score of an assessment's newest snapshot (read model: core/read_model.py)."""
+
+    __tablename__ = "assessment_sections"
+    __table_args__ = KEY_ORDERED
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), primary_key=True)
+    section_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+
+
+class StatusRollup(Base):
+    """Active assessments of one organisation and version per status and latest band ("" for
+    none), with their score and completion sums (read model: core/read_model.py)."""
+
+    __tablename__ = "status_rollups"
+    __table_args__ = KEY_ORDERED
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    band: Mapped[str] = mapped_column(String(20), primary_key=True)
+    assessments: Mapped[int] = mapped_column(Integer)
+    scored: Mapped[int] = mapped_column(Integer)
+    score_sum: Mapped[float] = mapped_column(Float)
+    completion_sum: Mapped[float] = mapped_column(Float)
+    submitted: Mapped[int] = mapped_column(Integer)
+
+
+class BenchmarkCount(Base):
+    """How many benchmark units (each product's newest scored assessment on the version) of one
+    organisation have one score in one section ("overall" for the overall score)."""
+
+    __tablename__ = "benchmark_counts"
+    __table_args__ = KEY_ORDERED
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"), primary_key=True)
+    section_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    score: Mapped[float] = mapped_column(Float, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    products: Mapped[int] = mapped_column(Integer)
+
+
+class ScoreMonth(Base):
+    """What one month's snapshots of an organisation's active assessments on a version change in
+    the trend's running sums: overall score, scored assessments, completion, assessments with a
+    snapshot (each snapshot counted against the one before it of the same assessment)."""
+
+    __tablename__ = "score_months"
+    __table_args__ = KEY_ORDERED
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    score_change: Mapped[float] = mapped_column(Float)
+    scored_change: Mapped[int] = mapped_column(Integer)
+    completion_change: Mapped[float] = mapped_column(Float)
+    started: Mapped[int] = mapped_column(Integer)
 
 
 TABLES = tuple(sorted(Base.metadata.tables))

@@ -1,8 +1,8 @@
 """The biggest movers: assessments whose score rose or fell most over the date range.
 
 An assessment's move is its score at the range's end minus its score at the start (the newest
-snapshot before the start, else the first within the range), read from score_history by id
-(score_history is append-only, so ids grow with time).
+snapshot before the start, else the first within the range), by snapshot id (score_history is
+append-only, so ids grow with time).
 """
 
 from __future__ import annotations
@@ -10,13 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Integer, Select, case, func, null, select
+from sqlalchemy import ColumnElement, Integer, Select, case, func, null, select, union_all
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, Actor, require_role
-from core.filters import Filters, scope, seen_by
+from core.filters import Filters, scope, visibility
 from core.models import Assessment, Organization, Product, ScoreHistory
-from core.settings import get_settings
 
 MOVER_COLUMNS = [
     "assessment_id",
@@ -35,9 +34,66 @@ def movers_frame(
 ) -> pd.DataFrame:
     """The assessments whose latest score rose and fell most over the date range: the score at its
     end minus the score at its start (the newest snapshot before the start, else the first in the
-    range); only assessments with a snapshot in the range; columns MOVER_COLUMNS."""
+    range); only assessments with a snapshot in the range; columns MOVER_COLUMNS.
+
+    An assessment whose snapshots all lie in the range moved by the read model's overall_change
+    (latest minus first), read in that column's index order; only the others are read from
+    score_history."""
     require_role(actor, *ROLES)
-    ends = _ends(actor, filters, seen_by(actor, get_settings(session))).subquery()
+    seen = visibility(session, actor)
+    first, last = Assessment.first_snapshot_at, Assessment.last_snapshot_at
+    whole: ColumnElement[bool] = first.is_not(None)
+    if filters.since is not None:
+        whole &= first >= filters.since
+    if filters.until is not None:
+        whole &= last < filters.until
+    moves: list[tuple[Any, ...]] = []
+    change = Assessment.overall_change
+    for kept, order in ((change > 0, change.desc()), (change < 0, change)):
+        stmt = select(
+            Assessment.id, Assessment.latest_score - change, Assessment.latest_score, change
+        )
+        moves += session.execute(
+            scope(stmt.where(whole, kept), actor, filters, seen)
+            .order_by(order, Assessment.id)
+            .limit(limit)
+        ).all()
+    if filters.since is not None or filters.until is not None:
+        moves += _partial_moves(session, actor, filters, seen, limit)
+    ups = sorted((m for m in moves if m[3] > 0), key=lambda m: (-m[3], m[0]))[:limit]
+    downs = sorted((m for m in moves if m[3] < 0), key=lambda m: (m[3], m[0]))[:limit]
+    chosen = {m[0]: m for m in ups + downs}
+    names = {
+        aid: rest
+        for aid, *rest in session.execute(
+            select(Assessment.id, Organization.name, Product.name, Assessment.cycle)
+            .join(Organization, Organization.id == Assessment.organization_id)
+            .join(Product, Product.id == Assessment.product_id)
+            .where(Assessment.id.in_(chosen))
+        )
+    }
+    rows = [
+        (aid, *names[aid], a, b, c, "up" if c > 0 else "down")
+        for aid, a, b, c in sorted(chosen.values(), key=lambda m: (-m[3], m[0]))
+    ]
+    return pd.DataFrame(rows, columns=MOVER_COLUMNS)
+
+
+def _partial_moves(
+    session: Session, actor: Actor, filters: Filters, seen: str, limit: int
+) -> list[tuple[Any, ...]]:
+    """(aid, start, end, change) of the top rises and falls among the assessments with a
+    snapshot in the range and others outside it, read from score_history."""
+    first, last = Assessment.first_snapshot_at, Assessment.last_snapshot_at
+    edges = []  # each read by its index: a snapshot before the range, or after it (_ends keeps
+    if filters.since is not None:  # only those with one in the range)
+        edges.append(select(Assessment.id).where(first < filters.since))
+    if filters.until is not None:
+        edges.append(select(Assessment.id).where(last >= filters.until))
+    some = scope(
+        select(Assessment.id).where(Assessment.id.in_(union_all(*edges))), actor, filters, seen
+    )
+    ends = _ends(actor, filters, seen).where(ScoreHistory.assessment_id.in_(some)).subquery()
     start, end = ScoreHistory.__table__.alias("s0"), ScoreHistory.__table__.alias("s1")
     change = (end.c.overall_score - start.c.overall_score).label("change")
     ranked = (
@@ -54,26 +110,11 @@ def movers_frame(
         .where(start.c.overall_score.is_not(None), end.c.overall_score.is_not(None))
     ).subquery()
     rows = session.execute(
-        select(
-            ranked.c.aid,
-            Organization.name,
-            Product.name,
-            Assessment.cycle,
-            ranked.c.a,
-            ranked.c.b,
-            ranked.c.change,
-            case((ranked.c.up <= limit, "up"), else_="down"),
+        select(ranked.c.aid, ranked.c.a, ranked.c.b, ranked.c.change).where(
+            (ranked.c.up <= limit) | (ranked.c.down <= limit)
         )
-        .join(Assessment, Assessment.id == ranked.c.aid)
-        .join(Organization, Organization.id == Assessment.organization_id)
-        .join(Product, Product.id == Assessment.product_id)
-        .where(
-            ((ranked.c.up <= limit) & (ranked.c.change > 0))
-            | ((ranked.c.down <= limit) & (ranked.c.change < 0))
-        )
-        .order_by(ranked.c.change.desc(), ranked.c.aid)
     ).all()
-    return pd.DataFrame(rows, columns=MOVER_COLUMNS)
+    return [tuple(r) for r in rows]
 
 
 def _ends(actor: Actor, filters: Filters, seen: str) -> Select[*tuple[Any, ...]]:

@@ -15,12 +15,12 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, Actor, require_role
-from core.filters import Filters, scope, seen_by
-from core.models import Assessment, Questionnaire, ScoreHistory
+from core.filters import Filters, org_scoped, scope, scope_rollup, visibility
+from core.models import Assessment, Questionnaire, ScoreHistory, StatusRollup
 from core.peer_stats import (
     MIN_PEER_ORGANIZATIONS,
     QUANTILES,
@@ -34,13 +34,11 @@ from core.peers import (
     ScoreCount,
     group_stats,
     min_peers,
-    peer_assessments,
     peer_cells,
-    section_counts,
     section_titles,
+    value_counts,
 )
 from core.products import get_product
-from core.settings import get_settings
 
 DIST_COLUMNS = ["section", "title", "assessments", "mean", *QUANTILES]
 
@@ -72,24 +70,29 @@ class PeerDistribution:
 def versions(session: Session, actor: Actor) -> list[Version]:
     """Questionnaire versions with scored assessments in the actor's scope, most used first."""
     require_role(actor, *ROLES)
-    stmt = scope(
-        select(
-            Questionnaire.id,
-            Questionnaire.title,
-            Questionnaire.version,
-            func.count().label("assessments"),
+    seen = visibility(session, actor)
+    listed = (Questionnaire.id, Questionnaire.title, Questionnaire.version)
+    if org_scoped(actor, seen):
+        scored: ColumnElement[int] = func.sum(StatusRollup.scored)
+        stmt = scope_rollup(
+            select(*listed, scored).join(
+                StatusRollup, StatusRollup.questionnaire_id == Questionnaire.id
+            ),
+            actor,
+            Filters(),
+            StatusRollup,
+        ).having(scored > 0)
+    else:
+        scored = func.count()
+        stmt = scope(
+            select(*listed, scored)
+            .join(Assessment, Assessment.questionnaire_id == Questionnaire.id)
+            .where(Assessment.latest_score.is_not(None)),
+            actor,
+            Filters(),
+            seen,
         )
-        .join(Assessment, Assessment.questionnaire_id == Questionnaire.id)
-        .where(Assessment.latest_score.is_not(None)),
-        actor,
-        Filters(),
-        seen_by(actor, get_settings(session)),
-    )
-    rows = session.execute(
-        stmt.group_by(Questionnaire.id, Questionnaire.title, Questionnaire.version).order_by(
-            func.count().desc(), Questionnaire.id
-        )
-    ).all()
+    rows = session.execute(stmt.group_by(*listed).order_by(scored.desc(), Questionnaire.id)).all()
     return [Version(*r) for r in rows]
 
 
@@ -110,19 +113,6 @@ def _refused(
     return refusal(cells.get(key, []), filters.industry or None, filters.tier or None, k)
 
 
-def _value_counts(session: Session, peers: Select[int]) -> dict[str, list[ScoreCount]]:
-    """How many peers have each score, per section and OVERALL."""
-    overall = session.connection().execute(
-        select(Assessment.latest_score, func.count())
-        .where(Assessment.id.in_(peers))
-        .group_by(Assessment.latest_score)
-    )
-    counts = {OVERALL: [ScoreCount(score, n) for score, n in overall if score is not None]}
-    for row in section_counts(session, peers):
-        counts.setdefault(row.section, []).append(ScoreCount(row.score, row.peers))
-    return counts
-
-
 def peer_distribution(
     session: Session, actor: Actor, filters: Filters, questionnaire_id: int
 ) -> PeerDistribution:
@@ -140,7 +130,7 @@ def peer_distribution(
             exact=False,
             withheld=WITHHELD[reason].format(k=k, orgs=MIN_PEER_ORGANIZATIONS),
         )
-    counts = _value_counts(session, peer_assessments(actor, filters, questionnaire_id))
+    counts = value_counts(session, actor, filters, questionnaire_id)
     titles = {OVERALL: "Overall", **section_titles(session, questionnaire_id)}
     rows = [
         {"section": key, "title": titles[key], **asdict(group_stats(counts[key], k))}

@@ -2,29 +2,28 @@
 counts, and the cells the anonymity rule (core.peer_stats.refusal) decides on.
 
 The benchmark unit is a product's newest scored assessment on the version, read at its newest
-snapshot (MAX(id) per assessment). SQL returns value counts (GROUP BY section, score), from which
-quantiles and percentiles are read in Python, so no per-assessment rows leave the database. A
-client's peers are the other organisations' products only: counting its own would let it move the
-quantiles at will.
+snapshot (MAX(id) per assessment). The read model (core/read_model.py) keeps their value counts per
+organisation (benchmark_counts), from which quantiles and percentiles are read in Python, so no
+per-assessment rows leave the database. A client's peers are the other organisations' products
+only: counting its own would let it move the quantiles at will.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
-from sqlalchemy import ColumnElement, Float, Select, cast, func, select, true
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.selectable import TableValuedAlias
 
 from core.access import Actor
-from core.filters import Filters, org_filter
-from core.models import Assessment, Organization, ScoreHistory, Section
-from core.peer_stats import GroupStats, PeerCell, coarse_stats, exact_stats
-from core.settings import get_settings
+from core.filters import Filters, Ts, org_filter
+from core.models import BenchmarkCount, Organization, Section
+from core.peer_stats import Floats, GroupStats, PeerCell, coarse_stats, exact_stats
+from core.read_model_rows import OVERALL as OVERALL
+from core.settings import get_setting
 
-OVERALL = "overall"
-ORG_COLUMNS = (Organization.industry, Organization.tier, Assessment.organization_id)
+B = BenchmarkCount  # the read model's benchmark units per organisation, section and score
 
 
 class ScoreCount(NamedTuple):
@@ -34,101 +33,51 @@ class ScoreCount(NamedTuple):
     peers: int
 
 
-class SectionCount(NamedTuple):
-    """How many peers have one score in one section."""
-
-    section: str
-    score: float
-    peers: int
-
-
-def peer_assessments(actor: Actor, filters: Filters, questionnaire_id: int) -> Select[int]:
-    """Ids of each product's newest scored assessment on the version, in the industry and tier
-    filters, across every organisation but a client's own (only aggregates of it ever leave
-    core)."""
-    stmt = (
-        select(func.max(Assessment.id))
-        .where(
-            Assessment.is_active,
-            Assessment.questionnaire_id == questionnaire_id,
-            Assessment.latest_score.is_not(None),
-        )
-        .group_by(Assessment.product_id)
-    )
-    if actor.is_client:  # with its own products inside, adding some that score 0 would shift
-        stmt = stmt.where(Assessment.organization_id != actor.organization_id)  # every quantile
+def peer_rows(
+    statement: Select[*Ts], actor: Actor, filters: Filters, questionnaire_id: int
+) -> Select[*Ts]:
+    """Narrow a statement over the read model's benchmark_counts to the version's peers in the
+    industry and tier filters: every organisation but a client's own (only aggregates of it
+    ever leave core: with its own products inside, adding some that score 0 would shift every
+    quantile)."""
+    statement = statement.where(B.questionnaire_id == questionnaire_id)
+    if actor.is_client:
+        statement = statement.where(B.organization_id != actor.organization_id)
     return org_filter(
-        stmt, Filters(industry=filters.industry, tier=filters.tier), Assessment.organization_id
+        statement, Filters(industry=filters.industry, tier=filters.tier), B.organization_id
     )
 
 
-def _section_pairs(
-    session: Session,
-) -> tuple[TableValuedAlias, ColumnElement[Any], ColumnElement[Any]]:
-    """(key, numeric value) of each entry of score_history.section_scores, as a lateral table."""
-    if session.get_bind().dialect.name == "postgresql":
-        pairs = func.json_each_text(ScoreHistory.section_scores).table_valued("key", "value")
-        return pairs, pairs.c.key, cast(pairs.c.value, Float)
-    pairs = func.json_each(ScoreHistory.section_scores).table_valued("key", "value")
-    return pairs, pairs.c.key, pairs.c.value
-
-
-def section_counts(session: Session, assessments: Select[int]) -> list[SectionCount]:
-    """(section key, score, how many) over the newest snapshot of each assessment given."""
-    latest = (
-        select(func.max(ScoreHistory.id).label("id"))
-        .where(ScoreHistory.assessment_id.in_(assessments))
-        .group_by(ScoreHistory.assessment_id)
-        .subquery()
-    )
-    pairs, key, value = _section_pairs(session)
-    stmt = (
-        select(key, value, func.count())
-        .select_from(ScoreHistory)
-        .join(latest, latest.c.id == ScoreHistory.id)
-        .join(pairs, true())
-        .where(value.is_not(None))
-        .group_by(key, value)
-    )
-    return [SectionCount(*row) for row in session.connection().execute(stmt)]
+def value_counts(
+    session: Session, actor: Actor, filters: Filters, questionnaire_id: int
+) -> dict[str, list[ScoreCount]]:
+    """How many peers have each score, per section and OVERALL."""
+    stmt = select(B.section_key, B.score, func.sum(B.products)).group_by(B.section_key, B.score)
+    counts: dict[str, list[ScoreCount]] = {}
+    for key, score, n in session.execute(peer_rows(stmt, actor, filters, questionnaire_id)):
+        counts.setdefault(key, []).append(ScoreCount(score, int(n)))
+    return counts
 
 
 def min_peers(session: Session, actor: Actor) -> int | None:
     """How many peers a group a client sees must hold (benchmark_min_peers); None for staff,
     who read every score anyway and get exact figures."""
-    return int(get_settings(session)["benchmark_min_peers"]) if actor.is_client else None
+    return int(get_setting(session, "benchmark_min_peers")) if actor.is_client else None
 
 
 def peer_cells(session: Session, actor: Actor, questionnaire_id: int) -> dict[str, list[PeerCell]]:
     """A client's peers by organisation, industry and tier, overall and per section with a
     score: what core.peer_stats.refusal decides on."""
-    peers = peer_assessments(actor, Filters(), questionnaire_id)
-    overall = session.execute(
-        select(*ORG_COLUMNS, func.count())
-        .join(Organization, Organization.id == Assessment.organization_id)
-        .where(Assessment.id.in_(peers))
-        .group_by(*ORG_COLUMNS)
-    ).all()
-    latest = (
-        select(func.max(ScoreHistory.id).label("id"))
-        .where(ScoreHistory.assessment_id.in_(peers))
-        .group_by(ScoreHistory.assessment_id)
-        .subquery()
-    )
-    pairs, key, value = _section_pairs(session)
+    columns = (B.section_key, Organization.industry, Organization.tier, B.organization_id)
     stmt = (
-        select(key, *ORG_COLUMNS, func.count())
-        .select_from(ScoreHistory)
-        .join(latest, latest.c.id == ScoreHistory.id)
-        .join(Assessment, Assessment.id == ScoreHistory.assessment_id)
-        .join(Organization, Organization.id == Assessment.organization_id)
-        .join(pairs, true())
-        .where(value.is_not(None))
-        .group_by(key, *ORG_COLUMNS)
+        select(*columns, func.sum(B.products))
+        .join(Organization, Organization.id == B.organization_id)
+        .group_by(*columns)
     )
-    cells: dict[str, list[PeerCell]] = {OVERALL: [PeerCell(*r) for r in overall]}
-    for section, *cell in session.execute(stmt):
-        cells.setdefault(section, []).append(PeerCell(*cell))
+    cells: dict[str, list[PeerCell]] = {OVERALL: []}
+    rows = session.execute(peer_rows(stmt, actor, Filters(), questionnaire_id))
+    for section, industry, tier, org, n in rows:
+        cells.setdefault(section, []).append(PeerCell(industry, tier, org, int(n)))
     return cells
 
 
@@ -137,7 +86,11 @@ def group_stats(pairs: list[ScoreCount], k: int | None) -> GroupStats:
     clients."""
     ordered = sorted(pairs)
     values = np.array([p.score for p in ordered], dtype=float)
-    counts = np.array([p.peers for p in ordered], dtype=float)
+    return sorted_stats(values, np.array([p.peers for p in ordered], dtype=float), k)
+
+
+def sorted_stats(values: Floats, counts: Floats, k: int | None) -> GroupStats:
+    """group_stats of scores already in ascending order (repeats allowed), each counts times."""
     return exact_stats(values, counts) if k is None else coarse_stats(values, counts, k)
 
 

@@ -9,11 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor
-from core.filters import Filters, scope, seen_by
+from core.filters import Filters, scope, visibility
 from core.labels import format_date, trigger_label
 from core.models import Assessment, Organization, Product, Questionnaire, ScoreHistory
 from core.products import get_product
-from core.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ def product_history_frame(session: Session, actor: Actor, product_id: int) -> pd
         .where(Assessment.product_id == product_id),
         actor,
         Filters(),
-        seen_by(actor, get_settings(session)),
+        visibility(session, actor),
     )
     frame = pd.DataFrame(
         session.execute(stmt.order_by(ScoreHistory.created_at, ScoreHistory.id)).all(),

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, read_model
 from core.access import Actor, require_org_write
 from core.banks.answers import clean_justification, is_visible, validate_answer
 from core.banks.model import Answer
@@ -191,6 +191,7 @@ def _store(
         row.answered_by, row.answered_at, row.updated_at = actor.user_id, now, now
     if added:
         session.execute(insert(QuestionnaireResponse).execution_options(render_nulls=True), added)
+        read_model.touch(session, ws.assessment)
     session.flush()
     return written
 

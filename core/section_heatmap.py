@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, Actor, require_role
-from core.filters import Filters, scope, seen_by
-from core.models import Assessment, Organization, Product, ScoreHistory
-from core.peers import section_titles
-from core.settings import get_settings
+from core.filters import Filters, org_scoped, scope, scope_rollup, visibility
+from core.models import Assessment, AssessmentSection, BenchmarkCount, Organization, Product
+from core.peers import OVERALL, section_titles
 
+B = BenchmarkCount
 HEATMAP_COLUMNS = ["product", "organization", "section", "title", "score"]
 
 
@@ -34,45 +32,44 @@ def heatmap_frame(
     """Section scores of the weakest `limit` products the actor may read within the filters
     (newest scored assessment on the version), and how many products there are in all."""
     require_role(actor, *ROLES)
-    mine = scope(
-        select(func.max(Assessment.id)).where(
-            Assessment.questionnaire_id == questionnaire_id, Assessment.latest_score.is_not(None)
-        ),
-        actor,
-        filters,
-        seen_by(actor, get_settings(session)),
-    ).group_by(Assessment.product_id)
-    total = session.scalar(select(func.count()).select_from(mine.subquery()))
-    weakest = (
-        select(Assessment.id)
-        .where(Assessment.id.in_(mine))  # latest_score = newest snapshot's
-        .order_by(Assessment.latest_score, Assessment.id)
-        .limit(limit)
-    )
-    latest = (
-        select(func.max(ScoreHistory.id))
-        .where(ScoreHistory.assessment_id.in_(weakest))
-        .group_by(ScoreHistory.assessment_id)
-    )
-    rows = session.execute(
-        select(
-            Product.name, Organization.name, ScoreHistory.overall_score, ScoreHistory.section_scores
+    seen = visibility(session, actor)
+    on_version = Assessment.questionnaire_id == questionnaire_id
+    if org_scoped(actor, seen):  # the read model's benchmark units, in score order
+        units = scope(
+            select(Assessment.id).where(on_version, Assessment.is_benchmark), actor, filters
         )
-        .join(Assessment, Assessment.id == ScoreHistory.assessment_id)
+        counted = select(func.sum(B.products)).where(
+            B.questionnaire_id == questionnaire_id, B.section_key == OVERALL
+        )
+        total = session.scalar(scope_rollup(counted, actor, filters, B))
+    else:  # a lead reviewer's newest visible scored assessment of each product
+        mine = scope(
+            select(func.max(Assessment.id)).where(on_version, Assessment.latest_score.is_not(None)),
+            actor,
+            filters,
+            seen,
+        ).group_by(Assessment.product_id)
+        units = select(Assessment.id).where(Assessment.id.in_(mine))
+        total = session.scalar(select(func.count()).select_from(mine.subquery()))
+    weakest = units.order_by(Assessment.latest_score, Assessment.id).limit(limit).subquery()
+    rows = session.execute(
+        select(Assessment.id, Product.name, Organization.name)
+        .join(weakest, weakest.c.id == Assessment.id)
         .join(Product, Product.id == Assessment.product_id)
         .join(Organization, Organization.id == Assessment.organization_id)
-        .where(ScoreHistory.id.in_(latest))
-        .order_by(ScoreHistory.overall_score, Product.name)
-        .limit(limit)
+        .order_by(Assessment.latest_score, Product.name)
     ).all()
+    scores: dict[int, dict[str, float]] = {}
+    for aid, key, score in session.execute(
+        select(
+            AssessmentSection.assessment_id, AssessmentSection.section_key, AssessmentSection.score
+        ).where(AssessmentSection.assessment_id.in_([r[0] for r in rows]))
+    ):
+        scores.setdefault(aid, {})[key] = score
     titles = section_titles(session, questionnaire_id)
     out = [
-        (product, org, key, title, _number((sections or {}).get(key)))
-        for product, org, _, sections in rows
+        (product, org, key, title, scores.get(aid, {}).get(key))
+        for aid, product, org in rows
         for key, title in titles.items()
     ]
     return Heatmap(pd.DataFrame(out, columns=HEATMAP_COLUMNS), int(total or 0))
-
-
-def _number(value: Any) -> float | None:
-    return None if value is None else float(json.loads(value) if isinstance(value, str) else value)

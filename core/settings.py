@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from core import audit
 from core.access import Actor, require_role
@@ -165,17 +165,28 @@ DEFAULTS: dict[str, Any] = {key: spec.default for key, spec in SETTINGS.items()}
 BAND_ORDER = ("Low", "Medium", "High")
 
 
+_READ = "settings_read"  # session.info: the settings as this unit of work last read them
+
+
 def get_settings(session: Session) -> dict[str, Any]:
-    """Every setting: the stored value where one was saved, else the default."""
-    rows = session.execute(select(SystemSetting.key, SystemSetting.value)).all()
-    stored: dict[str, Any] = dict(rows)
-    return {key: stored.get(key, default) for key, default in DEFAULTS.items()}
+    """Every setting: the stored value where one was saved, else the default (read once per
+    unit of work; a change through update_setting is seen at once)."""
+    if _READ not in session.info:
+        rows = session.execute(select(SystemSetting.key, SystemSetting.value)).all()
+        stored: dict[str, Any] = dict(rows)
+        session.info[_READ] = {key: stored.get(key, d) for key, d in DEFAULTS.items()}
+    return dict(session.info[_READ])
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the next unit of work reads them afresh
+        session.info.pop(_READ, None)
 
 
 def get_setting(session: Session, key: str) -> Any:
-    """One setting: the stored value, else the default (one row by its key, not the table)."""
-    row = session.get(SystemSetting, key)
-    return DEFAULTS[key] if row is None else row.value
+    """One setting: the stored value, else the default."""
+    return get_settings(session)[key]
 
 
 def bands(session: Session) -> tuple[tuple[float, str], ...]:
@@ -252,6 +263,7 @@ def update_setting(
         row = SystemSetting(key=key, value=value)
         session.add(row)
     row.value, row.updated_by, row.updated_at = value, actor.user_id, now or utcnow()
+    session.info.pop(_READ, None)
     audit.record(
         session,
         actor,

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, db, migrate
+from core import audit, db, migrate, read_model
 from core.access import SYSTEM
 from core.banks.schema import parse_bank
 from core.banks.store import import_bank
@@ -123,6 +123,7 @@ def seed_synthetic(
                 organizations,
                 now or utcnow(),
             )
+        read_model.rebuild(session)
         audit.record(
             session,
             SYSTEM,

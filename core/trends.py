@@ -3,9 +3,12 @@
 Biggest movers are in core/movers.py, a product's own history in core/product_history.py.
 
 A month's "latest score" of an assessment is its newest snapshot up to the end of that month,
-carried forward through months without a snapshot. SQL turns each snapshot into the change it
-makes to its group's running totals (LAG over the assessment's snapshots) and sums those per
-month with a running window, so one pass over score_history serves every month.
+carried forward through months without a snapshot. Each snapshot is turned into the change it
+makes to its group's running totals (LAG over the assessment's snapshots), summed per month with
+a running window. The read model keeps those monthly sums per organisation and version
+(score_months, core/read_model.py), so the portfolio, organisation and version lines read rows
+per organisation and month, not per snapshot; product lines and a lead reviewer's assigned
+assessments are read from score_history.
 
 Completion also counts the open assessments that have no snapshot yet (snapshots are taken at
 submission, so they are nearly always complete): such an assessment counts from the month it was
@@ -16,15 +19,15 @@ month's end (answers are read only for these assessments, never the whole table)
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Float, Select, case, cast, exists, func, literal, select
+from sqlalchemy import ColumnElement, Float, Select, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from core.access import ROLES, Actor, require_role
-from core.filters import Filters, Ts, scope, seen_by
+from core.filters import Filters, Ts, org_scoped, scope, scope_rollup, visibility
 from core.models import (
     Assessment,
     Organization,
@@ -32,10 +35,10 @@ from core.models import (
     Questionnaire,
     QuestionnaireResponse,
     ScoreHistory,
+    ScoreMonth,
     utcnow,
 )
-from core.periods import month_of, months_between
-from core.settings import get_settings
+from core.periods import day_start, month_of, months_between
 
 GROUPS = ("portfolio", "organization", "product", "questionnaire")
 MAX_SERIES = 20  # product lines computed at most (the first by name within the filters)
@@ -98,6 +101,49 @@ def _deltas(actor: Actor, filters: Filters, group: str, seen: str) -> Select[*tu
     return scope(stmt, actor, filters, seen)
 
 
+def _month_deltas(
+    session: Session, actor: Actor, filters: Filters, group: str
+) -> Select[*tuple[Any, ...]]:
+    """_deltas summed per organisation, version and month, read from the read model's
+    score_months; a last month the range ends inside of is read from its snapshots."""
+    keys: dict[str, Any] = {
+        "portfolio": literal(0),
+        "organization": ScoreMonth.organization_id,
+        "questionnaire": ScoreMonth.questionnaire_id,
+    }
+    stmt = scope_rollup(
+        select(
+            keys[group].label("g"),
+            ScoreMonth.month.label("m"),
+            ScoreMonth.score_change.label("ds"),
+            ScoreMonth.scored_change.label("dn"),
+            ScoreMonth.completion_change.label("dc"),
+            ScoreMonth.started.label("dk"),
+        ),
+        actor,
+        filters,
+        ScoreMonth,
+    )
+    if filters.until is None or filters.end is None:
+        return stmt
+    last, month_start = f"{filters.end:%Y-%m}", day_start(filters.end.replace(day=1))
+    month_end = day_start((filters.end.replace(day=28) + timedelta(days=4)).replace(day=1))
+    later = select(ScoreHistory.id).where(
+        ScoreHistory.created_at >= filters.until, ScoreHistory.created_at < month_end
+    )
+    if session.scalar(later.limit(1)) is None:  # the month's roll-up is what the range holds
+        return stmt.where(ScoreMonth.month <= last)
+    in_month = select(ScoreHistory.assessment_id).where(
+        ScoreHistory.created_at >= month_start, ScoreHistory.created_at < filters.until
+    )
+    own = _deltas(actor, filters, group, "all").where(ScoreHistory.assessment_id.in_(in_month))
+    cut = own.subquery()
+    return union_all(
+        stmt.where(ScoreMonth.month < last),
+        select(cut.c.g, cut.c.m, cut.c.ds, cut.c.dn, cut.c.dc, cut.c.dk).where(cut.c.m == last),
+    )  # type: ignore[return-value]
+
+
 def _first_products(actor: Actor, filters: Filters) -> Select[int]:
     products = select(Assessment.product_id).join(Product, Product.id == Assessment.product_id)
     return (
@@ -112,11 +158,14 @@ def _unsnapshotted(
     stmt: Select[*Ts], actor: Actor, filters: Filters, group: str, seen: str
 ) -> Select[*Ts]:
     """Narrow a statement over Assessment to those in scope with no snapshot before the range's end."""
-    taken = select(ScoreHistory.id).where(ScoreHistory.assessment_id == Assessment.id)
+    first = Assessment.first_snapshot_at  # the read model's first snapshot time
+    never = select(Assessment.id).where(first.is_(None))
     if filters.until is not None:
-        taken = taken.where(ScoreHistory.created_at < filters.until)
         stmt = stmt.where(Assessment.created_at < filters.until)
-    stmt = stmt.where(~exists(taken))
+        later = select(Assessment.id).where(first >= filters.until)
+        stmt = stmt.where(Assessment.id.in_(union_all(never, later)))  # both by index
+    else:
+        stmt = stmt.where(Assessment.id.in_(never))
     if group == "product":
         stmt = stmt.where(Assessment.product_id.in_(_first_products(actor, filters)))
     return scope(stmt, actor, filters, seen)
@@ -168,8 +217,12 @@ def trend_frame(
     open ones without a snapshot included) per group, for every month of the date range from the
     group's first snapshot or start on; columns TREND_COLUMNS."""
     require_role(actor, *ROLES)
-    seen = seen_by(actor, get_settings(session))
-    deltas = _deltas(actor, filters, group, seen).subquery()
+    seen = visibility(session, actor)
+    deltas = (
+        _month_deltas(session, actor, filters, group)
+        if org_scoped(actor, seen) and group != "product"
+        else _deltas(actor, filters, group, seen)
+    ).subquery()
 
     def running(column: ColumnElement[Any]) -> ColumnElement[Any]:
         return func.sum(func.sum(column)).over(partition_by=deltas.c.g, order_by=deltas.c.m)

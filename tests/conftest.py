@@ -117,6 +117,23 @@ def db_url(request, tmp_path, sqlite_template):
     db.dispose_all()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def new_db(request, tmp_path, sqlite_template):
+    """Like db_url, but a fresh migrated database at every call (one per Hypothesis example)."""
+    counter = itertools.count()
+
+    def make() -> str:
+        db.dispose_all()  # the previous example's connections
+        if request.param == "postgresql":
+            return _pg_url(request)
+        folder = tmp_path / f"example{next(counter)}"
+        folder.mkdir()
+        return _sqlite_url(folder, sqlite_template)
+
+    yield make
+    db.dispose_all()
+
+
 @pytest.fixture
 def sqlite_url(tmp_path, sqlite_template):
     """A migrated SQLite database only (for SQLite-specific behaviour)."""

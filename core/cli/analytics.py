@@ -1,10 +1,13 @@
-"""Analytics: seed-synthetic."""
+"""Analytics: seed-synthetic, analytics-verify."""
 
 from __future__ import annotations
 
 import argparse
 
+from core import db
 from core.config import Settings
+from core.errors import SecureSphereError
+from core.read_model_check import MAX_LISTED, check
 from core.synthetic import seed_synthetic
 
 
@@ -22,8 +25,27 @@ def cmd_seed_synthetic(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analytics_verify(settings: Settings, args: argparse.Namespace) -> int:
+    """Recompute the dashboards' read model from the source tables; name every difference."""
+    with db.reading(args.url or settings.database_url) as session:
+        found = check(session)
+    for line in found.differences[:MAX_LISTED]:
+        print(line)
+    if found.differences:
+        more = len(found.differences) - MAX_LISTED
+        raise SecureSphereError(
+            f"the read model differs from the source tables in {len(found.differences)} places"
+            + (f" ({more} not listed)" if more > 0 else "")
+        )
+    print(
+        f"read model matches the source tables: {found.assessments:,} assessments, "
+        f"{found.rows:,} section and roll-up rows"
+    )
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add seed-synthetic."""
+    """Add seed-synthetic and analytics-verify."""
     syn = sub.add_parser(
         "seed-synthetic",
         help="build the synthetic benchmark data set (not for "
@@ -34,3 +56,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     syn.add_argument("--seed", type=int, default=1, help="random seed")
     syn.add_argument("--url", help="database URL (default: SECURESPHERE_DATABASE_URL)")
     syn.set_defaults(handler=cmd_seed_synthetic)
+    ver = sub.add_parser(
+        "analytics-verify", help="check the dashboards' read model against the source tables"
+    )
+    ver.add_argument("--url", help="database URL (default: SECURESPHERE_DATABASE_URL)")
+    ver.set_defaults(handler=cmd_analytics_verify)

@@ -1,0 +1,186 @@
+"""The rows of the dashboards' read model (core/read_model.py), as statements over the source
+tables: the same statements build it, keep it and check it (core/read_model_check.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import TableValuedAlias
+
+from core.models import Assessment, AssessmentSection, Question, QuestionnaireResponse, ScoreHistory
+from core.periods import month_of
+from core.scoring import CRITICAL_FAIL_BELOW
+
+OVERALL = "overall"  # benchmark_counts' section key of the overall score
+
+
+def derived_columns() -> dict[str, ColumnElement[Any]]:
+    """The read model's columns of an assessment, as expressions correlated to its row."""
+    own = ScoreHistory.assessment_id == Assessment.id
+
+    def overall(order: Any, offset: int = 0) -> ColumnElement[Any]:
+        return (
+            select(ScoreHistory.overall_score)
+            .where(own)
+            .order_by(order)
+            .limit(1)
+            .offset(offset)
+            .scalar_subquery()
+        )
+
+    critical = select(Question.id).where(Question.critical)
+    failed = (
+        select(func.count())
+        .select_from(QuestionnaireResponse)
+        .where(
+            QuestionnaireResponse.assessment_id == Assessment.id,
+            QuestionnaireResponse.question_id.in_(critical),
+            QuestionnaireResponse.score < CRITICAL_FAIL_BELOW,
+        )
+        .scalar_subquery()
+    )
+    return {
+        "first_snapshot_at": select(func.min(ScoreHistory.created_at)).where(own).scalar_subquery(),
+        "last_snapshot_at": select(func.max(ScoreHistory.created_at)).where(own).scalar_subquery(),
+        "score_change": Assessment.latest_score - overall(ScoreHistory.id.desc(), 1),
+        "overall_change": Assessment.latest_score - overall(ScoreHistory.id),
+        "failed_critical": failed,
+    }
+
+
+def benchmark_units(where: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    """Ids of each product's newest active scored assessment on each version."""
+    return (
+        select(func.max(Assessment.id))
+        .where(where, Assessment.is_active, Assessment.latest_score.is_not(None))
+        .group_by(Assessment.product_id, Assessment.questionnaire_id)
+    )
+
+
+def section_pairs(
+    session: Session,
+) -> tuple[TableValuedAlias, ColumnElement[Any], ColumnElement[Any]]:
+    """(key, numeric value) of each entry of score_history.section_scores, as a lateral table."""
+    if session.get_bind().dialect.name == "postgresql":
+        pairs = func.json_each_text(ScoreHistory.section_scores).table_valued("key", "value")
+        return pairs, pairs.c.key, cast(pairs.c.value, Float)
+    pairs = func.json_each(ScoreHistory.section_scores).table_valued("key", "value")
+    return pairs, pairs.c.key, pairs.c.value
+
+
+def newest_sections(session: Session, where: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    """(assessment id, section key, score) of the newest snapshot of each assessment whose
+    snapshots match `where`, scored sections only."""
+    newest = select(func.max(ScoreHistory.id)).where(where).group_by(ScoreHistory.assessment_id)
+    pairs, key, value = section_pairs(session)
+    return (
+        select(ScoreHistory.assessment_id, key, value)
+        .select_from(ScoreHistory)
+        .join(pairs, true())
+        .where(ScoreHistory.id.in_(newest), value.is_not(None))
+    )
+
+
+def status_rows(where: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    """status_rollups' rows computed from the assessments matching `where`."""
+    band = func.coalesce(Assessment.latest_band, "")
+    sent = case((Assessment.submitted_at.is_not(None), 1), else_=0)
+    return (
+        select(
+            Assessment.organization_id,
+            Assessment.questionnaire_id,
+            Assessment.status,
+            band,
+            func.count(),
+            func.count(Assessment.latest_score),
+            func.coalesce(func.sum(Assessment.latest_score), 0.0),
+            func.coalesce(func.sum(Assessment.completion), 0.0),
+            func.sum(sent),
+        )
+        .where(where, Assessment.is_active)
+        .group_by(Assessment.organization_id, Assessment.questionnaire_id, Assessment.status, band)
+    )
+
+
+def benchmark_rows(where: ColumnElement[bool]) -> Any:
+    """benchmark_counts' rows computed from the benchmark units matching `where`."""
+    units = where & Assessment.is_benchmark
+    overall = (
+        select(
+            Assessment.questionnaire_id,
+            literal(OVERALL),
+            Assessment.latest_score,
+            Assessment.organization_id,
+            func.count(),
+        )
+        .where(units)
+        .group_by(Assessment.questionnaire_id, Assessment.latest_score, Assessment.organization_id)
+    )
+    sections = (
+        select(
+            Assessment.questionnaire_id,
+            AssessmentSection.section_key,
+            AssessmentSection.score,
+            Assessment.organization_id,
+            func.count(),
+        )
+        .join(Assessment, Assessment.id == AssessmentSection.assessment_id)
+        .where(units)
+        .group_by(
+            Assessment.questionnaire_id,
+            AssessmentSection.section_key,
+            AssessmentSection.score,
+            Assessment.organization_id,
+        )
+    )
+    return union_all(overall, sections)
+
+
+def month_rows(where: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    """score_months' rows computed from the snapshots of the active assessments matching `where`:
+    each snapshot's change to the running sums against the one before it (LAG)."""
+    partition, order = ScoreHistory.assessment_id, (ScoreHistory.created_at, ScoreHistory.id)
+    prev_score = func.lag(ScoreHistory.overall_score).over(partition_by=partition, order_by=order)
+    prev_done = func.lag(ScoreHistory.completion).over(partition_by=partition, order_by=order)
+    first = case((prev_done.is_(None), 1), else_=0)  # completion is never NULL
+
+    def scored(column: Any) -> ColumnElement[int]:
+        return case((column.is_(None), 0), else_=1)
+
+    deltas = (
+        select(
+            Assessment.organization_id.label("org"),
+            Assessment.questionnaire_id.label("q"),
+            month_of(ScoreHistory.created_at).label("m"),
+            (func.coalesce(ScoreHistory.overall_score, 0) - func.coalesce(prev_score, 0)).label(
+                "ds"
+            ),
+            (scored(ScoreHistory.overall_score) - (1 - first) * scored(prev_score)).label("dn"),
+            (ScoreHistory.completion - func.coalesce(prev_done, 0)).label("dc"),
+            first.label("dk"),
+        )
+        .join(Assessment, Assessment.id == ScoreHistory.assessment_id)
+        .where(where, Assessment.is_active)
+    ).subquery()
+    return select(
+        deltas.c.org,
+        deltas.c.q,
+        deltas.c.m,
+        func.sum(deltas.c.ds),
+        func.sum(deltas.c.dn),
+        func.sum(deltas.c.dc),
+        func.sum(deltas.c.dk),
+    ).group_by(deltas.c.org, deltas.c.q, deltas.c.m)
