@@ -55,11 +55,10 @@ class _Metric(NamedTuple):
 
 def _labelled(metric: Select[Any, Any], descending: bool, limit: int) -> Select[*tuple[Any, ...]]:
     """The first `limit` rows of (aid, value), named (organisation, product, questionnaire, status,
-    score, band), each with the number of rows before the limit."""
+    score, band)."""
     sub = metric.subquery()
-    ranked = select(sub.c.aid, sub.c.value, func.count().over().label("total"))
     order = (sub.c.value.desc() if descending else sub.c.value, sub.c.aid)
-    top = ranked.order_by(*order).limit(limit).subquery()
+    top = select(sub.c.aid, sub.c.value).order_by(*order).limit(limit).subquery()
     return (
         select(
             Assessment.id,
@@ -70,7 +69,6 @@ def _labelled(metric: Select[Any, Any], descending: bool, limit: int) -> Select[
             Assessment.latest_score,
             Assessment.latest_band,
             top.c.value,
-            top.c.total,
         )
         .join(Assessment, Assessment.id == top.c.aid)
         .join(Organization, Organization.id == Assessment.organization_id)
@@ -99,7 +97,11 @@ def attention(
     for metric in _attention_metrics(now - timedelta(days=get_setting(session, "review_sla_days"))):
         statement = scope(metric.statement, actor, filters, seen)
         found = session.execute(_labelled(statement, metric.descending, limit)).all()
-        counts[metric.reason] = int(found[0].total) if found else 0
+        counts[metric.reason] = (  # counted only when there are more than the list holds
+            len(found)
+            if len(found) < limit
+            else int(session.scalar(select(func.count()).select_from(statement.subquery())) or 0)
+        )
         rows += [(*r[:7], metric.reason, _detail(metric.reason, r.value, now)) for r in found]
     return Attention(pd.DataFrame(rows, columns=ATTENTION_COLUMNS), counts)
 

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from sqlite3 import Connection as SQLiteConnection
+from typing import Any
 
-from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import URL, Connection, Engine, Executable, create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -128,6 +129,18 @@ def reading(url: str) -> Iterator[Session]:
     """A read-only unit of work that does not take SQLite's write lock."""
     with _factory(url, True).begin() as session:
         yield session
+
+
+def rows_of(session: Session, statement: Executable) -> list[tuple[Any, ...]]:
+    """A statement's rows as the driver returns them (plain tuples, no result processing): for
+    the few reads of many small rows of plain numbers, where making Row objects costs more than
+    the query."""
+    result = session.connection().execute(statement)
+    try:
+        rows = list(result.cursor.fetchall())
+    finally:
+        result.close()
+    return rows
 
 
 def dispose_all() -> None:

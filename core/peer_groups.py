@@ -6,6 +6,7 @@ anonymous (core.peer_stats.refusal), coarsened like the benchmark, without organ
 
 from __future__ import annotations
 
+from itertools import chain, pairwise
 from typing import NamedTuple
 
 import numpy as np
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, Actor, require_role
+from core.db import rows_of
 from core.filters import Filters
 from core.models import Organization
 from core.peer_stats import refusal
@@ -39,46 +41,47 @@ def peer_groups_frame(session: Session, actor: Actor, questionnaire_id: int) -> 
     groups large enough to stay anonymous, coarsened like peer_distribution, no organisations)."""
     require_role(actor, *ROLES)
     k = min_peers(session, actor)
-    orgs = {
-        org: (industry, tier)
-        for org, industry, tier in session.execute(
-            select(Organization.id, Organization.industry, Organization.tier)
-        )
-    }
-    # Rows come in key order, by score; each group's scores stay sorted as they are dealt out.
-    # Dealing them out here costs a third of SQL's GROUP BY industry, tier, score (its sort).
-    rows = (
-        session.connection()
-        .execute(
-            peer_rows(
-                select(B.organization_id, B.score, B.products)
-                .where(B.section_key == OVERALL)
-                .order_by(B.score),
-                actor,
-                Filters(),
-                questionnaire_id,
-            )
-        )
-        .all()
+    orgs = session.execute(select(Organization.id, Organization.industry, Organization.tier)).all()
+    # (organisation, score, products) in score order; one row per organisation and score, so
+    # as many as there are products: read as plain tuples and dealt out to the groups by numpy
+    # (a third of the time of SQL's GROUP BY industry, tier, score, a tenth of ORM rows).
+    found = rows_of(
+        session,
+        peer_rows(
+            select(B.organization_id, B.score, B.products)
+            .where(B.section_key == OVERALL)
+            .order_by(B.score),
+            actor,
+            Filters(),
+            questionnaire_id,
+        ),
     )
-    groups: dict[tuple[str, str], tuple[list[float], list[int], set[int]]] = {}
-    for org, score, n in rows:
-        group = groups.get(orgs[org])
-        if group is None:
-            group = groups[orgs[org]] = ([], [], set())
-        group[0].append(score)
-        group[1].append(n)
-        group[2].add(org)
+    data = np.fromiter(chain.from_iterable(found), dtype=float, count=3 * len(found))
+    org, score, n = data.reshape(-1, 3).T
+    names = sorted({(industry, tier) for _, industry, tier in orgs})
+    place = {key: i for i, key in enumerate(names)}
+    cell_of = np.zeros(max((o for o, _, _ in orgs), default=0) + 1, dtype=int)
+    for org_id, industry, tier in orgs:
+        cell_of[org_id] = place[(industry, tier)]
+    cell = cell_of[org.astype(int)]
+    order = np.argsort(cell, kind="stable")  # stable: scores stay ascending within a group
+    edges = np.searchsorted(cell[order], np.arange(len(names) + 1))
+    org, score, n = org[order], score[order], n[order]
+    groups = {
+        names[i]: (score[lo:hi], n[lo:hi], len(np.unique(org[lo:hi])))
+        for i, (lo, hi) in enumerate(pairwise(edges))
+        if hi > lo
+    }
     cells = peer_cells(session, actor, questionnaire_id)[OVERALL] if k is not None else []
     out = []
-    for (industry, tier), (scores, counts, members) in sorted(groups.items()):
+    for (industry, tier), (scores, counts, members) in groups.items():
         if k is None or refusal(cells, industry, tier, k) is None:
-            stats = sorted_stats(np.array(scores, dtype=float), np.array(counts, dtype=float), k)
+            stats = sorted_stats(scores, counts, k)
             out.append(
                 PeerGroup(
                     industry or "(none)",
                     tier,
-                    len(members),
+                    members,
                     stats.assessments,
                     stats.q1,
                     stats.median,

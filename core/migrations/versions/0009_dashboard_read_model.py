@@ -137,7 +137,10 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
-        "ix_assessments_failed_critical", "assessments", ["failed_critical"], unique=False
+        "ix_assessments_failed_critical",
+        "assessments",
+        ["failed_critical", "is_active"],
+        unique=False,
     )
     op.create_index(
         "ix_assessments_first_snapshot", "assessments", ["first_snapshot_at"], unique=False
@@ -148,9 +151,14 @@ def upgrade() -> None:
     op.create_index(
         "ix_assessments_overall_change", "assessments", ["overall_change"], unique=False
     )
-    op.create_index("ix_assessments_score_change", "assessments", ["score_change"], unique=False)
     op.create_index(
-        "ix_assessments_status_submitted", "assessments", ["status", "submitted_at"], unique=False
+        "ix_assessments_score_change", "assessments", ["score_change", "is_active"], unique=False
+    )
+    op.create_index(
+        "ix_assessments_status_submitted",
+        "assessments",
+        ["status", "submitted_at", "is_active"],
+        unique=False,
     )
 
     # ### end Alembic commands ###
