@@ -245,8 +245,12 @@ def _summarise(
 
 
 def data_version(session: Session) -> int:
-    """The newest audit row id: every write appends one, so it moves whenever the data does."""
-    return int(session.scalar(select(func.max(AuditLog.id))) or 0)
+    """The newest audit row id but a resumed session's: every write appends one, so it moves
+    whenever the data does. A page load that resumes a session from its cookie also appends one
+    and changes nothing the dashboards show (but the count of those rows on User activity), so
+    it leaves the version, and the cached aggregates, as they were."""
+    newest = select(func.max(AuditLog.id)).where(AuditLog.action != "session_resumed")
+    return int(session.scalar(newest) or 0)
 
 
 def filter_options(session: Session, actor: Actor) -> FilterOptions:

@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, update
 
-from core import db, read_model, review
+from core import audit, db, read_model, review
 from core.access import SYSTEM
+from core.analytics import data_version
 from core.assessments import start_next_cycle
 from core.errors import SecureSphereError
 from core.models import Assessment, AssessmentSection, ScoreHistory, ScoreMonth, StatusRollup
@@ -140,3 +141,16 @@ def test_a_full_cycle_fills_every_part_and_the_check_names_what_differs(db_url, 
         read_model.rebuild(s)
     with db.reading(db_url) as s:
         assert check(s).differences == []
+
+
+def test_a_page_load_that_resumes_a_session_leaves_the_cached_dashboards_valid(db_url):
+    with db.reading(db_url) as s:
+        before = data_version(s)
+    with db.transaction(db_url) as s:
+        audit.record(s, SYSTEM, "session_resumed", object_type="user", object_id=1)
+    with db.reading(db_url) as s:
+        assert data_version(s) == before
+    with db.transaction(db_url) as s:
+        audit.record(s, SYSTEM, "settings_changed", object_type="setting")
+    with db.reading(db_url) as s:
+        assert data_version(s) > before

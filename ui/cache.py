@@ -3,7 +3,8 @@
 `aggregate(fn, ...)` runs a read-only core aggregate `fn(session, actor, ...)` through
 st.cache_data, keyed by the actor's scope (role, organisation, and the reviewer for lead
 reviewers; never the session), the arguments, and the data version (the newest audit row id,
-which every write moves). Only aggregates go through here: small frames, never raw rows.
+which every write moves; a page load's "session resumed" row does not, see
+core.analytics.data_version). Only aggregates go through here: small frames, never raw rows.
 `figure(make, fn, ...)` draws a core.charts figure of such an aggregate once per cached result.
 Results that depend on the clock (overdue days) may lag by up to the hour-long TTL while nothing
 is written.
