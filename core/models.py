@@ -537,6 +537,18 @@ class BenchmarkCount(Base):
     products: Mapped[int] = mapped_column(Integer)
 
 
+class BenchmarkTotal(Base):
+    """benchmark_counts summed over organisations: the version's benchmark units per section and
+    score (what the unfiltered benchmark reads; read model: core/read_model.py)."""
+
+    __tablename__ = "benchmark_totals"
+    __table_args__ = KEY_ORDERED
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"), primary_key=True)
+    section_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    score: Mapped[float] = mapped_column(Float, primary_key=True)
+    products: Mapped[int] = mapped_column(Integer)
+
+
 class ScoreMonth(Base):
     """What one month's snapshots of an organisation's active assessments on a version change in
     the trend's running sums: overall score, scored assessments, completion, assessments with a

@@ -10,7 +10,7 @@ only: counting its own would let it move the quantiles at will.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import Select, func, select
@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor
 from core.filters import Filters, Ts, org_filter
-from core.models import BenchmarkCount, Organization, Section
+from core.models import BenchmarkCount, BenchmarkTotal, Organization, Section
 from core.peer_stats import Floats, GroupStats, PeerCell, coarse_stats, exact_stats
 from core.read_model_rows import OVERALL as OVERALL
 from core.settings import get_setting
 
 B = BenchmarkCount  # the read model's benchmark units per organisation, section and score
+T = BenchmarkTotal  # and per section and score, over every organisation
 
 
 class ScoreCount(NamedTuple):
@@ -51,12 +52,41 @@ def peer_rows(
 def value_counts(
     session: Session, actor: Actor, filters: Filters, questionnaire_id: int
 ) -> dict[str, list[ScoreCount]]:
-    """How many peers have each score, per section and OVERALL."""
-    stmt = select(B.section_key, B.score, func.sum(B.products)).group_by(B.section_key, B.score)
+    """How many peers have each score, per section and OVERALL: without an industry or tier
+    filter from the version's totals (less a client's own organisation's counts), else summed
+    over the organisations in the filters."""
+    stmt: Select[str, float, int]
+    if filters.industry or filters.tier:
+        stmt = peer_rows(
+            select(B.section_key, B.score, func.sum(B.products)).group_by(B.section_key, B.score),
+            actor,
+            filters,
+            questionnaire_id,
+        )
+    else:
+        stmt = select(T.section_key, T.score, T.products).where(
+            T.questionnaire_id == questionnaire_id
+        )
     counts: dict[str, list[ScoreCount]] = {}
-    for key, score, n in session.execute(peer_rows(stmt, actor, filters, questionnaire_id)):
+    for key, score, n in session.connection().execute(stmt):
         counts.setdefault(key, []).append(ScoreCount(score, int(n)))
+    if actor.is_client and not (filters.industry or filters.tier):
+        own = select(B.section_key, B.score, B.products).where(
+            B.questionnaire_id == questionnaire_id, B.organization_id == actor.organization_id
+        )
+        counts = _less(counts, session.connection().execute(own))
     return counts
+
+
+def _less(counts: dict[str, list[ScoreCount]], own: Any) -> dict[str, list[ScoreCount]]:
+    """The counts less one organisation's (section, score, products) rows."""
+    taken: dict[tuple[str, float], int] = {(key, score): int(n) for key, score, n in own}
+    out: dict[str, list[ScoreCount]] = {}
+    for key, pairs in counts.items():
+        kept = [ScoreCount(p.score, p.peers - taken.get((key, p.score), 0)) for p in pairs]
+        if any(p.peers > 0 for p in kept):
+            out[key] = [p for p in kept if p.peers > 0]
+    return out
 
 
 def min_peers(session: Session, actor: Actor) -> int | None:

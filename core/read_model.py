@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Delete, delete, event, insert, inspect, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm import SessionTransaction as Transaction
 
@@ -32,6 +33,7 @@ from core.models import (
     Assessment,
     AssessmentSection,
     BenchmarkCount,
+    BenchmarkTotal,
     Organization,
     QuestionnaireResponse,
     ScoreHistory,
@@ -45,6 +47,7 @@ from core.read_model_rows import (
     month_rows,
     newest_sections,
     status_rows,
+    total_rows,
 )
 
 Group = tuple[int, int]  # (organization id, questionnaire id)
@@ -154,10 +157,37 @@ def rebuild_group(session: Session, org: int, q: int, *, history: bool = True) -
     tables: list[Any] = [StatusRollup]
     if history:
         session.execute(_benchmark_flags(mine))
+        session.execute(_add_to_totals(session, org, q, -1))  # the counts about to go
         tables += [BenchmarkCount, ScoreMonth]
     for table in tables:
         session.execute(_clear(table, org, q))
         session.execute(_fill(table, mine))
+    if history:
+        session.execute(_add_to_totals(session, org, q, 1))
+        session.execute(
+            delete(BenchmarkTotal).where(
+                BenchmarkTotal.questionnaire_id == q, BenchmarkTotal.products == 0
+            )
+        )
+
+
+def _add_to_totals(session: Session, org: int, q: int, sign: int) -> Any:
+    """Add (sign 1) or take away (-1) one organisation's benchmark counts on a version from
+    the totals: integer counts, so the totals stay exact."""
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    rows = select(
+        BenchmarkCount.questionnaire_id,
+        BenchmarkCount.section_key,
+        BenchmarkCount.score,
+        BenchmarkCount.products * sign,
+    ).where(BenchmarkCount.organization_id == org, BenchmarkCount.questionnaire_id == q)
+    stmt = upsert(BenchmarkTotal).from_select(
+        ["questionnaire_id", "section_key", "score", "products"], rows
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["questionnaire_id", "section_key", "score"],
+        set_={"products": BenchmarkTotal.products + stmt.excluded.products},
+    )
 
 
 def rebuild(session: Session) -> None:
@@ -172,6 +202,12 @@ def rebuild(session: Session) -> None:
     for table in ROLLUP_ROWS:
         session.execute(delete(table))
         session.execute(_fill(table, true()))
+    session.execute(delete(BenchmarkTotal))
+    session.execute(
+        insert(BenchmarkTotal).from_select(
+            ["questionnaire_id", "section_key", "score", "products"], total_rows()
+        )
+    )
 
 
 def _clear(table: Any, org: int, q: int) -> Delete:

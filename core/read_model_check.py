@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
-from core.models import Assessment, AssessmentSection, ScoreHistory
+from core.models import Assessment, AssessmentSection, BenchmarkTotal, ScoreHistory
 from core.read_model import ROLLUP_ROWS
-from core.read_model_rows import benchmark_units, derived_columns, newest_sections
+from core.read_model_rows import benchmark_units, derived_columns, newest_sections, total_rows
 
 TOLERANCE = 1e-6  # sums of floats added in another order differ in the last digits
 MAX_LISTED = 50
@@ -110,4 +110,13 @@ def check(session: Session) -> Check:
         out += _table_differences(
             table.__tablename__, have, _keyed(session.execute(build(true())), width)
         )
-    return Check(assessments, rows, out)
+    totals = select(
+        BenchmarkTotal.questionnaire_id,
+        BenchmarkTotal.section_key,
+        BenchmarkTotal.score,
+        BenchmarkTotal.products,
+    )
+    have = _keyed(session.execute(totals).all(), 3)
+    want = _keyed(session.execute(total_rows()), 3)
+    out += _table_differences("benchmark_totals", have, want)
+    return Check(assessments, rows + len(have), out)

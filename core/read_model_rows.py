@@ -20,7 +20,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import TableValuedAlias
 
-from core.models import Assessment, AssessmentSection, Question, QuestionnaireResponse, ScoreHistory
+from core.models import (
+    Assessment,
+    AssessmentSection,
+    BenchmarkCount,
+    Question,
+    QuestionnaireResponse,
+    ScoreHistory,
+)
 from core.periods import month_of
 from core.scoring import CRITICAL_FAIL_BELOW
 
@@ -184,3 +191,13 @@ def month_rows(where: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
         func.sum(deltas.c.dc),
         func.sum(deltas.c.dk),
     ).group_by(deltas.c.org, deltas.c.q, deltas.c.m)
+
+
+def total_rows() -> Select[*tuple[Any, ...]]:
+    """benchmark_totals' rows computed from benchmark_counts."""
+    return select(
+        BenchmarkCount.questionnaire_id,
+        BenchmarkCount.section_key,
+        BenchmarkCount.score,
+        func.sum(BenchmarkCount.products),
+    ).group_by(BenchmarkCount.questionnaire_id, BenchmarkCount.section_key, BenchmarkCount.score)

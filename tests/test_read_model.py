@@ -6,21 +6,30 @@ from __future__ import annotations
 
 from contextlib import suppress
 
+from alembic import command
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, update
 
-from core import audit, db, read_model, review
+from core import audit, db, migrate, read_model, review
 from core.access import SYSTEM
 from core.analytics import data_version
 from core.assessments import start_next_cycle
 from core.errors import SecureSphereError
-from core.models import Assessment, AssessmentSection, ScoreHistory, ScoreMonth, StatusRollup
+from core.models import (
+    Assessment,
+    AssessmentSection,
+    BenchmarkTotal,
+    ScoreHistory,
+    ScoreMonth,
+    StatusRollup,
+)
 from core.read_model_check import check
 from core.responses import save_answers
 from core.settings import update_setting
 from core.snapshots import recompute_scores
 from core.submission import submit
+from core.synthetic import seed_synthetic
 from tests.clirun import run
 from tests.factories import World
 
@@ -154,3 +163,20 @@ def test_a_page_load_that_resumes_a_session_leaves_the_cached_dashboards_valid(d
         audit.record(s, SYSTEM, "settings_changed", object_type="setting")
     with db.reading(db_url) as s:
         assert data_version(s) > before
+
+
+def test_the_migration_builds_the_read_model_for_existing_data(db_url):
+    seed_synthetic(db_url, products=12, questions=10, organizations=4)
+    with db.reading(db_url) as s:
+        built = {t.__tablename__: _rows(s, t) for t in (StatusRollup, ScoreMonth, BenchmarkTotal)}
+    with db.get_engine(db_url).begin() as connection:
+        command.downgrade(migrate._config(connection), "0008")  # the read model is gone
+    migrate.upgrade(db_url)
+    with db.reading(db_url) as s:
+        assert check(s).differences == []
+        again = {t.__tablename__: _rows(s, t) for t in (StatusRollup, ScoreMonth, BenchmarkTotal)}
+    assert again == built and all(built.values())
+
+
+def _rows(session, table) -> list:
+    return sorted(tuple(r) for r in session.execute(select(*table.__table__.columns)))
