@@ -221,6 +221,7 @@ class Assessment(Timestamped, Base):
         Index("ix_assessments_questionnaire_status", "questionnaire_id", "status"),
         Index("ix_assessments_status_submitted", "status", "submitted_at", "is_active"),
         Index("ix_assessments_benchmark", "questionnaire_id", "is_benchmark", "latest_score"),
+        Index("ix_assessments_group", "organization_id", "questionnaire_id", "is_benchmark"),
         Index("ix_assessments_score_change", "score_change", "is_active"),
         Index("ix_assessments_overall_change", "overall_change"),
         Index("ix_assessments_failed_critical", "failed_critical", "is_active"),
@@ -531,9 +532,9 @@ class BenchmarkCount(Base):
     __tablename__ = "benchmark_counts"
     __table_args__ = KEY_ORDERED
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
     section_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     score: Mapped[float] = mapped_column(Float, primary_key=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
     products: Mapped[int] = mapped_column(Integer)
 
 

@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Delete, delete, event, insert, inspect, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm import SessionTransaction as Transaction
 
@@ -41,10 +40,13 @@ from core.models import (
     StatusRollup,
 )
 from core.read_model_rows import (
+    add_to_months,
+    add_to_totals,
     benchmark_rows,
     benchmark_units,
     derived_columns,
     month_rows,
+    newest_of_theirs,
     newest_sections,
     status_rows,
     total_rows,
@@ -54,6 +56,9 @@ Group = tuple[int, int]  # (organization id, questionnaire id)
 _TOUCHED = "read_model_touched"  # session.info: assessment id -> its snapshots changed
 _GROUPS = "read_model_groups"  # session.info: assessment id -> its group, where known
 _GONE = "read_model_gone"  # session.info: groups of deleted assessments
+_APPENDED = "read_model_appended"  # session.info: new snapshot id -> its assessment id
+_RECOUNT = "read_model_recount"  # session.info: assessments whose monthly rows must be recounted
+_KEYS = (_TOUCHED, _GROUPS, _GONE, _APPENDED, _RECOUNT)
 
 
 def touch(session: Session, assessment: Assessment, *, history: bool = False) -> None:
@@ -86,8 +91,14 @@ def _collect(session: Session, _flush: UOWTransaction) -> None:
                 state = inspect(obj)
                 moved = any(state.attrs[name].history.has_changes() for name in _STANDING)
                 _note(session, obj.id, obj in session.new or moved, group)
+                if state.attrs["is_active"].history.has_changes():
+                    session.info.setdefault(_RECOUNT, set()).add(obj.id)
         elif isinstance(obj, ScoreHistory):
             _note(session, obj.assessment_id, True)
+            if obj in session.new:
+                session.info.setdefault(_APPENDED, {})[obj.id] = obj.assessment_id
+            else:  # snapshots are appended, never changed: recount the months of one that was
+                session.info.setdefault(_RECOUNT, set()).add(obj.assessment_id)
         elif isinstance(obj, QuestionnaireResponse):
             _note(session, obj.assessment_id, False)
 
@@ -98,14 +109,16 @@ def _follow(session: Session) -> None:
     touched: dict[int, bool] = session.info.pop(_TOUCHED, {})
     known: dict[int, Group] = session.info.pop(_GROUPS, {})
     gone: set[Group] = session.info.pop(_GONE, set())
+    appended: dict[int, int] = session.info.pop(_APPENDED, {})
+    recount: set[int] = session.info.pop(_RECOUNT, set())
     if touched or gone:
-        refresh(session, touched, known, gone)
+        refresh(session, touched, known, gone, appended=appended, recount=recount)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget(session: Session, transaction: Transaction) -> None:
     if transaction.parent is None:  # the unit of work ended (commit or rollback)
-        for key in (_TOUCHED, _GROUPS, _GONE):
+        for key in _KEYS:
             session.info.pop(key, None)
 
 
@@ -114,11 +127,16 @@ def refresh(
     touched: dict[int, bool],
     known: dict[int, Group] | None = None,
     gone: Iterable[Group] = (),
+    *,
+    appended: dict[int, int] | None = None,
+    recount: Iterable[int] | None = None,
 ) -> None:
     """Recompute the read model of the assessments given (id -> whether their snapshots or
     standing changed; `known`: their organisation and version where already known) and of
     their organisations' versions: answers alone move only the failed critical count and the
-    status roll-up."""
+    status roll-up. The monthly rows add what the `appended` snapshots (id -> assessment id)
+    change, or are recounted for the versions of deleted (`gone`) and `recount` assessments
+    (None: recount every version moved)."""
     groups = dict(known or {})
     unknown = [aid for aid in touched if aid not in groups]
     if unknown:
@@ -146,24 +164,36 @@ def refresh(
     if answers:
         failed = {"failed_critical": derived_columns()["failed_critical"]}
         session.execute(_assessment_columns(Assessment.id.in_(answers), failed))
-    for org, q in sorted({groups[aid] for aid in touched} | moved):
-        rebuild_group(session, org, q, history=(org, q) in moved)
+    redo = None if recount is None else {groups[a] for a in recount if a in groups} | set(gone)
+    for group in sorted({groups[aid] for aid in touched} | moved):
+        added = [sid for sid, aid in (appended or {}).items() if groups.get(aid) == group]
+        full = redo is None or group in redo
+        rebuild_group(session, *group, history=group in moved, appended=None if full else added)
 
 
-def rebuild_group(session: Session, org: int, q: int, *, history: bool = True) -> None:
+def rebuild_group(
+    session: Session, org: int, q: int, *, history: bool = True, appended: list[int] | None = None
+) -> None:
     """Recompute the roll-up rows of one organisation's version; with history also its
-    benchmark units and their counts, and its monthly rows."""
-    mine = (Assessment.organization_id == org) & (Assessment.questionnaire_id == q)
+    benchmark units and their counts, and its monthly rows: recounted from its snapshots, or,
+    given the snapshots `appended` (each the newest of its assessment), added to."""
+    # SQLite, without ANALYZE statistics, would read the version's index (every assessment on
+    # it) rather than the organisation's; "+ 0" keeps the version out of the index choice.
+    mine = (Assessment.organization_id == org) & (Assessment.questionnaire_id + 0 == q)
     tables: list[Any] = [StatusRollup]
     if history:
         session.execute(_benchmark_flags(mine))
-        session.execute(_add_to_totals(session, org, q, -1))  # the counts about to go
-        tables += [BenchmarkCount, ScoreMonth]
+        session.execute(add_to_totals(session, org, q, -1))  # the counts about to go
+        tables.append(BenchmarkCount)
+        if appended is None or not newest_of_theirs(session, appended):
+            tables.append(ScoreMonth)
+        elif appended:
+            session.execute(add_to_months(session, appended))
     for table in tables:
         session.execute(_clear(table, org, q))
         session.execute(_fill(table, mine))
     if history:
-        session.execute(_add_to_totals(session, org, q, 1))
+        session.execute(add_to_totals(session, org, q, 1))
         session.execute(
             delete(BenchmarkTotal).where(
                 BenchmarkTotal.questionnaire_id == q, BenchmarkTotal.products == 0
@@ -171,29 +201,10 @@ def rebuild_group(session: Session, org: int, q: int, *, history: bool = True) -
         )
 
 
-def _add_to_totals(session: Session, org: int, q: int, sign: int) -> Any:
-    """Add (sign 1) or take away (-1) one organisation's benchmark counts on a version from
-    the totals: integer counts, so the totals stay exact."""
-    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    rows = select(
-        BenchmarkCount.questionnaire_id,
-        BenchmarkCount.section_key,
-        BenchmarkCount.score,
-        BenchmarkCount.products * sign,
-    ).where(BenchmarkCount.organization_id == org, BenchmarkCount.questionnaire_id == q)
-    stmt = upsert(BenchmarkTotal).from_select(
-        ["questionnaire_id", "section_key", "score", "products"], rows
-    )
-    return stmt.on_conflict_do_update(
-        index_elements=["questionnaire_id", "section_key", "score"],
-        set_={"products": BenchmarkTotal.products + stmt.excluded.products},
-    )
-
-
 def rebuild(session: Session) -> None:
     """Recompute the whole read model from the source tables."""
     session.flush()
-    for key in (_TOUCHED, _GROUPS, _GONE):  # everything is recomputed below
+    for key in _KEYS:  # everything is recomputed below
         session.info.pop(key, None)
     session.execute(_assessment_columns(true(), derived_columns()))
     session.execute(delete(AssessmentSection))
@@ -225,12 +236,11 @@ def _assessment_columns(where: ColumnElement[bool], columns: dict[str, Any]) -> 
 
 
 def _benchmark_flags(where: ColumnElement[bool]) -> Any:
+    flag = Assessment.id.in_(benchmark_units(where))
     return (
         update(Assessment)
-        .where(where)
-        .values(
-            is_benchmark=Assessment.id.in_(benchmark_units(where)), updated_at=Assessment.updated_at
-        )
+        .where(where, Assessment.is_benchmark != flag)  # only the rows whose standing changed
+        .values(is_benchmark=flag, updated_at=Assessment.updated_at)
         .execution_options(synchronize_session=False)
     )
 

@@ -15,18 +15,22 @@ from sqlalchemy import (
     literal,
     select,
     true,
+    tuple_,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.selectable import TableValuedAlias
 
 from core.models import (
     Assessment,
     AssessmentSection,
     BenchmarkCount,
+    BenchmarkTotal,
     Question,
     QuestionnaireResponse,
     ScoreHistory,
+    ScoreMonth,
 )
 from core.periods import month_of
 from core.scoring import CRITICAL_FAIL_BELOW
@@ -128,29 +132,29 @@ def benchmark_rows(where: ColumnElement[bool]) -> Any:
     overall = (
         select(
             Assessment.questionnaire_id,
+            Assessment.organization_id,
             literal(OVERALL),
             Assessment.latest_score,
-            Assessment.organization_id,
             func.count(),
         )
         .where(units)
-        .group_by(Assessment.questionnaire_id, Assessment.latest_score, Assessment.organization_id)
+        .group_by(Assessment.questionnaire_id, Assessment.organization_id, Assessment.latest_score)
     )
     sections = (
         select(
             Assessment.questionnaire_id,
+            Assessment.organization_id,
             AssessmentSection.section_key,
             AssessmentSection.score,
-            Assessment.organization_id,
             func.count(),
         )
         .join(Assessment, Assessment.id == AssessmentSection.assessment_id)
         .where(units)
         .group_by(
             Assessment.questionnaire_id,
+            Assessment.organization_id,
             AssessmentSection.section_key,
             AssessmentSection.score,
-            Assessment.organization_id,
         )
     )
     return union_all(overall, sections)
@@ -162,6 +166,34 @@ def month_rows(where: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
     partition, order = ScoreHistory.assessment_id, (ScoreHistory.created_at, ScoreHistory.id)
     prev_score = func.lag(ScoreHistory.overall_score).over(partition_by=partition, order_by=order)
     prev_done = func.lag(ScoreHistory.completion).over(partition_by=partition, order_by=order)
+    return _monthly(where, prev_score, prev_done)
+
+
+def appended_month_rows(snapshots: list[int]) -> Select[*tuple[Any, ...]]:
+    """What the snapshots given add to score_months: the same changes as month_rows, each
+    against the snapshot just before it of its assessment (read by index, not by window)."""
+    before = aliased(ScoreHistory)
+
+    def previous(column: Any) -> ColumnElement[Any]:
+        return (
+            select(column)
+            .where(
+                before.assessment_id == ScoreHistory.assessment_id,
+                tuple_(before.created_at, before.id)
+                < tuple_(ScoreHistory.created_at, ScoreHistory.id),
+            )
+            .order_by(before.created_at.desc(), before.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    mine = ScoreHistory.id.in_(snapshots)
+    return _monthly(mine, previous(before.overall_score), previous(before.completion))
+
+
+def _monthly(
+    where: ColumnElement[bool], prev_score: ColumnElement[Any], prev_done: ColumnElement[Any]
+) -> Select[*tuple[Any, ...]]:
     first = case((prev_done.is_(None), 1), else_=0)  # completion is never NULL
 
     def scored(column: Any) -> ColumnElement[int]:
@@ -201,3 +233,47 @@ def total_rows() -> Select[*tuple[Any, ...]]:
         BenchmarkCount.score,
         func.sum(BenchmarkCount.products),
     ).group_by(BenchmarkCount.questionnaire_id, BenchmarkCount.section_key, BenchmarkCount.score)
+
+
+def newest_of_theirs(session: Session, snapshots: list[int]) -> bool:
+    """True when no other snapshot of the same assessments comes after these (in time, then
+    id): then each one's change to the months is against the snapshot before it, as stored."""
+    later = aliased(ScoreHistory)
+    mine = ScoreHistory.id.in_(snapshots)
+    after = select(later.id).where(
+        later.assessment_id == ScoreHistory.assessment_id,
+        tuple_(later.created_at, later.id) > tuple_(ScoreHistory.created_at, ScoreHistory.id),
+        later.id.not_in(snapshots),
+    )
+    return session.scalar(select(ScoreHistory.id).where(mine, after.exists()).limit(1)) is None
+
+
+def add_to_months(session: Session, snapshots: list[int]) -> Any:
+    """Add the monthly changes of appended snapshots to score_months."""
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    columns = [c.name for c in ScoreMonth.__table__.columns]
+    stmt = upsert(ScoreMonth).from_select(columns, appended_month_rows(snapshots))
+    sums = ("score_change", "scored_change", "completion_change", "started")
+    return stmt.on_conflict_do_update(
+        index_elements=["organization_id", "questionnaire_id", "month"],
+        set_={c: getattr(ScoreMonth, c) + getattr(stmt.excluded, c) for c in sums},
+    )
+
+
+def add_to_totals(session: Session, org: int, q: int, sign: int) -> Any:
+    """Add (sign 1) or take away (-1) one organisation's benchmark counts on a version from
+    the totals: integer counts, so the totals stay exact."""
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    rows = select(
+        BenchmarkCount.questionnaire_id,
+        BenchmarkCount.section_key,
+        BenchmarkCount.score,
+        BenchmarkCount.products * sign,
+    ).where(BenchmarkCount.organization_id == org, BenchmarkCount.questionnaire_id == q)
+    stmt = upsert(BenchmarkTotal).from_select(
+        ["questionnaire_id", "section_key", "score", "products"], rows
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["questionnaire_id", "section_key", "score"],
+        set_={"products": BenchmarkTotal.products + stmt.excluded.products},
+    )

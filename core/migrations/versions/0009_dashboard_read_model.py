@@ -23,9 +23,9 @@ def upgrade() -> None:
     op.create_table(
         "benchmark_counts",
         sa.Column("questionnaire_id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
         sa.Column("section_key", sa.String(length=64), nullable=False),
         sa.Column("score", sa.Float(), nullable=False),
-        sa.Column("organization_id", sa.Integer(), nullable=False),
         sa.Column("products", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
@@ -39,9 +39,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint(
             "questionnaire_id",
+            "organization_id",
             "section_key",
             "score",
-            "organization_id",
             name=op.f("pk_benchmark_counts"),
         ),
         sqlite_with_rowid=False,
@@ -153,6 +153,12 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
+        "ix_assessments_group",
+        "assessments",
+        ["organization_id", "questionnaire_id", "is_benchmark"],
+        unique=False,
+    )
+    op.create_index(
         "ix_assessments_failed_critical",
         "assessments",
         ["failed_critical", "is_active"],
@@ -193,6 +199,7 @@ def downgrade() -> None:
     op.drop_index("ix_assessments_first_snapshot", table_name="assessments")
     op.drop_index("ix_assessments_failed_critical", table_name="assessments")
     op.drop_index("ix_assessments_benchmark", table_name="assessments")
+    op.drop_index("ix_assessments_group", table_name="assessments")
     op.drop_column("assessments", "is_benchmark")
     op.drop_column("assessments", "failed_critical")
     op.drop_column("assessments", "overall_change")
