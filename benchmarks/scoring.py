@@ -144,7 +144,9 @@ def _with_peers(url: str, bank: Bank, peers: int) -> tuple[Actor, int, random.Ra
     client, bank_id = _setup(url, bank)
     rng = random.Random(3)
     for n in range(peers):
-        aid = _ready_assessment(url, client, bank_id, demo_answers(bank, rng.random(), rng), 100_000 + n)
+        aid = _ready_assessment(
+            url, client, bank_id, demo_answers(bank, rng.random(), rng), 100_000 + n
+        )
         with db.transaction(url) as s:
             submission.submit(s, client, aid)
     return client, bank_id, rng

@@ -153,7 +153,10 @@ class SignInAttempt(Timestamped, Base):
 
 class Product(Timestamped, Base):
     __tablename__ = "products"
-    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("organization_id", "name"),
+        Index("ix_products_active_org", "is_active", "organization_id"),  # the overview's count
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -10,10 +11,17 @@ from sqlalchemy.orm import Session
 
 from core.access import ROLES, Actor, require_role
 from core.filters import Filters, org_scoped, scope, scope_rollup, visibility
-from core.models import Assessment, AssessmentSection, BenchmarkCount, Organization, Product
+from core.models import (
+    Assessment,
+    AssessmentSection,
+    BenchmarkCount,
+    BenchmarkTotal,
+    Organization,
+    Product,
+)
 from core.peers import OVERALL, section_titles
 
-B = BenchmarkCount
+B, T = BenchmarkCount, BenchmarkTotal
 HEATMAP_COLUMNS = ["product", "organization", "section", "title", "score"]
 
 
@@ -38,10 +46,12 @@ def heatmap_frame(
         units = scope(
             select(Assessment.id).where(on_version, Assessment.is_benchmark), actor, filters
         )
-        counted = select(func.sum(B.products)).where(
-            B.questionnaire_id == questionnaire_id, B.section_key == OVERALL
+        narrowed = actor.is_client or filters != Filters(start=filters.start, end=filters.end)
+        table: Any = B if narrowed else T  # the version's totals, unless only some count
+        counted = select(func.sum(table.products)).where(
+            table.questionnaire_id == questionnaire_id, table.section_key == OVERALL
         )
-        total = session.scalar(scope_rollup(counted, actor, filters, B))
+        total = session.scalar(scope_rollup(counted, actor, filters, B) if narrowed else counted)
     else:  # a lead reviewer's newest visible scored assessment of each product
         mine = scope(
             select(func.max(Assessment.id)).where(on_version, Assessment.latest_score.is_not(None)),

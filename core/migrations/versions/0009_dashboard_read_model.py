@@ -153,6 +153,9 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
+        "ix_products_active_org", "products", ["is_active", "organization_id"], unique=False
+    )
+    op.create_index(
         "ix_assessments_group",
         "assessments",
         ["organization_id", "questionnaire_id", "is_benchmark"],
@@ -200,6 +203,7 @@ def downgrade() -> None:
     op.drop_index("ix_assessments_failed_critical", table_name="assessments")
     op.drop_index("ix_assessments_benchmark", table_name="assessments")
     op.drop_index("ix_assessments_group", table_name="assessments")
+    op.drop_index("ix_products_active_org", table_name="products")
     op.drop_column("assessments", "is_benchmark")
     op.drop_column("assessments", "failed_critical")
     op.drop_column("assessments", "overall_change")
