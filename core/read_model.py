@@ -24,7 +24,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Delete, delete, event, insert, inspect, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Delete,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm import SessionTransaction as Transaction
 
@@ -219,6 +230,9 @@ def rebuild(session: Session) -> None:
             ["questionnaire_id", "section_key", "score", "products"], total_rows()
         )
     )
+    if session.get_bind().dialect.name == "postgresql":  # planner statistics of what it wrote
+        for table in (Assessment, AssessmentSection, BenchmarkTotal, *ROLLUP_ROWS):
+            session.execute(text(f"ANALYZE {table.__tablename__}"))
 
 
 def _clear(table: Any, org: int, q: int) -> Delete:

@@ -29,10 +29,22 @@ def scope_key(actor: Actor) -> tuple:
     )
 
 
+_VERSION = "_data_version"  # session_state: the data version as this run read it
+
+
 def version() -> int:
-    """The data version: the newest audit row id (one indexed read)."""
-    with reading() as s:
-        return data_version(s)
+    """The data version: the newest audit row id (one indexed read), read once per run of a
+    page and again after each write of this session (ui.navigation.guard and ui.state.session
+    forget it), rather than once per aggregate and figure."""
+    if _VERSION not in st.session_state:
+        with reading() as s:
+            st.session_state[_VERSION] = data_version(s)
+    return int(st.session_state[_VERSION])
+
+
+def forget_version() -> None:
+    """The next version() reads the database again (a new run, or after a write)."""
+    st.session_state.pop(_VERSION, None)
 
 
 def _key(fn, args: tuple, kwargs: dict) -> tuple:

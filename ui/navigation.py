@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.access import ANALYTICS_AUDIENCE, OVERSIGHT, RESPONDENTS, REVIEWERS, ROLES, STAFF, Actor
+from ui.cache import forget_version
 from ui.state import require_role
 
 
@@ -154,6 +155,7 @@ def guard(page_file: str) -> Actor:
     name = Path(page_file).name
     spec = next(p for p in PAGES if Path(p.path).name == name)
     st.session_state["_page"] = Path(spec.path).stem
+    forget_version()  # a new run reads the data version once
     return require_role(*spec.roles)
 
 

@@ -22,9 +22,13 @@ def settings() -> Settings:
 
 @contextmanager
 def session() -> Iterator[Session]:
-    """One write transaction for one user action."""
-    with db.transaction(settings().database_url) as s:
-        yield s
+    """One write transaction for one user action (the cached aggregates' data version is read
+    afresh after it)."""
+    try:
+        with db.transaction(settings().database_url) as s:
+            yield s
+    finally:
+        st.session_state.pop("_data_version", None)  # ui.cache.version()
 
 
 @contextmanager
