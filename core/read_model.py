@@ -72,12 +72,10 @@ _RECOUNT = "read_model_recount"  # session.info: assessments whose monthly rows 
 _KEYS = (_TOUCHED, _GROUPS, _GONE, _APPENDED, _RECOUNT)
 
 
-def touch(session: Session, assessment: Assessment, *, history: bool = False) -> None:
-    """Note that a bulk statement changed an assessment's answers (or, with history, what its
-    snapshots and benchmark standing depend on): the read model follows it at commit."""
-    _note(
-        session, assessment.id, history, (assessment.organization_id, assessment.questionnaire_id)
-    )
+def touch(session: Session, assessment: Assessment) -> None:
+    """Note that a bulk statement changed an assessment's answers: the read model follows it at
+    commit (ORM changes are noted by the listeners below)."""
+    _note(session, assessment.id, False, (assessment.organization_id, assessment.questionnaire_id))
 
 
 def _note(session: Session, aid: int, history: bool, group: Group | None = None) -> None:

@@ -250,7 +250,7 @@ def newest_of_theirs(session: Session, snapshots: list[int]) -> bool:
 
 def add_to_months(session: Session, snapshots: list[int]) -> Any:
     """Add the monthly changes of appended snapshots to score_months."""
-    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    upsert = _upsert(session)
     columns = [c.name for c in ScoreMonth.__table__.columns]
     stmt = upsert(ScoreMonth).from_select(columns, appended_month_rows(snapshots))
     sums = ("score_change", "scored_change", "completion_change", "started")
@@ -263,7 +263,7 @@ def add_to_months(session: Session, snapshots: list[int]) -> Any:
 def add_to_totals(session: Session, org: int, q: int, sign: int) -> Any:
     """Add (sign 1) or take away (-1) one organisation's benchmark counts on a version from
     the totals: integer counts, so the totals stay exact."""
-    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    upsert = _upsert(session)
     rows = select(
         BenchmarkCount.questionnaire_id,
         BenchmarkCount.section_key,
@@ -277,3 +277,8 @@ def add_to_totals(session: Session, org: int, q: int, sign: int) -> Any:
         index_elements=["questionnaire_id", "section_key", "score"],
         set_={"products": BenchmarkTotal.products + stmt.excluded.products},
     )
+
+
+def _upsert(session: Session) -> Any:
+    """The engine's INSERT ... ON CONFLICT construct."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

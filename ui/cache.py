@@ -16,7 +16,7 @@ import streamlit as st
 
 from core.access import Actor
 from core.analytics import data_version
-from ui.state import checked, current_actor, reading
+from ui.state import DATA_VERSION, checked, current_actor, reading
 
 
 def scope_key(actor: Actor) -> tuple:
@@ -29,22 +29,19 @@ def scope_key(actor: Actor) -> tuple:
     )
 
 
-_VERSION = "_data_version"  # session_state: the data version as this run read it
-
-
 def version() -> int:
     """The data version: the newest audit row id (one indexed read), read once per run of a
     page and again after each write of this session (ui.navigation.guard and ui.state.session
     forget it), rather than once per aggregate and figure."""
-    if _VERSION not in st.session_state:
+    if DATA_VERSION not in st.session_state:
         with reading() as s:
-            st.session_state[_VERSION] = data_version(s)
-    return int(st.session_state[_VERSION])
+            st.session_state[DATA_VERSION] = data_version(s)
+    return int(st.session_state[DATA_VERSION])
 
 
 def forget_version() -> None:
     """The next version() reads the database again (a new run, or after a write)."""
-    st.session_state.pop(_VERSION, None)
+    st.session_state.pop(DATA_VERSION, None)
 
 
 def _key(fn, args: tuple, kwargs: dict) -> tuple:

@@ -20,6 +20,9 @@ def settings() -> Settings:
     return load_settings()
 
 
+DATA_VERSION = "_data_version"  # session_state: the data version as this run read (ui.cache)
+
+
 @contextmanager
 def session() -> Iterator[Session]:
     """One write transaction for one user action (the cached aggregates' data version is read
@@ -28,7 +31,7 @@ def session() -> Iterator[Session]:
         with db.transaction(settings().database_url) as s:
             yield s
     finally:
-        st.session_state.pop("_data_version", None)  # ui.cache.version()
+        st.session_state.pop(DATA_VERSION, None)
 
 
 @contextmanager
