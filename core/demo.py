@@ -22,9 +22,12 @@ from core.demo_plan import (
     ACCOUNTS,
     ASVS,
     BASELINE,
+    CSF,
     CYCLE_DAYS,
     MEMBERS,
+    NEXT_FRAMEWORK,
     ORGANISATIONS,
+    SP800_53_LOW,
     Cycle,
     demo_plan,
 )
@@ -68,8 +71,9 @@ def build_demo(
         if a.role == "client" and a.organization
     }
     clients |= {m.organization: actors[m.username] for m in MEMBERS}
-    banks = {key: _newest_bank(session, key) for key in (BASELINE, ASVS)}
+    banks = {key: _newest_bank(session, key) for key in (BASELINE, ASVS, CSF, SP800_53_LOW)}
     rng = random.Random(2026)
+    products: dict[tuple[str, str], int] = {}
     for plan in demo_plan():
         client = clients[plan.organization]
         product = create_product(
@@ -79,12 +83,16 @@ def build_demo(
             name=plan.name,
             description=f"{plan.name} of {plan.organization}.",
         )
+        products[plan.organization, plan.name] = product.id
         previous = None  # each cycle after the first starts from the one before
         for cycle in plan.cycles:
             story = Story(product.id, banks[plan.bank], previous, cycle)
             previous = _play_cycle(
                 session, client, actors["lead_reviewer"], story, rng, data_dir, now
             )
+    for org, name, bank, days_ago in NEXT_FRAMEWORK:
+        story = Story(products[org, name], banks[bank], None, Cycle(0.0, "not_started", days_ago))
+        _play_cycle(session, clients[org], actors["lead_reviewer"], story, rng, data_dir, now)
     if not password:
         write_passwords(data_dir, passwords)
     return passwords

@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 BASELINE = "securesphere-baseline"
 ASVS = "owasp-asvs-5.0-l1"
+CSF = "nist-csf-2.0"
+SP800_53_LOW = "nist-800-53-r5-low"
 HISTORY_DAYS = 575  # the oldest cycle starts about 19 months ago
 CYCLE_DAYS = 42  # a closed cycle's events spread over six weeks
 OPEN = ("not_started", "in_progress", "submitted", "under_review", "changes_requested")
@@ -116,6 +118,7 @@ SHOWCASE = (  # organisation, product, bank, cycles as (quality, story, days ago
         ((0.85, "approved", 520), (0.62, "approved", 280), (0.7, "approved_after_changes", 75)),
     ),
     ("Enterprise Inc", "Online Banking", ASVS, ((0.45, "approved", 400), (0.7, "submitted", 9))),
+    ("Demo Corp", "Cloud Platform", CSF, ((0.7, "approved", 160),)),
     # Challenged "yes" answers corrected to "no": a resubmission that scores lower (a score drop).
     (
         "Harbour Logistics",
@@ -124,6 +127,9 @@ SHOWCASE = (  # organisation, product, bank, cycles as (quality, story, days ago
         ((0.55, "approved", 420), (0.85, "corrected", 30)),
     ),
 )
+# A product that already holds an approved assessment on one framework and is asked next for
+# another, not yet answered: ready to pre-fill through the shipped crosswalk (core/mappings).
+NEXT_FRAMEWORK = (("Demo Corp", "Cloud Platform", SP800_53_LOW, 2),)  # ..., days ago
 OTHER_PRODUCTS = {  # the last product of each uses the OWASP ASVS questionnaire
     "Northwind Health": (
         "Patient Portal",

@@ -36,6 +36,15 @@ STATUSES = (
     "rejected",
 )
 REVIEW_STATES = ("pending", "accepted", "needs_changes")
+# OSCAL 1.2's mapping relationships (core/mappings): how a source control relates to a target.
+RELATIONSHIPS = (
+    "equivalent-to",
+    "equal-to",
+    "subset-of",
+    "superset-of",
+    "intersects-with",
+    "no-relationship",
+)
 VISIBILITIES = ("shared", "internal")
 TIERS = ("tier_1", "tier_2", "tier_3")
 
@@ -291,6 +300,8 @@ class QuestionnaireResponse(Timestamped, Base):
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # when the answer itself last changed (updated_at also moves when a reviewer flags or accepts it)
     answered_at: Mapped[datetime | None]
+    # where a carried, confirmed or reused answer came from (core/mappings/provenance.py)
+    origin: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class LeadComment(Timestamped, Base):
@@ -567,6 +578,57 @@ class ScoreMonth(Base):
     scored_change: Mapped[int] = mapped_column(Integer)
     completion_change: Mapped[float] = mapped_column(Float)
     started: Mapped[int] = mapped_column(Integer)
+
+
+class MappingSet(Timestamped, Base):
+    """A versioned crosswalk from one bank's questions to another's (core/mappings/store.py)."""
+
+    __tablename__ = "mapping_sets"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(200), default="")  # the file it came from
+    licence: Mapped[str] = mapped_column(String(200), default="")
+    source_bank: Mapped[str] = mapped_column(String(64))  # bank keys: links hold question keys
+    target_bank: Mapped[str] = mapped_column(String(64))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    # what the import could not resolve: {"unresolved": [...], "withdrawn": {...}, ...}
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class MappingLink(Base):
+    """One source question related to one target question by an OSCAL relationship."""
+
+    __tablename__ = "mapping_links"
+    __table_args__ = (
+        CheckConstraint(_in("relationship", RELATIONSHIPS), name="relationship"),
+        UniqueConstraint("mapping_set_id", "target_key", "source_key"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mapping_set_id: Mapped[int] = mapped_column(ForeignKey("mapping_sets.id"))
+    source_key: Mapped[str] = mapped_column(String(64))
+    target_key: Mapped[str] = mapped_column(String(64))
+    relationship: Mapped[str] = mapped_column(String(20))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+
+
+class AnswerProposal(Timestamped, Base):
+    """An answer a pre-fill proposes (from a subset-of or intersects-with source): it counts
+    nowhere until the client confirms it, which stores it as an answer (core/mappings/prefill.py)."""
+
+    __tablename__ = "answer_proposals"
+    __table_args__ = (UniqueConstraint("assessment_id", "question_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    value: Mapped[Any | None] = mapped_column(JSON)
+    is_na: Mapped[bool] = mapped_column(Boolean, default=False)
+    origin: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 TABLES = tuple(sorted(Base.metadata.tables))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -39,6 +41,7 @@ class StoredAnswer:
     justification: str
     review_state: str
     score: float | None
+    origin: dict[str, Any] | None = None  # where a carried, confirmed or reused answer came from
 
     @property
     def answer(self) -> Answer:
@@ -76,12 +79,28 @@ def save_answers(
     return _save(session, actor, load_workspace(session, actor, assessment_id), answers, now)
 
 
+def save_with_origins(
+    session: Session,
+    actor: Actor,
+    assessment_id: int,
+    answers: dict[str, AnswerInput],
+    origins: Mapping[str, dict[str, Any]],
+    *,
+    now: datetime | None = None,
+) -> int:
+    """save_answers for answers that came from elsewhere (a pre-fill, a confirmed proposal, a
+    reused answer), each stored with where it came from."""
+    ws = load_workspace(session, actor, assessment_id)
+    return _save(session, actor, ws, answers, now, origins)
+
+
 def _save(
     session: Session,
     actor: Actor,
     ws: Workspace,
     answers: dict[str, AnswerInput],
     now: datetime | None,
+    origins: Mapping[str, dict[str, Any]] | None = None,
 ) -> int:
     now = now or utcnow()
     assessment, bank = ws.assessment, ws.bank
@@ -109,7 +128,7 @@ def _save(
     assessment.completion = result.completion  # before the status change: one UPDATE for both
     if assessment.status != "in_progress":
         transition(session, actor, assessment, "in_progress", now=now)
-    written = _store(session, actor, ws, cleaned, result.question_scores, now)
+    written = _store(session, actor, ws, cleaned, result.question_scores, now, origins or {})
     audit.record(
         session,
         actor,
@@ -155,9 +174,12 @@ def _store(
     cleaned: Cleaned,
     scores: dict[str, float | None],
     now: datetime,
+    origins: Mapping[str, dict[str, Any]],
 ) -> list[str]:
     """Write the answers that differ from what is stored; the keys written. A blank input for a
-    question never answered is no answer (an untouched widget's default) and stores nothing."""
+    question never answered is no answer (an untouched widget's default) and stores nothing.
+    An answer given with an origin (carried, confirmed, reused) keeps it; an answer changed
+    later keeps its origin too, so "changed after carrying" can be told."""
     written: list[str] = []
     added: list[dict[str, object]] = []
     for key, (value, given) in cleaned.items():
@@ -179,6 +201,7 @@ def _store(
                     "score": scores[key],
                     "answered_by": actor.user_id,
                     "answered_at": now,
+                    "origin": origins.get(key),
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -189,6 +212,8 @@ def _store(
         if row.review_state == "needs_changes":
             row.review_state = "pending"  # addressed: back to the reviewer
         row.answered_by, row.answered_at, row.updated_at = actor.user_id, now, now
+        if key in origins:
+            row.origin = origins[key]
     if added:
         session.execute(insert(QuestionnaireResponse).execution_options(render_nulls=True), added)
         read_model.touch(session, ws.assessment)
@@ -205,7 +230,7 @@ def answer_details(session: Session, actor: Actor, assessment_id: int) -> dict[s
         .where(QuestionnaireResponse.assessment_id == assessment.id)
     ).all()
     return {
-        key: StoredAnswer(r.value, r.is_na, r.justification, r.review_state, r.score)
+        key: StoredAnswer(r.value, r.is_na, r.justification, r.review_state, r.score, r.origin)
         for key, r in rows
     }
 

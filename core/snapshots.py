@@ -16,6 +16,7 @@ from core.access import Actor, require_role
 from core.banks.answers import is_visible
 from core.banks.model import Answer, Bank
 from core.banks.store import load_bank
+from core.mappings.provenance import origin_states
 from core.models import Assessment, Question, QuestionnaireResponse, ScoreHistory, utcnow
 from core.scoring import FORMULA_VERSION, Bands, ScoreResult, score_assessment
 from core.settings import bands
@@ -131,6 +132,10 @@ def _write(
     inputs, result = scored.inputs, scored.result
     bank, answers = inputs.bank, inputs.answers
     used = {"bands": [list(b) for b in inputs.bands]}
+    kept = dict(stored_scores(bank, answers, result))
+    origins = origin_states(session, assessment.id)
+    if origins:  # where carried, confirmed and reused answers came from stays with the score
+        kept["origins"] = origins
     row = ScoreHistory(
         assessment_id=assessment.id,
         overall_score=result.overall,
@@ -143,7 +148,7 @@ def _write(
         actor_id=actor.user_id,
         formula_version=FORMULA_VERSION,
         settings_used=used,
-        question_scores=dict(stored_scores(bank, answers, result)),
+        question_scores=kept,
         created_at=now,
         updated_at=now,
     )

@@ -12,6 +12,7 @@ from psycopg import sql
 from core import db, migrate
 from core.access import SYSTEM
 from core.banks.frameworks import shipped_banks
+from core.mappings.shipped import import_shipped
 from core.banks.store import import_bank
 from core.cli import main
 from core.settings import ensure_defaults
@@ -56,12 +57,14 @@ def _keep_umask():
 
 
 def _prepare(url: str) -> None:
-    """Migrate to head, store default settings and the shipped banks: what `init` does."""
+    """Migrate to head, store default settings, the shipped banks and mappings: what `init`
+    does."""
     migrate.upgrade(url)
     with db.transaction(url) as session:
         ensure_defaults(session)
         for bank in shipped_banks():
             import_bank(session, SYSTEM, bank)
+        import_shipped(session)
 
 
 @pytest.fixture(scope="session")

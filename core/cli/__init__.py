@@ -15,6 +15,7 @@ from core.cli import (
     analytics,
     banks,
     invitations,
+    mappings,
     notify,
     operations,
     reports,
@@ -38,6 +39,7 @@ GROUPS = (
     notify,
     tokens,
     invitations,
+    mappings,
 )
 
 

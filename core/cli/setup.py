@@ -15,6 +15,7 @@ from core.banks.store import import_bank
 from core.config import Settings
 from core.demo import build_demo, demo_exists
 from core.errors import SecureSphereError
+from core.mappings.shipped import import_shipped
 from core.models import Assessment, Base
 from core.organizations import organization_id_named
 from core.settings import SETTINGS, ensure_defaults, get_settings, parse_setting, update_setting
@@ -28,6 +29,7 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     with db.transaction(settings.database_url) as session:
         ensure_defaults(session)
         created = [b.key for b in banks if import_bank(session, SYSTEM, b)[1]]
+        mappings = import_shipped(session)
         demo = args.demo and not demo_exists(session)
         passwords = (
             build_demo(
@@ -41,7 +43,8 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
         )
     print(
         f"schema at revision {migrate.current_revision(settings.database_url)}; "
-        f"banks imported: {len(created)} new, {len(banks) - len(created)} unchanged"
+        f"banks imported: {len(created)} new, {len(banks) - len(created)} unchanged; "
+        f"mappings imported: {mappings} new"
     )
     if passwords and not settings.demo_password:
         print("demo accounts created; passwords (also in the data dir, demo_passwords.txt):")
