@@ -1,4 +1,5 @@
-"""Scores: an assessment's score per section, what costs points, its history and what moved it."""
+"""Scores: an assessment's score per section, what costs points, its history, what moved it and
+what it gives on other frameworks through a mapping."""
 
 import streamlit as st
 
@@ -13,6 +14,7 @@ from core.labels import format_score
 from core.snapshots import RecomputeReport, recompute_scores
 from core.text import md_escape
 from ui.bank_import import answers_workbook_download
+from ui.coverage import coverage_section
 from ui.navigation import guard
 from ui.reports import assessment_report_button
 from ui.state import load
@@ -161,4 +163,5 @@ if not ex.movement.empty:
         },
     )
 
+coverage_section(aid)  # only when a framework mapping starts from its questionnaire
 answers_workbook_download(aid)  # only for a bank imported from an XLSX workbook
