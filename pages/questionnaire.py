@@ -8,6 +8,7 @@ from core.text import md_escape
 from core.timelines import current_decision, status_history
 from core.workflow import CLOSED, LABELS
 from core.worksheet import worksheet
+from ui.crosswalk import confirm_section, crosswalk, prefill_panel
 from ui.decisions import show_decision, show_timeline
 from ui.missing_items import show_missing
 from ui.navigation import guard
@@ -52,6 +53,9 @@ for comment in ws.general_comments:
         icon=":material/forum:",
     )
 
+prefill_panel(ws)
+offered = crosswalk(ws)  # proposals and earlier answers on offer: one read per run
+
 sections = {p.key: p for p in ws.progress}
 gaps = f"ws{aid}:gaps"  # set by a refused submission: the list stays until nothing is missing
 nav, body = st.columns([1, 3])
@@ -90,4 +94,5 @@ with body:
     if ws.editable and ws.missing and st.session_state.get(gaps):
         show_missing(ws)
     st.subheader(md_escape(sections[current].title))
-    render_section(ws, ws.bank.section(current))
+    confirm_section(ws, ws.bank.section(current), offered)
+    render_section(ws, ws.bank.section(current), offered.beside)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import streamlit as st
 
 from core import evidence
+from core.access import Actor
 from core.banks.model import Question
 from core.evidence import EvidenceItem
 from core.settings import get_settings
@@ -39,7 +41,7 @@ def evidence_panel(
         left, right = st.columns([4, 1])
         left.download_button(
             f"{md_escape(item.filename)} ({item.size_bytes / 1024:.0f} KB)",
-            data=lambda i=item.id: _file_bytes(i),
+            data=partial(file_bytes, current_actor(), item.id),
             file_name=evidence.download_name(item.filename),
             mime=item.content_type,
             icon=":material/download:",
@@ -70,11 +72,12 @@ def evidence_panel(
     feedback(slot)
 
 
-def _file_bytes(evidence_id: int) -> bytes:
+def file_bytes(actor: Actor, evidence_id: int) -> bytes:
+    """An evidence file's bytes for a download button. Streamlit calls this when the file is
+    asked for, outside the page run, where there is no session state to find the signed-in user
+    in: the button passes the actor the page was drawn for."""
     with reading() as s:
-        return evidence.read_evidence(
-            s, current_actor(), evidence_id, data_dir=settings().data_dir
-        ).data
+        return evidence.read_evidence(s, actor, evidence_id, data_dir=settings().data_dir).data
 
 
 def _upload(ws_id: int, question_key: str, uploader: str, slot: str) -> None:

@@ -82,8 +82,18 @@ INPUTS: dict[str, Input] = {
 
 
 def key(ws_id: int, question: str, part: str) -> str:
-    """Session-state key of one input of one question."""
-    return f"ws{ws_id}:{question}:{part}"
+    """Session-state key of one input of one question (of the inputs' current generation)."""
+    generation = st.session_state.get(f"ws{ws_id}:inputs", 0)
+    return f"ws{ws_id}{f'.{generation}' if generation else ''}:{question}:{part}"
+
+
+def renew_inputs(ws_id: int) -> None:
+    """New inputs for every question on the next run, defaulting to the stored answers: after
+    answers were stored by other means than the inputs (a pre-fill, a confirmed proposal, a
+    reused answer). A keyed input keeps the value the browser holds whatever its default says,
+    and the browser would send that stale value back, saving it over the new answer."""
+    name = f"ws{ws_id}:inputs"
+    st.session_state[name] = st.session_state.get(name, 0) + 1
 
 
 # The stored answer of one question as its three widgets hold it, by part of the widget key.
@@ -159,20 +169,29 @@ def _autosave(ws_id: int, section_key: str, parts: dict[str, Held], question: st
         )
 
 
-def render_section(ws: Worksheet, section: Section) -> None:
-    """Every visible question of a section, disabled when the assessment is not editable."""
+def render_section(
+    ws: Worksheet, section: Section, beside: Callable[[Question], None] | None = None
+) -> None:
+    """Every visible question of a section, disabled when the assessment is not editable;
+    `beside(question)` draws what else goes under an answer (ui/crosswalk.py)."""
     parts = stored_parts(ws, section)
     answers = on_screen(ws, section, parts)
     limits = upload_limits()
     for q in section.questions:
         if is_visible(q, answers, ws.bank):
             with st.container(border=True):
-                _question(
-                    ws, q, parts[q.key], (ws.assessment_id, section.key, parts, q.key), limits
-                )
+                args = (ws.assessment_id, section.key, parts, q.key)
+                _question(ws, q, parts[q.key], args, limits, beside)
 
 
-def _question(ws: Worksheet, q: Question, held: Held, args: tuple, limits: UploadLimits) -> None:
+def _question(
+    ws: Worksheet,
+    q: Question,
+    held: Held,
+    args: tuple,
+    limits: UploadLimits,
+    beside: Callable[[Question], None] | None,
+) -> None:
     flags = [
         ":red[critical]" if q.critical else "",
         ":orange[evidence required]" if q.evidence_required else "",
@@ -193,6 +212,8 @@ def _question(ws: Worksheet, q: Question, held: Held, args: tuple, limits: Uploa
             args=args,
         )
     feedback(key(ws.assessment_id, q.key, "saved"), compact=True)
+    if beside is not None:
+        beside(q)
     stored = ws.answers.get(q.key)
     if stored and stored.review_state == "needs_changes":
         st.warning("The reviewer asked for changes to this answer.", icon=":material/feedback:")

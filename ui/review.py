@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from core import comments, evidence, review
@@ -9,10 +11,13 @@ from core.banks.model import Question
 from core.errors import SecureSphereError
 from core.evidence import EvidenceItem
 from core.labels import answer_label, format_datetime
+from core.mappings.provenance import state_of
 from core.responses import StoredAnswer
 from core.text import md_escape
 from core.worksheet import Worksheet
-from ui.state import current_actor, reading, run_action, settings
+from ui.crosswalk import provenance
+from ui.evidence_panel import file_bytes
+from ui.state import current_actor, run_action
 from ui.widgets import confirm_action
 
 STATE_BADGES = {
@@ -20,7 +25,18 @@ STATE_BADGES = {
     "accepted": ("Accepted", "green"),
     "needs_changes": ("Needs changes", "orange"),
 }
-FILTERS = ("All", "Unreviewed", "Flagged", "Low-scoring", "Critical", "Changed this round")
+FILTERS = (
+    "All",
+    "Unreviewed",
+    "Flagged",
+    "Low-scoring",
+    "Critical",
+    "Changed this round",
+    "Carried",
+    "Confirmed",
+    "Reused",
+    "Changed after carrying",
+)
 
 
 def answer_text(q: Question, stored: StoredAnswer | None) -> str:
@@ -38,6 +54,7 @@ def keep(q: Question, ws: Worksheet, changed: set[str], wanted: str) -> bool:
     stored = ws.answers.get(q.key)
     score = stored.score if stored else None
     state = stored.review_state if stored else "pending"
+    came = state_of(stored.value, stored.is_na, stored.origin) if stored else None
     return {
         "All": True,
         "Unreviewed": state == "pending",
@@ -45,6 +62,10 @@ def keep(q: Question, ws: Worksheet, changed: set[str], wanted: str) -> bool:
         "Low-scoring": score is not None and score < 0.5,
         "Critical": q.critical,
         "Changed this round": q.key in changed,
+        "Carried": came == "carried",
+        "Confirmed": came == "confirmed",
+        "Reused": came == "reused",
+        "Changed after carrying": came == "changed after carrying",
     }[wanted]
 
 
@@ -65,6 +86,7 @@ def answer_card(ws: Worksheet, q: Question, changed: set[str], can_review: bool)
             f"{answer_text(q, stored)}"
             + ("" if score is None else f" · score {score * 100:.0f}/100")
         )
+        provenance(ws, q)
         if stored and stored.justification:
             st.caption(md_escape(stored.justification, multiline=True))
         _evidence(ws, q)
@@ -78,7 +100,7 @@ def _evidence(ws: Worksheet, q: Question) -> None:
         with st.popover(md_escape(item.filename), icon=":material/attach_file:"):
             st.download_button(
                 "Download",
-                data=lambda i=item.id: _file_bytes(i),
+                data=partial(file_bytes, current_actor(), item.id),
                 file_name=evidence.download_name(item.filename),
                 mime=item.content_type,
                 key=f"rdl{item.id}",
@@ -94,7 +116,7 @@ def _evidence(ws: Worksheet, q: Question) -> None:
 
 def _preview(item: EvidenceItem) -> None:
     try:
-        data = _file_bytes(item.id)
+        data = file_bytes(current_actor(), item.id)
     except SecureSphereError as exc:  # missing or damaged in storage: say which
         st.error(str(exc))
         return
@@ -105,13 +127,6 @@ def _preview(item: EvidenceItem) -> None:
             "This file cannot be previewed; download it to open it.",
             icon=":material/visibility_off:",
         )
-
-
-def _file_bytes(evidence_id: int) -> bytes:
-    with reading() as s:
-        return evidence.read_evidence(
-            s, current_actor(), evidence_id, data_dir=settings().data_dir
-        ).data
 
 
 def _thread(ws: Worksheet, q: Question) -> None:

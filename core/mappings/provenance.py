@@ -20,8 +20,8 @@ KINDS = {"carried": "Carried", "proposed": "Proposed", "confirmed": "Confirmed",
 # The reviewer's filters: an answer's provenance state (core/review_queue.py reads them).
 STATES = ("carried", "confirmed", "reused", "changed after carrying")
 RELATIONSHIP_WORDS = {
-    "equal-to": "equal to",
-    "equivalent-to": "equivalent to",
+    "equal-to": "is equal to",
+    "equivalent-to": "is equivalent to",
     "superset-of": "covers all of",
     "subset-of": "covers part of",
     "intersects-with": "overlaps",
