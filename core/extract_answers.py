@@ -9,6 +9,10 @@ cursor on PostgreSQL), so memory stays flat however many there are.
 CSV lines are built from the same parts: each part's cells are written once by the csv module
 (formula-safe, as core.exports.csv_bytes writes them) and reused on every line that has them, so
 a line costs a few dictionary look-ups and one join.
+
+An answer's provenance (origin, origin_detail: core/mappings/provenance.py) is worked out once per
+distinct stored value, N/A flag and origin text; an answer given here has no origin (NULL),
+which costs one `is None` per row.
 """
 
 from __future__ import annotations
@@ -29,10 +33,13 @@ from core.banks.store import load_bank
 from core.exports import safe_cell
 from core.extract_queries import answer_assessments, answer_questions
 from core.filters import Filters, scope
+from core.mappings.provenance import describe, state_of
 
 BATCH = 5_000  # rows fetched from the database at a time
 VALUES_KEPT = 100_000  # distinct (question, value) pairs remembered; free text can be endless
+ORIGINS_KEPT = 10_000  # distinct origins remembered: a kilobyte of JSON each, mostly one answer's
 Cells = tuple[object, ...]
+NO_ORIGIN: Cells = (None, None)  # origin, origin_detail of an answer given here
 
 
 class Memo(dict[Hashable, Any]):
@@ -51,10 +58,21 @@ class Memo(dict[Hashable, Any]):
 
 
 def cells_text(cells: Cells) -> str:
-    """The cells as csv writes them on a line, formula-safe, each followed by a comma."""
+    """The cells as csv writes them on a line, formula-safe, each followed by a comma. The
+    writer ends its line with CRLF, as core.exports.csv_bytes does, then that is cut off: csv
+    quotes a cell holding a line break only when the break is in the line terminator."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow([*map(safe_cell, cells), ""])
-    return buffer.getvalue()
+    csv.writer(buffer, lineterminator="\r\n").writerow([*map(safe_cell, cells), ""])
+    return buffer.getvalue()[:-2]
+
+
+def origin_cells(key: tuple[str | None, object, str]) -> Cells:
+    """An answer's origin and origin_detail cells from its stored value (JSON text), N/A flag and
+    origin (JSON text): the provenance state and the sentence saying where it came from."""
+    stored, na, text = key
+    origin = json.loads(text)
+    value = None if stored is None else json.loads(stored)
+    return state_of(value, bool(na), origin) or None, describe(origin) or None
 
 
 def shown_score(score: float | None) -> float | None:
@@ -65,7 +83,7 @@ def shown_score(score: float | None) -> float | None:
 class AnswerParts:
     """Every part of an answers row but the answer's own columns, each read or worked out once:
     the assessment's cells by id, the question's by id, a stored value with its label by
-    (question id, JSON text), and a score as shown."""
+    (question id, JSON text), a score as shown, and an origin's cells by (value, N/A, origin)."""
 
     def __init__(self, session: Session, actor: Actor, filters: Filters, seen: str) -> None:
         self.session = session
@@ -81,6 +99,7 @@ class AnswerParts:
         self.banks: dict[int, dict[str, Question]] = {}
         self.values = Memo(self._value, VALUES_KEPT)
         self.scores = Memo(shown_score, VALUES_KEPT)
+        self.origins = Memo(origin_cells, ORIGINS_KEPT)
 
     def _value(self, key: tuple[int, str | None]) -> Cells:
         qid, stored = key
@@ -118,23 +137,34 @@ def row_batches(session: Session, statement: Select[Any]) -> Iterator[Sequence[A
 def answer_values(session: Session, parts: AnswerParts, statement: Select[Any]) -> Iterator[Cells]:
     """Each answers row as its cells in extract column order."""
     a, q, v, scores = parts.assessments, parts.questions, parts.values, parts.scores
+    o = parts.origins
     for batch in row_batches(session, statement):
-        for aid, qid, stored, na, score, state, answered in batch:
-            yield a[aid] + q[qid] + v[qid, stored] + (bool(na), scores[score], state, answered)
+        for aid, qid, stored, na, score, state, answered, origin in batch:
+            yield (
+                a[aid]
+                + q[qid]
+                + v[qid, stored]
+                + (bool(na), scores[score], state, answered)
+                + (NO_ORIGIN if origin is None else o[stored, na, origin])
+            )
 
 
 def answer_lines(session: Session, parts: AnswerParts, statement: Select[Any]) -> Iterator[str]:
     """The answers rows as CSV text, one batch of lines at a time. The answered_at cell is the
-    database's ISO 8601 text, which needs no quoting and cannot start a formula."""
+    database's ISO 8601 text, which needs no quoting and cannot start a formula; the origin
+    cells follow it, each with its leading comma."""
     a = Memo(lambda k: cells_text(parts.assessments[k]))
     q = Memo(lambda k: cells_text(parts.questions[k]))
     v = Memo(lambda k: cells_text(parts.values[k]), VALUES_KEPT)
     # is_na comes from SQLite as 0/1; 0 == False and 1 == True share their entry
     rest = Memo(lambda k: cells_text((bool(k[0]), parts.scores[k[1]], k[2])), VALUES_KEPT)
+    o = Memo(lambda k: "," + cells_text(origin_cells(k))[:-1], ORIGINS_KEPT)
+    none = "," + cells_text(NO_ORIGIN)[:-1]  # ",,"
     for batch in row_batches(session, statement):
         yield "".join(
             [
-                f"{a[aid]}{q[qid]}{v[qid, stored]}{rest[na, score, state]}{answered or ''}\r\n"
-                for aid, qid, stored, na, score, state, answered in batch
+                f"{a[aid]}{q[qid]}{v[qid, stored]}{rest[na, score, state]}{answered or ''}"
+                f"{none if origin is None else o[stored, na, origin]}\r\n"
+                for aid, qid, stored, na, score, state, answered, origin in batch
             ]
         )

@@ -93,6 +93,22 @@ EXTRACTS: dict[str, Extract] = {
                 "review_state", "text", "Reviewer's verdict: pending, accepted or needs_changes."
             ),
             Column("answered_at", TIME, "When the answer itself last changed."),
+            Column(
+                "origin",
+                "text",
+                "Where the answer came from: carried (through a mapping from another "
+                "assessment of the product), confirmed (a proposed answer the client "
+                "confirmed), reused (the organisation's answer on another product), or "
+                "changed after carrying (taken so, then changed here); empty for an answer "
+                "given here.",
+            ),
+            Column(
+                "origin_detail",
+                "text",
+                "One sentence naming the source: its questionnaire, cycle and product, the "
+                "source answers with their dates, and the mapping and its relationship; empty "
+                "when none.",
+            ),
         ),
     ),
     "snapshots": Extract(

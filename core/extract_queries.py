@@ -91,6 +91,9 @@ def _answers(actor: Actor) -> ExtractQuery:
             QuestionnaireResponse.score,
             QuestionnaireResponse.review_state,
             iso_text(answered).label("answered_at"),
+            # JSON text like value; a JSON null (a hand-given answer written with origin=None)
+            # comes as SQL NULL too, so the common case is one `is None` in Python
+            func.nullif(cast(QuestionnaireResponse.origin, Text), "null").label("origin"),
         )
         .join(Assessment, Assessment.id == QuestionnaireResponse.assessment_id)
         .join(Question, Question.id == QuestionnaireResponse.question_id)
