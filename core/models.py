@@ -301,7 +301,7 @@ class QuestionnaireResponse(Timestamped, Base):
     # when the answer itself last changed (updated_at also moves when a reviewer flags or accepts it)
     answered_at: Mapped[datetime | None]
     # where a carried, confirmed or reused answer came from (core/mappings/provenance.py)
-    origin: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    origin: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class LeadComment(Timestamped, Base):

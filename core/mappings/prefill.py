@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -17,7 +17,7 @@ from core.banks.answers import is_visible
 from core.banks.model import Answer, Bank
 from core.errors import AccessDenied, NotFound, ValidationError
 from core.mappings.credit import Credit, credit
-from core.mappings.provenance import origin_of
+from core.mappings.provenance import origin_of, source_context
 from core.mappings.store import load_links
 from core.models import AnswerProposal, Assessment, MappingSet, Questionnaire, utcnow
 from core.responses import AnswerInput, is_blank, save_with_origins
@@ -210,9 +210,8 @@ def apply_prefill(
     left as they are. The whole pre-fill is one transaction."""
     now = now or utcnow()
     target, source, mapping, plan = _prepare(session, actor, target_id, source_id, mapping_key)
-    origins = {
-        c.target_key: origin_of(session, source, mapping, c, "carried", now) for c in plan.carried
-    }
+    context = source_context(session, source)
+    origins = {c.target_key: origin_of(context, mapping, c, "carried", now) for c in plan.carried}
     if plan.carried:
         answers = {c.target_key: AnswerInput(c.answer.value, c.answer.is_na) for c in plan.carried}
         save_with_origins(session, actor, target_id, answers, origins, now=now)
@@ -224,17 +223,20 @@ def apply_prefill(
                 AnswerProposal.question_id.in_([ids[c.target_key] for c in plan.proposed]),
             )
         )
-        session.add_all(
-            AnswerProposal(
-                assessment_id=target_id,
-                question_id=ids[c.target_key],
-                value=c.answer.value,
-                is_na=c.answer.is_na,
-                origin=origin_of(session, source, mapping, c, "proposed", now),
-                created_at=now,
-                updated_at=now,
-            )
-            for c in plan.proposed
+        session.execute(  # one statement for all of them, as answers are inserted
+            insert(AnswerProposal),
+            [
+                {
+                    "assessment_id": target_id,
+                    "question_id": ids[c.target_key],
+                    "value": c.answer.value,
+                    "is_na": c.answer.is_na,
+                    "origin": origin_of(context, mapping, c, "proposed", now),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for c in plan.proposed
+            ],
         )
     audit.record(
         session,

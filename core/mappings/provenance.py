@@ -4,6 +4,7 @@ reads on the page and in extracts, and the states the reviewer's filters use."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -54,7 +55,7 @@ def _evidence(session: Session, ws: Workspace, keys: Sequence[str]) -> dict[str,
     return found
 
 
-def _source(session: Session, ws: Workspace, source: Source, files: list[Any]) -> dict[str, Any]:
+def _source(ws: Workspace, source: Source, files: list[Any]) -> dict[str, Any]:
     row = ws.responses.get(source.question)
     answered = row.answered_at if row is not None else None
     return {
@@ -67,22 +68,32 @@ def _source(session: Session, ws: Workspace, source: Source, files: list[Any]) -
     }
 
 
+@dataclass(frozen=True)
+class SourceContext:
+    """What every origin drawn from one source assessment shares, read once: the assessment's
+    workspace, its product's name and the evidence files of its answers, by question key."""
+
+    ws: Workspace
+    product: str
+    files: dict[str, list[Any]]
+
+
+def source_context(session: Session, ws: Workspace) -> SourceContext:
+    """The shared part of the origins drawn from this source assessment (two queries)."""
+    product = session.get(Product, ws.assessment.product_id)
+    files = _evidence(session, ws, list(ws.question_ids))
+    return SourceContext(ws, product.name if product else "", files)
+
+
 def origin_of(
-    session: Session,
-    source: Workspace,
-    mapping: MappingSet | None,
-    found: Credit,
-    kind: str,
-    now: datetime,
+    context: SourceContext, mapping: MappingSet | None, found: Credit, kind: str, now: datetime
 ) -> dict[str, Any]:
     """The origin kept with an answer drawn from the source assessment's answers."""
-    keys = [s.question for s in found.sources]
-    files = _evidence(session, source, keys)
-    product = session.get(Product, source.assessment.product_id)
+    source = context.ws
     return {
         "kind": kind,
         "assessment_id": source.assessment.id,
-        "product": product.name if product else "",
+        "product": context.product,
         "bank": source.bank.key,
         "bank_title": source.bank.title,
         "bank_version": source.bank.version,
@@ -91,7 +102,7 @@ def origin_of(
         "mapping_title": mapping.title if mapping else None,
         "mapping_version": mapping.version if mapping else None,
         "relationship": found.sources[0].relationship if mapping else None,
-        "sources": [_source(session, source, s, files.get(s.question, [])) for s in found.sources],
+        "sources": [_source(source, s, context.files.get(s.question, [])) for s in found.sources],
         "value": found.answer.value,
         "is_na": found.answer.is_na,
         "at": now.isoformat(),
