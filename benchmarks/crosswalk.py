@@ -64,9 +64,9 @@ from core.demo_content import demo_answers
 from core.mappings.coverage import coverage
 from core.mappings.credit import Link, credit
 from core.mappings.prefill import apply_prefill, plan_prefill
-from core.mappings.read import RELATIONSHIPS, read_mapping
+from core.mappings.read import read_mapping
 from core.mappings.store import load_links, plan_mapping, store_mapping
-from core.models import Assessment
+from core.models import RELATIONSHIPS, Assessment
 from core.organizations import create_organization
 from core.products import create_product
 from core.responses import save_answers

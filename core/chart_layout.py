@@ -72,3 +72,40 @@ def month_span(months: Iterable[str]) -> int:
         (int(ordered[-1][:4]), int(ordered[-1][5:7])),
     )
     return (last[0] - first[0]) * 12 + last[1] - first[1] + 1
+
+
+def stacked_bars(
+    names: list[str],
+    series: Iterable[tuple[str, str, list[int], list[str]]],
+    title: str,
+    x: str,
+    *,
+    row_height: int,
+) -> go.Figure:
+    """Horizontal bars stacked from (label, colour, counts, hover texts) series, one bar per
+    name, first name on top, the legend above the plot."""
+    fig = go.Figure()
+    totals = [0] * len(names)
+    for label, colour, counts, hover in series:
+        totals = [t + n for t, n in zip(totals, counts, strict=True)]
+        fig.add_trace(
+            go.Bar(
+                x=counts,
+                y=names,
+                name=label,
+                orientation="h",
+                marker_color=colour,
+                customdata=hover,
+                hovertemplate="%{customdata}<extra></extra>",
+            )
+        )
+    fig.update_yaxes(autorange="reversed")
+    layout(fig, title, x, "")
+    fig.update_layout(
+        barmode="stack",
+        height=170 + row_height * len(names),
+        margin=dict(t=80),
+        showlegend=True,
+        legend=dict(orientation="h", traceorder="normal", yanchor="bottom", y=1.01, x=0),
+    )
+    return count_axis(fig, "x", most(totals))

@@ -12,9 +12,9 @@ from psycopg import sql
 from core import db, migrate
 from core.access import SYSTEM
 from core.banks.frameworks import shipped_banks
-from core.mappings.shipped import import_shipped
 from core.banks.store import import_bank
 from core.cli import main
+from core.mappings.shipped import import_shipped
 from core.settings import ensure_defaults
 from tests.apptest import DEMO_PASSWORD
 from tests.support.browser import screenshot

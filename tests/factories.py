@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,8 @@ from core.banks.store import load_bank
 from core.comments import add_comment
 from core.demo_content import attach_evidence, demo_answers, sample_pdf
 from core.evidence import add_evidence
+from core.mappings.read import read_mapping
+from core.mappings.store import plan_mapping, store_mapping
 from core.models import Questionnaire, ScoreHistory
 from core.organizations import create_organization
 from core.products import create_product
@@ -28,6 +30,7 @@ from core.submission import submit
 from core.users import create_user
 
 PASSWORD = "plum orchard lantern 7"
+CSF, SP800_53_LOW = "nist-csf-2.0", "nist-800-53-r5-low"
 
 
 def make_org(url: str, name: str = "Acme Ltd") -> int:
@@ -56,6 +59,38 @@ def make_actor(
 def make_product(url: str, actor: Actor, name: str = "Web Shop") -> int:
     with db.transaction(url) as s:
         return create_product(s, actor, organization_id=actor.organization_id, name=name).id
+
+
+def newest_bank_id(url: str, key: str) -> int:
+    """The id of a stored bank's newest version."""
+    with db.reading(url) as s:
+        found = s.scalar(
+            select(Questionnaire.id)
+            .where(Questionnaire.key == key)
+            .order_by(Questionnaire.version.desc())
+            .limit(1)
+        )
+    assert found is not None, f"no bank {key!r}"
+    return found
+
+
+def csv_mapping(
+    url: str,
+    rows: str,
+    *,
+    key: str,
+    title: str | None = None,
+    source: str = CSF,
+    target: str = SP800_53_LOW,
+) -> int:
+    """Import a mapping written as CSV rows (source_id,target_id,relationship; header added)
+    between two stored banks; returns the mapping set's id."""
+    mapping = read_mapping(f"{key}.csv", f"source_id,target_id,relationship\n{rows}".encode())
+    if title is not None:
+        mapping = replace(mapping, title=title)
+    with db.transaction(url) as s:
+        plan = plan_mapping(s, mapping, source_bank=source, target_bank=target, key=key)
+        return store_mapping(s, SYSTEM, plan)[0].id
 
 
 def baseline_id(url: str) -> int:

@@ -4,24 +4,20 @@ not by core), the questions left to answer are listed, and another organisation 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
 from sqlalchemy import select
 
 from core import db
-from core.access import SYSTEM
 from core.assessments import start_assessment
 from core.banks.store import load_bank
 from core.errors import AccessDenied
 from core.mappings.coverage import coverage, coverage_targets
-from core.mappings.read import read_mapping
-from core.mappings.store import plan_mapping, store_mapping
-from core.models import MappingLink, MappingSet, Questionnaire
+from core.models import MappingLink, MappingSet
 from core.responses import AnswerInput
 from tests.apptest import rerun, signed_in
-from tests.factories import World
+from tests.factories import World, csv_mapping, newest_bank_id
 from tests.support.words import page_problems, plain
 
 CSF, LOW, BASELINE = "nist-csf-2.0", "nist-800-53-r5-low", "securesphere-baseline"
@@ -29,8 +25,7 @@ SECTION = "What this assessment gives on other frameworks"
 # Every rule once: several sources that all carry (ac-1), a carried and a proposed source
 # (ac-2), an unanswered source (ac-3), proposed only (at-1), no-relationship (at-2), an N/A
 # source (au-1), an unanswered and an answered source (au-2).
-TO_LOW = """source_id,target_id,relationship
-GV.OC-01,AC-1,equal-to
+TO_LOW = """GV.OC-01,AC-1,equal-to
 GV.OC-02,AC-1,superset-of
 GV.OC-03,AC-2,equivalent-to
 GV.OC-04,AC-2,subset-of
@@ -41,7 +36,7 @@ GV.RM-01,AU-1,equal-to
 GV.OC-05,AU-2,superset-of
 GV.OC-03,AU-2,equal-to
 """
-TO_BASELINE = "source_id,target_id,relationship\nGV.OC-01,gov-owner,equal-to\n"
+TO_BASELINE = "GV.OC-01,gov-owner,equal-to\n"
 ANSWERS = {
     "gv.oc-01": AnswerInput("adaptive"),
     "gv.oc-02": AnswerInput("repeatable"),
@@ -53,21 +48,8 @@ CARRIES = {"equal-to", "equivalent-to", "superset-of"}
 PROPOSES = {"subset-of", "intersects-with"}
 
 
-def _bank_id(url: str, key: str) -> int:
-    with db.reading(url) as s:
-        return s.scalar(
-            select(Questionnaire.id)
-            .where(Questionnaire.key == key)
-            .order_by(Questionnaire.version.desc())
-            .limit(1)
-        )
-
-
 def _store(url: str, name: str, text: str, target: str, title: str) -> int:
-    mapping = dataclasses.replace(read_mapping(name, text.encode()), title=title)
-    with db.transaction(url) as s:
-        plan = plan_mapping(s, mapping, source_bank=CSF, target_bank=target)
-        return store_mapping(s, SYSTEM, plan)[0].id
+    return csv_mapping(url, text, key=name.removesuffix(".csv"), title=title, target=target)
 
 
 @pytest.fixture
@@ -84,10 +66,10 @@ def world(sqlite_url, tmp_path, monkeypatch):
     spare = w.product(client, "Spare Shop")
     with db.transaction(sqlite_url) as s:
         aid = start_assessment(
-            s, client, product_id=product, questionnaire_id=_bank_id(sqlite_url, CSF)
+            s, client, product_id=product, questionnaire_id=newest_bank_id(sqlite_url, CSF)
         ).id
         empty = start_assessment(
-            s, client, product_id=spare, questionnaire_id=_bank_id(sqlite_url, CSF)
+            s, client, product_id=spare, questionnaire_id=newest_bank_id(sqlite_url, CSF)
         ).id
     w.answer(client, aid, ANSWERS)
     w.person("analyst", None, "ana")
@@ -105,7 +87,7 @@ def _expected(url: str, mapping_id: int, target_key: str) -> dict[str, tuple[int
                 MappingLink.mapping_set_id == mapping_id
             )
         ).all()
-        bank = load_bank(s, _bank_id(url, target_key))
+        bank = load_bank(s, newest_bank_id(url, target_key))
     kinds: dict[str, set[str]] = {}
     for source, target, relationship in links:
         answer = ANSWERS.get(source)

@@ -35,22 +35,12 @@ from core.models import (
 )
 from core.responses import AnswerInput, answer_details, save_answers
 from core.restore import restore_backup
-from tests.factories import World
+from tests.factories import World, csv_mapping, newest_bank_id
 
 MAPPINGS = Path(__file__).parent / "data" / "mappings"
 DEGENARO = "OSCAL-1.2.1_mapping-collection_CSF-2.0_to_SP800-53r5_degenaro.json"
 SHIPPED_KEY = "nist-csf-2.0-to-800-53-r5"
 CSF_ANSWERS = ("partial", "risk-informed", "repeatable", "adaptive")
-
-
-def _bank_id(url: str, key: str) -> int:
-    with db.reading(url) as s:
-        return s.scalar(
-            select(Questionnaire.id)
-            .where(Questionnaire.key == key)
-            .order_by(Questionnaire.version.desc())
-            .limit(1)
-        )
 
 
 @pytest.fixture
@@ -62,10 +52,13 @@ def world(db_url, tmp_path):
     product = w.product(client, "Web Shop")
     with db.transaction(db_url) as s:
         csf = start_assessment(
-            s, client, product_id=product, questionnaire_id=_bank_id(db_url, "nist-csf-2.0")
+            s, client, product_id=product, questionnaire_id=newest_bank_id(db_url, "nist-csf-2.0")
         ).id
         low = start_assessment(
-            s, client, product_id=product, questionnaire_id=_bank_id(db_url, "nist-800-53-r5-low")
+            s,
+            client,
+            product_id=product,
+            questionnaire_id=newest_bank_id(db_url, "nist-800-53-r5-low"),
         ).id
     w.name(org=org, client=client, reviewer=reviewer, product=product, csf=csf, low=low)
     return w
@@ -203,7 +196,7 @@ def test_prefill_carries_with_provenance_through_review_and_snapshots(world):
     assert "Adaptive" in describe(stored.origin) and "overlaps" in describe(stored.origin)
     # the rest answered by hand, then through review: the reviewer sees where it came from
     with db.transaction(w.url) as s:
-        bank = load_bank(s, _bank_id(w.url, "nist-800-53-r5-low"))
+        bank = load_bank(s, newest_bank_id(w.url, "nist-800-53-r5-low"))
         rest = {k: a for k, a in demo_answers(bank, 0.6, random.Random(3)).items() if k != target}
         save_answers(s, w["client"], w["low"], rest)
     w.submit(w["client"], w["low"])
@@ -227,17 +220,8 @@ def test_prefill_carries_with_provenance_through_review_and_snapshots(world):
 
 def _equal_mapping(url: str) -> str:
     """A CSV mapping CSF -> SP 800-53 whose first three links are equal-to and superset-of."""
-    rows = "source_id,target_id,relationship\nGV.OC-01,PM-11,equal-to\n"
-    rows += "GV.OC-01,AC-1,superset-of\nGV.OC-02,AC-1,equal-to\nGV.OC-03,AT-1,subset-of\n"
-    with db.transaction(url) as s:
-        plan = plan_mapping(
-            s,
-            read_mapping("equal.csv", rows.encode()),
-            source_bank="nist-csf-2.0",
-            target_bank="nist-800-53-r5-low",
-            key="csf-equal",
-        )
-        store_mapping(s, SYSTEM, plan)
+    rows = "GV.OC-01,PM-11,equal-to\nGV.OC-01,AC-1,superset-of\n"
+    csv_mapping(url, rows + "GV.OC-02,AC-1,equal-to\nGV.OC-03,AT-1,subset-of\n", key="csf-equal")
     return "csf-equal"
 
 
@@ -284,7 +268,7 @@ def test_access_is_checked_in_core(world, tmp_path):
         plan_prefill(s, w["client"], w["low"], w["csf"], mapping_key="no-such-mapping")
     # a bank the client may not read (retired) refuses the pre-fill
     with db.transaction(w.url) as s:
-        s.get(Questionnaire, _bank_id(w.url, "nist-csf-2.0")).is_active = False
+        s.get(Questionnaire, newest_bank_id(w.url, "nist-csf-2.0")).is_active = False
     with db.transaction(w.url) as s, pytest.raises(AccessDenied, match="question bank"):
         plan_prefill(s, w["client"], w["low"], w["csf"])
 
@@ -320,7 +304,10 @@ def test_reuse_within_a_client(world):
     product2 = w.product(w["client"], "Mobile App")
     with db.transaction(w.url) as s:
         aid = start_assessment(
-            s, w["client"], product_id=product2, questionnaire_id=_bank_id(w.url, "nist-csf-2.0")
+            s,
+            w["client"],
+            product_id=product2,
+            questionnaire_id=newest_bank_id(w.url, "nist-csf-2.0"),
         ).id
     with db.reading(w.url) as s:
         offers = reusable_answers(s, w["client"], aid)
@@ -332,7 +319,7 @@ def test_reuse_within_a_client(world):
             s,
             w["client"],
             product_id=product2,
-            questionnaire_id=_bank_id(w.url, "nist-800-53-r5-low"),
+            questionnaire_id=newest_bank_id(w.url, "nist-800-53-r5-low"),
         ).id
         mapped = reusable_answers(s, w["client"], low2)
     targets = {t for src, t, _ in _links(w.url) if src == source}

@@ -4,26 +4,21 @@ reviewer's provenance filters, and another organisation kept out."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from sqlalchemy import select
 
 from core import db
-from core.access import SYSTEM
 from core.assessments import start_assessment
 from core.banks.store import load_bank
 from core.errors import AccessDenied
 from core.mappings.prefill import apply_prefill, plan_prefill, prefill_sources
 from core.mappings.proposals import confirm_proposal, dismiss_proposal, list_proposals
-from core.mappings.read import read_mapping
 from core.mappings.reuse import reusable_answers, reuse_answer
-from core.mappings.store import plan_mapping, store_mapping
-from core.models import AnswerProposal, Question, Questionnaire, QuestionnaireResponse
+from core.models import AnswerProposal, Question, QuestionnaireResponse
 from core.responses import AnswerInput, save_answers
 from core.text import md_escape
 from tests.apptest import rerun, signed_in
-from tests.factories import World
+from tests.factories import World, csv_mapping, newest_bank_id
 from tests.support.words import page_problems
 
 CSF, LOW = "nist-csf-2.0", "nist-800-53-r5-low"
@@ -31,8 +26,7 @@ MAPPING_KEY = "csf-to-low-reviewed"
 MAPPING_TITLE = "CSF 2.0 to SP 800-53 LOW, reviewed"
 # One link of each kind: two carried (ac-1, ac-2), two proposed (at-1, at-2), one to a question
 # answered already (ac-3) and one unrelated (au-1).
-MAPPING_CSV = """source_id,target_id,relationship
-GV.OC-01,AC-1,equal-to
+MAPPING_CSV = """GV.OC-01,AC-1,equal-to
 GV.OC-02,AC-2,superset-of
 GV.OC-03,AT-1,subset-of
 GV.OC-04,AT-2,intersects-with
@@ -50,24 +44,9 @@ TIERS = ("partial", "risk-informed", "repeatable", "adaptive")
 COUNTS = "2 answers carried, 2 proposed for you to confirm, 1 already answered, 144 not covered"
 
 
-def bank_id(url: str, key: str) -> int:
-    with db.reading(url) as s:
-        return s.scalar(
-            select(Questionnaire.id)
-            .where(Questionnaire.key == key)
-            .order_by(Questionnaire.version.desc())
-            .limit(1)
-        )
-
-
 def store_test_mapping(url: str) -> None:
     """A mapping of every relationship, newer than the shipped one (so the page offers it)."""
-    mapping = dataclasses.replace(
-        read_mapping("reviewed.csv", MAPPING_CSV.encode()), title=MAPPING_TITLE
-    )
-    with db.transaction(url) as s:
-        plan = plan_mapping(s, mapping, source_bank=CSF, target_bank=LOW, key=MAPPING_KEY)
-        store_mapping(s, SYSTEM, plan)
+    csv_mapping(url, MAPPING_CSV, key=MAPPING_KEY, title=MAPPING_TITLE)
 
 
 def build(w: World) -> World:
@@ -80,7 +59,9 @@ def build(w: World) -> World:
     reviewer = w.person("lead_reviewer", None, "lee")
     product = w.product(client, "Web Shop")
     with db.transaction(w.url) as s:
-        csf = start_assessment(s, client, product_id=product, questionnaire_id=bank_id(w.url, CSF))
+        csf = start_assessment(
+            s, client, product_id=product, questionnaire_id=newest_bank_id(w.url, CSF)
+        )
         bank = load_bank(s, csf.questionnaire_id)
         csf = csf.id
     answers = {q.key: AnswerInput(TIERS[i % 4]) for i, q in enumerate(bank.questions)}
@@ -90,7 +71,9 @@ def build(w: World) -> World:
     w.submit(client, csf)
     w.decide(reviewer, csf)
     with db.transaction(w.url) as s:
-        low = start_assessment(s, client, product_id=product, questionnaire_id=bank_id(w.url, LOW))
+        low = start_assessment(
+            s, client, product_id=product, questionnaire_id=newest_bank_id(w.url, LOW)
+        )
         save_answers(s, client, low.id, {"ac-3": AnswerInput("no")})  # answered by hand
         low = low.id
     w.evidence(client, low, "ac-3", "access-policy.pdf")
@@ -277,7 +260,7 @@ def test_an_earlier_answer_of_the_organisation_is_offered_and_reused(world):
     second = w.product(w["client"], "Mobile App")
     with db.transaction(w.url) as s:
         aid = start_assessment(
-            s, w["client"], product_id=second, questionnaire_id=bank_id(w.url, LOW)
+            s, w["client"], product_id=second, questionnaire_id=newest_bank_id(w.url, LOW)
         ).id
     at = _open(w, "acme", aid)
     assert not [e for e in at.expander if e.label == "Pre-fill from another framework"]
@@ -306,7 +289,7 @@ def test_a_client_of_another_organisation_sees_nothing_and_core_refuses(world):
     theirs = w.product(outsider, "Their App")
     with db.transaction(w.url) as s:
         own = start_assessment(
-            s, outsider, product_id=theirs, questionnaire_id=bank_id(w.url, LOW)
+            s, outsider, product_id=theirs, questionnaire_id=newest_bank_id(w.url, LOW)
         ).id
     at = _open(w, "outsider", w["low"])  # asks for ours, gets shown their own
     assert at.query_params["assessment"] in (str(own), [str(own)])
@@ -343,7 +326,7 @@ def test_the_crosswalk_words_are_plain(world):
     second = w.product(w["client"], "Mobile App")
     with db.transaction(w.url) as s:
         aid = start_assessment(
-            s, w["client"], product_id=second, questionnaire_id=bank_id(w.url, LOW)
+            s, w["client"], product_id=second, questionnaire_id=newest_bank_id(w.url, LOW)
         ).id
     seen = [
         _open(w, "acme", w["low"], section="ac"),

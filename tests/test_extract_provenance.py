@@ -9,7 +9,6 @@ import csv
 import io
 
 import pytest
-from sqlalchemy import select
 
 from core import db
 from core.access import SYSTEM
@@ -22,29 +21,15 @@ from core.filters import Filters
 from core.mappings.prefill import apply_prefill
 from core.mappings.proposals import confirm_proposal
 from core.mappings.provenance import describe
-from core.mappings.read import read_mapping
-from core.mappings.store import plan_mapping, store_mapping
-from core.models import Questionnaire
 from core.responses import AnswerInput, answer_details, save_answers
-from tests.factories import World
+from tests.factories import World, csv_mapping, newest_bank_id
 
 COLUMNS = [c.name for c in EXTRACTS["answers"].columns]
 MAPPING = (
-    "source_id,target_id,relationship\n"
     "GV.OC-01,AC-1,equal-to\n"  # carried
     "GV.OC-02,AC-2,equal-to\n"  # carried, then changed by hand
     "GV.OC-03,AC-3,subset-of\n"  # proposed, then confirmed
 )
-
-
-def _bank_id(url: str, key: str) -> int:
-    with db.reading(url) as s:
-        return s.scalar(
-            select(Questionnaire.id)
-            .where(Questionnaire.key == key)
-            .order_by(Questionnaire.version.desc())
-            .limit(1)
-        )
 
 
 @pytest.fixture
@@ -59,19 +44,11 @@ def world(db_url, tmp_path) -> World:
     with db.transaction(db_url) as s:
         csf, low = (
             start_assessment(
-                s, client, product_id=product, questionnaire_id=_bank_id(db_url, key)
+                s, client, product_id=product, questionnaire_id=newest_bank_id(db_url, key)
             ).id
             for key in ("nist-csf-2.0", "nist-800-53-r5-low")
         )
-    with db.transaction(db_url) as s:
-        plan = plan_mapping(
-            s,
-            read_mapping("small.csv", MAPPING.encode()),
-            source_bank="nist-csf-2.0",
-            target_bank="nist-800-53-r5-low",
-            key="csf-low-small",
-        )
-        store_mapping(s, SYSTEM, plan)
+    csv_mapping(db_url, MAPPING, key="csf-low-small")
     with db.transaction(db_url) as s:
         answers = {"gv.oc-01": "adaptive", "gv.oc-02": "adaptive", "gv.oc-03": "repeatable"}
         save_answers(s, client, csf, {k: AnswerInput(v) for k, v in answers.items()})

@@ -20,10 +20,10 @@ from core.mappings.read import (
     DEFAULT_RELATIONSHIP,
     MAX_MAPPING_BYTES,
     MAX_PAIRS,
-    RELATIONSHIPS,
     Group,
     read_mapping,
 )
+from core.models import RELATIONSHIPS
 
 DATA = Path(__file__).parent / "data" / "mappings"
 DEGENARO = "OSCAL-1.2.1_mapping-collection_CSF-2.0_to_SP800-53r5_degenaro"

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.chart_layout import count_axis, esc, layout, most
+from core.chart_layout import esc, stacked_bars
 from core.mappings.coverage import Coverage, coverage, coverage_targets
 from core.text import md_escape, plotly_escape
 from ui.mapping_admin import bank_titles
@@ -69,34 +69,16 @@ def coverage_section(assessment_id: int) -> None:
 def coverage_figure(cov: Coverage) -> go.Figure:
     """One horizontal stacked bar per section of the target bank: carried, proposed, uncovered."""
     sections = cov.sections
-    names = esc(s.title for s in sections)
-    fig = go.Figure()
+    series = []
     for kind, label, colour, _ in KINDS:
         counts = [getattr(s, kind) for s in sections]
         hover = [
             f"{plotly_escape(s.title)}<br>{label}: {n:,} of {s.total:,} questions"
             for s, n in zip(sections, counts, strict=True)
         ]
-        fig.add_trace(
-            go.Bar(
-                x=counts,
-                y=names,
-                name=label,
-                orientation="h",
-                marker_color=colour,
-                customdata=hover,
-                hovertemplate="%{customdata}<extra></extra>",
-            )
-        )
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(autorange="reversed")
-    layout(fig, f"Per section of {plotly_escape(cov.bank.title)}", "Questions", "")
-    fig.update_layout(
-        height=170 + 26 * len(sections),
-        margin=dict(t=80),
-        legend=dict(orientation="h", traceorder="normal", yanchor="bottom", y=1.01, x=0),
-    )
-    return count_axis(fig, "x", most(s.total for s in sections))
+        series.append((label, colour, counts, hover))
+    title = f"Per section of {plotly_escape(cov.bank.title)}"
+    return stacked_bars(esc(s.title for s in sections), series, title, "Questions", row_height=26)
 
 
 def _to_answer(cov: Coverage) -> None:

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.banks.store import list_questionnaires
-from core.chart_layout import count_axis, layout, most
+from core.chart_layout import stacked_bars
 from core.errors import SecureSphereError
 from core.mappings.read import MappingFile, read_mapping
 from core.mappings.store import MappingPlan, list_mappings, plan_mapping, store_mapping
@@ -109,36 +109,17 @@ def mappings_section() -> None:
 def coverage_by_relationship_figure(rows: list[dict[str, Any]]) -> go.Figure:
     """One horizontal stacked bar per mapping: its target questions reached, by relationship."""
     names = [wrapped(r["title"]) for r in rows]
-    fig = go.Figure()
+    series = []
     for relationship, (label, colour) in RELATIONSHIPS.items():
         counts = [r["by_relationship"].get(relationship, 0) for r in rows]
-        if not any(counts):
-            continue
-        hover = [
-            f"{label}: {n:,} of {r['target_questions']:,}"
-            for n, r in zip(counts, rows, strict=True)
-        ]
-        fig.add_trace(
-            go.Bar(
-                x=counts,
-                y=names,
-                name=label,
-                orientation="h",
-                marker_color=colour,
-                customdata=hover,
-                hovertemplate="%{y}<br>%{customdata}<extra></extra>",
-            )
-        )
-    fig.update_yaxes(autorange="reversed")
-    layout(fig, "Target questions covered, by relationship", "Target questions", "")
-    fig.update_layout(
-        barmode="stack",
-        height=170 + 50 * len(rows),
-        margin=dict(t=80),
-        showlegend=True,
-        legend=dict(orientation="h", traceorder="normal", yanchor="bottom", y=1.0, x=0),
-    )
-    return count_axis(fig, "x", most(sum(r["by_relationship"].values()) for r in rows))
+        if any(counts):
+            hover = [
+                f"{name}<br>{label}: {n:,} of {r['target_questions']:,}"
+                for name, n, r in zip(names, counts, rows, strict=True)
+            ]
+            series.append((label, colour, counts, hover))
+    title = "Target questions covered, by relationship"
+    return stacked_bars(names, series, title, "Target questions", row_height=50)
 
 
 def wrapped(text: str, width: int = 28) -> str:

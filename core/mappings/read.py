@@ -18,15 +18,8 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from core.errors import ValidationError
+from core.models import RELATIONSHIPS
 
-RELATIONSHIPS = (
-    "equivalent-to",
-    "equal-to",
-    "subset-of",
-    "superset-of",
-    "intersects-with",
-    "no-relationship",
-)
 DEFAULT_RELATIONSHIP = "intersects-with"
 MAX_MAPPING_BYTES = 20 * 1024 * 1024
 MAX_PAIRS = 200_000
