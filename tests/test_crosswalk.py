@@ -28,6 +28,7 @@ from core.mappings.shipped import import_shipped
 from core.mappings.store import list_mappings, plan_mapping, store_mapping
 from core.models import (
     AnswerProposal,
+    EvidenceFile,
     MappingLink,
     MappingSet,
     Questionnaire,
@@ -301,6 +302,7 @@ def test_reuse_within_a_client(world):
     w = world
     source = _busiest_source(w.url)
     _answer_csf(w, {source: "adaptive"})
+    evidence = w.evidence(w["client"], w["csf"], source, "risk-register.pdf")
     product2 = w.product(w["client"], "Mobile App")
     with db.transaction(w.url) as s:
         aid = start_assessment(
@@ -313,6 +315,8 @@ def test_reuse_within_a_client(world):
         offers = reusable_answers(s, w["client"], aid)
     (offer,) = offers[source]
     assert offer.answer.value == "adaptive" and offer.origin["product"] == "Web Shop"
+    files = [{"id": evidence, "filename": "risk-register.pdf"}]
+    assert offer.origin["sources"][0]["evidence"] == files  # offered with its evidence
     # the same answer reaches SP 800-53 questions of the second product through the mapping
     with db.transaction(w.url) as s:
         low2 = start_assessment(
@@ -330,6 +334,9 @@ def test_reuse_within_a_client(world):
     with db.reading(w.url) as s:
         stored = answer_details(s, w["client"], aid)[source]
     assert stored.value == "adaptive" and stored.origin["kind"] == "reused"
+    assert stored.origin["sources"][0]["evidence"] == files  # linked, not copied
+    with db.reading(w.url) as s:
+        assert s.scalar(select(func.count()).select_from(EvidenceFile)) == 1
     outsider = w.person("client", w.org("Other Ltd"), "outsider")
     with db.reading(w.url) as s, pytest.raises(AccessDenied):
         reusable_answers(s, outsider, aid)

@@ -226,6 +226,9 @@ def _offer(ws: Worksheet, q: Question, offer: Reuse) -> None:
             f" ({asked} of {origin.get('bank_title', '')} answered \u201c{source.get('answer')}"
             f"\u201d, through \u201c{origin['mapping_title']}\u201d)"
         )
+    files = [str(e["filename"]) for e in source.get("evidence") or []]
+    if files:
+        text += f"; evidence: {', '.join(files)}"
     slot, button = _slot(ws, q), f"ws{aid}:reuse:{q.key}:{origin['assessment_id']}"
     left, right = st.columns([5, 2], vertical_alignment="center")
     left.caption(f":material/history: {md_escape(text)}")

@@ -102,7 +102,29 @@ def reusable_answers(session: Session, actor: Actor, assessment_id: int) -> dict
             origin.update(bank_title=asked.title, mapping_title=title)
             origin.update(relationship=relationship)
             listed.append(Reuse(target_key, crossed, origin))
+    _add_evidence(session, [r for listed in offers.values() for r in listed])
     return {k: v for k, v in offers.items() if v}
+
+
+def _add_evidence(session: Session, offered: list[Reuse]) -> None:
+    """Name each offered answer's evidence files in its origin (one query for all)."""
+    wanted = {(r.origin["assessment_id"], r.origin["sources"][0]["question_id"]) for r in offered}
+    if not wanted:
+        return
+    files: dict[tuple[int, int | None], list[dict[str, Any]]] = {}
+    for file_id, filename, aid, qid in session.execute(
+        select(
+            EvidenceFile.id,
+            EvidenceFile.filename,
+            EvidenceFile.assessment_id,
+            EvidenceFile.question_id,
+        ).where(EvidenceFile.assessment_id.in_({aid for aid, _ in wanted}), EvidenceFile.is_active)
+    ):
+        if (aid, qid) in wanted:
+            files.setdefault((aid, qid), []).append({"id": file_id, "filename": filename})
+    for r in offered:
+        source = r.origin["sources"][0]
+        source["evidence"] = files.get((r.origin["assessment_id"], source["question_id"]), [])
 
 
 def _origin(
@@ -142,23 +164,13 @@ def reuse_answer(
     *,
     now: datetime | None = None,
 ) -> None:
-    """Store the offered earlier answer from that assessment as this question's answer."""
+    """Store the offered earlier answer from that assessment as this question's answer, with
+    its origin (the evidence files are named there: linked, not copied)."""
     now = now or utcnow()
     offers = reusable_answers(session, actor, assessment_id).get(question_key, [])
     chosen = next((r for r in offers if r.origin["assessment_id"] == source_assessment_id), None)
     if chosen is None:
         raise NotFound("That earlier answer is no longer on offer for this question.")
-    source_qid = chosen.origin["sources"][0]["question_id"]
-    files = session.execute(
-        select(EvidenceFile.id, EvidenceFile.filename).where(
-            EvidenceFile.assessment_id == source_assessment_id,
-            EvidenceFile.question_id == source_qid,
-            EvidenceFile.is_active,
-        )
-    ).all()
     origin = {**chosen.origin, "at": now.isoformat()}
-    origin["sources"] = [
-        {**origin["sources"][0], "evidence": [{"id": i, "filename": n} for i, n in files]}
-    ]
     answers = {question_key: AnswerInput(chosen.answer.value, chosen.answer.is_na)}
     save_with_origins(session, actor, assessment_id, answers, {question_key: origin}, now=now)
