@@ -53,6 +53,11 @@ VISIBILITY_LABELS = {"shared": "Shared with the client", "internal": "Internal (
 ACTION_LABELS = {
     "sign_in": "Signed in",
     "sign_in_failed": "Sign-in failed",
+    "second_factor_enrolled": "Second factor set up",
+    "second_factor_used": "Second factor accepted",
+    "second_factor_failed": "Second factor refused",
+    "recovery_code_used": "Recovery code used",
+    "second_factor_reset": "Second factor reset by an admin",
     "sign_out": "Signed out",
     "session_resumed": "Session resumed",
     "sessions_revoked": "Signed out everywhere",

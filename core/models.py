@@ -130,6 +130,22 @@ class User(Timestamped, Base):
     locked_until: Mapped[datetime | None]
     sessions_valid_after: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
+    # the second factor (core/second_factor.py): the TOTP secret once confirmed, the one being
+    # enrolled until then, and the last time step accepted (a code is never accepted twice)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+
+
+class RecoveryCode(Timestamped, Base):
+    """A second-factor recovery code: its SHA-256 only, usable once."""
+
+    __tablename__ = "recovery_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None]
 
 
 class AuthSession(Timestamped, Base):
