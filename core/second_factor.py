@@ -128,6 +128,23 @@ def _new_recovery_codes(session: Session, user: User, now: datetime) -> list[str
     return [f"{c[:5]}-{c[5:]}" for c in codes]
 
 
+@dataclass(frozen=True)
+class FactorStatus:
+    """The actor's own second factor as My profile shows it."""
+
+    enrolled: bool
+    since: datetime | None
+    recovery_codes_left: int
+
+
+def factor_status(session: Session, actor: Actor) -> FactorStatus:
+    """Whether the actor's factor is on, since when, and how many recovery codes are left."""
+    user = _user(session, actor.user_id)
+    enrolled = user.totp_secret is not None
+    left = recovery_codes_left(session, actor) if enrolled else 0
+    return FactorStatus(enrolled, user.totp_enabled_at, left)
+
+
 def recovery_codes_left(session: Session, actor: Actor) -> int:
     """How many of the actor's recovery codes are still unused."""
     rows = session.scalars(

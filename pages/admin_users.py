@@ -1,5 +1,5 @@
-"""Admin: accounts. Invite, search, create, edit, deactivate, unlock, reset passwords, end
-sessions."""
+"""Admin: accounts. Invite, search, create, edit, deactivate, unlock, reset passwords and second
+factors, end sessions."""
 
 from functools import partial
 
@@ -13,6 +13,7 @@ from core.organizations import list_organizations
 from core.text import md_escape
 from ui.invitations import invite_form, pending_invitations
 from ui.navigation import guard
+from ui.second_factor import reset_action
 from ui.state import reading, run_action, settings
 from ui.tables import show_table, when_column
 from ui.widgets import confirm_action, page_of
@@ -158,3 +159,4 @@ with b4:
         key="signout_all",
         icon=":material/logout:",
     )
+reset_action(user.id, user.username)  # its own row: five buttons in a row cut their labels

@@ -1,4 +1,4 @@
-"""Profile: who I am, and changing my password."""
+"""Profile: who I am, changing my password, two-step sign-in."""
 
 import streamlit as st
 
@@ -7,6 +7,7 @@ from core.labels import role_label
 from core.text import md_escape
 from ui.navigation import guard
 from ui.notify_preferences import preferences_form
+from ui.second_factor import two_step_section
 from ui.state import reading, run_action, settings
 from ui.tokens import tokens_section
 
@@ -42,5 +43,6 @@ with st.form("change_password", clear_on_submit=True):
                 st.rerun()
 
 if not me.must_change_password:
+    two_step_section(actor)
     preferences_form(actor)
     tokens_section(actor)

@@ -14,6 +14,8 @@ from streamlit_authenticator.utilities import LoginError
 
 from core import auth, passwords, throttle
 from core.access import Actor
+from core.second_factor import is_enrolled
+from ui.second_factor import code_step, held, hold
 from ui.state import reading, session, settings
 
 COOKIE_NAME = "securesphere_auth"
@@ -37,13 +39,16 @@ def _authenticator(creds: dict) -> stauth.Authenticate:
 
 
 def sign_in() -> Actor | None:
-    """Return the signed-in actor, or render the login form and return None."""
+    """Return the signed-in actor, or render the login form and return None (the code step of
+    an account with a second factor stops the run instead)."""
     with reading() as s:
         creds = auth.credentials(s, client_address=client_address())
     authenticator = _authenticator(creds)
     st.session_state["_authenticator"] = authenticator
     if st.session_state.get("sid"):
         return _current(authenticator)
+    if (username := held()) is not None:
+        return _second_step(authenticator, username)
     _keep_deleting_cookie(authenticator)
     if not st.session_state.get("authentication_status"):
         st.session_state["authentication_status"] = None
@@ -93,18 +98,44 @@ def _open(authenticator: stauth.Authenticate) -> Actor | None:
 
 
 def _open_by_form(authenticator: stauth.Authenticate, username: str) -> Actor:
-    return _open_new(authenticator, lambda _s: username)
+    actor = _open_new(authenticator, lambda _s: username)
+    if actor is None:
+        st.rerun()  # the code step, without the password form this run has drawn
+    return actor
 
 
-def _open_new(authenticator: stauth.Authenticate, prepare: Callable[[Session], str]) -> Actor:
+def _second_step(authenticator: stauth.Authenticate, username: str) -> Actor:
+    """Every run between a right password and a right code comes here (the library's signed-in
+    state is gone, so nothing resumes or opens a session meanwhile); a right code opens the
+    session as the form does."""
+    if not code_step(username, client_address()):
+        st.stop()  # nothing else of the sign-in screen under the code step
+    actor = _open_new(authenticator, lambda _s: username, code_checked=True)
+    _as_after_library_login(actor)
+    return actor
+
+
+def _open_new(
+    authenticator: stauth.Authenticate,
+    prepare: Callable[[Session], str],
+    *,
+    code_checked: bool = False,
+) -> Actor | None:
     """A new server-side session for the account `prepare` names (run in the same transaction),
-    and a cookie that is valid only as long as that session."""
+    and a cookie that is valid only as long as that session. For an account with a second
+    factor and no code checked yet, only `prepare` is committed and the code step is held: None."""
     with session() as s:
         username = prepare(s)
-        actor = auth.open_session(s, username, client_address=client_address())
-        expires = datetime.now(UTC).replace(microsecond=0) + auth.session_lifetime(s)
-        token = _cookie_token(username, expires)
-        auth.bind_cookie(s, actor.session_id, token)
+        if not code_checked and is_enrolled(s, username):
+            actor = None
+        else:
+            actor = auth.open_session(s, username, client_address=client_address())
+            expires = datetime.now(UTC).replace(microsecond=0) + auth.session_lifetime(s)
+            token = _cookie_token(username, expires)
+            auth.bind_cookie(s, actor.session_id, token)
+    if actor is None:
+        hold(authenticator, username)
+        return None
     st.session_state.pop(_DELETING, None)  # a pending deletion could overtake the new cookie
     _set_cookie(authenticator, token, expires)
     # The cookie component still has to reach the browser; it reruns the app itself once done.
@@ -130,12 +161,19 @@ def sign_in_by_link(authenticator: stauth.Authenticate, prepare: Callable[[Sessi
     sign-in form, and the library's state as after its own login. Raises what `prepare` raises,
     with nothing written. `authenticator` is this run's, from link_authenticator()."""
     actor = _open_new(authenticator, prepare)
+    if actor is None:  # a second factor: its code step in place of the spent link's page
+        st.query_params.clear()
+        st.rerun()
+    _as_after_library_login(actor)
+    return actor
+
+
+def _as_after_library_login(actor: Actor) -> None:
     with reading() as s:
         me = auth.user_summary(s, actor)
     st.session_state.update(
         authentication_status=True, username=actor.username, name=me.name, roles=[actor.role]
     )
-    return actor
 
 
 def _resume(authenticator: stauth.Authenticate) -> Actor | None:
