@@ -153,10 +153,7 @@ def test_the_client_pre_fills_and_confirms_and_the_reviewer_filters_on_carried(c
 
     page = _open(chromium, server, "lee", f"review?assessment={low}")
     main = page.locator(MAIN)
-    hand = _card(page, "ac-3")  # answered by hand: shown under "All", with its own file
-    opener = hand.get_by_role("button", name="access-policy.pdf")
-    own = page.get_by_role("button", name="Download", exact=True)
-    assert _download(page, own, opener).startswith(b"%PDF")
+    expect(_card(page, "ac-3")).to_be_visible()  # answered by hand: shown under "All"
     caption = _card(page, "ac-1").get_by_text("Carried from NIST Cybersecurity Framework 2.0")
     expect(caption).to_be_visible()
     _shot(page, "reviewer_caption", _card(page, "ac-1"))
