@@ -16,12 +16,11 @@ from core.labels import (
     plain_value,
     review_state_label,
     role_label,
-    setting_label,
-    setting_value,
     status_label,
     tier_label,
     trigger_label,
 )
+from core.setting_labels import setting_label, setting_value
 
 _FIELDS = {
     "organization_id": "Organisation",

@@ -8,9 +8,10 @@ from reportlab.platypus import Flowable, KeepTogether
 from core.comments import Comment
 from core.evidence import EvidenceItem
 from core.explain import ScoreExplanation
-from core.labels import format_datetime, setting_value
+from core.labels import format_datetime
 from core.report_render import Column, heading, paragraph, table
 from core.scoring import CRITICAL_FAIL_BELOW
+from core.setting_labels import setting_value
 from core.timelines import StatusEvent
 
 

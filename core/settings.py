@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,24 +13,15 @@ from core import audit
 from core.access import Actor, require_role
 from core.errors import ValidationError
 from core.models import SystemSetting, utcnow
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One tunable: default, type and bounds, and what it does."""
-
-    default: Any
-    help: str
-    low: int | None = None
-    high: int | None = None
-    choices: tuple[str, ...] = ()
-
+from core.setting_spec import Setting
+from core.sign_in_settings import SIGN_IN_SETTINGS
 
 SETTINGS: dict[str, Setting] = {
     "score_bands": Setting(
         [[80.0, "Low"], [60.0, "Medium"], [40.0, "High"]],
         "Lower bounds (0-100) of the Low, Medium and High risk bands, highest "
         "first; below the last is Critical.",
+        check=lambda value: _check_bands(value),
     ),
     "session_idle_minutes": Setting(
         30, "Sign out after this many minutes without activity.", 5, 480
@@ -160,6 +150,7 @@ SETTINGS: dict[str, Setting] = {
         "Whether a client organisation's users may invite colleagues of their own organisation.",
         choices=("off", "on"),
     ),
+    **SIGN_IN_SETTINGS,
 }
 DEFAULTS: dict[str, Any] = {key: spec.default for key, spec in SETTINGS.items()}
 BAND_ORDER = ("Low", "Medium", "High")
@@ -207,8 +198,8 @@ def validate_setting(key: str, value: Any) -> Any:
     spec = SETTINGS.get(key)
     if spec is None:
         raise ValidationError(f"Unknown setting {key!r}; known: {', '.join(SETTINGS)}.")
-    if key == "score_bands":
-        return _check_bands(value)
+    if spec.check is not None:
+        return spec.check(value)
     if spec.choices:
         if value not in spec.choices:
             raise ValidationError(f"{key} must be one of: {', '.join(spec.choices)}.")
@@ -242,6 +233,8 @@ def _check_bands(value: Any) -> list[list[float | str]]:
 def parse_setting(key: str, text: str) -> Any:
     """Turn a command-line value into the setting's type, then validate it."""
     spec = SETTINGS.get(key)
+    if spec is not None and isinstance(spec.default, str) and not spec.choices:
+        return validate_setting(key, text)  # a word, as typed
     if spec is not None and not spec.choices:
         try:
             value = json.loads(text)

@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from core.labels import setting_label, setting_value
+from core.setting_labels import setting_label, setting_value
 from core.settings import SETTINGS, get_settings, update_setting
 from ui.navigation import guard
+from ui.sign_in_settings import KEYS as SIGN_IN_KEYS
+from ui.sign_in_settings import sign_in_form
 from ui.state import feedback, reading, run_action
 
 actor = guard(__file__)
@@ -34,7 +36,7 @@ with st.form("settings"):
     st.subheader("Sessions, throttling, reviews, uploads and retention")
     values = {}
     for key, spec in SETTINGS.items():
-        if key == "score_bands":
+        if key == "score_bands" or key in SIGN_IN_KEYS:
             continue
         label = setting_label(key)
         if spec.choices:
@@ -66,3 +68,5 @@ with st.form("settings"):
         if run_action(save, success=f"{len(changed)} setting(s) saved.", slot="settings"):
             st.rerun()
     feedback("settings")
+
+sign_in_form(actor, current)

@@ -11,7 +11,6 @@ from core.audit_trail import AuditEntry
 from core.labels import (
     ACTION_LABELS,
     ROLE_LABELS,
-    SETTING_LABELS,
     STATUS_LABELS,
     TIER_LABELS,
     TRIGGER_LABELS,
@@ -19,9 +18,9 @@ from core.labels import (
     format_datetime,
     humanize,
     plain_value,
-    setting_value,
 )
 from core.models import STATUSES, TIERS
+from core.setting_labels import SETTING_LABELS, setting_value
 from core.settings import SETTINGS
 from core.workflow import LABELS
 

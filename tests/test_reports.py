@@ -12,10 +12,11 @@ from core.comments import list_comments
 from core.errors import AccessDenied, NotFound
 from core.evidence import list_evidence
 from core.explain import score_explanation
-from core.labels import format_datetime, format_score, setting_value, status_label
+from core.labels import format_datetime, format_score, status_label
 from core.models import AuditLog
 from core.report_assessment import assessment_report_pdf
 from core.report_charts import RENDERER
+from core.setting_labels import setting_value
 from core.settings import update_setting
 from core.timelines import status_history
 from core.version import VERSION
