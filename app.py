@@ -8,6 +8,7 @@ import streamlit as st
 from core import auth, migrate
 from core.demo_accounts import demo_usernames, password_source
 from core.errors import ConfigError
+from core.second_factor import must_enrol
 from core.text import md_escape
 from core.users import demo_accounts_exist
 from ui import login
@@ -73,6 +74,8 @@ actor = login.sign_in()
 
 with reading() as s:
     me = auth.user_summary(s, actor)
+    enrol = must_enrol(s, actor)  # the role needs a second factor this session has not given
+only_profile = me.must_change_password or enrol
 st.logo(str(LOGO), size="large")
 
 with st.sidebar:
@@ -82,7 +85,7 @@ with st.sidebar:
     )
     if demo:
         st.badge("Demo data", icon=":material/science:", color="orange")
-    if not me.must_change_password:  # until then only the profile page exists
+    if not only_profile:  # until then only the profile page exists
         show_bell(actor)
     if st.button("Sign out", icon=":material/logout:", width="stretch"):
         login.sign_out()  # renders the cookie deletion, which reruns the app once done
@@ -91,4 +94,9 @@ with st.sidebar:
 
 if me.must_change_password:
     st.warning("You signed in with a one-time password. Choose a new password to continue.")
-st.navigation(pages_for(actor, me.must_change_password), expanded=True).run()
+elif enrol:
+    st.warning(
+        "Your role signs in with two steps. Set up your authenticator app below to continue.",
+        icon=":material/phonelink_lock:",
+    )
+st.navigation(pages_for(actor, only_profile), expanded=True).run()

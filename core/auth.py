@@ -88,9 +88,17 @@ def actor_for(session: Session, username: str, session_id: str = "") -> Actor | 
 
 
 def open_session(
-    session: Session, username: str, *, client_address: str = "", now: datetime | None = None
+    session: Session,
+    username: str,
+    *,
+    client_address: str = "",
+    via: str = "",
+    second_factor: str = "",
+    now: datetime | None = None,
 ) -> Actor:
-    """Start a new server-side session at sign-in and record the sign-in."""
+    """Start a new server-side session at sign-in and record the sign-in: `via` names the single
+    sign-on provider ("" for the password form), `second_factor` how one was given ("code" for
+    ours, "provider" for the provider's, "" for none)."""
     now = now or utcnow()
     user = session.scalar(select(User).where(User.username == username, User.is_active))
     if user is None or throttle.is_locked(user, now):
@@ -103,12 +111,17 @@ def open_session(
             issued_at=now,
             last_seen_at=now,
             client_address=client_address[:64],
+            via=via[:64],
+            second_factor=second_factor,
         )
     )
     throttle.record_success(session, user, client_address, now)
     user.last_login_at = now
     actor = Actor(user.id, user.username, user.role, user.organization_id, sid)
-    audit.record(session, actor, "sign_in", object_type="user", object_id=user.id, now=now)
+    detail = {"via": via} if via else None
+    audit.record(
+        session, actor, "sign_in", object_type="user", object_id=user.id, detail=detail, now=now
+    )
     return actor
 
 

@@ -37,6 +37,7 @@ from core.organizations import create_organization, organization_by_name
 from core.passwords import generate_password
 from core.products import create_product
 from core.responses import AnswerInput
+from core.settings import update_setting
 
 APPROVED_NOTE = "Approved: the controls are in place. Re-assess within a year."
 REJECTED_NOTE = "Too many gaps in access control and incident response."
@@ -93,6 +94,8 @@ def build_demo(
     for org, name, bank, days_ago in NEXT_FRAMEWORK:
         story = Story(products[org, name], banks[bank], None, Cycle(0.0, "not_started", days_ago))
         _play_cycle(session, clients[org], actors["lead_reviewer"], story, rng, data_dir, now)
+    # Every demo role can be tried without an authenticator app; README says how to require it.
+    update_setting(session, SYSTEM, "second_factor_roles", [], now=now)
     if not password:
         write_passwords(data_dir, passwords)
     return passwords

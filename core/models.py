@@ -112,6 +112,7 @@ class Organization(Timestamped, Base):
 class User(Timestamped, Base):
     __tablename__ = "users"
     __table_args__ = (
+        Index("ix_users_sso", "sso_provider", "sso_subject", unique=True),
         CheckConstraint(_in("role", ROLES), name="role"),
         CheckConstraint("role <> 'client' OR organization_id IS NOT NULL", name="client_has_org"),
     )
@@ -136,6 +137,9 @@ class User(Timestamped, Base):
     totp_pending: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # single sign-on (core/sso.py): the provider's key in secrets.toml and the token's `sub`
+    sso_provider: Mapped[str | None] = mapped_column(String(64))
+    sso_subject: Mapped[str | None] = mapped_column(String(255))
 
 
 class RecoveryCode(Timestamped, Base):
@@ -161,6 +165,18 @@ class AuthSession(Timestamped, Base):
     # SHA-256 of the remember-me cookie issued with this session: a cookie signs in only by
     # resuming its own live row, so revoking the row kills the cookie everywhere it was copied.
     cookie_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    # how the sign-in was made: "" for the password form, else the single sign-on provider's name;
+    # and how the second factor was given: "code" (ours), "provider" (its amr/acr) or "" (none)
+    via: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    second_factor: Mapped[str] = mapped_column(String(20), default="", server_default="")
+
+
+class SsoIdentity(Timestamped, Base):
+    """A single sign-on identity already spent: Streamlit's identity cookie opens one session."""
+
+    __tablename__ = "sso_identities"
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
 
 class SignInAttempt(Timestamped, Base):

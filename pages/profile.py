@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import auth, passwords
 from core.labels import role_label
+from core.second_factor import must_enrol
 from core.text import md_escape
 from ui.navigation import guard
 from ui.notify_preferences import preferences_form
@@ -15,10 +16,14 @@ actor = guard(__file__)
 st.title("My profile")
 with reading() as s:
     me = auth.user_summary(s, actor)
+    enrol = must_enrol(s, actor)
 st.markdown(
     f"Signed in as **{md_escape(actor.username)}** ({role_label(me.role).lower()})"
     + (f", {md_escape(me.organization)}" if me.organization else "")
 )
+if enrol:  # the role needs a second factor first: nothing else until it is set up
+    two_step_section(actor)
+    st.stop()
 
 with st.form("change_password", clear_on_submit=True):
     st.subheader("Change password")

@@ -4,6 +4,7 @@
 #   - as root (or with passwordless sudo) first installs Debian's chromium, postgresql, nginx and
 #     openssl if they are missing (SECURESPHERE_INSTALL_SYSTEM=0 turns this off); otherwise those
 #     layers skip
+#   - installs Debian's nodejs and npm the same way, then the test OpenID provider (npm ci in tests/oidc)
 #   - runs ruff (lint and format check) and mypy (strict, core/), then pytest; "no tests collected" (exit code 5) counts as a failure
 set -euo pipefail
 
@@ -17,6 +18,7 @@ have_nginx() { [ -x /usr/sbin/nginx ] && command -v openssl >/dev/null 2>&1; }
 have_pdftoppm() { command -v pdftoppm >/dev/null 2>&1; }  # the report tests draw PDF pages
 have_dejavu() { [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; }  # the reports' font
 have_offsite() { [ -x /usr/sbin/sshd ] && command -v rclone >/dev/null 2>&1; }
+have_node() { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; }  # the OIDC provider
 
 install_system_deps() {
     local pkgs=()
@@ -26,6 +28,7 @@ install_system_deps() {
     have_pdftoppm || pkgs+=(poppler-utils)
     have_dejavu || pkgs+=(fonts-dejavu-core)
     have_offsite || pkgs+=(openssh-server rclone)
+    have_node || pkgs+=(nodejs npm)
     [ ${#pkgs[@]} -eq 0 ] && return 0
 
     local sudo=()
@@ -58,6 +61,10 @@ if [ "${SECURESPHERE_INSTALL_SYSTEM:-1}" = "1" ]; then
 fi
 
 ensure_venv
+if have_node && [ ! -d tests/oidc/node_modules/oidc-provider ]; then
+    echo "==> npm ci --prefix tests/oidc" >&2
+    npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
+fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 print_versions
 

@@ -15,7 +15,7 @@ from core.banks.frameworks import shipped_banks
 from core.banks.store import import_bank
 from core.cli import main
 from core.mappings.shipped import import_shipped
-from core.settings import ensure_defaults
+from core.settings import ensure_defaults, update_setting
 from tests.apptest import DEMO_PASSWORD
 from tests.support.browser import screenshot
 from tests.support.postgres import require_cluster
@@ -65,6 +65,9 @@ def _prepare(url: str) -> None:
         for bank in shipped_banks():
             import_bank(session, SYSTEM, bank)
         import_shipped(session)
+        # As in the demo: the tests sign in as every role without an authenticator app; the
+        # second-factor tests require it themselves.
+        update_setting(session, SYSTEM, "second_factor_roles", [])
 
 
 @pytest.fixture(scope="session")

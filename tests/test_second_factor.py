@@ -76,6 +76,8 @@ def test_enrolment_is_pending_until_a_code_confirms_it(db_url):
     with db.transaction(db_url) as s:
         codes = confirm_enrolment(s, admin, _code(enrolment.secret, NOW), now=NOW)
     assert len(codes) == len(set(codes)) == 10
+    # 24 base32 characters each (120 bits: ASVS 5.0 6.5.2 lets a plain SHA-256 store them)
+    assert all(len(c.replace("-", "")) == 24 and c.count("-") == 5 for c in codes)
     with db.reading(db_url) as s:
         assert is_enrolled(s, "ada") and recovery_codes_left(s, admin) == 10
         hashes = set(s.scalars(select(RecoveryCode.code_hash)))

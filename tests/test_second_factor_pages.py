@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 import pyotp
+import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
@@ -15,6 +16,7 @@ from core import auth, db, links, password_reset
 from core import second_factor as sf
 from core.access import SYSTEM
 from core.models import AuthSession, Outbox, RecoveryCode, User, utcnow
+from core.settings import get_setting, update_setting
 from core.text import md_escape
 from core.users import create_user
 from tests.apptest import APP, DEMO_PASSWORD, rerun, signed_in
@@ -230,3 +232,61 @@ def test_the_admin_resets_a_second_factor_and_the_users_sessions_end(app_env):
         )
     reset = next(b for b in at.button if b.label == "Reset second factor")
     assert reset.disabled  # nothing left to reset
+
+
+def _require(url, roles) -> None:
+    with db.transaction(url) as s:
+        update_setting(s, SYSTEM, "second_factor_roles", roles)
+
+
+def test_a_role_that_needs_the_factor_reaches_only_my_profile_until_it_is_set_up(app_env):
+    _require(app_env, ["admin", "lead_reviewer"])
+    try:
+        at = signed_in(app_env, "admin").run()
+        assert not at.exception
+        assert any("Your role signs in with two steps" in w.value for w in at.warning)
+        assert at.title[0].value == "My profile"
+        assert not any(b.label == "Change password" for b in at.button)  # only the set-up
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page("pages/portfolio_home.py")  # no other page of the role is registered
+        at.button(key="second_factor_begin").click()
+        rerun(at)
+        secret = _user(app_env, "admin").totp_pending
+        next(t for t in at.text_input if t.label == "Code from the app").input(
+            pyotp.TOTP(secret).now()
+        )
+        _button(at, "Confirm").click()
+        rerun(at)
+        at.button(key="second_factor_codes_kept").click()
+        rerun(at)
+        assert not any("two steps" in w.value for w in at.warning)
+        rerun(at.switch_page("pages/portfolio_home.py"))
+        assert not at.exception and at.title[0].value == "Portfolio"
+        analyst = signed_in(app_env, "analyst").run()  # a role not in the list: no gate
+        assert analyst.title[0].value == "Portfolio" and not analyst.warning
+    finally:
+        _require(app_env, [])
+
+
+def test_the_sign_in_settings_are_checked_and_saved_together(app_env):
+    at = signed_in(app_env, "admin").run().switch_page("pages/admin_settings.py").run()
+    assert not at.exception
+    claim = next(t for t in at.text_input if t.label == "Claim holding the groups")
+    claim.input("member of")
+    next(m for m in at.multiselect if m.label.startswith("Roles that must")).select("Analyst")
+    _button(at, "Save sign-in settings").click()
+    rerun(at)
+    assert any("claim name" in e.value for e in at.error)
+    with db.reading(app_env) as s:  # all or nothing: the roles were not saved either
+        assert get_setting(s, "second_factor_roles") == []
+        assert get_setting(s, "sso_group_claim") == "groups"
+    next(t for t in at.text_input if t.label == "Claim holding the groups").input("roles")
+    _button(at, "Save sign-in settings").click()
+    rerun(at)
+    assert not at.exception and not at.error
+    with db.reading(app_env) as s:
+        assert get_setting(s, "second_factor_roles") == ["analyst"]
+        assert get_setting(s, "sso_group_claim") == "roles"
+    with db.transaction(app_env) as s:
+        update_setting(s, SYSTEM, "sso_group_claim", "groups")
+    _require(app_env, [])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Literal
 
 import jwt
 import streamlit as st
@@ -15,7 +16,8 @@ from streamlit_authenticator.utilities import LoginError
 from core import auth, passwords, throttle
 from core.access import Actor
 from core.second_factor import is_enrolled
-from ui.second_factor import code_step, held, hold
+from ui.second_factor import code_step, held, held_via, hold
+from ui.sso import buttons, password_form_shown, sign_in_by_identity
 from ui.state import reading, session, settings
 
 COOKIE_NAME = "securesphere_auth"
@@ -50,9 +52,12 @@ def sign_in() -> Actor | None:
     if (username := held()) is not None:
         return _second_step(authenticator, username)
     _keep_deleting_cookie(authenticator)
+    if (actor := sign_in_by_identity(authenticator, _open_new)) is not None:
+        return actor
     if not st.session_state.get("authentication_status"):
         st.session_state["authentication_status"] = None
     _login_form(authenticator)
+    buttons()
     if st.session_state.get("authentication_status"):
         return _open(authenticator)
     if st.session_state.get(_SUBMIT_KEY):
@@ -63,9 +68,12 @@ def sign_in() -> Actor | None:
 
 
 def _login_form(authenticator: stauth.Authenticate) -> None:
-    """The library's form; it also signs in from a validly signed cookie, which _open then checks."""
+    """The library's form (unrendered when single sign-on only: the cookie still resumes); it
+    also signs in from a validly signed cookie, which _open then checks."""
     try:
-        authenticator.login(location="main", key="Login", callback=_mark_form_login, fields=_FIELDS)
+        authenticator.login(
+            location=_where(), key="Login", callback=_mark_form_login, fields=_FIELDS
+        )
     except LoginError:  # a cookie for an account that no longer exists or is inactive
         _refuse_cookie(authenticator)
 
@@ -75,7 +83,11 @@ def _refuse_cookie(authenticator: stauth.Authenticate) -> None:
     st.session_state["_signed_out_reason"] = SESSION_ENDED
     # The message and form in this same run: an immediate rerun would drop the deletion unsent.
     st.info(SESSION_ENDED)
-    authenticator.login(location="main", key="Login", callback=_mark_form_login, fields=_FIELDS)
+    authenticator.login(location=_where(), key="Login", callback=_mark_form_login, fields=_FIELDS)
+
+
+def _where() -> Literal["main", "unrendered"]:
+    return "main" if password_form_shown() else "unrendered"
 
 
 def _spend_check_if_none_ran(creds: dict) -> None:
@@ -110,31 +122,41 @@ def _second_step(authenticator: stauth.Authenticate, username: str) -> Actor:
     session as the form does."""
     if not code_step(username, client_address()):
         st.stop()  # nothing else of the sign-in screen under the code step
-    actor = _open_new(authenticator, lambda _s: username, code_checked=True)
+    actor = _open_new(authenticator, lambda _s: username, second_factor=_code, via=held_via())
     _as_after_library_login(actor)
     return actor
+
+
+def _code() -> str:
+    return "code"
 
 
 def _open_new(
     authenticator: stauth.Authenticate,
     prepare: Callable[[Session], str],
     *,
-    code_checked: bool = False,
+    second_factor: Callable[[], str] = str,
+    via: str = "",
 ) -> Actor | None:
     """A new server-side session for the account `prepare` names (run in the same transaction),
-    and a cookie that is valid only as long as that session. For an account with a second
-    factor and no code checked yet, only `prepare` is committed and the code step is held: None."""
+    and a cookie that is valid only as long as that session. `second_factor()`, asked after
+    `prepare`, says how one was given (see auth.open_session); for an account with ours and none
+    given yet, only `prepare` is committed and the code step is held: None. `via` names a single
+    sign-on provider."""
     with session() as s:
         username = prepare(s)
-        if not code_checked and is_enrolled(s, username):
+        given = second_factor()
+        if not given and is_enrolled(s, username):
             actor = None
         else:
-            actor = auth.open_session(s, username, client_address=client_address())
+            actor = auth.open_session(
+                s, username, client_address=client_address(), via=via, second_factor=given
+            )
             expires = datetime.now(UTC).replace(microsecond=0) + auth.session_lifetime(s)
             token = _cookie_token(username, expires)
             auth.bind_cookie(s, actor.session_id, token)
     if actor is None:
-        hold(authenticator, username)
+        hold(authenticator, username, via)
         return None
     st.session_state.pop(_DELETING, None)  # a pending deletion could overtake the new cookie
     _set_cookie(authenticator, token, expires)

@@ -117,8 +117,9 @@ HOME_BY_ROLE = {
 }
 
 
-def pages_for(actor: Actor, must_change_password: bool) -> dict[str, list]:
-    """st.Page objects grouped for st.navigation; a forced password change shows only the profile.
+def pages_for(actor: Actor, only_profile: bool) -> dict[str, list]:
+    """st.Page objects grouped for st.navigation; a forced password change or
+    second-factor set-up shows only the profile.
 
     Pages outside the role's set are registered too, hidden from the menu, so their URL shows a
     refusal (and writes its audit row) instead of silently opening the home page; their file
@@ -128,10 +129,10 @@ def pages_for(actor: Actor, must_change_password: bool) -> dict[str, list]:
         if actor.role not in spec.roles:
             groups.setdefault(spec.group, []).append(_refusal(spec))
             continue
-        if must_change_password and spec.path != "pages/profile.py":
+        if only_profile and spec.path != "pages/profile.py":
             continue
         home = spec.path == HOME_BY_ROLE[actor.role] or (
-            must_change_password and spec.path == "pages/profile.py"
+            only_profile and spec.path == "pages/profile.py"
         )
         groups.setdefault(spec.group, []).append(
             st.Page(spec.path, title=spec.title, icon=spec.icon, default=home)

@@ -26,7 +26,7 @@ _CODES = "_second_factor_codes"  # the new recovery codes, until the user says t
 # --------------------------------------------------------------------------- the sign-in step
 
 
-def hold(authenticator: stauth.Authenticate, username: str) -> None:
+def hold(authenticator: stauth.Authenticate, username: str, via: str = "") -> None:
     """The password (or a link) was right for an account with a second factor: remember it in
     this browser's server-side state only, and make the library forget its signed-in state,
     which a rerun would otherwise try to resume (ui.login._resume) without a code."""
@@ -34,11 +34,21 @@ def hold(authenticator: stauth.Authenticate, username: str) -> None:
         authenticator.authentication_controller.logout()  # also: the library ignores the cookie
     for key in ("_form_login", "_signed_out_reason"):
         st.session_state.pop(key, None)
-    st.session_state[_HELD] = {"username": username, "since": time.monotonic(), "refused": False}
+    st.session_state[_HELD] = {
+        "username": username,
+        "since": time.monotonic(),
+        "refused": False,
+        "via": via,
+    }
 
 
 def release() -> None:
     st.session_state.pop(_HELD, None)
+
+
+def held_via() -> str:
+    """The single sign-on provider of the held sign-in ("" for the password form)."""
+    return str(st.session_state.get(_HELD, {}).get("via", ""))
 
 
 def held() -> str | None:
@@ -61,7 +71,7 @@ def code_step(username: str, client_address: str) -> bool:
     with st.form("second_factor_code", clear_on_submit=True):
         st.subheader("Two-step sign-in")
         st.markdown(f"Signing in as **{md_escape(username)}**. {CODE_PROMPT}")
-        code = st.text_input("Code", max_chars=11, autocomplete="one-time-code")
+        code = st.text_input("Code", max_chars=32, autocomplete="one-time-code")
         verify = st.form_submit_button("Verify", type="primary", icon=":material/verified_user:")
         cancel = st.form_submit_button("Use another account", type="tertiary")
     if cancel:
