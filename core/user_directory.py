@@ -28,6 +28,8 @@ class UserRow:
     locked_until: datetime | None
     must_change_password: bool
     last_login_at: datetime | None
+    second_factor: bool  # two-step sign-in set up
+    single_sign_on: str  # the provider's key in secrets.toml once linked, else ""
 
 
 def list_users(
@@ -80,4 +82,6 @@ def _user_row(user: User, organization: str | None) -> UserRow:
         locked_until=user.locked_until,
         must_change_password=user.must_change_password,
         last_login_at=user.last_login_at,
+        second_factor=user.totp_secret is not None,
+        single_sign_on=user.sso_provider or "",
     )

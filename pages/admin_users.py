@@ -14,6 +14,7 @@ from core.text import md_escape
 from ui.invitations import invite_form, pending_invitations
 from ui.navigation import guard
 from ui.second_factor import reset_action
+from ui.sso import configured
 from ui.state import reading, run_action, settings
 from ui.tables import show_table, when_column
 from ui.widgets import confirm_action, page_of
@@ -78,13 +79,23 @@ rows = page_of(partial(user_directory.list_users, **filters), page_size=PAGE_SIZ
 if not rows:
     st.info("No user matches these filters.", icon=":material/search_off:")
     st.stop()
-table = pd.DataFrame(rows).drop(columns=["id"]).assign(role=lambda f: f["role"].map(role_label))
+labels = {p.key: p.label for p in configured()}
+table = (
+    pd.DataFrame(rows)
+    .drop(columns=["id"])
+    .assign(
+        role=lambda f: f["role"].map(role_label),
+        single_sign_on=lambda f: f["single_sign_on"].map(lambda k: labels.get(k, k)),
+    )
+)
 show_table(
     table,
     {
         "email": "E-mail",
         "organization": "Organisation",
         "must_change_password": "Must change password",
+        "second_factor": "Two-step sign-in",
+        "single_sign_on": "Single sign-on",
         "locked_until": when_column("Locked until"),
         "last_login_at": when_column("Last sign-in"),
     },
