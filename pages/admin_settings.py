@@ -6,7 +6,7 @@ from core.setting_labels import setting_label, setting_value
 from core.settings import SETTINGS, get_settings, update_setting
 from ui.navigation import guard
 from ui.sign_in_settings import KEYS as SIGN_IN_KEYS
-from ui.sign_in_settings import sign_in_form
+from ui.sign_in_settings import save_settings, sign_in_form
 from ui.state import feedback, reading, run_action
 
 actor = guard(__file__)
@@ -59,14 +59,7 @@ with st.form("settings"):
                 )
             )
     if st.form_submit_button("Save settings", icon=":material/save:"):
-        changed = {k: v for k, v in values.items() if v != current[k]}
-
-        def save(s, a):
-            for key, value in changed.items():
-                update_setting(s, a, key, value)
-
-        if run_action(save, success=f"{len(changed)} setting(s) saved.", slot="settings"):
-            st.rerun()
+        save_settings(values, current, "settings")
     feedback("settings")
 
 sign_in_form(actor, current)

@@ -115,12 +115,17 @@ def sign_in_form(actor: Actor, current: dict[str, Any]) -> None:
             words = str(values["sso_second_factor_values"]).replace(",", " ").split()
             values["sso_second_factor_values"] = words
             values["sso_role_rules"] = _rules(edited)
-            changed = {k: v for k, v in values.items() if v != current[k]}
-
-            def save(s, a):
-                for key, value in changed.items():
-                    update_setting(s, a, key, value)
-
-            if run_action(save, success=f"{len(changed)} setting(s) saved.", slot="sign_in"):
-                st.rerun()
+            save_settings(values, current, "sign_in")
         feedback("sign_in")
+
+
+def save_settings(values: dict[str, Any], current: dict[str, Any], slot: str) -> None:
+    """Store the values that changed, in one transaction (all or none), then redraw the page."""
+    changed = {k: v for k, v in values.items() if v != current[k]}
+
+    def save(s, a):
+        for key, value in changed.items():
+            update_setting(s, a, key, value)
+
+    if run_action(save, success=f"{len(changed)} setting(s) saved.", slot=slot):
+        st.rerun()
