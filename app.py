@@ -15,6 +15,7 @@ from ui import login
 from ui.bell import show_bell
 from ui.link_landing import forgot_password, link_landing
 from ui.navigation import pages_for, sign_in_doors
+from ui.sso import password_form_shown
 from ui.state import reading, settings
 
 os.umask(0o077)  # the database, its -wal/-shm and evidence files are the owner's only
@@ -51,7 +52,8 @@ def sign_in_screen() -> None:
             # it reruns the app itself once the cookie is set.
             st.caption("Signing you in…")
             st.stop()
-        forgot_password()
+        if password_form_shown():  # no password to forget when only single sign-on shows
+            forgot_password()
         if demo:
             demo_hint()
 

@@ -44,6 +44,8 @@ def buttons() -> None:
         return
     if message := st.session_state.get(REFUSED):
         st.error(message, icon=":material/block:")
+    if password_form_shown():
+        st.caption("Or sign in with your organisation's account:")
     for provider in providers:
         if st.button(
             f"Sign in with {provider.label}",
