@@ -21,6 +21,7 @@ __all__ = [
     "answer_score",
     "band_for",
     "lost_points",
+    "question_shares",
     "score_assessment",
     "score_delta",
 ]
@@ -173,6 +174,11 @@ def _scored_shares(
 
 def _contributions(bank: Bank, q_scores: Mapping[str, float | None]) -> dict[str, float]:
     return {key: share * score for key, share, score in _scored_shares(bank, q_scores)}
+
+
+def question_shares(bank: Bank, result: ScoreResult) -> dict[str, float]:
+    """Overall points each scored question carries at full score (they sum to 100)."""
+    return _shares(bank, result.question_scores)
 
 
 def lost_points(bank: Bank, result: ScoreResult) -> list[LostPoints]:
