@@ -31,6 +31,8 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("crosswalk_browser")
     env = b.app_env(root, PASSWORD)
     b.run_cli(env, ["init"])  # the shipped banks and crosswalk
+    # the admin signs in with a password only (second_factor_roles would send them to set-up)
+    b.run_cli(env, ["settings", "second_factor_roles", "[]"])
     world = build(World(env["SECURESPHERE_DATABASE_URL"], root / "data"))
     db.dispose_all()
     port = b.free_port()
