@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import Actor, can_read_assessment
-from core.banks.model import Bank
+from core.banks.model import Answer, Bank
 from core.errors import NotFound
 from core.labels import format_datetime, trigger_label
 from core.models import Assessment, Questionnaire, ScoreHistory
@@ -73,6 +73,7 @@ class ScoreExplanation:
     after: Snapshot | None
     movement: pd.DataFrame
     movement_note: str | None
+    answers: dict[str, Answer]  # as stored: what the score planner lays its plan over
 
 
 def section_frame(
@@ -295,4 +296,5 @@ def score_explanation(
         after=after,
         movement=movement,
         movement_note=note,
+        answers=current.inputs.answers,
     )

@@ -2,11 +2,11 @@
 of changes that reaches a target score or band.
 
 A plan never touches stored answers: it is a mapping of question keys to planned answers laid
-over them. The cheapest plan raises questions to their best answer. Only questions that are
-scored now and that no condition looks at are candidates: raising one then keeps every scored
-set and weight as it is, so each gain is exactly the points it lost against its best answer,
-gains add up, and the search is a 0/1 knapsack over whole-number efforts (exact, by dynamic
-programming over the total effort).
+over them. The cheapest plan raises questions to their best answer. Candidates are the questions
+scored now whose best answer shows or hides no scored question (a condition's question is
+checked by scoring that one change): raising one keeps every scored set and weight as it is, so
+each gain is exactly the points it lost against its best answer, gains add up, and the search is
+a 0/1 knapsack over whole-number efforts (exact, by dynamic programming over the total effort).
 """
 
 from __future__ import annotations
@@ -114,15 +114,22 @@ def candidates(
     shares = question_shares(bank, now)
     watched = {q.condition.question for q in bank.questions if q.condition is not None}
     found = []
+    scored = _scored(now)
     for key, share in shares.items():
         question, score = bank.question(key), now.question_scores[key]
         best = best_answer(question)
-        if key in watched or best is None or score is None:
+        if best is None or score is None:
             continue
+        if key in watched and _scored(project(bank, answers, {key: best})) != scored:
+            continue  # its best answer shows or hides scored questions: the gains would not add
         gain = share * ((answer_score(question, best) or 0.0) - score)
         if gain > _TOLERANCE:
             found.append(Change(key, best, gain, _effort(effort, key)))
     return found
+
+
+def _scored(result: ScoreResult) -> set[str]:
+    return {key for key, score in result.question_scores.items() if score is not None}
 
 
 def _effort(effort: Mapping[str, int] | None, key: str) -> int:

@@ -16,6 +16,7 @@ from core.text import md_escape
 from ui.bank_import import answers_workbook_download
 from ui.coverage import coverage_section
 from ui.navigation import guard
+from ui.planner import planner_section
 from ui.reports import assessment_report_button
 from ui.state import load
 from ui.widgets import choose_assessment, confirm_action
@@ -112,6 +113,7 @@ else:
             },
         )
         st.plotly_chart(lost_points_figure(ex.lost), width="stretch")
+    planner_section(ex)
 
 st.subheader("Score history")
 if ex.history.empty:

@@ -23,7 +23,7 @@ from core.planner import (
     target_score,
 )
 from core.scoring import DEFAULT_BANDS, answer_score, score_assessment
-from tests.test_scoring import WEIGHTS, answers, same_scores, scenarios
+from tests.test_scoring import CONDITIONAL, WEIGHTS, answers, same_scores, scenarios
 
 targets = st.floats(0, 100) | st.sampled_from(["Low", "Medium", "High"])
 
@@ -40,12 +40,9 @@ def test_a_projection_is_the_scoring_of_the_planned_answers(scenario, data):
     assert given_answers == before  # a plan never changes the answers it is laid over
 
 
-@given(scenarios(), targets, st.data())
-@settings(max_examples=150, deadline=None)
-def test_the_cheapest_plan_reaches_the_target_and_nothing_cheaper_does(scenario, target, data):
-    _, bank, given_answers = scenario
-    pool = candidates(bank, given_answers)
-    effort = {c.key: data.draw(st.integers(1, 3)) for c in pool}
+def _check_cheapest(bank, given_answers, target, effort) -> None:
+    """The cheapest plan against brute force over every subset of the candidates."""
+    pool = candidates(bank, given_answers, effort)
     plan = cheapest_plan(bank, given_answers, target, effort=effort)
     cheapest = None  # brute force: every subset of the candidates, scored for real
     for size in range(len(pool) + 1):
@@ -64,6 +61,36 @@ def test_the_cheapest_plan_reaches_the_target_and_nothing_cheaper_does(scenario,
     # each change's gain is exactly what it adds (the gains add up)
     now = score_assessment(bank, given_answers).overall or 0.0
     assert abs(now + sum(c.gain for c in plan.changes) - (plan.projected.overall or 0.0)) < 1e-6
+
+
+@given(scenarios(), targets, st.data())
+@settings(max_examples=150)
+def test_the_cheapest_plan_reaches_the_target_and_nothing_cheaper_does(scenario, target, data):
+    _, bank, given_answers = scenario
+    effort = {q.key: data.draw(st.integers(1, 3)) for q in bank.questions}
+    _check_cheapest(bank, given_answers, target, effort)
+
+
+def _conditional_answers(draw) -> dict[str, Answer]:
+    found = {}
+    for key, values in (
+        ("gate", ["yes", "no"]),
+        ("follow", ["yes", "no"]),
+        ("only", ["yes", "partial", "no"]),
+    ):
+        if (value := draw(st.sampled_from([None, *values]))) is not None:
+            found[key] = Answer(value)
+    return found
+
+
+@given(st.data(), targets)
+def test_a_condition_question_is_planned_only_where_its_change_adds_up(data, target):
+    given_answers = _conditional_answers(data.draw)  # "follow" shows when "gate" is yes
+    effort = {q.key: data.draw(st.integers(1, 3)) for q in CONDITIONAL.questions}
+    _check_cheapest(CONDITIONAL, given_answers, target, effort)
+    if given_answers.get("gate") == Answer("no") and "follow" in given_answers:
+        # yes would show a scored "follow": the gains would no longer add up
+        assert "gate" not in {c.key for c in candidates(CONDITIONAL, given_answers)}
 
 
 @given(scenarios())

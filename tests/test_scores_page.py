@@ -9,6 +9,7 @@ from core import db, settings
 from core.access import SYSTEM
 from core.explain import score_explanation
 from core.models import Assessment, Organization, Product, ScoreHistory, User
+from core.planner import candidates
 from tests.apptest import rerun, signed_in
 
 USERS = {
@@ -52,7 +53,12 @@ def test_scores_page_runs_for_every_role(app_env, role):
     at = _open(app_env, USERS[role])
     assert not at.exception and not at.error
     assert at.title[0].value == "Scores"
-    assert set(_metrics(at)) == {"Overall score", "Risk band", "Completion", "Snapshots"}
+    assert set(_metrics(at)) == {"Overall score", "Risk band", "Completion", "Snapshots"} | {
+        "Projected score",  # the planner's, with nothing planned yet: the score as it stands
+        "Projected band",
+        "Distance to the target",
+    }
+    assert _metrics(at)["Projected score"] == _metrics(at)["Overall score"]
     assert bool([b for b in at.button if b.key == "recompute"]) is (role == "admin")
 
 
@@ -146,3 +152,34 @@ def test_failed_critical_controls_are_named_by_their_question_text(app_env):
     warning = next(w.value for w in at.warning if "Critical controls failed" in w.value)
     assert failing.bank.question(key).text.split()[0] in warning
     assert key not in warning.replace("\\", "")
+
+
+def test_the_planner_projects_planned_answers_and_finds_the_cheapest_way(app_env):
+    aid = _assessment(app_env, "Billing Service", cycle=3)  # approved, in the High band
+    at = _open(app_env, "demo_client", aid)
+    assert not at.exception
+    with db.reading(app_env) as s:
+        ex = score_explanation(s, SYSTEM, aid)
+    before = _metrics(at)["Projected score"]
+    picker = next(m for m in at.multiselect if m.label.startswith("Answers you plan"))
+    top = max(candidates(ex.bank, ex.answers), key=lambda c: c.gain)
+    picker.select(top.key)
+    rerun(at)
+    gained = float(_metrics(at)["Projected score"]) - float(before)
+    assert gained == pytest.approx(top.gain, abs=0.06)  # as shown, to one decimal
+    assert any("no smaller set of changes reaches" in c.value for c in at.caption)
+    plan = next(d for d in at.dataframe if "Planned" in d.value.columns)
+    assert set(plan.value.columns) == {"Question", "Text", "Now", "Planned", "Points"}
+    assert (plan.value["Points"] > 0).all() and not plan.value["Now"].str.contains("None").any()
+    with db.reading(app_env) as s:  # planning changed nothing stored
+        again = score_explanation(s, SYSTEM, aid)
+    assert again.result.overall == ex.result.overall and again.answers == ex.answers
+    next(r for r in at.radio if r.label == "Target").set_value("A score")
+    rerun(at)
+    next(n for n in at.number_input if n.label == "Target score").set_value(100.0)
+    rerun(at)
+    assert not at.exception
+    reached = any("reach this target" in w.value for w in at.warning) or any(
+        "no smaller set" in c.value for c in at.caption
+    )
+    assert reached
