@@ -54,8 +54,8 @@ def sign_in_screen() -> None:
             st.stop()
         if password_form_shown():  # no password to forget when only single sign-on shows
             forgot_password()
-        if demo:
-            demo_hint()
+            if demo:
+                demo_hint()
 
 
 def demo_hint() -> None:

@@ -17,6 +17,7 @@ from core.settings import get_setting
 from ui.state import reading, session, settings
 
 REFUSED = "_sso_refused"  # the message of a refused single sign-on, until the next attempt
+_COOKIES_SEEN = "_sso_cookie_component_seen"
 OpenNew = Callable[..., Actor | None]  # ui.login._open_new
 
 
@@ -83,6 +84,13 @@ def sign_in_by_identity(authenticator: stauth.Authenticate, open_new: OpenNew) -
     if found is None:
         return None
     provider, claims = found
+    if not st.session_state.get(_COOKIES_SEEN):
+        # The provider's redirect is a new page load: this first run is the one that drew the
+        # cookie component, whose first report reruns the app at once and would drop a cookie
+        # set now unsent (as ui.login.link_authenticator explains). Sign in on that rerun.
+        st.session_state[_COOKIES_SEEN] = True
+        st.caption("Signing you in…")
+        st.stop()
     outcome: list[sso.SsoSignIn] = []
 
     def prepare(s: Session) -> str:
