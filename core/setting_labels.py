@@ -67,9 +67,9 @@ def setting_value(key: str, value: object) -> str:
     if key == "score_bands" and isinstance(value, list):
         return ", ".join(f"{name} from {float(low):g}" for low, name in value) + ", Critical below"
     if key == "second_factor_roles" and isinstance(value, list):
-        return ", ".join(role_label(role) for role in value) or "None"
+        return ", ".join(role_label(role) for role in value) or "No role"
     if key == "sso_role_rules" and isinstance(value, list):
-        return "; ".join(rule_words(rule) for rule in value) or "None"
+        return "; ".join(rule_words(rule) for rule in value) or "No rule"
     choices = SETTING_VALUE_LABELS.get(key)
     if choices:
         return choices.get(str(value), humanize(value))

@@ -93,7 +93,7 @@ def sign_in_form(actor: Actor, current: dict[str, Any]) -> None:
                     list(_ROLE_BY_LABEL),
                     default=[role_label(r) for r in current["second_factor_roles"]],
                     help=SETTINGS["second_factor_roles"].help,
-                    placeholder="None: two-step sign-in is each user's choice",
+                    placeholder="No role: two-step sign-in is each user's choice",
                 )
             ],
             "sign_in_password": _choice("sign_in_password", current),
