@@ -250,16 +250,6 @@ def expect_login_form(page) -> None:
     expect(page.locator(NAV)).to_have_count(0)
 
 
-def nav_labels(page) -> list[str]:
-    """All menu entries; a long menu is folded behind "View N more", which is opened first."""
-    view = page.locator(SIDEBAR).locator('[data-testid="stSidebarNavViewButton"]')
-    if view.count() and re.fullmatch(r"View \d+ more", view.inner_text().strip()):
-        view.click()
-        expect(view).to_have_text("View less")
-    links = page.locator(NAV).locator(NAV_LINK).locator('[data-testid="stMarkdownContainer"]')
-    return [t.strip() for t in links.all_inner_texts()]
-
-
 def titles(page) -> list[str]:
     return [t.strip() for t in page.locator(MAIN_H1).all_inner_texts()]
 
@@ -323,7 +313,7 @@ def assert_client_home_or_refusal(page, server, path: str) -> None:
     assert titles(page) == ["My products"] or page.get_by_text(NO_ACCESS).count(), (
         f"{path}: titles {titles(page)} on {page.url}"
     )
-    assert nav_labels(page) == server.menus["client"]
+    assert b.nav_labels(page) == server.menus["client"]
 
 
 # --------------------------------------------------------------------------- tests
@@ -336,7 +326,7 @@ def test_sign_in_shows_role_home_and_menu_then_sign_out(app_page, server, userna
     sign_in(page, server, username)
 
     assert heading(page) == title
-    menu = nav_labels(page)
+    menu = b.nav_labels(page)
     assert menu == server.menus[role]
     assert {title, "My profile"} <= set(menu), menu
     assert not set(forbidden) & set(menu), menu

@@ -169,15 +169,6 @@ def _cookie(page) -> bool:
     return any(c["name"] == COOKIE for c in page.context.cookies())
 
 
-def _menu(page) -> list[str]:
-    view = page.locator(SIDEBAR).locator('[data-testid="stSidebarNavViewButton"]')
-    if view.count() and re.fullmatch(r"View \d+ more", view.inner_text().strip()):
-        view.click()
-        expect(view).to_have_text("View less")
-    links = page.locator(NAV).locator(NAV_LINK).locator('[data-testid="stMarkdownContainer"]')
-    return [t.strip() for t in links.all_inner_texts()]
-
-
 def _set(server, key: str, value) -> None:
     b.run_cli(server.env, ["settings", key, value if isinstance(value, str) else json.dumps(value)])
 
@@ -258,7 +249,7 @@ def test_a_provider_vouching_for_a_second_factor_opens_the_full_menu(server, new
     _sso(page, server, "Corp ID", "rita")
     _signed_in(page)
     expect(page.locator(MAIN_H1).first).to_have_text("Review desk")
-    assert set(_menu(page)) == {p.title for p in PAGES if "lead_reviewer" in p.roles}
+    assert set(b.nav_labels(page)) == {p.title for p in PAGES if "lead_reviewer" in p.roles}
     expect(page.get_by_text(ENROL)).to_have_count(0)
     rita = _user(server, "rita")
     assert rita.role == "lead_reviewer" and rita.organization_id is None

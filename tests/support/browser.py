@@ -406,3 +406,19 @@ def click_until(page, button, outcome, *, attempts: int = 3, timeout_ms: int = 1
         except AssertionError:
             if attempt == attempts - 1:
                 raise
+
+
+def nav_labels(page) -> list[str]:
+    """All menu entries; a long menu is folded behind "View N more", which is opened first."""
+    view = page.locator('[data-testid="stSidebar"]').locator(
+        '[data-testid="stSidebarNavViewButton"]'
+    )
+    if view.count() and re.fullmatch(r"View \d+ more", view.inner_text().strip()):
+        view.click()
+        expect(view).to_have_text("View less")
+    links = (
+        page.locator('[data-testid="stSidebarNav"]')
+        .locator('[data-testid="stSidebarNavLink"]')
+        .locator('[data-testid="stMarkdownContainer"]')
+    )
+    return [t.strip() for t in links.all_inner_texts()]
