@@ -107,6 +107,9 @@ class Organization(Timestamped, Base):
     industry: Mapped[str] = mapped_column(String(60), default="")
     tier: Mapped[str] = mapped_column(String(20), default="tier_2")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the score planner's target for its assessments: a band name or a score "0".."100";
+    # None means the Low-risk band (core/plans.py)
+    score_target: Mapped[str | None] = mapped_column(String(20))
 
 
 class User(Timestamped, Base):
@@ -287,6 +290,10 @@ class Assessment(Timestamped, Base):
     decided_at: Mapped[datetime | None]
     latest_score: Mapped[float | None] = mapped_column(Float)
     latest_band: Mapped[str | None] = mapped_column(String(20))
+    # the newest snapshot's share (0-100) of its overall points accepted by a reviewer, and
+    # assured (accepted or on in-date evidence), written with latest_score (core/assurance.py)
+    accepted_share: Mapped[float | None] = mapped_column(Float)
+    assured_share: Mapped[float | None] = mapped_column(Float)
     completion: Mapped[float] = mapped_column(Float, default=0.0)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The dashboards' read model (core/read_model.py writes these at commit, nothing else does):
@@ -376,6 +383,9 @@ class ScoreHistory(Timestamped, Base):
     # {"scores": {key: score or None}, "contributions": {key: points}}, visible questions only;
     # None on snapshots taken before revision 0003.
     question_scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # the share of the points at each assurance level, overall and per section
+    # (core/assurance.py); None on snapshots taken before revision 0013.
+    assurance: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class SystemSetting(Timestamped, Base):
@@ -401,6 +411,8 @@ class EvidenceFile(Timestamped, Base):
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     deleted_at: Mapped[datetime | None]
+    # the last day the evidence holds (a certificate's or a pen test's end), if it says
+    valid_until: Mapped[date | None] = mapped_column(Date)
 
 
 class AuditLog(Timestamped, Base):
@@ -661,6 +673,17 @@ class AnswerProposal(Timestamped, Base):
     value: Mapped[Any | None] = mapped_column(JSON)
     is_na: Mapped[bool] = mapped_column(Boolean, default=False)
     origin: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AssessmentPlan(Timestamped, Base):
+    """The score planner's saved plan for an assessment: planned answers by question key
+    ({"value": ..., "is_na": ...}) and the target. It never changes a stored answer (core/plans.py)."""
+
+    __tablename__ = "assessment_plans"
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), primary_key=True)
+    planned: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    target: Mapped[str] = mapped_column(String(20))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 TABLES = tuple(sorted(Base.metadata.tables))

@@ -209,8 +209,8 @@ def _store(
             continue
         row.value, row.is_na, row.justification = new
         row.score = scores[key]
-        if row.review_state == "needs_changes":
-            row.review_state = "pending"  # addressed: back to the reviewer
+        # addressed, or changed after an acceptance: back to the reviewer (core/assurance.py)
+        row.review_state = "pending"
         row.answered_by, row.answered_at, row.updated_at = actor.user_id, now, now
         if key in origins:
             row.origin = origins[key]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.access import Actor, require_role
+from core.assurance import ASSURED, answer_levels, assurance_shares, share_of
 from core.banks.answers import is_visible
 from core.banks.model import Answer, Bank
 from core.banks.store import load_bank
@@ -136,6 +137,7 @@ def _write(
     origins = origin_states(session, assessment.id)
     if origins:  # where carried, confirmed and reused answers came from stays with the score
         kept["origins"] = origins
+    assurance = assurance_shares(bank, result, answer_levels(session, assessment.id, now.date()))
     row = ScoreHistory(
         assessment_id=assessment.id,
         overall_score=result.overall,
@@ -149,12 +151,15 @@ def _write(
         formula_version=FORMULA_VERSION,
         settings_used=used,
         question_scores=kept,
+        assurance=assurance.as_json(),
         created_at=now,
         updated_at=now,
     )
     session.add(row)
     assessment.latest_score, assessment.latest_band = result.overall, result.band
     assessment.completion = result.completion
+    assessment.accepted_share = share_of(assurance.overall, ["accepted"])
+    assessment.assured_share = share_of(assurance.overall, ASSURED)
     session.flush()
     audit.record(
         session,
