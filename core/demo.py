@@ -17,7 +17,7 @@ from core.banks.model import Bank, Question
 from core.banks.question_types import QUESTION_TYPES
 from core.banks.store import load_bank
 from core.demo_accounts import create_accounts, write_passwords
-from core.demo_content import attach_evidence, demo_answers
+from core.demo_content import accept_answers, attach_evidence, demo_answers
 from core.demo_plan import (
     ACCOUNTS,
     ASVS,
@@ -192,6 +192,8 @@ def _review(
         if story == "corrected":  # back with the reviewers, scored lower than first submitted
             return
         review.claim(session, reviewer, aid, now=next(when))
+    # Reviewers accept what they checked: most answers before a decision, some while reviewing.
+    accept_answers(session, reviewer, aid, bank, answers, 0.3 if story == "under_review" else 0.7)
     if story != "under_review":
         decision = "rejected" if story == "rejected" else "approved"
         review.decide(

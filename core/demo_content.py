@@ -12,6 +12,7 @@ from core.access import Actor
 from core.banks.answers import is_visible
 from core.banks.model import Answer, Bank, Question
 from core.banks.question_types import QUESTION_TYPES
+from core import review
 from core.evidence import add_evidence
 from core.responses import AnswerInput
 
@@ -39,6 +40,29 @@ def attach_evidence(
             data_dir=data_dir,
             now=now,
         )
+    return len(keys)
+
+
+def accept_answers(
+    session: Session,
+    reviewer: Actor,
+    assessment_id: int,
+    bank: Bank,
+    answers: dict[str, AnswerInput],
+    share: float,
+    *,
+    now: datetime | None = None,
+) -> int:
+    """The reviewer accepts every answer with evidence and about ``share`` of the others (the same
+    draw for the same assessment each time); returns how many."""
+    rng = random.Random(assessment_id)
+    keys = [
+        key
+        for key, answer in answers.items()
+        if not answer.is_na and (bank.question(key).evidence_required or rng.random() < share)
+    ]
+    for key in keys:
+        review.set_review_state(session, reviewer, assessment_id, key, "accepted", now=now)
     return len(keys)
 
 
