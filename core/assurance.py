@@ -26,9 +26,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.access import Actor
 from core.banks.model import Bank
-from core.models import EvidenceFile, Question, QuestionnaireResponse, utcnow
+from core.models import EvidenceFile, Question, QuestionnaireResponse, ScoreHistory, utcnow
 from core.scoring import ScoreResult
+from core.workspace import get_assessment
 
 LEVELS = ("self_attested", "evidence", "evidence_valid", "accepted")
 LEVEL_LABELS = {
@@ -127,3 +129,15 @@ def answer_levels(
         key: answer_level(state == "accepted", files.get(question_id, ()), today)
         for key, state, question_id in rows
     }
+
+
+def assurance_history(session: Session, actor: Actor, assessment_id: int) -> list[Assurance | None]:
+    """The shares of every snapshot of an assessment the actor may read, oldest first in the
+    order of core.assessments.score_history (None for snapshots before they were kept)."""
+    get_assessment(session, actor, assessment_id)
+    stored = session.scalars(
+        select(ScoreHistory.assurance)
+        .where(ScoreHistory.assessment_id == assessment_id)
+        .order_by(ScoreHistory.created_at, ScoreHistory.id)
+    )
+    return [from_json(row) for row in stored]

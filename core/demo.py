@@ -193,7 +193,7 @@ def _review(
             return
         review.claim(session, reviewer, aid, now=next(when))
     # Reviewers accept what they checked: most answers before a decision, some while reviewing.
-    accept_answers(session, reviewer, aid, bank, answers, 0.3 if story == "under_review" else 0.7)
+    accept_answers(session, reviewer, aid, answers, 0.3 if story == "under_review" else 0.7)
     if story != "under_review":
         decision = "rejected" if story == "rejected" else "approved"
         review.decide(

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from core import review
 from core.access import Actor
 from core.banks.answers import is_visible
 from core.banks.model import Answer, Bank, Question
 from core.banks.question_types import QUESTION_TYPES
-from core import review
 from core.evidence import add_evidence
+from core.models import utcnow
 from core.responses import AnswerInput
 
 
@@ -27,9 +28,14 @@ def attach_evidence(
     *,
     now: datetime | None = None,
 ) -> int:
-    """Upload a small PDF for every answered question that requires evidence; returns how many."""
+    """Upload a small PDF for every answered question that requires evidence; returns how many.
+    Most say how long they hold (a year or so from the upload), and some of those have expired."""
     keys = [k for k, a in answers.items() if bank.question(k).evidence_required and not a.is_na]
+    rng = random.Random(assessment_id)
+    day = (now or utcnow()).date()
     for key in keys:
+        draw = rng.random()
+        until = None if draw < 0.25 else day + timedelta(days=int(365 * draw))
         add_evidence(
             session,
             actor,
@@ -38,6 +44,7 @@ def attach_evidence(
             filename=f"{key}-evidence.pdf",
             data=sample_pdf(f"Evidence for {key}"),
             data_dir=data_dir,
+            valid_until=until,
             now=now,
         )
     return len(keys)
@@ -47,20 +54,15 @@ def accept_answers(
     session: Session,
     reviewer: Actor,
     assessment_id: int,
-    bank: Bank,
     answers: dict[str, AnswerInput],
     share: float,
     *,
     now: datetime | None = None,
 ) -> int:
-    """The reviewer accepts every answer with evidence and about ``share`` of the others (the same
-    draw for the same assessment each time); returns how many."""
+    """The reviewer accepts about ``share`` of the answers (the same draw for the same assessment
+    each time); returns how many."""
     rng = random.Random(assessment_id)
-    keys = [
-        key
-        for key, answer in answers.items()
-        if not answer.is_na and (bank.question(key).evidence_required or rng.random() < share)
-    ]
+    keys = [key for key, answer in answers.items() if not answer.is_na and rng.random() < share]
     for key in keys:
         review.set_review_state(session, reviewer, assessment_id, key, "accepted", now=now)
     return len(keys)

@@ -1,7 +1,8 @@
-"""Evidence files: add, list, read and withdraw them, with their rows and audit trail.
+"""Evidence files: add, list, read and withdraw them, and set the day each is valid until, with
+their rows and audit trail.
 
 File checks (names, content, zip and image bombs) live in core/uploads.py, the blobs on disk in
-core/evidence_store.py.
+core/evidence_store.py, the "valid until" checks and words in core/evidence_validity.py.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -20,6 +21,7 @@ from core.access import Actor, require_org_write
 from core.banks.store import load_bank
 from core.errors import NotFound, SecureSphereError, ValidationError
 from core.evidence_store import blob_path, store_blob
+from core.evidence_validity import check_valid_until
 from core.models import Assessment, EvidenceFile, Question, utcnow
 from core.settings import get_settings
 from core.uploads import MB, CheckedUpload, check_upload, download_name
@@ -39,6 +41,7 @@ class EvidenceItem:
     sha256: str
     uploaded_by: int | None
     created_at: datetime
+    valid_until: date | None  # the last day the evidence holds, if it says
 
 
 @dataclass(frozen=True)
@@ -121,22 +124,21 @@ def add_evidence_files(
     question_key: str,
     files: Sequence[tuple[str, bytes]],
     data_dir: Path,
+    valid_until: date | str | None = None,
     now: datetime | None = None,
 ) -> list[EvidenceFile]:
-    """Check, store and record (name, bytes) files for one question of an open assessment: all or none."""
+    """Check, store and record (name, bytes) files for one question of an open assessment, each
+    valid until the given day if one is given: all or none."""
     now = now or utcnow()
     assessment = _writable(session, actor, assessment_id)
+    until = check_valid_until(valid_until, now.date())
     question_id = _question_id(session, assessment, question_key)
     _lock_assessment(session, assessment.id)
     _check_room(session, assessment.id, question_id, len(files))
     # Every file is checked before any is stored, so a refused batch leaves nothing on disk.
     checked = _checked(files, int(float(get_settings(session)["upload_max_mb"]) * MB))
-    return [
-        _record(
-            session, actor, assessment.id, question_key, question_id, upload, data, data_dir, now
-        )
-        for upload, data in checked
-    ]
+    where = (assessment.id, question_key, question_id, until)
+    return [_record(session, actor, where, upload, data, data_dir, now) for upload, data in checked]
 
 
 def add_evidence(
@@ -148,6 +150,7 @@ def add_evidence(
     filename: str,
     data: bytes,
     data_dir: Path,
+    valid_until: date | str | None = None,
     now: datetime | None = None,
 ) -> EvidenceFile:
     """Check, store and record one evidence file for a question of an open assessment."""
@@ -158,6 +161,7 @@ def add_evidence(
         question_key=question_key,
         files=[(filename, data)],
         data_dir=data_dir,
+        valid_until=valid_until,
         now=now,
     )[0]
 
@@ -165,14 +169,13 @@ def add_evidence(
 def _record(
     session: Session,
     actor: Actor,
-    assessment_id: int,
-    question_key: str,
-    question_id: int,
+    where: tuple[int, str, int, date | None],  # assessment, question key and id, valid until
     upload: CheckedUpload,
     data: bytes,
     data_dir: Path,
     now: datetime,
 ) -> EvidenceFile:
+    assessment_id, question_key, question_id, until = where
     digest = hashlib.sha256(data).hexdigest()
     # File before row: a blob is named by its hash, so one orphaned by a rollback is harmless and reused.
     key = store_blob(data_dir, digest, data)
@@ -186,6 +189,7 @@ def _record(
         storage_key=key,
         uploaded_by=actor.user_id,
         is_active=True,
+        valid_until=until,
         created_at=now,
         updated_at=now,
     )
@@ -203,6 +207,7 @@ def _record(
             "filename": upload.name,
             "size_bytes": len(data),
             "sha256": digest,
+            **({"valid_until": until.isoformat()} if until else {}),
         },
         now=now,
     )
@@ -222,6 +227,7 @@ def list_evidence(session: Session, actor: Actor, assessment_id: int) -> list[Ev
             EvidenceFile.sha256,
             EvidenceFile.uploaded_by,
             EvidenceFile.created_at,
+            EvidenceFile.valid_until,
         )
         .outerjoin(Question, Question.id == EvidenceFile.question_id)
         .where(EvidenceFile.assessment_id == assessment_id, EvidenceFile.is_active)
@@ -235,6 +241,12 @@ def _active_file(session: Session, evidence_id: int) -> EvidenceFile:
     if row is None or not row.is_active:
         raise NotFound("That evidence file does not exist.")
     return row
+
+
+def evidence_assessment(session: Session, actor: Actor, evidence_id: int) -> int:
+    """The assessment of an active file the actor may read."""
+    row = _active_file(session, evidence_id)
+    return get_assessment(session, actor, row.assessment_id).id
 
 
 def read_evidence(
@@ -272,3 +284,38 @@ def remove_evidence(
         detail={"assessment_id": row.assessment_id, "filename": row.filename, "sha256": row.sha256},
         now=now,
     )
+
+
+def set_valid_until(
+    session: Session,
+    actor: Actor,
+    evidence_id: int,
+    valid_until: date | str | None,
+    *,
+    now: datetime | None = None,
+) -> EvidenceFile:
+    """Set (or, with None, clear) the day a file of an open assessment is valid until: whoever
+    may add and remove its evidence may; audited when it changes."""
+    now = now or utcnow()
+    row = _active_file(session, evidence_id)
+    _writable(session, actor, row.assessment_id)
+    until = check_valid_until(valid_until, now.date())
+    if until == row.valid_until:
+        return row
+    before, row.valid_until, row.updated_at = row.valid_until, until, now
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "evidence_validity_changed",
+        object_type="evidence",
+        object_id=row.id,
+        detail={
+            "assessment_id": row.assessment_id,
+            "filename": row.filename,
+            "old": before.isoformat() if before else None,
+            "new": until.isoformat() if until else None,
+        },
+        now=now,
+    )
+    return row

@@ -13,6 +13,11 @@ a line costs a few dictionary look-ups and one join.
 An answer's provenance (origin, origin_detail: core/mappings/provenance.py) is worked out once per
 distinct stored value, N/A flag and origin text; an answer given here has no origin (NULL),
 which costs one `is None` per row.
+
+An answer's assurance level (core/assurance.py) comes from its review state and the evidence of
+its assessment and question, read once for the whole extract as one row per answer with active
+files (its latest "valid until" day): a row costs a comparison and, when there are files, one
+dictionary look-up.
 """
 
 from __future__ import annotations
@@ -23,10 +28,11 @@ import json
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor
+from core.assurance import LEVEL_LABELS, answer_level
 from core.banks.model import Question
 from core.banks.question_types import QUESTION_TYPES
 from core.banks.store import load_bank
@@ -34,12 +40,14 @@ from core.exports import safe_cell
 from core.extract_queries import answer_assessments, answer_questions
 from core.filters import Filters, scope
 from core.mappings.provenance import describe, state_of
+from core.models import Assessment, EvidenceFile, utcnow
 
 BATCH = 5_000  # rows fetched from the database at a time
 VALUES_KEPT = 100_000  # distinct (question, value) pairs remembered; free text can be endless
 ORIGINS_KEPT = 10_000  # distinct origins remembered: a kilobyte of JSON each, mostly one answer's
 Cells = tuple[object, ...]
 NO_ORIGIN: Cells = (None, None)  # origin, origin_detail of an answer given here
+ACCEPTED, SELF_ATTESTED = LEVEL_LABELS["accepted"], LEVEL_LABELS["self_attested"]
 
 
 class Memo(dict[Hashable, Any]):
@@ -83,7 +91,9 @@ def shown_score(score: float | None) -> float | None:
 class AnswerParts:
     """Every part of an answers row but the answer's own columns, each read or worked out once:
     the assessment's cells by id, the question's by id, a stored value with its label by
-    (question id, JSON text), a score as shown, and an origin's cells by (value, N/A, origin)."""
+    (question id, JSON text), a score as shown, an origin's cells by (value, N/A, origin), and
+    the assurance level (in words) an answer's evidence gives it, by (assessment id, question
+    id), for the answers that have evidence."""
 
     def __init__(self, session: Session, actor: Actor, filters: Filters, seen: str) -> None:
         self.session = session
@@ -100,6 +110,7 @@ class AnswerParts:
         self.values = Memo(self._value, VALUES_KEPT)
         self.scores = Memo(shown_score, VALUES_KEPT)
         self.origins = Memo(origin_cells, ORIGINS_KEPT)
+        self.evidence = evidence_levels(session, actor, filters, seen)
 
     def _value(self, key: tuple[int, str | None]) -> Cells:
         qid, stored = key
@@ -116,6 +127,36 @@ class AnswerParts:
         if question is None or value is None:
             return None
         return QUESTION_TYPES[question.type].describe(question, value)
+
+
+def evidence_levels(
+    session: Session, actor: Actor, filters: Filters, seen: str
+) -> dict[tuple[int, int], str]:
+    """The level (in words) their evidence gives the answers with active files, by (assessment
+    id, question id), within the extract's scope: in date while a file is valid until today or
+    later, else with evidence."""
+    today = utcnow().date()
+    stmt = (
+        select(
+            EvidenceFile.assessment_id,
+            EvidenceFile.question_id,
+            func.max(EvidenceFile.valid_until),  # a file without a day counts as none (NULL)
+        )
+        .join(Assessment, Assessment.id == EvidenceFile.assessment_id)
+        .where(EvidenceFile.is_active, EvidenceFile.question_id.is_not(None))
+        .group_by(EvidenceFile.assessment_id, EvidenceFile.question_id)
+    )
+    levels: dict[tuple[int, int], str] = {}
+    for aid, qid, until in session.execute(scope(stmt, actor, filters, seen)):
+        if qid is not None:  # filtered above; the type does not know
+            levels[aid, qid] = LEVEL_LABELS[answer_level(False, [until], today)]
+    return levels
+
+
+def level_words(state: str, by_evidence: str | None) -> str:
+    """An answer's assurance level in words, from its review state and the level its evidence
+    gives it (None without files)."""
+    return ACCEPTED if state == "accepted" else by_evidence or SELF_ATTESTED
 
 
 def row_batches(session: Session, statement: Select[Any]) -> Iterator[Sequence[Any]]:
@@ -137,14 +178,20 @@ def row_batches(session: Session, statement: Select[Any]) -> Iterator[Sequence[A
 def answer_values(session: Session, parts: AnswerParts, statement: Select[Any]) -> Iterator[Cells]:
     """Each answers row as its cells in extract column order."""
     a, q, v, scores = parts.assessments, parts.questions, parts.values, parts.scores
-    o = parts.origins
+    o, ev = parts.origins, parts.evidence
     for batch in row_batches(session, statement):
         for aid, qid, stored, na, score, state, answered, origin in batch:
             yield (
                 a[aid]
                 + q[qid]
                 + v[qid, stored]
-                + (bool(na), scores[score], state, answered)
+                + (
+                    bool(na),
+                    scores[score],
+                    state,
+                    level_words(state, ev.get((aid, qid)) if ev else None),
+                )
+                + (answered,)
                 + (NO_ORIGIN if origin is None else o[stored, na, origin])
             )
 
@@ -157,13 +204,19 @@ def answer_lines(session: Session, parts: AnswerParts, statement: Select[Any]) -
     q = Memo(lambda k: cells_text(parts.questions[k]))
     v = Memo(lambda k: cells_text(parts.values[k]), VALUES_KEPT)
     # is_na comes from SQLite as 0/1; 0 == False and 1 == True share their entry
-    rest = Memo(lambda k: cells_text((bool(k[0]), parts.scores[k[1]], k[2])), VALUES_KEPT)
+    # the last part of the key is the level the answer's evidence gives it (None: no files)
+    rest = Memo(
+        lambda k: cells_text((bool(k[0]), parts.scores[k[1]], k[2], level_words(k[2], k[3]))),
+        VALUES_KEPT,
+    )
+    ev = parts.evidence
     o = Memo(lambda k: "," + cells_text(origin_cells(k))[:-1], ORIGINS_KEPT)
     none = "," + cells_text(NO_ORIGIN)[:-1]  # ",,"
     for batch in row_batches(session, statement):
         yield "".join(
             [
-                f"{a[aid]}{q[qid]}{v[qid, stored]}{rest[na, score, state]}{answered or ''}"
+                f"{a[aid]}{q[qid]}{v[qid, stored]}"
+                f"{rest[na, score, state, ev.get((aid, qid)) if ev else None]}{answered or ''}"
                 f"{none if origin is None else o[stored, na, origin]}\r\n"
                 for aid, qid, stored, na, score, state, answered, origin in batch
             ]

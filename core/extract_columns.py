@@ -50,6 +50,27 @@ NAMED = (
         "questionnaire_version", "integer", "Questionnaire version; versions differ in questions."
     ),
 )
+SHARES = tuple(
+    Column(
+        f"{level}_share",
+        "number 0-100",
+        f"Percent of the {{whose}} points on answers at the assurance level {label!r} "
+        f"({meaning}), one decimal; the four sum to 100 (before rounding). Empty when the "
+        "score has no points, and for snapshots taken before the shares were kept.",
+    )
+    for level, label, meaning in (
+        ("accepted", "Reviewer-accepted", "accepted by a reviewer"),
+        ("evidence_valid", "Evidence in date", "a file valid until that day or later"),
+        ("evidence", "With evidence", "files, none with a valid-until day still to come"),
+        ("self_attested", "Self-attested", "no evidence"),
+    )
+)
+
+
+def _shares(whose: str) -> tuple[Column, ...]:
+    return tuple(Column(c.name, c.type, c.description.format(whose=whose)) for c in SHARES)
+
+
 CYCLE = Column(
     "cycle", "integer", "Assessment cycle of the product on this questionnaire (1 = first)."
 )
@@ -91,6 +112,13 @@ EXTRACTS: dict[str, Extract] = {
             ),
             Column(
                 "review_state", "text", "Reviewer's verdict: pending, accepted or needs_changes."
+            ),
+            Column(
+                "assurance",
+                "text",
+                "How well the answer is proven, derived and never set by anyone: Self-attested, "
+                "With evidence (files, none valid until today or later), Evidence in date (a "
+                "file valid until today or later) or Reviewer-accepted.",
             ),
             Column("answered_at", TIME, "When the answer itself last changed."),
             Column(
@@ -139,6 +167,7 @@ EXTRACTS: dict[str, Extract] = {
             Column("answered_count", "integer", "Visible questions answered."),
             Column("total_count", "integer", "Visible questions."),
             Column("formula_version", "text", "Scoring formula version used."),
+            *_shares("overall score's"),
         ),
     ),
     "section_scores": Extract(
@@ -156,6 +185,7 @@ EXTRACTS: dict[str, Extract] = {
                 "number 0-100",
                 "Section score, one decimal as on screen; empty when nothing scored was answered.",
             ),
+            *_shares("section score's"),
         ),
     ),
     "status_timeline": Extract(
@@ -212,6 +242,11 @@ EXTRACTS: dict[str, Extract] = {
             Column("sha256", "text", "SHA-256 of the content."),
             Column("uploaded_by", "text", "Who uploaded it."),
             Column("uploaded_at", TIME, "When it was uploaded."),
+            Column(
+                "valid_until",
+                "date (YYYY-MM-DD)",
+                "The last day the evidence holds, as its uploader gave it; empty when none.",
+            ),
             Column("withdrawn", "boolean", "True when the file was withdrawn."),
             Column("withdrawn_at", TIME, "When it was withdrawn."),
         ),

@@ -132,6 +132,7 @@ def _snapshots(actor: Actor) -> ExtractQuery:
             ScoreHistory.total_count.label("total_count"),
             ScoreHistory.formula_version.label("formula_version"),
             ScoreHistory.section_scores.label("section_scores"),
+            ScoreHistory.assurance.label("assurance"),
             Assessment.questionnaire_id.label("questionnaire_id"),
         ).join(Assessment, Assessment.id == ScoreHistory.assessment_id)
     )
@@ -197,6 +198,7 @@ def _evidence(actor: Actor) -> ExtractQuery:
             EvidenceFile.sha256.label("sha256"),
             func.coalesce(uploader.name, "system").label("uploaded_by"),
             EvidenceFile.created_at.label("uploaded_at"),
+            EvidenceFile.valid_until.label("valid_until"),
             (~EvidenceFile.is_active).label("withdrawn"),
             EvidenceFile.deleted_at.label("withdrawn_at"),
         )

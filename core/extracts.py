@@ -22,6 +22,7 @@ from sqlalchemy import Result, Select, func, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor
+from core.assurance import LEVELS
 from core.exports import csv_bytes, safe_cell
 from core.extract_answers import AnswerParts, answer_lines, answer_values
 from core.extract_columns import DICTIONARY_COLUMNS, EXTRACTS, DictionaryEntry
@@ -77,7 +78,16 @@ def extract_rows(session: Session, actor: Actor, name: str, filters: Filters) ->
         return
     percent = PERCENT_COLUMNS.get(name, ())
     for row in result.mappings():
-        yield {c: as_shown(c, row[c]) if c in percent else _iso(row.get(c)) for c in columns}
+        line: Row = {c: as_shown(c, row[c]) if c in percent else _iso(row.get(c)) for c in columns}
+        if name == "snapshots":
+            line.update(share_cells((row["assurance"] or {}).get("overall")))
+        yield line
+
+
+def share_cells(shares: dict[str, float] | None) -> Row:
+    """A score's assurance shares as the extracts' share columns, 0-100 with one decimal (all
+    empty when the score has no points or the snapshot has no shares)."""
+    return {f"{level}_share": as_shown("share", (shares or {}).get(level)) for level in LEVELS}
 
 
 def _lines(session: Session, actor: Actor, name: str, filters: Filters) -> Iterator[str]:
@@ -119,6 +129,7 @@ def _section_rows(session: Session, result: Result[*tuple[Any, ...]]) -> Iterato
         titles.setdefault(qid, []).append((key, title))
     for row in result.mappings():
         scores = row["section_scores"] or {}
+        shares = (row["assurance"] or {}).get("sections") or {}
         for key, title in titles.get(row["questionnaire_id"], []):
             if key in scores:
                 yield {
@@ -132,6 +143,7 @@ def _section_rows(session: Session, result: Result[*tuple[Any, ...]]) -> Iterato
                     "section_key": key,
                     "section": title,
                     "score": as_shown("section_score", scores[key]),
+                    **share_cells(shares.get(key)),
                 }
 
 

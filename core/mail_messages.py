@@ -139,6 +139,36 @@ def _overdue(d: Mapping[str, Any]) -> Rendered:
     )
 
 
+def _file(d: Mapping[str, Any]) -> str:
+    where = f"“{d['question']}”" if d.get("question") else "the assessment"
+    return f"The evidence file {d.get('filename', '')} on {where} of {d['product']}"
+
+
+def _valid_until(d: Mapping[str, Any]) -> str:
+    return format_date(date.fromisoformat(str(d["valid_until"])))
+
+
+def _evidence_expiring(d: Mapping[str, Any]) -> Rendered:
+    return Rendered(
+        f"Evidence for {d['product']} expires on {_valid_until(d)}",
+        [
+            f"{_file(d)} is valid until {_valid_until(d)}.",
+            "Add a current file, or set the day it is valid until, so the answer keeps its "
+            "evidence in date.",
+        ],
+    )
+
+
+def _evidence_expired(d: Mapping[str, Any]) -> Rendered:
+    return Rendered(
+        f"Evidence for {d['product']} has expired",
+        [
+            f"{_file(d)} was valid until {_valid_until(d)} and has expired.",
+            "The answer no longer counts as backed by evidence in date; add a current file.",
+        ],
+    )
+
+
 def _digest(d: Mapping[str, Any]) -> Rendered:
     items = d.get("items", [])
     return Rendered(
@@ -199,6 +229,8 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], Rendered]] = {
     "reply_to_reviewer": _comment("client"),
     "due_soon": _due_soon,
     "overdue": _overdue,
+    "evidence_expiring": _evidence_expiring,
+    "evidence_expired": _evidence_expired,
     "digest": _digest,
     "invitation": _invitation,
     "password_reset": _password_reset,

@@ -35,6 +35,8 @@ LINKS = {
     "reply_to_reviewer": ("questionnaire", "review"),
     "due_soon": ("questionnaire", "review"),
     "overdue": ("questionnaire", "review"),
+    "evidence_expiring": ("questionnaire", "review"),
+    "evidence_expired": ("questionnaire", "review"),
 }
 
 

@@ -1,6 +1,8 @@
 """Events that come from the clock, written by the worker before each batch: due-date reminders
-(``reminder_days`` before, and overdue the day after, once per assessment, due date and person)
-and the daily digests (at ``digest_hour`` UTC, one row per person who has something in it)."""
+(``reminder_days`` before, and overdue the day after, once per assessment, due date and person),
+evidence expiry reminders (``reminder_days`` before a file's "valid until" day, and expired the
+day after, once per file, day and person, to the clients of its organisation) and the daily
+digests (at ``digest_hour`` UTC, one row per person who has something in it)."""
 
 from __future__ import annotations
 
@@ -13,13 +15,26 @@ from sqlalchemy.orm import Session
 from core.access import SYSTEM
 from core.labels import format_datetime
 from core.mail_messages import describe
-from core.models import Assessment, Organization, Outbox, Product, User, utcnow
+from core.models import (
+    Assessment,
+    EvidenceFile,
+    Organization,
+    Outbox,
+    Product,
+    Question,
+    User,
+    utcnow,
+)
 from core.notify_events import clients_of
 from core.outbox import enqueue
 from core.settings import get_settings
 from core.workflow import EDITABLE
 
 MAX_DIGEST_ITEMS = 200
+# An expired notice not written within this many days of the expiry (the worker was stopped) is
+# not written late: the reminders scan only files that expired this recently.
+EXPIRED_NOTICE_DAYS = 7
+EVIDENCE_KINDS = {"due_soon": "evidence_expiring", "overdue": "evidence_expired"}
 
 
 def reminder_kind(due: date, today: date, days: int) -> str | None:
@@ -32,9 +47,18 @@ def reminder_kind(due: date, today: date, days: int) -> str | None:
 
 
 def enqueue_reminders(session: Session, *, now: datetime | None = None) -> int:
-    """Write the due-soon and overdue reminders owed today that were not written before; returns
-    how many rows were added."""
+    """Write the due-date and evidence expiry reminders owed today that were not written before;
+    returns how many rows were added."""
     now = now or utcnow()
+    return _due_reminders(session, now) + enqueue_evidence_reminders(session, now=now)
+
+
+def _written(session: Session, keys: list[str]) -> set[str]:
+    """The dedupe keys among these that an earlier row already has."""
+    return set(session.scalars(select(Outbox.dedupe_key).where(Outbox.dedupe_key.in_(keys))))
+
+
+def _due_reminders(session: Session, now: datetime) -> int:
     today = now.date()
     days = int(get_settings(session)["reminder_days"])
     rows = session.execute(
@@ -57,11 +81,7 @@ def enqueue_reminders(session: Session, *, now: datetime | None = None) -> int:
         for user in clients_of(session, assessment.organization_id):
             key = f"{kind}:{assessment.id}:{assessment.due_date.isoformat()}:{user.id}"
             wanted.append((key, kind, assessment, user, product, organization))
-    done = set(
-        session.scalars(
-            select(Outbox.dedupe_key).where(Outbox.dedupe_key.in_([w[0] for w in wanted]))
-        )
-    )
+    done = _written(session, [w[0] for w in wanted])
     for key, kind, assessment, user, product, organization in wanted:
         if key in done:
             continue
@@ -84,6 +104,78 @@ def enqueue_reminders(session: Session, *, now: datetime | None = None) -> int:
             dedupe_key=key,
             now=now,
         )
+    return len(wanted) - len(done)
+
+
+def enqueue_evidence_reminders(session: Session, *, now: datetime | None = None) -> int:
+    """Write the expiring and expired notices owed today for active evidence files with a
+    "valid until" day on active assessments, to the client users of the assessment's
+    organisation, each once per file, day and person; returns how many rows were added."""
+    now = now or utcnow()
+    today = now.date()
+    days = int(get_settings(session)["reminder_days"])
+    files = session.execute(
+        select(
+            EvidenceFile.id,
+            EvidenceFile.filename,
+            EvidenceFile.valid_until,
+            Question.text,
+            Assessment.id,
+            Assessment.organization_id,
+            Assessment.round,
+            Product.name,
+            Organization.name,
+        )
+        .join(Assessment, Assessment.id == EvidenceFile.assessment_id)
+        .join(Product, Product.id == Assessment.product_id)
+        .join(Organization, Organization.id == Assessment.organization_id)
+        .outerjoin(Question, Question.id == EvidenceFile.question_id)
+        .where(
+            EvidenceFile.is_active,
+            Assessment.is_active,
+            EvidenceFile.valid_until.is_not(None),
+            EvidenceFile.valid_until <= today + timedelta(days=days),
+            EvidenceFile.valid_until >= today - timedelta(days=EXPIRED_NOTICE_DAYS),
+        )
+        .order_by(EvidenceFile.id)
+    ).all()
+    clients: dict[int, list[User]] = {}
+    wanted: list[tuple[str, str, User, dict[str, object], int, int]] = []
+    for fid, filename, until, question, aid, org_id, round_, product, organization in files:
+        assert until is not None  # filtered above
+        due = reminder_kind(until, today, days)
+        if due is None:
+            continue
+        kind = EVIDENCE_KINDS[due]
+        data = {
+            "assessment_id": aid,
+            "product": product,
+            "organization": organization,
+            "round": round_,
+            "actor": SYSTEM.username,
+            "filename": filename,
+            "question": question or "",
+            "valid_until": until.isoformat(),
+            "link": f"questionnaire?assessment={aid}",
+        }
+        if org_id not in clients:
+            clients[org_id] = clients_of(session, org_id)
+        for user in clients[org_id]:
+            key = f"{kind}:{fid}:{until.isoformat()}:{user.id}"
+            wanted.append((key, kind, user, data, org_id, aid))
+    done = _written(session, [w[0] for w in wanted])
+    for key, kind, user, data, org_id, aid in wanted:
+        if key not in done:
+            enqueue(
+                session,
+                kind=kind,
+                recipient=user,
+                data=data,
+                organization_id=org_id,
+                assessment_id=aid,
+                dedupe_key=key,
+                now=now,
+            )
     return len(wanted) - len(done)
 
 

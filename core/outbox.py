@@ -55,6 +55,8 @@ KINDS: dict[str, Kind] = {
     "reply_to_reviewer": Kind("A client comments"),
     "due_soon": Kind("An assessment is due soon", "client"),
     "overdue": Kind("An assessment is overdue", "client"),
+    "evidence_expiring": Kind("Evidence is about to expire", "client"),
+    "evidence_expired": Kind("Evidence has expired", "client"),
     # Not chosen per person: always e-mailed at once, and not in the bell.
     "digest": Kind("Daily digest", configurable=False, bell=False),
     "invitation": Kind("Invitation", configurable=False, bell=False),

@@ -7,6 +7,7 @@ import random
 import re
 import zipfile
 import zlib
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
 import pytest
@@ -14,11 +15,16 @@ from PIL import Image
 from sqlalchemy import func, select, update
 
 from core import audit_chain, db, evidence, responses, settings, submission
+from core.auth import actor_for
 from core.banks.store import load_bank
+from core.config import load_settings
 from core.demo_content import attach_evidence, demo_answers, sample_pdf
 from core.errors import AccessDenied, NotFound, SecureSphereError, ValidationError
-from core.models import AuditLog, EvidenceFile, SystemSetting
+from core.evidence_validity import check_valid_until, expiry_words
+from core.labels import format_date
+from core.models import Assessment, AuditLog, EvidenceFile, Product, SystemSetting
 from core.uploads import ALLOWED_TYPES, CheckedUpload, check_upload, download_name
+from tests.apptest import rerun, signed_in
 from tests.factories import World
 
 MB = 1024 * 1024
@@ -523,3 +529,217 @@ def test_evidence_limits_are_validated_settings(key, low, high):
     for bad in (low - 1, high + 1, "20", 2.5):
         with pytest.raises(ValidationError, match=f"from {low} to {high}"):
             settings.validate_setting(key, bad)
+
+
+# ---- the day a file is valid until -----------------------------------------------------------------
+
+TODAY = date(2026, 12, 1)
+NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
+
+
+def _valid_until(w, eid, day, actor=None, now=NOW):
+    with db.transaction(w.url) as s:
+        return evidence.set_valid_until(s, actor or w["client"], eid, day, now=now).valid_until
+
+
+def _listed_until(w):
+    with db.reading(w.url) as s:
+        return {r.id: r.valid_until for r in evidence.list_evidence(s, w["client"], w["id"])}
+
+
+def test_a_file_added_with_a_valid_until_day_lists_it_and_the_audit_row_says_it(world):
+    dated = _add(world, valid_until=date(2027, 3, 3), now=NOW)
+    undated = _add(world, filename="notes.txt", data=b"MFA is enforced\n", now=NOW)
+    batch = None
+    with db.transaction(world.url) as s:
+        batch = evidence.add_evidence_files(
+            s,
+            world["client"],
+            world["id"],
+            question_key=world["key"],
+            files=[("a.txt", b"one\n"), ("b.txt", b"two\n")],
+            data_dir=world.data_dir,
+            valid_until="2027-01-31",
+            now=NOW,
+        )
+        batch = [r.id for r in batch]
+    listed = _listed_until(world)
+    assert listed[dated] == date(2027, 3, 3) and listed[undated] is None
+    assert [listed[i] for i in batch] == [date(2027, 1, 31)] * 2
+    with db.reading(world.url) as s:
+        details = {
+            r.object_id: r.detail
+            for r in s.scalars(select(AuditLog).where(AuditLog.action == "evidence_added"))
+        }
+    assert details[str(dated)]["valid_until"] == "2027-03-03"
+    assert "valid_until" not in details[str(undated)]
+
+
+def test_the_valid_until_day_is_set_changed_and_cleared_and_each_change_audited(world):
+    eid = _add(world, now=NOW)
+    assert _valid_until(world, eid, date(2027, 6, 30)) == date(2027, 6, 30)
+    assert _valid_until(world, eid, "2028-01-15") == date(2028, 1, 15)
+    assert _valid_until(world, eid, "2028-01-15") == date(2028, 1, 15)  # unchanged: no row
+    assert _valid_until(world, eid, None) is None
+    assert _listed_until(world)[eid] is None
+    with db.reading(world.url) as s:
+        rows = s.scalars(
+            select(AuditLog)
+            .where(AuditLog.action == "evidence_validity_changed")
+            .order_by(AuditLog.id)
+        ).all()
+        assert audit_chain.verify_chain(s) is None
+    assert [(r.detail["old"], r.detail["new"]) for r in rows] == [
+        (None, "2027-06-30"),
+        ("2027-06-30", "2028-01-15"),
+        ("2028-01-15", None),
+    ]
+    assert all(r.object_id == str(eid) and r.detail["filename"] == "pentest.pdf" for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("31/12/2027", "is not a date"),
+        ("2027-02-30", "is not a date"),
+        ("tomorrow", "is not a date"),
+        (date(2036, 12, 2), "at most 10 years ahead, so 1 Dec 2036 at the latest"),
+        (date(2016, 11, 30), "at most 10 years back, so 1 Dec 2016 at the earliest"),
+        (12, "must be a date"),
+    ],
+)
+def test_a_bad_valid_until_day_is_refused_with_one_sentence(world, given, message):
+    eid = _add(world, now=NOW)
+    with pytest.raises(ValidationError, match=message):
+        _valid_until(world, eid, given)
+    with pytest.raises(ValidationError, match=message):
+        _add(world, filename="other.txt", data=b"other\n", valid_until=given, now=NOW)
+    assert _listed_until(world) == {eid: None} and _rows(world.url) == 1
+
+
+def test_the_edges_of_the_ten_years_are_taken():
+    assert check_valid_until(date(2036, 12, 1), TODAY) == date(2036, 12, 1)
+    assert check_valid_until(date(2016, 12, 1), TODAY) == date(2016, 12, 1)
+    assert check_valid_until(" 2027-03-03 ", TODAY) == date(2027, 3, 3)
+    assert check_valid_until("", TODAY) is None and check_valid_until(None, TODAY) is None
+    assert check_valid_until(datetime(2027, 3, 3, 23, 59), TODAY) == date(2027, 3, 3)
+    assert check_valid_until(date(2034, 2, 28), date(2024, 2, 29)) == date(2034, 2, 28)
+
+
+def test_only_who_may_change_the_evidence_may_change_its_valid_until_day(world):
+    eid = _add(world, now=NOW)
+    for actor in (world["rival"], world["reviewer"]):
+        with pytest.raises(AccessDenied):
+            _valid_until(world, eid, date(2027, 1, 1), actor)
+    assert _valid_until(world, eid, date(2027, 1, 1), world["admin"]) == date(2027, 1, 1)
+    with pytest.raises(NotFound):
+        _valid_until(world, 999_999, date(2027, 1, 1))
+    with db.transaction(world.url) as s:
+        evidence.remove_evidence(s, world["client"], eid)
+    with pytest.raises(NotFound):
+        _valid_until(world, eid, None)
+
+
+def test_a_submitted_assessment_keeps_its_valid_until_days(world):
+    url, client, aid = world.url, world["client"], world["id"]
+    eid = _add(world, valid_until=date(2027, 1, 1), now=NOW)
+    with db.transaction(url) as s:
+        bank = load_bank(s, world.bank_id)
+        answers = demo_answers(bank, 0.7, random.Random(1))
+        responses.save_answers(s, client, aid, answers)
+        attach_evidence(s, client, aid, bank, answers, world.data_dir)
+        submission.submit(s, client, aid)
+    with pytest.raises(ValidationError, match="open for answers"):
+        _valid_until(world, eid, date(2028, 1, 1))
+    assert _listed_until(world)[eid] == date(2027, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("until", "words"),
+    [
+        (None, ""),
+        (date(2027, 3, 3), "Valid until 3 Mar 2027"),
+        (date(2027, 1, 1), "Valid until 1 Jan 2027"),
+        (date(2026, 12, 31), "Expires in 30 days"),
+        (date(2026, 12, 30), "Expires in 29 days"),
+        (date(2026, 12, 6), "Expires in 5 days"),
+        (date(2026, 12, 2), "Expires tomorrow"),
+        (date(2026, 12, 1), "Expires today"),
+        (date(2026, 11, 30), "Expired after 30 Nov 2026"),
+    ],
+)
+def test_the_expiry_reads_in_words(until, words):
+    assert expiry_words(until, TODAY) == words
+
+
+# ---- on the questionnaire page --------------------------------------------------------------------
+
+
+def _demo_assessment(url, product):
+    with db.reading(url) as s:
+        return s.scalar(
+            select(Assessment.id)
+            .join(Product, Product.id == Assessment.product_id)
+            .where(Product.name == product, Assessment.cycle == 1)
+        )
+
+
+def settings_dir():
+    return load_settings().data_dir
+
+
+def _questionnaire(url, aid):
+    at = signed_in(url, "demo_client").run()
+    at.query_params["assessment"] = str(aid)
+    return at.switch_page("pages/questionnaire.py").run()
+
+
+def test_the_questionnaire_says_each_files_expiry_and_sets_its_day(app_env):
+    aid = _demo_assessment(app_env, "Internal HR System")
+    today = datetime.now(UTC).date()
+    with db.transaction(app_env) as s:
+        a = s.get(Assessment, aid)
+        client = actor_for(s, "demo_client")
+        bank = load_bank(s, a.questionnaire_id)
+        key = bank.questions[0].key
+        best = demo_answers(bank, 1.0, random.Random(1))[key]
+        responses.save_answers(s, client, aid, {key: best})
+        fid = evidence.add_evidence(
+            s,
+            client,
+            aid,
+            question_key=key,
+            filename="certificate.pdf",
+            data=sample_pdf("Certificate"),
+            data_dir=settings_dir(),
+            valid_until=today + timedelta(days=5),
+        ).id
+    at = _questionnaire(app_env, aid)
+    assert not at.exception
+    labels = [p.proto.popover.label for p in at.get("popover")]
+    assert "Expires in 5 days" in labels
+    assert "Assurance: Evidence in date" in [c.value for c in at.caption]
+    later = today + timedelta(days=400)
+    at.date_input(key=f"until{fid}").set_value(later)
+    at.button(key=f"untilsave{fid}").click()
+    rerun(at)
+    assert not at.exception
+    with db.reading(app_env) as s:
+        assert s.get(EvidenceFile, fid).valid_until == later
+    assert f"Valid until {format_date(later)}" in [p.proto.popover.label for p in at.get("popover")]
+    at.button(key=f"untilclear{fid}").click()
+    rerun(at)
+    with db.reading(app_env) as s:
+        assert s.get(EvidenceFile, fid).valid_until is None
+    uploader = next(u for u in at.file_uploader if u.key.startswith(f"up{aid}:{key}:"))
+    at.date_input(key=f"{uploader.key}:until").set_value(today + timedelta(days=60))
+    uploader.set_value([("renewal.pdf", sample_pdf("Renewal"), "application/pdf")])
+    rerun(at)
+    assert not at.exception
+    with db.reading(app_env) as s:
+        row = s.scalars(
+            select(EvidenceFile).where(
+                EvidenceFile.assessment_id == aid, EvidenceFile.filename == "renewal.pdf"
+            )
+        ).one()
+    assert row.valid_until == today + timedelta(days=60)

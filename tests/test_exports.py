@@ -1,5 +1,6 @@
 """Extracts: exact CSV bytes, XLSX escaping, role scoping and the data dictionary."""
 
+import csv
 import io
 import re
 import zipfile
@@ -8,11 +9,14 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from core import assessments, comments, db
+from core import assessments, comments, db, review
 from core.access import SYSTEM
+from core.assurance import LEVEL_LABELS, LEVELS, answer_levels
 from core.audit_trail import AuditEntry
 from core.auth import actor_for
 from core.banks.store import load_bank
+from core.demo_content import sample_pdf
+from core.evidence import add_evidence
 from core.exports import audit_csv, csv_bytes
 from core.extract_columns import DICTIONARY_COLUMNS, EXTRACTS, TIME
 from core.extract_workbook import workbook_xlsx
@@ -23,7 +27,7 @@ from core.models import Assessment, LeadComment, Organization, QuestionnaireResp
 from core.organizations import create_organization
 from core.products import create_product
 from core.settings import update_setting
-from tests.factories import baseline_id, make_actor
+from tests.factories import World, baseline_id, make_actor
 
 CRLF = "\r\n"
 
@@ -349,3 +353,102 @@ def test_audit_export_golden_bytes_keys_json_iso_times_and_readable_words():
         + CRLF
     )
     assert audit_csv(AUDIT_ROWS) == expected.encode("utf-8")
+
+
+# --- issue 21: assurance per answer, shares per snapshot, evidence valid until ------------------
+
+
+@pytest.fixture
+def assured(db_url, tmp_path):
+    """An approved assessment with an accepted answer, an in-date file, an expired one and a
+    file without a day, and a second, open assessment of another organisation."""
+    w = World(db_url, tmp_path / "data")
+    client = w.person("client", w.org("Acme Ltd"))
+    rival = w.person("client", w.org("Rival plc"))
+    reviewer = w.person("lead_reviewer")
+    aid = w.answered(client, w.product(client), quality=1.0)
+    keys = [
+        q.key
+        for q in w.bank.questions
+        if q.condition is None and not q.evidence_required and q.type == "yes_no"
+    ][:4]
+    today = datetime.now(UTC).date()
+    days = (today + timedelta(days=90), today - timedelta(days=1), None)
+    for key, until in zip(keys[1:], days, strict=True):
+        with db.transaction(db_url) as s:
+            add_evidence(
+                s,
+                client,
+                aid,
+                question_key=key,
+                filename=f"{key}.pdf",
+                data=sample_pdf(key),
+                data_dir=w.data_dir,
+                valid_until=until,
+            )
+    w.submit(client, aid)
+    with db.transaction(db_url) as s:
+        review.claim(s, reviewer, aid)
+        review.set_review_state(s, reviewer, aid, keys[0], "accepted")
+        review.decide(s, reviewer, aid, "approved")
+    w.answered(rival, w.product(rival, "Rival product"))
+    w.name(client=client, rival=rival, aid=aid, keys=keys)
+    return w
+
+
+def test_the_answers_extract_says_each_answers_assurance_in_words(assured):
+    w = assured
+    with db.reading(w.url) as s:
+        levels = answer_levels(s, w["aid"])
+        rows = list(extract_rows(s, w["client"], "answers", Filters()))
+        text = extract_csv(s, w["client"], "answers", Filters()).decode()
+    header = text.split(CRLF, 1)[0].split(",")
+    assert header.index("assurance") == header.index("review_state") + 1
+    assert {r["assessment_id"] for r in rows} == {w["aid"]}
+    by_key = {r["question_key"]: r["assurance"] for r in rows}
+    assert by_key == {k: LEVEL_LABELS[v] for k, v in levels.items()}
+    assert [by_key[k] for k in w["keys"]] == [
+        "Reviewer-accepted",
+        "Evidence in date",
+        "With evidence",
+        "With evidence",
+    ]
+    lines = list(csv.DictReader(io.StringIO(text)))
+    assert {r["question_key"]: r["assurance"] for r in lines} == by_key
+
+
+def test_snapshot_extracts_carry_the_assurance_shares_and_none_for_older_snapshots(assured):
+    w = assured
+    old, new = w.snapshots(w["aid"])[-2:]
+    with db.transaction(w.url) as s:  # as if taken before the shares were kept
+        s.execute(update(ScoreHistory).where(ScoreHistory.id == old.id).values(assurance=None))
+    with db.reading(w.url) as s:
+        snapshots = {
+            r["snapshot_id"]: r for r in extract_rows(s, w["client"], "snapshots", Filters())
+        }
+        sections = list(extract_rows(s, w["client"], "section_scores", Filters()))
+    columns = [f"{level}_share" for level in LEVELS]
+    assert all(snapshots[old.id][c] is None for c in columns)
+    shares = new.assurance["overall"]
+    assert [snapshots[new.id][c] for c in columns] == [round(shares[lv], 1) for lv in LEVELS]
+    assert snapshots[new.id]["accepted_share"] > 0 and snapshots[new.id]["evidence_valid_share"] > 0
+    assert sum(snapshots[new.id][c] for c in columns) == pytest.approx(100, abs=0.2)
+    for row in sections:
+        stored = (new.assurance["sections"] if row["snapshot_id"] == new.id else {}).get(
+            row["section_key"]
+        )
+        expected = [None] * 4 if stored is None else [round(stored[lv], 1) for lv in LEVELS]
+        assert [row[c] for c in columns] == expected, row
+
+
+def test_the_evidence_extract_gives_each_files_valid_until_day(assured):
+    w = assured
+    with db.reading(w.url) as s:
+        rows = list(extract_rows(s, w["client"], "evidence", Filters()))
+    days = {r["question_key"]: r["valid_until"] for r in rows if r["question_key"] in w["keys"]}
+    today = datetime.now(UTC).date()
+    assert days == {
+        w["keys"][1]: today + timedelta(days=90),
+        w["keys"][2]: today - timedelta(days=1),
+        w["keys"][3]: None,
+    }

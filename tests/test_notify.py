@@ -8,13 +8,20 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from core import db, review
+from core import db, evidence, review
 from core.access import SYSTEM
 from core.comments import add_comment
+from core.demo_content import sample_pdf
 from core.errors import ValidationError
+from core.mail_messages import describe
 from core.models import Assessment, Outbox, User
 from core.notify_inbox import inbox, mark_read, my_preferences, set_preferences, unread_count
-from core.notify_schedule import compile_digests, digest_cutoff, enqueue_reminders
+from core.notify_schedule import (
+    compile_digests,
+    digest_cutoff,
+    enqueue_evidence_reminders,
+    enqueue_reminders,
+)
 from core.outbox import enqueue
 from core.settings import update_setting
 from core.submission import submit
@@ -251,3 +258,84 @@ def test_a_digest_gathers_a_days_rows_and_an_empty_one_is_not_written(c):
     assert {r.status for r in rows(w.url, recipient_id=c.client.user_id) if r.kind != "digest"} == {
         "digested"
     }
+
+
+# ---- evidence about to expire, and expired ---------------------------------------------------------
+
+
+def _dated_file(c, client, aid, until, name="certificate.pdf"):
+    with db.transaction(c.world.url) as s:
+        return evidence.add_evidence(
+            s,
+            client,
+            aid,
+            question_key=c.world.bank.questions[0].key,
+            filename=name,
+            data=sample_pdf(name),
+            data_dir=c.world.data_dir,
+            valid_until=until,
+            now=datetime(2026, 11, 1, tzinfo=UTC),
+        ).id
+
+
+def test_an_expiring_file_is_told_once_to_its_organisations_clients_and_then_its_expiry(c):
+    w = c.world
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    aid = w.start(c.client, w.product(c.client))
+    theirs = w.start(c.stranger, w.product(c.stranger, "Secret Project"))
+    fid = _dated_file(c, c.client, aid, date(2026, 12, 6))
+    _dated_file(c, c.stranger, theirs, date(2027, 6, 1))  # Globex's: far off
+    _dated_file(c, c.client, aid, None, "undated.pdf")  # no day: never reminded
+    with db.transaction(w.url) as s:
+        assert enqueue_evidence_reminders(s, now=now) == 0  # 5 days out, reminder_days is 3
+        assert enqueue_evidence_reminders(s, now=now + timedelta(days=2)) == 2  # both clients
+        assert enqueue_evidence_reminders(s, now=now + timedelta(days=3)) == 0  # once
+        assert enqueue_reminders(s, now=now + timedelta(days=5)) == 0  # still once, its last day
+        assert enqueue_reminders(s, now=now + timedelta(days=6)) == 2  # expired
+        assert enqueue_reminders(s, now=now + timedelta(days=7)) == 0
+    assert usernames(w.url, "evidence_expiring") == ["cleo", "colin"]
+    assert usernames(w.url, "evidence_expired") == ["cleo", "colin"]
+    row = rows(w.url, kind="evidence_expiring")[0]
+    assert row.organization_id == c.org and row.assessment_id == aid
+    assert row.dedupe_key == f"evidence_expiring:{fid}:2026-12-06:{row.recipient_id}"
+    assert row.data["link"] == f"questionnaire?assessment={aid}"
+    said = describe(row.kind, row.data)
+    assert said.subject == "Evidence for Web Shop expires on 6 Dec 2026"
+    assert "certificate.pdf" in said.lines[0] and "valid until 6 Dec 2026" in said.lines[0]
+    assert describe("evidence_expired", row.data).subject == "Evidence for Web Shop has expired"
+    with db.reading(w.url) as s:
+        assert [n.title for n in inbox(s, c.client) if "Evidence" in n.title] == [
+            "Evidence for Web Shop has expired",
+            "Evidence for Web Shop expires on 6 Dec 2026",
+        ]
+        assert inbox(s, c.stranger) == [] and unread_count(s, c.stranger) == 0
+
+
+def test_a_new_valid_until_day_is_reminded_again_and_a_removed_file_never(c):
+    w = c.world
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    aid = w.start(c.client, w.product(c.client))
+    moved = _dated_file(c, c.client, aid, date(2026, 12, 2))
+    gone = _dated_file(c, c.client, aid, date(2026, 12, 3), "old.pdf")
+    with db.transaction(w.url) as s:
+        evidence.remove_evidence(s, c.client, gone, now=now)
+        assert enqueue_evidence_reminders(s, now=now) == 2  # the moved file only
+        evidence.set_valid_until(s, c.client, moved, date(2026, 12, 4), now=now)
+        assert enqueue_evidence_reminders(s, now=now) == 2  # its new day is a new reminder
+        assert enqueue_evidence_reminders(s, now=now) == 0
+    assert {r.data["valid_until"] for r in rows(w.url, kind="evidence_expiring")} == {
+        "2026-12-02",
+        "2026-12-04",
+    }
+
+
+def test_a_file_of_an_archived_assessment_or_long_expired_is_not_reminded(c):
+    w = c.world
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    aid = w.start(c.client, w.product(c.client))
+    _dated_file(c, c.client, aid, date(2026, 12, 2))
+    other = w.start(c.client, w.product(c.client, "Old Shop"))
+    _dated_file(c, c.client, other, date(2026, 11, 1))  # expired a month ago
+    with db.transaction(w.url) as s:
+        s.execute(update(Assessment).where(Assessment.id == aid).values(is_active=False))
+        assert enqueue_evidence_reminders(s, now=now) == 0

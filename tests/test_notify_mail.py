@@ -13,7 +13,10 @@ from sqlalchemy import update
 
 from core import db
 from core.access import SYSTEM
+from core.demo_content import sample_pdf
 from core.errors import ConfigError
+from core.evidence import add_evidence
+from core.labels import format_date
 from core.mail_config import load_mail_config
 from core.mail_worker import Worker
 from core.models import Outbox, Product, User, utcnow
@@ -244,6 +247,37 @@ def test_a_daily_digest_is_one_message_and_none_is_sent_when_nothing_waits(c, se
     assert "Review of Web Shop has started" in text and "Web Shop was approved" in text
     _send(c, server)
     assert len([r for r in server.inbox.messages() if r.rcpt_tos == ["cleo@example.org"]]) == 1
+
+
+def test_an_expiring_file_is_mailed_once_to_its_organisations_clients_and_no_one_else(c, server):
+    w = c.world
+    today = utcnow().date()
+    ours = w.start(c.client, w.product(c.client))
+    theirs = w.start(c.stranger, w.product(c.stranger, "Secret Project"))
+    key = w.bank.questions[0].key
+    with db.transaction(w.url) as s:
+        for who, aid, days in ((c.client, ours, 2), (c.stranger, theirs, 200)):
+            add_evidence(
+                s,
+                who,
+                aid,
+                question_key=key,
+                filename=f"certificate {aid}.pdf",
+                data=sample_pdf(f"Certificate {aid}"),
+                data_dir=w.data_dir,
+                valid_until=today + timedelta(days=days),
+            )
+    report = _send(c, server)  # the worker writes what the clock owes, then sends it
+    assert report.reminders == 2 and report.sent == 2
+    received = server.inbox.messages()
+    assert sorted(r.rcpt_tos[0] for r in received) == ["cleo@example.org", "colin@example.org"]
+    day = format_date(today + timedelta(days=2))
+    for r in received:
+        assert r.message["Subject"] == f"[SecureSphere] Evidence for Web Shop expires on {day}"
+        text = r.message.get_body(("plain",)).get_content()
+        assert f"certificate {ours}.pdf" in text and f"questionnaire?assessment={ours}" in text
+        assert "Secret Project" not in text
+    assert _send(c, server).reminders == 0 and len(server.inbox.messages()) == 2  # once
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from core.api.paging import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_respon
 from core.api.problems import Hidden
 from core.api.schemas import AnswersIn, AssessmentIn, AssessmentOut, AssessmentPage
 from core.assessments import score_history, start_assessment
+from core.assurance import answer_levels, assurance_history
 from core.exports import assessment_answers_csv
 from core.filters import Filters
 from core.labels import iso_utc
@@ -105,11 +106,18 @@ def submit_assessment(caller: Writer, assessment_id: int) -> AssessmentOut:
 
 @router.get("/assessments/{assessment_id}/answers")
 def answers(caller: Reader, assessment_id: int) -> dict[str, Any]:
-    """The stored answers in bank order, with question text, section, score and review state."""
+    """The stored answers in bank order, with question text, section, score, review state and
+    assurance level (derived: self_attested, evidence, evidence_valid or accepted)."""
     with caller.reading() as s:
         visible(s, caller, assessment_id)
         rows = answer_rows(s, caller.actor, assessment_id)
-    return {"assessment_id": assessment_id, "answers": [asdict(r) for r in rows]}
+        levels = answer_levels(s, assessment_id)
+    return {
+        "assessment_id": assessment_id,
+        "answers": [
+            {**asdict(r), "assurance_level": levels.get(r.question, "self_attested")} for r in rows
+        ],
+    }
 
 
 @router.put("/assessments/{assessment_id}/answers")
@@ -142,11 +150,17 @@ def answers_csv(caller: Reader, assessment_id: int) -> Response:
 
 @router.get("/assessments/{assessment_id}/scores", tags=["scores"])
 def scores(caller: Reader, assessment_id: int) -> dict[str, Any]:
-    """Every score snapshot of the assessment, oldest first."""
+    """Every score snapshot of the assessment, oldest first, each with its assurance shares
+    (percent of the points at each level, overall and per section; null before they were kept)."""
     with caller.reading() as s:
         visible(s, caller, assessment_id)
         snapshots = score_history(s, caller.actor, assessment_id)
+        shares = assurance_history(s, caller.actor, assessment_id)
     return {
         "assessment_id": assessment_id,
-        "snapshots": [{**asdict(x), "time": iso_utc(x.time)} for x in snapshots],
+        "snapshots": [
+            {**asdict(x), "time": iso_utc(x.time), "assurance": a and a.as_json()}
+            # the same order; a snapshot written between the two reads only lengthens the second
+            for x, a in zip(snapshots, shares, strict=False)
+        ],
     }

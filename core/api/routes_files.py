@@ -1,4 +1,5 @@
-"""Evidence files (list, upload, download) and comments (list, add) of an assessment."""
+"""Evidence files (list, upload, download, set the day one is valid until) and comments (list,
+add) of an assessment."""
 
 from __future__ import annotations
 
@@ -10,9 +11,15 @@ from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFil
 
 from core.api.deps import Caller, authenticated, config_of, reject_unknown_query, see, writer
 from core.api.routes_assessments import visible
-from core.api.schemas import CommentIn
+from core.api.schemas import CommentIn, EvidenceIn
 from core.comments import add_comment, list_comments
-from core.evidence import add_evidence, list_evidence, read_evidence
+from core.evidence import (
+    add_evidence,
+    evidence_assessment,
+    list_evidence,
+    read_evidence,
+    set_valid_until,
+)
 from core.labels import iso_utc
 from core.models import EvidenceFile
 
@@ -41,9 +48,11 @@ def upload(
     assessment_id: int,
     question_key: Annotated[str, Form(max_length=64)],
     file: Annotated[UploadFile, File()],
+    valid_until: Annotated[str | None, Form(max_length=40)] = None,
 ) -> dict[str, Any]:
-    """Attach one file (multipart: question_key and file) to an answer of an open assessment,
-    checked as the questionnaire page checks it (size, type, content)."""
+    """Attach one file (multipart: question_key and file, optionally valid_until as YYYY-MM-DD)
+    to an answer of an open assessment, checked as the questionnaire page checks it (size, type,
+    content)."""
     data = file.file.read()
     with caller.writing() as s:
         visible(s, caller, assessment_id)
@@ -55,6 +64,7 @@ def upload(
             filename=file.filename or "upload",
             data=data,
             data_dir=config_of(request).settings.data_dir,
+            valid_until=valid_until,
         )
         return {
             "id": row.id,
@@ -64,7 +74,18 @@ def upload(
             "content_type": row.content_type,
             "size_bytes": row.size_bytes,
             "sha256": row.sha256,
+            "valid_until": row.valid_until,
         }
+
+
+@router.put("/evidence/{evidence_id}", tags=["evidence"])
+def change_evidence(caller: Writer, evidence_id: int, body: EvidenceIn) -> dict[str, Any]:
+    """Set or clear (null) the day a file of an open assessment is valid until, as the
+    questionnaire page does."""
+    with caller.writing() as s:
+        see(lambda: evidence_assessment(s, caller.actor, evidence_id), "evidence file")
+        row = set_valid_until(s, caller.actor, evidence_id, body.valid_until)
+        return {"id": row.id, "assessment_id": row.assessment_id, "valid_until": row.valid_until}
 
 
 @router.get("/evidence/{evidence_id}/content", response_class=Response, tags=["evidence"])

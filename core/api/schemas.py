@@ -46,6 +46,13 @@ class AnswersIn(BaseModel):
     answers: dict[str, AnswerIn] = Field(max_length=2000)
 
 
+class EvidenceIn(BaseModel):
+    """What may change on an evidence file: the day it is valid until (null clears it)."""
+
+    model_config = Strict
+    valid_until: date | None = Field(strict=False)  # ISO 8601 text, as JSON carries dates
+
+
 class CommentIn(BaseModel):
     """A comment on the assessment, or on one answer, or a reply."""
 
