@@ -58,6 +58,8 @@ def scoped(t: dict, filters: Filters, client_org: int | None = None, *, own=True
         a = a[a["organization_id"] == filters.organization_id]
     if filters.questionnaire_id is not None:
         a = a[a["questionnaire_id"] == filters.questionnaire_id]
+    if filters.min_accepted:  # a missing share (NaN) never passes
+        a = a[a["accepted_share"] >= filters.min_accepted - 1e-6]
     keep = orgs
     if filters.industry:
         keep = keep[keep["industry"] == filters.industry]

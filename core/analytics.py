@@ -17,7 +17,7 @@ from sqlalchemy import Row, case, func, select
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, STAFF, Actor, require_role, scope_to_org
-from core.filters import Filters, org_filter, org_scoped, scope, scope_rollup, visibility
+from core.filters import Filters, org_filter, rollups_answer, scope, scope_rollup, visibility
 from core.models import (
     STATUSES,
     TIERS,
@@ -173,7 +173,7 @@ def overview(
     require_role(actor, *ROLES)
     cutoff = (now or utcnow()) - timedelta(days=get_setting(session, "review_sla_days"))
     seen = visibility(session, actor)
-    if org_scoped(actor, seen):  # the roll-ups per organisation and version
+    if rollups_answer(actor, seen, filters):  # the roll-ups per organisation and version
         stmt = select(
             R.status.label("status"),
             func.nullif(R.band, "").label("band"),
@@ -184,7 +184,7 @@ def overview(
             func.sum(R.submitted).label("sent"),
         ).group_by(R.status, R.band)
         rows = session.execute(scope_rollup(stmt, actor, filters, R)).all()
-    else:  # the assessments assigned to one lead reviewer
+    else:  # the assessments: one lead reviewer's, or narrowed by the accepted share
         sent = case((Assessment.submitted_at.is_not(None), 1), else_=0)
         stmt = select(
             Assessment.status.label("status"),
@@ -263,7 +263,7 @@ def filter_options(session: Session, actor: Actor) -> FilterOptions:
     )
     seen = visibility(session, actor)
     listed = select(Questionnaire.id, Questionnaire.title, Questionnaire.version)
-    if org_scoped(actor, seen):
+    if rollups_answer(actor, seen, Filters()):
         questionnaires = scope_rollup(
             listed.join(R, R.questionnaire_id == Questionnaire.id), actor, Filters(), R
         ).distinct()

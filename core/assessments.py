@@ -11,8 +11,12 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.access import Actor, require_org_write, scope_assessments, scope_to_org
+from core.banks.answers import is_visible
+from core.banks.model import Answer
+from core.banks.store import load_bank
 from core.errors import NotFound, ValidationError
 from core.models import Assessment, Product, Questionnaire, ScoreHistory, utcnow
+from core.plans import load_plan
 from core.products import get_product
 from core.responses import AnswerInput, answer_details, save_answers
 from core.settings import get_settings
@@ -105,14 +109,21 @@ def start_next_cycle(
     assessment_id: int,
     *,
     due_date: date | None = None,
+    from_plan: bool = False,
     now: datetime | None = None,
 ) -> Assessment:
-    """A new cycle of a closed assessment, pre-filled with its answers and justifications."""
+    """A new cycle of a closed assessment, pre-filled with its answers and justifications; with
+    from_plan, its saved plan's answers are laid over them (core/plans.py). The answers go in
+    through save_answers, so they are checked and scored as any answer; an answer to a question
+    the new answers hide is left out (it would count nowhere)."""
     previous = get_assessment(session, actor, assessment_id)
     if previous.status not in ("approved", "rejected"):
         raise ValidationError(
             "A new cycle can start only after the current one is approved or rejected."
         )
+    plan = load_plan(session, actor, previous.id) if from_plan else None
+    if from_plan and plan is None:
+        raise ValidationError("This assessment has no saved plan to start the next cycle from.")
     fresh = start_assessment(
         session,
         actor,
@@ -125,8 +136,15 @@ def start_next_cycle(
         key: AnswerInput(value=d.value, is_na=d.is_na, justification=d.justification)
         for key, d in answer_details(session, actor, previous.id).items()
     }
-    if carried:
-        save_answers(session, actor, fresh.id, carried, now=now)
+    for key, planned in (plan.planned if plan else {}).items():
+        kept = carried.get(key, AnswerInput()).justification
+        carried[key] = AnswerInput(value=planned.value, is_na=planned.is_na, justification=kept)
+    if carried:  # an answer's question key is in the bank: the new cycle answers the same version
+        bank = load_bank(session, fresh.questionnaire_id)
+        merged = {key: Answer(a.value, a.is_na) for key, a in carried.items()}
+        shown = {k: a for k, a in carried.items() if is_visible(bank.question(k), merged, bank)}
+        if shown:
+            save_answers(session, actor, fresh.id, shown, now=now)
     return fresh
 
 

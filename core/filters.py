@@ -1,7 +1,9 @@
 """The shared filters of the analytics pages and extracts, and the scope every aggregate reads in.
 
 `scope()` restricts a statement over Assessment to what the actor may read (clients: their
-organisation; lead reviewers: per reviewer_visibility) and to the filters.
+organisation; lead reviewers: per reviewer_visibility) and to the filters. The read model's
+roll-ups per organisation and version answer only while `rollups_answer()`: the reviewer-accepted
+share is per assessment, so a page narrowed by it reads the assessments themselves.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import InstrumentedAttribute, QueryableAttribute, Session
 
 from core.access import Actor, scope_assessments, scope_to_org
+from core.errors import ValidationError
 from core.models import Assessment, Organization
 from core.periods import day_end, day_start
 from core.settings import get_setting
@@ -31,7 +34,9 @@ DateColumn = (
 class Filters:
     """What the analytics pages and extracts narrow by; None means no restriction.
 
-    The date range is inclusive and read in UTC days."""
+    The date range is inclusive and read in UTC days. `min_accepted` keeps the assessments whose
+    newest snapshot has at least that percent (0-100) of its points accepted by a reviewer
+    (Assessment.accepted_share); 0 keeps every assessment, scored or not."""
 
     organization_id: int | None = None
     questionnaire_id: int | None = None
@@ -39,6 +44,14 @@ class Filters:
     end: date | None = None
     industry: str | None = None
     tier: str | None = None
+    min_accepted: float = 0.0
+
+    def __post_init__(self) -> None:
+        share = self.min_accepted
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 100:
+            raise ValidationError(
+                "The reviewer-accepted share to filter by is a percentage from 0 to 100."
+            )
 
     @property
     def since(self) -> datetime | None:
@@ -93,6 +106,9 @@ def scope(statement: Select[*Ts], actor: Actor, filters: Filters, seen: str = "a
     statement = scope_assessments(statement, actor, seen, Assessment).where(Assessment.is_active)
     if filters.questionnaire_id is not None:
         statement = statement.where(Assessment.questionnaire_id == filters.questionnaire_id)
+    if filters.min_accepted:
+        # shares are sums of float points: 50 % stored as 49.999999… still counts as 50 %
+        statement = statement.where(Assessment.accepted_share >= filters.min_accepted - 1e-6)
     return org_filter(statement, filters, Assessment.organization_id)
 
 
@@ -103,8 +119,17 @@ def org_scoped(actor: Actor, seen: str) -> bool:
     return not (actor.role == "lead_reviewer" and seen == "assigned")
 
 
+def rollups_answer(actor: Actor, seen: str, filters: Filters) -> bool:
+    """True when the read model's roll-ups per organisation and version can answer within the
+    filters: org_scoped(), and no reviewer-accepted share to narrow by (that is per assessment)."""
+    return org_scoped(actor, seen) and not filters.min_accepted
+
+
 def scope_rollup(statement: Select[*Ts], actor: Actor, filters: Filters, table: Any) -> Select[*Ts]:
-    """scope() for a roll-up table of the read model (rows per organisation and version)."""
+    """scope() for a roll-up table of the read model (rows per organisation and version); refused
+    with a reviewer-accepted share, which the roll-ups cannot narrow by (see rollups_answer)."""
+    if filters.min_accepted:
+        raise ValueError("The roll-ups cannot narrow by the reviewer-accepted share.")
     statement = scope_to_org(statement, actor, table.organization_id)
     if filters.questionnaire_id is not None:
         statement = statement.where(table.questionnaire_id == filters.questionnaire_id)

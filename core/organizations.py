@@ -12,6 +12,7 @@ from core import audit
 from core.access import Actor, require_org_read, require_role
 from core.errors import NotFound, ValidationError
 from core.models import TIERS, Organization, Product, User
+from core.planner import parse_target, target_text
 from core.text import clean_text, name_key
 from core.users import clean_name
 
@@ -27,6 +28,7 @@ class OrganizationSummary:
     active: bool
     users: int
     products: int
+    score_target: str | None = None  # the planner's target as stored; None: the Low band
 
 
 def create_organization(
@@ -117,7 +119,7 @@ def list_organizations(
     if not include_inactive:
         stmt = stmt.where(Organization.is_active)
     return [
-        OrganizationSummary(o.id, o.name, o.industry, o.tier, o.is_active, u, p)
+        OrganizationSummary(o.id, o.name, o.industry, o.tier, o.is_active, u, p, o.score_target)
         for o, u, p in session.execute(stmt).all()
     ]
 
@@ -175,4 +177,37 @@ def set_organization_active(
             object_id=org.id,
             now=now,
         )
+    return org
+
+
+def score_target(session: Session, actor: Actor, organization_id: int) -> float | str:
+    """The score planner's target for the organisation's assessments: a band's name or a score
+    (the Low band until an admin sets one)."""
+    return parse_target(get_organization(session, actor, organization_id).score_target)
+
+
+def set_score_target(
+    session: Session,
+    actor: Actor,
+    organization_id: int,
+    target: float | str | None,
+    *,
+    now: datetime | None = None,
+) -> Organization:
+    """Set the planner's target of an organisation: "Low", "Medium", "High", a score from 0 to
+    100, or None for the default, the Low band (admins only)."""
+    require_role(actor, "admin")
+    org = get_organization(session, actor, organization_id)
+    stored = None if target is None else target_text(target)
+    if stored != org.score_target:
+        audit.record(
+            session,
+            actor,
+            "organization_updated",
+            object_type="organization",
+            object_id=org.id,
+            detail={"changed": {"score_target": [org.score_target, stored]}},
+            now=now,
+        )
+        org.score_target = stored
     return org

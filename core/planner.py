@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from core.banks.model import Answer, Bank, Question
+from core.banks.model import MAX_EFFORT, Answer, Bank, Question
 from core.errors import ValidationError
 from core.scoring import (
     BAND_NAMES,
@@ -27,8 +27,28 @@ from core.scoring import (
     score_assessment,
 )
 
-MAX_EFFORT = 10  # a question's effort is a whole number from 1 to this
+__all__ = [
+    "DEFAULT_TARGET",
+    "MAX_EFFORT",
+    "TARGET_BANDS",
+    "Change",
+    "Plan",
+    "best_answer",
+    "candidates",
+    "cheapest_plan",
+    "describe_target",
+    "parse_target",
+    "planned_changes",
+    "project",
+    "reaches",
+    "target_label",
+    "target_score",
+    "target_text",
+]
 _TOLERANCE = 1e-9
+TARGET_BANDS = ("Low", "Medium", "High")  # the bands a target may name
+DEFAULT_TARGET = "Low"  # an organisation's target until an admin sets one
+_BAD_TARGET = "The target must be the Low, Medium or High band, or a score from 0 to 100."
 
 
 @dataclass(frozen=True)
@@ -58,6 +78,27 @@ def project(
 ) -> ScoreResult:
     """The scores the answers would have with the planned ones in their place."""
     return score_assessment(bank, {**answers, **planned}, bands)
+
+
+def planned_changes(
+    bank: Bank,
+    answers: Mapping[str, Answer],
+    planned: Mapping[str, Answer],
+    bands: Bands = DEFAULT_BANDS,
+) -> list[Change]:
+    """Each planned answer with the overall points it adds on its own (with conditions between
+    them, these need not add up to the projection's) and its question's effort, in bank order."""
+    now = score_assessment(bank, answers, bands).overall or 0.0
+    return [
+        Change(
+            q.key,
+            planned[q.key],
+            (project(bank, answers, {q.key: planned[q.key]}, bands).overall or 0.0) - now,
+            q.effort,
+        )
+        for q in bank.questions
+        if q.key in planned
+    ]
 
 
 def best_answer(question: Question) -> Answer | None:
@@ -95,6 +136,46 @@ def target_score(target: float | str, bands: Bands = DEFAULT_BANDS) -> float:
     return float(target)
 
 
+def parse_target(text: str | None) -> float | str:
+    """A stored target (an organisation's or a saved plan's) read back: a band's name, a score
+    from "0" to "100", or nothing for the Low band."""
+    if text is None or not text.strip():
+        return DEFAULT_TARGET
+    text = text.strip()
+    if text in TARGET_BANDS:
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValidationError(_BAD_TARGET) from None
+    if not 0 <= value <= 100:  # also refuses nan
+        raise ValidationError(_BAD_TARGET)
+    return value
+
+
+def target_text(target: float | str) -> str:
+    """A target as stored: the band's name, or the score to two decimals ("80", "72.5")."""
+    if isinstance(target, str):
+        if target not in TARGET_BANDS:
+            raise ValidationError(_BAD_TARGET)
+        return target
+    if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 <= target <= 100:
+        raise ValidationError(_BAD_TARGET)
+    return f"{round(float(target), 2):g}"
+
+
+def describe_target(target: float | str) -> str:
+    """A target in words within a sentence: "the Low risk band", "a score of 72.5"."""
+    if isinstance(target, str):
+        return f"the {target} risk band"
+    return f"a score of {target:g}"
+
+
+def target_label(target: float | str) -> str:
+    """A target as a label: "Low risk band", "Score of 72.5"."""
+    return f"{target} risk band" if isinstance(target, str) else f"Score of {target:g}"
+
+
 def reaches(result: ScoreResult, target: float | str, bands: Bands = DEFAULT_BANDS) -> bool:
     """Whether scores meet the target: the score, and for a band also the band itself (a failed
     critical control caps the band however high the score)."""
@@ -109,7 +190,8 @@ def reaches(result: ScoreResult, target: float | str, bands: Bands = DEFAULT_BAN
 def candidates(
     bank: Bank, answers: Mapping[str, Answer], effort: Mapping[str, int] | None = None
 ) -> list[Change]:
-    """Every question the cheapest plan may change, at its best answer with its exact gain."""
+    """Every question the cheapest plan may change, at its best answer with its exact gain; its
+    effort is the one given, else the bank's (core.banks.model.Question.effort)."""
     now = score_assessment(bank, answers)
     shares = question_shares(bank, now)
     watched = {q.condition.question for q in bank.questions if q.condition is not None}
@@ -124,7 +206,7 @@ def candidates(
             continue  # its best answer shows or hides scored questions: the gains would not add
         gain = share * ((answer_score(question, best) or 0.0) - score)
         if gain > _TOLERANCE:
-            found.append(Change(key, best, gain, _effort(effort, key)))
+            found.append(Change(key, best, gain, _effort(effort, question)))
     return found
 
 
@@ -132,8 +214,9 @@ def _scored(result: ScoreResult) -> set[str]:
     return {key for key, score in result.question_scores.items() if score is not None}
 
 
-def _effort(effort: Mapping[str, int] | None, key: str) -> int:
-    value = (effort or {}).get(key, 1)
+def _effort(effort: Mapping[str, int] | None, question: Question) -> int:
+    key = question.key
+    value = (effort or {}).get(key, question.effort)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_EFFORT:
         raise ValidationError(f"The effort of {key} must be a whole number from 1 to {MAX_EFFORT}.")
     return value

@@ -24,8 +24,10 @@ from core.evidence import EvidenceItem, list_evidence
 from core.explain import ScoreExplanation, Snapshot, score_explanation
 from core.labels import format_datetime, status_label
 from core.models import Assessment, Organization, Product, Questionnaire, User, utcnow
+from core.plans import SavedPlan, load_plan
 from core.report_charts import RENDERER, ChartRenderer, draw, report_figure
 from core.report_document import build_pdf
+from core.report_plan import plan_part
 from core.report_record import comments_part, evidence_part, method_part, timeline_part
 from core.report_render import facts, gap, heading, paragraph
 from core.report_scores import critical_part, lost_part, movement_part, score_tiles, sections_part
@@ -45,6 +47,7 @@ class AssessmentReport:
     decision: StatusEvent | None
     comments: list[Comment]  # shared comments, threads kept together
     evidence: list[tuple[EvidenceItem, str]]  # each file with the name of who added it
+    plan: SavedPlan | None = None  # the score planner's saved plan (core/plans.py)
 
 
 def _facts(session: Session, assessment_id: int) -> dict[str, Any]:
@@ -123,6 +126,7 @@ def load_assessment_report(session: Session, actor: Actor, assessment_id: int) -
         decision=current_decision(history),
         comments=_threads(list_comments(session, actor, assessment_id)),
         evidence=_uploaders(session, list_evidence(session, actor, assessment_id)),
+        plan=load_plan(session, actor, assessment_id),
     )
 
 
@@ -180,7 +184,8 @@ def assessment_figures(ex: ScoreExplanation) -> list[Any]:
 def assessment_story(
     report: AssessmentReport, renderer: ChartRenderer = RENDERER
 ) -> list[Flowable]:
-    """The report's flowables: cover, scores, what cost points and moved, the record, the method."""
+    """The report's flowables: cover, scores, what cost points and moved, the saved plan, the
+    record, the method."""
     ex = report.explanation
     story = _cover(report)
     if not report.answers:
@@ -195,7 +200,7 @@ def assessment_story(
         svgs += [None] * (2 - len(svgs))
         story += sections_part(ex, svgs[0], note) + lost_part(ex, report.answers)
         story += critical_part(ex, report.answers)
-    story += movement_part(ex, svgs[1], note)
+    story += movement_part(ex, svgs[1], note) + plan_part(ex, report.plan)
     story += timeline_part(report.history) + comments_part(report.comments)
     story += evidence_part(report.evidence)
     return story + method_part(ex)

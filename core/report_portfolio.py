@@ -86,6 +86,11 @@ def _covers(session: Session, actor: Actor, filters: Filters) -> list[tuple[str,
         if filters.questionnaire_id
         else None
     )
+    accepted = (
+        [("Reviewer-accepted points", f"At least {filters.min_accepted:g}%")]
+        if filters.min_accepted
+        else []
+    )
     return [
         ("Organisation", name or "All organisations"),
         (
@@ -96,6 +101,7 @@ def _covers(session: Session, actor: Actor, filters: Filters) -> list[tuple[str,
         ),
         ("Industry", filters.industry or "All industries"),
         ("Tier", tier_label(filters.tier) if filters.tier else "All tiers"),
+        *accepted,
     ]
 
 

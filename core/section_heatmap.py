@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, Actor, require_role
-from core.filters import Filters, org_scoped, scope, scope_rollup, visibility
+from core.filters import Filters, rollups_answer, scope, scope_rollup, visibility
 from core.models import (
     Assessment,
     AssessmentSection,
@@ -42,7 +42,7 @@ def heatmap_frame(
     require_role(actor, *ROLES)
     seen = visibility(session, actor)
     on_version = Assessment.questionnaire_id == questionnaire_id
-    if org_scoped(actor, seen):  # the read model's benchmark units, in score order
+    if rollups_answer(actor, seen, filters):  # the read model's benchmark units, by score
         units = scope(
             select(Assessment.id).where(on_version, Assessment.is_benchmark), actor, filters
         )
@@ -52,7 +52,7 @@ def heatmap_frame(
             table.questionnaire_id == questionnaire_id, table.section_key == OVERALL
         )
         total = session.scalar(scope_rollup(counted, actor, filters, B) if narrowed else counted)
-    else:  # a lead reviewer's newest visible scored assessment of each product
+    else:  # each product's newest visible scored assessment (within the accepted share)
         mine = scope(
             select(func.max(Assessment.id)).where(on_version, Assessment.latest_score.is_not(None)),
             actor,

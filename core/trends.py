@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, Float, Select, case, cast, func, literal, 
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from core.access import ROLES, Actor, require_role
-from core.filters import Filters, Ts, org_scoped, scope, scope_rollup, visibility
+from core.filters import Filters, Ts, rollups_answer, scope, scope_rollup, visibility
 from core.models import (
     Assessment,
     Organization,
@@ -220,7 +220,7 @@ def trend_frame(
     seen = visibility(session, actor)
     deltas = (
         _month_deltas(session, actor, filters, group)
-        if org_scoped(actor, seen) and group != "product"
+        if rollups_answer(actor, seen, filters) and group != "product"
         else _deltas(actor, filters, group, seen)
     ).subquery()
 

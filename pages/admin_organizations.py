@@ -6,6 +6,7 @@ import streamlit as st
 from core import organizations
 from core.labels import tier_label
 from core.models import TIERS
+from core.planner import TARGET_BANDS, parse_target, target_label
 from core.text import md_escape
 from ui.navigation import guard
 from ui.state import reading, run_action
@@ -36,7 +37,14 @@ with reading() as s:
 if not rows:
     st.info("No organisations yet: create the first one above.", icon=":material/domain:")
     st.stop()
-show_table(pd.DataFrame(rows).drop(columns=["id"]).assign(tier=lambda f: f["tier"].map(tier_label)))
+show_table(
+    pd.DataFrame(rows)
+    .drop(columns=["id"])
+    .assign(
+        tier=lambda f: f["tier"].map(tier_label),
+        score_target=lambda f: f["score_target"].map(lambda t: target_label(parse_target(t))),
+    )
+)
 
 chosen = st.selectbox("Manage organisation", [r.name for r in rows])
 org = next(r for r in rows if r.name == chosen)
@@ -51,6 +59,36 @@ with st.form("edit_org"):
                 s, a, org.id, name=new_name, industry=new_industry, tier=new_tier
             ),
             success="Organisation updated.",
+        )
+_SCORE = "A score"
+target = parse_target(org.score_target)
+with st.form("org_target"):
+    st.markdown("**Score planner target**")
+    st.caption(
+        "Where the planner on the Scores page aims for this organisation's assessments, until a "
+        "saved plan sets its own. Without one it is the Low risk band."
+    )
+    choices = [*TARGET_BANDS, _SCORE]
+    c1, c2 = st.columns(2)
+    kind = c1.selectbox(
+        "Target",
+        choices,
+        index=choices.index(target if isinstance(target, str) else _SCORE),
+        format_func=lambda c: c if c == _SCORE else target_label(c),
+    )
+    score = c2.number_input(
+        "Target score (for a score)",
+        0.0,
+        100.0,
+        float(target) if not isinstance(target, str) else 80.0,
+        step=1.0,
+    )
+    if st.form_submit_button("Save target", icon=":material/flag:"):
+        run_action(
+            lambda s, a: organizations.set_score_target(
+                s, a, org.id, score if kind == _SCORE else kind
+            ),
+            success="Score planner target saved.",
         )
 if org.active:
     confirm_action(

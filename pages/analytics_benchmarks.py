@@ -19,9 +19,9 @@ actor = guard(__file__)
 st.title("Benchmarking")
 filters = filter_block(
     actor,
-    ("organization", "industry", "tier"),
-    caption="Industry and tier choose the peer group; the organisation chooses "
-    "whose products are shown against it.",
+    ("organization", "industry", "tier", "accepted"),
+    caption="Industry and tier choose the peer group; the organisation and the "
+    "reviewer-accepted share choose whose products are shown against it.",
 )
 choices = aggregate(versions)
 if not choices:

@@ -1,4 +1,5 @@
-"""Analytics overview: totals, the funnel, risk bands and the assessments that need attention."""
+"""Analytics overview: totals, the funnel, risk bands, how well the scores are proven and the
+assessments that need attention."""
 
 import streamlit as st
 
@@ -6,6 +7,7 @@ from core.analytics import overview
 from core.attention import attention
 from core.dashboard_charts import band_figure, funnel_figure, status_figure
 from core.workflow import LABELS
+from ui.assurance import portfolio_assurance_block
 from ui.cache import aggregate, figure
 from ui.filters import filter_block
 from ui.navigation import guard
@@ -22,7 +24,7 @@ actor = guard(__file__)
 st.title("Overview")
 filters = filter_block(
     actor,
-    ("organization", "questionnaire", "industry", "tier"),
+    ("organization", "questionnaire", "industry", "tier", "accepted"),
     caption="The overview shows assessments as they stand now; the date range "
     "applies to trends, review operations, activity and extracts.",
 )
@@ -56,6 +58,8 @@ if summary.bands.empty:
     right.info("No scored assessment yet: scores appear once an assessment is submitted.")
 else:
     right.plotly_chart(figure(band_figure, overview, filters, part="bands"), width="stretch")
+
+portfolio_assurance_block(filters)
 
 st.subheader("Needs attention")
 tabs = st.tabs([f"{label} ({counts.get(reason, 0)})" for reason, label in REASONS.items()])

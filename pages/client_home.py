@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from core import assessments, products
+from core import assessments, plans, products
 from core.banks.store import list_questionnaires
 from core.labels import format_datetime, tier_label
 from core.models import TIERS
@@ -132,12 +132,22 @@ if closed:
         closed,
         format_func=lambda r: f"{r.product} · {r.questionnaire} · cycle {r.cycle}",
     )
+    with reading() as s:
+        planned = plans.has_plan(s, actor, pick.id)
+    from_plan = planned and st.checkbox(
+        "Start from the saved plan",
+        key=f"from_plan:{pick.id}",
+        help="The answers planned on the Scores page replace the last answers to those "
+        "questions; every other answer is carried as it was.",
+    )
     if right.button(
         "New cycle", icon=":material/autorenew:", help="Pre-filled with this cycle's answers"
     ):
         if run_action(
-            lambda s, a: assessments.start_next_cycle(s, a, pick.id),
-            success="New cycle started with the last answers.",
+            lambda s, a: assessments.start_next_cycle(s, a, pick.id, from_plan=from_plan),
+            success="New cycle started from the saved plan."
+            if from_plan
+            else "New cycle started with the last answers.",
             slot="new_cycle",
         ):
             st.rerun()

@@ -13,6 +13,7 @@ from core.explain import score_explanation
 from core.labels import format_score
 from core.snapshots import RecomputeReport, recompute_scores
 from core.text import md_escape
+from ui.assurance import assurance_section
 from ui.bank_import import answers_workbook_download
 from ui.coverage import coverage_section
 from ui.navigation import guard
@@ -68,6 +69,7 @@ if result.failed_critical:
         f"Critical controls failed: {failed}. The band is at best High however good the rest is.",
         icon=":material/report:",
     )
+assurance_section(ex)  # the share of the live score's points at each assurance level
 
 if result.overall is None:
     st.info(

@@ -103,9 +103,27 @@ def build(make, seed: int) -> tuple[str, dict]:
                 decided_at=None,
             )
         )
+        _assurance_shares(s, rng)
         read_model.rebuild(s)  # the statements above went around core, as a migration would
     with db.reading(url) as s:
         return url, naive.load(s.connection(), TABLES)
+
+
+SHARES = (0.0, 20.0, 49.99999999, 50.0, 75.0, 100.0)  # 49.99999999: 50 % summed in floats
+
+
+def _assurance_shares(s, rng: random.Random) -> None:
+    """Reviewer-accepted and assured shares on most scored assessments (none on the others), as
+    their newest snapshots would have written them."""
+    for aid in s.scalars(select(Assessment.id).where(Assessment.latest_score.is_not(None))):
+        if rng.random() < 0.7:
+            accepted = rng.choice(SHARES)
+            assured = min(100.0, accepted + rng.choice((0.0, 10.0, 30.0)))
+            s.execute(
+                update(Assessment)
+                .where(Assessment.id == aid)
+                .values(accepted_share=accepted, assured_share=assured)
+            )
 
 
 def synthetic(t: dict) -> tuple[list[int], int]:
@@ -133,6 +151,7 @@ def cases(draw, t: dict):
         end=end,
         industry=draw(st.sampled_from([None, *sorted(set(o["industry"]))])),
         tier=draw(st.sampled_from([None, *sorted(set(o["tier"]))])),
+        min_accepted=draw(st.sampled_from([0.0, 0.0, 50.0])),  # 0: no restriction
     )
     return actor, client, filters
 
@@ -406,6 +425,7 @@ def _check_heatmap(t, heat, total, filters, client, qid) -> None:
             industry=filters.industry,
             tier=filters.tier,
             questionnaire_id=qid,
+            min_accepted=filters.min_accepted,
         ),
         client,
     )
@@ -422,6 +442,10 @@ def _check_heatmap(t, heat, total, filters, client, qid) -> None:
             strict=False,
         )
     )
+    if filters.min_accepted:  # each product's newest scored assessment with the accepted share
+        newest = sh.set_index("assessment_id")["section_scores"]
+        chosen = scored.groupby("product_id")["id"].max()
+        latest = {names.loc[p]: newest.get(aid) or {} for p, aid in chosen.items()}
     for product, key, score in zip(heat["product"], heat["section"], heat["score"], strict=False):
         assert _approx(score, latest[product].get(key))
 

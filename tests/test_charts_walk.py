@@ -72,6 +72,7 @@ KINDS = {
     "Sign-ins per day": (True, "y"),
     "Active users by role": (False, "y"),
     "Actions by type": (False, "x"),
+    "Points by assurance level": (False, None),  # percent of the points, not counts
 }
 CHART_PAGES = [
     spec

@@ -46,7 +46,7 @@ from ui.navigation import PAGES
 PAYLOADS = [
     "![pixel](http://evil.test/p.png)",
     "[click](http://evil.test)",
-    ":green-badge[Accepted]",
+    ":green-badge[Planted]",
     "**Lee Reviewer** · 3 Mar 2026",
     '<a href="http://evil.test" target="_blank">y</a>',
     "<img src=http://evil.test/p.png>",
@@ -439,11 +439,11 @@ def test_organisation_names_that_look_alike_cannot_coexist(world, attempt):
 # --- item 2 through the pages: a database whose user text is all Markdown and HTML payload --------
 
 PAYLOAD = (
-    "![p](http://evil.test/p.png)[c](http://evil.test):green-badge[Accepted]"
+    "![p](http://evil.test/p.png)[c](http://evil.test):green-badge[Planted]"
     '**Lee Reviewer** <a href="http://evil.test">y</a>$m$'
 )
 # Each payload part as it would take effect: not preceded by the backslash that escapes it.
-RAW = re.compile(r"(?<!\\)(!\[|\]\(|:green-badge\[|\*\*Lee|<a |\$m)")
+RAW = re.compile(r"(?<!\\)(!\[|\]\(|:green-badge\[Planted|\*\*Lee|<a |\$m)")
 MARKDOWN_FIELDS = {"body", "label", "help", "title", "captions", "content"}
 PLAIN_MESSAGES = {
     "Text",

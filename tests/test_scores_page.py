@@ -5,11 +5,20 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from core import db, settings
+from core import auth, db, organizations, settings
 from core.access import SYSTEM
 from core.explain import score_explanation
-from core.models import Assessment, Organization, Product, ScoreHistory, User
-from core.planner import candidates
+from core.models import (
+    Assessment,
+    AssessmentPlan,
+    Organization,
+    Product,
+    QuestionnaireResponse,
+    ScoreHistory,
+    User,
+)
+from core.planner import best_answer, candidates
+from core.plans import load_plan, save_plan
 from tests.apptest import rerun, signed_in
 
 USERS = {
@@ -167,9 +176,11 @@ def test_the_planner_projects_planned_answers_and_finds_the_cheapest_way(app_env
     rerun(at)
     gained = float(_metrics(at)["Projected score"]) - float(before)
     assert gained == pytest.approx(top.gain, abs=0.06)  # as shown, to one decimal
-    assert any("no smaller set of changes reaches" in c.value for c in at.caption)
+    assert any("no cheaper set of changes reaches" in c.value for c in at.caption)
     plan = next(d for d in at.dataframe if "Planned" in d.value.columns)
-    assert set(plan.value.columns) == {"Question", "Text", "Now", "Planned", "Points"}
+    assert set(plan.value.columns) == {"Question", "Text", "Now", "Planned", "Points", "Effort"}
+    sections = next(d for d in at.dataframe if "Projected score" in d.value.columns)
+    assert (sections.value["Change"] != "No change").any()  # the planned answer's section moved
     assert (plan.value["Points"] > 0).all() and not plan.value["Now"].str.contains("None").any()
     with db.reading(app_env) as s:  # planning changed nothing stored
         again = score_explanation(s, SYSTEM, aid)
@@ -180,6 +191,105 @@ def test_the_planner_projects_planned_answers_and_finds_the_cheapest_way(app_env
     rerun(at)
     assert not at.exception
     reached = any("reach this target" in w.value for w in at.warning) or any(
-        "no smaller set" in c.value for c in at.caption
+        "no cheaper set" in c.value for c in at.caption
     )
     assert reached
+
+
+def _stored(url, aid):
+    with db.reading(url) as s:
+        answers = s.scalars(
+            select(QuestionnaireResponse).where(QuestionnaireResponse.assessment_id == aid)
+        ).all()
+        snaps = s.scalars(select(ScoreHistory).where(ScoreHistory.assessment_id == aid)).all()
+        return (
+            sorted((r.question_id, repr(r.value), r.is_na, r.score) for r in answers),
+            sorted((h.id, h.overall_score) for h in snaps),
+        )
+
+
+def test_a_client_saves_a_plan_sees_it_reloaded_and_clears_it(app_env):
+    aid = _assessment(app_env, "Billing Service", cycle=3)
+    with db.reading(app_env) as s:
+        ex = score_explanation(s, SYSTEM, aid)
+    before = _stored(app_env, aid)
+    top = max(candidates(ex.bank, ex.answers), key=lambda c: c.gain)
+    question = ex.bank.question(top.key)
+    other = next(o.key for o in question.options if o.key != best_answer(question).value)
+    at = _open(app_env, "demo_client", aid)
+    next(m for m in at.multiselect if m.label.startswith("Answers you plan")).select(top.key)
+    rerun(at)
+    box = next(b for b in at.selectbox if b.label == "Planned answer")
+    assert box.value == best_answer(question).value  # the best answer first
+    box.set_value(other)  # a planned answer other than the best
+    rerun(at)
+    next(r for r in at.radio if r.label == "Target").set_value("Medium risk band")
+    rerun(at)
+    at.button(key=f"plan{aid}:save").click()
+    rerun(at)
+    assert not at.exception and not at.error
+    with db.reading(app_env) as s:
+        saved = load_plan(s, SYSTEM, aid)
+    assert saved.target == "Medium" and set(saved.planned) == {top.key}
+    assert saved.planned[top.key].value == other
+    assert _stored(app_env, aid) == before  # saving a plan changed no answer and no snapshot
+
+    again = _open(app_env, "demo_client", aid)  # a new session starts from the saved plan
+    assert not again.exception and not again.error
+    picker = next(m for m in again.multiselect if m.label.startswith("Answers you plan"))
+    assert picker.value == [top.key]
+    assert next(b for b in again.selectbox if b.label == "Planned answer").value == other
+    assert next(r for r in again.radio if r.label == "Target").value == "Medium risk band"
+    assert any("Saved plan: 1 planned answers" in c.value for c in again.caption)
+
+    again.button(key=f"plan{aid}:clear").click()  # inside the confirmation popover
+    rerun(again)
+    assert not again.exception and not again.error
+    with db.reading(app_env) as s:
+        assert s.get(AssessmentPlan, aid) is None
+    assert _stored(app_env, aid) == before
+    picker = next(m for m in again.multiselect if m.label.startswith("Answers you plan"))
+    assert picker.value == []  # the widgets start afresh without a plan
+
+
+def test_the_planner_starts_from_the_organisations_target(app_env):
+    aid = _assessment(app_env, "Billing Service", cycle=3)
+    with db.transaction(app_env) as s:
+        org = s.get(Assessment, aid).organization_id
+        organizations.set_score_target(s, SYSTEM, org, 72.5)
+    try:
+        at = _open(app_env, "demo_client", aid)
+        assert next(r for r in at.radio if r.label == "Target").value == "A score"
+        assert next(n for n in at.number_input if n.label == "Target score").value == 72.5
+    finally:
+        with db.transaction(app_env) as s:
+            organizations.set_score_target(s, SYSTEM, org, None)
+
+
+def test_the_next_cycle_starts_from_the_saved_plan_on_my_products(app_env):
+    """Last in this module: it opens a new cycle of Billing Service."""
+    aid = _assessment(app_env, "Billing Service", cycle=3)
+    with db.transaction(app_env) as s:
+        ex = score_explanation(s, SYSTEM, aid)
+        top = max(candidates(ex.bank, ex.answers), key=lambda c: c.gain)
+        client = auth.actor_for(s, "demo_client")
+        save_plan(s, client, aid, {top.key: top.answer}, "Low")
+    at = signed_in(app_env, "demo_client").run().switch_page("pages/client_home.py").run()
+    assert not at.exception and not at.error
+    pick = next(s for s in at.selectbox if s.label == "Start the next cycle of")
+    pick.set_value(next(o for o in pick.options if "Billing Service" in o and "cycle 3" in o))
+    rerun(at)
+    next(c for c in at.checkbox if c.label == "Start from the saved plan").check()
+    rerun(at)
+    next(b for b in at.button if b.label == "New cycle").click()
+    rerun(at)
+    assert not at.exception and not at.error
+    fresh = _assessment(app_env, "Billing Service", cycle=4)
+    with db.reading(app_env) as s:
+        answers = score_explanation(s, SYSTEM, fresh).answers
+    assert answers[top.key] == top.answer
+
+    def given(found):  # a blank stored answer counts nowhere and is not carried
+        return {k: a for k, a in found.items() if k != top.key and (a.value is not None or a.is_na)}
+
+    assert given(answers) == given(ex.answers)

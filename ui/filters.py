@@ -22,8 +22,9 @@ FILTER_KEYS = {
     "dates": "flt_dates",
     "industry": "flt_industry",
     "tier": "flt_tier",
+    "accepted": "flt_accepted",
 }
-ALL = ("organization", "questionnaire", "dates", "industry", "tier")
+ALL = ("organization", "questionnaire", "dates", "industry", "tier", "accepted")
 DEFAULT_DAYS = 730  # two years
 EVERYTHING = "*"
 
@@ -49,6 +50,26 @@ def _choice(label: str, key: str, options: list[tuple], everything: str) -> obje
         args=(key,),
     )
     return None if picked == EVERYTHING else picked
+
+
+def _accepted(key: str) -> float:
+    """The least share of reviewer-accepted points, 0 to 100 in steps of 5 (0: every score)."""
+    stored = st.session_state.get(key)
+    if isinstance(stored, bool) or not isinstance(stored, int | float) or not 0 <= stored <= 100:
+        stored = st.session_state[key] = 0
+    st.session_state[f"_w_{key}"] = int(stored)
+    picked = st.slider(
+        "Reviewer-accepted points at least (%)",
+        min_value=0,
+        max_value=100,
+        step=5,
+        key=f"_w_{key}",
+        on_change=_persist,
+        args=(key,),
+        help="Only scores with at least this share of their points accepted by a reviewer; "
+        "0 shows every assessment, scored or not.",
+    )
+    return float(picked)
 
 
 def default_dates(today: date | None = None) -> tuple[date, date]:
@@ -110,6 +131,8 @@ def filter_block(actor: Actor, show: tuple[str, ...] = ALL, *, caption: str = ""
                 [(t, t.replace("_", " ").title()) for t in options.tiers],
                 "All tiers",
             )
+        if "accepted" in show:
+            values["min_accepted"] = _accepted(FILTER_KEYS["accepted"])
         if caption:
             st.caption(caption)
     return Filters(**values)

@@ -20,6 +20,7 @@ KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}\Z")
 # Option keys may be one character so that maturity levels can be "0".."5".
 OPTION_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}\Z")
 KEY_RULE = "2-64 characters a-z, 0-9, '.', '_' or '-', starting with a letter or digit"
+MAX_EFFORT = 10  # a question's effort (what changing its answer costs, for the planner): 1 to this
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Question:
     condition: Condition | None
     position: int  # 0-based, within its section
     source_ref: SourceRef | None = None  # its row in a source spreadsheet, if any
+    effort: int = 1  # what raising its answer costs, 1 to MAX_EFFORT (the score planner's weight)
 
 
 @dataclass(frozen=True)

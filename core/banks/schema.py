@@ -1,4 +1,7 @@
-"""Strict parsing of bank dicts (from YAML or the database) into the frozen model."""
+"""Strict parsing of bank dicts (from YAML or the database) into the frozen model.
+
+A question's optional `effort` is a whole number from 1 to 10 (default 1): what raising its
+answer costs, which the score planner's cheapest plan weighs (core/planner.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from core.banks.fields import Problem, check_fields, is_number, read_list, read_
 from core.banks.model import (
     KEY_PATTERN,
     KEY_RULE,
+    MAX_EFFORT,
     MAX_HELP_TEXT,
     MAX_LONG_TEXT,
     MAX_QUESTION_TEXT,
@@ -41,6 +45,7 @@ _QUESTION_FIELDS = {
     "max_length",
     "condition",
     "source_ref",
+    "effort",
 }
 _CONDITION_OPS = ("equals", "in", "any_of")
 
@@ -141,6 +146,7 @@ def _question(
         _condition(raw.get("condition"), where, seen, all_keys),
         index,
         read_source_ref(raw.get("source_ref"), where),
+        _effort(raw, where),
     )
 
 
@@ -218,6 +224,15 @@ def _weight(raw: dict[str, Any], where: str) -> float:
     if not is_number(value) or value <= 0:
         raise Problem(f"{where}: 'weight' must be a number > 0, got {value!r}")
     return float(value)
+
+
+def _effort(raw: dict[str, Any], where: str) -> int:
+    value = raw.get("effort", 1)
+    if type(value) is not int or not 1 <= value <= MAX_EFFORT:
+        raise Problem(
+            f"{where}: 'effort' must be a whole number from 1 to {MAX_EFFORT}, got {value!r}"
+        )
+    return value
 
 
 def _flag(raw: dict[str, Any], name: str, where: str, default: bool) -> bool:

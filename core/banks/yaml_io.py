@@ -142,6 +142,7 @@ def _question_data(q: Question) -> dict[str, Any]:
         "critical": q.critical or None,
         "evidence_required": q.evidence_required or None,
         "allow_na": q.allow_na or None,
+        "effort": q.effort if q.effort != 1 else None,
         **QUESTION_TYPES[q.type].dump(q),
     }
     if q.condition:

@@ -1,0 +1,85 @@
+"""Assurance shares -> Plotly figure: the share of a score's points at each level as horizontal
+stacked bars, in core.assurance's order from least to most assured, one colour per level on
+every page. No queries here (the shares come from core/assurance_view.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+
+from core.assurance import LEVEL_LABELS, LEVELS, Assurance, Shares
+from core.assurance_view import NOT_ASSURED, PORTFOLIO_LEVELS
+from core.chart_layout import esc, layout
+from core.text import plotly_escape
+
+LABELS = {**LEVEL_LABELS, NOT_ASSURED: "Self-attested or with evidence"}
+# Least to most assured, light to dark: readable in grey too.
+COLOURS = {
+    "self_attested": "#d9d9d9",
+    "evidence": "#9ecae1",
+    NOT_ASSURED: "#c6cdd4",
+    "evidence_valid": "#3182bd",
+    "accepted": "#08519c",
+}
+OVERALL = "Overall score"
+SMALL_SHARE = 6.0  # a segment narrower than this many percent carries no text (hover has it)
+
+
+def percent(value: float) -> str:
+    """A share in words on the chart: whole percent, or "under 1%" for a sliver."""
+    return "under 1%" if 0 < value < 0.5 else f"{value:.0f}%"
+
+
+def shares_figure(
+    rows: Sequence[tuple[str, Shares]], levels: Sequence[str], title: str
+) -> go.Figure:
+    """One horizontal bar per (name, shares) row, first on top, stacked by `levels` in order;
+    each segment's percent as text (when wide enough) and in the hover, a legend in words."""
+    names = esc(name for name, _ in rows)
+    fig = go.Figure()
+    for level in levels:
+        values = [float(shares.get(level, 0.0)) for _, shares in rows]
+        fig.add_trace(
+            go.Bar(
+                x=values,
+                y=names,
+                name=LABELS[level],
+                orientation="h",
+                marker_color=COLOURS[level],
+                text=[percent(v) if v >= SMALL_SHARE else "" for v in values],
+                textposition="inside",
+                insidetextanchor="middle",
+                customdata=[
+                    f"{plotly_escape(name)}: {percent(v)} of the points {LABELS[level].lower()}"
+                    for (name, _), v in zip(rows, values, strict=True)
+                ],
+                hovertemplate="%{customdata}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(range=[0, 100], ticksuffix="%", tickvals=[0, 20, 40, 60, 80, 100])
+    fig.update_yaxes(autorange="reversed")
+    layout(fig, title, "Share of the points", "")
+    return fig.update_layout(
+        barmode="stack",
+        height=150 + 34 * len(rows),
+        margin=dict(t=80, r=30),  # room for the 100% tick
+        showlegend=True,
+        legend=dict(orientation="h", traceorder="normal", yanchor="bottom", y=1.01, x=0),
+        uniformtext=dict(minsize=10, mode="hide"),
+    )
+
+
+def assurance_figure(assurance: Assurance, sections: Mapping[str, str]) -> go.Figure:
+    """The overall score's points by level on top, then each section's (`sections`: key to
+    title, in the questionnaire's order); a section with no points has no bar."""
+    rows = [(OVERALL, assurance.overall)] + [
+        (title, assurance.sections.get(key)) for key, title in sections.items()
+    ]
+    shown = [(name, shares) for name, shares in rows if shares is not None]
+    return shares_figure(shown, LEVELS, "Points by assurance level")
+
+
+def portfolio_assurance_figure(shares: Shares) -> go.Figure:
+    """The portfolio's points by level: not assured, evidence in date, reviewer-accepted."""
+    return shares_figure([("Latest scores", shares)], PORTFOLIO_LEVELS, "Points by assurance level")
