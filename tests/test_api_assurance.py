@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from core import db, review
 from core.assurance import LEVELS, answer_levels
 from core.demo_content import sample_pdf
-from core.models import EvidenceFile, ScoreHistory
+from core.models import Assessment, EvidenceFile, ScoreHistory
 from tests.factories import World
 from tests.support.api import ApiServer, module_database, problem, token_for
 
@@ -137,3 +137,50 @@ def test_a_bad_valid_until_day_or_someone_else_is_refused(site):
         problem(reviewer.put(f"/evidence/{fid}", json={"valid_until": None}), 403)
     with server.client(w["tokens"]["client"]) as client:
         problem(client.put("/evidence/999999", json={"valid_until": None}), 404)
+
+
+def test_listings_carry_the_shares_and_narrow_by_the_accepted_share(site):
+    w, server = site
+    with db.reading(w.url) as s:
+        want = s.execute(
+            select(Assessment.id, Assessment.accepted_share, Assessment.assured_share).where(
+                Assessment.id.in_([w["decided"], w["open"]])
+            )
+        ).all()
+    shares = {aid: (accepted, assured) for aid, accepted, assured in want}
+    decided_accepted = shares[w["decided"]][0]
+    assert decided_accepted is not None and 0 < decided_accepted < 100
+    with server.client(w["tokens"]["client"]) as client:
+        items = client.get("/assessments").json()["items"]
+        got = {a["id"]: (a["accepted_share"], a["assured_share"]) for a in items}
+        assert got == shares and got[w["open"]] == (None, None)
+        one = client.get(f"/assessments/{w['decided']}").json()
+        assert one["accepted_share"] == decided_accepted
+        at_least = client.get("/assessments", params={"min_accepted": decided_accepted}).json()
+        assert [a["id"] for a in at_least["items"]] == [w["decided"]]
+        above = client.get("/assessments", params={"min_accepted": decided_accepted + 0.5})
+        assert above.json()["items"] == []
+        overview = client.get("/analytics/overview").json()
+        narrowed = client.get("/analytics/overview", params={"min_accepted": 100}).json()
+    assert overview["assurance"] == {
+        "assessments": 1,
+        "assured_share": pytest.approx(shares[w["decided"]][1]),
+        "accepted_share": pytest.approx(decided_accepted),
+    }
+    assert narrowed["totals"]["assessments"] == 0
+    assert narrowed["assurance"]["accepted_share"] is None
+
+
+@pytest.mark.parametrize("share", ["-1", "100.5", "half", "nan"])
+def test_a_bad_accepted_share_to_filter_by_is_refused(site, share):
+    w, server = site
+    with server.client(w["tokens"]["reviewer"]) as client:
+        for path in ("/assessments", "/analytics/overview", "/analytics/trends"):
+            problem(client.get(path, params={"min_accepted": share}), 422)
+
+
+def test_the_rival_sees_none_of_the_shares(site):
+    w, server = site
+    with server.client(w["tokens"]["rival"]) as rival:
+        assert rival.get("/assessments", params={"min_accepted": 0}).json()["items"] == []
+        problem(rival.get(f"/assessments/{w['decided']}"), 404)

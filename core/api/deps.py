@@ -9,9 +9,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from core import db, tokens
@@ -24,6 +24,8 @@ from core.settings import get_settings
 from core.throttle import client_address
 
 SETTINGS_TTL = 10.0  # seconds the API keeps the run-time settings it reads on every request
+# the analytics filters' reviewer-accepted share, as a percent
+MinAccepted = Annotated[float, Query(ge=0, le=100)]
 BEARER = {"WWW-Authenticate": 'Bearer realm="securesphere"'}
 
 

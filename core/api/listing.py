@@ -30,6 +30,8 @@ ASSESSMENT_COLUMNS = (
     Assessment.completion,
     Assessment.latest_score,
     Assessment.latest_band,
+    Assessment.accepted_share,
+    Assessment.assured_share,
     Assessment.due_date,
     Assessment.reviewer_id,
     Assessment.submitted_at,

@@ -12,9 +12,10 @@ from fastapi.responses import StreamingResponse
 from core import db
 from core.access import ANALYTICS_AUDIENCE, Actor, require_role
 from core.analytics import overview
-from core.api.deps import Caller, authenticated, reject_unknown_query
+from core.api.deps import Caller, MinAccepted, authenticated, reject_unknown_query
 from core.api.frames import frame_records
 from core.api.problems import Problem
+from core.assurance_view import portfolio_assurance
 from core.attention import attention
 from core.extract_columns import EXTRACTS
 from core.extracts import dictionary_csv, extract_chunks
@@ -36,11 +37,13 @@ def _filters(
     end: date | None = None,
     industry: Annotated[str | None, Query(max_length=60)] = None,
     tier: Tier = None,
+    min_accepted: MinAccepted = 0.0,
 ) -> Filters:
-    """The shared filters of the analytics pages, from the query string."""
+    """The shared filters of the analytics pages, from the query string (min_accepted: the
+    percent of the newest snapshot's points a reviewer accepted, at least)."""
     if start and end and start > end:
         raise Problem(422, "invalid-request", "start must not be after end.")
-    return Filters(organization_id, questionnaire_id, start, end, industry, tier)
+    return Filters(organization_id, questionnaire_id, start, end, industry, tier, min_accepted)
 
 
 Filtered = Annotated[Filters, Depends(_filters)]
@@ -48,12 +51,14 @@ Filtered = Annotated[Filters, Depends(_filters)]
 
 @router.get("/analytics/overview", tags=["analytics"])
 def analytics_overview(caller: Reader, filters: Filtered) -> dict[str, Any]:
-    """The Overview page: totals, assessments per status and band, the funnel, and what needs
-    attention (the first 20 per reason, with how many there are)."""
+    """The Overview page: totals, assessments per status and band, the funnel, what needs
+    attention (the first 20 per reason, with how many there are) and the points-weighted assured
+    and reviewer-accepted shares of the latest scores (null while none has shares)."""
     require_role(caller.actor, *ANALYTICS_AUDIENCE)
     with caller.reading() as s:
         summary = overview(s, caller.actor, filters)
         needing = attention(s, caller.actor, filters)
+        proven = portfolio_assurance(s, caller.actor, filters)
     totals = summary.totals
     return {
         "totals": {
@@ -70,6 +75,11 @@ def analytics_overview(caller: Reader, filters: Filtered) -> dict[str, Any]:
         "bands": frame_records(summary.bands),
         "funnel": frame_records(summary.funnel),
         "attention": {"rows": frame_records(needing.rows), "counts": needing.counts},
+        "assurance": {
+            "assessments": proven.assessments,
+            "assured_share": proven.assured,
+            "accepted_share": proven.accepted,
+        },
     }
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.orm import Session
 
-from core.api.deps import Caller, authenticated, reject_unknown_query, see, writer
+from core.api.deps import Caller, MinAccepted, authenticated, reject_unknown_query, see, writer
 from core.api.listing import AssessmentQuery, assessment_page, assessment_row
 from core.api.paging import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, page_response
 from core.api.problems import Hidden
@@ -57,14 +57,24 @@ def list_assessments(
     tier: Tier = None,
     updated_from: date | None = None,
     updated_to: date | None = None,
+    min_accepted: MinAccepted = 0.0,
     cursor: str | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Response:
     """Assessments the caller may read, by id, narrowed like the analytics pages' filters
-    (updated_from/updated_to: the days, UTC and inclusive, they last changed)."""
+    (updated_from/updated_to: the days, UTC and inclusive, they last changed; min_accepted: the
+    percent of the newest snapshot's points a reviewer accepted, at least)."""
     after = decode_cursor("assessments", cursor)
     query = AssessmentQuery(
-        Filters(organization_id, questionnaire_id, updated_from, updated_to, industry, tier),
+        Filters(
+            organization_id,
+            questionnaire_id,
+            updated_from,
+            updated_to,
+            industry,
+            tier,
+            min_accepted,
+        ),
         status,
         product_id,
     )

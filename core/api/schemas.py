@@ -80,6 +80,8 @@ class AssessmentOut(BaseModel):
     completion: float
     latest_score: float | None
     latest_band: str | None
+    accepted_share: float | None
+    assured_share: float | None
     due_date: date | None
     reviewer_id: int | None
     submitted_at: datetime | None
