@@ -38,6 +38,16 @@ def _too_long(rows):
     rows[6][1] = "Is it documented? " * 120
 
 
+def _with_effort(value):
+    def edit(rows):
+        rows[2].append("Effort")
+        for row in rows[4:7]:
+            row.append(2)
+        rows[5][5] = value
+
+    return edit
+
+
 def _merged() -> bytes:
     book = caiq_workbook()
     book["CAIQv4"].merge_cells("B5:B6")
@@ -104,6 +114,18 @@ CASES = [
     ),
     ("formula as text", "q.xlsx", lambda: _rows_with(_formula), ["cell B5", "is a formula"]),
     ("text too long", "q.xlsx", lambda: _rows_with(_too_long), ["cell B7", "at most 2,000"]),
+    (
+        "effort out of range",
+        "q.xlsx",
+        lambda: _rows_with(_with_effort(11)),
+        ["cell F6", "the effort is '11'", "from 1 to 10"],
+    ),
+    (
+        "effort in words",
+        "q.xlsx",
+        lambda: _rows_with(_with_effort("high")),
+        ["cell F6", "the effort is 'high'", "leave it blank"],
+    ),
     ("merged cells", "q.xlsx", _merged, ["row 5", "cells B5:B6 are merged"]),
     ("100,000 rows", "q.xlsx", _too_many_rows, ["sheet 'Huge'", "100,001 rows", "50,000"]),
     ("zip bomb", "q.xlsx", _zip_bomb, ["q.xlsx", "xl/worksheets/sheet2.xml", "zip bomb"]),

@@ -19,7 +19,7 @@ from core.banks.store import import_bank, load_bank
 from core.banks.yaml_io import dump_bank, load_bank_text
 from core.models import Questionnaire
 from tests.clirun import run
-from tests.sheet_files import HEADERS, QUESTIONS, caiq_bytes, xlsx_bytes
+from tests.sheet_files import HEADERS, QUESTIONS, caiq_bytes, questionnaire_rows, xlsx_bytes
 
 CAIQ_KEY = "consensus-assessments-initiative-questionnaire-v4-example"
 
@@ -103,6 +103,27 @@ def test_source_rows_survive_the_database_and_the_yaml_export(sqlite_url):
     assert stored == bank
     assert [q.source_ref.row for q in stored.questions] == [5, 6, 7, 9, 10, 11]
     assert load_bank_text(dump_bank(stored), source_name="x") == bank
+
+
+def _with_efforts(efforts: list[object], header: str = "Effort (1-10)") -> bytes:
+    rows = questionnaire_rows()
+    rows[2] = [*rows[2], header]
+    questions = [r for r in rows[4:] if len(r) == len(HEADERS)]
+    for row, effort in zip(questions, efforts, strict=True):
+        row.append(effort)
+    return caiq_bytes(rows)
+
+
+def test_an_effort_column_is_detected_and_a_blank_cell_costs_one():
+    result = sheet_bank("caiq.xlsx", _with_efforts([3, None, 10, 1, "2", " "]))
+    assert "effort column F 'Effort (1-10)' (detected)" in result.notes
+    assert [q.effort for q in result.bank.questions] == [3, 1, 10, 1, 2, 1]
+    by_letter = sheet_bank(
+        "caiq.xlsx", _with_efforts([3] * 6, "Cost"), SheetOptions(effort_column="F")
+    )
+    assert {q.effort for q in by_letter.bank.questions} == {3}
+    ignored = sheet_bank("caiq.xlsx", _with_efforts([3] * 6), SheetOptions(effort_column="none"))
+    assert {q.effort for q in ignored.bank.questions} == {1}
 
 
 def test_import_bank_dry_run_says_what_it_chose_and_writes_nothing(capsys, cli_db, caiq):

@@ -30,6 +30,7 @@ ROLES = (
     ("guidance", "Guidance column"),
     ("answer", "Answer column"),
     ("justification", "Justification column"),
+    ("effort", "Effort column"),
 )
 
 

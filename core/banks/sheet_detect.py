@@ -29,6 +29,7 @@ class SheetOptions:
     guidance_column: str | None = None
     answer_column: str | None = None
     justification_column: str | None = None
+    effort_column: str | None = None  # whole numbers 1-10 (the score planner's weight)
     question_type: str = "yes_no_partial"
 
 
@@ -45,6 +46,7 @@ class SheetMapping:
     guidance: int | None = None
     answer: int | None = None
     justification: int | None = None
+    effort: int | None = None
     question_type: str = "yes_no_partial"
 
 
@@ -116,6 +118,7 @@ def detect_mapping(
         "guidance": options.guidance_column,
         "answer": options.answer_column,
         "justification": options.justification_column,
+        "effort": options.effort_column,
     }
     columns: dict[str, int | None] = {}
     for role in ROLES:
@@ -157,6 +160,7 @@ def detect_mapping(
         guidance=columns["guidance"],
         answer=columns["answer"],
         justification=columns["justification"],
+        effort=columns["effort"],
         question_type=options.question_type,
     )
     return grid, mapping, notes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-ROLES = ("id", "text", "answer", "justification", "section", "guidance")
+ROLES = ("id", "text", "answer", "justification", "section", "guidance", "effort")
 ROLE_NAMES = {
     "id": "id",
     "text": "question",
@@ -12,6 +12,7 @@ ROLE_NAMES = {
     "justification": "justification",
     "section": "section",
     "guidance": "guidance",
+    "effort": "effort",
 }
 # Header texts per role, most telling first (an earlier word wins a tie).
 _WORDS: dict[str, tuple[str, ...]] = {
@@ -65,6 +66,7 @@ _WORDS: dict[str, tuple[str, ...]] = {
         "topic",
     ),
     "guidance": ("guidance", "implementation guidance", "help", "hint", "help text", "guideline"),
+    "effort": ("effort", "level of effort", "effort 1 10", "difficulty"),
 }
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.banks.model import MAX_LONG_TEXT, MAX_QUESTION_TEXT, MAX_TITLE, Bank
+from core.banks.model import MAX_EFFORT, MAX_LONG_TEXT, MAX_QUESTION_TEXT, MAX_TITLE, Bank
 from core.banks.oscal import normalise_key
 from core.banks.schema import parse_bank
 from core.banks.sheet_detect import (
@@ -158,11 +158,25 @@ def _question(grid: Grid, m: SheetMapping, row: int, key: str, text: str) -> Row
         "key": key,
         "text": text,
         "help": guidance or None,
+        "effort": _effort(grid, m, row),
         "type": m.question_type,
         "allow_na": True,
         "source_ref": {k: v for k, v in ref.items() if v is not None},
     }
     return {k: v for k, v in question.items() if v is not None}
+
+
+def _effort(grid: Grid, m: SheetMapping, row: int) -> int | None:
+    """The row's effort (1 to MAX_EFFORT); None when the column is absent or the cell blank."""
+    value = _clean(grid.cell(row, m.effort))
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_EFFORT:
+        raise ValidationError(
+            f"{grid.where(row, m.effort)}: the effort is {value!r}; "
+            f"give a whole number from 1 to {MAX_EFFORT}, or leave it blank for 1"
+        )
+    return int(value)
 
 
 def _sections(grid: Grid, m: SheetMapping, questions: list[tuple[int, Row]]) -> list[Row]:
@@ -192,7 +206,9 @@ def _refuse_formula(grid: Grid, row: int, m: SheetMapping) -> None:
 def _merged_in_columns(grid: Grid, m: SheetMapping) -> list[tuple[int, int, int, int]]:
     """Merged ranges below the header that cover more than one cell of a mapped column."""
     mapped = [
-        c for c in (m.id, m.text, m.section, m.guidance, m.answer, m.justification) if c is not None
+        c
+        for c in (m.id, m.text, m.section, m.guidance, m.answer, m.justification, m.effort)
+        if c is not None
     ]
     return [
         (r0, c0, r1, c1)

@@ -32,6 +32,7 @@ _FLAGS = (
     "guidance_column",
     "answer_column",
     "justification_column",
+    "effort_column",
 )
 
 
@@ -52,6 +53,7 @@ def add_sheet_flags(imp: argparse.ArgumentParser) -> None:
     group.add_argument("--guidance-column", help="guidance shown with each question")
     group.add_argument("--answer-column", help="where export-answers writes each answer")
     group.add_argument("--justification-column", help="where export-answers writes justifications")
+    group.add_argument("--effort-column", help="effort per question, 1-10 (blank: 1)")
     group.add_argument("--type", choices=SHEET_TYPES, default="yes_no_partial", dest="sheet_type")
 
 
@@ -87,6 +89,7 @@ def cmd_import_sheet(settings: Settings, args: argparse.Namespace) -> int:
         guidance_column=args.guidance_column,
         answer_column=args.answer_column,
         justification_column=args.justification_column,
+        effort_column=args.effort_column,
         question_type=args.sheet_type,
     )
     result = sheet_bank(
