@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -141,6 +142,18 @@ def update_organization(
     _refuse_clash(session, name, org.id)
     new = {"name": name, "industry": industry, "tier": tier}
     changed = {k: [getattr(org, k), v] for k, v in new.items() if getattr(org, k) != v}
+    _apply(session, actor, org, changed, now)
+    return org
+
+
+def _apply(
+    session: Session,
+    actor: Actor,
+    org: Organization,
+    changed: dict[str, list[Any]],
+    now: datetime | None,
+) -> None:
+    """Set the changed fields ({field: [before, after]}) and audit them, if any changed."""
     for key, (_, value) in changed.items():
         setattr(org, key, value)
     if changed:
@@ -153,7 +166,6 @@ def update_organization(
             detail={"changed": changed},
             now=now,
         )
-    return org
 
 
 def set_organization_active(
@@ -200,14 +212,5 @@ def set_score_target(
     org = get_organization(session, actor, organization_id)
     stored = None if target is None else target_text(target)
     if stored != org.score_target:
-        audit.record(
-            session,
-            actor,
-            "organization_updated",
-            object_type="organization",
-            object_id=org.id,
-            detail={"changed": {"score_target": [org.score_target, stored]}},
-            now=now,
-        )
-        org.score_target = stored
+        _apply(session, actor, org, {"score_target": [org.score_target, stored]}, now)
     return org
