@@ -20,6 +20,7 @@ from core.labels import (
     tier_label,
     trigger_label,
 )
+from core.planner import parse_target, target_label
 from core.setting_labels import setting_label, setting_value
 
 _FIELDS = {
@@ -42,6 +43,9 @@ _FIELDS = {
     "email": "E-mail",
     "formula_version": "Formula version",
     "taken_at": "Taken",
+    "filename": "File",
+    "valid_until": "Valid until",
+    "score_target": "Score target",
 }
 _VALUES: dict[str, Callable[[str], str]] = {
     "role": role_label,
@@ -51,6 +55,8 @@ _VALUES: dict[str, Callable[[str], str]] = {
     "trigger": trigger_label,
     "state": review_state_label,
     "visibility": lambda v: VISIBILITY_LABELS.get(v, humanize(v)),
+    "target": lambda v: target_label(parse_target(v)),
+    "score_target": lambda v: target_label(parse_target(v)),
 }
 _OBJECTS = {
     "organization": "Organisation",

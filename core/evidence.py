@@ -313,8 +313,7 @@ def set_valid_until(
         detail={
             "assessment_id": row.assessment_id,
             "filename": row.filename,
-            "old": before.isoformat() if before else None,
-            "new": until.isoformat() if until else None,
+            "changed": {"valid_until": [d.isoformat() if d else None for d in (before, until)]},
         },
         now=now,
     )

@@ -589,10 +589,10 @@ def test_the_valid_until_day_is_set_changed_and_cleared_and_each_change_audited(
             .order_by(AuditLog.id)
         ).all()
         assert audit_chain.verify_chain(s) is None
-    assert [(r.detail["old"], r.detail["new"]) for r in rows] == [
-        (None, "2027-06-30"),
-        ("2027-06-30", "2028-01-15"),
-        ("2028-01-15", None),
+    assert [r.detail["changed"]["valid_until"] for r in rows] == [
+        [None, "2027-06-30"],
+        ["2027-06-30", "2028-01-15"],
+        ["2028-01-15", None],
     ]
     assert all(r.object_id == str(eid) and r.detail["filename"] == "pentest.pdf" for r in rows)
 

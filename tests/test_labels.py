@@ -155,6 +155,24 @@ def test_setting_values_read_as_words():
             {"sha256": "ab" * 32, "size_bytes": 598},
             "SHA-256: abababababab…; Size (bytes): 598",
         ),
+        (
+            "evidence_validity_changed",
+            "7",
+            {"filename": "pentest.pdf", "changed": {"valid_until": [None, "2027-06-30"]}},
+            "File: pentest.pdf; Valid until: — → 30 Jun 2027",
+        ),
+        (
+            "score_plan_saved",
+            "5",
+            {"questions": ["iam-mfa-admin"], "target": "72.5"},
+            "Questions: iam-mfa-admin; Target: Score of 72.5",
+        ),
+        (
+            "organization_updated",
+            "2",
+            {"changed": {"score_target": [None, "Medium"]}},
+            "Score target: — → Medium risk band",
+        ),
         ("sign_in", "1", {}, "—"),
     ],
 )
