@@ -1,5 +1,6 @@
-"""The evidence panel of one question: the answer's assurance level, its files to download or
-remove with the day each is valid until, and an uploader with an optional valid-until day."""
+"""The evidence panel of one question: its files to download or remove with the day each is
+valid until, and an uploader with an optional valid-until day; and the answer's assurance level
+as a badge for the question's caption."""
 
 from __future__ import annotations
 
@@ -36,19 +37,32 @@ def upload_limits() -> UploadLimits:
     return UploadLimits(int(values["upload_max_mb"]), int(values["evidence_max_per_answer"]))
 
 
+_LEVEL_COLOURS = {
+    "self_attested": "gray",
+    "evidence": "blue",
+    "evidence_valid": "violet",
+    "accepted": "green",
+}
+
+
+def assurance_badge(ws: Worksheet, q: Question, files: list[EvidenceItem]) -> str:
+    """The stored answer's assurance level as a badge ("" while unanswered), evidence dates
+    read against today."""
+    stored = ws.answers.get(q.key)
+    if stored is None:
+        return ""
+    today = datetime.now(UTC).date()
+    level = answer_level(stored.review_state == "accepted", [f.valid_until for f in files], today)
+    return f":{_LEVEL_COLOURS[level]}-badge[{LEVEL_LABELS[level]}]"
+
+
 def evidence_panel(
     ws: Worksheet, q: Question, files: list[EvidenceItem], limits: UploadLimits, slot: str
 ) -> None:
-    """The answer's assurance level, the files of one answer, each to download with its expiry
-    (and to remove, or to give a valid-until day, while the assessment is editable), and an
-    uploader while it is; messages go to `slot`."""
+    """The files of one answer, each to download with its expiry (and to remove, or to give a
+    valid-until day, while the assessment is editable), and an uploader while it is; messages
+    go to `slot`."""
     today = datetime.now(UTC).date()
-    stored = ws.answers.get(q.key)
-    if stored is not None:
-        level = answer_level(
-            stored.review_state == "accepted", [f.valid_until for f in files], today
-        )
-        st.caption(f"Assurance: {LEVEL_LABELS[level]}")
     for item in files:
         left, middle, right = st.columns([4, 2, 1])
         left.download_button(

@@ -19,7 +19,7 @@ from core.labels import format_datetime
 from core.responses import AnswerInput
 from core.text import md_escape
 from core.worksheet import Worksheet
-from ui.evidence_panel import UploadLimits, evidence_panel, upload_limits
+from ui.evidence_panel import UploadLimits, assurance_badge, evidence_panel, upload_limits
 from ui.state import attempt, feedback, leave_message
 
 LONG_HELP = 500  # characters: longer help folds under the question instead of a tooltip
@@ -192,10 +192,12 @@ def _question(
     limits: UploadLimits,
     beside: Callable[[Question], None] | None,
 ) -> None:
+    files = ws.evidence.get(q.key, [])
     flags = [
         ":red[critical]" if q.critical else "",
         ":orange[evidence required]" if q.evidence_required else "",
         "" if q.required else ":gray[optional]",
+        assurance_badge(ws, q, files),
     ]
     st.caption(" · ".join([f"`{q.key}`", *[f for f in flags if f]]))
     na = bool(_part(ws.assessment_id, q.key, "na", held))
@@ -223,7 +225,6 @@ def _question(
             f"{md_escape(comment.body, multiline=True)}",
             icon=":material/comment:",
         )
-    files = ws.evidence.get(q.key, [])
     with st.expander(
         f"Justification and evidence ({len(files)} file{'s' if len(files) != 1 else ''})"
     ):
