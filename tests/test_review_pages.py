@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
@@ -163,3 +164,16 @@ def test_a_missing_file_previews_as_the_storage_message(app_env):
     at = _preview(app_env, eid, mobile)
     assert not at.exception
     assert "The evidence file is missing from storage." in [e.value for e in at.error]
+
+
+def test_each_file_says_beside_its_name_until_when_it_is_valid(app_env):
+    mobile = _assessment(app_env, "Mobile App")
+    lapsed = _legacy_evidence(app_env, mobile, "old-pentest.png", b"lapsed")
+    undated = _legacy_evidence(app_env, mobile, "policy.png", b"undated")
+    with db.transaction(app_env) as s:
+        s.get(EvidenceFile, lapsed).valid_until = date(2020, 3, 31)
+    at = _review(app_env, "lead_reviewer", mobile.id)
+    assert not at.exception
+    labels = [p.proto.popover.label for p in at.get("popover")]
+    assert md_escape("old-pentest.png") + " · Expired after 31 Mar 2020" in labels
+    assert md_escape("policy.png") in labels and undated

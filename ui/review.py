@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import partial
 
 import streamlit as st
@@ -10,6 +11,7 @@ from core import comments, evidence, review
 from core.banks.model import Question
 from core.errors import SecureSphereError
 from core.evidence import EvidenceItem
+from core.evidence_validity import expiry_words
 from core.labels import answer_label, format_datetime
 from core.mappings.provenance import state_of
 from core.responses import StoredAnswer
@@ -96,8 +98,11 @@ def answer_card(ws: Worksheet, q: Question, changed: set[str], can_review: bool)
 
 
 def _evidence(ws: Worksheet, q: Question) -> None:
+    today = datetime.now(UTC).date()
     for item in ws.evidence.get(q.key, []):
-        with st.popover(md_escape(item.filename), icon=":material/attach_file:"):
+        expiry = expiry_words(item.valid_until, today)  # a reviewer accepts in-date evidence
+        label = md_escape(item.filename) + (f" · {expiry}" if expiry else "")
+        with st.popover(label, icon=":material/attach_file:"):
             st.download_button(
                 "Download",
                 data=partial(file_bytes, current_actor(), item.id),
