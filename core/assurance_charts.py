@@ -4,6 +4,7 @@ every page. No queries here (the shares come from core/assurance_view.py)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
@@ -31,6 +32,22 @@ def percent(value: float) -> str:
     return "under 1%" if 0 < value < 0.5 else f"{value:.0f}%"
 
 
+def percents(shares: Shares, levels: Sequence[str]) -> dict[str, str]:
+    """Each level's share in whole percent that add up to 100 (largest remainders round up);
+    "under 1%" for a sliver that rounds to nothing. Shares that do not sum to 100 round alone."""
+    values = {level: float(shares.get(level, 0.0)) for level in levels}
+    whole = {level: math.floor(v) for level, v in values.items()}
+    short = 100 - sum(whole.values())
+    if abs(sum(values.values()) - 100) > 1e-6:
+        return {level: percent(v) for level, v in values.items()}
+    for level in sorted(values, key=lambda lv: values[lv] - whole[lv], reverse=True)[:short]:
+        whole[level] += 1
+    return {
+        level: "under 1%" if whole[level] == 0 and values[level] > 0 else f"{whole[level]}%"
+        for level in levels
+    }
+
+
 def shares_figure(
     rows: Sequence[tuple[str, Shares]], levels: Sequence[str], title: str
 ) -> go.Figure:
@@ -38,8 +55,10 @@ def shares_figure(
     each segment's percent as text (when wide enough) and in the hover, a legend in words."""
     names = esc(name for name, _ in rows)
     fig = go.Figure()
+    words = [percents(shares, levels) for _, shares in rows]
     for level in levels:
         values = [float(shares.get(level, 0.0)) for _, shares in rows]
+        said = [w[level] for w in words]
         fig.add_trace(
             go.Bar(
                 x=values,
@@ -47,12 +66,12 @@ def shares_figure(
                 name=LABELS[level],
                 orientation="h",
                 marker_color=COLOURS[level],
-                text=[percent(v) if v >= SMALL_SHARE else "" for v in values],
+                text=[w if v >= SMALL_SHARE else "" for w, v in zip(said, values, strict=True)],
                 textposition="inside",
                 insidetextanchor="middle",
                 customdata=[
-                    f"{plotly_escape(name)}: {percent(v)} of the points {LABELS[level].lower()}"
-                    for (name, _), v in zip(rows, values, strict=True)
+                    f"{plotly_escape(name)}: {w} of the points {LABELS[level].lower()}"
+                    for (name, _), w in zip(rows, said, strict=True)
                 ],
                 hovertemplate="%{customdata}<extra></extra>",
             )

@@ -10,13 +10,21 @@ from datetime import timedelta
 
 import pytest
 import streamlit as st
+from hypothesis import given
+from hypothesis import strategies as st_h
 from sqlalchemy import select, update
 
 from core import db
 from core.access import SYSTEM, Actor
 from core.analytics import overview
 from core.assurance import LEVEL_LABELS, LEVELS, Assurance, answer_levels
-from core.assurance_charts import COLOURS, assurance_figure, percent, portfolio_assurance_figure
+from core.assurance_charts import (
+    COLOURS,
+    assurance_figure,
+    percent,
+    percents,
+    portfolio_assurance_figure,
+)
 from core.assurance_view import live_assurance, portfolio_assurance
 from core.attention import attention
 from core.errors import ValidationError
@@ -84,6 +92,27 @@ def test_the_portfolio_chart_splits_assured_points_and_keeps_the_colours():
     assert fig.data[2].marker.color == COLOURS["accepted"]
     assert [t.x[0] for t in fig.data] == [55.0, 15.0, 30.0]
     assert percent(0.2) == "under 1%" and percent(0) == "0%" and percent(99.6) == "100%"
+
+
+@given(st_h.lists(st_h.integers(0, 10_000), min_size=4, max_size=4).filter(any))
+def test_whole_percents_of_shares_add_up_to_100_and_stay_within_one(weights):
+    shares = {level: 100 * w / sum(weights) for level, w in zip(LEVELS, weights, strict=True)}
+    said = percents(shares, LEVELS)
+    whole = {lv: 0 if w == "under 1%" else int(w.removesuffix("%")) for lv, w in said.items()}
+    assert sum(whole.values()) == 100
+    assert all(abs(whole[lv] - shares[lv]) < 1 for lv in LEVELS)
+    assert all((said[lv] == "under 1%") == (whole[lv] == 0 < shares[lv]) for lv in LEVELS)
+
+
+def test_rounded_alone_the_example_shares_would_say_101_percent():
+    shares = {"accepted": 0.0, "evidence_valid": 11.6, "evidence": 13.7, "self_attested": 74.7}
+    assert [percent(v) for v in shares.values()] == ["0%", "12%", "14%", "75%"]
+    assert percents(shares, list(shares)) == {
+        "accepted": "0%",
+        "evidence_valid": "11%",
+        "evidence": "14%",
+        "self_attested": "75%",
+    }
 
 
 # -- the filter -----------------------------------------------------------------------------
@@ -310,7 +339,8 @@ def test_the_scores_page_shows_the_share_of_points_at_each_level(app_env):
     accepted = chart["data"][3]
     assert accepted["x"][0] == pytest.approx(expected.overall["accepted"])
     assert accepted["customdata"][0] == (
-        f"Overall score: {percent(expected.overall['accepted'])} of the points reviewer-accepted"
+        f"Overall score: {percents(expected.overall, LEVELS)['accepted']} of the points "
+        "reviewer-accepted"
     )
 
 

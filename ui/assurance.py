@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.assurance import LEVEL_LABELS, LEVELS, Shares
-from core.assurance_charts import assurance_figure, percent, portfolio_assurance_figure
+from core.assurance_charts import assurance_figure, percent, percents, portfolio_assurance_figure
 from core.assurance_view import live_assurance, portfolio_assurance
 from core.explain import ScoreExplanation
 from core.filters import Filters
@@ -26,10 +26,8 @@ LEVELS_CAPTION = (
 
 def shares_in_words(shares: Shares) -> str:
     """'40% reviewer-accepted, 10% evidence in date, …', most assured first."""
-    return ", ".join(
-        f"{percent(shares.get(level, 0.0))} {LEVEL_LABELS[level].lower()}"
-        for level in reversed(LEVELS)
-    )
+    said = percents(shares, LEVELS)
+    return ", ".join(f"{said[level]} {LEVEL_LABELS[level].lower()}" for level in reversed(LEVELS))
 
 
 def assurance_section(ex: ScoreExplanation) -> None:
