@@ -19,6 +19,7 @@ from core.models import (
 )
 from core.planner import best_answer, candidates
 from core.plans import load_plan, save_plan
+from core.text import md_escape
 from tests.apptest import rerun, signed_in
 
 USERS = {
@@ -159,7 +160,8 @@ def test_failed_critical_controls_are_named_by_their_question_text(app_env):
     key = failing.result.failed_critical[0]
     at = _open(app_env, "admin", failing.assessment_id)
     warning = next(w.value for w in at.warning if "Critical controls failed" in w.value)
-    assert failing.bank.question(key).text.split()[0] in warning
+    for failed in failing.result.failed_critical:  # one line each, as the question reads
+        assert f"\n- {md_escape(failing.bank.question(failed).text)}" in warning
     assert key not in warning.replace("\\", "")
 
 
@@ -240,7 +242,7 @@ def test_a_client_saves_a_plan_sees_it_reloaded_and_clears_it(app_env):
     assert picker.value == [top.key]
     assert next(b for b in again.selectbox if b.label == "Planned answer").value == other
     assert next(r for r in again.radio if r.label == "Target").value == "Medium risk band"
-    assert any("Saved plan: 1 planned answers" in c.value for c in again.caption)
+    assert any("Saved plan: 1 planned answer aiming" in c.value for c in again.caption)
 
     again.button(key=f"plan{aid}:clear").click()  # inside the confirmation popover
     rerun(again)
@@ -250,6 +252,9 @@ def test_a_client_saves_a_plan_sees_it_reloaded_and_clears_it(app_env):
     assert _stored(app_env, aid) == before
     picker = next(m for m in again.multiselect if m.label.startswith("Answers you plan"))
     assert picker.value == []  # the widgets start afresh without a plan
+    assert md_escape("Plan cleared.") in [
+        m.value for m in again.success
+    ]  # though its button is gone
 
 
 def test_the_planner_starts_from_the_organisations_target(app_env):

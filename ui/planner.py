@@ -189,7 +189,8 @@ def _save_controls(ex: ScoreExplanation, start: PlannerStart, planned, target) -
     saved = start.saved
     if saved:
         st.caption(
-            f"Saved plan: {len(saved.planned)} planned answers aiming at "
+            f"Saved plan: {len(saved.planned)} planned "
+            f"answer{'' if len(saved.planned) == 1 else 's'} aiming at "
             f"{describe_target(saved.target)}, saved {format_datetime(saved.updated_at)} by "
             f"{md_escape(saved.updated_by)}. The next cycle can start from it, and the assessment report "
             "shows it."
@@ -218,6 +219,8 @@ def _save_controls(ex: ScoreExplanation, start: PlannerStart, planned, target) -
                 key=f"plan{aid}:clear",
                 icon=":material/delete:",
             )
+    else:  # just cleared: the button is gone, its outcome is not
+        feedback(f"plan{aid}:clear")
 
 
 def planner_section(ex: ScoreExplanation) -> None:
