@@ -64,9 +64,11 @@ elif ex.recorded_differs:
         f"{latest.band or 'none'}): answers or bands changed since it was recorded."
     )
 if result.failed_critical:
-    failed = "; ".join(md_escape(ex.bank.question(key).text) for key in result.failed_critical)
+    failed = "".join(
+        f"\n- {md_escape(ex.bank.question(key).text)}" for key in result.failed_critical
+    )
     st.warning(
-        f"Critical controls failed: {failed}. The band is at best High however good the rest is.",
+        f"Critical controls failed, so the band is at best High however good the rest is:{failed}",
         icon=":material/report:",
     )
 assurance_section(ex)  # the share of the live score's points at each assurance level
