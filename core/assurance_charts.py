@@ -76,7 +76,8 @@ def shares_figure(
                 hovertemplate="%{customdata}<extra></extra>",
             )
         )
-    fig.update_xaxes(range=[0, 100], ticksuffix="%", tickvals=[0, 20, 40, 60, 80, 100])
+    ticks = [0, 20, 40, 60, 80, 100]  # texts, not a suffix: Streamlit's theme drops suffixes
+    fig.update_xaxes(range=[0, 100], tickvals=ticks, ticktext=[f"{t}%" for t in ticks])
     fig.update_yaxes(autorange="reversed")
     layout(fig, title, "Share of the points", "")
     return fig.update_layout(
