@@ -48,7 +48,7 @@ HEADER_ROW = 3  # the header is row 3, the questions start in row 4; a domain ti
 
 def questionnaire_rows() -> list[list[object]]:
     """Title, blank, header, a domain title, the questions, a closing and a copyright line."""
-    rows: list[list[object]] = [[TITLE], [], HEADERS, ["Audit & Assurance"]]
+    rows: list[list[object]] = [[TITLE], [], list(HEADERS), ["Audit & Assurance"]]
     for qid, text, domain in QUESTIONS:
         if qid == "AIS-01.1":
             rows.append(["Application & Interface Security"])

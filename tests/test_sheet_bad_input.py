@@ -40,7 +40,7 @@ def _too_long(rows):
 
 def _with_effort(value):
     def edit(rows):
-        rows[2].append("Effort")
+        rows[2] = [*rows[2], "Effort"]  # a new list: the header row is the shared HEADERS
         for row in rows[4:7]:
             row.append(2)
         rows[5][5] = value
