@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import DateTime, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, Actor, require_role
@@ -55,10 +56,12 @@ class _Metric(NamedTuple):
 
 def _labelled(metric: Select[Any, Any], descending: bool, limit: int) -> Select[*tuple[Any, ...]]:
     """The first `limit` rows of (aid, value), named (organisation, product, questionnaire, status,
-    score, band)."""
+    score, band), each with how many rows the metric has in all (a window over them: no second
+    statement to count)."""
     sub = metric.subquery()
     order = (sub.c.value.desc() if descending else sub.c.value, sub.c.aid)
-    top = select(sub.c.aid, sub.c.value).order_by(*order).limit(limit).subquery()
+    total = func.count().over().label("total")
+    top = select(sub.c.aid, sub.c.value, total).order_by(*order).limit(limit).subquery()
     return (
         select(
             Assessment.id,
@@ -69,12 +72,26 @@ def _labelled(metric: Select[Any, Any], descending: bool, limit: int) -> Select[
             Assessment.latest_score,
             Assessment.latest_band,
             top.c.value,
+            top.c.total,
         )
         .join(Assessment, Assessment.id == top.c.aid)
         .join(Organization, Organization.id == Assessment.organization_id)
         .join(Product, Product.id == Assessment.product_id)
         .join(Questionnaire, Questionnaire.id == Assessment.questionnaire_id)
         .order_by(top.c.value.desc() if descending else top.c.value, Assessment.id)
+    )
+
+
+@lru_cache(maxsize=256)
+def _statements(
+    actor: Actor, filters: Filters, seen: str, limit: int
+) -> tuple[tuple[str, Select[*tuple[Any, ...]]], ...]:
+    """(reason, statement) of each reason within the actor's scope and the filters, built once
+    per scope (the review cutoff is the bound parameter "cutoff"): building and keying a
+    statement costs more than running it on the read model's indexes."""
+    return tuple(
+        (reason, _labelled(scope(statement, actor, filters, seen), descending, limit))
+        for reason, statement, descending in _attention_metrics(bindparam("cutoff", type_=DateTime))
     )
 
 
@@ -92,17 +109,13 @@ def attention(
     require_role(actor, *ROLES)
     seen = visibility(session, actor)
     now = now or utcnow()
+    cutoff = {"cutoff": now - timedelta(days=get_setting(session, "review_sla_days"))}
     rows: list[tuple[Any, ...]] = []
     counts: dict[str, int] = {}
-    for metric in _attention_metrics(now - timedelta(days=get_setting(session, "review_sla_days"))):
-        statement = scope(metric.statement, actor, filters, seen)
-        found = session.execute(_labelled(statement, metric.descending, limit)).all()
-        counts[metric.reason] = (  # counted only when there are more than the list holds
-            len(found)
-            if len(found) < limit
-            else int(session.scalar(select(func.count()).select_from(statement.subquery())) or 0)
-        )
-        rows += [(*r[:7], metric.reason, _detail(metric.reason, r.value, now)) for r in found]
+    for reason, statement in _statements(actor, filters, seen, limit):
+        found = session.connection().execute(statement, cutoff).all()
+        counts[reason] = int(found[0][-1]) if found else 0
+        rows += [(*r[:7], reason, _detail(reason, r[7], now)) for r in found]
     return Attention(pd.DataFrame(rows, columns=ATTENTION_COLUMNS), counts)
 
 
@@ -114,7 +127,7 @@ def _detail(reason: str, value: Any, now: datetime) -> str:
     return f"{value:+.1f} points since the previous snapshot"
 
 
-def _attention_metrics(cutoff: datetime) -> tuple[_Metric, ...]:
+def _attention_metrics(cutoff: Any) -> tuple[_Metric, ...]:
     """Overdue reviews, failed critical questions and score drops, as metrics."""
     overdue = select(Assessment.id.label("aid"), Assessment.submitted_at.label("value")).where(
         Assessment.status.in_(WAITING), Assessment.submitted_at < cutoff

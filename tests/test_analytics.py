@@ -182,6 +182,7 @@ def test_overview_and_attention_match_pandas(new_db, seed, data):
     with db.reading(url) as s:
         got = overview(s, actor, filters, now=NOW)
         needing = attention(s, actor, filters, now=NOW, limit=10_000)
+        first = attention(s, actor, filters, now=NOW, limit=1)  # the counts go past the list
     totals, rows, counts = got.totals, needing.rows, needing.counts
     assert totals.assessments == want["assessments"] and totals.by_status == want["by_status"]
     assert _approx(totals.average_score, want["average_score"])
@@ -204,6 +205,11 @@ def test_overview_and_attention_match_pandas(new_db, seed, data):
     assert totals.organizations == len(keep)
     assert totals.products == int(t["products"]["organization_id"].isin(keep["id"]).sum())
     assert counts == naive.attention_counts(t, filters, NOW, SLA, DROP_POINTS, client)
+    assert first.counts == counts
+    for reason, listed in rows.groupby("reason"):
+        assert list(first.rows[first.rows["reason"] == reason]["assessment_id"]) == list(
+            listed["assessment_id"][:1]
+        )
     overdue = rows[rows["reason"] == "overdue"]
     a = t["assessments"].set_index("id")
     assert list(a.loc[overdue["assessment_id"], "submitted_at"]) == sorted(
