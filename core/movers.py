@@ -7,10 +7,21 @@ append-only, so ids grow with time).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Integer, Select, case, func, null, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    func,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, Actor, require_role
@@ -40,38 +51,14 @@ def movers_frame(
     (latest minus first), read in that column's index order; only the others are read from
     score_history."""
     require_role(actor, *ROLES)
-    seen = visibility(session, actor)
-    first, last = Assessment.first_snapshot_at, Assessment.last_snapshot_at
-    whole: ColumnElement[bool] = first.is_not(None)
-    if filters.since is not None:
-        whole &= first >= filters.since
-    if filters.until is not None:
-        whole &= last < filters.until
+    conn = session.connection()
     moves: list[tuple[Any, ...]] = []
-    change = Assessment.overall_change
-    for kept, order in ((change > 0, change.desc()), (change < 0, change)):
-        stmt = select(
-            Assessment.id, Assessment.latest_score - change, Assessment.latest_score, change
-        )
-        moves += session.execute(
-            scope(stmt.where(whole, kept), actor, filters, seen)
-            .order_by(order, Assessment.id)
-            .limit(limit)
-        ).all()
-    if filters.since is not None or filters.until is not None:
-        moves += _partial_moves(session, actor, filters, seen, limit)
+    for statement in _statements(actor, filters, visibility(session, actor), limit):
+        moves += conn.execute(statement).all()
     ups = sorted((m for m in moves if m[3] > 0), key=lambda m: (-m[3], m[0]))[:limit]
     downs = sorted((m for m in moves if m[3] < 0), key=lambda m: (m[3], m[0]))[:limit]
     chosen = {m[0]: m for m in ups + downs}
-    names = {
-        aid: rest
-        for aid, *rest in session.execute(
-            select(Assessment.id, Organization.name, Product.name, Assessment.cycle)
-            .join(Organization, Organization.id == Assessment.organization_id)
-            .join(Product, Product.id == Assessment.product_id)
-            .where(Assessment.id.in_(chosen))
-        )
-    }
+    names = {aid: rest for aid, *rest in conn.execute(_NAMES, {"ids": list(chosen)})}
     rows = [
         (aid, *names[aid], a, b, c, "up" if c > 0 else "down")
         for aid, a, b, c in sorted(chosen.values(), key=lambda m: (-m[3], m[0]))
@@ -79,9 +66,42 @@ def movers_frame(
     return pd.DataFrame(rows, columns=MOVER_COLUMNS)
 
 
+_NAMES = (
+    select(Assessment.id, Organization.name, Product.name, Assessment.cycle)
+    .join(Organization, Organization.id == Assessment.organization_id)
+    .join(Product, Product.id == Assessment.product_id)
+    .where(Assessment.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+@lru_cache(maxsize=256)
+def _statements(
+    actor: Actor, filters: Filters, seen: str, limit: int
+) -> tuple[Select[*tuple[Any, ...]], ...]:
+    """The statements of (aid, start, end, change) that hold the top rises and falls, built once
+    per scope and filters (building and keying them costs more than running them)."""
+    first, last = Assessment.first_snapshot_at, Assessment.last_snapshot_at
+    whole: ColumnElement[bool] = first.is_not(None)
+    if filters.since is not None:
+        whole &= first >= filters.since
+    if filters.until is not None:
+        whole &= last < filters.until
+    change = Assessment.overall_change
+    stmt = select(Assessment.id, Assessment.latest_score - change, Assessment.latest_score, change)
+    out = [
+        scope(stmt.where(whole, kept), actor, filters, seen)
+        .order_by(order, Assessment.id)
+        .limit(limit)
+        for kept, order in ((change > 0, change.desc()), (change < 0, change))
+    ]
+    if filters.since is not None or filters.until is not None:
+        out.append(_partial_moves(actor, filters, seen, limit))
+    return tuple(out)
+
+
 def _partial_moves(
-    session: Session, actor: Actor, filters: Filters, seen: str, limit: int
-) -> list[tuple[Any, ...]]:
+    actor: Actor, filters: Filters, seen: str, limit: int
+) -> Select[*tuple[Any, ...]]:
     """(aid, start, end, change) of the top rises and falls among the assessments with a
     snapshot in the range and others outside it, read from score_history."""
     first, last = Assessment.first_snapshot_at, Assessment.last_snapshot_at
@@ -109,12 +129,9 @@ def _partial_moves(
         .join(end, end.c.id == ends.c.last)
         .where(start.c.overall_score.is_not(None), end.c.overall_score.is_not(None))
     ).subquery()
-    rows = session.execute(
-        select(ranked.c.aid, ranked.c.a, ranked.c.b, ranked.c.change).where(
-            (ranked.c.up <= limit) | (ranked.c.down <= limit)
-        )
-    ).all()
-    return [tuple(r) for r in rows]
+    return select(ranked.c.aid, ranked.c.a, ranked.c.b, ranked.c.change).where(
+        (ranked.c.up <= limit) | (ranked.c.down <= limit)
+    )
 
 
 def _ends(actor: Actor, filters: Filters, seen: str) -> Select[*tuple[Any, ...]]:

@@ -20,10 +20,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Float, Select, case, cast, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Float,
+    Select,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from core.access import ROLES, Actor, require_role
@@ -59,10 +72,17 @@ def _group_key(group: str) -> GroupColumn:
     return keys[group]
 
 
-def _names(session: Session, group: str, ids: Iterable[int]) -> dict[int, str]:
+def _names(conn: Connection, group: str, ids: Iterable[int]) -> dict[int, str]:
     """Display names of the groups (ids from _group_key)."""
     if group == "portfolio":
         return {0: "All assessments"}
+    return {
+        key: str(label) for key, label in conn.execute(_name_statement(group), {"ids": list(ids)})
+    }
+
+
+@lru_cache(maxsize=4)
+def _name_statement(group: str) -> Select[int, Any]:
     names: dict[str, tuple[InstrumentedAttribute[int], Any]] = {
         "organization": (Organization.id, Organization.name),
         "product": (Product.id, Product.name),
@@ -72,8 +92,7 @@ def _names(session: Session, group: str, ids: Iterable[int]) -> dict[int, str]:
         ),
     }
     column, name = names[group]
-    rows = session.execute(select(column, name).where(column.in_(list(ids))))
-    return {key: str(label) for key, label in rows}
+    return select(column, name).where(column.in_(bindparam("ids", expanding=True)))
 
 
 def _scored(column: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[int]:
@@ -102,10 +121,11 @@ def _deltas(actor: Actor, filters: Filters, group: str, seen: str) -> Select[*tu
 
 
 def _month_deltas(
-    session: Session, actor: Actor, filters: Filters, group: str
+    actor: Actor, filters: Filters, group: str, split: bool
 ) -> Select[*tuple[Any, ...]]:
     """_deltas summed per organisation, version and month, read from the read model's
-    score_months; a last month the range ends inside of is read from its snapshots."""
+    score_months; a last month the range ends inside of (`split`, see _splits_month) is read from
+    its snapshots."""
     keys: dict[str, Any] = {
         "portfolio": literal(0),
         "organization": ScoreMonth.organization_id,
@@ -127,11 +147,7 @@ def _month_deltas(
     if filters.until is None or filters.end is None:
         return stmt
     last, month_start = f"{filters.end:%Y-%m}", day_start(filters.end.replace(day=1))
-    month_end = day_start((filters.end.replace(day=28) + timedelta(days=4)).replace(day=1))
-    later = select(ScoreHistory.id).where(
-        ScoreHistory.created_at >= filters.until, ScoreHistory.created_at < month_end
-    )
-    if session.scalar(later.limit(1)) is None:  # the month's roll-up is what the range holds
+    if not split:  # the month's roll-up is what the range holds
         return stmt.where(ScoreMonth.month <= last)
     in_month = select(ScoreHistory.assessment_id).where(
         ScoreHistory.created_at >= month_start, ScoreHistory.created_at < filters.until
@@ -142,6 +158,26 @@ def _month_deltas(
         stmt.where(ScoreMonth.month < last),
         select(cut.c.g, cut.c.m, cut.c.ds, cut.c.dn, cut.c.dc, cut.c.dk).where(cut.c.m == last),
     )  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=64)
+def _later_in_month(filters: Filters) -> Select[int] | None:
+    """A snapshot after the range's end in the month it ends in, None without an end."""
+    if filters.until is None or filters.end is None:
+        return None
+    month_end = day_start((filters.end.replace(day=28) + timedelta(days=4)).replace(day=1))
+    return (
+        select(ScoreHistory.id)
+        .where(ScoreHistory.created_at >= filters.until, ScoreHistory.created_at < month_end)
+        .limit(1)
+    )
+
+
+def _splits_month(conn: Connection, filters: Filters) -> bool:
+    """Whether the range ends inside a month that has snapshots after its end (that month's
+    roll-up holds more than the range)."""
+    later = _later_in_month(filters)
+    return later is not None and conn.execute(later).first() is not None
 
 
 def _first_products(actor: Actor, filters: Filters) -> Select[int]:
@@ -172,19 +208,26 @@ def _unsnapshotted(
 
 
 def _open_deltas(
-    session: Session, actor: Actor, filters: Filters, group: str, seen: str
+    conn: Connection, statements: tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]
 ) -> dict[Key, list[float]]:
     """Per (group id, month): completion gained and assessments started, for the assessments with
     no snapshot yet (their completion now, spread over the months their answers were given)."""
-    g, started = _group_key(group).label("g"), month_of(Assessment.created_at)
+    started, gained = statements
     out: dict[Key, list[float]] = {}
-    rows = session.execute(
-        _unsnapshotted(select(g, started, func.count()), actor, filters, group, seen).group_by(
-            g, started
-        )
-    ).all()
-    for key, month, count in rows:
+    for key, month, count in conn.execute(started):
         out[(key, month)] = [0.0, float(count)]
+    for key, month, share in conn.execute(gained):
+        out.setdefault((key, month), [0.0, 0.0])[0] += float(share or 0)
+    return out
+
+
+def _open_statements(
+    actor: Actor, filters: Filters, group: str, seen: str
+) -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]:
+    """(group id, month, assessments started) and (group id, month, completion gained) of the
+    assessments with no snapshot before the range's end."""
+    g, started = _group_key(group).label("g"), month_of(Assessment.created_at)
+    counted = _unsnapshotted(select(g, started, func.count()), actor, filters, group, seen)
     given = func.coalesce(QuestionnaireResponse.answered_at, QuestionnaireResponse.updated_at)
     share = cast(Assessment.completion, Float) / func.count().over(
         partition_by=QuestionnaireResponse.assessment_id
@@ -197,12 +240,37 @@ def _open_deltas(
         .where(QuestionnaireResponse.assessment_id.in_(ids))
     ).subquery()
     answered = month_of(answers.c.at)
-    stmt = select(answers.c.g, answered, func.sum(answers.c.w)).group_by(answers.c.g, answered)
+    gained = select(answers.c.g, answered, func.sum(answers.c.w)).group_by(answers.c.g, answered)
     if filters.until is not None:
-        stmt = stmt.where(answers.c.at < filters.until)
-    for key, month, gained in session.execute(stmt).all():
-        out.setdefault((key, month), [0.0, 0.0])[0] += float(gained or 0)
-    return out
+        gained = gained.where(answers.c.at < filters.until)
+    return counted.group_by(g, started), gained
+
+
+@lru_cache(maxsize=256)
+def _statements(
+    actor: Actor, filters: Filters, group: str, seen: str, split: bool | None
+) -> tuple[Select[*tuple[Any, ...]], tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]]:
+    """The running sums per (group id, month), then _open_statements, built once per scope and
+    filters (building and keying them costs more than running them); `split` is None when the
+    read model's monthly rows do not answer, else _splits_month."""
+    deltas = (
+        _deltas(actor, filters, group, seen)
+        if split is None
+        else _month_deltas(actor, filters, group, split)
+    ).subquery()
+
+    def running(column: ColumnElement[Any]) -> ColumnElement[Any]:
+        return func.sum(func.sum(column)).over(partition_by=deltas.c.g, order_by=deltas.c.m)
+
+    window = select(
+        deltas.c.g,
+        deltas.c.m,
+        running(deltas.c.ds),
+        running(deltas.c.dn),
+        running(deltas.c.dc),
+        running(deltas.c.dk),
+    ).group_by(deltas.c.g, deltas.c.m)
+    return window, _open_statements(actor, filters, group, seen)
 
 
 def trend_frame(
@@ -217,27 +285,15 @@ def trend_frame(
     open ones without a snapshot included) per group, for every month of the date range from the
     group's first snapshot or start on; columns TREND_COLUMNS."""
     require_role(actor, *ROLES)
+    _group_key(group)  # refuses an unknown group before any cache holds it
     seen = visibility(session, actor)
-    deltas = (
-        _month_deltas(session, actor, filters, group)
-        if rollups_answer(actor, seen, filters) and group != "product"
-        else _deltas(actor, filters, group, seen)
-    ).subquery()
-
-    def running(column: ColumnElement[Any]) -> ColumnElement[Any]:
-        return func.sum(func.sum(column)).over(partition_by=deltas.c.g, order_by=deltas.c.m)
-
-    stmt = select(
-        deltas.c.g,
-        deltas.c.m,
-        running(deltas.c.ds),
-        running(deltas.c.dn),
-        running(deltas.c.dc),
-        running(deltas.c.dk),
-    ).group_by(deltas.c.g, deltas.c.m)
-    rows = session.connection().execute(stmt).all()  # Core rows: no ORM result processing
-    opened = _open_deltas(session, actor, filters, group, seen)
-    names = _names(session, group, {r[0] for r in rows} | {g for g, _ in opened})
+    conn = session.connection()  # Core rows: no ORM result processing
+    by_month = rollups_answer(actor, seen, filters) and group != "product"
+    split = _splits_month(conn, filters) if by_month else None
+    window, opening = _statements(actor, filters, group, seen, split)
+    rows = conn.execute(window).all()
+    opened = _open_deltas(conn, opening)
+    names = _names(conn, group, {r[0] for r in rows} | {g for g, _ in opened})
 
     def name(g: int) -> str:
         return names.get(g, str(g))
