@@ -54,16 +54,20 @@ class PeerCell(NamedTuple):
     products: int
 
 
-def quantile(values: Floats, counts: Floats, q: float) -> float:
-    """The q-quantile (linear interpolation, as pandas) of sorted values repeated counts times."""
+def quantiles(values: Floats, counts: Floats, qs: Floats) -> Floats:
+    """The qs-quantiles (linear interpolation, as pandas) of sorted values repeated counts times,
+    all in one pass over the counts."""
     ends = np.cumsum(counts)
+    h = (ends[-1] - 1) * qs
+    low, high = np.floor(h), np.ceil(h)
+    at_low = values[np.searchsorted(ends, low, side="right")]
+    at_high = values[np.searchsorted(ends, high, side="right")]
+    out: Floats = at_low + (h - low) * (at_high - at_low)
+    return out
 
-    def at(i: int) -> float:
-        return float(values[np.searchsorted(ends, i, side="right")])
 
-    h = (ends[-1] - 1) * q
-    low, high = int(np.floor(h)), int(np.ceil(h))
-    return float(at(low) + (h - low) * (at(high) - at(low)))
+_ALL = np.array(list(QUANTILES.values()))
+_CLIENT = np.array([QUANTILES[name] for name in CLIENT_QUANTILES])
 
 
 def percentile(values: Floats, counts: Floats, x: float) -> float:
@@ -79,15 +83,16 @@ def to_step(x: npt.ArrayLike) -> Floats:
 
 def exact_stats(values: Floats, counts: Floats) -> GroupStats:
     """Size, mean and quantiles of sorted values repeated counts times (what staff see)."""
-    q = {name: quantile(values, counts, at) for name, at in QUANTILES.items()}
+    p05, q1, median, q3, p95 = quantiles(values, counts, _ALL).tolist()
+    total = counts.sum()
     return GroupStats(
-        assessments=int(counts.sum()),
-        mean=float((values * counts).sum() / counts.sum()),
-        p05=q["p05"],
-        q1=q["q1"],
-        median=q["median"],
-        q3=q["q3"],
-        p95=q["p95"],
+        assessments=int(total),
+        mean=float((values * counts).sum() / total),
+        p05=p05,
+        q1=q1,
+        median=median,
+        q3=q3,
+        p95=p95,
     )
 
 
@@ -95,17 +100,14 @@ def coarse_stats(values: Floats, counts: Floats, min_peers: int) -> GroupStats:
     """What a client sees of the same group: the quartiles of the scores rounded to STEP points,
     rounded to STEP points again (interpolation lands between steps), and a size band."""
     stepped = to_step(values)  # rounding keeps sorted values sorted
-    shown = {
-        name: float(to_step(quantile(stepped, counts, QUANTILES[name])))
-        for name in CLIENT_QUANTILES
-    }
+    q1, median, q3 = to_step(quantiles(stepped, counts, _CLIENT)).tolist()
     return GroupStats(
         assessments=size_band(int(counts.sum()), min_peers),
         mean=NAN,
         p05=NAN,
-        q1=shown["q1"],
-        median=shown["median"],
-        q3=shown["q3"],
+        q1=q1,
+        median=median,
+        q3=q3,
         p95=NAN,
     )
 
