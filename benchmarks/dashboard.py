@@ -60,6 +60,7 @@ from benchmarks import naive
 from core import charts, dashboard_charts, db, migrate, trend_charts
 from core.access import SYSTEM, Actor
 from core.analytics import overview
+from core.assurance_view import portfolio_assurance
 from core.attention import DROP_POINTS, attention
 from core.auth import actor_for, open_session
 from core.filters import Filters
@@ -237,6 +238,7 @@ def aggregates(session, actor: Actor, questionnaire_id: int, product_id: int, no
         "history": product_history_frame(session, actor, product_id),
         "versions": versions(session, actor),
         "peers": peer_distribution(session, actor, everything, questionnaire_id),
+        "assurance": portfolio_assurance(session, actor, everything),
     }
     out["position"] = rank_against(
         product_scores(session, actor, product_id, questionnaire_id), out["peers"]

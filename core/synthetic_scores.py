@@ -76,7 +76,9 @@ def add_snapshots(
     questionnaire_id: int,
     rng: random.Random,
 ) -> None:
-    """Five snapshots per assessment (the newest scored from its answers), then the summary columns."""
+    """Five snapshots per assessment (the newest scored from its answers), then the summary columns
+    (every answer is reviewer-accepted, so a scored assessment's points are all assured and
+    accepted)."""
     weights = dict(
         loader.conn.execute(
             select(Section.key, Section.weight).where(Section.questionnaire_id == questionnaire_id)
@@ -97,6 +99,8 @@ def add_snapshots(
         column("latest_score"),
         column("latest_band"),
         column("completion"),
+        column("accepted_share"),
+        column("assured_share"),
     )
     loader.conn.execute(
         update(summary)
@@ -105,6 +109,8 @@ def add_snapshots(
             latest_score=bindparam("score"),
             latest_band=bindparam("band"),
             completion=bindparam("done"),
+            accepted_share=bindparam("share"),
+            assured_share=bindparam("share"),
         ),
         [
             {
@@ -112,6 +118,7 @@ def add_snapshots(
                 "score": latest[p.id]["overall_score"],
                 "band": latest[p.id]["band"],
                 "done": latest[p.id]["completion"],
+                "share": None if latest[p.id]["overall_score"] is None else 100.0,
             }
             for p in plans
         ],

@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 
 from core import db
 from core.access import SYSTEM
+from core.assurance import ASSURED, share_of
+from core.assurance_view import live_assurance
 from core.audit_chain import find_problem
 from core.cli import main
 from core.errors import SecureSphereError
@@ -85,6 +87,19 @@ def test_summary_columns_match_the_newest_snapshot(db_url):
         assert len(sections) == 10
     for (a, t), (b, u) in itertools.pairwise(times):  # snapshot ids grow with time per assessment
         assert a != b or t <= u
+
+
+def test_summary_shares_are_what_the_answers_give(db_url):
+    """The accepted and assured shares the loader writes are the live ones core computes."""
+    seed_synthetic(db_url, products=8, questions=20, seed=4, organizations=2)
+    with db.reading(db_url) as s:
+        assessments = s.scalars(select(Assessment).order_by(Assessment.id)).all()
+        assert any(a.latest_score is not None for a in assessments)
+        for a in assessments:
+            live = live_assurance(s, SYSTEM, a.id).overall
+            for stored, levels in ((a.accepted_share, ["accepted"]), (a.assured_share, ASSURED)):
+                want = share_of(live, levels)
+                assert stored is want is None or stored == pytest.approx(want)
 
 
 def test_explicit_ids_leave_the_id_sequences_usable(db_url):
