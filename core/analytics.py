@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import pandas as pd
-from sqlalchemy import Row, case, func, select
+from sqlalchemy import Row, Select, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, STAFF, Actor, require_role, scope_to_org
@@ -141,7 +142,8 @@ def band_frame(session: Session, actor: Actor) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["band", "assessments"])
 
 
-def _counts(session: Session, actor: Actor, filters: Filters) -> tuple[int, int]:
+def _counts(actor: Actor, filters: Filters) -> Select[int, int]:
+    """(active organisations, active products) within the actor's scope and the filters."""
     orgs = org_filter(
         scope_to_org(
             select(func.count()).select_from(Organization).where(Organization.is_active),
@@ -160,19 +162,15 @@ def _counts(session: Session, actor: Actor, filters: Filters) -> tuple[int, int]
         filters,
         Product.organization_id,
     )
-    organizations, products_ = session.execute(
-        select(orgs.scalar_subquery(), products.scalar_subquery())
-    ).one()
-    return int(organizations), int(products_)
+    return select(orgs.scalar_subquery(), products.scalar_subquery())
 
 
-def overview(
-    session: Session, actor: Actor, filters: Filters, *, now: datetime | None = None
-) -> Overview:
-    """Totals, assessments per status and per latest band, the funnel and the overdue count."""
-    require_role(actor, *ROLES)
-    cutoff = (now or utcnow()) - timedelta(days=get_setting(session, "review_sla_days"))
-    seen = visibility(session, actor)
+@lru_cache(maxsize=256)
+def _overview_statements(
+    actor: Actor, filters: Filters, seen: str
+) -> tuple[Select[*tuple[Any, ...]], Select[int], Select[int, int]]:
+    """The overview's rows per status and band, its overdue count (the review cutoff bound as
+    "cutoff") and its organisation and product counts, built once per scope and filters."""
     if rollups_answer(actor, seen, filters):  # the roll-ups per organisation and version
         stmt = select(
             R.status.label("status"),
@@ -183,7 +181,7 @@ def overview(
             func.sum(R.completion_sum).label("done"),
             func.sum(R.submitted).label("sent"),
         ).group_by(R.status, R.band)
-        rows = session.execute(scope_rollup(stmt, actor, filters, R)).all()
+        grouped = scope_rollup(stmt, actor, filters, R)
     else:  # the assessments: one lead reviewer's, or narrowed by the accepted share
         sent = case((Assessment.submitted_at.is_not(None), 1), else_=0)
         stmt = select(
@@ -195,12 +193,26 @@ def overview(
             func.sum(Assessment.completion).label("done"),
             func.sum(sent).label("sent"),
         ).group_by(Assessment.status, Assessment.latest_band)
-        rows = session.execute(scope(stmt, actor, filters, seen)).all()
+        grouped = scope(stmt, actor, filters, seen)
     late = select(func.count()).where(
-        Assessment.status.in_(WAITING), Assessment.submitted_at < cutoff
+        Assessment.status.in_(WAITING),
+        Assessment.submitted_at < bindparam("cutoff"),  # typed as the column
     )
-    overdue = session.scalar(scope(late, actor, filters, seen)) or 0
-    return _summarise(rows, overdue, *_counts(session, actor, filters))
+    return grouped, scope(late, actor, filters, seen), _counts(actor, filters)
+
+
+def overview(
+    session: Session, actor: Actor, filters: Filters, *, now: datetime | None = None
+) -> Overview:
+    """Totals, assessments per status and per latest band, the funnel and the overdue count."""
+    require_role(actor, *ROLES)
+    cutoff = (now or utcnow()) - timedelta(days=get_setting(session, "review_sla_days"))
+    grouped, late, counted = _overview_statements(actor, filters, visibility(session, actor))
+    conn = session.connection()
+    rows = conn.execute(grouped).all()
+    overdue = conn.scalar(late, {"cutoff": cutoff}) or 0
+    organizations, products = conn.execute(counted).one()
+    return _summarise(rows, overdue, int(organizations), int(products))
 
 
 def _summarise(

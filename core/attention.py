@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 import pandas as pd
-from sqlalchemy import DateTime, Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, Actor, require_role
@@ -91,7 +91,7 @@ def _statements(
     statement costs more than running it on the read model's indexes."""
     return tuple(
         (reason, _labelled(scope(statement, actor, filters, seen), descending, limit))
-        for reason, statement, descending in _attention_metrics(bindparam("cutoff", type_=DateTime))
+        for reason, statement, descending in _attention_metrics(bindparam("cutoff"))
     )
 
 

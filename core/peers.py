@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor
@@ -126,9 +126,11 @@ def sorted_stats(values: Floats, counts: Floats, k: int | None) -> GroupStats:
 
 def section_titles(session: Session, questionnaire_id: int) -> dict[str, str]:
     """Section key -> title of the version, in bank order."""
-    rows = session.execute(
-        select(Section.key, Section.title)
-        .where(Section.questionnaire_id == questionnaire_id)
-        .order_by(Section.position)
-    ).all()
-    return dict(rows)
+    return dict(session.connection().execute(_TITLES, {"qid": questionnaire_id}).all())
+
+
+_TITLES = (
+    select(Section.key, Section.title)
+    .where(Section.questionnaire_id == bindparam("qid"))
+    .order_by(Section.position)
+)
