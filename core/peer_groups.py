@@ -41,7 +41,7 @@ def peer_groups_frame(session: Session, actor: Actor, questionnaire_id: int) -> 
     groups large enough to stay anonymous, coarsened like peer_distribution, no organisations)."""
     require_role(actor, *ROLES)
     k = min_peers(session, actor)
-    orgs = session.execute(select(Organization.id, Organization.industry, Organization.tier)).all()
+    orgs = rows_of(session, select(Organization.id, Organization.industry, Organization.tier))
     # (organisation, score, products): one row per organisation and score, so as many as there
     # are products: read as plain tuples and sorted into the groups by numpy (a third of the
     # time of SQL's GROUP BY industry, tier, score; a tenth of ORM rows).

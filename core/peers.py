@@ -17,6 +17,7 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor
+from core.db import rows_of
 from core.filters import Filters, Ts, org_filter
 from core.models import BenchmarkCount, BenchmarkTotal, Organization, Section
 from core.peer_stats import Floats, GroupStats, PeerCell, coarse_stats, exact_stats
@@ -68,7 +69,7 @@ def value_counts(
             T.questionnaire_id == questionnaire_id
         )
     counts: dict[str, list[ScoreCount]] = {}
-    for key, score, n in session.connection().execute(stmt):
+    for key, score, n in rows_of(session, stmt):  # thousands of plain numbers: driver tuples
         counts.setdefault(key, []).append(ScoreCount(score, int(n)))
     if actor.is_client and not (filters.industry or filters.tier):
         own = select(B.section_key, B.score, B.products).where(

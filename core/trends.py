@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from core.access import ROLES, Actor, require_role
+from core.db import rows_of
 from core.filters import Filters, Ts, rollups_answer, scope, scope_rollup, visibility
 from core.models import (
     Assessment,
@@ -291,7 +292,7 @@ def trend_frame(
     by_month = rollups_answer(actor, seen, filters) and group != "product"
     split = _splits_month(conn, filters) if by_month else None
     window, opening = _statements(actor, filters, group, seen, split)
-    rows = conn.execute(window).all()
+    rows = rows_of(session, window)  # a row per group and month: driver tuples
     opened = _open_deltas(conn, opening)
     names = _names(conn, group, {r[0] for r in rows} | {g for g, _ in opened})
 
