@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.access import ROLES, Actor, require_role
@@ -155,18 +155,11 @@ def product_scores(
     title, score (overall first, then bank order); empty when it has none."""
     require_role(actor, *ROLES)
     get_product(session, actor, product_id)
-    row = session.execute(
-        select(ScoreHistory.overall_score, ScoreHistory.section_scores)
-        .join(Assessment, Assessment.id == ScoreHistory.assessment_id)
-        .where(
-            Assessment.product_id == product_id,
-            Assessment.is_active,
-            Assessment.questionnaire_id == questionnaire_id,
-            Assessment.latest_score.is_not(None),
-        )
-        .order_by(Assessment.id.desc(), ScoreHistory.id.desc())
-        .limit(1)
-    ).first()
+    row = (
+        session.connection()
+        .execute(_NEWEST, {"product": product_id, "version": questionnaire_id})
+        .first()
+    )
     if row is None:
         return pd.DataFrame(columns=["section", "title", "score"])
     scores = {OVERALL: row.overall_score, **(row.section_scores or {})}
@@ -174,6 +167,20 @@ def product_scores(
     return pd.DataFrame(
         [(k, t, scores.get(k)) for k, t in titles.items()], columns=["section", "title", "score"]
     )
+
+
+_NEWEST = (
+    select(ScoreHistory.overall_score, ScoreHistory.section_scores)
+    .join(Assessment, Assessment.id == ScoreHistory.assessment_id)
+    .where(
+        Assessment.product_id == bindparam("product"),
+        Assessment.is_active,
+        Assessment.questionnaire_id == bindparam("version"),
+        Assessment.latest_score.is_not(None),
+    )
+    .order_by(Assessment.id.desc(), ScoreHistory.id.desc())
+    .limit(1)
+)
 
 
 def rank_against(scores: pd.DataFrame, peers: PeerDistribution) -> pd.DataFrame:

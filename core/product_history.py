@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor
@@ -53,7 +55,28 @@ def product_history_frame(session: Session, actor: Actor, product_id: int) -> pd
     """Every snapshot of every cycle of one product the actor may read, oldest first: time, cycle,
     questionnaire, overall, band, completion, trigger and a label."""
     get_product(session, actor, product_id)
-    stmt = scope(
+    rows = session.connection().execute(
+        _history(actor, visibility(session, actor)), {"product": product_id}
+    )
+    frame = pd.DataFrame(
+        rows.all(),
+        columns=["time", "cycle", "questionnaire", "overall", "band", "completion", "trigger"],
+    )
+    frame["label"] = [
+        f"Cycle {c} · {trigger_label(t)} · {format_date(w)}: "
+        + ("no score" if pd.isna(o) else f"{o:.1f}")
+        for c, t, w, o in zip(
+            frame["cycle"], frame["trigger"], frame["time"], frame["overall"], strict=False
+        )
+    ]
+    return frame
+
+
+@lru_cache(maxsize=256)
+def _history(actor: Actor, seen: str) -> Select[*tuple[Any, ...]]:
+    """The snapshots of the product bound as "product", within the actor's scope, oldest first
+    (built once per scope)."""
+    return scope(
         select(
             ScoreHistory.created_at,
             Assessment.cycle,
@@ -65,20 +88,8 @@ def product_history_frame(session: Session, actor: Actor, product_id: int) -> pd
         )
         .join(Assessment, Assessment.id == ScoreHistory.assessment_id)
         .join(Questionnaire, Questionnaire.id == Assessment.questionnaire_id)
-        .where(Assessment.product_id == product_id),
+        .where(Assessment.product_id == bindparam("product")),
         actor,
         Filters(),
-        visibility(session, actor),
-    )
-    frame = pd.DataFrame(
-        session.execute(stmt.order_by(ScoreHistory.created_at, ScoreHistory.id)).all(),
-        columns=["time", "cycle", "questionnaire", "overall", "band", "completion", "trigger"],
-    )
-    frame["label"] = [
-        f"Cycle {c} · {trigger_label(t)} · {format_date(w)}: "
-        + ("no score" if pd.isna(o) else f"{o:.1f}")
-        for c, t, w, o in zip(
-            frame["cycle"], frame["trigger"], frame["time"], frame["overall"], strict=False
-        )
-    ]
-    return frame
+        seen,
+    ).order_by(ScoreHistory.created_at, ScoreHistory.id)
