@@ -133,8 +133,8 @@ def reading(url: str) -> Iterator[Session]:
 
 def rows_of(session: Session, statement: Executable) -> list[tuple[Any, ...]]:
     """A statement's rows as the driver returns them (plain tuples, no result processing): for
-    the few reads of many small rows of plain numbers, where making Row objects costs more than
-    the query."""
+    the few reads of many small rows of plain numbers and strings (no dates, JSON or Decimal
+    conversions wanted), where making Row objects costs more than the query."""
     result = session.connection().execute(statement)
     try:
         rows = list(result.cursor.fetchall())
