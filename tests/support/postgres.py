@@ -92,8 +92,11 @@ class PgCluster:
     host = "127.0.0.1"
     user = SUPERUSER
 
-    def __init__(self, bin_dir: Path, base_dir: Path, port: int) -> None:
+    def __init__(
+        self, bin_dir: Path, base_dir: Path, port: int, settings: dict[str, str] | None = None
+    ) -> None:
         self.bin_dir = bin_dir
+        self.settings = settings or {}
         self.base_dir = base_dir
         self.data_dir = base_dir / "data"
         self.socket_dir = base_dir / "sock"
@@ -154,7 +157,7 @@ class PgCluster:
         opts = (
             f"-p {self.port} -k {self.socket_dir} -c listen_addresses={self.host} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
+        ) + "".join(f" -c {name}={value}" for name, value in self.settings.items())
         res = self._pg_ctl("-w", "-t", "30", "-l", str(self.log_file), "-o", opts, "start")
         if res.returncode != 0:
             raise PgClusterError(
@@ -190,8 +193,12 @@ def _chown_tree(path: Path, uid: int, gid: int) -> None:
             os.chown(os.path.join(root, name), uid, gid)
 
 
-def start_cluster(bin_dir: Path | None = None, attempts: int = 3) -> PgCluster:
+def start_cluster(
+    bin_dir: Path | None = None, attempts: int = 3, settings: dict[str, str] | None = None
+) -> PgCluster:
     """initdb + start a fresh cluster; returns the running :class:`PgCluster`.
+
+    ``settings`` are further server settings (name -> value, given as ``-c name=value``).
 
     Raises :class:`PgClusterError` when the binaries are missing or the
     server does not come up.  The cluster is also stopped at interpreter exit
@@ -261,7 +268,7 @@ def start_cluster(bin_dir: Path | None = None, attempts: int = 3) -> PgCluster:
 
         last_error: Exception | None = None
         for _ in range(attempts):  # retry in case another process grabbed the port
-            cluster = PgCluster(bin_dir, base, free_port())
+            cluster = PgCluster(bin_dir, base, free_port(), settings)
             try:
                 cluster._start()
                 break
