@@ -13,7 +13,10 @@ PostgreSQL too, then measures on each engine:
 * floor_ms: the very SQL statements core ran, as the dialect compiled them and with their
   parameters, replayed through the bare driver (sqlite3; psycopg on PostgreSQL, whose statements
   carry %(name)s placeholders and dict parameters), interleaved run by run with the core runs so
-  both meet the same machine load;
+  both meet the same machine load
+* engine_ms / engine_to_floor: the same statement objects core executed, executed again through
+  SQLAlchemy's Connection with nothing around them (what SQLAlchemy itself adds to the floor:
+  its compiled-statement cache, parameters and result rows), and that over floor_ms;
 * rerun_cold_ms / rerun_warm_ms: the Overview page's server-side run through AppTest (pointed at
   the engine's database by SECURESPHERE_DATABASE_URL) with the data and figure caches cleared
   (modules already imported) and with them warm (medians of RUNS);
@@ -302,10 +305,42 @@ def _replayer(url: str, statements: list):
         yield replay_pg
 
 
+def _capture_elements(url: str, run) -> list:
+    """The statement objects (with their parameters) that one run executes through SQLAlchemy."""
+    elements: list = []
+
+    def capture(conn, clauseelement, multiparams, params, execution_options):
+        elements.append((clauseelement, multiparams[0] if multiparams else params or None))
+
+    engine = db.get_engine(url)
+    event.listen(engine, "before_execute", capture)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_execute", capture)
+    return elements
+
+
+def _engine_replayer(url: str, elements: list):
+    """A function executing those statement objects again through SQLAlchemy's Connection (its
+    compiled cache, parameters and result rows), in a read transaction, with nothing around."""
+
+    def replay():
+        with db.reading(url) as session:
+            conn = session.connection()
+            for element, parameters in elements:
+                result = conn.execute(element, parameters)
+                if result.returns_rows:
+                    result.all()
+
+    return replay
+
+
 def time_core_and_floor(url: str, actor: Actor, qid: int, pid: int, now) -> tuple[dict, list, dict]:
     """Medians over RUNS of every aggregate through core (a read transaction per run, as a page
-    opens) and of the very same SQL replayed through the bare driver, runs interleaved so both
-    meet the same machine load; wall and CPU time of each."""
+    opens), of the same statement objects executed again through SQLAlchemy alone, and of the very
+    same SQL replayed through the bare driver, runs interleaved so all meet the same machine load;
+    wall and CPU time of each."""
 
     def once() -> dict:
         with db.reading(url) as session:
@@ -313,11 +348,14 @@ def time_core_and_floor(url: str, actor: Actor, qid: int, pid: int, now) -> tupl
 
     results = once()  # warm SQLAlchemy's statement cache and the database's page cache
     statements = _capture(url, once)
-    core, floor = [], []
+    engine_replay = _engine_replayer(url, _capture_elements(url, once))
+    core, engine, floor = [], [], []
     with _replayer(url, statements) as replay:
         replay()
+        engine_replay()
         for _ in range(RUNS):
             core.append(_timed(once))
+            engine.append(_timed(engine_replay))
             floor.append(_timed(replay))
 
     def median(samples, i):
@@ -327,6 +365,7 @@ def time_core_and_floor(url: str, actor: Actor, qid: int, pid: int, now) -> tupl
         {
             "core_ms": median(core, 0),
             "core_cpu_ms": median(core, 1),
+            "engine_ms": median(engine, 0),
             "floor_ms": median(floor, 0),
             "floor_cpu_ms": median(floor, 1),
         },
@@ -435,8 +474,10 @@ def measure(url: str, load: dict) -> dict:
         "aggregate_ms": round(core_ms, 1),
         "naive_ms": round(naive_ms, 1),
         "floor_ms": round(floor_ms, 1),
+        "engine_ms": round(timing["engine_ms"], 1),
         "speedup_vs_naive": round(naive_ms / core_ms, 1),
         "ratio_to_floor": round(core_ms / floor_ms, 2),
+        "engine_to_floor": round(timing["engine_ms"] / floor_ms, 2),
         "rerun_cold_ms": round(cold, 1),
         "rerun_warm_ms": round(warm, 1),
         "max_chart_kb": round(chart_kb(results), 1),
