@@ -8,6 +8,9 @@ from streamlit.testing.v1 import AppTest
 
 from core import db
 from core.access import SYSTEM
+from core.analytics import overview
+from core.auth import actor_for
+from core.filters import Filters
 from core.models import Organization
 from core.synthetic import seed_synthetic
 from core.users import create_user
@@ -100,6 +103,24 @@ def test_a_filter_change_updates_the_overview_and_follows_to_other_pages(app_env
         == at.session_state["flt_organization"]
     )
     assert "Enterprise Inc" not in " ".join(p.proto.spec for p in at.get("plotly_chart"))
+
+
+def test_cached_overview_figures_stay_with_each_organisation(app_env):
+    """Two clients of different organisations, one after the other in one process (one shared
+    cache): each sees the counts core gives their own organisation, never the other's."""
+    shown: dict[str, dict] = {}
+    apps = {name: signed_in(app_env, name).run() for name in ("demo_client", "enterprise_client")}
+    for username in ("demo_client", "enterprise_client", "demo_client"):  # nothing written between
+        at = apps[username]
+        at.switch_page("pages/analytics_overview.py").run()
+        assert not at.exception
+        metrics = {m.label: m.value for m in at.metric}
+        with db.reading(app_env) as s:
+            actor = actor_for(s, username)
+            totals = overview(s, actor, Filters()).totals
+        assert metrics["Assessments"] == f"{totals.assessments:,}"
+        assert shown.setdefault(username, metrics) == metrics
+    assert shown["demo_client"]["Assessments"] != shown["enterprise_client"]["Assessments"]
 
 
 def test_trends_group_choice_redraws_the_lines(app_env):
