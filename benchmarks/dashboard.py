@@ -292,7 +292,7 @@ def _replayer(url: str, statements: list):
         return
     import psycopg
 
-    with psycopg.connect(**_connect_args(url)) as conn:
+    with psycopg.connect(**{**db.PG_CONNECT_ARGS, **_connect_args(url)}) as conn:  # as core's
 
         def replay_pg():
             with conn.cursor() as cursor:

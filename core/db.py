@@ -26,6 +26,13 @@ _engines: dict[str, Engine] = {}
 _factories: dict[tuple[str, bool], sessionmaker[Session]] = {}
 
 
+# psycopg prepares a statement on the server from its fifth run on a connection, and PostgreSQL
+# then moves to a generic plan, blind to the bound values: for the dashboards' review cutoff
+# that reads every waiting assessment by the status index instead of the overdue ones by
+# (status, submitted_at) (0.5 against 5 ms at 3M answers). Every run is planned for its values.
+PG_CONNECT_ARGS = {"options": "-c plan_cache_mode=force_custom_plan"}
+
+
 def get_engine(url: str) -> Engine:
     """One engine per database URL per process, configured for our durability rules."""
     if url not in _engines:
@@ -36,7 +43,8 @@ def get_engine(url: str) -> Engine:
 def _create(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        extra = {} if "options" in parsed.query else PG_CONNECT_ARGS
+        return create_engine(url, pool_pre_ping=True, connect_args=extra)
     _private_sqlite_file(sqlite_path(parsed))
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_connect)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 
 from benchmarks import naive
 from core import db, read_model
@@ -575,3 +575,13 @@ def test_user_activity_matches_pandas(new_db, seed, data):
         assert active == signed.get(role, 0) and count == accounts.get(role, 0)
     trail = _ranged(t["audit_log"], "created_at", filters)["action"].value_counts()
     assert dict(zip(actions["action"], actions["count"], strict=False)) == trail.to_dict()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_postgres_plans_every_run_for_its_bound_values(db_url):
+    """After psycopg prepares a repeated statement, PostgreSQL would move to a generic plan that
+    ignores the review cutoff; the engine asks for a plan per run instead (core.db)."""
+    with db.reading(db_url) as s:
+        for _ in range(12):  # past psycopg's prepare threshold and PostgreSQL's five custom plans
+            overview(s, SYSTEM, Filters(), now=NOW)
+        assert s.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
