@@ -269,13 +269,18 @@ def _capture(url: str, run) -> list:
         if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
             statements.append((statement, parameters))
 
+    _listening(url, "before_cursor_execute", capture, run)
+    return statements
+
+
+def _listening(url: str, name: str, listener, run) -> None:
+    """run() with `listener` on the engine's event `name`."""
     engine = db.get_engine(url)
-    event.listen(engine, "before_cursor_execute", capture)
+    event.listen(engine, name, listener)
     try:
         run()
     finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    return statements
+        event.remove(engine, name, listener)
 
 
 @contextmanager
@@ -312,12 +317,7 @@ def _capture_elements(url: str, run) -> list:
     def capture(conn, clauseelement, multiparams, params, execution_options):
         elements.append((clauseelement, multiparams[0] if multiparams else params or None))
 
-    engine = db.get_engine(url)
-    event.listen(engine, "before_execute", capture)
-    try:
-        run()
-    finally:
-        event.remove(engine, "before_execute", capture)
+    _listening(url, "before_execute", capture, run)
     return elements
 
 
